@@ -1,0 +1,133 @@
+// storage/block-cache.ts: an LRU of decoded SSTable blocks shared by all open readers, bounded by
+// the bytes the blocks charge (contents plus a fixed per-block overhead), keyed by
+// (fileNumber, block offset).
+// Invariants:
+// - After every set(), bytes() <= capacityBytes: least recently used blocks are evicted first; a
+//   block charging more than the whole capacity is not cached at all.
+// - get() of a hit makes that block the most recently used.
+// - evictFile() drops every block of a file (called when the file is deleted or closed for good).
+import assert from 'node:assert/strict';
+import type { Block } from './block.js';
+
+/** Heap bytes a cached block costs beyond its contents (Block, iterator state, LRU node). */
+export const BLOCK_CACHE_OVERHEAD_BYTES = 160;
+
+export interface BlockCacheStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  blockCount: number;
+  bytes: number;
+  capacityBytes: number;
+}
+
+interface CacheNode {
+  fileNumber: number;
+  offset: number;
+  block: Block;
+  bytes: number;
+  older: CacheNode | undefined;
+  newer: CacheNode | undefined;
+}
+
+export class BlockCache {
+  private readonly files = new Map<number, Map<number, CacheNode>>();
+  private oldest: CacheNode | undefined;
+  private newest: CacheNode | undefined;
+  private usedBytes = 0;
+  private blockCount = 0;
+  private hits = 0;
+  private misses = 0;
+  private evictions = 0;
+
+  constructor(readonly capacityBytes: number) {
+    assert.ok(Number.isSafeInteger(capacityBytes) && capacityBytes >= 0, 'capacityBytes must be a non-negative integer');
+  }
+
+  get(fileNumber: number, offset: number): Block | undefined {
+    const node = this.files.get(fileNumber)?.get(offset);
+    if (node === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    this.unlink(node);
+    this.linkNewest(node);
+    return node.block;
+  }
+
+  /** Caches block charging `bytes` (callers pass contents length + BLOCK_CACHE_OVERHEAD_BYTES). */
+  set(fileNumber: number, offset: number, block: Block, bytes: number): void {
+    assert.ok(Number.isSafeInteger(bytes) && bytes > 0, 'a block charges a positive byte count');
+    this.remove(fileNumber, offset);
+    if (bytes > this.capacityBytes) return;
+    let blocks = this.files.get(fileNumber);
+    if (blocks === undefined) {
+      blocks = new Map();
+      this.files.set(fileNumber, blocks);
+    }
+    const node: CacheNode = { fileNumber, offset, block, bytes, older: undefined, newer: undefined };
+    blocks.set(offset, node);
+    this.linkNewest(node);
+    this.usedBytes += bytes;
+    this.blockCount++;
+    while (this.usedBytes > this.capacityBytes && this.oldest !== undefined) {
+      this.remove(this.oldest.fileNumber, this.oldest.offset);
+      this.evictions++;
+    }
+  }
+
+  evictFile(fileNumber: number): void {
+    const blocks = this.files.get(fileNumber);
+    if (blocks === undefined) return;
+    for (const node of blocks.values()) {
+      this.unlink(node);
+      this.usedBytes -= node.bytes;
+      this.blockCount--;
+    }
+    this.files.delete(fileNumber);
+  }
+
+  bytes(): number {
+    return this.usedBytes;
+  }
+
+  stats(): BlockCacheStats {
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      evictions: this.evictions,
+      blockCount: this.blockCount,
+      bytes: this.usedBytes,
+      capacityBytes: this.capacityBytes,
+    };
+  }
+
+  private remove(fileNumber: number, offset: number): void {
+    const blocks = this.files.get(fileNumber);
+    const node = blocks?.get(offset);
+    if (blocks === undefined || node === undefined) return;
+    blocks.delete(offset);
+    if (blocks.size === 0) this.files.delete(fileNumber);
+    this.unlink(node);
+    this.usedBytes -= node.bytes;
+    this.blockCount--;
+  }
+
+  private unlink(node: CacheNode): void {
+    if (node.older === undefined) this.oldest = node.newer;
+    else node.older.newer = node.newer;
+    if (node.newer === undefined) this.newest = node.older;
+    else node.newer.older = node.older;
+    node.older = undefined;
+    node.newer = undefined;
+  }
+
+  private linkNewest(node: CacheNode): void {
+    node.older = this.newest;
+    node.newer = undefined;
+    if (this.newest === undefined) this.oldest = node;
+    else this.newest.newer = node;
+    this.newest = node;
+  }
+}

@@ -1,0 +1,382 @@
+// storage/block.ts: the unit of SSTable I/O and caching: a run of prefix-compressed entries with
+// restart points (LevelDB block format), built by BlockBuilder and read by Block/BlockIterator.
+// Block contents (all varints are unsigned LEB128, at most 8 bytes, values < 2^53):
+//   entry*  then  restart offsets (u32 LE each)  then  restart count (u32 LE, >= 1)
+// Data entry (Entry):                         Index entry (separator -> block handle):
+//   varint  shared key bytes (0 at a restart)   varint shared, varint unshared, key bytes
+//   varint  unshared key bytes                  varint block offset
+//   bytes   unshared key suffix                 varint block size (contents, without trailer)
+//   varint  seq
+//   u8      kind: 1 = put, 2 = delete
+//   varint  expireAtMs (0 = never)
+//   varint  value length (0 for a delete)
+//   bytes   value
+// On disk each block is followed by a 5-byte trailer: u8 type (0 = uncompressed), u32 LE masked
+// crc32 of contents + type byte (mask: ((crc >>> 15) | (crc << 17)) + 0xa282ead8).
+// Invariants:
+// - Every decoded length is bounds-checked: malformed bytes raise SstableCorruptionError naming the
+//   file and byte offset, never an out-of-range read or a wrong entry.
+// - Keys at restart points are stored whole; entries in a block are in entry order.
+import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
+import type { Entry, EntryIterator } from './entry.js';
+import { SstableCorruptionError } from './errors.js';
+
+export const BLOCK = {
+  TRAILER_BYTES: 5,
+  TYPE_UNCOMPRESSED: 0,
+  RESTART_INTERVAL_DEFAULT: 16,
+  INDEX_RESTART_INTERVAL: 1,
+  VARINT_BYTES_MAX: 8,
+} as const;
+export const ENTRY_KIND_CODE = { put: 1, delete: 2 } as const;
+
+export interface BlockHandle { offset: number; size: number } // size excludes the trailer
+
+export function maskCrc(crc: number): number {
+  return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
+}
+
+/** Masked crc32 over contents followed by the type byte, as stored in a block trailer. */
+export function blockChecksum(contents: Buffer, type: number): number {
+  return maskCrc(crc32(Buffer.of(type), crc32(contents)));
+}
+
+/** A growable output buffer. */
+export class ByteWriter {
+  private buffer: Buffer;
+  length = 0;
+  constructor(capacityBytes = 256) {
+    this.buffer = Buffer.allocUnsafe(capacityBytes);
+  }
+  private reserve(byteCount: number): void {
+    if (this.length + byteCount <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + byteCount));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+  u8(value: number): void {
+    this.reserve(1);
+    this.buffer[this.length++] = value;
+  }
+  u32(value: number): void {
+    this.reserve(4);
+    this.length = this.buffer.writeUInt32LE(value, this.length);
+  }
+  varint(value: number): void {
+    assert.ok(Number.isSafeInteger(value) && value >= 0, `varint out of range: ${value}`);
+    this.reserve(BLOCK.VARINT_BYTES_MAX);
+    let rest = value;
+    while (rest >= 0x80) {
+      this.buffer[this.length++] = (rest % 0x80) | 0x80;
+      rest = Math.floor(rest / 0x80);
+    }
+    this.buffer[this.length++] = rest;
+  }
+  bytes(data: Buffer, start = 0, end = data.length): void {
+    this.reserve(end - start);
+    this.length += data.copy(this.buffer, this.length, start, end);
+  }
+  /** A copy of what was written. */
+  toBuffer(): Buffer {
+    return Buffer.from(this.buffer.subarray(0, this.length));
+  }
+  clear(): void {
+    this.length = 0;
+  }
+}
+
+/** Bounds-checked decoding; every failure is an SstableCorruptionError at file offset base + pos. */
+export class ByteReader {
+  pos: number;
+  constructor(readonly data: Buffer, readonly file: string, readonly base: number, start = 0, public end = data.length) {
+    this.pos = start;
+  }
+  fail(reason: string): never {
+    throw new SstableCorruptionError(this.file, this.base + this.pos, reason);
+  }
+  u8(): number {
+    if (this.pos >= this.end) this.fail('byte past the end');
+    return this.data[this.pos++]!;
+  }
+  varint(): number {
+    let value = 0;
+    let scale = 1;
+    for (let index = 0; index < BLOCK.VARINT_BYTES_MAX; index++) {
+      const byte = this.u8();
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        if (!Number.isSafeInteger(value)) this.fail('varint exceeds 2^53');
+        return value;
+      }
+      scale *= 0x80;
+    }
+    return this.fail('varint longer than 8 bytes');
+  }
+  /** Skips byteCount bytes and returns where they start. */
+  skip(byteCount: number): number {
+    if (byteCount > this.end - this.pos) this.fail(`length ${byteCount} runs past the end`);
+    const start = this.pos;
+    this.pos += byteCount;
+    return start;
+  }
+}
+
+/** Builds one block; add keys in entry order, then finish(). Reusable after finish(). */
+export class BlockBuilder {
+  private readonly out = new ByteWriter(4096);
+  private readonly restarts: number[] = [0];
+  private sinceRestart = 0;
+  private lastKey = Buffer.alloc(64);
+  private lastKeyLength = 0;
+  private entries = 0;
+
+  constructor(private readonly restartInterval: number = BLOCK.RESTART_INTERVAL_DEFAULT) {
+    assert.ok(Number.isInteger(restartInterval) && restartInterval >= 1, 'restartInterval must be >= 1');
+  }
+
+  addEntry(entry: Entry): void {
+    assert.ok(entry.kind === 'put' || entry.value.length === 0, 'a delete carries an empty value');
+    this.addKey(entry.key);
+    this.out.varint(entry.seq);
+    this.out.u8(ENTRY_KIND_CODE[entry.kind]);
+    this.out.varint(entry.expireAtMs);
+    this.out.varint(entry.value.length);
+    this.out.bytes(entry.value);
+  }
+
+  addHandle(key: Buffer, handle: BlockHandle): void {
+    this.addKey(key);
+    this.out.varint(handle.offset);
+    this.out.varint(handle.size);
+  }
+
+  entryCount(): number {
+    return this.entries;
+  }
+
+  /** Size of the contents finish() would return now. */
+  estimatedBytes(): number {
+    return this.out.length + this.restarts.length * 4 + 4;
+  }
+
+  finish(): Buffer {
+    for (const restart of this.restarts) this.out.u32(restart);
+    this.out.u32(this.restarts.length);
+    const contents = this.out.toBuffer();
+    this.out.clear();
+    this.restarts.length = 1;
+    this.sinceRestart = 0;
+    this.lastKeyLength = 0;
+    this.entries = 0;
+    return contents;
+  }
+
+  private addKey(key: Buffer): void {
+    let shared = 0;
+    if (this.sinceRestart >= this.restartInterval) {
+      this.restarts.push(this.out.length);
+      this.sinceRestart = 0;
+    } else {
+      const limit = Math.min(this.lastKeyLength, key.length);
+      while (shared < limit && this.lastKey[shared] === key[shared]) shared++;
+    }
+    this.out.varint(shared);
+    this.out.varint(key.length - shared);
+    this.out.bytes(key, shared);
+    if (key.length > this.lastKey.length) this.lastKey = Buffer.alloc(key.length * 2);
+    key.copy(this.lastKey, shared, shared);
+    this.lastKeyLength = key.length;
+    this.sinceRestart++;
+    this.entries++;
+  }
+}
+
+/** A block's contents (trailer already verified), with its restart array validated. */
+export class Block {
+  readonly restartCount: number;
+  readonly restartsOffset: number; // where entries end
+
+  constructor(readonly contents: Buffer, readonly file: string, readonly offset: number) {
+    const reader = new ByteReader(contents, file, offset);
+    if (contents.length < 4) reader.fail('block shorter than its restart count');
+    this.restartCount = contents.readUInt32LE(contents.length - 4);
+    const maxRestarts = Math.floor((contents.length - 4) / 4);
+    if (this.restartCount < 1 || this.restartCount > maxRestarts) reader.fail(`bad restart count ${this.restartCount}`);
+    this.restartsOffset = contents.length - 4 - this.restartCount * 4;
+    let previous = -1;
+    for (let index = 0; index < this.restartCount; index++) {
+      const restart = this.restartAt(index);
+      const ok = index === 0 ? restart === 0 : restart > previous && restart < this.restartsOffset;
+      if (!ok) reader.fail(`bad restart offset ${restart} at index ${index}`);
+      previous = restart;
+    }
+  }
+
+  restartAt(index: number): number {
+    return this.contents.readUInt32LE(this.restartsOffset + index * 4);
+  }
+
+  iterator(): BlockIterator {
+    return new BlockIterator(this);
+  }
+}
+
+/** Decodes one index block whole: separator keys and the handles they point to. */
+export function decodeIndexBlock(block: Block): { keys: Buffer[]; handles: BlockHandle[] } {
+  const reader = new ByteReader(block.contents, block.file, block.offset, 0, block.restartsOffset);
+  const keys: Buffer[] = [];
+  const handles: BlockHandle[] = [];
+  let previous: Buffer = Buffer.alloc(0);
+  while (reader.pos < reader.end) {
+    const key = readKey(reader, previous);
+    handles.push({ offset: reader.varint(), size: reader.varint() });
+    keys.push(key);
+    previous = key;
+  }
+  return { keys, handles };
+}
+
+/** Reads shared/unshared/suffix and returns the whole key (a view when nothing is shared). */
+function readKey(reader: ByteReader, previous: Buffer): Buffer {
+  const shared = reader.varint();
+  const unshared = reader.varint();
+  if (shared > previous.length) reader.fail(`shared length ${shared} exceeds previous key length ${previous.length}`);
+  const start = reader.skip(unshared);
+  if (shared === 0) return reader.data.subarray(start, start + unshared);
+  const key = Buffer.allocUnsafe(shared + unshared);
+  previous.copy(key, 0, 0, shared);
+  reader.data.copy(key, shared, start, start + unshared);
+  return key;
+}
+
+/** Compares a[aStart .. aEnd) with b as unsigned bytes (a JS loop beats the native call for short keys). */
+export function compareBytes(a: Buffer, aStart: number, aEnd: number, b: Buffer): number {
+  const aLength = aEnd - aStart;
+  const length = Math.min(aLength, b.length);
+  if (length > 48) return a.compare(b, 0, b.length, aStart, aEnd);
+  for (let index = 0; index < length; index++) {
+    const difference = a[aStart + index]! - b[index]!;
+    if (difference !== 0) return difference;
+  }
+  return aLength - b.length;
+}
+
+/**
+ * Data-block iterator (EntryIterator over one block). Keys are decoded into a scratch buffer and an
+ * Entry is built only when entry() asks, so seeking past entries allocates nothing.
+ * Throws SstableCorruptionError on bad bytes.
+ */
+export class BlockIterator implements EntryIterator {
+  private readonly reader: ByteReader;
+  private isValid = false;
+  private key = Buffer.allocUnsafe(64); // scratch: the current key is key[0 .. keyLength)
+  private keyLength = 0;
+  private seq = 0;
+  private kindCode = 0;
+  private expireAtMs = 0;
+  private valueStart = 0;
+  private valueLength = 0;
+  private current: Entry | undefined;
+
+  constructor(private readonly block: Block) {
+    this.reader = new ByteReader(block.contents, block.file, block.offset, 0, block.restartsOffset);
+    this.reader.pos = this.reader.end;
+  }
+
+  seekToFirst(): void {
+    this.seekToRestart(0);
+  }
+
+  seek(key: Buffer): void {
+    // Last restart whose key is < key; then scan forward to the first entry >= key.
+    let left = 0;
+    let right = this.block.restartCount - 1;
+    while (left < right) {
+      const mid = (left + right + 1) >>> 1;
+      if (this.compareRestartKey(mid, key) < 0) left = mid;
+      else right = mid - 1;
+    }
+    this.seekToRestart(left);
+    while (this.isValid && compareBytes(this.key, 0, this.keyLength, key) < 0) this.decodeNext();
+  }
+
+  valid(): boolean {
+    return this.isValid;
+  }
+
+  entry(): Entry {
+    assert.ok(this.isValid, 'BlockIterator.entry() on an invalid iterator');
+    if (this.current === undefined) {
+      const key = Buffer.allocUnsafe(this.keyLength);
+      this.key.copy(key, 0, 0, this.keyLength);
+      const value = this.block.contents.subarray(this.valueStart, this.valueStart + this.valueLength);
+      const kind = this.kindCode === ENTRY_KIND_CODE.put ? 'put' : 'delete';
+      this.current = { key, seq: this.seq, kind, value, expireAtMs: this.expireAtMs };
+    }
+    return this.current;
+  }
+
+  /** Compares the current key with target without building an Entry. */
+  compareKey(target: Buffer): number {
+    assert.ok(this.isValid, 'BlockIterator.compareKey() on an invalid iterator');
+    return compareBytes(this.key, 0, this.keyLength, target);
+  }
+
+  /** The current entry's seq without building an Entry. */
+  currentSeq(): number {
+    assert.ok(this.isValid, 'BlockIterator.currentSeq() on an invalid iterator');
+    return this.seq;
+  }
+
+  next(): void {
+    assert.ok(this.isValid, 'BlockIterator.next() on an invalid iterator');
+    this.decodeNext();
+  }
+
+  private seekToRestart(index: number): void {
+    this.reader.pos = this.block.restartAt(index);
+    this.keyLength = 0;
+    this.decodeNext();
+  }
+
+  /** Compares the key stored at restart `index` with key (restart keys share nothing). */
+  private compareRestartKey(index: number, key: Buffer): number {
+    const reader = this.reader;
+    reader.pos = this.block.restartAt(index);
+    if (reader.varint() !== 0) reader.fail('restart entry shares a prefix');
+    const length = reader.varint();
+    const start = reader.skip(length);
+    return compareBytes(this.block.contents, start, start + length, key);
+  }
+
+  private decodeNext(): void {
+    const reader = this.reader;
+    this.current = undefined;
+    if (reader.pos >= reader.end) {
+      this.isValid = false;
+      return;
+    }
+    const shared = reader.varint();
+    const unshared = reader.varint();
+    if (shared > this.keyLength) reader.fail(`shared length ${shared} exceeds previous key length ${this.keyLength}`);
+    const start = reader.skip(unshared);
+    if (shared + unshared > this.key.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.key.length, shared + unshared));
+      this.key.copy(grown, 0, 0, shared);
+      this.key = grown;
+    }
+    const contents = this.block.contents;
+    if (unshared <= 32) for (let index = 0; index < unshared; index++) this.key[shared + index] = contents[start + index]!;
+    else contents.copy(this.key, shared, start, start + unshared);
+    this.keyLength = shared + unshared;
+    this.seq = reader.varint();
+    this.kindCode = reader.u8();
+    if (this.kindCode !== ENTRY_KIND_CODE.put && this.kindCode !== ENTRY_KIND_CODE.delete) reader.fail(`bad entry kind ${this.kindCode}`);
+    this.expireAtMs = reader.varint();
+    this.valueLength = reader.varint();
+    if (this.kindCode === ENTRY_KIND_CODE.delete && this.valueLength !== 0) reader.fail('delete with a value');
+    this.valueStart = reader.skip(this.valueLength);
+    this.isValid = true;
+  }
+}

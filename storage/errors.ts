@@ -1,0 +1,93 @@
+// storage/errors.ts: the operating errors of the storage layer (expected failures: torn or corrupt
+// files, a held LOCK, a failed fsync). Each has a `name`, a stable `code`, and the values involved
+// (file, offset) in its message; errors wrapping another carry it as `cause`.
+// Bugs are not here: they are node:assert/strict failures.
+
+export class StorageError extends Error {
+  override name = 'StorageError';
+  readonly code: string = 'ERR_STORAGE';
+}
+
+export class WalCorruptionError extends StorageError {
+  override name = 'WalCorruptionError';
+  override readonly code = 'ERR_WAL_CORRUPT';
+  readonly file: string;
+  readonly offset: number;
+  readonly reason: string;
+  constructor(file: string, offset: number, reason: string, options?: ErrorOptions) {
+    super(`WAL ${file} is corrupt at byte ${offset}: ${reason}`, options);
+    this.file = file;
+    this.offset = offset;
+    this.reason = reason;
+  }
+}
+
+export class ManifestCorruptionError extends StorageError {
+  override name = 'ManifestCorruptionError';
+  override readonly code = 'ERR_MANIFEST_CORRUPT';
+  readonly file: string;
+  readonly offset: number;
+  readonly reason: string;
+  constructor(file: string, offset: number, reason: string, options?: ErrorOptions) {
+    super(`MANIFEST ${file} is corrupt at byte ${offset}: ${reason}`, options);
+    this.file = file;
+    this.offset = offset;
+    this.reason = reason;
+  }
+}
+
+export class SstableCorruptionError extends StorageError {
+  override name = 'SstableCorruptionError';
+  override readonly code = 'ERR_SSTABLE_CORRUPT';
+  readonly file: string;
+  readonly offset: number;
+  readonly reason: string;
+  constructor(file: string, offset: number, reason: string, options?: ErrorOptions) {
+    super(`SSTable ${file} is corrupt at byte ${offset}: ${reason}`, options);
+    this.file = file;
+    this.offset = offset;
+    this.reason = reason;
+  }
+}
+
+export class MissingFileError extends StorageError {
+  override name = 'MissingFileError';
+  override readonly code = 'ERR_MISSING_FILE';
+  readonly file: string;
+  constructor(file: string, options?: ErrorOptions) {
+    super(`file ${file} is missing`, options);
+    this.file = file;
+  }
+}
+
+export class LockedError extends StorageError {
+  override name = 'LockedError';
+  override readonly code = 'ERR_LOCKED';
+  readonly path: string;
+  readonly holderPid: number;
+  constructor(path: string, holderPid: number, options?: ErrorOptions) {
+    super(`${path} is held by process ${holderPid}`, options);
+    this.path = path;
+    this.holderPid = holderPid;
+  }
+}
+
+export class EngineFailedError extends StorageError {
+  override name = 'EngineFailedError';
+  override readonly code = 'ERR_ENGINE_FAILED';
+  readonly reason: string;
+  constructor(reason: string, options?: ErrorOptions) {
+    const cause = options?.cause;
+    const detail = cause instanceof Error ? `: ${cause.message}` : '';
+    super(`${reason}${detail}`, options);
+    this.reason = reason;
+  }
+}
+
+export class EngineClosedError extends StorageError {
+  override name = 'EngineClosedError';
+  override readonly code = 'ERR_ENGINE_CLOSED';
+  constructor(options?: ErrorOptions) {
+    super('the storage engine is closed', options);
+  }
+}

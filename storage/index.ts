@@ -1,0 +1,36 @@
+// storage/index.ts: the storage layer's public surface. src/ imports storage only from here.
+export {
+  Engine,
+  MEMTABLE_BYTES_MAX_DEFAULT,
+  CACHE_BYTES_DEFAULT,
+  type EngineOptions,
+  type EngineStats,
+  type EngineLogger,
+  type EngineLogLevel,
+  type ScanItem,
+  type ScanOptions,
+  type ScanIterable,
+  type SyncPolicy,
+  type WriteOp,
+} from './engine.js';
+export {
+  StorageError,
+  WalCorruptionError,
+  ManifestCorruptionError,
+  SstableCorruptionError,
+  MissingFileError,
+  LockedError,
+  EngineFailedError,
+  EngineClosedError,
+} from './errors.js';
+export {
+  RealFileSystem,
+  CrashableFileSystem,
+  type FileSystem,
+  type WritableFile,
+  type ReadableFile,
+  type FileLock,
+  type CrashMode,
+  type CrashOptions,
+  type FaultSpec,
+} from './file-system.js';

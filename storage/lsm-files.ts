@@ -1,0 +1,227 @@
+// storage/lsm-files.ts: the database's files as the engine sees them: LOCK, the manifest and the
+// current Version of tables, the live WALs, and the flush of a memtable into a level-0 table.
+// The engine keeps the memory side (memtables, sequences, group commit, snapshots, failure).
+// Invariants (numbers from shared/reference/storage-engines.md §2.2):
+// - A new WAL's format record and directory entry are synced before it takes writes.
+// - A flushed table is durable and verified before the manifest names it (8); the edit carries
+//   logNumber, and only WALs below it are removed, after the edit is durable (11, 12).
+// - Nothing is removed once the engine failed (15): a table whose last reference goes away is
+//   closed, and its file removed only if an edit removed it and the engine is healthy.
+// - Every file number comes from the manifest's one counter (7).
+import assert from 'node:assert/strict';
+import type { BlockCache } from './block-cache.js';
+import type { FileLock, FileSystem } from './file-system.js';
+import { flushMemtable, type FlushOutput, type TableOptions } from './flush.js';
+import type { FileMeta, Manifest, VersionEdit } from './manifest.js';
+import type { Memtable } from './memtable.js';
+import { recover, tablePath, walPath, type EngineLogger } from './recovery.js';
+import type { SstableReader } from './sstable-reader.js';
+import { TableHandle, VersionSet, type Version } from './version.js';
+import { createWal, type LogWriter } from './wal.js';
+
+/** Work per flush slice before yielding to the event loop. */
+export const FLUSH_SLICE_MS = 8;
+
+export interface LsmFilesOptions {
+  fs: FileSystem;
+  dir: string;
+  cache: BlockCache;
+  tableOptions: TableOptions;
+  logger: EngineLogger;
+}
+
+export interface FailureHooks {
+  fail(reason: string, error: unknown): void;
+  failed(): boolean;
+}
+
+export interface OpenedFiles {
+  files: LsmFiles;
+  memtable: Memtable; // replayed from the WALs still needed
+  lastSequence: number;
+  replayedBatches: number;
+}
+
+export interface FilesStats {
+  sstableFiles: number;
+  sstableBytes: number;
+  levelFiles: number[];
+  bloomNegatives: number;
+  flushes: number;
+  flushBytesWritten: number;
+}
+
+export class LsmFiles {
+  /** Set by the engine right after open; until then a failure simply throws. */
+  hooks: FailureHooks = {
+    fail: (reason, error) => {
+      throw new Error(reason, { cause: error });
+    },
+    failed: () => false,
+  };
+  private readonly counters = { flushes: 0, flushBytesWritten: 0, bloomNegativesClosed: 0 };
+  private versionsOrUndefined: VersionSet | undefined;
+
+  private constructor(
+    private readonly options: LsmFilesOptions,
+    private readonly lock: FileLock,
+    private readonly manifest: Manifest,
+    private walNumbers: number[], // live WALs, ascending; the last takes writes
+  ) {}
+
+  /** Recovery (recovery.ts), then the Version of the tables the manifest names. */
+  static open(options: LsmFilesOptions): OpenedFiles {
+    let files: LsmFiles | undefined;
+    const release = (table: TableHandle, removeFile: boolean): void => {
+      assert.ok(files !== undefined);
+      files.releaseTable(table, removeFile);
+    };
+    const makeTable = (meta: FileMeta, reader: SstableReader, path: string): TableHandle =>
+      new TableHandle(meta, reader, path, release);
+    const recovered = recover({ ...options, makeTable });
+    files = new LsmFiles(options, recovered.lock, recovered.manifest, recovered.walNumbers);
+    try {
+      files.versionsOrUndefined = new VersionSet(recovered.manifest, recovered.tables);
+    } catch (error) {
+      for (const table of recovered.tables) closeQuietly(table.reader);
+      recovered.manifest.close();
+      recovered.lock.release();
+      throw error;
+    }
+    return { files, memtable: recovered.memtable, lastSequence: recovered.lastSequence, replayedBatches: recovered.replayedBatches };
+  }
+
+  get current(): Version {
+    return this.versions.current;
+  }
+
+  /** A number for a file that will never be named by the manifest as a WAL (close's logNumber). */
+  allocateFileNumber(): number {
+    return this.manifest.allocateFileNumber();
+  }
+
+  /** Creates the next WAL, durable (format record and directory entry) before it takes writes. */
+  createWal(): { number: number; log: LogWriter } {
+    const number = this.manifest.allocateFileNumber();
+    const log = createWal(this.options.fs, walPath(this.options.dir, number));
+    log.sync(); // its format record, so a crash never leaves it empty
+    this.options.fs.syncDir(this.options.dir); // its directory entry, before a write in it is acknowledged
+    this.walNumbers.push(number);
+    return { number, log };
+  }
+
+  /**
+   * Writes memtable to a level-0 table (none if it is empty) and installs it with logNumber and
+   * lastSequence, then removes WALs below logNumber. Returns false if the engine failed (before,
+   * during, or because of this). sliced: yield to the event loop every FLUSH_SLICE_MS.
+   */
+  async flushToLevel0(
+    memtable: Memtable,
+    edit: { logNumber: number; lastSequence: number },
+    snapshotSeqs: readonly number[],
+    sliced: boolean,
+  ): Promise<boolean> {
+    const { fs, dir, cache, tableOptions, logger } = this.options;
+    const fileNumber = this.manifest.allocateFileNumber();
+    const path = tablePath(dir, fileNumber);
+    let output: FlushOutput | undefined;
+    try {
+      const sliceMs = sliced ? FLUSH_SLICE_MS : Infinity;
+      output = await flushMemtable({ fs, dir, path, fileNumber, memtable, snapshotSeqs, tableOptions, cache, sliceMs });
+    } catch (error) {
+      this.hooks.fail('memtable flush failed', error);
+      return false;
+    }
+    if (this.hooks.failed()) {
+      closeQuietly(output?.reader);
+      return false;
+    }
+    const versionEdit: VersionEdit = { ...edit }; // the manifest fills in nextFileNumber
+    const tables: TableHandle[] = [];
+    if (output !== undefined) {
+      versionEdit.addFiles = [output.meta];
+      tables.push(new TableHandle(output.meta, output.reader, path, (table, remove) => this.releaseTable(table, remove)));
+    }
+    try {
+      this.versions.installEdit(versionEdit, tables);
+    } catch (error) {
+      closeQuietly(output?.reader);
+      this.hooks.fail('manifest update failed', error);
+      return false;
+    }
+    if (output !== undefined) {
+      this.counters.flushes++;
+      this.counters.flushBytesWritten += output.meta.sizeBytes;
+      logger('debug', 'memtable flushed', { file: path, bytes: output.meta.sizeBytes, logNumber: edit.logNumber });
+    }
+    this.removeWalsBelow(edit.logNumber);
+    return true;
+  }
+
+  stats(): FilesStats {
+    const tables = this.current.tables();
+    let bloomNegatives = this.counters.bloomNegativesClosed;
+    let sstableBytes = 0;
+    for (const table of tables) {
+      bloomNegatives += table.reader.stats.bloomNegatives;
+      sstableBytes += table.meta.sizeBytes;
+    }
+    return {
+      sstableFiles: tables.length,
+      sstableBytes,
+      levelFiles: this.current.levels.map((level) => level.length),
+      bloomNegatives,
+      flushes: this.counters.flushes,
+      flushBytesWritten: this.counters.flushBytesWritten,
+    };
+  }
+
+  close(): void {
+    this.versions.close();
+    this.manifest.close();
+    this.lock.release();
+  }
+
+  private get versions(): VersionSet {
+    assert.ok(this.versionsOrUndefined !== undefined);
+    return this.versionsOrUndefined;
+  }
+
+  private removeWalsBelow(logNumber: number): void {
+    const keep: number[] = [];
+    for (const number of this.walNumbers) {
+      if (number >= logNumber) {
+        keep.push(number);
+        continue;
+      }
+      const path = walPath(this.options.dir, number);
+      try {
+        this.options.fs.remove(path); // invariant 12: after the edit is durable
+      } catch (error) {
+        this.options.logger('warn', 'could not remove an obsolete WAL', { file: path, error });
+      }
+    }
+    this.walNumbers = keep;
+  }
+
+  private releaseTable(table: TableHandle, removeFile: boolean): void {
+    this.counters.bloomNegativesClosed += table.reader.stats.bloomNegatives;
+    closeQuietly(table.reader);
+    this.options.cache.evictFile(table.meta.number);
+    if (!removeFile || this.hooks.failed()) return; // invariant 15
+    try {
+      this.options.fs.remove(table.path);
+    } catch (error) {
+      this.options.logger('warn', 'could not remove an obsolete table', { file: table.path, error });
+    }
+  }
+}
+
+/** Closing a read handle loses nothing; after a simulated crash the handle is simply dead. */
+function closeQuietly(reader: SstableReader | undefined): void {
+  try {
+    reader?.close();
+  } catch {
+    // nothing to do
+  }
+}

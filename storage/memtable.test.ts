@@ -1,0 +1,195 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compareEntries, type Entry, type EntryIterator } from './entry.js';
+import { Memtable, MEMTABLE_KEY_OVERHEAD_BYTES, MEMTABLE_VERSION_OVERHEAD_BYTES } from './memtable.js';
+
+const label = (entry: Entry): string => `${entry.key.toString('hex')}@${entry.seq}:${entry.kind}:${entry.value.toString('hex')}:${entry.expireAtMs}`;
+
+function drain(iterator: EntryIterator): Entry[] {
+  const out: Entry[] = [];
+  for (; iterator.valid(); iterator.next()) out.push(iterator.entry());
+  return out;
+}
+
+/** The model: hex key -> versions, newest first. */
+type Model = Map<string, Entry[]>;
+
+function modelPut(model: Model, entry: Entry, keep: boolean): void {
+  const hex = entry.key.toString('hex');
+  const versions = keep ? [...(model.get(hex) ?? []), entry].sort(compareEntries) : [entry];
+  model.set(hex, versions);
+}
+
+function modelEntries(model: Model): Entry[] {
+  return [...model.values()].flat().sort(compareEntries);
+}
+
+interface PutOp { key: Uint8Array; kind: 'put' | 'delete'; value: Uint8Array; expireAtMs: number; keep: boolean }
+const putOpArbitrary: fc.Arbitrary<PutOp> = fc.record({
+  key: fc.oneof(fc.uint8Array({ maxLength: 3 }), fc.constantFrom(new Uint8Array([0xff, 0xff]), new Uint8Array(), new Uint8Array([0x80]))),
+  kind: fc.constantFrom('put' as const, 'put' as const, 'delete' as const),
+  value: fc.uint8Array({ maxLength: 8 }),
+  expireAtMs: fc.constantFrom(0, 0, 1_700_000_000_000),
+  keep: fc.boolean(),
+});
+
+function toEntry(op: PutOp, seq: number): Entry {
+  const value = op.kind === 'delete' ? Buffer.alloc(0) : Buffer.from(op.value);
+  return { key: Buffer.from(op.key), seq, kind: op.kind, value, expireAtMs: op.expireAtMs };
+}
+
+describe('Memtable', () => {
+  it('matches a Map model for get, snapshot get and ordered iteration', () => {
+    fc.assert(
+      fc.property(fc.array(putOpArbitrary, { maxLength: 120 }), fc.array(fc.nat(130), { maxLength: 10 }), (ops, snapshots) => {
+        const table = new Memtable();
+        const model: Model = new Map();
+        ops.forEach((op, index) => {
+          const entry = toEntry(op, index + 1);
+          table.put(entry, op.keep);
+          modelPut(model, entry, op.keep);
+        });
+        const iterator = table.iterator();
+        iterator.seekToFirst();
+        expect(drain(iterator).map(label)).toEqual(modelEntries(model).map(label));
+        expect(table.entryCount()).toBe(modelEntries(model).length);
+        for (const versions of model.values()) {
+          const key = versions[0]!.key;
+          expect(label(table.get(key)!)).toBe(label(versions[0]!));
+          for (const snapshot of snapshots) {
+            const visible = versions.find((version) => version.seq <= snapshot);
+            expect(table.get(key, snapshot) && label(table.get(key, snapshot)!)).toBe(visible && label(visible));
+          }
+        }
+        expect(table.get(Buffer.from([1, 2, 3, 4]))).toBeUndefined();
+      }),
+    );
+  });
+
+  it('seeks to the newest version of the first key >= the target', () => {
+    fc.assert(
+      fc.property(fc.array(putOpArbitrary, { maxLength: 80 }), fc.uint8Array({ maxLength: 3 }), (ops, probe) => {
+        const table = new Memtable();
+        const model: Model = new Map();
+        ops.forEach((op, index) => {
+          const entry = toEntry(op, index + 1);
+          table.put(entry, op.keep);
+          modelPut(model, entry, op.keep);
+        });
+        const target = Buffer.from(probe);
+        const iterator = table.iterator();
+        iterator.seek(target);
+        const expected = modelEntries(model).filter((entry) => Buffer.compare(entry.key, target) >= 0);
+        expect(drain(iterator).map(label)).toEqual(expected.map(label));
+      }),
+    );
+  });
+
+  it('keeps iterating correctly when puts land between next() calls', () => {
+    fc.assert(
+      fc.property(fc.array(putOpArbitrary, { maxLength: 60 }), fc.array(putOpArbitrary, { maxLength: 60 }), (before, during) => {
+        const table = new Memtable();
+        let seq = 0;
+        for (const op of before) table.put(toEntry(op, ++seq), op.keep);
+        const initial = drainFromFirst(table);
+        const iterator = table.iterator();
+        iterator.seekToFirst();
+        const seen: Entry[] = [];
+        let pending = 0;
+        while (iterator.valid()) {
+          seen.push(iterator.entry());
+          const op = during[pending++];
+          if (op !== undefined) table.put(toEntry(op, ++seq), op.keep);
+          iterator.next();
+        }
+        for (let index = 1; index < seen.length; index++) expect(compareEntries(seen[index - 1]!, seen[index]!)).toBeLessThan(0);
+        // Every version present from start to end was yielded.
+        const final = new Set(drainFromFirst(table).map(label));
+        const seenLabels = new Set(seen.map(label));
+        for (const entry of initial) if (final.has(label(entry))) expect(seenLabels.has(label(entry))).toBe(true);
+      }),
+    );
+  });
+
+  it('re-seeks correctly after puts split tree nodes mid-iteration', () => {
+    const table = new Memtable();
+    const key = (value: number): Buffer => {
+      const buffer = Buffer.alloc(4);
+      buffer.writeUInt32BE(value);
+      return buffer;
+    };
+    let seq = 0;
+    for (let index = 0; index < 3000; index++) table.put({ key: key(index * 2), seq: ++seq, kind: 'put', value: Buffer.alloc(0), expireAtMs: 0 }, false);
+    const iterator = table.iterator();
+    iterator.seekToFirst();
+    const seen: number[] = [];
+    let state = 7;
+    while (iterator.valid()) {
+      seen.push(iterator.entry().key.readUInt32BE());
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      table.put({ key: key((state % 6000) | 1), seq: ++seq, kind: 'put', value: Buffer.alloc(0), expireAtMs: 0 }, true);
+      iterator.next();
+    }
+    for (let index = 1; index < seen.length; index++) expect(seen[index]!).toBeGreaterThanOrEqual(seen[index - 1]!);
+    const evens = seen.filter((value) => value % 2 === 0);
+    expect(evens).toEqual(Array.from({ length: 3000 }, (_, index) => index * 2));
+  });
+
+  it('copies key and value on put', () => {
+    const table = new Memtable();
+    const key = Buffer.from('key');
+    const value = Buffer.from('value');
+    table.put({ key, seq: 1, kind: 'put', value, expireAtMs: 0 }, false);
+    key.fill(0);
+    value.fill(0);
+    const found = table.get(Buffer.from('key'));
+    expect(found?.value.toString()).toBe('value');
+    expect(found?.key.toString()).toBe('key');
+  });
+
+  it('keeps older versions only when asked, and counts their bytes', () => {
+    const table = new Memtable();
+    const key = Buffer.from('k');
+    table.put({ key, seq: 1, kind: 'put', value: Buffer.from('aaaa'), expireAtMs: 0 }, false);
+    const one = 1 + MEMTABLE_KEY_OVERHEAD_BYTES + 4 + MEMTABLE_VERSION_OVERHEAD_BYTES;
+    expect(table.approximateBytes()).toBe(one);
+    table.put({ key, seq: 2, kind: 'put', value: Buffer.from('bb'), expireAtMs: 0 }, true);
+    expect(table.entryCount()).toBe(2);
+    expect(table.approximateBytes()).toBe(one + 2 + MEMTABLE_VERSION_OVERHEAD_BYTES);
+    expect(table.get(key, 1)?.value.toString()).toBe('aaaa');
+    table.put({ key, seq: 3, kind: 'delete', value: Buffer.alloc(0), expireAtMs: 0 }, false);
+    expect(table.entryCount()).toBe(1);
+    expect(table.keyCount()).toBe(1);
+    expect(table.approximateBytes()).toBe(1 + MEMTABLE_KEY_OVERHEAD_BYTES + MEMTABLE_VERSION_OVERHEAD_BYTES);
+    expect(table.get(key)?.kind).toBe('delete');
+    expect(table.get(key, 2)).toBeUndefined();
+  });
+
+  it('refuses a put that would replace a newer version', () => {
+    const table = new Memtable();
+    table.put({ key: Buffer.from('k'), seq: 5, kind: 'put', value: Buffer.from('v'), expireAtMs: 0 }, false);
+    expect(() => table.put({ key: Buffer.from('k'), seq: 4, kind: 'put', value: Buffer.from('v'), expireAtMs: 0 }, false)).toThrow();
+  });
+
+  it('orders many keys through several tree levels', () => {
+    const table = new Memtable();
+    const keys: Buffer[] = [];
+    let state = 12345;
+    for (let index = 0; index < 20_000; index++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      const key = Buffer.alloc(4);
+      key.writeUInt32BE(state);
+      keys.push(key);
+      table.put({ key, seq: index + 1, kind: 'put', value: Buffer.from([index & 0xff]), expireAtMs: 0 }, false);
+    }
+    const expected = [...new Set(keys.map((key) => key.toString('hex')))].sort();
+    expect(drainFromFirst(table).map((entry) => entry.key.toString('hex'))).toEqual(expected);
+    for (const key of keys.slice(0, 1000)) expect(table.get(key)?.key.equals(key)).toBe(true);
+  });
+});
+
+function drainFromFirst(table: Memtable): Entry[] {
+  const iterator = table.iterator();
+  iterator.seekToFirst();
+  return drain(iterator);
+}

@@ -1,0 +1,311 @@
+// storage/sstable-reader.ts: reads an SSTable written by sstable-writer.ts (layout drawn there).
+// open() reads and checks the footer (magic, version, crc, handle bounds), then the filter, meta
+// and index blocks (crc-checked), which stay resident; data blocks go through the shared BlockCache
+// keyed by (fileNumber, block offset).
+// Invariants:
+// - Every block read from the file has its trailer crc verified before it is decoded; any bad
+//   crc, length, magic, version or encoding raises SstableCorruptionError(file, offset, reason).
+//   Wrong data is never returned.
+// - get() consults the key range and the Bloom filter before any block: a filter miss is a
+//   bloomNegative and reads nothing.
+// - The reader holds one open file handle until close(); close() does not touch the cache (the
+//   engine calls cache.evictFile() when the file is deleted).
+import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
+import { BlockCache, BLOCK_CACHE_OVERHEAD_BYTES } from './block-cache.js';
+import { Block, BLOCK, BlockIterator, ByteReader, compareBytes, decodeIndexBlock, maskCrc, type BlockHandle } from './block.js';
+import { BloomFilter } from './bloom.js';
+import { compareEntries, type Entry, type EntryIterator } from './entry.js';
+import { SstableCorruptionError } from './errors.js';
+import type { FileSystem, ReadableFile } from './file-system.js';
+import { SSTABLE_FOOTER_BYTES, SSTABLE_FORMAT_VERSION, SSTABLE_MAGIC } from './sstable-writer.js';
+
+export interface SstableMeta {
+  entryCount: number;
+  tombstoneCount: number;
+  smallestSeq: number;
+  largestSeq: number;
+  keyCount: number;
+  dataBlockCount: number;
+  bloomBitsPerKey: number;
+  smallestKey: Buffer;
+  largestKey: Buffer;
+}
+
+export interface SstableLayout { fileBytes: number; filter: BlockHandle; meta: BlockHandle; index: BlockHandle }
+
+/** Index of the first key >= target. */
+function lowerBound(keys: readonly Buffer[], target: Buffer): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const candidate = keys[mid]!;
+    if (compareBytes(candidate, 0, candidate.length, target) < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+export class SstableReader {
+  readonly stats = { bloomNegatives: 0, blockReads: 0 };
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    readonly fileNumber: number,
+    private readonly file: ReadableFile,
+    private readonly cache: BlockCache,
+    readonly layout: SstableLayout,
+    readonly meta: SstableMeta,
+    readonly filter: Buffer,
+    readonly indexKeys: readonly Buffer[],
+    readonly indexHandles: readonly BlockHandle[],
+  ) {}
+
+  static open(fs: FileSystem, path: string, fileNumber: number, cache: BlockCache): SstableReader {
+    const file = fs.openRead(path);
+    try {
+      const layout = readFooter(file);
+      const filter = readBlockContents(file, layout.filter);
+      const meta = decodeMeta(readBlockContents(file, layout.meta), path, layout.meta.offset);
+      const index = decodeIndexBlock(new Block(readBlockContents(file, layout.index), path, layout.index.offset));
+      if (index.handles.length !== meta.dataBlockCount) {
+        throw new SstableCorruptionError(path, layout.index.offset, `index has ${index.handles.length} blocks, meta says ${meta.dataBlockCount}`);
+      }
+      for (const handle of index.handles) {
+        if (handle.offset + handle.size + BLOCK.TRAILER_BYTES > layout.filter.offset) {
+          throw new SstableCorruptionError(path, layout.index.offset, `data block handle ${handle.offset}+${handle.size} overlaps the filter`);
+        }
+      }
+      return new SstableReader(path, fileNumber, file, cache, layout, meta, filter, index.keys, index.handles);
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+  }
+
+  mayContain(key: Buffer): boolean {
+    return BloomFilter.mayContain(this.filter, key);
+  }
+
+  /** Newest version of key with seq <= snapshotSeq (may be a 'delete'), or undefined. */
+  get(key: Buffer, snapshotSeq?: number): Entry | undefined {
+    if (this.meta.entryCount === 0) return undefined;
+    if (Buffer.compare(key, this.meta.smallestKey) < 0 || Buffer.compare(key, this.meta.largestKey) > 0) return undefined;
+    if (!this.mayContain(key)) {
+      this.stats.bloomNegatives++;
+      return undefined;
+    }
+    for (let blockIndex = lowerBound(this.indexKeys, key); blockIndex < this.indexHandles.length; blockIndex++) {
+      const iterator = this.dataBlock(blockIndex).iterator();
+      iterator.seek(key);
+      for (; iterator.valid(); iterator.next()) {
+        if (iterator.compareKey(key) !== 0) return undefined;
+        if (snapshotSeq === undefined || iterator.currentSeq() <= snapshotSeq) return iterator.entry();
+      }
+    }
+    return undefined;
+  }
+
+  iterator(): EntryIterator {
+    return new SstableIterator(this);
+  }
+
+  /** Reads every block from the file (not the cache) and checks crcs, order, layout and meta. */
+  verify(): void {
+    assert.ok(!this.closed, `SSTable ${this.path} verified after close()`);
+    for (const [name, handle, resident] of [['filter', this.layout.filter, this.filter], ['meta', this.layout.meta, undefined], ['index', this.layout.index, undefined]] as const) {
+      const contents = readBlockContents(this.file, handle);
+      if (resident !== undefined && !contents.equals(resident)) throw new SstableCorruptionError(this.path, handle.offset, `${name} block changed since open`);
+    }
+    const found = verifyDataBlocks(this, (handle) => new Block(readBlockContents(this.file, handle), this.path, handle.offset));
+    checkMetaAgainst(this, found);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.file.close();
+  }
+
+  /** The decoded data block at blockIndex, from the cache or the file. */
+  dataBlock(blockIndex: number): Block {
+    assert.ok(!this.closed, `SSTable ${this.path} read after close()`);
+    const handle = this.indexHandles[blockIndex]!;
+    const cached = this.cache.get(this.fileNumber, handle.offset);
+    if (cached !== undefined) return cached;
+    this.stats.blockReads++;
+    const block = new Block(readBlockContents(this.file, handle), this.path, handle.offset);
+    this.cache.set(this.fileNumber, handle.offset, block, block.contents.length + BLOCK_CACHE_OVERHEAD_BYTES);
+    return block;
+  }
+}
+
+/** Positioned iterator over every entry of the file, block by block. */
+class SstableIterator implements EntryIterator {
+  private blockIndex = 0;
+  private blockIterator: BlockIterator | undefined;
+
+  constructor(private readonly reader: SstableReader) {}
+
+  seekToFirst(): void {
+    this.loadBlock(0);
+    this.blockIterator?.seekToFirst();
+    this.skipExhaustedBlocks();
+  }
+
+  seek(key: Buffer): void {
+    this.loadBlock(lowerBound(this.reader.indexKeys, key));
+    this.blockIterator?.seek(key);
+    this.skipExhaustedBlocks();
+  }
+
+  valid(): boolean {
+    return this.blockIterator?.valid() ?? false;
+  }
+
+  entry(): Entry {
+    assert.ok(this.blockIterator !== undefined, 'SstableIterator.entry() on an invalid iterator');
+    return this.blockIterator.entry();
+  }
+
+  next(): void {
+    assert.ok(this.blockIterator !== undefined, 'SstableIterator.next() on an invalid iterator');
+    this.blockIterator.next();
+    this.skipExhaustedBlocks();
+  }
+
+  private loadBlock(blockIndex: number): void {
+    this.blockIndex = blockIndex;
+    this.blockIterator = blockIndex < this.reader.indexHandles.length ? this.reader.dataBlock(blockIndex).iterator() : undefined;
+  }
+
+  private skipExhaustedBlocks(): void {
+    while (this.blockIterator !== undefined && !this.blockIterator.valid()) {
+      this.loadBlock(this.blockIndex + 1);
+      this.blockIterator?.seekToFirst();
+    }
+  }
+}
+
+/** Reads handle.size bytes plus the trailer and returns the contents once the crc matches. */
+export function readBlockContents(file: ReadableFile, handle: BlockHandle): Buffer {
+  const raw = file.read(handle.offset, handle.size + BLOCK.TRAILER_BYTES);
+  if (raw.length !== handle.size + BLOCK.TRAILER_BYTES) {
+    throw new SstableCorruptionError(file.path, handle.offset, `block of ${handle.size} bytes cut short at end of file`);
+  }
+  const type = raw[handle.size]!;
+  if (type !== BLOCK.TYPE_UNCOMPRESSED) throw new SstableCorruptionError(file.path, handle.offset + handle.size, `unknown block type ${type}`);
+  const stored = raw.readUInt32LE(handle.size + 1);
+  if (maskCrc(crc32(raw.subarray(0, handle.size + 1))) !== stored) {
+    throw new SstableCorruptionError(file.path, handle.offset, `block crc mismatch (block of ${handle.size} bytes)`);
+  }
+  return raw.subarray(0, handle.size);
+}
+
+function readFooter(file: ReadableFile): SstableLayout {
+  const fileBytes = file.size();
+  const footerOffset = fileBytes - SSTABLE_FOOTER_BYTES;
+  const corrupt = (reason: string, at = footerOffset): never => {
+    throw new SstableCorruptionError(file.path, Math.max(0, at), reason);
+  };
+  if (footerOffset < 0) corrupt(`file of ${fileBytes} bytes is shorter than the footer`);
+  const footer = file.read(footerOffset, SSTABLE_FOOTER_BYTES);
+  if (footer.length !== SSTABLE_FOOTER_BYTES) corrupt('footer cut short');
+  if (!footer.subarray(44, 52).equals(SSTABLE_MAGIC)) corrupt('bad magic number', footerOffset + 44);
+  const version = footer.readUInt32LE(40);
+  if (version !== SSTABLE_FORMAT_VERSION) corrupt(`unsupported format version ${version}`, footerOffset + 40);
+  if (maskCrc(crc32(footer.subarray(0, 36))) !== footer.readUInt32LE(36)) corrupt('footer crc mismatch', footerOffset + 36);
+  const handles: BlockHandle[] = [];
+  for (let position = 0; position < 36; position += 12) {
+    const high = footer.readUInt32LE(position + 4);
+    if (high >= 2 ** 21) corrupt('block offset exceeds 2^53', footerOffset + position);
+    handles.push({ offset: high * 2 ** 32 + footer.readUInt32LE(position), size: footer.readUInt32LE(position + 8) });
+  }
+  const [filter, meta, index] = handles as [BlockHandle, BlockHandle, BlockHandle];
+  const trailer = BLOCK.TRAILER_BYTES;
+  const tiled = filter.offset + filter.size + trailer === meta.offset && meta.offset + meta.size + trailer === index.offset
+    && index.offset + index.size + trailer === footerOffset;
+  if (!tiled) corrupt('filter, meta and index blocks do not tile the end of the file');
+  return { fileBytes, filter, meta, index };
+}
+
+function decodeMeta(contents: Buffer, file: string, offset: number): SstableMeta {
+  const reader = new ByteReader(contents, file, offset);
+  const entryCount = reader.varint();
+  const tombstoneCount = reader.varint();
+  const smallestSeq = reader.varint();
+  const largestSeq = reader.varint();
+  const keyCount = reader.varint();
+  const dataBlockCount = reader.varint();
+  const bloomBitsPerKey = reader.varint();
+  const keys: Buffer[] = [];
+  for (let index = 0; index < 2; index++) {
+    const start = reader.skip(reader.varint());
+    keys.push(contents.subarray(start, reader.pos));
+  }
+  if (reader.pos !== contents.length) reader.fail('trailing bytes after meta');
+  const [smallestKey, largestKey] = keys as [Buffer, Buffer];
+  return { entryCount, tombstoneCount, smallestSeq, largestSeq, keyCount, dataBlockCount, bloomBitsPerKey, smallestKey, largestKey };
+}
+
+interface DataSummary { entryCount: number; tombstoneCount: number; keyCount: number; smallestSeq: number; largestSeq: number; smallestKey: Buffer; largestKey: Buffer }
+
+/** Walks every data block in file order: layout, entry order, separators, filter membership. */
+function verifyDataBlocks(reader: SstableReader, readBlock: (handle: BlockHandle) => Block): DataSummary {
+  const fail = (offset: number, reason: string): never => {
+    throw new SstableCorruptionError(reader.path, offset, reason);
+  };
+  const summary: DataSummary = { entryCount: 0, tombstoneCount: 0, keyCount: 0, smallestSeq: 0, largestSeq: 0, smallestKey: Buffer.alloc(0), largestKey: Buffer.alloc(0) };
+  let expectedOffset = 0;
+  let previous: Entry | undefined;
+  for (let blockIndex = 0; blockIndex < reader.indexHandles.length; blockIndex++) {
+    const handle = reader.indexHandles[blockIndex]!;
+    if (handle.offset !== expectedOffset) fail(handle.offset, `data block ${blockIndex} starts at ${handle.offset}, expected ${expectedOffset}`);
+    expectedOffset = handle.offset + handle.size + BLOCK.TRAILER_BYTES;
+    const iterator = readBlock(handle).iterator();
+    iterator.seekToFirst();
+    if (!iterator.valid()) fail(handle.offset, `data block ${blockIndex} is empty`);
+    if (blockIndex > 0) {
+      // lastKey(i - 1) <= separator(i - 1) < firstKey(i), or all three equal when a key's versions span blocks.
+      const first = iterator.entry().key;
+      const byKey = Buffer.compare(first, reader.indexKeys[blockIndex - 1]!);
+      if (byKey < 0 || (byKey === 0 && !first.equals(previous!.key))) fail(handle.offset, `data block ${blockIndex} does not start above the previous separator`);
+    }
+    for (; iterator.valid(); iterator.next()) {
+      const entry = iterator.entry();
+      if (previous !== undefined && compareEntries(previous, entry) >= 0) fail(handle.offset, `entries out of order in data block ${blockIndex}`);
+      if (previous === undefined || !previous.key.equals(entry.key)) {
+        summary.keyCount++;
+        if (!BloomFilter.mayContain(reader.filter, entry.key)) fail(reader.layout.filter.offset, 'the filter misses a key of the file');
+      }
+      if (summary.entryCount === 0) {
+        summary.smallestSeq = entry.seq;
+        summary.smallestKey = entry.key;
+      }
+      summary.entryCount++;
+      if (entry.kind === 'delete') summary.tombstoneCount++;
+      summary.smallestSeq = Math.min(summary.smallestSeq, entry.seq);
+      summary.largestSeq = Math.max(summary.largestSeq, entry.seq);
+      previous = entry;
+    }
+    if (Buffer.compare(previous!.key, reader.indexKeys[blockIndex]!) > 0) fail(handle.offset, `data block ${blockIndex} ends above its separator`);
+  }
+  if (expectedOffset !== reader.layout.filter.offset) fail(expectedOffset, 'data blocks do not end where the filter starts');
+  summary.largestKey = previous?.key ?? Buffer.alloc(0);
+  return summary;
+}
+
+function checkMetaAgainst(reader: SstableReader, found: DataSummary): void {
+  const meta = reader.meta;
+  const fields = ['entryCount', 'tombstoneCount', 'keyCount', 'smallestSeq', 'largestSeq'] as const;
+  for (const field of fields) {
+    if (meta[field] !== found[field]) {
+      throw new SstableCorruptionError(reader.path, reader.layout.meta.offset, `meta ${field} ${meta[field]} but the data has ${found[field]}`);
+    }
+  }
+  if (!meta.smallestKey.equals(found.smallestKey) || !meta.largestKey.equals(found.largestKey)) {
+    throw new SstableCorruptionError(reader.path, reader.layout.meta.offset, 'meta key range differs from the data');
+  }
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import type { Entry } from './entry.js';
+import { CrashableFileSystem } from './file-system.js';
+import { encodeFooter, shortestSeparator, SSTABLE_FOOTER_BYTES, SSTABLE_MAGIC, SstableWriter } from './sstable-writer.js';
+
+function entry(key: string, seq: number, value: string | undefined, expireAtMs = 0): Entry {
+  return value === undefined
+    ? { key: Buffer.from(key), seq, kind: 'delete', value: Buffer.alloc(0), expireAtMs }
+    : { key: Buffer.from(key), seq, kind: 'put', value: Buffer.from(value), expireAtMs };
+}
+
+function newFile(): { fs: CrashableFileSystem; path: string } {
+  const fs = new CrashableFileSystem();
+  fs.mkdirp('/db');
+  return { fs, path: '/db/000001.sst' };
+}
+
+describe('SstableWriter', () => {
+  it('writes the documented bytes for a tiny table (golden file)', () => {
+    const { fs, path } = newFile();
+    const file = fs.create(path);
+    const writer = new SstableWriter(file);
+    writer.add(entry('a', 2, 'x'));
+    writer.add(entry('b', 1, undefined));
+    const result = writer.finish();
+    file.close();
+    const expected = [
+      '00 01 61 02 01 00 01 78', // data block at 0: "a" seq 2 put, no expiry, value "x"
+      '00 01 62 01 02 00 00', //    "b" seq 1 delete (every key is whole here: shared 0)
+      '00000000 01000000', //       restarts [0], count 1
+      '00 0e9e05b0', //             trailer: type 0, masked crc32
+      '4281800002180c14 06 00 2e6d5124', //          filter at 28: 64 bits, k = 6; trailer
+      '02 01 01 02 02 01 0a 01 61 01 62 00 b45f4906', // meta at 42: 2 entries, 1 tombstone, seq 1..2, 2 keys, 1 block, 10 bits/key, "a".."b"
+      '00 01 62 00 17 00000000 01000000 00 854b6b66', // index at 58: "b" -> (0, 23); trailer
+      '1c000000 00000000 09000000', // footer at 76: filter (28, 9)
+      '2a000000 00000000 0b000000', //               meta (42, 11)
+      '3a000000 00000000 0d000000', //               index (58, 13)
+      '7cc399c0 01000000 74736b7673737462', //       footer crc, format version 1, magic "tskvsstb"
+    ].join('').replaceAll(' ', '');
+    expect(fs.readAll(path).toString('hex')).toBe(expected);
+    expect(result).toEqual({
+      sizeBytes: 128,
+      smallestKey: Buffer.from('a'),
+      largestKey: Buffer.from('b'),
+      entryCount: 2,
+      tombstoneCount: 1,
+      smallestSeq: 1,
+      largestSeq: 2,
+    });
+  });
+
+  it('writes a readable empty table', () => {
+    const { fs, path } = newFile();
+    const file = fs.create(path);
+    const result = new SstableWriter(file).finish();
+    expect(result).toMatchObject({ entryCount: 0, smallestKey: Buffer.alloc(0), largestKey: Buffer.alloc(0), smallestSeq: 0, largestSeq: 0 });
+    const bytes = fs.readAll(path);
+    expect(bytes.length).toBe(result.sizeBytes);
+    expect(bytes.subarray(-8).equals(SSTABLE_MAGIC)).toBe(true);
+  });
+
+  it('asserts entry order: keys ascending, then seq descending', () => {
+    const { fs, path } = newFile();
+    const writer = new SstableWriter(fs.create(path));
+    writer.add(entry('b', 5, 'v'));
+    expect(() => writer.add(entry('a', 9, 'v'))).toThrow();
+    expect(() => writer.add(entry('b', 5, 'v'))).toThrow();
+    expect(() => writer.add(entry('b', 6, 'v'))).toThrow();
+    writer.add(entry('b', 4, 'v'));
+    writer.add(entry('c', 9, 'v'));
+  });
+
+  it('appends in chunks and estimates its final size to within a block', () => {
+    const { fs, path } = newFile();
+    const file = fs.create(path);
+    const writer = new SstableWriter(file, { blockBytes: 512 });
+    let appends = 0;
+    const append = file.append.bind(file);
+    file.append = (data: Buffer) => {
+      appends++;
+      append(data);
+    };
+    for (let index = 0; index < 5000; index++) writer.add(entry(`key${String(index).padStart(6, '0')}`, 1, 'value'.repeat(10)));
+    const estimate = writer.estimatedBytes();
+    const result = writer.finish();
+    expect(Math.abs(estimate - result.sizeBytes)).toBeLessThan(1024);
+    expect(appends).toBeLessThan(result.sizeBytes / 32_768);
+    expect(file.size()).toBe(result.sizeBytes);
+  });
+
+  it('shortens separators only when a shorter key fits between the blocks', () => {
+    const cases: [string, string, string][] = [
+      ['the quick brown fox', 'the who', 'the r'],
+      ['abc', 'abd', 'abc'],
+      ['abc', 'abcdef', 'abc'],
+      ['k', 'k', 'k'],
+      ['', 'a', ''],
+      ['a', 'c', 'b'],
+    ];
+    for (const [start, limit, expected] of cases) {
+      const separator = shortestSeparator(Buffer.from(start), Buffer.from(limit));
+      expect(separator.toString()).toBe(expected);
+      expect(Buffer.compare(Buffer.from(start), separator)).toBeLessThanOrEqual(0);
+    }
+    expect(shortestSeparator(Buffer.from([1, 0xff, 3]), Buffer.from([1, 0xff, 9])).equals(Buffer.from([1, 0xff, 4]))).toBe(true);
+    expect(shortestSeparator(Buffer.from([0xff, 1]), Buffer.from([0xff, 2])).equals(Buffer.from([0xff, 1]))).toBe(true);
+  });
+
+  it('encodes block offsets above 4 GiB in the footer', () => {
+    const footer = encodeFooter({ offset: 2 ** 40 + 5, size: 9 }, { offset: 1, size: 2 }, { offset: 3, size: 4 });
+    expect(footer.length).toBe(SSTABLE_FOOTER_BYTES);
+    expect(footer.readUInt32LE(0)).toBe(5);
+    expect(footer.readUInt32LE(4)).toBe(2 ** 8);
+  });
+});

@@ -1,0 +1,186 @@
+// storage/version.ts: the set of live SSTables by level (a Version) and the VersionSet that swaps
+// versions through manifest edits. Flush and (later) compaction both go through installEdit().
+// Invariants:
+// - A Version is immutable. Level 0 lists files in manifest order (oldest first, newest last) and
+//   may overlap; levels 1..6 are sorted by smallestKey and never overlap.
+// - A table is referenced by every Version that lists it; a Version is referenced by the
+//   VersionSet while current and by every scan that pinned it. A table whose count reaches zero
+//   closes its reader, and its file is removed only if an edit removed it (invariant 11: after the
+//   edit obsoleting it is durable) and the engine has not failed (invariant 15).
+// - installEdit() changes nothing in memory unless manifest.apply() returned (invariant 9).
+import assert from 'node:assert/strict';
+import type { Entry, EntryIterator } from './entry.js';
+import type { FileMeta, Manifest, VersionEdit } from './manifest.js';
+import type { SstableReader } from './sstable-reader.js';
+
+export const LEVEL_COUNT = 7;
+
+export class TableHandle {
+  private refs = 0;
+  private removedByEdit = false;
+
+  constructor(
+    readonly meta: FileMeta,
+    readonly reader: SstableReader,
+    readonly path: string,
+    private readonly release: (table: TableHandle, removeFile: boolean) => void,
+  ) {}
+
+  ref(): void {
+    this.refs++;
+  }
+
+  unref(): void {
+    assert.ok(this.refs > 0, `table ${this.path} unref below zero`);
+    this.refs--;
+    if (this.refs === 0) this.release(this, this.removedByEdit);
+  }
+
+  markRemoved(): void {
+    this.removedByEdit = true;
+  }
+
+  containsKey(key: Buffer): boolean {
+    return Buffer.compare(this.meta.smallestKey, key) <= 0 && Buffer.compare(key, this.meta.largestKey) <= 0;
+  }
+}
+
+export class Version {
+  private refs = 0;
+
+  constructor(readonly levels: readonly (readonly TableHandle[])[]) {
+    assert.equal(levels.length, LEVEL_COUNT);
+    for (const level of levels) for (const table of level) table.ref();
+  }
+
+  ref(): void {
+    this.refs++;
+  }
+
+  unref(): void {
+    assert.ok(this.refs > 0, 'version unref below zero');
+    this.refs--;
+    if (this.refs > 0) return;
+    for (const level of this.levels) for (const table of level) table.unref();
+  }
+
+  /** Newest version of key in the tables: L0 newest first, then one candidate per deeper level. */
+  get(key: Buffer): Entry | undefined {
+    const level0 = this.levels[0]!;
+    for (let index = level0.length - 1; index >= 0; index--) {
+      const table = level0[index]!;
+      if (!table.containsKey(key)) continue;
+      const found = table.reader.get(key);
+      if (found !== undefined) return found;
+    }
+    for (let level = 1; level < LEVEL_COUNT; level++) {
+      const table = findTable(this.levels[level]!, key);
+      if (table === undefined) continue;
+      const found = table.reader.get(key);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  iterators(): EntryIterator[] {
+    const result: EntryIterator[] = [];
+    for (const level of this.levels) for (const table of level) result.push(table.reader.iterator());
+    return result;
+  }
+
+  tables(): TableHandle[] {
+    return this.levels.flat();
+  }
+}
+
+/** In a sorted, non-overlapping level: the one table whose range may hold key. */
+function findTable(level: readonly TableHandle[], key: Buffer): TableHandle | undefined {
+  let low = 0;
+  let high = level.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (Buffer.compare(level[mid]!.meta.largestKey, key) < 0) low = mid + 1;
+    else high = mid;
+  }
+  const table = level[low];
+  return table !== undefined && Buffer.compare(table.meta.smallestKey, key) <= 0 ? table : undefined;
+}
+
+export class VersionSet {
+  private currentVersion: Version;
+
+  constructor(
+    private readonly manifest: Manifest,
+    initialTables: readonly TableHandle[],
+  ) {
+    this.currentVersion = new Version(buildLevels(emptyLevels(), new Set(), initialTables));
+    this.currentVersion.ref();
+    this.checkAgainstManifest();
+  }
+
+  get current(): Version {
+    return this.currentVersion;
+  }
+
+  /**
+   * Makes an edit durable in the manifest, then installs the Version it describes. Tables named in
+   * edit.addFiles must be given (already synced, verified, directory synced: invariant 8).
+   * Throws whatever manifest.apply() throws; the caller fails the engine and nothing changed.
+   */
+  installEdit(edit: VersionEdit, addTables: readonly TableHandle[]): void {
+    assert.deepEqual(
+      (edit.addFiles ?? []).map((meta) => meta.number),
+      addTables.map((table) => table.meta.number),
+    );
+    this.manifest.apply(edit);
+    const removed = new Set((edit.removeFiles ?? []).map((file) => `${file.level}:${file.number}`));
+    const next = new Version(buildLevels(this.currentVersion.levels, removed, addTables));
+    for (const level of this.currentVersion.levels) {
+      for (const table of level) if (removed.has(`${table.meta.level}:${table.meta.number}`)) table.markRemoved();
+    }
+    next.ref();
+    const previous = this.currentVersion;
+    this.currentVersion = next;
+    previous.unref();
+    this.checkAgainstManifest();
+  }
+
+  close(): void {
+    this.currentVersion.unref();
+  }
+
+  private checkAgainstManifest(): void {
+    const expected = this.manifest.state.levels.map((level) => level.map((meta) => meta.number));
+    const actual = this.currentVersion.levels.map((level) => level.map((table) => table.meta.number));
+    while (expected.length < LEVEL_COUNT) expected.push([]);
+    assert.deepEqual(actual, expected, 'in-memory version differs from the manifest state');
+  }
+}
+
+function emptyLevels(): TableHandle[][] {
+  return Array.from({ length: LEVEL_COUNT }, () => []);
+}
+
+function buildLevels(
+  previous: readonly (readonly TableHandle[])[],
+  removed: ReadonlySet<string>,
+  added: readonly TableHandle[],
+): TableHandle[][] {
+  const levels = previous.map((level) => level.filter((table) => !removed.has(`${table.meta.level}:${table.meta.number}`)));
+  for (const table of added) {
+    const level = levels[table.meta.level];
+    assert.ok(level !== undefined, `table ${table.path} has level ${table.meta.level}`);
+    level.push(table);
+  }
+  for (let level = 1; level < LEVEL_COUNT; level++) {
+    levels[level]!.sort((a, b) => Buffer.compare(a.meta.smallestKey, b.meta.smallestKey));
+    const sorted = levels[level]!;
+    for (let index = 1; index < sorted.length; index++) {
+      assert.ok(
+        Buffer.compare(sorted[index - 1]!.meta.largestKey, sorted[index]!.meta.smallestKey) < 0,
+        `level ${level} tables overlap`,
+      );
+    }
+  }
+  return levels;
+}
