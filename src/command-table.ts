@@ -1,0 +1,149 @@
+// src/command-table.ts: the one command table. Every command family registers its CommandSpecs
+// here (defineCommands); dispatch looks names up here and COMMAND / COMMAND DOCS / INFO commandstats
+// read it, so arity errors and COMMAND's replies can never disagree with what dispatch does.
+// Invariants:
+// - Names are lower case and unique; a container (CONFIG, CLIENT, ...) lists its subcommands, each
+//   named 'container|sub' in COMMAND's replies, and its own handler answers only when no subcommand
+//   matches (it normally throws the unknown-subcommand error).
+// - arity follows Redis: N means exactly N words including the name, -N at least N.
+import assert from 'node:assert/strict';
+import type { RespWriter } from '../protocol/index.js';
+import type { ClientState } from './client-state.js';
+import type { ServerState } from './server-state.js';
+
+export type CommandFlag =
+  | 'write' | 'readonly' | 'denyoom' | 'admin' | 'pubsub' | 'noscript' | 'loading' | 'stale'
+  | 'fast' | 'no_auth' | 'allow_busy' | 'no_multi' | 'skip_slowlog';
+
+export interface CommandContext {
+  readonly server: ServerState;
+  readonly client: ClientState;
+  readonly out: RespWriter; // write exactly one reply per command (arrays count as one)
+}
+
+export type CommandHandler = (ctx: CommandContext, args: Buffer[]) => void; // args[0] is the command name
+
+export interface CommandSpec {
+  name: string;
+  arity: number;
+  flags: readonly CommandFlag[];
+  firstKey: number;
+  lastKey: number;
+  keyStep: number;
+  group: string;
+  summary: string;
+  since: string;
+  subcommands?: readonly CommandSpec[];
+  handler: CommandHandler;
+}
+
+/** Per-command counters for INFO commandstats. */
+export interface CommandStats {
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+export interface CommandEntry {
+  spec: CommandSpec;
+  fullName: string; // 'get', 'client|setname'
+  container: CommandEntry | undefined;
+  isWrite: boolean;
+  noAuth: boolean;
+  stats: CommandStats;
+  subcommands: Map<string, CommandEntry> | undefined;
+}
+
+const table = new Map<string, CommandEntry>();
+/** The same entries under their lower- and upper-case names: clients send either. */
+const byName = new Map<string, CommandEntry>();
+
+function makeEntry(spec: CommandSpec, container: CommandEntry | undefined): CommandEntry {
+  assert.equal(spec.name, spec.name.toLowerCase(), `command name ${spec.name} must be lower case`);
+  assert.ok(Number.isInteger(spec.arity) && spec.arity !== 0, `arity of ${spec.name}`);
+  const entry: CommandEntry = {
+    spec,
+    fullName: container ? `${container.spec.name}|${spec.name}` : spec.name,
+    container,
+    isWrite: spec.flags.includes('write'),
+    noAuth: spec.flags.includes('no_auth'),
+    stats: { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 },
+    subcommands: undefined,
+  };
+  if (spec.subcommands) {
+    entry.subcommands = new Map();
+    for (const sub of spec.subcommands) {
+      assert.ok(!entry.subcommands.has(sub.name), `duplicate subcommand ${entry.fullName}|${sub.name}`);
+      entry.subcommands.set(sub.name, makeEntry(sub, entry));
+    }
+  }
+  return entry;
+}
+
+export function defineCommands(specs: readonly CommandSpec[]): void {
+  for (const spec of specs) {
+    assert.ok(!table.has(spec.name), `command ${spec.name} defined twice`);
+    const entry = makeEntry(spec, undefined);
+    table.set(spec.name, entry);
+    byName.set(spec.name, entry);
+    byName.set(spec.name.toUpperCase(), entry);
+  }
+}
+
+/** Looks a command name up, case-insensitively, without allocating for lower-case names. */
+export function lookupCommand(name: Buffer): CommandEntry | undefined {
+  if (name.length > 32) return undefined;
+  const text = name.toString('latin1');
+  return byName.get(text) ?? table.get(text.toLowerCase());
+}
+
+export function lookupSubcommand(container: CommandEntry, name: Buffer): CommandEntry | undefined {
+  if (!container.subcommands || name.length > 64) return undefined;
+  return container.subcommands.get(name.toString('latin1').toLowerCase());
+}
+
+export function lookupCommandByName(fullName: string): CommandEntry | undefined {
+  const [head, sub] = fullName.toLowerCase().split('|');
+  const entry = table.get(head ?? '');
+  if (sub === undefined || entry === undefined) return entry;
+  return entry.subcommands?.get(sub);
+}
+
+export function allCommands(): IterableIterator<CommandEntry> {
+  return table.values();
+}
+
+export function commandCount(): number {
+  return table.size;
+}
+
+export function arityMatches(spec: CommandSpec, argumentCount: number): boolean {
+  return spec.arity > 0 ? argumentCount === spec.arity : argumentCount >= -spec.arity;
+}
+
+/** Key positions per the spec (COMMAND GETKEYS, WATCH-style helpers). */
+export function commandKeys(spec: CommandSpec, args: readonly Buffer[]): Buffer[] {
+  if (spec.firstKey <= 0) return [];
+  const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
+  const keys: Buffer[] = [];
+  for (let index = spec.firstKey; index <= last && index < args.length; index += Math.max(1, spec.keyStep)) {
+    keys.push(args[index] as Buffer);
+  }
+  return keys;
+}
+
+/** For tests that rebuild the table. */
+export function clearCommandsForTest(): void {
+  table.clear();
+  byName.clear();
+}
+
+/** The entry a full request names (subcommand resolved), or undefined; writes nothing. */
+export function resolveEntry(args: readonly Buffer[]): CommandEntry | undefined {
+  const name = args[0];
+  if (name === undefined) return undefined;
+  const entry = lookupCommand(name);
+  if (entry === undefined || !entry.subcommands || args.length < 2) return entry;
+  return lookupSubcommand(entry, args[1] as Buffer);
+}

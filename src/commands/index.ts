@@ -1,0 +1,35 @@
+// src/commands/index.ts: gathers every command family into the one command table.
+// Invariants:
+// - registerAllCommands() runs once per process, before the first connection is accepted.
+// - Each family file exports one `xxxCommands: CommandSpec[]`; a name defined twice is a bug
+//   (defineCommands asserts).
+import { defineCommands } from '../command-table.js';
+import { clientCommands } from './client.js';
+import { connectionCommands } from './connection.js';
+import { expiryCommands } from './expiry.js';
+import { infoCommands } from './info.js';
+import { introspectionCommands } from './introspection.js';
+import { keyCommands } from './keys.js';
+import { scanCommands } from './scan.js';
+import { serverCommands } from './server.js';
+import { stringCommands } from './strings.js';
+import { transactionCommands } from './transactions.js';
+
+let registered = false;
+
+export function registerAllCommands(): void {
+  if (registered) return;
+  registered = true;
+  defineCommands([
+    ...connectionCommands,
+    ...clientCommands,
+    ...serverCommands,
+    ...infoCommands,
+    ...introspectionCommands,
+    ...stringCommands,
+    ...keyCommands,
+    ...expiryCommands,
+    ...scanCommands,
+    ...transactionCommands,
+  ]);
+}

@@ -1,0 +1,169 @@
+// src/commands/info.ts: INFO [section ...], in Redis 7.2's layout: `# Section` headers, `field:value`
+// lines ending in CRLF, sections separated by a blank line; a bulk string in RESP2, a verbatim
+// `txt` string in RESP3. Redis's field names where Redis has one (ioredis's ready check reads
+// `loading:0`; tools read `redis_version`, `db0:keys=...`), tskv's own fields prefixed `tskv_`.
+// Sections: server clients memory persistence stats replication cpu modules errorstats cluster
+// keyspace (default); commandstats too with `all` / `everything` or by name.
+import os from 'node:os';
+import { allCommands, type CommandContext, type CommandEntry, type CommandSpec } from '../command-table.js';
+import { limits } from '../config.js';
+import { REDIS_COMPATIBLE_VERSION, TSKV_VERSION, type ServerState } from '../server-state.js';
+
+type Fields = Array<[string, string | number]>;
+
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'] as const;
+const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, -1), 'commandstats', 'keyspace'] as const;
+
+function human(bytes: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes}B` : `${value.toFixed(2)}${units[unit]}`;
+}
+
+function serverFields(state: ServerState): Fields {
+  const uptimeS = Math.floor((Date.now() - state.startedAtMs) / 1000);
+  return [
+    ['redis_version', REDIS_COMPATIBLE_VERSION], ['tskv_version', TSKV_VERSION], ['redis_git_sha1', '00000000'], ['redis_git_dirty', 0],
+    ['redis_build_id', '0'], ['redis_mode', 'standalone'], ['os', `${os.type()} ${os.release()} ${os.arch()}`], ['arch_bits', 64],
+    ['monotonic_clock', 'POSIX clock_gettime'], ['multiplexing_api', 'epoll'], ['atomicvar_api', 'c11-builtin'], ['node_version', process.version],
+    ['process_id', process.pid], ['process_supervised', 'no'], ['run_id', state.runId], ['tcp_port', state.listeningPorts[0] ?? state.config.port],
+    ['server_time_usec', Date.now() * 1000], ['uptime_in_seconds', uptimeS], ['uptime_in_days', Math.floor(uptimeS / 86400)],
+    ['hz', 10], ['configured_hz', 10], ['lru_clock', Math.floor(Date.now() / 1000) & 0xffffff], ['executable', process.argv[1] ?? ''],
+    ['config_file', ''], ['io_threads_active', 0],
+  ];
+}
+
+function clientFields(state: ServerState): Fields {
+  let inputMax = 0;
+  let outputMax = 0;
+  for (const client of state.clients.values()) {
+    inputMax = Math.max(inputMax, client.connection.queryBufferBytes());
+    outputMax = Math.max(outputMax, client.connection.replyBytesPending());
+  }
+  return [
+    ['connected_clients', state.clients.size], ['cluster_connections', 0], ['maxclients', state.config.maxclients],
+    ['client_recent_max_input_buffer', inputMax], ['client_recent_max_output_buffer', outputMax], ['blocked_clients', 0],
+    ['tracking_clients', 0], ['clients_in_timeout_table', 0], ['total_blocking_keys', 0], ['total_blocking_keys_on_nokey', 0],
+  ];
+}
+
+function memoryFields(state: ServerState): Fields {
+  const memory = process.memoryUsage();
+  const used = memory.heapUsed + memory.external;
+  const engine = state.engine.stats();
+  return [
+    ['used_memory', used], ['used_memory_human', human(used)], ['used_memory_rss', memory.rss], ['used_memory_rss_human', human(memory.rss)],
+    ['used_memory_peak', used], ['used_memory_peak_human', human(used)], ['total_system_memory', os.totalmem()],
+    ['total_system_memory_human', human(os.totalmem())], ['maxmemory', 0], ['maxmemory_human', '0B'], ['maxmemory_policy', 'noeviction'],
+    ['mem_fragmentation_ratio', (memory.rss / Math.max(1, used)).toFixed(2)], ['mem_allocator', 'v8'],
+    ['tskv_memtable_bytes', engine.memtableBytes], ['tskv_immutable_memtable_bytes', engine.immutableMemtableBytes],
+  ];
+}
+
+function persistenceFields(state: ServerState): Fields {
+  const engine = state.engine.stats();
+  const failure = state.engine.failure();
+  return [
+    ['loading', 0], ['async_loading', 0], ['current_cow_peak', 0], ['rdb_changes_since_last_save', 0], ['rdb_bgsave_in_progress', 0],
+    ['rdb_last_save_time', Math.floor(state.startedAtMs / 1000)], ['rdb_last_bgsave_status', 'ok'], ['aof_enabled', 1],
+    ['aof_rewrite_in_progress', 0], ['aof_rewrite_scheduled', 0], ['aof_last_bgrewrite_status', 'ok'],
+    ['aof_last_write_status', failure ? 'err' : 'ok'], ['tskv_appendfsync', state.config.appendfsync],
+    ['tskv_engine_failed', failure ? 1 : 0], ['tskv_engine_failure', failure ? failure.message.replace(/[\r\n]/g, ' ') : ''],
+    ['tskv_wal_appends', engine.walAppends], ['tskv_wal_bytes', engine.walBytes], ['tskv_fsyncs', engine.fsyncs],
+    ['tskv_sstable_files', engine.sstableFiles], ['tskv_sstable_bytes', engine.sstableBytes], ['tskv_flushes', engine.flushes],
+    ['tskv_compactions', engine.compactions], ['tskv_stall_count', engine.stallCount], ['tskv_stall_ms', engine.stallMs],
+    ['tskv_bloom_negatives', engine.bloomNegatives], ['tskv_last_sequence', engine.lastSequence],
+  ];
+}
+
+function statsFields(state: ServerState): Fields {
+  const stats = state.stats;
+  return [
+    ['total_connections_received', stats.connectionsReceived], ['total_commands_processed', stats.commandsProcessed],
+    ['instantaneous_ops_per_sec', state.instantaneousOpsPerSec], ['total_net_input_bytes', stats.netInputBytes],
+    ['total_net_output_bytes', stats.netOutputBytes], ['rejected_connections', stats.connectionsRejected], ['expired_keys', state.expiredKeys()],
+    ['evicted_keys', 0], ['keyspace_hits', stats.keyspaceHits], ['keyspace_misses', stats.keyspaceMisses], ['pubsub_channels', 0],
+    ['pubsub_patterns', 0], ['total_error_replies', stats.errorReplies], ['tskv_backpressure_events', stats.backpressureEvents],
+    ['tskv_turn_yields', stats.yieldsPerTurn], ['tskv_protocol_errors', stats.protocolErrors], ['tskv_commits_failed', stats.commitsFailed],
+    ['tskv_pipeline_depth_max', limits.pipelineDepthMax], ['tskv_reply_bytes_pending_max', limits.replyBytesPendingMax],
+  ];
+}
+
+function cpuFields(): Fields {
+  const usage = process.cpuUsage();
+  return [['used_cpu_sys', (usage.system / 1e6).toFixed(6)], ['used_cpu_user', (usage.user / 1e6).toFixed(6)], ['used_cpu_sys_children', '0.000000'], ['used_cpu_user_children', '0.000000']];
+}
+
+function keyspaceFields(state: ServerState): Fields {
+  const fields: Fields = [];
+  for (let db = 0; db < state.config.databases; db++) {
+    const keys = state.keyspace.dbSize(db);
+    if (keys > 0) fields.push([`db${db}`, `keys=${keys},expires=${state.keyspace.expiresCount(db)},avg_ttl=0`]);
+  }
+  return fields;
+}
+
+function commandStatsFields(): Fields {
+  const fields: Fields = [];
+  const add = (entry: CommandEntry) => {
+    const { calls, usec, rejectedCalls, failedCalls } = entry.stats;
+    if (calls + rejectedCalls === 0) return;
+    const perCall = calls > 0 ? (usec / calls).toFixed(2) : '0.00';
+    fields.push([`cmdstat_${entry.fullName}`, `calls=${calls},usec=${Math.round(usec)},usec_per_call=${perCall},rejected_calls=${rejectedCalls},failed_calls=${failedCalls}`]);
+  };
+  for (const entry of allCommands()) {
+    add(entry);
+    for (const sub of entry.subcommands?.values() ?? []) add(sub);
+  }
+  return fields;
+}
+
+const SECTIONS: Record<string, { title: string; fields: (state: ServerState) => Fields }> = {
+  server: { title: 'Server', fields: serverFields },
+  clients: { title: 'Clients', fields: clientFields },
+  memory: { title: 'Memory', fields: memoryFields },
+  persistence: { title: 'Persistence', fields: persistenceFields },
+  stats: { title: 'Stats', fields: statsFields },
+  replication: { title: 'Replication', fields: (state) => [['role', 'master'], ['connected_slaves', 0], ['master_failover_state', 'no-failover'], ['master_replid', state.runId], ['master_repl_offset', 0], ['repl_backlog_active', 0]] },
+  cpu: { title: 'CPU', fields: cpuFields },
+  modules: { title: 'Modules', fields: () => [] },
+  errorstats: { title: 'Errorstats', fields: () => [] },
+  cluster: { title: 'Cluster', fields: () => [['cluster_enabled', 0]] },
+  keyspace: { title: 'Keyspace', fields: keyspaceFields },
+  commandstats: { title: 'Commandstats', fields: commandStatsFields },
+};
+
+/** The INFO text for the requested section names (lower case; empty = default). */
+export function infoText(state: ServerState, requested: readonly string[]): string {
+  let names: string[] = [];
+  if (requested.length === 0) names = [...DEFAULT_SECTIONS];
+  for (const name of requested) {
+    if (name === 'default') names.push(...DEFAULT_SECTIONS);
+    else if (name === 'all' || name === 'everything') names.push(...ALL_SECTIONS);
+    else if (SECTIONS[name]) names.push(name);
+  }
+  const parts: string[] = [];
+  for (const name of new Set(names)) {
+    const section = SECTIONS[name];
+    if (section === undefined) continue;
+    const lines = section.fields(state).map(([field, value]) => `${field}:${value}\r\n`);
+    parts.push(`# ${section.title}\r\n${lines.join('')}`);
+  }
+  return parts.join('\r\n');
+}
+
+export const infoCommands: CommandSpec[] = [
+  {
+    name: 'info', arity: -1, flags: ['loading', 'stale'], firstKey: 0, lastKey: 0, keyStep: 0, group: 'server', since: '1.0.0',
+    summary: 'Returns information and statistics about the server.',
+    handler: (ctx: CommandContext, args) => {
+      const text = infoText(ctx.server, args.slice(1).map((arg) => arg.toString('latin1').toLowerCase()));
+      ctx.out.verbatim(text, 'txt');
+    },
+  },
+];

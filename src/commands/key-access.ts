@@ -1,0 +1,77 @@
+// src/commands/key-access.ts: how the string, key and expiry families read and write keys, with
+// Redis's lookup rules (src/db.c lookupKeyRead / lookupKeyWrite, checkType, checkStringLength).
+// Invariants:
+// - Read lookups (the ones Redis makes with lookupKeyRead) count keyspace hits and misses in the
+//   server stats; write lookups do not.
+// - A string command given a key of another type throws WRONGTYPE before it changes anything.
+import { CommandError } from '../command-error.js';
+import type { CommandContext, CommandFlag, CommandHandler, CommandSpec } from '../command-table.js';
+import { KEY_TYPE, type KeyRecord } from '../keyspace.js';
+
+export const KEY_ERRORS = {
+  wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  noSuchKey: 'ERR no such key',
+  sameObject: 'ERR source and destination objects are the same',
+  stringTooLong: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
+  offsetOutOfRange: 'ERR offset is out of range',
+} as const;
+
+/** lookupKeyRead: the live record, counting a hit or a miss. */
+export function readKey(ctx: CommandContext, key: Buffer): KeyRecord | undefined {
+  const record = ctx.server.keyspace.get(ctx.client.db, key);
+  if (record === undefined) ctx.server.stats.keyspaceMisses++;
+  else ctx.server.stats.keyspaceHits++;
+  return record;
+}
+
+/** lookupKeyWrite: the live record, no stats. */
+export function writeKey(ctx: CommandContext, key: Buffer): KeyRecord | undefined {
+  return ctx.server.keyspace.get(ctx.client.db, key);
+}
+
+export function checkString(record: KeyRecord | undefined): KeyRecord | undefined {
+  if (record !== undefined && record.type !== KEY_TYPE.string) throw new CommandError(KEY_ERRORS.wrongType);
+  return record;
+}
+
+/** lookupKeyRead + checkType(OBJ_STRING). */
+export function readString(ctx: CommandContext, key: Buffer): KeyRecord | undefined {
+  return checkString(readKey(ctx, key));
+}
+
+/** lookupKeyWrite + checkType(OBJ_STRING). */
+export function writeString(ctx: CommandContext, key: Buffer): KeyRecord | undefined {
+  return checkString(writeKey(ctx, key));
+}
+
+export function putString(ctx: CommandContext, key: Buffer, payload: Buffer, expireAtMs: number): void {
+  ctx.server.keyspace.set(ctx.client.db, key, { type: KEY_TYPE.string, payload, expireAtMs });
+}
+
+/** checkStringLength: a string of size + append bytes must fit proto-max-bulk-len. */
+export function checkStringLength(ctx: CommandContext, size: number, append: number): void {
+  if (size + append > ctx.server.config.protoMaxBulkLen) throw new CommandError(KEY_ERRORS.stringTooLong);
+}
+
+/** selectDb's range check against the configured number of databases. */
+export function checkDatabaseIndex(ctx: CommandContext, db: number): void {
+  if (db < 0 || db >= ctx.server.config.databases) throw new CommandError('ERR DB index is out of range');
+}
+
+export interface SpecOptions {
+  name: string;
+  arity: number;
+  flags: readonly CommandFlag[];
+  keys: readonly [number, number, number]; // first, last, step
+  summary: string;
+  since: string;
+  handler: CommandHandler;
+}
+
+export function defineSpec(group: string, options: SpecOptions): CommandSpec {
+  const [firstKey, lastKey, keyStep] = options.keys;
+  return {
+    name: options.name, arity: options.arity, flags: options.flags, firstKey, lastKey, keyStep, group,
+    summary: options.summary, since: options.since, handler: options.handler,
+  };
+}

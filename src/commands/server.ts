@@ -1,0 +1,203 @@
+// src/commands/server.ts: the server family: CONFIG GET/SET/RESETSTAT/REWRITE, DBSIZE, FLUSHDB,
+// FLUSHALL, FUNCTION FLUSH/LIST, SCRIPT FLUSH, DEBUG SLEEP, TIME, LASTSAVE, SAVE, BGSAVE,
+// BGREWRITEAOF, SHUTDOWN, ROLE, WAIT. INFO is in info.ts, COMMAND in introspection.ts.
+// Invariants:
+// - CONFIG GET and CONFIG SET read and change the one ServerConfig; CONFIG SET validates with the
+//   same parser as the command line and changes nothing unless every pair is valid.
+// - FLUSHDB / FLUSHALL only stage keyspace meta ops (O(1)); dispatch commits them.
+import path from 'node:path';
+import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
+import type { CommandContext, CommandSpec } from '../command-table.js';
+import { ConfigError, OPTIONS, RUNTIME_SETTABLE, limits, type ServerConfig } from '../config.js';
+import { globMatch } from '../../protocol/index.js';
+import { writeHelp } from './client.js';
+import { parseInteger } from '../arguments.js';
+
+/** CONFIG GET names and how each reads the running configuration. */
+const CONFIG_PARAMETERS: ReadonlyArray<[string, (config: ServerConfig) => string]> = [
+  ['port', (c) => String(c.port)],
+  ['bind', (c) => c.bind.join(' ')],
+  ['dir', (c) => path.resolve(c.dir)],
+  ['appendonly', () => 'yes'],
+  ['appendfsync', (c) => c.appendfsync],
+  ['appendfilename', () => 'appendonly.aof'],
+  ['save', () => ''],
+  ['databases', (c) => String(c.databases)],
+  ['requirepass', (c) => c.requirepass],
+  ['maxclients', (c) => String(c.maxclients)],
+  ['timeout', (c) => String(c.timeout)],
+  ['tcp-keepalive', (c) => String(c.tcpKeepalive)],
+  ['protected-mode', (c) => (c.protectedMode ? 'yes' : 'no')],
+  ['loglevel', (c) => c.loglevel],
+  ['proto-max-bulk-len', (c) => String(c.protoMaxBulkLen)],
+  ['client-query-buffer-limit', () => String(limits.queryBufferBytesMax)],
+  ['maxmemory', () => '0'],
+  ['maxmemory-policy', () => 'noeviction'],
+  ['notify-keyspace-events', () => ''],
+  ['cluster-enabled', () => 'no'],
+  ['daemonize', () => 'no'],
+  ['io-threads', () => '1'],
+];
+
+function configGet(ctx: CommandContext, args: Buffer[]): void {
+  const found = new Map<string, string>();
+  for (const pattern of args.slice(2)) {
+    const glob = pattern.toString('latin1').toLowerCase();
+    for (const [name, read] of CONFIG_PARAMETERS) {
+      if (!found.has(name) && globMatch(Buffer.from(glob), Buffer.from(name))) found.set(name, read(ctx.server.config));
+    }
+  }
+  ctx.out.mapHeader(found.size);
+  for (const [name, value] of found) {
+    ctx.out.bulk(name);
+    ctx.out.bulk(value);
+  }
+}
+
+function configSet(ctx: CommandContext, args: Buffer[]): void {
+  if ((args.length - 2) % 2 !== 0) throw new CommandError(`ERR wrong number of arguments for 'config|set' command`);
+  const next: ServerConfig = { ...ctx.server.config, bind: [...ctx.server.config.bind] };
+  for (let index = 2; index < args.length; index += 2) {
+    const name = (args[index] as Buffer).toString('latin1').toLowerCase();
+    const value = (args[index + 1] as Buffer).toString('latin1');
+    const option = OPTIONS.find((candidate) => candidate.name === name);
+    const known = option !== undefined || CONFIG_PARAMETERS.some(([parameter]) => parameter === name);
+    if (!known) throw new CommandError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+    if (name === 'save' && value === '') continue; // already so: tskv keeps no snapshots
+    if (option === undefined || !RUNTIME_SETTABLE.has(name)) {
+      throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`);
+    }
+    try {
+      option.apply(next, value);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${error.message.replace(/^--\S+: /, '')}`);
+    }
+  }
+  const previousLevel = ctx.server.config.loglevel;
+  Object.assign(ctx.server.config, next);
+  if (next.loglevel !== previousLevel) ctx.server.setLogLevel(next.loglevel);
+  ctx.out.simple('OK');
+}
+
+const CONFIG_HELP = [
+  'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GET <pattern>', '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>', '    Set the configuration <directive> to <value>.',
+  'RESETSTAT', '    Reset statistics reported by the INFO command.',
+  'REWRITE', '    Rewrite the configuration file.',
+  'HELP', '    Print this help.',
+];
+
+function flushMode(args: Buffer[], from: number): void {
+  if (args.length > from + 1) throw new CommandError(ERRORS.syntax);
+  const mode = args[from]?.toString('latin1').toLowerCase();
+  if (mode !== undefined && mode !== 'sync' && mode !== 'async') throw new CommandError(ERRORS.syntax);
+}
+
+function debugSleep(ctx: CommandContext, args: Buffer[]): void {
+  const seconds = Number((args[2] as Buffer).toString('latin1'));
+  if (!Number.isFinite(seconds) || seconds < 0) throw new CommandError('ERR value is not a valid float');
+  // Blocks the event loop on purpose, as Redis's DEBUG SLEEP blocks the server.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, seconds * 1000);
+  ctx.out.simple('OK');
+}
+
+const container = (name: string, summary: string, subcommands: CommandSpec[]): CommandSpec => ({
+  name, arity: -2, flags: [], firstKey: 0, lastKey: 0, keyStep: 0, group: 'server', summary, since: '2.0.0',
+  handler: (_ctx, args) => {
+    throw new CommandError(unknownSubcommand(args[1] ?? Buffer.alloc(0), name));
+  },
+  subcommands,
+});
+
+const base = { firstKey: 0, lastKey: 0, keyStep: 0, group: 'server' } as const;
+const ok = (ctx: CommandContext) => ctx.out.simple('OK');
+
+export const serverCommands: CommandSpec[] = [
+  container('config', 'A container for server configuration commands.', [
+    { ...base, name: 'get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Returns the effective values of configuration parameters.', since: '2.0.0', handler: configGet },
+    { ...base, name: 'set', arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Sets configuration parameters in-flight.', since: '2.0.0', handler: configSet },
+    {
+      ...base, name: 'resetstat', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Resets the server\'s statistics.', since: '2.0.0',
+      handler: (ctx) => {
+        ctx.server.resetStats();
+        ok(ctx);
+      },
+    },
+    {
+      ...base, name: 'rewrite', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Persists the effective configuration to file.', since: '2.8.0',
+      handler: () => {
+        throw new CommandError('ERR The server is running without a config file');
+      },
+    },
+    { ...base, name: 'help', arity: 2, flags: ['loading', 'stale'], summary: 'Returns helpful text about the different subcommands.', since: '5.0.0', handler: (ctx) => writeHelp(ctx, CONFIG_HELP) },
+  ]),
+  { ...base, group: 'server', name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], summary: 'Returns the number of keys in the database.', since: '1.0.0', handler: (ctx) => ctx.out.integer(ctx.server.keyspace.dbSize(ctx.client.db)) },
+  {
+    ...base, name: 'flushdb', arity: -1, flags: ['write'], summary: 'Removes all keys from the current database.', since: '1.0.0',
+    handler: (ctx, args) => {
+      flushMode(args, 1);
+      ctx.server.keyspace.flushDb(ctx.client.db);
+      ok(ctx);
+    },
+  },
+  {
+    ...base, name: 'flushall', arity: -1, flags: ['write'], summary: 'Removes all keys from all databases.', since: '1.0.0',
+    handler: (ctx, args) => {
+      flushMode(args, 1);
+      ctx.server.keyspace.flushAll();
+      ok(ctx);
+    },
+  },
+  container('function', 'A container for function commands.', [
+    { ...base, group: 'scripting', name: 'flush', arity: -2, flags: ['write', 'noscript'], summary: 'Deletes all libraries and functions.', since: '7.0.0', handler: (ctx, args) => (flushMode(args, 2), ok(ctx)) },
+    { ...base, group: 'scripting', name: 'list', arity: -2, flags: ['noscript'], summary: 'Returns information about all libraries.', since: '7.0.0', handler: (ctx) => ctx.out.arrayHeader(0) },
+  ]),
+  container('script', 'A container for Lua scripts management commands.', [
+    { ...base, group: 'scripting', name: 'flush', arity: -2, flags: ['noscript'], summary: 'Removes all server-side Lua scripts from the script cache.', since: '2.6.0', handler: (ctx, args) => (flushMode(args, 2), ok(ctx)) },
+  ]),
+  container('debug', 'A container for debugging commands.', [
+    { ...base, name: 'sleep', arity: 3, flags: ['admin', 'noscript'], summary: 'Blocks the server for the given seconds.', since: '1.0.0', handler: debugSleep },
+    { ...base, name: 'set-active-expire', arity: 3, flags: ['admin', 'noscript'], summary: 'Turns the active expiry cycle on or off.', since: '1.0.0', handler: (ctx, args) => {
+      ctx.server.activeExpireEnabled = parseInteger(args[2] as Buffer, ERRORS.notInteger) !== 0;
+      ok(ctx);
+    } },
+    { ...base, name: 'help', arity: 2, flags: [], summary: 'Returns helpful text about the different subcommands.', since: '1.0.0', handler: (ctx) => writeHelp(ctx, ['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'SET-ACTIVE-EXPIRE <0|1>', '    Setting it to 0 disables expiring keys in background.', 'HELP', '    Print this help.']) },
+  ]),
+  {
+    ...base, name: 'time', arity: 1, flags: ['fast', 'loading', 'stale'], summary: 'Returns the server time.', since: '2.6.0',
+    handler: (ctx) => {
+      const micros = BigInt(Date.now()) * 1000n + BigInt(Math.floor((performance.now() % 1) * 1000));
+      ctx.out.arrayHeader(2);
+      ctx.out.bulk(String(micros / 1_000_000n));
+      ctx.out.bulk(String(micros % 1_000_000n));
+    },
+  },
+  { ...base, name: 'lastsave', arity: 1, flags: ['fast', 'loading', 'stale'], summary: 'Returns the Unix timestamp of the last successful save to disk.', since: '1.0.0', handler: (ctx) => ctx.out.integer(Math.floor(Date.now() / 1000)) },
+  { ...base, name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_multi'], summary: 'Synchronously saves the database(s) to disk (tskv: every acknowledged write already is).', since: '1.0.0', handler: ok },
+  { ...base, name: 'bgsave', arity: -1, flags: ['admin', 'noscript'], summary: 'Asynchronously saves the database(s) to disk.', since: '1.0.0', handler: (ctx) => ctx.out.simple('Background saving started') },
+  { ...base, name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript'], summary: 'Asynchronously rewrites the append-only file to disk.', since: '1.0.0', handler: (ctx) => ctx.out.simple('Background append only file rewriting started') },
+  {
+    ...base, name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], summary: 'Synchronously saves the database(s) to disk and shuts down the server.', since: '1.0.0',
+    handler: (ctx, args) => {
+      for (const arg of args.slice(1)) {
+        const word = arg.toString('latin1').toLowerCase();
+        if (word === 'abort') throw new CommandError('ERR No shutdown in progress.');
+        if (!['nosave', 'save', 'now', 'force'].includes(word)) throw new CommandError(ERRORS.syntax);
+      }
+      ctx.server.requestShutdown('SHUTDOWN');
+      ctx.client.connection.closeAfterReply(); // Redis sends no reply: the connection just closes
+    },
+  },
+  {
+    ...base, name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], summary: 'Returns the replication role.', since: '2.8.12',
+    handler: (ctx) => {
+      ctx.out.arrayHeader(3);
+      ctx.out.bulk('master');
+      ctx.out.integer(0);
+      ctx.out.arrayHeader(0);
+    },
+  },
+  { ...base, group: 'generic', name: 'wait', arity: 3, flags: ['noscript'], summary: 'Blocks until replicas acknowledge the writes (tskv has none: 0).', since: '3.0.0', handler: (ctx) => ctx.out.integer(0) },
+];

@@ -1,0 +1,297 @@
+// src/connection.ts: one client socket. Reads requests, runs them through dispatch synchronously,
+// and writes the replies back in order, each held until the commit it depends on is durable.
+//
+//   socket 'data' -> reader (bounded query buffer) -> dispatch (sync) -> writer bytes
+//   replies: an ordered queue of segments { bytes, ready }; the ready prefix goes out in one write
+//
+// Invariants:
+// - Replies leave in request order; a reply whose command staged writes (or that ran while an
+//   earlier commit was pending) leaves only after that commit settles; a rejected commit turns
+//   that reply into the MISCONF error.
+// - Nothing awaits between two commands of one client: commits of many commands and many clients
+//   share one fsync (the engine's group commit).
+// - Bounds (config.limits): at most pipelineDepthMax commands waiting for a commit and at most
+//   replyBytesPendingMax unflushed reply bytes; past either, reading pauses (a backpressure event)
+//   until they drain. At most commandsPerTurnMax commands run per event-loop turn; then the
+//   connection yields with setImmediate. The query buffer never exceeds queryBufferBytesMax.
+// - After a protocol error, QUIT or CLIENT KILL: no more commands run; pending replies are sent,
+//   then the socket closes.
+import type { Socket } from 'node:net';
+import { RespReader, RespWriter, RespProtocolError, type ReaderLimits } from '../protocol/index.js';
+import { ClientState, type ConnectionView } from './client-state.js';
+import { lookupCommand, type CommandContext } from './command-table.js';
+import { limits } from './config.js';
+import { commitFailureText, dispatch } from './dispatch.js';
+import { forgetClient } from './commands/transactions.js';
+import type { ServerState } from './server-state.js';
+
+interface Segment {
+  bytes: Buffer;
+  ready: boolean;
+}
+
+export class Connection implements ConnectionView {
+  readonly client: ClientState;
+  private readonly reader: RespReader;
+  private readonly writer: RespWriter;
+  private readonly context: CommandContext;
+  private readonly segments: Segment[] = []; // in request order; a ready segment waits for those before it
+  private waitingCount = 0; // segments not yet ready (commands waiting for a commit)
+  private closing = false; // no more commands; close once every reply is out
+  private closed = false;
+  private yielding = false; // commandsPerTurnMax reached, continuing on setImmediate
+  private stalled = false; // waiting for the engine's write room
+  private pendingArgs: Buffer[] | undefined; // the command held while stalled
+  private backpressured = false;
+  private settleScheduled = false;
+  private authenticatedLimits: boolean;
+
+  constructor(
+    private readonly server: ServerState,
+    private readonly socket: Socket,
+    onClose: (connection: Connection) => void,
+  ) {
+    const authenticated = server.config.requirepass === '';
+    this.client = new ClientState({
+      id: server.allocateClientId(),
+      address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
+      localAddress: `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`,
+      authenticated,
+      nowMs: Date.now(),
+      connection: this,
+    });
+    this.authenticatedLimits = authenticated;
+    this.reader = new RespReader(this.readerLimits(authenticated));
+    this.writer = new RespWriter();
+    this.context = { server, client: this.client, out: this.writer };
+    socket.setNoDelay(true);
+    if (server.config.tcpKeepalive > 0) socket.setKeepAlive(true, server.config.tcpKeepalive * 1000);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.updateReading());
+    socket.on('error', () => this.destroy('socket error'));
+    socket.on('close', () => {
+      this.closed = true;
+      forgetClient(this.client, server.keyspace); // MULTI queue, WATCH registry
+      onClose(this);
+    });
+  }
+
+  private readerLimits(authenticated: boolean): ReaderLimits {
+    const base = { inlineBytesMax: limits.headerBytesMax, bulkBytesMax: this.server.config.protoMaxBulkLen, argsMax: limits.argumentsMax };
+    if (authenticated) return base;
+    return { ...base, unauthenticated: { argsMax: limits.unauthenticatedArgumentsMax, bulkBytesMax: limits.unauthenticatedBulkBytesMax } };
+  }
+
+  // ConnectionView, for commands (QUIT, CLIENT KILL, CLIENT LIST)
+  closeAfterReply(): void {
+    this.closing = true;
+  }
+  destroy(reason: string): void {
+    if (this.socket.destroyed) return;
+    this.closed = true;
+    this.server.logger.debug({ client: this.client.id, reason }, 'closing client');
+    this.socket.destroy();
+  }
+  queryBufferBytes(): number {
+    return this.reader.bufferedBytes();
+  }
+  replyBytesPending(): number {
+    return this.socket.writableLength + this.writer.bytesPending();
+  }
+  commandsPending(): number {
+    return this.waitingCount;
+  }
+  /** True once every reply has been handed to the socket (for shutdown). */
+  idle(): boolean {
+    return this.segments.length === 0 && this.writer.bytesPending() === 0 && !this.stalled && this.pendingArgs === undefined;
+  }
+
+  /** True once every reply has left the process (shutdown waits for this). */
+  drained(): boolean {
+    return this.socket.destroyed || (this.idle() && this.socket.writableLength === 0);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.server.stats.netInputBytes += chunk.length;
+    this.client.lastInteractionMs = Date.now();
+    if (this.closing || this.closed) return;
+    this.reader.feed(chunk);
+    if (this.reader.bufferedBytes() > limits.queryBufferBytesMax) {
+      this.server.logger.warn({ client: this.client.id, bytes: this.reader.bufferedBytes() }, 'closing client that reached max query buffer length');
+      this.destroy('query buffer limit');
+      return;
+    }
+    this.process();
+  }
+
+  /** Runs parsed commands until the input runs out, a bound is reached or the turn's budget is spent. */
+  private process(): void {
+    let budget = limits.commandsPerTurnMax;
+    while (!this.closing && !this.closed && !this.stalled && !this.yielding && !this.backpressured && !this.overBounds()) {
+      if (budget-- === 0) {
+        this.yieldTurn();
+        break;
+      }
+      const args = this.pendingArgs ?? this.nextRequest();
+      this.pendingArgs = undefined;
+      if (args === undefined) break;
+      if (this.mustWaitForWriteRoom(args)) break;
+      this.runCommand(args);
+    }
+    this.flush();
+    this.updateReading();
+  }
+
+  private nextRequest(): Buffer[] | undefined {
+    try {
+      return this.reader.next();
+    } catch (error) {
+      if (!(error instanceof RespProtocolError)) throw error;
+      this.server.stats.protocolErrors++;
+      this.server.logger.debug({ client: this.client.id, error: error.message }, 'protocol error');
+      this.writer.error(`ERR ${error.message}`);
+      this.closing = true;
+      return undefined;
+    }
+  }
+
+  private yieldTurn(): void {
+    this.yielding = true;
+    this.server.stats.yieldsPerTurn++;
+    setImmediate(() => {
+      this.yielding = false;
+      if (!this.closed) this.process();
+    });
+  }
+
+  /** A write command while the engine stalls writes: hold it (and everything after) until room. */
+  private mustWaitForWriteRoom(args: Buffer[]): boolean {
+    if (this.server.engine.writeStallMs() === 0 || !isWriteRequest(args)) return false;
+    this.stalled = true;
+    this.pendingArgs = args.map((arg) => Buffer.from(arg)); // the reader may reuse its buffer
+    this.server.engine.waitForWriteRoom().then(
+      () => this.unstall(),
+      () => this.unstall(),
+    );
+    return true;
+  }
+
+  private unstall(): void {
+    this.stalled = false;
+    if (!this.closed) this.process();
+  }
+
+  private runCommand(args: Buffer[]): void {
+    const client = this.client;
+    const before = this.writer.bytesPending();
+    const modeBefore = client.replyMode;
+    const { commit } = dispatch(this.context, args);
+    if (client.authenticated !== this.authenticatedLimits) {
+      this.authenticatedLimits = client.authenticated;
+      this.reader.setLimits(this.readerLimits(client.authenticated));
+    }
+    if (this.writer.protocol !== client.protocol) this.writer.protocol = client.protocol;
+    // CLIENT REPLY: OFF silences until ON; SKIP silences the one command after it.
+    let suppressed = false;
+    if (modeBefore === 'skip') {
+      suppressed = true;
+      if (client.replyMode === 'skip') client.replyMode = 'on';
+    } else if (modeBefore === 'off' && client.replyMode === 'off') suppressed = true;
+    if (commit === undefined && !suppressed) return;
+    const all = this.writer.take();
+    if (before > 0) this.pushSegment(all.subarray(0, before), true);
+    if (suppressed) return;
+    const segment = this.pushSegment(all.subarray(before), false);
+    this.waitingCount++;
+    (commit as Promise<void>).then(
+      () => this.settle(segment, undefined),
+      (error: unknown) => this.settle(segment, error),
+    );
+  }
+
+  private pushSegment(bytes: Buffer, ready: boolean): Segment {
+    const last = this.segments[this.segments.length - 1];
+    if (ready && last?.ready) {
+      last.bytes = Buffer.concat([last.bytes, bytes]);
+      return last;
+    }
+    const segment = { bytes, ready };
+    this.segments.push(segment);
+    return segment;
+  }
+
+  private settle(segment: Segment, error: unknown): void {
+    if (error !== undefined) {
+      this.server.stats.commitsFailed++;
+      this.server.stats.errorReplies++;
+      segment.bytes = Buffer.from(`-${commitFailureText(error)}\r\n`);
+    }
+    segment.ready = true;
+    this.waitingCount--;
+    if (this.closed || this.settleScheduled) return;
+    // One flush for every segment one group commit settles: their callbacks all run before this tick.
+    this.settleScheduled = true;
+    process.nextTick(() => {
+      this.settleScheduled = false;
+      this.flush();
+      this.updateReading();
+    });
+  }
+
+  /** Writes the ready prefix of the reply queue (plus fresh writer bytes) in one socket write. */
+  private flush(): void {
+    if (this.closed || !this.socket.writable) return;
+    const chunks: Buffer[] = [];
+    while (this.segments.length > 0 && (this.segments[0] as Segment).ready) chunks.push((this.segments.shift() as Segment).bytes);
+    if (this.segments.length === 0 && this.writer.bytesPending() > 0) chunks.push(this.writer.take());
+    else if (this.writer.bytesPending() > 0) this.pushSegment(this.writer.take(), true);
+    if (chunks.length === 0) return;
+    const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    this.server.stats.netOutputBytes += bytes.length;
+    this.socket.write(bytes);
+  }
+
+  private overBounds(): boolean {
+    return this.waitingCount >= limits.pipelineDepthMax || this.socket.writableLength >= limits.replyBytesPendingMax;
+  }
+
+  /** Once over a bound, reading resumes only below half of it (no pause/resume per command). */
+  private belowLowWater(): boolean {
+    return this.waitingCount <= limits.pipelineDepthMax / 2 && this.socket.writableLength <= limits.replyBytesPendingMax / 2;
+  }
+
+  /** Pauses or resumes reading from the socket to keep every bound; closes when done closing. */
+  private updateReading(): void {
+    if (this.closed) return;
+    if (this.closing) {
+      if (this.segments.length === 0 && this.writer.bytesPending() === 0) {
+        this.socket.end();
+        this.closed = true;
+      } else if (!this.socket.isPaused()) this.socket.pause();
+      return;
+    }
+    if (!this.backpressured && this.overBounds()) {
+      this.backpressured = true;
+      this.server.stats.backpressureEvents++;
+    } else if (this.backpressured && this.belowLowWater()) {
+      this.backpressured = false;
+      this.process(); // complete requests may wait in the reader
+      return;
+    }
+    const shouldRead = !this.backpressured && !this.yielding && !this.stalled && !this.server.shuttingDown;
+    if (shouldRead && this.socket.isPaused()) this.socket.resume();
+    else if (!shouldRead && !this.socket.isPaused()) this.socket.pause();
+  }
+
+  /** Shutdown: stop reading; answers for commands already parsed still go out. */
+  stopReading(): void {
+    this.closing = true;
+    this.updateReading();
+  }
+}
+
+/** Whether a request names a write command (or EXEC), without resolving subcommands. */
+function isWriteRequest(args: Buffer[]): boolean {
+  const entry = lookupCommand(args[0] as Buffer);
+  return entry !== undefined && (entry.isWrite || entry.spec.name === 'exec');
+}

@@ -1,0 +1,74 @@
+// src/keyspace-walks.ts: the keyspace's range walks: over one namespace (SCAN pages, KEYS,
+// RANDOMKEY) on the staged overlay so a command sees its own writes, and over the expiry index.
+// Keys inside a namespace are in hash order (keyspace-layout.ts), so a SCAN cursor is the hash
+// position of the next key to examine.
+// Invariants:
+// - Only live keys come out: expired ones (expireAtMs <= now, the engine's rule) never do.
+// - A page never ends between two keys with the same hash, so a cursor never lands inside a run of
+//   colliding keys and every key present for a whole scan is returned at least once.
+import type { Engine } from '../storage/index.js';
+import { TTL_PREFIX, dataKeyAtHash, hashOf, namespaceStart, ttlKeyBound, userKeyOf } from './keyspace-layout.js';
+import type { StagedOverlay, Stored } from './keyspace-overlay.js';
+
+export interface KeyRecord {
+  type: number;
+  payload: Buffer;
+  expireAtMs: number; // 0 = no TTL
+}
+
+export type KeyFilter = (key: Buffer, record: KeyRecord) => boolean;
+
+export function isExpired(expireAtMs: number, nowMs: number): boolean {
+  return expireAtMs !== 0 && expireAtMs <= nowMs;
+}
+
+export function decodeRecord(stored: Stored): KeyRecord {
+  return { type: stored.value[0] as number, payload: stored.value.subarray(1), expireAtMs: stored.expireAtMs };
+}
+
+export function scanNamespacePage(
+  overlay: StagedOverlay, namespace: number, cursor: bigint, countHint: number, now: number, filter: KeyFilter | undefined,
+): { next: bigint; keys: Buffer[] } {
+  const keys: Buffer[] = [];
+  let examined = 0;
+  let lastHash: bigint | undefined;
+  for (const entry of overlay.entries(dataKeyAtHash(namespace, cursor), namespaceStart(namespace + 1))) {
+    const hash = hashOf(entry.key);
+    if (examined >= countHint && hash !== lastHash && hash !== 0n) return { next: hash, keys };
+    examined++;
+    lastHash = hash;
+    if (isExpired(entry.expireAtMs, now)) continue;
+    const userKey = userKeyOf(entry.key);
+    if (filter === undefined || filter(userKey, decodeRecord(entry))) keys.push(userKey);
+  }
+  return { next: 0n, keys };
+}
+
+export function* walkNamespace(overlay: StagedOverlay, namespace: number, now: number): Generator<{ key: Buffer; record: KeyRecord }> {
+  for (const entry of overlay.entries(namespaceStart(namespace), namespaceStart(namespace + 1))) {
+    if (!isExpired(entry.expireAtMs, now)) yield { key: userKeyOf(entry.key), record: decodeRecord(entry) };
+  }
+}
+
+/** The first live key at or after a random hash position, wrapping around once. */
+export function randomNamespaceKey(overlay: StagedOverlay, namespace: number, now: number): Buffer | undefined {
+  const random = (BigInt(Math.floor(Math.random() * 2 ** 32)) << 32n) | BigInt(Math.floor(Math.random() * 2 ** 32));
+  const middle = dataKeyAtHash(namespace, random);
+  for (const [start, end] of [[middle, namespaceStart(namespace + 1)], [namespaceStart(namespace), middle]] as const) {
+    for (const entry of overlay.entries(start, end)) {
+      if (!isExpired(entry.expireAtMs, now)) return userKeyOf(entry.key);
+    }
+  }
+  return undefined;
+}
+
+/** Up to budget expiry-index keys due by now, after cursor (or from the oldest when undefined). */
+export function dueExpiryEntries(engine: Engine, cursor: Buffer | undefined, now: number, budget: number): Buffer[] {
+  const end = ttlKeyBound(now);
+  const due: Buffer[] = [];
+  for (const item of engine.scan(cursor === undefined ? { start: TTL_PREFIX, end } : { after: cursor, end })) {
+    if (due.length >= budget) break;
+    due.push(item.key);
+  }
+  return due;
+}

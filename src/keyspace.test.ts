@@ -1,0 +1,312 @@
+// src/keyspace.test.ts: the keyspace on a real Engine over the in-memory CrashableFileSystem
+// (crashes drop unsynced bytes), no mocks.
+import { afterEach, describe, expect, it } from 'vitest';
+import { CrashableFileSystem, Engine } from '../storage/index.js';
+import { hash64 } from './hash64.js';
+import { DBMAP_KEY, dataKey, ttlKey } from './keyspace-layout.js';
+import { DeadNamespaces, KEY_TYPE, Keyspace, type KeyRecord } from './keyspace.js';
+
+const DIR = '/db';
+const opened: Engine[] = [];
+
+async function openKeyspace(fs: CrashableFileSystem, dead?: DeadNamespaces): Promise<{ engine: Engine; keyspace: Keyspace }> {
+  const engine = await Engine.open({ dir: DIR, fs, syncPolicy: 'always' });
+  opened.push(engine);
+  return { engine, keyspace: Keyspace.open(engine, dead === undefined ? {} : { deadNamespaces: dead }) };
+}
+
+afterEach(async () => {
+  for (const engine of opened.splice(0)) await engine.close().catch(() => undefined);
+});
+
+const b = (text: string) => Buffer.from(text, 'latin1');
+const str = (payload: string, expireAtMs = 0): KeyRecord => ({ type: KEY_TYPE.string, payload: b(payload), expireAtMs });
+const keysOf = (keyspace: Keyspace, db = 0) => [...keyspace.keys(db)].map((item) => item.key.toString('latin1')).sort();
+
+function scanAll(keyspace: Keyspace, db: number, count: number): string[] {
+  const seen: string[] = [];
+  let cursor = 0n;
+  do {
+    const page = keyspace.scanPage(db, cursor, count);
+    seen.push(...page.keys.map((key) => key.toString('latin1')));
+    cursor = page.next;
+  } while (cursor !== 0n);
+  return seen;
+}
+
+describe('hash64', () => {
+  it('has murmur3 x86_32 as its high half (published test vector)', () => {
+    expect(hash64(b('The quick brown fox jumps over the lazy dog')) >> 32n).toBe(0x2fa826cdn);
+  });
+});
+
+describe('keys and values', () => {
+  it('reads its own staged writes, then the committed ones, binary-safe', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    const key = Buffer.from([0, 255, 13, 10, 0]);
+    keyspace.set(0, key, { type: KEY_TYPE.string, payload: Buffer.from([0, 1, 2]), expireAtMs: 0 });
+    expect(keyspace.get(0, key)?.payload).toEqual(Buffer.from([0, 1, 2]));
+    expect(keyspace.get(1, key)).toBeUndefined();
+    await keyspace.commit();
+    expect(keyspace.hasStaged()).toBe(false);
+    expect(keyspace.get(0, key)).toEqual({ type: KEY_TYPE.string, payload: Buffer.from([0, 1, 2]), expireAtMs: 0 });
+    expect(keyspace.delete(0, key)).toBe(true);
+    expect(keyspace.get(0, key)).toBeUndefined();
+    expect(keyspace.delete(0, key)).toBe(false);
+  });
+
+  it('keeps the type byte of a non-string key, so string commands can say WRONGTYPE', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    keyspace.set(0, b('series'), { type: 42, payload: b('x'), expireAtMs: 0 });
+    await keyspace.commit();
+    expect(keyspace.get(0, b('series'))?.type).toBe(42);
+  });
+
+  it('hides an expired key on every read path at once; walks leave it to be reaped, get() deletes it', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    keyspace.set(0, b('gone'), str('v', Date.now() - 5));
+    keyspace.set(0, b('kept'), str('v', Date.now() + 60_000));
+    await keyspace.commit();
+    expect(keysOf(keyspace)).toEqual(['kept']);
+    expect(scanAll(keyspace, 0, 1)).toEqual(['kept']);
+    for (let attempt = 0; attempt < 20; attempt++) expect(keyspace.randomKey(0)?.toString()).toBe('kept');
+    expect(keyspace.hasStaged()).toBe(false);
+    expect(keyspace.dbSize(0)).toBe(2); // as Redis, DBSIZE counts it until it is reaped
+    expect(keyspace.expiresCount(0)).toBe(2);
+    expect(keyspace.get(0, b('gone'))).toBeUndefined(); // Redis's lazy expiry: the lookup deletes it
+    expect(keyspace.hasStaged()).toBe(true);
+    await keyspace.commit();
+    expect(keyspace.dbSize(0)).toBe(1);
+    expect(keyspace.expiresCount(0)).toBe(1);
+    expect(keyspace.expiredKeysTotal).toBe(1);
+  });
+
+  it('delete() of an expired key removes it but reports it was not live', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    keyspace.set(0, b('gone'), str('v', Date.now() - 5));
+    await keyspace.commit();
+    expect(keyspace.delete(0, b('gone'))).toBe(false);
+    await keyspace.commit();
+    expect(keyspace.dbSize(0)).toBe(0);
+  });
+
+  it('tells onKeyModified about every set and delete', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    const seen: string[] = [];
+    keyspace.onKeyModified = (db, key) => seen.push(`${db}:${key.toString()}`);
+    keyspace.set(3, b('a'), str('1'));
+    keyspace.delete(3, b('a'));
+    keyspace.delete(3, b('missing'));
+    expect(seen).toEqual(['3:a', '3:a']);
+  });
+});
+
+describe('staging and commit', () => {
+  it('writes one command as one batch: after a crash all of its keys or none are there', async () => {
+    const fs = new CrashableFileSystem();
+    const first = await openKeyspace(fs);
+    for (let index = 0; index < 50; index++) first.keyspace.set(0, b(`k${index}`), str(`v${index}`));
+    await first.keyspace.commit();
+    for (let index = 50; index < 100; index++) first.keyspace.set(0, b(`k${index}`), str(`v${index}`));
+    void first.keyspace.commit()?.catch(() => undefined); // not acknowledged: no fsync yet
+    fs.crash();
+    const second = await openKeyspace(fs);
+    expect(keysOf(second.keyspace)).toHaveLength(50);
+    expect(second.keyspace.dbSize(0)).toBe(50);
+  });
+
+  it('keeps DBSIZE equal to the keys present across crashes', async () => {
+    const fs = new CrashableFileSystem();
+    let { keyspace } = await openKeyspace(fs);
+    for (let round = 0; round < 6; round++) {
+      for (let index = 0; index < 40; index++) {
+        const key = b(`k${(index * 7 + round * 13) % 60}`);
+        if ((index + round) % 3 === 0) keyspace.delete(0, key);
+        else keyspace.set(0, key, str(`r${round}`, index % 2 === 0 ? Date.now() + 60_000 : 0));
+        await keyspace.commit();
+      }
+      fs.crash();
+      ({ keyspace } = await openKeyspace(fs));
+      const present = [...keyspace.keys(0)];
+      expect(keyspace.dbSize(0)).toBe(present.length);
+      expect(keyspace.expiresCount(0)).toBe(present.filter((item) => item.record.expireAtMs !== 0).length);
+    }
+  });
+
+  it('discardStaged forgets staged writes, counts and database moves', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    keyspace.set(0, b('a'), str('1'));
+    await keyspace.commit();
+    keyspace.set(0, b('b'), str('2'));
+    keyspace.delete(0, b('a'));
+    keyspace.flushDb(1);
+    keyspace.swapDb(0, 2);
+    keyspace.discardStaged();
+    expect(keyspace.hasStaged()).toBe(false);
+    expect(keyspace.commit()).toBeUndefined();
+    expect(keysOf(keyspace)).toEqual(['a']);
+    expect(keyspace.dbSize(0)).toBe(1);
+  });
+
+  it('walks see staged puts and hide staged deletes, in hash order', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    for (const key of ['a', 'b', 'c']) keyspace.set(0, b(key), str(key));
+    await keyspace.commit();
+    keyspace.delete(0, b('b'));
+    keyspace.set(0, b('d'), str('d'));
+    expect(keysOf(keyspace)).toEqual(['a', 'c', 'd']);
+    expect(scanAll(keyspace, 0, 1).sort()).toEqual(['a', 'c', 'd']);
+    const hashes = [...keyspace.keys(0)].map((item) => hash64(item.key));
+    expect(hashes).toEqual([...hashes].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+  });
+});
+
+describe('databases', () => {
+  it('FLUSHDB writes a constant number of entries whatever the size of the database', async () => {
+    const { engine, keyspace } = await openKeyspace(new CrashableFileSystem());
+    for (let index = 0; index < 20_000; index++) {
+      keyspace.set(0, b(`key:${index}`), str('v'));
+      if (index % 1000 === 999) await keyspace.commit();
+    }
+    keyspace.set(1, b('other'), str('v'));
+    await keyspace.commit();
+    const before = engine.stats().lastSequence;
+    keyspace.flushDb(0);
+    await keyspace.commit();
+    expect(engine.stats().lastSequence - before).toBeLessThanOrEqual(4); // dbmap, dead mark, old and new count
+    expect(keyspace.dbSize(0)).toBe(0);
+    expect(keyspace.get(0, b('key:7'))).toBeUndefined();
+    expect(keysOf(keyspace)).toEqual([]);
+    expect(keysOf(keyspace, 1)).toEqual(['other']);
+  });
+
+  it('keeps a flush, a swap and the counts after a crash, and reports the dropped namespaces', async () => {
+    const fs = new CrashableFileSystem();
+    const dead = new DeadNamespaces();
+    const first = await openKeyspace(fs, dead);
+    first.keyspace.set(0, b('zero'), str('0'));
+    first.keyspace.set(1, b('one'), str('1'));
+    first.keyspace.set(2, b('two'), str('2'));
+    await first.keyspace.commit();
+    first.keyspace.flushAll();
+    first.keyspace.set(2, b('new'), str('n'));
+    await first.keyspace.commit();
+    expect(dead.size).toBe(16);
+    first.keyspace.set(0, b('a'), str('a'));
+    first.keyspace.swapDb(0, 5);
+    await first.keyspace.commit();
+    fs.crash();
+    const deadAfter = new DeadNamespaces();
+    const { keyspace } = await openKeyspace(fs, deadAfter);
+    expect(deadAfter.size).toBe(16);
+    expect(keysOf(keyspace, 0)).toEqual([]);
+    expect(keysOf(keyspace, 5)).toEqual(['a']);
+    expect(keysOf(keyspace, 2)).toEqual(['new']);
+    expect([0, 1, 2, 5].map((db) => keyspace.dbSize(db))).toEqual([0, 0, 1, 1]);
+  });
+
+  it('marks entries of a dropped namespace (and their expiry index) droppable for compaction', async () => {
+    const dead = new DeadNamespaces();
+    const { keyspace } = await openKeyspace(new CrashableFileSystem(), dead);
+    const expireAtMs = Date.now() + 60_000;
+    keyspace.set(0, b('k'), str('v', expireAtMs));
+    await keyspace.commit();
+    const internal = dataKey(1, b('k')); // db 0 starts as namespace 1
+    const entries = [internal, ttlKey(expireAtMs, internal)];
+    expect(entries.map(dead.filter)).toEqual([false, false]);
+    keyspace.flushDb(0);
+    const durable = keyspace.commit();
+    expect(entries.map(dead.filter)).toEqual([false, false]); // not before the drop is durable
+    await durable;
+    expect(entries.map(dead.filter)).toEqual([true, true]);
+    expect(dead.filter(dataKey(2, b('k')))).toBe(false);
+    expect(dead.filter(DBMAP_KEY)).toBe(false);
+  });
+});
+
+describe('SCAN pages', () => {
+  it('returns every key exactly once over a full scan, for any COUNT, and the cursor survives a restart', async () => {
+    const fs = new CrashableFileSystem();
+    let { keyspace } = await openKeyspace(fs);
+    for (let index = 0; index < 500; index++) keyspace.set(0, b(`user:${index}`), str('v'));
+    await keyspace.commit();
+    for (const count of [1, 7, 100, 1000]) {
+      const seen = scanAll(keyspace, 0, count);
+      expect(seen).toHaveLength(500);
+      expect(new Set(seen).size).toBe(500);
+    }
+    const first = keyspace.scanPage(0, 0n, 100);
+    fs.crash();
+    ({ keyspace } = await openKeyspace(fs));
+    const rest: string[] = [];
+    let cursor = first.next;
+    while (cursor !== 0n) {
+      const page = keyspace.scanPage(0, cursor, 100);
+      rest.push(...page.keys.map((key) => key.toString()));
+      cursor = page.next;
+    }
+    expect(new Set([...first.keys.map((key) => key.toString()), ...rest]).size).toBe(500);
+  });
+
+  it('applies the filter to live keys only', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    keyspace.set(0, b('s'), str('v'));
+    keyspace.set(0, b('t'), { type: 42, payload: b(''), expireAtMs: 0 });
+    await keyspace.commit();
+    const page = keyspace.scanPage(0, 0n, 10, (_key, record) => record.type === 42);
+    expect(page.keys.map((key) => key.toString())).toEqual(['t']);
+  });
+});
+
+describe('active expiry', () => {
+  it('deletes expired keys at most budget index entries per cycle, and counts them', async () => {
+    const fs = new CrashableFileSystem();
+    let { keyspace } = await openKeyspace(fs);
+    const past = Date.now() - 1000;
+    for (let index = 0; index < 25; index++) keyspace.set(0, b(`e${index}`), str('v', past + index));
+    keyspace.set(0, b('later'), str('v', Date.now() + 60_000));
+    keyspace.set(0, b('forever'), str('v'));
+    await keyspace.commit();
+    expect(keyspace.activeExpireCycle(10)).toBe(10);
+    await keyspace.commit();
+    expect(keyspace.dbSize(0)).toBe(17);
+    expect(keyspace.activeExpireCycle(10)).toBe(10);
+    await keyspace.commit();
+    fs.crash();
+    ({ keyspace } = await openKeyspace(fs));
+    expect(keyspace.dbSize(0)).toBe(7);
+    expect(keyspace.activeExpireCycle(10)).toBe(5);
+    expect(keyspace.activeExpireCycle(10)).toBe(0);
+    await keyspace.commit();
+    expect(keyspace.dbSize(0)).toBe(2);
+    expect(keyspace.expiresCount(0)).toBe(1);
+    expect(keyspace.expiredKeysTotal).toBe(5);
+  });
+
+  it('does not delete a key whose expiry was changed or removed after it was indexed', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    keyspace.set(0, b('k'), str('v', Date.now() + 60_000));
+    await keyspace.commit();
+    keyspace.set(0, b('k'), str('v2')); // PERSIST-like
+    await keyspace.commit();
+    keyspace.set(0, b('j'), str('v', Date.now() - 1));
+    await keyspace.commit();
+    expect(keyspace.activeExpireCycle(100)).toBe(1);
+    await keyspace.commit();
+    expect(keyspace.get(0, b('k'))?.payload.toString()).toBe('v2');
+    expect(keyspace.dbSize(0)).toBe(1);
+    expect(keyspace.expiresCount(0)).toBe(0);
+  });
+
+  it('skips and removes index entries of a flushed database', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    keyspace.set(4, b('k'), str('v', Date.now() - 1));
+    await keyspace.commit();
+    keyspace.flushDb(4);
+    await keyspace.commit();
+    expect(keyspace.activeExpireCycle(100)).toBe(0);
+    expect(keyspace.hasStaged()).toBe(true); // the stale index entry's delete
+    await keyspace.commit();
+    expect(keyspace.dbSize(4)).toBe(0);
+  });
+});
