@@ -37,6 +37,7 @@ export class Connection implements ConnectionView {
   private readonly context: CommandContext;
   private readonly segments: Segment[] = []; // in request order; a ready segment waits for those before it
   private waitingCount = 0; // segments not yet ready (commands waiting for a commit)
+  private segmentBytes = 0; // bytes held in segments (replies built but not yet written to the socket)
   private closing = false; // no more commands; close once every reply is out
   private closed = false;
   private yielding = false; // commandsPerTurnMax reached, continuing on setImmediate
@@ -96,7 +97,7 @@ export class Connection implements ConnectionView {
     return this.reader.bufferedBytes();
   }
   replyBytesPending(): number {
-    return this.socket.writableLength + this.writer.bytesPending();
+    return this.socket.writableLength + this.writer.bytesPending() + this.segmentBytes;
   }
   commandsPending(): number {
     return this.waitingCount;
@@ -210,6 +211,7 @@ export class Connection implements ConnectionView {
   }
 
   private pushSegment(bytes: Buffer, ready: boolean): Segment {
+    this.segmentBytes += bytes.length;
     const last = this.segments[this.segments.length - 1];
     if (ready && last?.ready) {
       last.bytes = Buffer.concat([last.bytes, bytes]);
@@ -224,7 +226,9 @@ export class Connection implements ConnectionView {
     if (error !== undefined) {
       this.server.stats.commitsFailed++;
       this.server.stats.errorReplies++;
+      this.segmentBytes -= segment.bytes.length;
       segment.bytes = Buffer.from(`-${commitFailureText(error)}\r\n`);
+      this.segmentBytes += segment.bytes.length;
     }
     segment.ready = true;
     this.waitingCount--;
@@ -242,7 +246,11 @@ export class Connection implements ConnectionView {
   private flush(): void {
     if (this.closed || !this.socket.writable) return;
     const chunks: Buffer[] = [];
-    while (this.segments.length > 0 && (this.segments[0] as Segment).ready) chunks.push((this.segments.shift() as Segment).bytes);
+    while (this.segments.length > 0 && (this.segments[0] as Segment).ready) {
+      const ready = (this.segments.shift() as Segment).bytes;
+      this.segmentBytes -= ready.length;
+      chunks.push(ready);
+    }
     if (this.segments.length === 0 && this.writer.bytesPending() > 0) chunks.push(this.writer.take());
     else if (this.writer.bytesPending() > 0) this.pushSegment(this.writer.take(), true);
     if (chunks.length === 0) return;
@@ -252,12 +260,12 @@ export class Connection implements ConnectionView {
   }
 
   private overBounds(): boolean {
-    return this.waitingCount >= limits.pipelineDepthMax || this.socket.writableLength >= limits.replyBytesPendingMax;
+    return this.waitingCount >= limits.pipelineDepthMax || this.replyBytesPending() >= limits.replyBytesPendingMax;
   }
 
   /** Once over a bound, reading resumes only below half of it (no pause/resume per command). */
   private belowLowWater(): boolean {
-    return this.waitingCount <= limits.pipelineDepthMax / 2 && this.socket.writableLength <= limits.replyBytesPendingMax / 2;
+    return this.waitingCount <= limits.pipelineDepthMax / 2 && this.replyBytesPending() <= limits.replyBytesPendingMax / 2;
   }
 
   /** Pauses or resumes reading from the socket to keep every bound; closes when done closing. */
