@@ -1,9 +1,12 @@
 // storage/block-cache.ts: an LRU of decoded SSTable blocks shared by all open readers, bounded by
 // the bytes the blocks charge (contents plus a fixed per-block overhead), keyed by
-// (fileNumber, block offset).
+// (fileNumber, block offset). The capacity is the engine's one memory budget (cacheBytes): other
+// residents (the table cache's open readers with their filter and index blocks) reserve() part
+// of it, and blocks get what is left.
 // Invariants:
-// - After every set(), bytes() <= capacityBytes: least recently used blocks are evicted first; a
-//   block charging more than the whole capacity is not cached at all.
+// - After every set() and reserve(), bytes() + reservedBytes() <= capacityBytes unless the
+//   reservations alone exceed it (then no block is cached): least recently used blocks are
+//   evicted first; a block charging more than the unreserved capacity is not cached at all.
 // - get() of a hit makes that block the most recently used.
 // - evictFile() drops every block of a file (called when the file is deleted or closed for good).
 import assert from 'node:assert/strict';
@@ -18,6 +21,7 @@ export interface BlockCacheStats {
   evictions: number;
   blockCount: number;
   bytes: number;
+  reservedBytes: number;
   capacityBytes: number;
 }
 
@@ -35,6 +39,7 @@ export class BlockCache {
   private oldest: CacheNode | undefined;
   private newest: CacheNode | undefined;
   private usedBytes = 0;
+  private reserved = 0;
   private blockCount = 0;
   private hits = 0;
   private misses = 0;
@@ -60,7 +65,7 @@ export class BlockCache {
   set(fileNumber: number, offset: number, block: Block, bytes: number): void {
     assert.ok(Number.isSafeInteger(bytes) && bytes > 0, 'a block charges a positive byte count');
     this.remove(fileNumber, offset);
-    if (bytes > this.capacityBytes) return;
+    if (bytes > this.capacityBytes - this.reserved) return;
     let blocks = this.files.get(fileNumber);
     if (blocks === undefined) {
       blocks = new Map();
@@ -71,10 +76,24 @@ export class BlockCache {
     this.linkNewest(node);
     this.usedBytes += bytes;
     this.blockCount++;
-    while (this.usedBytes > this.capacityBytes && this.oldest !== undefined) {
-      this.remove(this.oldest.fileNumber, this.oldest.offset);
-      this.evictions++;
-    }
+    this.evictToCapacity();
+  }
+
+  /** Charges bytes held elsewhere against the budget, evicting blocks to make room. */
+  reserve(bytes: number): void {
+    assert.ok(Number.isSafeInteger(bytes) && bytes >= 0, 'a reservation is a non-negative byte count');
+    this.reserved += bytes;
+    this.evictToCapacity();
+  }
+
+  /** Returns bytes charged by reserve(). */
+  unreserve(bytes: number): void {
+    assert.ok(Number.isSafeInteger(bytes) && bytes >= 0 && bytes <= this.reserved, `unreserve ${bytes} of ${this.reserved}`);
+    this.reserved -= bytes;
+  }
+
+  reservedBytes(): number {
+    return this.reserved;
   }
 
   evictFile(fileNumber: number): void {
@@ -99,8 +118,16 @@ export class BlockCache {
       evictions: this.evictions,
       blockCount: this.blockCount,
       bytes: this.usedBytes,
+      reservedBytes: this.reserved,
       capacityBytes: this.capacityBytes,
     };
+  }
+
+  private evictToCapacity(): void {
+    while (this.usedBytes + this.reserved > this.capacityBytes && this.oldest !== undefined) {
+      this.remove(this.oldest.fileNumber, this.oldest.offset);
+      this.evictions++;
+    }
   }
 
   private remove(fileNumber: number, offset: number): void {

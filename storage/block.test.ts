@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Block, BlockBuilder, blockChecksum, ByteReader, ByteWriter, compareBytes, decodeIndexBlock, maskCrc } from './block.js';
+import { Block, BlockBuilder, blockChecksum, ByteReader, ByteWriter, compareBytes, decodeIndexBlock, KeyIndex, maskCrc } from './block.js';
 import { compareEntries, type Entry, type EntryIterator } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 
@@ -50,6 +50,25 @@ describe('BlockBuilder and BlockIterator', () => {
         const iterator = buildBlock(entries, restartInterval).iterator();
         iterator.seekToFirst();
         expect(drain(iterator).map(label)).toEqual(entries.map(label));
+      }),
+    );
+  });
+
+  it('finds the newest version at or below a snapshot, or says absent / next block', () => {
+    fc.assert(
+      fc.property(entriesArbitrary, fc.integer({ min: 1, max: 20 }), fc.array(fc.nat(100_000), { maxLength: 4 }), (entries, restartInterval, snapshots) => {
+        const block = buildBlock(entries, restartInterval);
+        const probes = [...entries.map((entry) => entry.key), Buffer.from('prefix:'), Buffer.from('zzz'), Buffer.alloc(0), Buffer.from([0])];
+        for (const key of probes) {
+          for (const snapshot of [undefined, ...snapshots]) {
+            const versions = entries.filter((entry) => entry.key.equals(key));
+            const visible = versions.find((entry) => snapshot === undefined || entry.seq <= snapshot);
+            const greater = entries.some((entry) => Buffer.compare(entry.key, key) > 0);
+            const found = block.find(key, snapshot);
+            if (visible !== undefined) expect(typeof found === 'string' ? found : label(found)).toBe(label(visible));
+            else expect(found).toBe(greater ? 'absent' : 'next');
+          }
+        }
       }),
     );
   });
@@ -188,5 +207,21 @@ describe('varints and crc masking', () => {
   it('masks crcs like LevelDB', () => {
     expect(maskCrc(0).toString(16)).toBe('a282ead8');
     expect(maskCrc(0x12345678).toString(16)).toBe('4f730f40');
+  });
+});
+
+describe('KeyIndex', () => {
+  it('finds the first key >= the target, prefixes tied or not', () => {
+    const keyArbitrary = fc.tuple(fc.constantFrom('', 'ab', 'abcdefgh', 'abcdefgh\x00', 'abcd'), fc.uint8Array({ maxLength: 10 })).map(([prefix, tail]) => Buffer.concat([Buffer.from(prefix, 'latin1'), tail]));
+    fc.assert(
+      fc.property(fc.array(keyArbitrary, { maxLength: 60 }), fc.array(keyArbitrary, { maxLength: 20 }), (raw, targets) => {
+        const keys = [...new Map(raw.map((key) => [key.toString('hex'), key])).values()].sort(Buffer.compare);
+        const index = new KeyIndex(keys);
+        for (const target of [...targets, ...keys]) {
+          const expected = keys.findIndex((key) => Buffer.compare(key, target) >= 0);
+          expect(index.lowerBound(target)).toBe(expected === -1 ? keys.length : expected);
+        }
+      }),
+    );
   });
 });

@@ -33,6 +33,9 @@ export const ENTRY_KIND_CODE = { put: 1, delete: 2 } as const;
 
 export interface BlockHandle { offset: number; size: number } // size excludes the trailer
 
+/** Copies up to this many bytes in a JS loop rather than a native Buffer.copy call. */
+const SHORT_COPY_BYTES = 32;
+
 export function maskCrc(crc: number): number {
   return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
 }
@@ -64,7 +67,7 @@ export class ByteWriter {
     this.length = this.buffer.writeUInt32LE(value, this.length);
   }
   varint(value: number): void {
-    assert.ok(Number.isSafeInteger(value) && value >= 0, `varint out of range: ${value}`);
+    if (!(Number.isSafeInteger(value) && value >= 0)) assert.fail(`varint out of range: ${value}`);
     this.reserve(BLOCK.VARINT_BYTES_MAX);
     let rest = value;
     while (rest >= 0x80) {
@@ -75,6 +78,14 @@ export class ByteWriter {
   }
   bytes(data: Buffer, start = 0, end = data.length): void {
     this.reserve(end - start);
+    if (end - start <= SHORT_COPY_BYTES) {
+      // a JS loop beats the native call for the short keys and values that dominate blocks
+      const buffer = this.buffer;
+      let at = this.length;
+      for (let index = start; index < end; index++) buffer[at++] = data[index]!;
+      this.length = at;
+      return;
+    }
     this.length += data.copy(this.buffer, this.length, start, end);
   }
   /** A copy of what was written. */
@@ -100,6 +111,17 @@ export class ByteReader {
     return this.data[this.pos++]!;
   }
   varint(): number {
+    const pos = this.pos;
+    if (pos < this.end) {
+      const byte = this.data[pos]!;
+      if (byte < 0x80) {
+        this.pos = pos + 1;
+        return byte;
+      }
+    }
+    return this.varintSlow();
+  }
+  private varintSlow(): number {
     let value = 0;
     let scale = 1;
     for (let index = 0; index < BLOCK.VARINT_BYTES_MAX; index++) {
@@ -185,17 +207,70 @@ export class BlockBuilder {
     this.out.varint(key.length - shared);
     this.out.bytes(key, shared);
     if (key.length > this.lastKey.length) this.lastKey = Buffer.alloc(key.length * 2);
-    key.copy(this.lastKey, shared, shared);
+    if (key.length - shared <= SHORT_COPY_BYTES) for (let index = shared; index < key.length; index++) this.lastKey[index] = key[index]!;
+    else key.copy(this.lastKey, shared, shared);
     this.lastKeyLength = key.length;
     this.sinceRestart++;
     this.entries++;
   }
 }
 
+/** Key bytes start .. start + 3 as a big-endian u32, zero-padded past the key's end. */
+function prefixWord(key: Uint8Array, start: number): number {
+  if (start + 4 <= key.length) return ((key[start]! << 24) | (key[start + 1]! << 16) | (key[start + 2]! << 8) | key[start + 3]!) >>> 0;
+  let word = 0;
+  for (let index = start; index < start + 4; index++) word = word * 256 + (index < key.length ? key[index]! : 0);
+  return word;
+}
+
+/**
+ * Sorted keys (an index block's separators) with their first 8 bytes as two u32s in typed arrays,
+ * so a binary search compares numbers and touches the key bytes only on a prefix tie.
+ */
+export class KeyIndex {
+  private readonly high: Uint32Array;
+  private readonly low: Uint32Array;
+
+  constructor(readonly keys: readonly Buffer[]) {
+    this.high = new Uint32Array(keys.length);
+    this.low = new Uint32Array(keys.length);
+    keys.forEach((key, index) => {
+      this.high[index] = prefixWord(key, 0);
+      this.low[index] = prefixWord(key, 4);
+    });
+  }
+
+  /** Index of the first key >= target. */
+  lowerBound(target: Buffer): number {
+    const targetHigh = prefixWord(target, 0);
+    const targetLow = prefixWord(target, 4);
+    let low = 0;
+    let high = this.keys.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const midHigh = this.high[mid]!;
+      let less: boolean;
+      if (midHigh !== targetHigh) less = midHigh < targetHigh;
+      else if (this.low[mid] !== targetLow) less = this.low[mid]! < targetLow;
+      else {
+        const candidate = this.keys[mid]!;
+        less = compareBytes(candidate, 0, candidate.length, target) < 0;
+      }
+      if (less) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+}
+
+/** Scratch for Block.find(): the key being decoded (never escapes a call). */
+let findKey = Buffer.allocUnsafe(256);
+
 /** A block's contents (trailer already verified), with its restart array validated. */
 export class Block {
   readonly restartCount: number;
   readonly restartsOffset: number; // where entries end
+  private findReader: ByteReader | undefined; // reused by find()
 
   constructor(readonly contents: Buffer, readonly file: string, readonly offset: number) {
     const reader = new ByteReader(contents, file, offset);
@@ -214,11 +289,66 @@ export class Block {
   }
 
   restartAt(index: number): number {
-    return this.contents.readUInt32LE(this.restartsOffset + index * 4);
+    const contents = this.contents;
+    const at = this.restartsOffset + index * 4; // within contents: checked by the constructor's bounds
+    return (contents[at]! | (contents[at + 1]! << 8) | (contents[at + 2]! << 16)) + contents[at + 3]! * 0x1000000;
   }
 
   iterator(): BlockIterator {
     return new BlockIterator(this);
+  }
+
+  /**
+   * Point lookup without an iterator: the newest version of key with seq <= snapshotSeq (all
+   * when undefined), as an Entry whose key is the `key` given; 'absent' when a greater key shows
+   * there is none; 'next' when the block ended first (the key's versions may go on in the next
+   * block). Decodes with the same bounds checks as BlockIterator.
+   */
+  find(key: Buffer, snapshotSeq: number | undefined): Entry | 'absent' | 'next' {
+    const contents = this.contents;
+    const reader = (this.findReader ??= new ByteReader(contents, this.file, this.offset, 0, this.restartsOffset));
+    // the last restart whose key is < key
+    let left = 0;
+    let right = this.restartCount - 1;
+    while (left < right) {
+      const mid = (left + right + 1) >>> 1;
+      reader.pos = this.restartAt(mid);
+      if (reader.varint() !== 0) reader.fail('restart entry shares a prefix');
+      const length = reader.varint();
+      const start = reader.skip(length);
+      if (compareBytes(contents, start, start + length, key) < 0) left = mid;
+      else right = mid - 1;
+    }
+    reader.pos = this.restartAt(left);
+    let keyLength = 0;
+    while (reader.pos < reader.end) {
+      const shared = reader.varint();
+      const unshared = reader.varint();
+      if (shared > keyLength) reader.fail(`shared length ${shared} exceeds previous key length ${keyLength}`);
+      const start = reader.skip(unshared);
+      if (shared + unshared > findKey.length) {
+        const grown = Buffer.allocUnsafe(Math.max(2 * findKey.length, shared + unshared));
+        findKey.copy(grown, 0, 0, shared);
+        findKey = grown;
+      }
+      if (unshared <= 32) for (let index = 0; index < unshared; index++) findKey[shared + index] = contents[start + index]!;
+      else contents.copy(findKey, shared, start, start + unshared);
+      keyLength = shared + unshared;
+      const seq = reader.varint();
+      const kindCode = reader.u8();
+      if (kindCode !== ENTRY_KIND_CODE.put && kindCode !== ENTRY_KIND_CODE.delete) reader.fail(`bad entry kind ${kindCode}`);
+      const expireAtMs = reader.varint();
+      const valueLength = reader.varint();
+      if (kindCode === ENTRY_KIND_CODE.delete && valueLength !== 0) reader.fail('delete with a value');
+      const valueStart = reader.skip(valueLength);
+      const order = compareBytes(findKey, 0, keyLength, key);
+      if (order < 0) continue;
+      if (order > 0) return 'absent';
+      if (snapshotSeq !== undefined && seq > snapshotSeq) continue;
+      const kind = kindCode === ENTRY_KIND_CODE.put ? 'put' : 'delete';
+      return { key, seq, kind, value: contents.subarray(valueStart, valueStart + valueLength), expireAtMs };
+    }
+    return 'next';
   }
 }
 
@@ -309,7 +439,8 @@ export class BlockIterator implements EntryIterator {
     assert.ok(this.isValid, 'BlockIterator.entry() on an invalid iterator');
     if (this.current === undefined) {
       const key = Buffer.allocUnsafe(this.keyLength);
-      this.key.copy(key, 0, 0, this.keyLength);
+      if (this.keyLength <= SHORT_COPY_BYTES) for (let index = 0; index < this.keyLength; index++) key[index] = this.key[index]!;
+      else this.key.copy(key, 0, 0, this.keyLength);
       const value = this.block.contents.subarray(this.valueStart, this.valueStart + this.valueLength);
       const kind = this.kindCode === ENTRY_KIND_CODE.put ? 'put' : 'delete';
       this.current = { key, seq: this.seq, kind, value, expireAtMs: this.expireAtMs };

@@ -6,8 +6,13 @@
 // - syncPolicy 'no': acknowledged writes may be lost, but only a suffix: the recovered state
 //   equals the model after some prefix of the acknowledged history, no shorter than what the last
 //   WAL sync (rotation, flush, close) made durable.
+// - Compaction variant: tiny compaction triggers, level sizes and output files, a tiny table
+//   cache and memory budget, so compactions (and table reopens) happen hundreds of times over the
+//   runs, interleaved with Crash and Reopen; plus Compact (wait until settled) and CompactAll.
+// Expired puts: compaction may drop them (or turn them into deletes), so where the model holds an
+// expired put the engine may hold it or nothing, never anything else.
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine, type EngineOptions, type SyncPolicy, type WriteOp } from './engine.js';
 import { CrashableFileSystem, type CrashMode } from './file-system.js';
 
@@ -31,6 +36,13 @@ interface Real {
   fs: CrashableFileSystem;
   engine: Engine;
   options: EngineOptions;
+}
+
+/** Over a whole runModel() call: compactions finished (all engine instances) and restarts. */
+const tally = { compactions: 0, crashes: 0, reopens: 0 };
+
+function countCompactions(engine: Engine): void {
+  tally.compactions += engine.stats().compactions;
 }
 
 function keyOf(index: number): Buffer {
@@ -65,12 +77,17 @@ function readState(engine: Engine): State {
   return state;
 }
 
-function sameState(a: State, b: State): boolean {
-  if (a.size !== b.size) return false;
-  for (const [key, stored] of a) {
-    const other = b.get(key);
-    if (other === undefined || !other.value.equals(stored.value) || other.expireAtMs !== stored.expireAtMs) return false;
+function isExpiredStored(stored: Stored): boolean {
+  return stored.expireAtMs !== 0 && stored.expireAtMs <= Date.now();
+}
+
+/** actual (from the engine) agrees with model: equal, except expired model puts may be missing. */
+function sameState(model: State, actual: State): boolean {
+  for (const [key, stored] of actual) {
+    const expected = model.get(key);
+    if (expected === undefined || !expected.value.equals(stored.value) || expected.expireAtMs !== stored.expireAtMs) return false;
   }
+  for (const [key, stored] of model) if (!actual.has(key) && !isExpiredStored(stored)) return false;
   return true;
 }
 
@@ -80,7 +97,7 @@ function describeState(state: State): string {
 
 function assertMatches(model: Model, real: Real, when: string): void {
   const actual = readState(real.engine);
-  if (!sameState(actual, model.state)) {
+  if (!sameState(model.state, actual)) {
     throw new Error(`${when}: engine ${describeState(actual)} != model ${describeState(model.state)}`);
   }
   const scanned = [...real.engine.scan()].map((item): [string, string] => [item.key.toString('hex'), item.value.toString('hex')]);
@@ -198,6 +215,8 @@ class ReopenCommand implements fc.AsyncCommand<Model, Real> {
   check = (): boolean => true;
   async run(model: Model, real: Real): Promise<void> {
     await real.engine.close();
+    countCompactions(real.engine);
+    tally.reopens++;
     real.engine = await Engine.open(real.options);
     noteDurable(model, real);
     if (real.engine.stats().replayedBatches !== 0) throw new Error('a clean close left WAL records to replay');
@@ -225,6 +244,8 @@ class CrashCommand implements fc.AsyncCommand<Model, Real> {
       for (let tick = 0; tick < this.ticks; tick++) await Promise.resolve();
     }
     real.fs.crash({ mode: this.mode, seed: this.seed });
+    countCompactions(real.engine); // the old engine stops at its next file-system call
+    tally.crashes++;
     real.engine = await Engine.open(real.options);
     const actual = readState(real.engine);
     const match = candidates.find((candidate) => sameState(candidate, actual));
@@ -240,6 +261,22 @@ class CrashCommand implements fc.AsyncCommand<Model, Real> {
   }
   toString = (): string =>
     `crash ${this.mode} seed=${this.seed}${this.inFlight ? ` in-flight ${describeOps(this.inFlight)} ticks=${this.ticks}` : ''}`;
+}
+
+/** Waits until compaction has settled (or runs a full compaction), then compares. */
+class CompactCommand implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly full: boolean) {}
+  check = (): boolean => true;
+  async run(model: Model, real: Real): Promise<void> {
+    if (this.full) {
+      await real.engine.compactAll(); // flushes first: everything written is durable
+      noteDurable(model, real);
+    } else {
+      await real.engine.waitForCompactions();
+    }
+    assertMatches(model, real, this.full ? 'after compactAll' : 'after compactions settled');
+  }
+  toString = (): string => (this.full ? 'compactAll' : 'compact');
 }
 
 const keyIndex = fc.integer({ min: 0, max: KEY_COUNT - 1 });
@@ -282,24 +319,47 @@ const commands = [
     .map(([mode, seed, inFlight, ticks]) => new CrashCommand(mode, seed, inFlight, ticks)),
 ];
 
-async function runModel(syncPolicy: SyncPolicy, numRuns: number): Promise<void> {
+const compactionCommands = [
+  ...commands,
+  fc.constant(new CompactCommand(false)),
+  fc.constant(new CompactCommand(true)),
+];
+
+/** Compaction variant: triggers so small that nearly every flush starts one. */
+const TINY_COMPACTION: Partial<EngineOptions> = {
+  compaction: {
+    level0CompactionTrigger: 2,
+    level0SlowdownTrigger: 3,
+    level0StopTrigger: 5,
+    levelBaseBytes: 4 * 1024,
+    levelSizeRatio: 3,
+    targetFileBytes: 1024,
+    tombstoneDensity: 0.3,
+  },
+  cacheBytes: 16 * 1024,
+  openTablesMax: 3,
+};
+
+async function runModel(syncPolicy: SyncPolicy, numRuns: number, variant?: Partial<EngineOptions>): Promise<void> {
   await fc.assert(
     fc.asyncProperty(
-      fc.commands(commands, { maxCommands: 100, size: 'large' }),
+      fc.commands(variant === undefined ? commands : compactionCommands, { maxCommands: 100, size: 'large' }),
       fc.integer({ min: 2048, max: 12 * 1024 }),
       async (cmds, memtableBytesMax) => {
         const fs = new CrashableFileSystem();
-        const options: EngineOptions = { dir: DIR, fs, syncPolicy, memtableBytesMax, blockBytes: 256 };
+        const options: EngineOptions = { dir: DIR, fs, syncPolicy, memtableBytesMax, blockBytes: 256, ...variant };
         const real: Real = { fs, engine: await Engine.open(options), options };
         const initial: State = new Map();
         const model: Model = { state: initial, history: [initial], fsyncsSeen: real.engine.stats().fsyncs };
         try {
           await fc.asyncModelRun(() => ({ model, real }), cmds);
           await real.engine.close();
+          countCompactions(real.engine);
           real.engine = await Engine.open(options);
           assertMatches(model, real, 'final reopen');
         } finally {
           await real.engine.close().catch(() => undefined);
+          countCompactions(real.engine);
         }
       },
     ),
@@ -315,4 +375,22 @@ describe('engine against a Map model', () => {
   it('recovers a prefix of the acknowledged history under syncPolicy no', async () => {
     await runModel('no', 50);
   });
+
+  it('keeps every acknowledged write through hundreds of compactions, crashes and reopens (always)', async () => {
+    tally.compactions = 0;
+    tally.crashes = 0;
+    tally.reopens = 0;
+    await runModel('always', 150, TINY_COMPACTION);
+    expect(tally.compactions).toBeGreaterThan(100);
+    expect(tally.crashes + tally.reopens).toBeGreaterThan(100);
+  }, 40_000);
+
+  it('recovers a prefix of the history through hundreds of compactions, crashes and reopens (no)', async () => {
+    tally.compactions = 0;
+    tally.crashes = 0;
+    tally.reopens = 0;
+    await runModel('no', 150, TINY_COMPACTION);
+    expect(tally.compactions).toBeGreaterThan(100);
+    expect(tally.crashes + tally.reopens).toBeGreaterThan(100);
+  }, 40_000);
 });

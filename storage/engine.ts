@@ -1,7 +1,11 @@
 // storage/engine.ts: the storage engine. Writes go to the WAL (group commit, group-commit.ts) and
 // the active memtable; a full memtable becomes immutable and is flushed to a level-0 SSTable in
-// the background (lsm-files.ts, flush.ts); reads look at the memtables, then the tables of the
-// current Version (version.ts); scans merge them all at one sequence (scan.ts).
+// the background (lsm-files.ts, flush.ts); background compaction keeps the levels in shape
+// (compaction-scheduler.ts); reads look at the memtables, then the tables of the current Version
+// (version.ts); scans merge them all at one sequence (scan.ts).
+// Memory: one budget, cacheBytes, holds the block cache and the open table readers (their index
+// and filter blocks, table-cache.ts); beyond it the engine uses its two memtables and fixed
+// overhead (per-table manifest entries, one output table's filter hashes during a compaction).
 // Invariants (numbers from shared/reference/storage-engines.md §2.2):
 // - write() assigns seqs, stages the WAL record and applies the batch to the memtable before it
 //   returns; its promise resolves only when durable per policy (1, 2, 3: one batch = one record).
@@ -11,29 +15,44 @@
 //   carries logNumber = the WAL opened at rotation, and only older WALs are then removed (11, 12).
 // - Any append, fsync, rename or manifest error fails the engine for good (14): pending writes are
 //   rejected, later writes throw EngineFailedError, reads keep working, no file is removed (15).
+//   Reads never show a refused write: on failure the active memtable (which already held the
+//   writes that were then refused) is rebuilt from its WALs, keeping only acknowledged sequence
+//   numbers; if that rebuild cannot read them, reads throw the failure rather than guess.
 // - One immutable memtable at most. While it flushes and the active one is full, writeStallMs()
-//   is > 0 and waitForWriteRoom() waits; write() itself never blocks (memory may overshoot by
-//   what callers squeeze in).
+//   is > 0 and waitForWriteRoom() waits; so it does at the level-0 and pending-compaction stop
+//   thresholds, and between slowdown and stop thresholds writes are paced (write-stall.ts).
+//   write() itself never blocks and never fails for a stall (memory may overshoot by what callers
+//   squeeze in).
 // - While any scan is open, memtable puts keep older versions and flushes keep what a snapshot
 //   sees; tables a scan pinned stay open (Version refcounts).
 import assert from 'node:assert/strict';
 import { BlockCache } from './block-cache.js';
+import { compactionTuning, type CompactionTuning } from './compaction-picker.js';
+import { CompactionScheduler, type CompactionStats } from './compaction-scheduler.js';
 import type { Entry } from './entry.js';
 import { EngineClosedError, EngineFailedError } from './errors.js';
 import { RealFileSystem, type FileSystem } from './file-system.js';
 import type { TableOptions } from './flush.js';
 import { GroupCommit, type SyncPolicy } from './group-commit.js';
-import { LsmFiles } from './lsm-files.js';
+import { LsmFiles, type KillPoint } from './lsm-files.js';
 import { Memtable } from './memtable.js';
-import type { EngineLogger } from './recovery.js';
-import { isExpired, readPage, ScanCursor, scanIterable, type ScanItem, type ScanIterable, type ScanOptions } from './scan.js';
-import { encodeBatch, type WriteOp } from './wal.js';
-import { WriteStall } from './write-stall.js';
+import { parseFileName, walPath, type EngineLogger } from './recovery.js';
+import { isExpired, readPage, ScanCursor, scanIterable, type ScanCounters, type ScanItem, type ScanIterable, type ScanOptions } from './scan.js';
+import { TABLE_CACHE_BUDGET_SHARE, TABLE_CACHE_READERS_MAX_DEFAULT, TableCache } from './table-cache.js';
+import { encodeBatch, readWal, type WriteOp } from './wal.js';
+import { WriteStall, type StallCondition } from './write-stall.js';
 
 export type { SyncPolicy } from './group-commit.js';
 export type { EngineLogger, EngineLogLevel } from './recovery.js';
 export type { ScanItem, ScanOptions, ScanIterable } from './scan.js';
 export type { WriteOp } from './wal.js';
+export type { CompactionTuning } from './compaction-picker.js';
+export type { KillPoint } from './lsm-files.js';
+
+export interface EngineTestHooks {
+  /** Called at each named point of a compaction; throw (after copying the file system) to "crash" there. */
+  onKillPoint?: (name: KillPoint) => void;
+}
 
 export interface EngineOptions {
   dir: string;
@@ -42,12 +61,21 @@ export interface EngineOptions {
   memtableBytesMax?: number; // default MEMTABLE_BYTES_MAX_DEFAULT
   blockBytes?: number;
   bloomBitsPerKey?: number;
-  cacheBytes?: number; // default CACHE_BYTES_DEFAULT
+  cacheBytes?: number; // default CACHE_BYTES_DEFAULT: block cache + open tables' index/filter blocks
   logger?: EngineLogger;
+  /** true = every version of this key may be dropped by flush and compaction (dead namespaces). */
+  compactionFilter?: (key: Buffer) => boolean;
+  /** Compaction drops (or rewrites as deletes) puts whose expireAtMs has passed. Default true. */
+  dropExpired?: boolean;
+  /** Overrides of the compaction and stall tuning (defaults from memtableBytesMax). */
+  compaction?: Partial<CompactionTuning>;
+  /** At most this many table readers (file descriptors) open at once. */
+  openTablesMax?: number;
+  testHooks?: EngineTestHooks;
 }
 
 export const MEMTABLE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
-export const CACHE_BYTES_DEFAULT = 32 * 1024 * 1024;
+export const CACHE_BYTES_DEFAULT = 64 * 1024 * 1024;
 
 export interface EngineStats {
   walAppends: number;
@@ -74,18 +102,44 @@ export interface EngineStats {
   failed: boolean;
 }
 
+/** What stats() returns: EngineStats plus compaction, stall, cache and read-path detail. */
+export interface EngineDetailedStats extends EngineStats, CompactionStats {
+  levelBytes: number[];
+  pendingCompactionBytes: number;
+  slowdownCount: number;
+  slowdownMs: number;
+  tableCacheHits: number;
+  tableCacheMisses: number;
+  tableCacheReaders: number;
+  tableCacheBytes: number;
+  blockCacheBytes: number;
+  cacheBytes: number; // the budget both of the above share
+  blockReads: number;
+  tablesProbed: number; // point reads: tables whose key range held the key
+  entriesSkipped: number; // scans: entries passed over without being returned
+  tombstonesSkipped: number; // ... of which deletes
+}
+
 const EMPTY = Buffer.alloc(0);
+/** Open flushes the recovered memtable when it came from at least this many WALs (crash after crash). */
+const REPLAYED_WALS_FLUSH_MIN = 2;
 
 export class Engine {
   private active: Memtable;
   private immutable: Memtable | undefined;
   private immutableLogNumber = 0; // the WAL opened when `immutable` was frozen
+  private activeFirstLogNumber = 0; // WALs numbered from here on hold the active memtable's writes
+  private walSource: { fs: FileSystem; dir: string } | undefined;
+  private readsRefused: EngineFailedError | undefined; // set when a failure's rollback could not read the WAL
   private lastSequence: number;
   private readonly group: GroupCommit;
   private readonly snapshots = new Map<number, number>(); // scan id -> snapshot seq
   private nextSnapshotId = 1;
   private flushInFlight: Promise<void> | undefined;
-  private readonly stall = new WriteStall(() => this.isStalled());
+  private readonly stall = new WriteStall(() => this.stallCondition());
+  private readonly scheduler: CompactionScheduler;
+  private readonly scanCounters: ScanCounters = { entriesSkipped: 0, tombstonesSkipped: 0 };
+  private levelState = { level0Files: 0, pendingBytes: 0 };
   private failedWith: EngineFailedError | undefined;
   private closing = false;
   private closed = false;
@@ -98,12 +152,25 @@ export class Engine {
     private readonly replayedBatches: number,
     recovered: { memtable: Memtable; lastSequence: number },
     syncPolicy: SyncPolicy,
+    private readonly tuning: CompactionTuning,
+    dropExpired: boolean,
+    private readonly cacheBytes: number,
   ) {
     this.active = recovered.memtable;
     this.lastSequence = recovered.lastSequence;
     const { log } = files.createWal(); // throws: the open fails
     this.group = new GroupCommit(syncPolicy, log, (reason, error) => this.fail(reason, error));
     files.hooks = { fail: (reason, error) => this.fail(reason, error), failed: () => this.failedWith !== undefined };
+    this.scheduler = new CompactionScheduler({
+      files,
+      tuning,
+      logger,
+      dropExpired,
+      snapshotSeqs: () => this.snapshotSeqs(),
+      healthy: () => this.failedWith === undefined && !this.closed,
+      fail: (reason, error) => this.fail(reason, error),
+      onVersionInstalled: () => this.onVersionInstalled(),
+    });
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -111,17 +178,35 @@ export class Engine {
     const tableOptions: TableOptions = {};
     if (options.blockBytes !== undefined) tableOptions.blockBytes = options.blockBytes;
     if (options.bloomBitsPerKey !== undefined) tableOptions.bloomBitsPerKey = options.bloomBitsPerKey;
+    const fs = options.fs ?? new RealFileSystem();
+    const cacheBytes = options.cacheBytes ?? CACHE_BYTES_DEFAULT;
+    const cache = new BlockCache(cacheBytes);
+    const tableCache = new TableCache(fs, cache, options.openTablesMax ?? TABLE_CACHE_READERS_MAX_DEFAULT, Math.floor(cacheBytes * TABLE_CACHE_BUDGET_SHARE));
     const opened = LsmFiles.open({
-      fs: options.fs ?? new RealFileSystem(),
+      fs,
       dir: options.dir,
-      cache: new BlockCache(options.cacheBytes ?? CACHE_BYTES_DEFAULT),
+      cache,
+      tableCache,
       tableOptions,
       logger,
+      compactionFilter: options.compactionFilter,
+      onKillPoint: options.testHooks?.onKillPoint,
     });
     let engine: Engine;
     try {
       const memtableBytesMax = options.memtableBytesMax ?? MEMTABLE_BYTES_MAX_DEFAULT;
-      engine = new Engine(opened.files, memtableBytesMax, logger, opened.replayedBatches, opened, options.syncPolicy ?? 'always');
+      const tuning = compactionTuning(memtableBytesMax, options.compaction);
+      engine = new Engine(
+        opened.files,
+        memtableBytesMax,
+        logger,
+        opened.replayedBatches,
+        opened,
+        options.syncPolicy ?? 'always',
+        tuning,
+        options.dropExpired ?? true,
+        cacheBytes,
+      );
     } catch (error) {
       opened.files.close();
       throw error;
@@ -132,7 +217,14 @@ export class Engine {
       replayedBatches: opened.replayedBatches,
       lastSequence: opened.lastSequence,
     });
+    engine.walSource = { fs, dir: options.dir };
+    engine.group.acknowledgedSeq = opened.lastSequence; // what recovery found is as durable as it gets
+    // After repeated crashes, recovered writes go to a level-0 table at once (as LevelDB does), so
+    // crashes do not pile up WALs that every later open must replay: at most two stay.
+    const walsReplayed = fs.list(options.dir).filter((name) => parseFileName(name)?.kind === 'wal').length - 1;
+    if (walsReplayed >= REPLAYED_WALS_FLUSH_MIN && engine.active.entryCount() > 0) engine.rotate();
     engine.maybeRotate();
+    engine.onVersionInstalled(); // level-0 files left from before may call for a compaction
     return engine;
   }
 
@@ -144,7 +236,9 @@ export class Engine {
     const firstSeq = this.lastSequence + 1;
     this.lastSequence += ops.length;
     assert.ok(Number.isSafeInteger(this.lastSequence), 'sequence numbers exhausted');
-    const durable = this.group.add(encodeBatch(firstSeq, ops));
+    const record = encodeBatch(firstSeq, ops);
+    const durable = this.group.add(record, this.lastSequence);
+    this.stall.noteWrite(record.length);
     const keepOlderVersions = this.snapshots.size > 0;
     for (let index = 0; index < ops.length; index++) {
       const op = ops[index]!;
@@ -164,7 +258,10 @@ export class Engine {
     return durable;
   }
 
-  /** 0 when a write may proceed now; else how long writes have been waiting for a flush. */
+  /**
+   * 0 when a write may proceed now; else, when writes must wait for a flush or compaction, how
+   * long they have been waiting, or when they are paced (a slowdown), how long this one should wait.
+   */
   writeStallMs(): number {
     return this.stall.stallMs();
   }
@@ -179,6 +276,29 @@ export class Engine {
     this.checkWritable();
     if (this.active.entryCount() > 0) this.rotate();
     await this.waitForFlushes();
+    if (this.failedWith !== undefined) throw this.failedWith;
+  }
+
+  /**
+   * Manual full compaction (the server's DEBUG COMPACT / COMPACT): flushes the memtable, then
+   * merges every table into the deepest level in one job, dropping deletes, shadowed versions,
+   * expired and filtered entries. Runs after a background job in progress; other writes continue.
+   */
+  async compactAll(): Promise<void> {
+    this.checkWritable();
+    await this.flush();
+    try {
+      await this.scheduler.compactAll();
+    } catch (error) {
+      if (this.failedWith !== undefined) throw this.failedWith;
+      if (this.closing) throw new EngineClosedError();
+      throw error;
+    }
+  }
+
+  /** Resolves when no compaction runs and none is due (tests, benchmarks). */
+  async waitForCompactions(): Promise<void> {
+    await this.scheduler.idle();
     if (this.failedWith !== undefined) throw this.failedWith;
   }
 
@@ -221,9 +341,10 @@ export class Engine {
     return this.closePromise;
   }
 
-  stats(): EngineStats {
+  stats(): EngineDetailedStats {
     const wal = this.group.stats;
     const files = this.files.stats();
+    const compaction = this.scheduler.stats();
     return {
       walAppends: wal.walAppends,
       walBytes: wal.walBytes,
@@ -233,10 +354,11 @@ export class Engine {
       immutableMemtableBytes: this.immutable?.approximateBytes() ?? 0,
       memtableEntries: this.active.entryCount(),
       ...this.stall.stats(),
-      compactions: 0,
-      compactionBytesRead: 0,
-      compactionBytesWritten: 0,
-      bytesWritten: wal.walBytes + files.flushBytesWritten,
+      ...compaction,
+      pendingCompactionBytes: this.levelState.pendingBytes,
+      cacheBytes: this.cacheBytes,
+      ...this.scanCounters,
+      bytesWritten: wal.walBytes + files.flushBytesWritten + compaction.compactionBytesWritten,
       lastSequence: this.lastSequence,
       openSnapshots: this.snapshots.size,
       replayedBatches: this.replayedBatches,
@@ -253,11 +375,13 @@ export class Engine {
 
   private findEntry(key: Buffer): Entry | undefined {
     if (this.closed) throw new EngineClosedError();
+    if (this.readsRefused !== undefined) throw this.readsRefused;
     return this.active.get(key) ?? this.immutable?.get(key) ?? this.files.current.get(key);
   }
 
   private openCursor(options: ScanOptions): ScanCursor {
     if (this.closed) throw new EngineClosedError();
+    if (this.readsRefused !== undefined) throw this.readsRefused;
     const id = this.nextSnapshotId++;
     const snapshotSeq = this.lastSequence;
     const version = this.files.current;
@@ -270,17 +394,42 @@ export class Engine {
       {
         iterators,
         snapshotSeq,
+        counters: this.scanCounters,
         release: () => {
           this.snapshots.delete(id);
           version.unref();
+          if (this.snapshots.size === 0) this.scheduler.onSnapshotsReleased();
         },
       },
       options,
     );
   }
 
-  private isStalled(): boolean {
-    return this.immutable !== undefined && this.active.approximateBytes() >= this.memtableBytesMax && !this.closing;
+  private stallCondition(): StallCondition {
+    if (this.closing || this.failedWith !== undefined) return { stop: false, slowdown: 0 };
+    const memtableFull = this.immutable !== undefined && this.active.approximateBytes() >= this.memtableBytesMax;
+    const { level0Files, pendingBytes } = this.levelState;
+    const tuning = this.tuning;
+    if (memtableFull || level0Files >= tuning.level0StopTrigger || pendingBytes >= tuning.pendingStopBytes) {
+      return { stop: true, slowdown: 0 };
+    }
+    let slowdown = 0;
+    if (level0Files >= tuning.level0SlowdownTrigger) {
+      slowdown = (level0Files - tuning.level0SlowdownTrigger + 1) / (tuning.level0StopTrigger - tuning.level0SlowdownTrigger + 1);
+    }
+    if (pendingBytes >= tuning.pendingSlowdownBytes) {
+      const span = Math.max(1, tuning.pendingStopBytes - tuning.pendingSlowdownBytes);
+      slowdown = Math.max(slowdown, Math.min(0.9, 0.1 + (pendingBytes - tuning.pendingSlowdownBytes) / span));
+    }
+    return { stop: false, slowdown };
+  }
+
+  /** After every install (flush, compaction) and at open: new stall state, maybe a compaction. */
+  private onVersionInstalled(): void {
+    const shape = this.scheduler.shape();
+    this.levelState = { level0Files: shape.level0Files, pendingBytes: this.scheduler.pendingBytes(shape) };
+    this.stall.release();
+    this.scheduler.maybeSchedule();
   }
 
   private maybeRotate(): void {
@@ -302,6 +451,7 @@ export class Engine {
     this.group.rotate(wal.log);
     this.immutable = this.active;
     this.immutableLogNumber = wal.number;
+    this.activeFirstLogNumber = wal.number;
     this.active = new Memtable();
     this.startFlush();
   }
@@ -330,7 +480,7 @@ export class Engine {
     } catch {
       // failed: recorded by fail()
     }
-    this.stall.release();
+    this.onVersionInstalled();
   }
 
   private snapshotSeqs(): number[] {
@@ -344,8 +494,49 @@ export class Engine {
     this.failedWith = failure;
     this.logger('error', 'storage engine failed; refusing writes', { reason: failure.message });
     this.group.fail(failure);
+    this.rollbackToAcknowledged(failure);
     this.stall.release(true); // waiters proceed to write() and get the error
     return failure;
+  }
+
+  /**
+   * The active memtable holds every write applied so far, including those just refused. Rebuilds
+   * it from its WALs with only the acknowledged sequence numbers, so no read shows a refused
+   * write (it would vanish at the next restart). Cold path: runs once, when the engine fails.
+   */
+  private rollbackToAcknowledged(failure: EngineFailedError): void {
+    const acknowledged = this.group.acknowledgedSeq;
+    if (acknowledged >= this.lastSequence || this.walSource === undefined) return;
+    const { fs, dir } = this.walSource;
+    try {
+      const numbers = fs
+        .list(dir)
+        .map((name) => parseFileName(name))
+        .filter((parsed) => parsed?.kind === 'wal' && parsed.number >= this.activeFirstLogNumber)
+        .map((parsed) => parsed!.number)
+        .sort((a, b) => a - b);
+      const rebuilt = new Memtable();
+      numbers.forEach((number, index) => {
+        const { batches } = readWal(fs, walPath(dir, number), { isLast: index === numbers.length - 1 });
+        for (const batch of batches) {
+          batch.ops.forEach((op, opIndex) => {
+            const seq = batch.firstSeq + opIndex;
+            if (seq > acknowledged) return;
+            rebuilt.put(
+              op.kind === 'put'
+                ? { key: op.key, seq, kind: 'put', value: op.value, expireAtMs: op.expireAtMs ?? 0 }
+                : { key: op.key, seq, kind: 'delete', value: EMPTY, expireAtMs: 0 },
+              false,
+            );
+          });
+        }
+      });
+      this.active = rebuilt;
+      this.logger('warn', 'rolled the memtable back to the acknowledged writes', { acknowledgedSeq: acknowledged, lastSequence: this.lastSequence });
+    } catch (error) {
+      this.readsRefused = failure;
+      this.logger('error', 'cannot roll back refused writes; refusing reads too', { error: String(error) });
+    }
   }
 
   private async closeOnce(): Promise<void> {
@@ -353,6 +544,7 @@ export class Engine {
     this.closing = true;
     this.stall.release(true);
     try {
+      await this.scheduler.stop(); // a running compaction ends at its next slice, leaving nothing
       await this.waitForFlushes();
       await this.group.drain();
       this.group.syncNow('WAL sync at close failed');

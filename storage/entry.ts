@@ -26,9 +26,20 @@ export interface EntryIterator {
   next(): void;
 }
 
+/** Buffer.compare for keys; a JS loop for short ones (the native call costs more than the bytes). */
+export function compareKeys(a: Buffer, b: Buffer): number {
+  const length = Math.min(a.length, b.length);
+  if (length > 32) return Buffer.compare(a, b);
+  for (let index = 0; index < length; index++) {
+    const difference = a[index]! - b[index]!;
+    if (difference !== 0) return difference < 0 ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
 /** Key ascending, then seq descending. */
 export function compareEntries(a: Entry, b: Entry): number {
-  const byKey = Buffer.compare(a.key, b.key);
+  const byKey = compareKeys(a.key, b.key);
   if (byKey !== 0) return byKey;
   return b.seq - a.seq;
 }

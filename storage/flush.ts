@@ -7,11 +7,13 @@
 // - Older versions of a key are dropped unless an open snapshot still sees them (a snapshot sees
 //   the newest version with seq <= its own). A visible version is kept even when it is a delete
 //   (older tables may hold the key) or an expired put (dropping it could uncover an older value).
+// - compactionFilter(key) true drops every version of key (dead namespaces: the caller guarantees
+//   nothing reads such keys again, so an older version left in a table cannot be seen either).
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { BlockCache } from './block-cache.js';
 import { Block } from './block.js';
-import { compareEntries, type Entry } from './entry.js';
+import { compareEntries, compareKeys, type Entry } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 import type { FileSystem, WritableFile } from './file-system.js';
 import type { FileMeta } from './manifest.js';
@@ -34,6 +36,7 @@ export interface FlushInput {
   tableOptions: TableOptions;
   cache: BlockCache;
   sliceMs: number; // Infinity: one slice (open and close)
+  compactionFilter?: ((key: Buffer) => boolean) | undefined;
 }
 
 export interface FlushOutput {
@@ -44,7 +47,7 @@ export interface FlushOutput {
 
 const CLOCK_CHECK_ENTRIES = 64;
 
-/** Returns undefined (and writes nothing) for an empty memtable. */
+/** Returns undefined (and leaves no table) for an empty memtable or one the filter emptied. */
 export async function flushMemtable(input: FlushInput): Promise<FlushOutput | undefined> {
   if (input.memtable.entryCount() === 0) return undefined;
   const file = input.fs.create(input.path);
@@ -53,14 +56,21 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
     const writer = new SstableWriter(file, writerOptions(input.tableOptions));
     const iterator = input.memtable.iterator();
     iterator.seekToFirst();
-    const keep = versionFilter(input.snapshotSeqs);
+    const keepVersion = versionFilter(input.snapshotSeqs);
+    const filter = input.compactionFilter;
+    const keep = (entry: Entry): boolean => keepVersion(entry) && (filter === undefined || !filter(entry.key));
     let entriesDropped = 0;
     let sliceStartMs = performance.now();
     let sinceClockCheck = 0;
+    let entriesWritten = 0;
     while (iterator.valid()) {
       const entry = iterator.entry();
-      if (keep(entry)) writer.add(entry);
-      else entriesDropped++;
+      if (keep(entry)) {
+        writer.add(entry);
+        entriesWritten++;
+      } else {
+        entriesDropped++;
+      }
       iterator.next();
       if (++sinceClockCheck >= CLOCK_CHECK_ENTRIES) {
         sinceClockCheck = 0;
@@ -70,6 +80,14 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
         }
       }
     }
+    if (entriesWritten === 0) {
+      // everything was filtered out: no table (the file was never named; a crash leaves an orphan)
+      closed = true;
+      file.close();
+      input.fs.remove(input.path);
+      return undefined;
+    }
+    if (input.sliceMs !== Infinity) await yieldToEventLoop(); // finish() (filter, index) gets its own turn
     const built = writer.finish();
     await file.syncAsync(); // invariant 8: table durable before it is named (off the event loop)
     closed = true;
@@ -105,7 +123,11 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
  * checked by readBlockContents), decodes it, checks entry order across blocks, and that the
  * entries, key range and the reader's meta block match what the writer reported.
  */
-async function verifyTable(input: FlushInput, reader: SstableReader, built: SstableBuildResult): Promise<void> {
+export async function verifyTable(
+  input: { fs: FileSystem; path: string; sliceMs: number },
+  reader: SstableReader,
+  built: SstableBuildResult,
+): Promise<void> {
   const path = input.path;
   const corrupt = (offset: number, reason: string): never => {
     throw new SstableCorruptionError(path, offset, `written table reads back wrong: ${reason}`);
@@ -143,7 +165,7 @@ async function verifyTable(input: FlushInput, reader: SstableReader, built: Ssta
   }
 }
 
-function writerOptions(options: TableOptions): { blockBytes?: number; bloomBitsPerKey?: number } {
+export function writerOptions(options: TableOptions): { blockBytes?: number; bloomBitsPerKey?: number } {
   const result: { blockBytes?: number; bloomBitsPerKey?: number } = {};
   if (options.blockBytes !== undefined) result.blockBytes = options.blockBytes;
   if (options.bloomBitsPerKey !== undefined) result.bloomBitsPerKey = options.bloomBitsPerKey;
@@ -160,14 +182,14 @@ export function versionFilter(snapshotSeqs: readonly number[]): (entry: Entry) =
   let previousBucket = -1;
   return (entry) => {
     const bucket = snapshotBucket(snapshotSeqs, entry.seq);
-    const shadowed = previousKey !== undefined && previousBucket === bucket && previousKey.equals(entry.key);
+    const shadowed = previousKey !== undefined && previousBucket === bucket && compareKeys(previousKey, entry.key) === 0;
     previousKey = entry.key;
     previousBucket = bucket;
     return !shadowed;
   };
 }
 
-function snapshotBucket(snapshotSeqs: readonly number[], seq: number): number {
+export function snapshotBucket(snapshotSeqs: readonly number[], seq: number): number {
   let low = 0;
   let high = snapshotSeqs.length;
   while (low < high) {
@@ -178,7 +200,7 @@ function snapshotBucket(snapshotSeqs: readonly number[], seq: number): number {
   return low;
 }
 
-function closeQuietly(file: WritableFile): void {
+export function closeQuietly(file: WritableFile): void {
   try {
     file.close();
   } catch {

@@ -1,6 +1,8 @@
 // storage/group-commit.ts: turns many write() calls into few WAL appends and fewer fsyncs.
 // Every write stages its record in the LogWriter (no syscall) and joins the open Group; one
-// microtask per tick appends all staged bytes with one syscall (or at once past GROUP_BYTES_MAX).
+// setImmediate per event-loop turn appends all staged bytes with one syscall (or at once past
+// GROUP_BYTES_MAX), so the writes of every client read in one turn share one append, as Redis's
+// beforeSleep does (a microtask per read measured one pwrite per client read: 40x more appends).
 // Policies:
 // - 'always': a group resolves only when an fsync that started after its append returned. At
 //   most one fsync is in flight; writes arriving meanwhile stay staged and ride the next one
@@ -26,6 +28,7 @@ export const EVERYSEC_INTERVAL_MS = 1000;
 export const WAL_BYTES_PER_SYNC = 1024 * 1024;
 
 interface Group {
+  lastSeq: number; // the highest sequence number of the writes in this group
   promise: Promise<void>;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -41,7 +44,7 @@ function newGroup(): Group {
   // The engine records and logs its failure itself; a caller that dropped the promise must not
   // turn it into an unhandled rejection. Callers that await still see the rejection.
   promise.catch(() => undefined);
-  return { promise, resolve, reject };
+  return { lastSeq: 0, promise, resolve, reject };
 }
 
 export interface GroupCommitStats {
@@ -52,6 +55,8 @@ export interface GroupCommitStats {
 
 export class GroupCommit {
   readonly stats: GroupCommitStats = { walAppends: 0, walBytes: 0, fsyncs: 0 };
+  /** The highest sequence number whose write was acknowledged (its promise resolved or about to). */
+  acknowledgedSeq = 0;
   private log: LogWriter;
   private staging: Group | undefined; // records staged, not yet appended
   private awaitingSync: Group[] = []; // 'always': appended, waiting for the next fsync
@@ -76,7 +81,7 @@ export class GroupCommit {
   }
 
   /** Stages one record; the promise settles per policy. Caller checked the engine is writable. */
-  add(payload: Buffer): Promise<void> {
+  add(payload: Buffer, lastSeq = 0): Promise<void> {
     this.log.addRecord(payload);
     let group = this.staging;
     if (group === undefined) {
@@ -84,9 +89,10 @@ export class GroupCommit {
       this.staging = group;
       if (!this.tickScheduled) {
         this.tickScheduled = true;
-        queueMicrotask(() => this.onTick());
+        setImmediate(() => this.onTick());
       }
     }
+    if (lastSeq > group.lastSeq) group.lastSeq = lastSeq;
     if (this.log.stagedBytes() >= GROUP_BYTES_MAX) {
       this.appendStaged();
       if (this.policy === 'always') this.startSync();
@@ -119,7 +125,7 @@ export class GroupCommit {
     this.bytesSinceSync = 0;
     const groups = this.awaitingSync;
     this.awaitingSync = [];
-    for (const group of groups) group.resolve();
+    for (const group of groups) this.acknowledge(group);
   }
 
   /** Waits for an fsync in flight (a close must not close the file under it). */
@@ -177,7 +183,7 @@ export class GroupCommit {
       if (group !== undefined) this.awaitingSync.push(group);
       return;
     }
-    group?.resolve();
+    if (group !== undefined) this.acknowledge(group);
     if (this.bytesSinceSync >= WAL_BYTES_PER_SYNC) this.startBackgroundSync();
   }
 
@@ -192,7 +198,14 @@ export class GroupCommit {
       () => {
         this.syncInFlight = undefined;
         this.stats.fsyncs++;
-        for (const group of groups) group.resolve();
+        // The engine failed while this fsync ran: its memtable was rolled back to what was
+        // acknowledged before, so these writes are refused too (durable or not, reads no longer
+        // show them; a restart may bring them back, as with any write whose reply was an error).
+        const failed = this.failedWith;
+        for (const group of groups) {
+          if (failed === undefined) this.acknowledge(group);
+          else group.reject(failed);
+        }
         this.closeRetired();
         if (this.failedWith !== undefined) return;
         if (this.staging !== undefined || this.log.stagedBytes() > 0) this.appendStaged();
@@ -230,6 +243,11 @@ export class GroupCommit {
         this.closeRetired();
       },
     );
+  }
+
+  private acknowledge(group: Group): void {
+    if (group.lastSeq > this.acknowledgedSeq) this.acknowledgedSeq = group.lastSeq;
+    group.resolve();
   }
 
   private closeRetired(): void {

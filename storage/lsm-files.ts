@@ -1,5 +1,6 @@
 // storage/lsm-files.ts: the database's files as the engine sees them: LOCK, the manifest and the
-// current Version of tables, the live WALs, and the flush of a memtable into a level-0 table.
+// current Version of tables (readers in the TableCache), the live WALs, the flush of a memtable
+// into a level-0 table, and the install of a compaction's outputs (compaction-scheduler.ts).
 // The engine keeps the memory side (memtables, sequences, group commit, snapshots, failure).
 // Invariants (numbers from shared/reference/storage-engines.md §2.2):
 // - A new WAL's format record and directory entry are synced before it takes writes.
@@ -8,26 +9,41 @@
 // - Nothing is removed once the engine failed (15): a table whose last reference goes away is
 //   closed, and its file removed only if an edit removed it and the engine is healthy.
 // - Every file number comes from the manifest's one counter (7).
+// - A compaction installs all its outputs and removes all its inputs in one manifest edit; an
+//   input file is deleted only after that edit is durable and no Version (scan) lists it (11).
+// - checkFileSystem() throws once the file system this engine opened is gone (a test's simulated
+//   crash kills every handle): background work calls it before it creates a file by path, so an
+//   engine left running after a crash never writes into the state a new engine recovered.
 import assert from 'node:assert/strict';
+import * as nodePath from 'node:path';
 import type { BlockCache } from './block-cache.js';
-import type { FileLock, FileSystem } from './file-system.js';
+import type { CompactionPlan } from './compaction-picker.js';
+import type { CompactionOutput } from './compaction.js';
+import type { FileLock, FileSystem, ReadableFile } from './file-system.js';
 import { flushMemtable, type FlushOutput, type TableOptions } from './flush.js';
 import type { FileMeta, Manifest, VersionEdit } from './manifest.js';
 import type { Memtable } from './memtable.js';
 import { recover, tablePath, walPath, type EngineLogger } from './recovery.js';
 import type { SstableReader } from './sstable-reader.js';
-import { TableHandle, VersionSet, type Version } from './version.js';
+import type { TableCache } from './table-cache.js';
+import { LEVEL_COUNT, TableHandle, VersionSet, type Version } from './version.js';
 import { createWal, type LogWriter } from './wal.js';
 
 /** Work per flush slice before yielding to the event loop. */
 export const FLUSH_SLICE_MS = 8;
 
+/** Named points of a compaction where tests simulate a crash (EngineOptions.testHooks). */
+export type KillPoint = 'compaction-outputs-written' | 'compaction-before-manifest' | 'compaction-after-manifest' | 'compaction-input-delete';
+
 export interface LsmFilesOptions {
   fs: FileSystem;
   dir: string;
   cache: BlockCache;
+  tableCache: TableCache;
   tableOptions: TableOptions;
   logger: EngineLogger;
+  compactionFilter?: ((key: Buffer) => boolean) | undefined;
+  onKillPoint?: ((name: KillPoint) => void) | undefined;
 }
 
 export interface FailureHooks {
@@ -46,9 +62,17 @@ export interface FilesStats {
   sstableFiles: number;
   sstableBytes: number;
   levelFiles: number[];
+  levelBytes: number[];
   bloomNegatives: number;
   flushes: number;
   flushBytesWritten: number;
+  tableCacheHits: number;
+  tableCacheMisses: number;
+  tableCacheReaders: number;
+  tableCacheBytes: number;
+  blockCacheBytes: number;
+  blockReads: number;
+  tablesProbed: number;
 }
 
 export class LsmFiles {
@@ -59,11 +83,12 @@ export class LsmFiles {
     },
     failed: () => false,
   };
-  private readonly counters = { flushes: 0, flushBytesWritten: 0, bloomNegativesClosed: 0 };
+  private readonly counters = { flushes: 0, flushBytesWritten: 0 };
   private versionsOrUndefined: VersionSet | undefined;
+  private probe: ReadableFile | undefined;
 
   private constructor(
-    private readonly options: LsmFilesOptions,
+    readonly options: LsmFilesOptions,
     private readonly lock: FileLock,
     private readonly manifest: Manifest,
     private walNumbers: number[], // live WALs, ascending; the last takes writes
@@ -76,14 +101,14 @@ export class LsmFiles {
       assert.ok(files !== undefined);
       files.releaseTable(table, removeFile);
     };
-    const makeTable = (meta: FileMeta, reader: SstableReader, path: string): TableHandle =>
-      new TableHandle(meta, reader, path, release);
+    const makeTable = (meta: FileMeta, path: string): TableHandle => new TableHandle(meta, path, options.tableCache, release);
     const recovered = recover({ ...options, makeTable });
     files = new LsmFiles(options, recovered.lock, recovered.manifest, recovered.walNumbers);
     try {
       files.versionsOrUndefined = new VersionSet(recovered.manifest, recovered.tables);
+      files.probe = options.fs.openRead(nodePath.join(options.dir, 'LOCK'));
     } catch (error) {
-      for (const table of recovered.tables) closeQuietly(table.reader);
+      options.tableCache.closeAll();
       recovered.manifest.close();
       recovered.lock.release();
       throw error;
@@ -121,13 +146,13 @@ export class LsmFiles {
     snapshotSeqs: readonly number[],
     sliced: boolean,
   ): Promise<boolean> {
-    const { fs, dir, cache, tableOptions, logger } = this.options;
+    const { fs, dir, cache, tableOptions, logger, compactionFilter } = this.options;
     const fileNumber = this.manifest.allocateFileNumber();
     const path = tablePath(dir, fileNumber);
     let output: FlushOutput | undefined;
     try {
       const sliceMs = sliced ? FLUSH_SLICE_MS : Infinity;
-      output = await flushMemtable({ fs, dir, path, fileNumber, memtable, snapshotSeqs, tableOptions, cache, sliceMs });
+      output = await flushMemtable({ fs, dir, path, fileNumber, memtable, snapshotSeqs, tableOptions, cache, sliceMs, compactionFilter });
     } catch (error) {
       this.hooks.fail('memtable flush failed', error);
       return false;
@@ -140,7 +165,7 @@ export class LsmFiles {
     const tables: TableHandle[] = [];
     if (output !== undefined) {
       versionEdit.addFiles = [output.meta];
-      tables.push(new TableHandle(output.meta, output.reader, path, (table, remove) => this.releaseTable(table, remove)));
+      tables.push(this.makeTable(output.meta, path));
     }
     try {
       this.versions.installEdit(versionEdit, tables);
@@ -150,6 +175,7 @@ export class LsmFiles {
       return false;
     }
     if (output !== undefined) {
+      this.options.tableCache.adopt(output.meta.number, output.reader);
       this.counters.flushes++;
       this.counters.flushBytesWritten += output.meta.sizeBytes;
       logger('debug', 'memtable flushed', { file: path, bytes: output.meta.sizeBytes, logNumber: edit.logNumber });
@@ -158,28 +184,72 @@ export class LsmFiles {
     return true;
   }
 
+  /**
+   * Installs a compaction: one manifest edit adds every output at plan.outputLevel and removes
+   * every input (invariant 9: nothing changes in memory unless it is durable). Throws what the
+   * manifest throws; the caller fails the engine. Inputs are deleted as Versions release them.
+   */
+  installCompaction(plan: CompactionPlan, outputs: readonly CompactionOutput[]): void {
+    const addFiles = outputs.map((output): FileMeta => ({ ...output.meta, level: plan.outputLevel }));
+    const removeFiles = plan.inputs.flatMap((input) => input.tables.map((table) => ({ level: input.level, number: table.meta.number })));
+    const tables = addFiles.map((meta, index) => this.makeTable(meta, outputs[index]!.path));
+    this.versions.installEdit({ addFiles, removeFiles }, tables);
+    for (const output of outputs) this.options.tableCache.adopt(output.meta.number, output.reader);
+  }
+
+  killPoint(name: KillPoint): void {
+    this.options.onKillPoint?.(name);
+  }
+
+  /** Throws if the file system under this engine is gone (see the header). */
+  checkFileSystem(): void {
+    this.probe?.size();
+  }
+
+  allocateTableNumber(): number {
+    return this.manifest.allocateFileNumber();
+  }
+
   stats(): FilesStats {
-    const tables = this.current.tables();
-    let bloomNegatives = this.counters.bloomNegativesClosed;
+    const version = this.current;
+    const tables = version.tables();
     let sstableBytes = 0;
-    for (const table of tables) {
-      bloomNegatives += table.reader.stats.bloomNegatives;
-      sstableBytes += table.meta.sizeBytes;
-    }
+    for (const table of tables) sstableBytes += table.meta.sizeBytes;
+    const tableCache = this.options.tableCache.stats();
+    const levelBytes: number[] = [];
+    for (let level = 0; level < LEVEL_COUNT; level++) levelBytes.push(version.levelBytes(level));
     return {
       sstableFiles: tables.length,
       sstableBytes,
-      levelFiles: this.current.levels.map((level) => level.length),
-      bloomNegatives,
+      levelFiles: version.levels.map((level) => level.length),
+      levelBytes,
+      bloomNegatives: tableCache.bloomNegatives,
       flushes: this.counters.flushes,
       flushBytesWritten: this.counters.flushBytesWritten,
+      tableCacheHits: tableCache.tableCacheHits,
+      tableCacheMisses: tableCache.tableCacheMisses,
+      tableCacheReaders: tableCache.tableCacheReaders,
+      tableCacheBytes: tableCache.tableCacheBytes,
+      blockCacheBytes: this.options.cache.bytes(),
+      blockReads: tableCache.blockReads,
+      tablesProbed: this.versions.readStats.tablesProbed,
     };
   }
 
   close(): void {
     this.versions.close();
+    this.options.tableCache.closeAll();
     this.manifest.close();
+    try {
+      this.probe?.close();
+    } catch {
+      // dead after a simulated crash
+    }
     this.lock.release();
+  }
+
+  private makeTable(meta: FileMeta, path: string): TableHandle {
+    return new TableHandle(meta, path, this.options.tableCache, (table, remove) => this.releaseTable(table, remove));
   }
 
   private get versions(): VersionSet {
@@ -205,12 +275,18 @@ export class LsmFiles {
   }
 
   private releaseTable(table: TableHandle, removeFile: boolean): void {
-    this.counters.bloomNegativesClosed += table.reader.stats.bloomNegatives;
-    closeQuietly(table.reader);
+    this.options.tableCache.evict(table.meta.number);
     this.options.cache.evictFile(table.meta.number);
     if (!removeFile || this.hooks.failed()) return; // invariant 15
     try {
-      this.options.fs.remove(table.path);
+      this.killPoint('compaction-input-delete');
+      this.checkFileSystem();
+    } catch (error) {
+      this.hooks.fail('stopped before removing an obsolete table', error);
+      return;
+    }
+    try {
+      this.options.fs.remove(table.path); // invariant 11: the edit removing it is durable
     } catch (error) {
       this.options.logger('warn', 'could not remove an obsolete table', { file: table.path, error });
     }

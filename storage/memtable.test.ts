@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareEntries, type Entry, type EntryIterator } from './entry.js';
-import { Memtable, MEMTABLE_KEY_OVERHEAD_BYTES, MEMTABLE_VERSION_OVERHEAD_BYTES } from './memtable.js';
+import { BIG_RECORD_BYTES_MIN, Memtable, MEMTABLE_KEY_OVERHEAD_BYTES, MEMTABLE_VERSION_OVERHEAD_BYTES, SLAB_BYTES } from './memtable.js';
 
 const label = (entry: Entry): string => `${entry.key.toString('hex')}@${entry.seq}:${entry.kind}:${entry.value.toString('hex')}:${entry.expireAtMs}`;
 
@@ -41,8 +41,8 @@ function toEntry(op: PutOp, seq: number): Entry {
 describe('Memtable', () => {
   it('matches a Map model for get, snapshot get and ordered iteration', () => {
     fc.assert(
-      fc.property(fc.array(putOpArbitrary, { maxLength: 120 }), fc.array(fc.nat(130), { maxLength: 10 }), (ops, snapshots) => {
-        const table = new Memtable();
+      fc.property(fc.array(putOpArbitrary, { maxLength: 120 }), fc.array(fc.nat(130), { maxLength: 10 }), fc.constantFrom(1, 3, 2048), (ops, snapshots, tail) => {
+        const table = new Memtable(tail);
         const model: Model = new Map();
         ops.forEach((op, index) => {
           const entry = toEntry(op, index + 1);
@@ -68,8 +68,8 @@ describe('Memtable', () => {
 
   it('seeks to the newest version of the first key >= the target', () => {
     fc.assert(
-      fc.property(fc.array(putOpArbitrary, { maxLength: 80 }), fc.uint8Array({ maxLength: 3 }), (ops, probe) => {
-        const table = new Memtable();
+      fc.property(fc.array(putOpArbitrary, { maxLength: 80 }), fc.uint8Array({ maxLength: 3 }), fc.constantFrom(1, 3, 2048), (ops, probe, tail) => {
+        const table = new Memtable(tail);
         const model: Model = new Map();
         ops.forEach((op, index) => {
           const entry = toEntry(op, index + 1);
@@ -87,8 +87,8 @@ describe('Memtable', () => {
 
   it('keeps iterating correctly when puts land between next() calls', () => {
     fc.assert(
-      fc.property(fc.array(putOpArbitrary, { maxLength: 60 }), fc.array(putOpArbitrary, { maxLength: 60 }), (before, during) => {
-        const table = new Memtable();
+      fc.property(fc.array(putOpArbitrary, { maxLength: 60 }), fc.array(putOpArbitrary, { maxLength: 60 }), fc.constantFrom(1, 2, 5, 2048), (before, during, tail) => {
+        const table = new Memtable(tail);
         let seq = 0;
         for (const op of before) table.put(toEntry(op, ++seq), op.keep);
         const initial = drainFromFirst(table);
@@ -111,7 +111,7 @@ describe('Memtable', () => {
     );
   });
 
-  it('re-seeks correctly after puts split tree nodes mid-iteration', () => {
+  it('re-seeks correctly after puts merge the tail mid-iteration', () => {
     const table = new Memtable();
     const key = (value: number): Buffer => {
       const buffer = Buffer.alloc(4);
@@ -147,7 +147,7 @@ describe('Memtable', () => {
     expect(found?.key.toString()).toBe('key');
   });
 
-  it('keeps older versions only when asked, and counts their bytes', () => {
+  it('keeps older versions only when asked, and counts the bytes of every version stored', () => {
     const table = new Memtable();
     const key = Buffer.from('k');
     table.put({ key, seq: 1, kind: 'put', value: Buffer.from('aaaa'), expireAtMs: 0 }, false);
@@ -160,7 +160,8 @@ describe('Memtable', () => {
     table.put({ key, seq: 3, kind: 'delete', value: Buffer.alloc(0), expireAtMs: 0 }, false);
     expect(table.entryCount()).toBe(1);
     expect(table.keyCount()).toBe(1);
-    expect(table.approximateBytes()).toBe(1 + MEMTABLE_KEY_OVERHEAD_BYTES + MEMTABLE_VERSION_OVERHEAD_BYTES);
+    // replaced versions keep their arena bytes until the table is dropped
+    expect(table.approximateBytes()).toBe(one + 2 + 2 * MEMTABLE_VERSION_OVERHEAD_BYTES);
     expect(table.get(key)?.kind).toBe('delete');
     expect(table.get(key, 2)).toBeUndefined();
   });
@@ -171,7 +172,21 @@ describe('Memtable', () => {
     expect(() => table.put({ key: Buffer.from('k'), seq: 4, kind: 'put', value: Buffer.from('v'), expireAtMs: 0 }, false)).toThrow();
   });
 
-  it('orders many keys through several tree levels', () => {
+  it('stores values of every size, big ones in slabs of their own', () => {
+    const table = new Memtable();
+    const sizes = [0, 1, 47, 48, 49, 1000, BIG_RECORD_BYTES_MIN - 1, BIG_RECORD_BYTES_MIN, SLAB_BYTES - 10, SLAB_BYTES + 5];
+    sizes.forEach((size, index) => {
+      const value = Buffer.alloc(size, index + 1);
+      table.put({ key: Buffer.alloc(size % 300, index), seq: index + 1, kind: 'put', value, expireAtMs: 0 }, false);
+    });
+    sizes.forEach((size, index) => {
+      const found = table.get(Buffer.alloc(size % 300, index));
+      expect(found?.value.equals(Buffer.alloc(size, index + 1))).toBe(true);
+    });
+    expect(drainFromFirst(table).map((entry) => entry.value.length).sort((a, b) => a - b)).toEqual([...sizes].sort((a, b) => a - b));
+  });
+
+  it('orders many keys through several merges of the tail', () => {
     const table = new Memtable();
     const keys: Buffer[] = [];
     let state = 12345;

@@ -2,9 +2,11 @@
 //   1. mkdirp, take LOCK (invariant 20)
 //   2. open the manifest through CURRENT, or create a new database
 //   3. remove files the manifest does not need: .sst and MANIFEST not named by it, WALs numbered
-//      below its logNumber, temp files (invariant 15; a crash mid-flush leaves such orphans)
+//      below its logNumber, temp files (invariant 15; a crash mid-flush or mid-compaction leaves
+//      such orphans: outputs not yet named by a manifest edit, inputs an edit already removed)
 //   4. open every table it names: a missing one, a size that differs from the manifest, or a bad
-//      footer/index/filter fails the open with the file's name (invariants 18, 19)
+//      footer/index/filter fails the open with the file's name (invariants 18, 19); the readers
+//      go to the table cache, which keeps only as many open as the memory budget allows
 //   5. replay WALs numbered >= logNumber in order into a memtable. Only the newest may end in a
 //      torn tail (a crash mid-append): it is dropped with a warning and the file truncated and
 //      synced, so it still reads clean once a newer WAL exists (invariant 4). Damage anywhere
@@ -13,12 +15,12 @@
 //      the manifest's counter, so a number allocated but never logged is not reused (6, 7).
 // Also the one place that knows the on-disk file names.
 import * as nodePath from 'node:path';
-import type { BlockCache } from './block-cache.js';
 import { MissingFileError, SstableCorruptionError, StorageError } from './errors.js';
 import type { FileLock, FileSystem } from './file-system.js';
 import { Manifest, type FileMeta } from './manifest.js';
 import { Memtable } from './memtable.js';
 import { SstableReader } from './sstable-reader.js';
+import type { TableCache } from './table-cache.js';
 import type { TableHandle } from './version.js';
 import { readWal } from './wal.js';
 
@@ -56,9 +58,9 @@ export type EngineLogger = (level: EngineLogLevel, msg: string, fields: Record<s
 export interface RecoveryInput {
   fs: FileSystem;
   dir: string;
-  cache: BlockCache;
+  tableCache: TableCache;
   logger: EngineLogger;
-  makeTable: (meta: FileMeta, reader: SstableReader, path: string) => TableHandle;
+  makeTable: (meta: FileMeta, path: string) => TableHandle;
 }
 
 export interface Recovered {
@@ -96,7 +98,7 @@ export function recover(input: RecoveryInput): Recovered {
       replayedBatches: replay.batches,
     };
   } catch (error) {
-    for (const table of tables) table.reader.close();
+    input.tableCache.closeAll();
     manifest?.close();
     lock.release();
     throw error;
@@ -139,13 +141,14 @@ function openTable(input: RecoveryInput, meta: FileMeta): TableHandle {
   }
   let reader: SstableReader;
   try {
-    reader = SstableReader.open(input.fs, path, meta.number, input.cache);
+    reader = SstableReader.open(input.fs, path, meta.number, input.tableCache.blockCache);
   } catch (error) {
     if (error instanceof StorageError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new SstableCorruptionError(path, 0, `cannot open: ${message}`, { cause: error });
   }
-  return input.makeTable(meta, reader, path);
+  input.tableCache.adopt(meta.number, reader);
+  return input.makeTable(meta, path);
 }
 
 function replayWals(

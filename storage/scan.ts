@@ -6,6 +6,9 @@
 // - start is inclusive, end exclusive, after exclusive; keys come out ascending, each once.
 // - The cursor owns a pin (memtables + Version + snapshot registration) and releases it exactly
 //   once: when exhausted, on return()/break, or on close().
+// - Every entry the merge passes over without returning it (older versions, deletes, expired puts,
+//   versions newer than the snapshot) counts in pin.counters: entriesSkipped, and tombstonesSkipped
+//   for deletes. A scan across a deleted range is as slow as these counts (compaction drops them).
 // - The active memtable may take puts while an async scan waits: the engine then inserts with
 //   keepOlderVersions, so no version the snapshot sees disappears, and the memtable's iterator
 //   re-seeks past its last (key, seq) after a put.
@@ -24,9 +27,15 @@ export interface ScanOptions {
   snapshot?: boolean; // every scan is a snapshot; accepted for callers that say so
 }
 
+export interface ScanCounters {
+  entriesSkipped: number;
+  tombstonesSkipped: number;
+}
+
 export interface ScanPin {
   iterators: EntryIterator[];
   snapshotSeq: number;
+  counters?: ScanCounters;
   release(): void;
 }
 
@@ -56,16 +65,23 @@ export class ScanCursor {
     if (this.released) return undefined;
     const { end } = this.options;
     const { snapshotSeq } = this.pin;
+    const counters = this.pin.counters ?? UNCOUNTED;
     while (this.merged.valid()) {
       const entry = this.merged.entry();
       if (end !== undefined && Buffer.compare(entry.key, end) >= 0) break;
       if (entry.seq > snapshotSeq || (this.lastKey !== undefined && this.lastKey.equals(entry.key))) {
+        counters.entriesSkipped++;
+        if (entry.kind === 'delete') counters.tombstonesSkipped++;
         this.merged.next();
         continue;
       }
       this.lastKey = entry.key;
       this.merged.next();
-      if (entry.kind === 'delete' || isExpired(entry, this.nowMs)) continue;
+      if (entry.kind === 'delete' || isExpired(entry, this.nowMs)) {
+        counters.entriesSkipped++;
+        if (entry.kind === 'delete') counters.tombstonesSkipped++;
+        continue;
+      }
       return entry.expireAtMs === 0
         ? { key: entry.key, value: entry.value }
         : { key: entry.key, value: entry.value, expireAtMs: entry.expireAtMs };
@@ -80,6 +96,8 @@ export class ScanCursor {
     this.pin.release();
   }
 }
+
+const UNCOUNTED: ScanCounters = { entriesSkipped: 0, tombstonesSkipped: 0 };
 
 export function isExpired(entry: Entry, nowMs: number): boolean {
   return entry.expireAtMs !== 0 && entry.expireAtMs <= nowMs;

@@ -145,6 +145,35 @@ describe('SstableReader caching and filtering', () => {
     expect(reader.stats.blockReads).toBe(2);
   });
 
+  it('reads ahead when an iterator walks the file in order, and caches copies of what it read', () => {
+    const fs = writeTable(entries, { blockBytes: 256 });
+    let fileReads = 0;
+    const counting = Object.create(fs) as CrashableFileSystem;
+    counting.openRead = (path: string) => {
+      const file = fs.openRead(path);
+      const read = file.read.bind(file);
+      file.read = (offset: number, length: number) => {
+        fileReads++;
+        return read(offset, length);
+      };
+      return file;
+    };
+    const cache = new BlockCache(1 << 20);
+    const reader = SstableReader.open(counting, PATH, 5, cache);
+    const readsAtOpen = fileReads;
+    const iterator = reader.iterator();
+    iterator.seekToFirst();
+    expect(drain(iterator).map(label)).toEqual(entries.map(label));
+    const blockCount = reader.indexHandles.length;
+    expect(blockCount).toBeGreaterThan(50);
+    expect(fileReads - readsAtOpen).toBeLessThan(blockCount / 4);
+    expect(cache.stats().blockCount).toBe(blockCount);
+    const again = reader.iterator(); // every block cached now: no file read
+    again.seekToFirst();
+    expect(drain(again).map(label)).toEqual(entries.map(label));
+    expect(fileReads - readsAtOpen).toBeLessThan(blockCount / 4);
+  });
+
   it('rereads blocks when the cache holds nothing', () => {
     const reader = openTable(writeTable(entries, { blockBytes: 1024 }), 0);
     for (let round = 0; round < 3; round++) reader.get(entries[5]!.key);

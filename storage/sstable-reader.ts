@@ -10,11 +10,14 @@
 //   bloomNegative and reads nothing.
 // - The reader holds one open file handle until close(); close() does not touch the cache (the
 //   engine calls cache.evictFile() when the file is deleted).
+// - An SstableIterator asks its reader supplier for the reader only when it loads a block, so the
+//   table cache may close a reader between blocks and reopen it; a decoded block does not need
+//   its reader.
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import { BlockCache, BLOCK_CACHE_OVERHEAD_BYTES } from './block-cache.js';
-import { Block, BLOCK, BlockIterator, ByteReader, compareBytes, decodeIndexBlock, maskCrc, type BlockHandle } from './block.js';
-import { BloomFilter } from './bloom.js';
+import { Block, BLOCK, BlockIterator, ByteReader, compareBytes, decodeIndexBlock, KeyIndex, maskCrc, type BlockHandle } from './block.js';
+import { bloomHash, BloomFilter } from './bloom.js';
 import { compareEntries, type Entry, type EntryIterator } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 import type { FileSystem, ReadableFile } from './file-system.js';
@@ -34,22 +37,22 @@ export interface SstableMeta {
 
 export interface SstableLayout { fileBytes: number; filter: BlockHandle; meta: BlockHandle; index: BlockHandle }
 
-/** Index of the first key >= target. */
-function lowerBound(keys: readonly Buffer[], target: Buffer): number {
-  let low = 0;
-  let high = keys.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    const candidate = keys[mid]!;
-    if (compareBytes(candidate, 0, candidate.length, target) < 0) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
+/**
+ * An iterator that has to read blocks from the file reads ahead: one block, then twice as many
+ * bytes each time it comes back for the next block in order, up to this many (LevelDB/RocksDB
+ * auto-readahead). A walk of a table then costs a few reads instead of one per 4 KiB block.
+ */
+export const ITERATOR_READAHEAD_BYTES_MAX = 128 * 1024;
+
+/** Heap bytes of an open reader beyond its blocks: objects, the file handle, the meta (estimate). */
+export const SSTABLE_READER_OVERHEAD_BYTES = 1024;
+/** Heap bytes per index entry beyond its key bytes: a Buffer view and a handle object (estimate). */
+export const SSTABLE_INDEX_ENTRY_OVERHEAD_BYTES = 150;
 
 export class SstableReader {
   readonly stats = { bloomNegatives: 0, blockReads: 0 };
   private closed = false;
+  private readonly keyIndex: KeyIndex; // indexKeys with numeric prefixes, for the block search
 
   private constructor(
     readonly path: string,
@@ -61,7 +64,14 @@ export class SstableReader {
     readonly filter: Buffer,
     readonly indexKeys: readonly Buffer[],
     readonly indexHandles: readonly BlockHandle[],
-  ) {}
+  ) {
+    this.keyIndex = new KeyIndex(indexKeys);
+  }
+
+  /** Index of the first data block whose separator is >= key (== block count: none). */
+  blockFor(key: Buffer): number {
+    return this.keyIndex.lowerBound(key);
+  }
 
   static open(fs: FileSystem, path: string, fileNumber: number, cache: BlockCache): SstableReader {
     const file = fs.openRead(path);
@@ -89,27 +99,34 @@ export class SstableReader {
     return BloomFilter.mayContain(this.filter, key);
   }
 
-  /** Newest version of key with seq <= snapshotSeq (may be a 'delete'), or undefined. */
-  get(key: Buffer, snapshotSeq?: number): Entry | undefined {
+  /**
+   * Newest version of key with seq <= snapshotSeq (may be a 'delete'), or undefined; its key is
+   * `key`. keyHash: bloomHash(key), when the caller probes several tables with the same key.
+   */
+  get(key: Buffer, snapshotSeq?: number, keyHash?: number): Entry | undefined {
     if (this.meta.entryCount === 0) return undefined;
-    if (Buffer.compare(key, this.meta.smallestKey) < 0 || Buffer.compare(key, this.meta.largestKey) > 0) return undefined;
-    if (!this.mayContain(key)) {
+    const { smallestKey, largestKey } = this.meta;
+    if (compareBytes(key, 0, key.length, smallestKey) < 0 || compareBytes(key, 0, key.length, largestKey) > 0) return undefined;
+    if (!BloomFilter.mayContainHash(this.filter, keyHash ?? bloomHash(key))) {
       this.stats.bloomNegatives++;
       return undefined;
     }
-    for (let blockIndex = lowerBound(this.indexKeys, key); blockIndex < this.indexHandles.length; blockIndex++) {
-      const iterator = this.dataBlock(blockIndex).iterator();
-      iterator.seek(key);
-      for (; iterator.valid(); iterator.next()) {
-        if (iterator.compareKey(key) !== 0) return undefined;
-        if (snapshotSeq === undefined || iterator.currentSeq() <= snapshotSeq) return iterator.entry();
-      }
+    for (let blockIndex = this.keyIndex.lowerBound(key); blockIndex < this.indexHandles.length; blockIndex++) {
+      const found = this.dataBlock(blockIndex).find(key, snapshotSeq);
+      if (found === 'absent') return undefined;
+      if (found !== 'next') return found;
     }
     return undefined;
   }
 
   iterator(): EntryIterator {
-    return new SstableIterator(this);
+    return new SstableIterator(() => this);
+  }
+
+  /** What this open reader keeps resident (filter, index, meta, objects): charged to the budget. */
+  residentBytes(): number {
+    const blocks = this.layout.filter.size + this.layout.meta.size + this.layout.index.size + 3 * BLOCK.TRAILER_BYTES;
+    return blocks + this.indexHandles.length * SSTABLE_INDEX_ENTRY_OVERHEAD_BYTES + SSTABLE_READER_OVERHEAD_BYTES;
   }
 
   /** Reads every block from the file (not the cache) and checks crcs, order, layout and meta. */
@@ -129,25 +146,72 @@ export class SstableReader {
     this.file.close();
   }
 
-  /** The decoded data block at blockIndex, from the cache or the file. */
-  dataBlock(blockIndex: number): Block {
-    assert.ok(!this.closed, `SSTable ${this.path} read after close()`);
+  /**
+   * The decoded data block at blockIndex, from the cache or the file. fillCache false (compaction
+   * inputs, read once) uses a cached block but does not cache one it had to read.
+   */
+  dataBlock(blockIndex: number, fillCache = true): Block {
+    if (this.closed) assert.fail(`SSTable ${this.path} read after close()`);
     const handle = this.indexHandles[blockIndex]!;
     const cached = this.cache.get(this.fileNumber, handle.offset);
     if (cached !== undefined) return cached;
     this.stats.blockReads++;
     const block = new Block(readBlockContents(this.file, handle), this.path, handle.offset);
-    this.cache.set(this.fileNumber, handle.offset, block, block.contents.length + BLOCK_CACHE_OVERHEAD_BYTES);
+    if (fillCache) this.cache.set(this.fileNumber, handle.offset, block, block.contents.length + BLOCK_CACHE_OVERHEAD_BYTES);
     return block;
+  }
+
+  /**
+   * Data blocks first, first + 1, ... read with one file read of about `bytes` (at least one
+   * block; never past a block already cached), each crc-checked like any block read. They are
+   * views of one buffer; the ones cached (when fillCache) are copies, so the cache's byte count
+   * stays what it holds.
+   */
+  readBlocks(first: number, bytes: number, fillCache: boolean): Block[] {
+    if (this.closed) assert.fail(`SSTable ${this.path} read after close()`);
+    const handles = this.indexHandles;
+    const start = handles[first]!.offset;
+    let last = first;
+    while (last + 1 < handles.length) {
+      const next = handles[last + 1]!;
+      if (next.offset + next.size + BLOCK.TRAILER_BYTES - start > bytes || this.cache.get(this.fileNumber, next.offset) !== undefined) break;
+      last++;
+    }
+    const end = handles[last]!.offset + handles[last]!.size + BLOCK.TRAILER_BYTES;
+    const raw = this.file.read(start, end - start);
+    const blocks: Block[] = [];
+    for (let index = first; index <= last; index++) {
+      const handle = handles[index]!;
+      const contents = checkBlock(this.file.path, raw.subarray(handle.offset - start, handle.offset - start + handle.size + BLOCK.TRAILER_BYTES), handle);
+      this.stats.blockReads++;
+      const block = new Block(contents, this.path, handle.offset);
+      if (fillCache) {
+        const copy = new Block(Buffer.from(contents), this.path, handle.offset);
+        this.cache.set(this.fileNumber, handle.offset, copy, contents.length + BLOCK_CACHE_OVERHEAD_BYTES);
+      }
+      blocks.push(block);
+    }
+    return blocks;
+  }
+
+  /** The block at blockIndex if the cache holds it. */
+  cachedBlock(blockIndex: number): Block | undefined {
+    return this.cache.get(this.fileNumber, this.indexHandles[blockIndex]!.offset);
   }
 }
 
-/** Positioned iterator over every entry of the file, block by block. */
-class SstableIterator implements EntryIterator {
+/** Positioned iterator over every entry of a file, block by block (see the header on readerOf). */
+export class SstableIterator implements EntryIterator {
   private blockIndex = 0;
   private blockIterator: BlockIterator | undefined;
+  private ahead: Block[] = []; // blocks read ahead: ahead[i] is block aheadFirst + i
+  private aheadFirst = 0;
+  private readaheadBytes = 0; // 0: the next file read is of one block
 
-  constructor(private readonly reader: SstableReader) {}
+  constructor(
+    private readonly readerOf: () => SstableReader,
+    private readonly fillCache = true,
+  ) {}
 
   seekToFirst(): void {
     this.loadBlock(0);
@@ -156,7 +220,7 @@ class SstableIterator implements EntryIterator {
   }
 
   seek(key: Buffer): void {
-    this.loadBlock(lowerBound(this.reader.indexKeys, key));
+    this.loadBlock(this.readerOf().blockFor(key));
     this.blockIterator?.seek(key);
     this.skipExhaustedBlocks();
   }
@@ -177,8 +241,21 @@ class SstableIterator implements EntryIterator {
   }
 
   private loadBlock(blockIndex: number): void {
+    const reader = this.readerOf();
+    const sequential = blockIndex === this.blockIndex + 1;
     this.blockIndex = blockIndex;
-    this.blockIterator = blockIndex < this.reader.indexHandles.length ? this.reader.dataBlock(blockIndex).iterator() : undefined;
+    this.blockIterator = blockIndex < reader.indexHandles.length ? this.blockAt(reader, blockIndex, sequential).iterator() : undefined;
+  }
+
+  private blockAt(reader: SstableReader, blockIndex: number, sequential: boolean): Block {
+    const inWindow = blockIndex - this.aheadFirst;
+    if (inWindow >= 0 && inWindow < this.ahead.length) return this.ahead[inWindow]!;
+    const cached = reader.cachedBlock(blockIndex);
+    if (cached !== undefined) return cached;
+    this.readaheadBytes = sequential ? Math.min(ITERATOR_READAHEAD_BYTES_MAX, Math.max(2 * this.readaheadBytes, 8 * 1024)) : 0;
+    this.ahead = reader.readBlocks(blockIndex, this.readaheadBytes, this.fillCache);
+    this.aheadFirst = blockIndex;
+    return this.ahead[0]!;
   }
 
   private skipExhaustedBlocks(): void {
@@ -191,15 +268,19 @@ class SstableIterator implements EntryIterator {
 
 /** Reads handle.size bytes plus the trailer and returns the contents once the crc matches. */
 export function readBlockContents(file: ReadableFile, handle: BlockHandle): Buffer {
-  const raw = file.read(handle.offset, handle.size + BLOCK.TRAILER_BYTES);
+  return checkBlock(file.path, file.read(handle.offset, handle.size + BLOCK.TRAILER_BYTES), handle);
+}
+
+/** The contents of raw (a block and its trailer, as read) once its length, type and crc check. */
+function checkBlock(path: string, raw: Buffer, handle: BlockHandle): Buffer {
   if (raw.length !== handle.size + BLOCK.TRAILER_BYTES) {
-    throw new SstableCorruptionError(file.path, handle.offset, `block of ${handle.size} bytes cut short at end of file`);
+    throw new SstableCorruptionError(path, handle.offset, `block of ${handle.size} bytes cut short at end of file`);
   }
   const type = raw[handle.size]!;
-  if (type !== BLOCK.TYPE_UNCOMPRESSED) throw new SstableCorruptionError(file.path, handle.offset + handle.size, `unknown block type ${type}`);
+  if (type !== BLOCK.TYPE_UNCOMPRESSED) throw new SstableCorruptionError(path, handle.offset + handle.size, `unknown block type ${type}`);
   const stored = raw.readUInt32LE(handle.size + 1);
   if (maskCrc(crc32(raw.subarray(0, handle.size + 1))) !== stored) {
-    throw new SstableCorruptionError(file.path, handle.offset, `block crc mismatch (block of ${handle.size} bytes)`);
+    throw new SstableCorruptionError(path, handle.offset, `block crc mismatch (block of ${handle.size} bytes)`);
   }
   return raw.subarray(0, handle.size);
 }

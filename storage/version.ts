@@ -1,5 +1,6 @@
 // storage/version.ts: the set of live SSTables by level (a Version) and the VersionSet that swaps
-// versions through manifest edits. Flush and (later) compaction both go through installEdit().
+// versions through manifest edits. Flush and compaction both go through installEdit(). A table's
+// reader lives in the TableCache (opened on demand, evicted under the memory budget), not here.
 // Invariants:
 // - A Version is immutable. Level 0 lists files in manifest order (oldest first, newest last) and
 //   may overlap; levels 1..6 are sorted by smallestKey and never overlap.
@@ -10,10 +11,17 @@
 // - installEdit() changes nothing in memory unless manifest.apply() returned (invariant 9).
 import assert from 'node:assert/strict';
 import type { Entry, EntryIterator } from './entry.js';
+import { LevelIterator } from './level-iterator.js';
 import type { FileMeta, Manifest, VersionEdit } from './manifest.js';
-import type { SstableReader } from './sstable-reader.js';
+import { SstableIterator, type SstableReader } from './sstable-reader.js';
+import type { TableCache } from './table-cache.js';
 
 export const LEVEL_COUNT = 7;
+
+/** Point-read counters shared by every Version of a VersionSet. */
+export interface ReadStats {
+  tablesProbed: number; // tables whose key range held a looked-up key (each costs a filter check)
+}
 
 export class TableHandle {
   private refs = 0;
@@ -21,10 +29,24 @@ export class TableHandle {
 
   constructor(
     readonly meta: FileMeta,
-    readonly reader: SstableReader,
     readonly path: string,
+    private readonly cache: TableCache,
     private readonly release: (table: TableHandle, removeFile: boolean) => void,
   ) {}
+
+  /** The open reader (from the table cache); use it at once, do not keep it. */
+  reader(): SstableReader {
+    return this.cache.reader(this.meta.number, this.path);
+  }
+
+  get(key: Buffer): Entry | undefined {
+    return this.reader().get(key);
+  }
+
+  /** fillCache false: blocks read for this iterator are not cached (compaction inputs). */
+  iterator(fillCache = true): EntryIterator {
+    return new SstableIterator(() => this.reader(), fillCache);
+  }
 
   ref(): void {
     this.refs++;
@@ -48,7 +70,10 @@ export class TableHandle {
 export class Version {
   private refs = 0;
 
-  constructor(readonly levels: readonly (readonly TableHandle[])[]) {
+  constructor(
+    readonly levels: readonly (readonly TableHandle[])[],
+    private readonly readStats: ReadStats = { tablesProbed: 0 },
+  ) {
     assert.equal(levels.length, LEVEL_COUNT);
     for (const level of levels) for (const table of level) table.ref();
   }
@@ -70,22 +95,35 @@ export class Version {
     for (let index = level0.length - 1; index >= 0; index--) {
       const table = level0[index]!;
       if (!table.containsKey(key)) continue;
-      const found = table.reader.get(key);
+      this.readStats.tablesProbed++;
+      const found = table.get(key);
       if (found !== undefined) return found;
     }
     for (let level = 1; level < LEVEL_COUNT; level++) {
       const table = findTable(this.levels[level]!, key);
       if (table === undefined) continue;
-      const found = table.reader.get(key);
+      this.readStats.tablesProbed++;
+      const found = table.get(key);
       if (found !== undefined) return found;
     }
     return undefined;
   }
 
-  iterators(): EntryIterator[] {
+  /** One iterator per level-0 table, one LevelIterator per non-empty deeper level. */
+  iterators(fillCache = true): EntryIterator[] {
     const result: EntryIterator[] = [];
-    for (const level of this.levels) for (const table of level) result.push(table.reader.iterator());
+    for (const table of this.levels[0]!) result.push(table.iterator(fillCache));
+    for (let level = 1; level < LEVEL_COUNT; level++) {
+      const tables = this.levels[level]!;
+      if (tables.length > 0) result.push(new LevelIterator(tables, fillCache));
+    }
     return result;
+  }
+
+  levelBytes(level: number): number {
+    let bytes = 0;
+    for (const table of this.levels[level] ?? []) bytes += table.meta.sizeBytes;
+    return bytes;
   }
 
   tables(): TableHandle[] {
@@ -94,7 +132,7 @@ export class Version {
 }
 
 /** In a sorted, non-overlapping level: the one table whose range may hold key. */
-function findTable(level: readonly TableHandle[], key: Buffer): TableHandle | undefined {
+export function findTable(level: readonly TableHandle[], key: Buffer): TableHandle | undefined {
   let low = 0;
   let high = level.length;
   while (low < high) {
@@ -107,13 +145,14 @@ function findTable(level: readonly TableHandle[], key: Buffer): TableHandle | un
 }
 
 export class VersionSet {
+  readonly readStats: ReadStats = { tablesProbed: 0 };
   private currentVersion: Version;
 
   constructor(
     private readonly manifest: Manifest,
     initialTables: readonly TableHandle[],
   ) {
-    this.currentVersion = new Version(buildLevels(emptyLevels(), new Set(), initialTables));
+    this.currentVersion = new Version(buildLevels(emptyLevels(), new Set(), initialTables), this.readStats);
     this.currentVersion.ref();
     this.checkAgainstManifest();
   }
@@ -134,7 +173,7 @@ export class VersionSet {
     );
     this.manifest.apply(edit);
     const removed = new Set((edit.removeFiles ?? []).map((file) => `${file.level}:${file.number}`));
-    const next = new Version(buildLevels(this.currentVersion.levels, removed, addTables));
+    const next = new Version(buildLevels(this.currentVersion.levels, removed, addTables), this.readStats);
     for (const level of this.currentVersion.levels) {
       for (const table of level) if (removed.has(`${table.meta.level}:${table.meta.number}`)) table.markRemoved();
     }

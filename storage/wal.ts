@@ -80,7 +80,7 @@ export class LogWriter {
 
   addRecord(payload: Buffer): void {
     this.#throwIfFailed();
-    assert.ok(payload.length <= LOG_RECORD_BYTES_MAX, `record of ${payload.length} bytes`);
+    if (payload.length > LOG_RECORD_BYTES_MAX) assert.fail(`record of ${payload.length} bytes`);
     let position = 0;
     let isFirst = true;
     do {
@@ -141,25 +141,31 @@ export class LogWriter {
     }
   }
 
+  /** Stages the header (written in place) and the fragment. */
   #emit(type: number, fragment: Buffer): void {
-    const header = Buffer.allocUnsafe(WAL_HEADER_BYTES);
-    header.writeUInt32LE(recordCrc(type, fragment), 0);
-    header.writeUInt16LE(fragment.length, 4);
-    header.writeUInt8(type, 6);
-    this.#stage(header);
-    this.#stage(fragment);
+    this.#reserve(WAL_HEADER_BYTES + fragment.length);
+    const staged = this.#staged;
+    const at = this.#stagedLength;
+    staged.writeUInt32LE(recordCrc(type, fragment), at);
+    staged.writeUInt16LE(fragment.length, at + 4);
+    staged[at + 6] = type;
+    staged.set(fragment, at + WAL_HEADER_BYTES);
+    this.#stagedLength = at + WAL_HEADER_BYTES + fragment.length;
     this.#blockOffset += WAL_HEADER_BYTES + fragment.length;
   }
 
   #stage(bytes: Buffer): void {
-    const needed = this.#stagedLength + bytes.length;
-    if (needed > this.#staged.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.#staged.length * 2));
-      this.#staged.copy(grown, 0, 0, this.#stagedLength);
-      this.#staged = grown;
-    }
-    bytes.copy(this.#staged, this.#stagedLength);
-    this.#stagedLength = needed;
+    this.#reserve(bytes.length);
+    this.#staged.set(bytes, this.#stagedLength);
+    this.#stagedLength += bytes.length;
+  }
+
+  #reserve(bytes: number): void {
+    const needed = this.#stagedLength + bytes;
+    if (needed <= this.#staged.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(needed, this.#staged.length * 2));
+    this.#staged.copy(grown, 0, 0, this.#stagedLength);
+    this.#staged = grown;
   }
 
   #throwIfFailed(): void {
@@ -307,8 +313,8 @@ export function readU64(buffer: Buffer, offset: number): number | undefined {
 }
 
 export function encodeBatch(firstSeq: number, ops: readonly WriteOp[]): Buffer {
-  assert.ok(Number.isSafeInteger(firstSeq) && firstSeq >= 0, `firstSeq ${firstSeq}`);
-  assert.ok(Number.isSafeInteger(firstSeq + ops.length), `sequence overflow at ${firstSeq}`);
+  if (!(Number.isSafeInteger(firstSeq) && firstSeq >= 0)) assert.fail(`firstSeq ${firstSeq}`);
+  if (!Number.isSafeInteger(firstSeq + ops.length)) assert.fail(`sequence overflow at ${firstSeq}`);
   let bytes = BATCH_HEADER_BYTES;
   for (const op of ops) bytes += op.kind === 'put' ? 1 + 4 + op.key.length + 4 + op.value.length + 8 : 1 + 4 + op.key.length;
   const payload = Buffer.allocUnsafe(bytes);
@@ -321,7 +327,7 @@ export function encodeBatch(firstSeq: number, ops: readonly WriteOp[]): Buffer {
     offset += 5 + op.key.copy(payload, offset + 5);
     if (op.kind === 'put') {
       const expireAtMs = op.expireAtMs ?? 0;
-      assert.ok(Number.isSafeInteger(expireAtMs) && expireAtMs >= 0, `expireAtMs ${expireAtMs}`);
+      if (!(Number.isSafeInteger(expireAtMs) && expireAtMs >= 0)) assert.fail(`expireAtMs ${expireAtMs}`);
       payload.writeUInt32LE(op.value.length, offset);
       offset += 4 + op.value.copy(payload, offset + 4);
       writeU64(payload, expireAtMs, offset);

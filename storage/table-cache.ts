@@ -1,0 +1,134 @@
+// storage/table-cache.ts: the open SstableReaders (one file handle each, plus the filter, meta and
+// index blocks a reader keeps resident), an LRU bounded by a count and by bytes. The bytes are
+// reserved in the BlockCache, so one budget (EngineOptions.cacheBytes) covers data blocks, index
+// and filter blocks and open handles together; tables not in use cost nothing but their manifest
+// entry. A read of an evicted table reopens it (footer, filter, meta, index: crc-checked again).
+// Invariants:
+// - At most readersMax readers are open and their residentBytes() sum to at most bytesMax, except
+//   that the reader just opened is never evicted by its own open (one table larger than the whole
+//   share still works, alone).
+// - Nothing outside holds a reader across another reader() call: callers use it synchronously
+//   (a point get, one block load of an SstableIterator), so eviction never closes a reader in use.
+// - evict() closes the reader and returns its reservation; a table being deleted is evicted first.
+import assert from 'node:assert/strict';
+import type { BlockCache } from './block-cache.js';
+import type { FileSystem } from './file-system.js';
+import { SstableReader } from './sstable-reader.js';
+
+/** Open readers at most, by default (each holds a file descriptor). */
+export const TABLE_CACHE_READERS_MAX_DEFAULT = 500;
+/** Share of the memory budget open readers may reserve; data blocks get at least the rest. */
+export const TABLE_CACHE_BUDGET_SHARE = 0.5;
+
+interface CachedReader {
+  reader: SstableReader;
+  bytes: number;
+}
+
+export interface TableCacheStats {
+  tableCacheHits: number;
+  tableCacheMisses: number;
+  tableCacheReaders: number;
+  tableCacheBytes: number;
+  bloomNegatives: number;
+  blockReads: number;
+}
+
+export class TableCache {
+  private readonly readers = new Map<number, CachedReader>(); // insertion order = LRU order (oldest first)
+  private residentBytes = 0;
+  private hits = 0;
+  private misses = 0;
+  private closedBloomNegatives = 0;
+  private closedBlockReads = 0;
+
+  constructor(
+    private readonly fs: FileSystem,
+    readonly blockCache: BlockCache,
+    readonly readersMax: number,
+    readonly bytesMax: number,
+  ) {
+    assert.ok(Number.isSafeInteger(readersMax) && readersMax >= 1, `readersMax ${readersMax}`);
+    assert.ok(Number.isSafeInteger(bytesMax) && bytesMax >= 0, `bytesMax ${bytesMax}`);
+  }
+
+  /** The open reader of a table, opening it (and evicting older readers) on a miss. */
+  reader(fileNumber: number, path: string): SstableReader {
+    const cached = this.readers.get(fileNumber);
+    if (cached !== undefined) {
+      this.hits++;
+      this.readers.delete(fileNumber); // most recently used goes last
+      this.readers.set(fileNumber, cached);
+      return cached.reader;
+    }
+    this.misses++;
+    const reader = SstableReader.open(this.fs, path, fileNumber, this.blockCache);
+    this.adopt(fileNumber, reader);
+    return reader;
+  }
+
+  /** Takes over a reader opened elsewhere (recovery, flush and compaction outputs). */
+  adopt(fileNumber: number, reader: SstableReader): void {
+    assert.ok(!this.readers.has(fileNumber), `table ${fileNumber} is already open in the table cache`);
+    const bytes = reader.residentBytes();
+    this.readers.set(fileNumber, { reader, bytes });
+    this.residentBytes += bytes;
+    this.blockCache.reserve(bytes);
+    this.evictBeyondLimits();
+  }
+
+  /** Closes the table's reader if open (table released, or its file about to be deleted). */
+  evict(fileNumber: number): void {
+    const cached = this.readers.get(fileNumber);
+    if (cached === undefined) return;
+    this.readers.delete(fileNumber);
+    this.residentBytes -= cached.bytes;
+    this.blockCache.unreserve(cached.bytes);
+    this.closedBloomNegatives += cached.reader.stats.bloomNegatives;
+    this.closedBlockReads += cached.reader.stats.blockReads;
+    closeQuietly(cached.reader);
+  }
+
+  closeAll(): void {
+    for (const fileNumber of [...this.readers.keys()]) this.evict(fileNumber);
+  }
+
+  isOpen(fileNumber: number): boolean {
+    return this.readers.has(fileNumber);
+  }
+
+  stats(): TableCacheStats {
+    let bloomNegatives = this.closedBloomNegatives;
+    let blockReads = this.closedBlockReads;
+    for (const { reader } of this.readers.values()) {
+      bloomNegatives += reader.stats.bloomNegatives;
+      blockReads += reader.stats.blockReads;
+    }
+    return {
+      tableCacheHits: this.hits,
+      tableCacheMisses: this.misses,
+      tableCacheReaders: this.readers.size,
+      tableCacheBytes: this.residentBytes,
+      bloomNegatives,
+      blockReads,
+    };
+  }
+
+  /** The reader just adopted is the newest (last), so it goes only when it is not alone. */
+  private evictBeyondLimits(): void {
+    while ((this.readers.size > this.readersMax || this.residentBytes > this.bytesMax) && this.readers.size > 1) {
+      const oldest = this.readers.keys().next();
+      assert.ok(oldest.done !== true);
+      this.evict(oldest.value);
+    }
+  }
+}
+
+/** Closing a read handle loses nothing; after a simulated crash the handle is simply dead. */
+function closeQuietly(reader: SstableReader): void {
+  try {
+    reader.close();
+  } catch {
+    // nothing to do
+  }
+}
