@@ -68,7 +68,7 @@ describe('resolveCommandLine', () => {
   });
 
   it('fails with the path when the file cannot be read', () => {
-    expect(() => resolveCommandLine(['/nonexistent/tskv.conf'])).toThrow(/can't open config file '\/nonexistent\/tskv.conf'/);
+    expect(() => resolveCommandLine(['/nonexistent/tskv.conf'])).toThrow("can't open config file '/nonexistent/tskv.conf': ENOENT: no such file or directory");
   });
 });
 
@@ -143,6 +143,22 @@ describe('rewriteConfigFile', () => {
     expect(readFileSync(file, 'utf8')).toBe('# keep\nport 7400\n');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readdirSync(path.dirname(file))).toEqual(['r.conf']);
+  });
+
+  it('keeps a line as written when it already means the effective value', () => {
+    const file = tempFile('keep.conf', 'proto-max-bulk-len 512mb\ndir ./data\nport 7379\n');
+    const current = { protoMaxBulkLen: 512 * 1024 * 1024, dir: path.resolve('./data'), port: 7380 };
+    const defaults = { protoMaxBulkLen: 512 * 1024 * 1024, dir: path.resolve('./data'), port: 7379 };
+    const readers: Array<[string, (c: typeof current) => string]> = [
+      ['proto-max-bulk-len', (c) => String(c.protoMaxBulkLen)], ['dir', (c) => c.dir], ['port', (c) => String(c.port)],
+    ];
+    const parse = (flags: string[]) => {
+      const parsed = parseArguments(flags);
+      if (parsed.kind !== 'run') throw new Error('not a run');
+      return { protoMaxBulkLen: parsed.config.protoMaxBulkLen, dir: path.resolve(parsed.config.dir), port: parsed.config.port };
+    };
+    rewriteConfigFile(file, rewriteOptionsFrom(readers, current, defaults, new Set(['proto-max-bulk-len', 'dir', 'port']), parse));
+    expect(readFileSync(file, 'utf8')).toBe('proto-max-bulk-len 512mb\ndir ./data\nport 7380\n');
   });
 
   it('writes a file that loads back to the same configuration', () => {

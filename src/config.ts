@@ -4,6 +4,8 @@
 // - parseArguments never exits: a bad or unknown flag throws ConfigError with a one-line reason;
 //   main.ts prints it and exits 1.
 // - RUNTIME_SETTABLE names the options CONFIG SET may change; the others are fixed at start.
+import { parsePercentiles } from './metrics.js';
+
 export const limits = {
   clientsMax: 10_000, // default --maxclients
   databasesMax: 16, // SELECT 0..15; the keyspace holds 16 namespaces
@@ -38,6 +40,11 @@ export interface ServerConfig {
   databases: number;
   loglevel: LogLevel;
   protoMaxBulkLen: number;
+  slowlogLogSlowerThan: number; // µs; 0 = every command, negative = off
+  slowlogMaxLen: number;
+  metrics: boolean; // per-command latency tracking (Redis: latency-tracking)
+  latencyTrackingInfoPercentiles: number[];
+  metricsPort: number; // Prometheus /metrics over HTTP; 0 = off
 }
 
 export function defaultConfig(): ServerConfig {
@@ -54,6 +61,11 @@ export function defaultConfig(): ServerConfig {
     databases: limits.databasesMax,
     loglevel: 'notice',
     protoMaxBulkLen: limits.requestBytesMax,
+    slowlogLogSlowerThan: 10_000,
+    slowlogMaxLen: 128,
+    metrics: true,
+    latencyTrackingInfoPercentiles: [50, 99, 99.9],
+    metricsPort: 0,
   };
 }
 
@@ -123,6 +135,24 @@ export const OPTIONS: readonly OptionSpec[] = [
       c.protoMaxBulkLen = bytes;
     },
   },
+  {
+    name: 'slowlog-log-slower-than',
+    help: 'log commands taking at least this many microseconds; 0 = all, negative = off (default 10000)',
+    apply: (c, v) => (c.slowlogLogSlowerThan = integerIn('slowlog-log-slower-than', v, -(2 ** 53), 2 ** 53)),
+  },
+  { name: 'slowlog-max-len', help: 'slow log entries kept (default 128)', apply: (c, v) => (c.slowlogMaxLen = integerIn('slowlog-max-len', v, 0, 2 ** 31 - 1)) },
+  { name: 'metrics', help: 'yes|no: per-command latency tracking for INFO, SLOWLOG and /metrics (default yes)', apply: (c, v) => (c.metrics = yesNo('metrics', v)) },
+  {
+    name: 'latency-tracking-info-percentiles',
+    help: 'percentiles INFO latencystats prints (default "50 99 99.9")',
+    values: 'many',
+    apply: (c, v) => {
+      const percentiles = parsePercentiles(v);
+      if (percentiles === undefined) throw new ConfigError(`--latency-tracking-info-percentiles: '${v}' must be numbers between 0 and 100`);
+      c.latencyTrackingInfoPercentiles = percentiles;
+    },
+  },
+  { name: 'metrics-port', help: 'serve Prometheus metrics at http://<bind>:<port>/metrics, 0 = off (default 0)', apply: (c, v) => (c.metricsPort = integerIn('metrics-port', v, 0, 65535)) },
 ];
 
 export type ParsedArguments = { kind: 'run'; config: ServerConfig } | { kind: 'help'; text: string } | { kind: 'version' };
@@ -164,4 +194,5 @@ export function helpText(): string {
 }
 
 /** CONFIG SET may change these at run time; value already validated by the option's apply(). */
-export const RUNTIME_SETTABLE: ReadonlySet<string> = new Set(['maxclients', 'timeout', 'tcp-keepalive', 'protected-mode', 'requirepass', 'loglevel', 'proto-max-bulk-len']);
+export const RUNTIME_SETTABLE: ReadonlySet<string> = new Set(['maxclients', 'timeout', 'tcp-keepalive', 'protected-mode', 'requirepass', 'loglevel', 'proto-max-bulk-len',
+  'slowlog-log-slower-than', 'slowlog-max-len', 'metrics', 'latency-tracking-info-percentiles']);

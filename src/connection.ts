@@ -2,7 +2,8 @@
 // and writes the replies back in order, each held until the commit it depends on is durable.
 //
 //   socket 'data' -> reader (bounded query buffer) -> dispatch (sync) -> writer bytes
-//   replies: an ordered queue of segments { bytes, ready }; the ready prefix goes out in one write
+//   replies: an ordered queue of segments { bytes, ready }; the ready prefix goes out in one write;
+//   consecutive replies waiting for the same commit share one segment (and one promise reaction)
 //
 // Invariants:
 // - Replies leave in request order; a reply whose command staged writes (or that ran while an
@@ -28,6 +29,25 @@ import type { ServerState } from './server-state.js';
 interface Segment {
   bytes: Buffer;
   ready: boolean;
+  commit: Promise<void> | undefined; // what a waiting segment waits for
+  commandCount: number; // replies of a waiting segment: each becomes the MISCONF error if it fails
+  extraBytes: number; // bytes right after `bytes` in the same memory that belong to it too (see bytesOf)
+}
+
+/** a and b as one Buffer: a view when b directly follows a in the same memory, else a copy. */
+function joined(a: Buffer, b: Buffer): Buffer {
+  if (a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset) return Buffer.from(a.buffer, a.byteOffset, a.length + b.length);
+  return Buffer.concat([a, b]);
+}
+
+/** The whole reply bytes of a segment (one view made once, not one per command). */
+function bytesOf(segment: Segment): Buffer {
+  if (segment.extraBytes > 0) {
+    const { bytes } = segment;
+    segment.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length + segment.extraBytes);
+    segment.extraBytes = 0;
+  }
+  return segment.bytes;
 }
 
 export class Connection implements ConnectionView {
@@ -149,6 +169,8 @@ export class Connection implements ConnectionView {
     } catch (error) {
       if (!(error instanceof RespProtocolError)) throw error;
       this.server.stats.protocolErrors++;
+      this.server.stats.errorReplies++;
+      this.server.metrics.recordErrorReply('ERR');
       this.server.logger.debug({ client: this.client.id, error: error.message }, 'protocol error');
       this.writer.error(`ERR ${error.message}`);
       this.closing = true;
@@ -202,8 +224,20 @@ export class Connection implements ConnectionView {
     const all = this.writer.take();
     if (before > 0) this.pushSegment(all.subarray(0, before), true);
     if (suppressed) return;
-    const segment = this.pushSegment(all.subarray(before), false);
+    const reply = all.subarray(before);
     this.waitingCount++;
+    this.segmentBytes += reply.length;
+    const last = this.segments[this.segments.length - 1];
+    if (last !== undefined && !last.ready && last.commit === commit) {
+      // replies of one turn follow each other in the writer's slab: extend the view lazily
+      const { bytes } = last;
+      if (bytes.buffer === reply.buffer && bytes.byteOffset + bytes.length + last.extraBytes === reply.byteOffset) last.extraBytes += reply.length;
+      else last.bytes = joined(bytesOf(last), reply);
+      last.commandCount++;
+      return;
+    }
+    const segment: Segment = { bytes: reply, ready: false, commit, commandCount: 1, extraBytes: 0 };
+    this.segments.push(segment);
     (commit as Promise<void>).then(
       () => this.settle(segment, undefined),
       (error: unknown) => this.settle(segment, error),
@@ -214,24 +248,26 @@ export class Connection implements ConnectionView {
     this.segmentBytes += bytes.length;
     const last = this.segments[this.segments.length - 1];
     if (ready && last?.ready) {
-      last.bytes = Buffer.concat([last.bytes, bytes]);
+      last.bytes = joined(bytesOf(last), bytes);
       return last;
     }
-    const segment = { bytes, ready };
+    const segment: Segment = { bytes, ready, commit: undefined, commandCount: 0, extraBytes: 0 };
     this.segments.push(segment);
     return segment;
   }
 
   private settle(segment: Segment, error: unknown): void {
     if (error !== undefined) {
-      this.server.stats.commitsFailed++;
-      this.server.stats.errorReplies++;
-      this.segmentBytes -= segment.bytes.length;
-      segment.bytes = Buffer.from(`-${commitFailureText(error)}\r\n`);
+      this.server.stats.commitsFailed += segment.commandCount;
+      this.server.stats.errorReplies += segment.commandCount;
+      for (let index = 0; index < segment.commandCount; index++) this.server.metrics.recordErrorReply('MISCONF');
+      this.segmentBytes -= bytesOf(segment).length;
+      segment.bytes = Buffer.from(`-${commitFailureText(error)}\r\n`.repeat(segment.commandCount));
       this.segmentBytes += segment.bytes.length;
     }
     segment.ready = true;
-    this.waitingCount--;
+    segment.commit = undefined;
+    this.waitingCount -= segment.commandCount;
     if (this.closed || this.settleScheduled) return;
     // One flush for every segment one group commit settles: their callbacks all run before this tick.
     this.settleScheduled = true;
@@ -247,7 +283,7 @@ export class Connection implements ConnectionView {
     if (this.closed || !this.socket.writable) return;
     const chunks: Buffer[] = [];
     while (this.segments.length > 0 && (this.segments[0] as Segment).ready) {
-      const ready = (this.segments.shift() as Segment).bytes;
+      const ready = bytesOf(this.segments.shift() as Segment);
       this.segmentBytes -= ready.length;
       chunks.push(ready);
     }

@@ -10,7 +10,6 @@
 //   connection keeps parsing and executing the next commands meanwhile (group commit).
 // - A rejected commit (or an engine that refuses the write synchronously) rejects the returned
 //   promise; the connection then replaces this command's reply with the MISCONF error.
-import { performance } from 'node:perf_hooks';
 import { CommandError, ERRORS, misconf, unknownCommand, unknownSubcommand, wrongArity } from './command-error.js';
 import { execAbortText, discardTransaction, flagTransaction, queueCommand } from './commands/transactions.js';
 import { arityMatches, lookupCommand, lookupSubcommand, type CommandContext, type CommandEntry } from './command-table.js';
@@ -52,7 +51,8 @@ export function resolveCommand(ctx: CommandContext, args: Buffer[]): CommandEntr
 /** Redis rejectCommand: flags an open MULTI (EXEC will abort); a rejected EXEC aborts at once. */
 function reject(ctx: CommandContext, message: string, entry?: CommandEntry): void {
   ctx.server.stats.errorReplies++;
-  if (entry !== undefined) entry.stats.rejectedCalls++;
+  ctx.server.metrics.recordErrorReply(message);
+  if (entry !== undefined) ctx.server.metrics.recordRejected(entry.fullName);
   flagTransaction(ctx.client);
   if (entry !== undefined && entry.spec.name === 'exec' && entry.container === undefined) {
     discardTransaction(ctx.client, ctx.server.keyspace);
@@ -91,21 +91,24 @@ export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
  */
 export function runHandler(ctx: CommandContext, entry: CommandEntry, args: Buffer[]): boolean {
   const { server, client } = ctx;
-  const started = performance.now();
+  const { metrics } = server;
+  const started = metrics.startTimer();
   client.lastCommand = entry.fullName;
   server.stats.commandsProcessed++;
-  entry.stats.calls++;
   let ok = true;
   try {
     entry.spec.handler(ctx, args);
   } catch (error) {
     if (!(error instanceof CommandError)) throw error; // a bug: let the process die (STYLE.md)
-    entry.stats.failedCalls++;
     server.stats.errorReplies++;
+    metrics.recordErrorReply(error.message);
     ctx.out.error(error.message);
     ok = false;
   }
-  entry.stats.usec += (performance.now() - started) * 1000;
+  const durationUs = metrics.recordCall(entry.fullName, started, !ok);
+  if (durationUs >= 0 && server.slowlog.wants(durationUs) && !(entry.container ?? entry).spec.flags.includes('skip_slowlog')) {
+    server.slowlog.maybeRecord(args, durationUs, client);
+  }
   return ok;
 }
 
@@ -114,6 +117,11 @@ export function execute(ctx: CommandContext, entry: CommandEntry, args: Buffer[]
   if (!runHandler(ctx, entry, args) && ctx.server.keyspace.hasStaged()) ctx.server.keyspace.discardStaged();
   return commitStaged(ctx);
 }
+
+let lastTrackedCommit: Promise<void> | undefined;
+// replies of reads made while the same commit is pending wait for one shared promise
+let lastPendingCommit: Promise<unknown> | undefined;
+let lastPendingWait: Promise<void> | undefined;
 
 /** One engine write for everything staged; the reply waits for it (or for an earlier pending one). */
 export function commitStaged(ctx: CommandContext): Promise<void> | undefined {
@@ -127,11 +135,20 @@ export function commitStaged(ctx: CommandContext): Promise<void> | undefined {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
   if (commit !== undefined) {
-    server.trackCommit(commit);
+    // the commits of one event-loop turn share the engine's group promise: track it once
+    if (commit !== lastTrackedCommit) {
+      lastTrackedCommit = commit;
+      server.trackCommit(commit);
+    }
     return commit;
   }
   const pending = server.pendingCommit();
-  return pending === undefined ? undefined : pending.then(() => undefined);
+  if (pending === undefined) return undefined;
+  if (pending !== lastPendingCommit) {
+    lastPendingCommit = pending;
+    lastPendingWait = pending.then(() => undefined);
+  }
+  return lastPendingWait;
 }
 
 /** The MISCONF reply text for a failed commit. */

@@ -35,6 +35,14 @@ export const TTL_PREFIX = metaKey('ttl', 0);
 /** Offset of the data key's namespace inside a 'ttl' key. */
 export const TTL_NAMESPACE_OFFSET = TTL_PREFIX.length + 8;
 
+const TWO_POW_32 = 2 ** 32;
+
+/** A non-negative safe integer as a u64 BE (what writeBigUInt64BE writes, without a BigInt). */
+function writeU64BE(bytes: Buffer, value: number, offset: number): void {
+  bytes.writeUInt32BE(Math.floor(value / TWO_POW_32), offset);
+  bytes.writeUInt32BE(value % TWO_POW_32, offset + 4);
+}
+
 export function namespaceKey(prefix: Buffer, namespace: number): Buffer {
   const key = Buffer.allocUnsafe(prefix.length + NAMESPACE_BYTES);
   prefix.copy(key, 0);
@@ -75,7 +83,7 @@ export function hashOf(key: Buffer): bigint {
 export function ttlKey(expireAtMs: number, key: Buffer): Buffer {
   const entry = Buffer.allocUnsafe(TTL_PREFIX.length + 8 + key.length);
   TTL_PREFIX.copy(entry, 0);
-  entry.writeBigUInt64BE(BigInt(expireAtMs), TTL_PREFIX.length);
+  writeU64BE(entry, expireAtMs, TTL_PREFIX.length);
   key.copy(entry, TTL_PREFIX.length + 8);
   return entry;
 }
@@ -84,7 +92,7 @@ export function ttlKey(expireAtMs: number, key: Buffer): Buffer {
 export function ttlKeyBound(expireAtMs: number): Buffer {
   const entry = Buffer.allocUnsafe(TTL_PREFIX.length + 8);
   TTL_PREFIX.copy(entry, 0);
-  entry.writeBigUInt64BE(BigInt(Math.max(0, expireAtMs + 1)), TTL_PREFIX.length);
+  writeU64BE(entry, Math.max(0, expireAtMs + 1), TTL_PREFIX.length);
   return entry;
 }
 
@@ -118,8 +126,8 @@ export interface NamespaceCounts {
 
 export function encodeCounts(counts: NamespaceCounts): Buffer {
   const bytes = Buffer.allocUnsafe(16);
-  bytes.writeBigUInt64BE(BigInt(counts.keys), 0);
-  bytes.writeBigUInt64BE(BigInt(counts.expires), 8);
+  writeU64BE(bytes, counts.keys, 0);
+  writeU64BE(bytes, counts.expires, 8);
   return bytes;
 }
 

@@ -2,9 +2,15 @@
 // engine so the command (or the rest of its EXEC) reads its own writes: point lookups and range
 // walks both see staged puts and hide staged deletes.
 // Invariants:
-// - At most one staged op per engine key (the last one wins), so a batch never names a key twice.
+// - At most one staged op per engine key (the last one wins, in the slot of the first), so a
+//   batch never names a key twice. The ops are WriteOps, handed to engine.write as they are.
 // - Staged keys and values are never mutated after staging (the engine copies them on write).
-import type { Engine, WriteOp } from '../storage/index.js';
+// - `version` changes with every put, delete and clear: a lookup result remembered under one
+//   version is still the newest version of its key while `version` is unchanged (the engine
+//   changes only through commits of this overlay).
+// Cost: a command stages a handful of ops, found by a linear scan; past INDEX_OPS_MIN ops (EXEC,
+// MSET, FLUSHALL) a Map from the key's latin1 string finds them.
+import type { Engine, ScanItem, WriteOp } from '../storage/index.js';
 
 export interface Stored {
   value: Buffer;
@@ -15,48 +21,84 @@ export interface StoredEntry extends Stored {
   key: Buffer;
 }
 
-interface StagedOp {
+interface StagedPut {
+  kind: 'put';
   key: Buffer;
-  value: Buffer | undefined; // undefined = delete
+  value: Buffer;
   expireAtMs: number;
+}
+type StagedOp = StagedPut | { kind: 'delete'; key: Buffer };
+
+/** Staged ops past this count are indexed by a Map; below it a scan is cheaper than the strings. */
+export const INDEX_OPS_MIN = 8;
+const INCLUDE_EXPIRED = { includeExpired: true } as const;
+
+/** Whether two keys hold the same bytes (a JS loop beats the native call for short keys). */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  const length = a.length;
+  if (length !== b.length) return false;
+  if (length > 64) return a.equals(b);
+  for (let index = 0; index < length; index++) if (a[index] !== b[index]) return false;
+  return true;
 }
 
 export class StagedOverlay {
-  private readonly ops = new Map<string, StagedOp>();
+  private ops: StagedOp[] = [];
+  private index: Map<string, number> | undefined = undefined; // latin1 key -> slot, past INDEX_OPS_MIN ops
+  private changes = 0;
 
   constructor(private readonly engine: Engine) {}
 
   get size(): number {
-    return this.ops.size;
+    return this.ops.length;
+  }
+
+  /** Changes with every put, delete and clear (see the invariants). */
+  get version(): number {
+    return this.changes;
   }
 
   /** The newest version of key, staged or in the engine, expired ones included. */
   lookup(key: Buffer): Stored | undefined {
-    if (this.ops.size > 0) {
-      const op = this.ops.get(key.toString('latin1'));
-      if (op !== undefined) return op.value === undefined ? undefined : (op as Stored);
+    if (this.ops.length > 0) {
+      const slot = this.slotOf(key);
+      if (slot >= 0) {
+        const op = this.ops[slot]!;
+        return op.kind === 'put' ? op : undefined;
+      }
     }
-    return this.engine.getEntry(key, { includeExpired: true });
+    return this.engine.getEntry(key, INCLUDE_EXPIRED);
   }
 
   put(key: Buffer, value: Buffer, expireAtMs: number): void {
-    this.ops.set(key.toString('latin1'), { key, value, expireAtMs });
+    this.place({ kind: 'put', key, value, expireAtMs });
   }
 
   delete(key: Buffer): void {
-    this.ops.set(key.toString('latin1'), { key, value: undefined, expireAtMs: 0 });
+    this.place({ kind: 'delete', key });
   }
 
-  toWriteOps(): WriteOp[] {
-    const ops: WriteOp[] = [];
-    for (const op of this.ops.values()) {
-      ops.push(op.value === undefined ? { kind: 'delete', key: op.key } : { kind: 'put', key: op.key, value: op.value, expireAtMs: op.expireAtMs });
-    }
+  /** The staged ops, in staging order, for one engine.write; the overlay is empty afterwards. */
+  takeWriteOps(): WriteOp[] {
+    const ops: WriteOp[] = this.ops;
+    this.clear();
     return ops;
   }
 
   clear(): void {
-    this.ops.clear();
+    this.changes++;
+    if (this.ops.length === 0) return;
+    this.ops = [];
+    this.index = undefined;
+  }
+
+  /**
+   * When no op is staged in [start, end): up to limit engine items there (live at one point in
+   * time) and whether more remain; undefined when some op is staged there (use entries()).
+   */
+  enginePage(start: Buffer, end: Buffer, limit: number): { items: ScanItem[]; more: boolean } | undefined {
+    for (const op of this.ops) if (Buffer.compare(op.key, start) >= 0 && Buffer.compare(op.key, end) < 0) return undefined;
+    return this.engine.scanPage({ start, end }, limit);
   }
 
   /** Engine items in [start, end), live at the scan's start, merged with the staged ops there. */
@@ -66,25 +108,44 @@ export class StagedOverlay {
     for (const item of this.engine.scan({ start, end })) {
       while (next < overlay.length && Buffer.compare(overlay[next]!.key, item.key) < 0) {
         const op = overlay[next++]!;
-        if (op.value !== undefined) yield op as StoredEntry;
+        if (op.kind === 'put') yield op;
       }
       if (next < overlay.length && overlay[next]!.key.equals(item.key)) {
         const op = overlay[next++]!;
-        if (op.value !== undefined) yield op as StoredEntry;
+        if (op.kind === 'put') yield op;
         continue;
       }
       yield { key: item.key, value: item.value, expireAtMs: item.expireAtMs ?? 0 };
     }
     for (; next < overlay.length; next++) {
       const op = overlay[next]!;
-      if (op.value !== undefined) yield op as StoredEntry;
+      if (op.kind === 'put') yield op;
     }
   }
 
+  private place(op: StagedOp): void {
+    this.changes++;
+    const slot = this.ops.length === 0 ? -1 : this.slotOf(op.key);
+    if (slot >= 0) {
+      this.ops[slot] = op;
+      return;
+    }
+    this.ops.push(op);
+    if (this.index !== undefined) this.index.set(op.key.toString('latin1'), this.ops.length - 1);
+    else if (this.ops.length > INDEX_OPS_MIN) this.index = new Map(this.ops.map((staged, at) => [staged.key.toString('latin1'), at]));
+  }
+
+  private slotOf(key: Buffer): number {
+    if (this.index !== undefined) return this.index.get(key.toString('latin1')) ?? -1;
+    const ops = this.ops;
+    for (let slot = 0; slot < ops.length; slot++) if (sameBytes(ops[slot]!.key, key)) return slot;
+    return -1;
+  }
+
   private between(start: Buffer, end: Buffer): StagedOp[] {
-    if (this.ops.size === 0) return [];
+    if (this.ops.length === 0) return [];
     const inside: StagedOp[] = [];
-    for (const op of this.ops.values()) {
+    for (const op of this.ops) {
       if (Buffer.compare(op.key, start) >= 0 && Buffer.compare(op.key, end) < 0) inside.push(op);
     }
     return inside.sort((a, b) => Buffer.compare(a.key, b.key));

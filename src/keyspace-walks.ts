@@ -7,7 +7,7 @@
 // - A page never ends between two keys with the same hash, so a cursor never lands inside a run of
 //   colliding keys and every key present for a whole scan is returned at least once.
 import type { Engine } from '../storage/index.js';
-import { TTL_PREFIX, dataKeyAtHash, hashOf, namespaceStart, ttlKeyBound, userKeyOf } from './keyspace-layout.js';
+import { DATA_KEY_HEADER_BYTES, NAMESPACE_BYTES, TTL_PREFIX, dataKeyAtHash, hashOf, namespaceStart, ttlKeyBound, userKeyOf } from './keyspace-layout.js';
 import type { StagedOverlay, Stored } from './keyspace-overlay.js';
 
 export interface KeyRecord {
@@ -26,19 +26,52 @@ export function decodeRecord(stored: Stored): KeyRecord {
   return { type: stored.value[0] as number, payload: stored.value.subarray(1), expireAtMs: stored.expireAtMs };
 }
 
+/** Whether data keys a and b have the same hash (bytes 4 .. 12), without a BigInt. */
+function sameHash(a: Buffer, b: Buffer): boolean {
+  for (let index = NAMESPACE_BYTES; index < DATA_KEY_HEADER_BYTES; index++) if (a[index] !== b[index]) return false;
+  return true;
+}
+
+function isZeroHash(key: Buffer): boolean {
+  for (let index = NAMESPACE_BYTES; index < DATA_KEY_HEADER_BYTES; index++) if (key[index] !== 0) return false;
+  return true;
+}
+
+/** Items read past countHint in one engine page, to find where the last hash run ends. */
+const PAGE_SLACK_ITEMS = 64;
+
 export function scanNamespacePage(
   overlay: StagedOverlay, namespace: number, cursor: bigint, countHint: number, now: number, filter: KeyFilter | undefined,
 ): { next: bigint; keys: Buffer[] } {
+  const start = dataKeyAtHash(namespace, cursor);
+  const end = namespaceStart(namespace + 1);
+  // Fast path: nothing staged in the range, so one engine page (an array, no generator) serves.
+  const page = overlay.enginePage(start, end, countHint + PAGE_SLACK_ITEMS);
+  if (page !== undefined) {
+    const keys: Buffer[] = [];
+    const { items } = page;
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index]!;
+      const key = item.key;
+      if (index >= countHint && !sameHash(key, items[index - 1]!.key) && !isZeroHash(key)) return { next: hashOf(key), keys };
+      const expireAtMs = item.expireAtMs ?? 0;
+      if (isExpired(expireAtMs, now)) continue;
+      const userKey = userKeyOf(key);
+      if (filter === undefined || filter(userKey, decodeRecord({ value: item.value, expireAtMs }))) keys.push(userKey);
+    }
+    if (!page.more) return { next: 0n, keys };
+    // a run of more than PAGE_SLACK_ITEMS keys sharing one hash: walk it the general way
+  }
   const keys: Buffer[] = [];
   let examined = 0;
-  let lastHash: bigint | undefined;
-  for (const entry of overlay.entries(dataKeyAtHash(namespace, cursor), namespaceStart(namespace + 1))) {
-    const hash = hashOf(entry.key);
-    if (examined >= countHint && hash !== lastHash && hash !== 0n) return { next: hash, keys };
+  let last: Buffer | undefined;
+  for (const entry of overlay.entries(start, end)) {
+    const key = entry.key;
+    if (examined >= countHint && !sameHash(key, last!) && !isZeroHash(key)) return { next: hashOf(key), keys };
     examined++;
-    lastHash = hash;
+    last = key;
     if (isExpired(entry.expireAtMs, now)) continue;
-    const userKey = userKeyOf(entry.key);
+    const userKey = userKeyOf(key);
     if (filter === undefined || filter(userKey, decodeRecord(entry))) keys.push(userKey);
   }
   return { next: 0n, keys };

@@ -12,9 +12,12 @@
 // - FLUSHDB / FLUSHALL / SWAPDB only rewrite the dbmap (O(1)): a flushed db gets a fresh namespace;
 //   the old one is marked dead and left to compaction (DeadNamespaces).
 // - discardStaged() restores counts and the dbmap as they were at the last commit.
+// - A key Buffer given to get/set/delete is not mutated afterwards (command arguments never are):
+//   the last lookup is remembered by the identity of its key Buffer, its namespace and the
+//   overlay's version, so a command's lookupKeyWrite followed by its write looks up once.
 import assert from 'node:assert/strict';
 import type { Engine, WriteOp } from '../storage/index.js';
-import { StagedOverlay } from './keyspace-overlay.js';
+import { StagedOverlay, type Stored } from './keyspace-overlay.js';
 import { decodeRecord, dueExpiryEntries, isExpired, randomNamespaceKey, scanNamespacePage, walkNamespace, type KeyFilter, type KeyRecord } from './keyspace-walks.js';
 import {
   COUNT_PREFIX, DATABASE_COUNT, DBMAP_KEY, DEAD_PREFIX, dataKey, decodeCounts, decodeDatabaseMap,
@@ -39,11 +42,21 @@ export interface KeyspaceOptions {
 
 const EMPTY = Buffer.alloc(0);
 
+/** The last lookup: valid while key, namespace and the overlay's version are the same. */
+interface Located {
+  key: Buffer | undefined;
+  namespace: number;
+  version: number;
+  internal: Buffer;
+  stored: Stored | undefined;
+}
+
 export class Keyspace {
   onKeyModified: ((db: number, key: Buffer) => void) | undefined = undefined;
   onDbFlushed: ((db: number | 'all') => void) | undefined = undefined;
   /** Expired keys deleted since open, by get() or by the active expiry cycle. */
   expiredKeysTotal = 0;
+  private reloadedAfterFailure = false;
   readonly now: () => number;
   private readonly staged: StagedOverlay;
   private readonly countsBefore = new Map<number, NamespaceCounts | undefined>();
@@ -51,6 +64,7 @@ export class Keyspace {
   private pendingDead: number[] = [];
   private expireCursor: Buffer | undefined = undefined;
   private expireCycles = 0;
+  private readonly located: Located = { key: undefined, namespace: 0, version: -1, internal: EMPTY, stored: undefined };
 
   private constructor(
     private readonly engine: Engine,
@@ -61,6 +75,22 @@ export class Keyspace {
   ) {
     this.now = nowMs;
     this.staged = new StagedOverlay(engine);
+  }
+
+  /** Re-reads the database map and the counts from the engine (after a refused commit). */
+  private reloadCachedMeta(): void {
+    if (this.reloadedAfterFailure) return;
+    this.reloadedAfterFailure = true;
+    this.located.key = undefined;
+    try {
+      this.map = decodeDatabaseMap(this.engine.getEntry(DBMAP_KEY)?.value);
+      this.counts.clear();
+      for (const namespace of this.map.namespaces) {
+        this.counts.set(namespace, decodeCounts(this.engine.getEntry(namespaceKey(COUNT_PREFIX, namespace))?.value));
+      }
+    } catch {
+      // the engine refuses reads too; every command will say so
+    }
   }
 
   /** Reads the dbmap, the counts of the live namespaces and the dead namespaces (synchronous). */
@@ -83,10 +113,9 @@ export class Keyspace {
    */
   get(db: number, key: Buffer): KeyRecord | undefined {
     const namespace = this.namespaceOf(db);
-    const internal = dataKey(namespace, key);
-    const stored = this.staged.lookup(internal);
+    const { internal, stored } = this.locate(namespace, key);
     if (stored === undefined) return undefined;
-    if (!isExpired(stored.expireAtMs, this.now())) return decodeRecord(stored);
+    if (stored.expireAtMs === 0 || !isExpired(stored.expireAtMs, this.now())) return decodeRecord(stored);
     if (this.engine.failure() === undefined) {
       this.removeStored(namespace, internal, stored.expireAtMs);
       this.expiredKeysTotal++;
@@ -98,20 +127,18 @@ export class Keyspace {
   set(db: number, key: Buffer, record: KeyRecord): void {
     assert.ok(Number.isSafeInteger(record.expireAtMs) && record.expireAtMs >= 0, 'expireAtMs is a non-negative safe integer');
     const namespace = this.namespaceOf(db);
-    const internal = dataKey(namespace, key);
-    const before = this.staged.lookup(internal);
+    const { internal, stored: before } = this.locate(namespace, key);
     this.staged.put(internal, encodeValue(record.type, record.payload), record.expireAtMs);
     this.account(namespace, before?.expireAtMs, record.expireAtMs);
     this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs);
-    if (isExpired(record.expireAtMs, this.now())) this.expireCursor = undefined; // indexed behind the cursor
+    if (record.expireAtMs !== 0 && isExpired(record.expireAtMs, this.now())) this.expireCursor = undefined; // indexed behind the cursor
     this.onKeyModified?.(db, key);
   }
 
   /** Stages a delete if the key is present (even expired); returns whether it was live. */
   delete(db: number, key: Buffer): boolean {
     const namespace = this.namespaceOf(db);
-    const internal = dataKey(namespace, key);
-    const before = this.staged.lookup(internal);
+    const { internal, stored: before } = this.locate(namespace, key);
     if (before === undefined) return false;
     this.removeStored(namespace, internal, before.expireAtMs);
     this.onKeyModified?.(db, key);
@@ -142,7 +169,7 @@ export class Keyspace {
   /** One engine.write with every staged op plus the changed counts and dbmap; undefined if nothing is staged. */
   commit(): Promise<void> | undefined {
     if (!this.hasStaged()) return undefined;
-    const ops: WriteOp[] = this.staged.toWriteOps();
+    const ops: WriteOp[] = this.staged.takeWriteOps();
     for (const namespace of this.countsBefore.keys()) {
       const counts = this.counts.get(namespace);
       if (counts === undefined) continue; // dropped: its count keys are staged as deletes
@@ -158,6 +185,9 @@ export class Keyspace {
       throw error;
     }
     this.clearStaging();
+    // A refused commit: the engine rolled its memtable back to the acknowledged writes, so the
+    // cached database map and counts (which include this commit) are re-read from it.
+    durable.catch(() => this.reloadCachedMeta());
     const registry = this.deadNamespaces;
     if (dead.length > 0 && registry !== undefined) {
       // only once the drop is durable may compaction reclaim the namespace
@@ -234,9 +264,22 @@ export class Keyspace {
     return deleted;
   }
 
+  /** The data key of key and its newest stored version (staged or engine), expired included. */
+  private locate(namespace: number, key: Buffer): Located {
+    const located = this.located;
+    const version = this.staged.version;
+    if (located.key === key && located.namespace === namespace && located.version === version) return located;
+    located.internal = dataKey(namespace, key);
+    located.stored = this.staged.lookup(located.internal);
+    located.key = key;
+    located.namespace = namespace;
+    located.version = version;
+    return located;
+  }
+
   private namespaceOf(db: number): number {
     const namespace = this.map.namespaces[db];
-    assert.ok(namespace !== undefined, `database index ${db} out of range`);
+    if (namespace === undefined) assert.fail(`database index ${db} out of range`);
     return namespace;
   }
 
@@ -252,7 +295,7 @@ export class Keyspace {
     const expires = (after === undefined || after === 0 ? 0 : 1) - (before === undefined || before === 0 ? 0 : 1);
     if (keys === 0 && expires === 0) return; // an overwrite: no count to write
     const counts = this.counts.get(namespace);
-    assert.ok(counts !== undefined, `no counts for namespace ${namespace}`);
+    if (counts === undefined) assert.fail(`no counts for namespace ${namespace}`);
     if (!this.countsBefore.has(namespace)) this.countsBefore.set(namespace, { ...counts });
     counts.keys += keys;
     counts.expires += expires;
@@ -291,8 +334,8 @@ export class Keyspace {
 
   private clearStaging(): void {
     this.staged.clear();
-    this.countsBefore.clear();
+    if (this.countsBefore.size > 0) this.countsBefore.clear();
     this.mapBefore = undefined;
-    this.pendingDead = [];
+    if (this.pendingDead.length > 0) this.pendingDead = []; // commit() kept the old array for its callback
   }
 }

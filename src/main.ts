@@ -6,24 +6,21 @@
 // - Shutdown: stop accepting, stop reading, send the replies of commands already run (their
 //   commits settle first), close the engine (flushes and syncs the WAL), exit 0, all within
 //   limits.shutdownMs; past that, or on a second signal, exit 1 at once.
-import { pino } from 'pino';
 import { Engine, type EngineLogLevel } from '../storage/index.js';
 import { registerAllCommands } from './commands/index.js';
-import { ConfigError, limits, parseArguments, type LogLevel, type ServerConfig } from './config.js';
+import { ConfigError, limits, parseArguments, type ServerConfig } from './config.js';
+import { resolveCommandLine } from './config-file.js';
+import { createLogger, setLogLevel } from './logger.js';
+import { startMetricsServer, type MetricsServer } from './metrics-http.js';
 import { DeadNamespaces, Keyspace } from './keyspace.js';
 import { startActiveExpire } from './active-expire.js';
 import { Listener } from './listener.js';
 import { ServerState, TSKV_VERSION, type Logger } from './server-state.js';
 
-const PINO_LEVEL: Record<LogLevel, string> = { debug: 'debug', verbose: 'debug', notice: 'info', warning: 'warn', nothing: 'silent' };
-
-function createLogger(config: ServerConfig): pino.Logger {
-  return pino({ level: PINO_LEVEL[config.loglevel], base: { pid: process.pid } }, pino.destination({ dest: 1, sync: true }));
-}
-
-function parseOrExit(): ServerConfig {
+function parseOrExit(): { config: ServerConfig; configFile: string | undefined } {
   try {
-    const parsed = parseArguments(process.argv.slice(2));
+    const commandLine = resolveCommandLine(process.argv.slice(2));
+    const parsed = parseArguments(commandLine.arguments);
     if (parsed.kind === 'help') {
       process.stdout.write(`${parsed.text}\n`);
       process.exit(0);
@@ -32,7 +29,7 @@ function parseOrExit(): ServerConfig {
       process.stdout.write(`tskv v=${TSKV_VERSION}\n`);
       process.exit(0);
     }
-    return parsed.config;
+    return { config: parsed.config, configFile: commandLine.configFile };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`tskv: ${error.message}\n`);
@@ -51,7 +48,7 @@ function startExpiry(state: ServerState): { stop(): void } {
   });
 }
 
-function installSignalHandlers(state: ServerState, listener: Listener, expiry: { stop(): void }): void {
+function installSignalHandlers(state: ServerState, listener: Listener, expiry: { stop(): void }, metricsServer: MetricsServer | undefined): void {
   let stopping = false;
   const shutdown = async (reason: string) => {
     if (stopping) {
@@ -67,6 +64,8 @@ function installSignalHandlers(state: ServerState, listener: Listener, expiry: {
     }, limits.shutdownMs);
     hardStop.unref();
     expiry.stop();
+    state.metrics.stopSampling();
+    await metricsServer?.close();
     await listener.close(Date.now() + limits.shutdownMs / 2);
     try {
       await state.engine.close();
@@ -83,23 +82,30 @@ function installSignalHandlers(state: ServerState, listener: Listener, expiry: {
 }
 
 async function main(): Promise<void> {
-  const config = parseOrExit();
-  const log = createLogger(config);
+  const { config, configFile } = parseOrExit();
+  const log = createLogger({ level: config.loglevel });
   const logger: Logger = log;
   const engineLogger = (level: EngineLogLevel, msg: string, fields: Record<string, unknown>) => logger[level](fields, msg);
-  // HOOK(engine): pass deadNamespaces.filter as EngineOptions.compactionFilter once the engine takes it.
+  // Namespaces dropped by FLUSHDB/FLUSHALL are reclaimed by compaction. Expired puts are left to
+  // the active expiry cycle (dropExpired: false), which keeps DBSIZE's counts exact.
   const deadNamespaces = new DeadNamespaces();
   let engine: Engine;
   try {
-    engine = await Engine.open({ dir: config.dir, syncPolicy: config.appendfsync, logger: engineLogger });
+    engine = await Engine.open({
+      dir: config.dir,
+      syncPolicy: config.appendfsync,
+      logger: engineLogger,
+      compactionFilter: deadNamespaces.filter,
+      dropExpired: false,
+    });
   } catch (error) {
     logger.error({ dir: config.dir, error: String(error) }, 'could not open the data directory');
     process.exit(1);
   }
   const keyspace = Keyspace.open(engine, { deadNamespaces });
   registerAllCommands();
-  const state = new ServerState({ config, engine, keyspace, logger });
-  state.setLogLevel = (level) => (log.level = PINO_LEVEL[level]);
+  const state = new ServerState({ config, engine, keyspace, logger, configFile });
+  state.setLogLevel = (level) => setLogLevel(log, level);
   const listener = new Listener(state);
   let ports: number[];
   try {
@@ -109,10 +115,24 @@ async function main(): Promise<void> {
     await engine.close();
     process.exit(1);
   }
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsPort > 0) {
+    try {
+      metricsServer = await startMetricsServer({
+        metrics: state.metrics, hosts: config.bind, port: config.metricsPort,
+        onError: (error) => logger.warn({ error: String(error) }, 'metrics scrape failed'),
+      });
+    } catch (error) {
+      logger.error({ bind: config.bind, port: config.metricsPort, error: String(error) }, 'could not listen for metrics');
+      await engine.close();
+      process.exit(1);
+    }
+  }
+  state.metrics.startSampling();
   const expiry = startExpiry(state);
-  installSignalHandlers(state, listener, expiry);
+  installSignalHandlers(state, listener, expiry, metricsServer);
   logger.info(
-    { version: TSKV_VERSION, bind: config.bind, port: ports[0], dir: config.dir, appendfsync: config.appendfsync },
+    { version: TSKV_VERSION, bind: config.bind, port: ports[0], dir: config.dir, appendfsync: config.appendfsync, configFile, metricsPort: metricsServer?.ports[0] },
     `tskv ${TSKV_VERSION} ready to accept connections on ${config.bind.join(' ')} port ${ports[0]} (dir ${config.dir}, appendfsync ${config.appendfsync})`,
   );
 }

@@ -9,6 +9,8 @@ import type { Engine } from '../storage/index.js';
 import type { ClientState } from './client-state.js';
 import type { LogLevel, ServerConfig } from './config.js';
 import type { Keyspace } from './keyspace.js';
+import { Metrics, serverCountersOf } from './metrics.js';
+import { Slowlog } from './slowlog.js';
 
 export const TSKV_VERSION = '0.1.0';
 export const REDIS_COMPATIBLE_VERSION = '7.2.0';
@@ -53,6 +55,10 @@ export class ServerState {
   readonly startedAtMs = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   stats: ServerStats = emptyStats(Date.now());
+  readonly metrics: Metrics;
+  readonly slowlog: Slowlog;
+  /** Absolute path of the config file named on the command line (CONFIG REWRITE, INFO config_file). */
+  readonly configFile: string | undefined;
   listeningPorts: number[] = [];
   shuttingDown = false;
   /** Set by main.ts: SHUTDOWN runs the same path as SIGTERM. */
@@ -68,8 +74,11 @@ export class ServerState {
   private nextClientId = 1;
   private lastCommit: Promise<unknown> | undefined = undefined;
 
-  constructor(options: { config: ServerConfig; engine: Engine; keyspace: Keyspace; logger: Logger }) {
+  constructor(options: { config: ServerConfig; engine: Engine; keyspace: Keyspace; logger: Logger; configFile?: string | undefined }) {
     this.config = options.config;
+    this.configFile = options.configFile;
+    this.metrics = new Metrics({ sources: { server: () => serverCountersOf(this), engine: () => this.engine.stats() }, settings: this.config });
+    this.slowlog = new Slowlog(this.config);
     this.engine = options.engine;
     this.keyspace = options.keyspace;
     this.logger = options.logger;
@@ -112,5 +121,6 @@ export class ServerState {
     this.opsSampledCount = 0;
     this.expiredKeysAtReset = this.keyspace.expiredKeysTotal;
     this.stats = emptyStats(Date.now());
+    this.metrics.reset();
   }
 }

@@ -42,7 +42,8 @@ describe('flags', () => {
     [['--port', '70000'], 'tskv: --port: 70000 is out of range (0-65535)\n'],
     [['--appendfsync', 'sometimes'], "tskv: --appendfsync: 'sometimes' must be one of always|everysec|no\n"],
     [['--port'], 'tskv: --port needs a value\n'],
-    [['stray'], "tskv: unexpected argument 'stray' (try --help)\n"],
+    [['--port', '7379', 'stray'], "tskv: unexpected argument 'stray' (try --help)\n"],
+    [['/nonexistent/tskv.conf'], "tskv: can't open config file '/nonexistent/tskv.conf': ENOENT: no such file or directory\n"],
   ])('%j exits 1 with one line', (args, line) => {
     const result = runFlags(args);
     expect(result.status).toBe(1);

@@ -14,6 +14,7 @@ import { scanCommands } from './scan.js';
 import { serverCommands } from './server.js';
 import { stringCommands } from './strings.js';
 import { transactionCommands } from './transactions.js';
+import { slowlogCommands } from '../slowlog.js';
 
 let registered = false;
 
@@ -31,5 +32,6 @@ export function registerAllCommands(): void {
     ...expiryCommands,
     ...scanCommands,
     ...transactionCommands,
+    ...slowlogCommands,
   ]);
 }

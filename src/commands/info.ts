@@ -5,14 +5,14 @@
 // Sections: server clients memory persistence stats replication cpu modules errorstats cluster
 // keyspace (default); commandstats too with `all` / `everything` or by name.
 import os from 'node:os';
-import { allCommands, type CommandContext, type CommandEntry, type CommandSpec } from '../command-table.js';
+import type { CommandContext, CommandSpec } from '../command-table.js';
 import { limits } from '../config.js';
 import { REDIS_COMPATIBLE_VERSION, TSKV_VERSION, type ServerState } from '../server-state.js';
 
 type Fields = Array<[string, string | number]>;
 
-const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'] as const;
-const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, -1), 'commandstats', 'keyspace'] as const;
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'tskv', 'keyspace'] as const;
+const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, -1), 'commandstats', 'latencystats', 'keyspace'] as const;
 
 function human(bytes: number): string {
   const units = ['B', 'K', 'M', 'G', 'T'];
@@ -34,7 +34,7 @@ function serverFields(state: ServerState): Fields {
     ['process_id', process.pid], ['process_supervised', 'no'], ['run_id', state.runId], ['tcp_port', state.listeningPorts[0] ?? state.config.port],
     ['server_time_usec', Date.now() * 1000], ['uptime_in_seconds', uptimeS], ['uptime_in_days', Math.floor(uptimeS / 86400)],
     ['hz', 10], ['configured_hz', 10], ['lru_clock', Math.floor(Date.now() / 1000) & 0xffffff], ['executable', process.argv[1] ?? ''],
-    ['config_file', ''], ['io_threads_active', 0],
+    ['config_file', state.configFile ?? ''], ['io_threads_active', 0],
   ];
 }
 
@@ -85,7 +85,7 @@ function statsFields(state: ServerState): Fields {
   const stats = state.stats;
   return [
     ['total_connections_received', stats.connectionsReceived], ['total_commands_processed', stats.commandsProcessed],
-    ['instantaneous_ops_per_sec', state.instantaneousOpsPerSec], ['total_net_input_bytes', stats.netInputBytes],
+    ...state.metrics.instantaneousFields(), ['total_net_input_bytes', stats.netInputBytes],
     ['total_net_output_bytes', stats.netOutputBytes], ['rejected_connections', stats.connectionsRejected], ['expired_keys', state.expiredKeys()],
     ['evicted_keys', 0], ['keyspace_hits', stats.keyspaceHits], ['keyspace_misses', stats.keyspaceMisses], ['pubsub_channels', 0],
     ['pubsub_patterns', 0], ['total_error_replies', stats.errorReplies], ['tskv_backpressure_events', stats.backpressureEvents],
@@ -108,21 +108,6 @@ function keyspaceFields(state: ServerState): Fields {
   return fields;
 }
 
-function commandStatsFields(): Fields {
-  const fields: Fields = [];
-  const add = (entry: CommandEntry) => {
-    const { calls, usec, rejectedCalls, failedCalls } = entry.stats;
-    if (calls + rejectedCalls === 0) return;
-    const perCall = calls > 0 ? (usec / calls).toFixed(2) : '0.00';
-    fields.push([`cmdstat_${entry.fullName}`, `calls=${calls},usec=${Math.round(usec)},usec_per_call=${perCall},rejected_calls=${rejectedCalls},failed_calls=${failedCalls}`]);
-  };
-  for (const entry of allCommands()) {
-    add(entry);
-    for (const sub of entry.subcommands?.values() ?? []) add(sub);
-  }
-  return fields;
-}
-
 const SECTIONS: Record<string, { title: string; fields: (state: ServerState) => Fields }> = {
   server: { title: 'Server', fields: serverFields },
   clients: { title: 'Clients', fields: clientFields },
@@ -132,10 +117,12 @@ const SECTIONS: Record<string, { title: string; fields: (state: ServerState) => 
   replication: { title: 'Replication', fields: (state) => [['role', 'master'], ['connected_slaves', 0], ['master_failover_state', 'no-failover'], ['master_replid', state.runId], ['master_repl_offset', 0], ['repl_backlog_active', 0]] },
   cpu: { title: 'CPU', fields: cpuFields },
   modules: { title: 'Modules', fields: () => [] },
-  errorstats: { title: 'Errorstats', fields: () => [] },
+  errorstats: { title: 'Errorstats', fields: (state) => state.metrics.errorStatsFields() },
   cluster: { title: 'Cluster', fields: () => [['cluster_enabled', 0]] },
   keyspace: { title: 'Keyspace', fields: keyspaceFields },
-  commandstats: { title: 'Commandstats', fields: commandStatsFields },
+  commandstats: { title: 'Commandstats', fields: (state) => state.metrics.commandStatsFields() },
+  latencystats: { title: 'Latencystats', fields: (state) => state.metrics.latencyStatsFields() },
+  tskv: { title: 'tskv', fields: (state) => state.metrics.tskvFields() },
 };
 
 /** The INFO text for the requested section names (lower case; empty = default). */

@@ -8,7 +8,8 @@
 import path from 'node:path';
 import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
-import { ConfigError, OPTIONS, RUNTIME_SETTABLE, limits, type ServerConfig } from '../config.js';
+import { ConfigError, OPTIONS, RUNTIME_SETTABLE, defaultConfig, limits, parseArguments, type ServerConfig } from '../config.js';
+import { rewriteConfigFile, rewriteOptionsFrom } from '../config-file.js';
 import { globMatch } from '../../protocol/index.js';
 import { writeHelp } from './client.js';
 import { parseInteger } from '../arguments.js';
@@ -37,7 +38,33 @@ const CONFIG_PARAMETERS: ReadonlyArray<[string, (config: ServerConfig) => string
   ['cluster-enabled', () => 'no'],
   ['daemonize', () => 'no'],
   ['io-threads', () => '1'],
+  ['slowlog-log-slower-than', (c) => String(c.slowlogLogSlowerThan)],
+  ['slowlog-max-len', (c) => String(c.slowlogMaxLen)],
+  ['metrics', (c) => (c.metrics ? 'yes' : 'no')],
+  ['latency-tracking', (c) => (c.metrics ? 'yes' : 'no')],
+  ['latency-tracking-info-percentiles', (c) => c.latencyTrackingInfoPercentiles.join(' ')],
+  ['metrics-port', (c) => String(c.metricsPort)],
 ];
+
+function configRewrite(ctx: CommandContext): void {
+  const file = ctx.server.configFile;
+  if (file === undefined) throw new CommandError('ERR The server is running without a config file');
+  const fileOptions = new Set(OPTIONS.map((option) => option.name));
+  try {
+    const parse = (flags: string[]) => {
+      const parsed = parseArguments(flags);
+      if (parsed.kind !== 'run') throw new ConfigError(`not a value: ${flags.join(' ')}`);
+      return parsed.config;
+    };
+    rewriteConfigFile(file, rewriteOptionsFrom(CONFIG_PARAMETERS, ctx.server.config, defaultConfig(), fileOptions, parse));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    ctx.server.logger.warn({ file, error: reason }, 'CONFIG REWRITE failed');
+    throw new CommandError(`ERR Rewriting config file: ${reason}`);
+  }
+  ctx.server.logger.info({ file }, 'CONFIG REWRITE executed with success.');
+  ctx.out.simple('OK');
+}
 
 function configGet(ctx: CommandContext, args: Buffer[]): void {
   const found = new Map<string, string>();
@@ -95,6 +122,21 @@ function flushMode(args: Buffer[], from: number): void {
   if (mode !== undefined && mode !== 'sync' && mode !== 'async') throw new CommandError(ERRORS.syntax);
 }
 
+/**
+ * DEBUG COMPACT: flushes the memtable and merges every table into the deepest level, in the
+ * background (like BGREWRITEAOF, the reply does not wait); writes and reads go on meanwhile.
+ */
+function debugCompact(ctx: CommandContext): void {
+  const { engine, logger } = ctx.server;
+  if (engine.failure() !== undefined) throw new CommandError(`ERR ${engine.failure()!.message}`);
+  const started = Date.now();
+  engine.compactAll().then(
+    () => logger.info({ ms: Date.now() - started }, 'full compaction done'),
+    (error: unknown) => logger.warn({ error: String(error) }, 'full compaction did not finish'),
+  );
+  ctx.out.simple('Background compaction started');
+}
+
 function debugSleep(ctx: CommandContext, args: Buffer[]): void {
   const seconds = Number((args[2] as Buffer).toString('latin1'));
   if (!Number.isFinite(seconds) || seconds < 0) throw new CommandError('ERR value is not a valid float');
@@ -127,9 +169,7 @@ export const serverCommands: CommandSpec[] = [
     },
     {
       ...base, name: 'rewrite', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], summary: 'Persists the effective configuration to file.', since: '2.8.0',
-      handler: () => {
-        throw new CommandError('ERR The server is running without a config file');
-      },
+      handler: configRewrite,
     },
     { ...base, name: 'help', arity: 2, flags: ['loading', 'stale'], summary: 'Returns helpful text about the different subcommands.', since: '5.0.0', handler: (ctx) => writeHelp(ctx, CONFIG_HELP) },
   ]),
@@ -163,7 +203,8 @@ export const serverCommands: CommandSpec[] = [
       ctx.server.activeExpireEnabled = parseInteger(args[2] as Buffer, ERRORS.notInteger) !== 0;
       ok(ctx);
     } },
-    { ...base, name: 'help', arity: 2, flags: [], summary: 'Returns helpful text about the different subcommands.', since: '1.0.0', handler: (ctx) => writeHelp(ctx, ['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'SET-ACTIVE-EXPIRE <0|1>', '    Setting it to 0 disables expiring keys in background.', 'HELP', '    Print this help.']) },
+    { ...base, name: 'compact', arity: 2, flags: ['admin', 'noscript'], summary: 'Starts a full compaction of every table into the deepest level (tskv).', since: '1.0.0', handler: debugCompact },
+    { ...base, name: 'help', arity: 2, flags: [], summary: 'Returns helpful text about the different subcommands.', since: '1.0.0', handler: (ctx) => writeHelp(ctx, ['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'SET-ACTIVE-EXPIRE <0|1>', '    Setting it to 0 disables expiring keys in background.', 'COMPACT', '    Start a full compaction in the background (INFO tskv: tskv_compactions).', 'HELP', '    Print this help.']) },
   ]),
   {
     ...base, name: 'time', arity: 1, flags: ['fast', 'loading', 'stale'], summary: 'Returns the server time.', since: '2.6.0',
