@@ -1,0 +1,282 @@
+// bench/commands.ts: issue 5's speed figures, tskv against redis-server in the same run.
+// `node build.mjs && node --import tsx bench/commands.ts [--quick] [--repeats N]`
+//   durable:  tskv --appendfsync always  vs  redis-server --appendonly yes --appendfsync always
+//   no fsync: tskv --appendfsync no      vs  redis-server --appendonly yes --appendfsync no
+// redis-benchmark -c 50 -P 16 -r 100000 -d 100, one test per call, tskv and Redis interleaved:
+//   INCR; MSET (redis-benchmark's mset test: 10 keys per MSET); GET on 100,000 keys that all carry
+//   a TTL (loaded first with SET key:%012d ... EX 100000, the names redis-benchmark's -r picks).
+// Then SCAN: 1,000,000 keys loaded by pipelined MSET into a fresh server of each kind (no fsync),
+// a full `SCAN <cursor> COUNT 1000` walk timed on one connection (replies counted by a lean parser,
+// not RawClient, which capped near 0.9M keys/s); keys/s = keys returned / seconds
+// (after a 10 s pause, then until INFO's compaction and table counts hold still for 3 s).
+// `--scan-only` runs just that part.
+// Prints a markdown table (medians of the repeats) for bench/README.md. Not part of CI.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, rawRequest, REPO_DIR, SERVER_BUNDLE } from '../test/helpers/server.js';
+import { RawClient, formatReply } from '../test/helpers/raw-client.js';
+
+interface Sample { rps: number; p50Ms: number; p99Ms: number }
+interface Server { name: string; port: number; process: ChildProcess; dir: string }
+type Policy = 'always' | 'no';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const scanOnly = argv.includes('--scan-only');
+const repeatsIndex = argv.indexOf('--repeats');
+const repeats = repeatsIndex >= 0 ? Number(argv[repeatsIndex + 1]) : quick ? 1 : 3;
+const CLIENTS = 50;
+const PIPELINE = 16;
+const KEYSPACE = 100_000;
+const VALUE_BYTES = 100;
+const TESTS = [
+  { name: 'INCR', test: 'incr', requests: 400_000 },
+  { name: 'MSET (10 keys)', test: 'mset', requests: 50_000 },
+  { name: 'GET (keys with TTL)', test: 'get', requests: 1_000_000 },
+] as const;
+const SCAN_KEYS = quick ? 200_000 : 1_000_000;
+const SCAN_COUNT = 1000;
+const LOAD_KEYS_PER_MSET = 1000;
+const LOAD_MSETS_IN_FLIGHT = 16;
+/** After loading, let background flushes and compactions finish before timing SCAN. */
+const SETTLE_MS = 10_000;
+
+async function waitForPing(port: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if ((await rawRequest(port, 'PING\r\n', 500)).startsWith('+PONG')) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no PONG from port ${port}`);
+}
+
+async function startTskv(policy: Policy): Promise<Server> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-bench-'));
+  const child = spawn(process.execPath, [SERVER_BUNDLE, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'],
+    { stdio: 'ignore' });
+  await waitForPing(port);
+  return { name: `tskv ${policy}`, port, process: child, dir };
+}
+
+async function startRedis(policy: Policy): Promise<Server> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'redis-bench-'));
+  const child = spawn('redis-server', ['--port', String(port), '--dir', dir, '--daemonize', 'no', '--save', '',
+    '--appendonly', 'yes', '--appendfsync', policy], { stdio: 'ignore' });
+  await waitForPing(port);
+  return { name: `redis aof ${policy}`, port, process: child, dir };
+}
+
+async function stop(server: Server): Promise<void> {
+  const exited = new Promise((resolve) => server.process.once('exit', resolve));
+  server.process.kill('SIGTERM');
+  const timer = setTimeout(() => server.process.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+  rmSync(server.dir, { recursive: true, force: true });
+}
+
+function requests(base: number): number {
+  return quick ? base / 10 : base;
+}
+
+function runBenchmark(server: Server, test: string, count: number): Sample {
+  const csv = execFileSync('redis-benchmark', ['-p', String(server.port), '-r', String(KEYSPACE), '-d', String(VALUE_BYTES), '-t', test,
+    '-c', String(CLIENTS), '-P', String(PIPELINE), '-n', String(count), '--csv'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const row = csv.trim().split('\n').find((line) => !line.startsWith('"test"'));
+  if (!row) throw new Error(`no result from redis-benchmark for ${test} on ${server.name}:\n${csv}`);
+  const cells = row.split(',').map((cell) => cell.replace(/"/g, ''));
+  return { rps: Number(cells[1]), p50Ms: Number(cells[4]), p99Ms: Number(cells[6]) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** Loads `count` keys named `name(index)`: MSETs of 1000 keys, or one SET per key with `suffix` (e.g. EX). */
+async function load(port: number, count: number, name: (index: number) => string, suffix: readonly string[] = []): Promise<void> {
+  const client = await RawClient.connect(port);
+  const value = 'x'.repeat(VALUE_BYTES);
+  const perCommand = suffix.length > 0 ? 1 : LOAD_KEYS_PER_MSET;
+  const commandsPerPipeline = suffix.length > 0 ? 1000 : LOAD_MSETS_IN_FLIGHT;
+  try {
+    for (let start = 0; start < count; start += perCommand * commandsPerPipeline) {
+      const commands: string[][] = [];
+      for (let first = start; first < Math.min(count, start + perCommand * commandsPerPipeline); first += perCommand) {
+        if (suffix.length > 0) {
+          commands.push(['SET', name(first), value, ...suffix]);
+          continue;
+        }
+        const args = ['MSET'];
+        for (let index = first; index < Math.min(count, first + perCommand); index++) args.push(name(index), value);
+        commands.push(args);
+      }
+      for (const reply of await client.pipeline(commands)) {
+        if (reply.type === 'error') throw new Error(`load failed: ${formatReply(reply)}`);
+      }
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * One full SCAN walk. The replies are counted by a minimal parser that skips each key by its
+ * length (no Reply objects): the general RawClient parser topped out near 0.9M keys/s against
+ * Redis itself, so it measured the client, not the server.
+ */
+async function timeScan(port: number): Promise<{ keys: number; seconds: number }> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('error', reject);
+  });
+  let pending: Buffer = Buffer.alloc(0);
+  let wake: (() => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    wake?.();
+  });
+  /** The header line at `at` ('*3', '$11', ...) as [number after the type byte, end]; undefined if incomplete. */
+  const line = (at: number): [number, number] | undefined => {
+    const end = pending.indexOf(13, at);
+    return end < 0 || end + 1 >= pending.length ? undefined : [Number(pending.toString('latin1', at + 1, end)), end + 2];
+  };
+  /** A whole SCAN reply: [cursor, key count, bytes]; undefined until all of it is here. */
+  const parse = (): [string, number, number] | undefined => {
+    let header = line(0);
+    if (header === undefined) return undefined;
+    if (pending[0] !== 0x2a) throw new Error(`SCAN failed: ${pending.toString('latin1', 0, 200)}`);
+    header = line(header[1]);
+    if (header === undefined || pending.length < header[1] + header[0] + 2) return undefined;
+    const cursor = pending.toString('latin1', header[1], header[1] + header[0]);
+    header = line(header[1] + header[0] + 2);
+    if (header === undefined) return undefined;
+    const count = header[0];
+    let at = header[1];
+    for (let index = 0; index < count; index++) {
+      const bulk = line(at);
+      if (bulk === undefined) return undefined;
+      at = bulk[1] + bulk[0] + 2;
+      if (at > pending.length) return undefined;
+    }
+    return [cursor, count, at];
+  };
+  try {
+    const started = process.hrtime.bigint();
+    let cursor = '0';
+    let keys = 0;
+    do {
+      socket.write(`*4\r\n$4\r\nSCAN\r\n$${cursor.length}\r\n${cursor}\r\n$5\r\nCOUNT\r\n$${String(SCAN_COUNT).length}\r\n${SCAN_COUNT}\r\n`);
+      let reply = parse();
+      while (reply === undefined) {
+        await new Promise<void>((resolve) => { wake = resolve; });
+        reply = parse();
+      }
+      pending = pending.subarray(reply[2]);
+      cursor = reply[0];
+      keys += reply[1];
+    } while (cursor !== '0');
+    return { keys, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  } finally {
+    socket.destroy();
+  }
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  const redisVersion = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim().split(' ')[2];
+  return `${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${os.release()}, ` +
+    `node ${process.version}, redis-server ${redisVersion}, tmpdir ${os.tmpdir()}`;
+}
+
+const ttlKeyName = (index: number) => `key:${String(index).padStart(12, '0')}`;
+
+async function commandRows(policy: Policy): Promise<void> {
+  const tskv = await startTskv(policy);
+  const redis = await startRedis(policy);
+  try {
+    for (const server of [tskv, redis]) await load(server.port, KEYSPACE, ttlKeyName, ['EX', '100000']);
+    for (const { name, test, requests: base } of TESTS) {
+      const count = requests(base);
+      const samples: { tskv: Sample[]; redis: Sample[] } = { tskv: [], redis: [] };
+      for (let repeat = 0; repeat < repeats; repeat++) {
+        samples.tskv.push(runBenchmark(tskv, test, count));
+        samples.redis.push(runBenchmark(redis, test, count));
+      }
+      const [a, b] = [samples.tskv, samples.redis].map((list) => ({
+        rps: median(list.map((s) => s.rps)), p50Ms: median(list.map((s) => s.p50Ms)), p99Ms: median(list.map((s) => s.p99Ms)),
+      })) as [Sample, Sample];
+      console.log(`| ${policy === 'always' ? 'durable (fsync always)' : 'no fsync'} | ${name} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ` +
+        `${(a.rps / b.rps).toFixed(2)} | ${a.p50Ms.toFixed(3)} / ${a.p99Ms.toFixed(3)} | ${b.p50Ms.toFixed(3)} / ${b.p99Ms.toFixed(3)} |`);
+    }
+  } finally {
+    await stop(tskv);
+    await stop(redis);
+  }
+}
+
+/** Until INFO's compaction count and table count stay put for 3 s (at most 120 s); Redis has neither. */
+async function waitForQuietStorage(port: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let last = '';
+  let steadySince = Date.now();
+  while (Date.now() < deadline && Date.now() - steadySince < 3_000) {
+    const info = await rawRequest(port, 'INFO\r\n', 2_000);
+    const state = ['compactions_total', 'sstable_files'].map((field) => new RegExp(`^${field}:(\\d+)`, 'm').exec(info)?.[1] ?? '').join('/');
+    if (state !== last) {
+      last = state;
+      steadySince = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function scanRow(): Promise<void> {
+  const results: { name: string; keysPerS: number; keys: number }[] = [];
+  for (const start of [startTskv, startRedis]) {
+    const server = await start('no');
+    try {
+      const loadStarted = Date.now();
+      await load(server.port, SCAN_KEYS, (index) => `scan:${index}`);
+      const loadSeconds = (Date.now() - loadStarted) / 1000;
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      await waitForQuietStorage(server.port);
+      const rates: number[] = [];
+      let keys = 0;
+      for (let repeat = 0; repeat < repeats; repeat++) {
+        const walk = await timeScan(server.port);
+        if (walk.keys < SCAN_KEYS) throw new Error(`${server.name}: SCAN returned ${walk.keys} of ${SCAN_KEYS} keys`);
+        keys = walk.keys;
+        rates.push(walk.keys / walk.seconds);
+      }
+      console.log(`${server.name}: loaded ${SCAN_KEYS} keys in ${loadSeconds.toFixed(1)} s; SCAN walks: ${rates.map((r) => r.toFixed(0)).join(', ')} keys/s`);
+      results.push({ name: server.name, keysPerS: median(rates), keys });
+    } finally {
+      await stop(server);
+    }
+  }
+  const [a, b] = results as [typeof results[0], typeof results[0]];
+  console.log(`| SCAN COUNT ${SCAN_COUNT}, ${SCAN_KEYS} keys | ${a.keysPerS.toFixed(0)} keys/s | ${b.keysPerS.toFixed(0)} keys/s | ${(a.keysPerS / b.keysPerS).toFixed(2)} |`);
+}
+
+async function main(): Promise<void> {
+  console.log(`machine: ${machine()}`);
+  console.log(`redis-benchmark -c ${CLIENTS} -P ${PIPELINE} -r ${KEYSPACE} -d ${VALUE_BYTES} -t <test> -n <n> --csv; medians of ${repeats}; ` +
+    `bundle ${path.relative(REPO_DIR, SERVER_BUNDLE)}`);
+  console.log('| pairing | test | tskv req/s | redis req/s | tskv/redis | tskv p50 / p99 ms | redis p50 / p99 ms |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  if (!scanOnly) for (const policy of ['always', 'no'] as const) await commandRows(policy);
+  console.log('| walk | tskv | redis | tskv/redis |');
+  console.log('| --- | --- | --- | --- |');
+  await scanRow();
+}
+
+await main();

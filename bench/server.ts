@@ -1,0 +1,160 @@
+// bench/server.ts: tskv against redis-server on this machine, same run, with redis-benchmark.
+// `npm run bench:server [-- --quick] [--repeats N]` builds dist/tskv.js, then for two pairings
+//   durable: tskv --appendfsync always   vs  redis-server --appendonly yes --appendfsync always
+//   memory:  tskv --appendfsync no       vs  redis-server --save '' --appendonly no
+// runs PING_INLINE, PING_MBULK, SET, GET with -r 1000000 -d 100 -c 50 at -P 1 and -P 16, each test
+// separately so the server's CPU time (utime + stime from /proc/PID/stat) can be charged to it,
+// repeats every measurement (3 times by default, tskv and Redis interleaved) and prints medians of
+// req/s, p50/p99 latency (ms) and server CPU microseconds per request, with tskv/Redis ratios.
+// --tests set,get --pipelines 16 --pairings always,no pick a subset; --bundle <file> runs another
+// build of the server; --node-args a,b passes flags to node (e.g. --cpu-prof).
+// Not part of CI: it takes several minutes and its numbers depend on the machine.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, rawRequest, REPO_DIR, SERVER_BUNDLE } from '../test/helpers/server.js';
+
+interface Sample { rps: number; p50Ms: number; p99Ms: number; cpuUsPerRequest: number }
+interface Server { name: string; port: number; process: ChildProcess; dir: string }
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const repeatsIndex = argv.indexOf('--repeats');
+const repeats = repeatsIndex >= 0 ? Number(argv[repeatsIndex + 1]) : quick ? 1 : 3;
+function listOption(name: string): string[] | undefined {
+  const index = argv.indexOf(name);
+  return index >= 0 ? (argv[index + 1] ?? '').split(',').filter((item) => item !== '') : undefined;
+}
+const TESTS = listOption('--tests') ?? ['ping_inline', 'ping_mbulk', 'set', 'get'];
+const PIPELINES = (listOption('--pipelines') ?? ['1', '16']).map(Number);
+const PAIRINGS = listOption('--pairings') ?? ['always', 'no'];
+const BUNDLE = listOption('--bundle')?.[0] ?? SERVER_BUNDLE;
+const NODE_ARGS = listOption('--node-args') ?? []; // e.g. --node-args --cpu-prof,--cpu-prof-dir=/tmp/prof
+const CLIENTS = 50;
+const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+const TARGET_S = quick ? 1 : 3; // each measurement runs about this long
+const REQUESTS_MIN = 5_000;
+const REQUESTS_MAX = 5_000_000;
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
+  return Number(fields[11]) + Number(fields[12]); // #14 utime, #15 stime
+}
+
+async function waitForPing(port: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if ((await rawRequest(port, 'PING\r\n', 500)).startsWith('+PONG')) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no PONG from port ${port}`);
+}
+
+async function startTskv(policy: 'always' | 'no'): Promise<Server> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-bench-'));
+  const child = spawn(process.execPath, [...NODE_ARGS, BUNDLE, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'], { stdio: 'ignore' });
+  await waitForPing(port);
+  return { name: `tskv ${policy}`, port, process: child, dir };
+}
+
+async function startRedis(durable: boolean): Promise<Server> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'redis-bench-'));
+  const persistence = durable ? ['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''] : ['--save', '', '--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', String(port), '--dir', dir, '--daemonize', 'no', ...persistence], { stdio: 'ignore' });
+  await waitForPing(port);
+  return { name: durable ? 'redis always' : 'redis no-persist', port, process: child, dir };
+}
+
+async function stop(server: Server): Promise<void> {
+  const exited = new Promise((resolve) => server.process.once('exit', resolve));
+  server.process.kill('SIGTERM');
+  const timer = setTimeout(() => server.process.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+  rmSync(server.dir, { recursive: true, force: true });
+}
+
+/** -n for about TARGET_S seconds, from a short probe run of the same test on the same server. */
+function requestCountFor(server: Server, test: string, pipeline: number): number {
+  const probe = runBenchmark(server, test, pipeline, REQUESTS_MIN);
+  return Math.round(Math.min(REQUESTS_MAX, Math.max(REQUESTS_MIN, probe.rps * TARGET_S)) / 1000) * 1000;
+}
+
+function runBenchmark(server: Server, test: string, pipeline: number, n: number): Sample {
+  const pid = server.process.pid as number;
+  const before = cpuTicks(pid);
+  const csv = execFileSync('redis-benchmark', ['-p', String(server.port), '-r', '1000000', '-d', '100', '-t', test, '-c', String(CLIENTS), '-P', String(pipeline), '-n', String(n), '--csv'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const cpuSeconds = (cpuTicks(pid) - before) / CLOCK_TICKS_PER_S;
+  const row = csv.trim().split('\n').find((line) => !line.startsWith('"test"'));
+  if (!row) throw new Error(`no result from redis-benchmark for ${test} on ${server.name}:\n${csv}`);
+  const cells = row.split(',').map((cell) => cell.replace(/"/g, ''));
+  return { rps: Number(cells[1]), p50Ms: Number(cells[4]), p99Ms: Number(cells[6]), cpuUsPerRequest: (cpuSeconds * 1e6) / n };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function medianSample(samples: Sample[]): Sample {
+  return {
+    rps: median(samples.map((s) => s.rps)),
+    p50Ms: median(samples.map((s) => s.p50Ms)),
+    p99Ms: median(samples.map((s) => s.p99Ms)),
+    cpuUsPerRequest: median(samples.map((s) => s.cpuUsPerRequest)),
+  };
+}
+
+async function runPairing(label: string, tskv: Server, redis: Server): Promise<string[]> {
+  const rows: string[] = [];
+  for (const pipeline of PIPELINES) {
+    for (const test of TESTS) {
+      const tskvSamples: Sample[] = [];
+      const redisSamples: Sample[] = [];
+      const tskvRequests = requestCountFor(tskv, test, pipeline);
+      const redisRequests = requestCountFor(redis, test, pipeline);
+      for (let repeat = 0; repeat < repeats; repeat++) {
+        tskvSamples.push(runBenchmark(tskv, test, pipeline, tskvRequests));
+        redisSamples.push(runBenchmark(redis, test, pipeline, redisRequests));
+      }
+      const a = medianSample(tskvSamples);
+      const b = medianSample(redisSamples);
+      const row = `| ${label} | ${test.toUpperCase()} | ${pipeline} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ${(a.rps / b.rps).toFixed(2)} | ${a.p50Ms.toFixed(3)} / ${a.p99Ms.toFixed(3)} | ${b.p50Ms.toFixed(3)} / ${b.p99Ms.toFixed(3)} | ${a.cpuUsPerRequest.toFixed(2)} | ${b.cpuUsPerRequest.toFixed(2)} |`;
+      console.log(row);
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  const redisVersion = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim().split(' ')[2];
+  return `${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${os.release()}, node ${process.version}, redis-server ${redisVersion}, tmpdir ${os.tmpdir()}`;
+}
+
+async function main(): Promise<void> {
+  console.log(`machine: ${machine()}`);
+  console.log(`redis-benchmark -r 1000000 -d 100 -c ${CLIENTS} -P {1,16} -n <about ${TARGET_S} s of requests> -t <one test> --csv; medians of ${repeats}; bundle ${path.relative(REPO_DIR, BUNDLE)}`);
+  console.log('| pairing | test | P | tskv req/s | redis req/s | ratio | tskv p50/p99 ms | redis p50/p99 ms | tskv CPU µs/req | redis CPU µs/req |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const durable of [true, false]) {
+    if (!PAIRINGS.includes(durable ? 'always' : 'no')) continue;
+    const tskv = await startTskv(durable ? 'always' : 'no');
+    const redis = await startRedis(durable);
+    try {
+      await runPairing(durable ? 'always vs always' : 'no vs no-persist', tskv, redis);
+    } finally {
+      await stop(tskv);
+      await stop(redis);
+    }
+  }
+}
+
+await main();
