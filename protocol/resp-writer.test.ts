@@ -81,6 +81,16 @@ describe('RespWriter golden bytes', () => {
     expect(encode(2, (w) => w.error('-NOPROTO unsupported protocol version'))).toBe('-NOPROTO unsupported protocol version\r\n');
   });
 
+  it('writes integers and lengths of every magnitude as decimal text', () => {
+    const values = [0, 1, 9, 10, 99, 100, 12345, 2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1, -1, -10, -(2 ** 53 - 1)];
+    const writer = new RespWriter();
+    for (const value of values) writer.integer(value);
+    expect(writer.take().toString()).toBe(values.map((value) => `:${value}\r\n`).join(''));
+    writer.arrayHeader(1234);
+    writer.bulk(Buffer.alloc(100, 'x'));
+    expect(writer.take().toString()).toBe(`*1234\r\n$100\r\n${'x'.repeat(100)}\r\n`);
+  });
+
   it('refuses integers that are not safe integers, a programmer error', () => {
     expect(() => encode(2, (w) => w.integer(1.5))).toThrow();
     expect(() => encode(2, (w) => w.integer(2 ** 60))).toThrow();

@@ -62,6 +62,7 @@ const CR = 0x0d;
 const LF = 0x0a;
 const SPACE = 0x20;
 const HEADER_BYTES_MAX = 24; // type byte, up to 20 digits and sign, CR LF
+const SMALL_DECIMAL_MAX = 2 ** 31; // headers below this are formatted without a string
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 const CR_OR_LF = /[\r\n]/;
@@ -245,11 +246,24 @@ export class RespWriter {
 
   private header(type: number, value: number | bigint): void {
     this.ensure(HEADER_BYTES_MAX);
-    this.slab[this.slabUsed++] = type;
-    if (typeof value === 'number' && value >= 0 && value < 10) this.slab[this.slabUsed++] = 0x30 + value;
-    else this.slabUsed += this.slab.write(value.toString(), this.slabUsed, 'latin1');
-    this.slab[this.slabUsed++] = CR;
-    this.slab[this.slabUsed++] = LF;
+    const slab = this.slab;
+    slab[this.slabUsed++] = type;
+    if (typeof value === 'number' && value >= 0 && value < SMALL_DECIMAL_MAX) {
+      // digits written in place: no string for the lengths and counts of every reply
+      let digits = 1;
+      for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+      let at = this.slabUsed + digits;
+      let rest = value;
+      do {
+        slab[--at] = 0x30 + (rest % 10);
+        rest = Math.floor(rest / 10);
+      } while (rest > 0);
+      this.slabUsed += digits;
+    } else {
+      this.slabUsed += slab.write(value.toString(), this.slabUsed, 'latin1');
+    }
+    slab[this.slabUsed++] = CR;
+    slab[this.slabUsed++] = LF;
   }
 
   private crlf(): void {
