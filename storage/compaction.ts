@@ -181,17 +181,7 @@ async function finishOutput(builder: OutputBuilder, env: CompactionEnvironment):
     closeReaderQuietly(reader);
     throw error;
   }
-  const meta: FileMeta = {
-    number: builder.fileNumber,
-    level: -1, // set by the caller: the plan's output level
-    sizeBytes: built.sizeBytes,
-    smallestKey: built.smallestKey,
-    largestKey: built.largestKey,
-    entryCount: built.entryCount,
-    tombstoneCount: built.tombstoneCount,
-    smallestSeq: built.smallestSeq,
-    largestSeq: built.largestSeq,
-  };
+  const meta: FileMeta = { number: builder.fileNumber, level: -1 /* set by the caller: the plan's output level */, ...built };
   return { meta, reader, path: builder.path };
 }
 

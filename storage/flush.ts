@@ -100,17 +100,7 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
       reader.close();
       throw error;
     }
-    const meta: FileMeta = {
-      number: input.fileNumber,
-      level: 0,
-      sizeBytes: built.sizeBytes,
-      smallestKey: built.smallestKey,
-      largestKey: built.largestKey,
-      entryCount: built.entryCount,
-      tombstoneCount: built.tombstoneCount,
-      smallestSeq: built.smallestSeq,
-      largestSeq: built.largestSeq,
-    };
+    const meta: FileMeta = { number: input.fileNumber, level: 0, ...built }; // SstableBuildResult's fields are FileMeta's
     return { meta, reader, entriesDropped };
   } finally {
     if (!closed) closeQuietly(file);
