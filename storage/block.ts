@@ -263,9 +263,6 @@ export class KeyIndex {
   }
 }
 
-/** Scratch for Block.find(): the key being decoded (never escapes a call). */
-let findKey = Buffer.allocUnsafe(256);
-
 /** A block's contents (trailer already verified), with its restart array validated. */
 export class Block {
   readonly restartCount: number;
@@ -320,20 +317,28 @@ export class Block {
       else right = mid - 1;
     }
     reader.pos = this.restartAt(left);
+    // Keys are compared with `key` incrementally, never rebuilt: `matched` bytes of the previous
+    // key equal key's and it sorted below key (or matched === key.length: it equalled key). A key
+    // sharing more than `matched` bytes with the previous one sorts below key too, unread.
     let keyLength = 0;
+    let matched = 0;
+    const targetLength = key.length;
     while (reader.pos < reader.end) {
       const shared = reader.varint();
       const unshared = reader.varint();
       if (shared > keyLength) reader.fail(`shared length ${shared} exceeds previous key length ${keyLength}`);
       const start = reader.skip(unshared);
-      if (shared + unshared > findKey.length) {
-        const grown = Buffer.allocUnsafe(Math.max(2 * findKey.length, shared + unshared));
-        findKey.copy(grown, 0, 0, shared);
-        findKey = grown;
-      }
-      if (unshared <= 32) for (let index = 0; index < unshared; index++) findKey[shared + index] = contents[start + index]!;
-      else contents.copy(findKey, shared, start, start + unshared);
       keyLength = shared + unshared;
+      let order = -1; // below key
+      if (shared <= matched) {
+        // equal to key on [0, shared): compare the suffix
+        let index = 0;
+        const common = Math.min(unshared, targetLength - shared);
+        while (index < common && contents[start + index] === key[shared + index]) index++;
+        if (index < common) order = contents[start + index]! - key[shared + index]!;
+        else order = keyLength - targetLength;
+        matched = shared + index;
+      }
       const seq = reader.varint();
       const kindCode = reader.u8();
       if (kindCode !== ENTRY_KIND_CODE.put && kindCode !== ENTRY_KIND_CODE.delete) reader.fail(`bad entry kind ${kindCode}`);
@@ -341,7 +346,6 @@ export class Block {
       const valueLength = reader.varint();
       if (kindCode === ENTRY_KIND_CODE.delete && valueLength !== 0) reader.fail('delete with a value');
       const valueStart = reader.skip(valueLength);
-      const order = compareBytes(findKey, 0, keyLength, key);
       if (order < 0) continue;
       if (order > 0) return 'absent';
       if (snapshotSeq !== undefined && seq > snapshotSeq) continue;
