@@ -22,6 +22,9 @@ export const limits = {
   activeExpireEntriesMax: 200, // keys the active expiry cycle may examine per run
   shutdownMs: 10_000, // SIGTERM: exit within this even if clients or the engine hang
   clientNameBytesMax: 4096,
+  cacheBytesDefault: 256 * 1024 * 1024, // --cache-size: the engine's block cache + open tables
+  cacheBytesMin: 1024 * 1024,
+  cacheBytesMax: 1024 ** 4,
 } as const;
 
 export type SyncPolicy = 'always' | 'everysec' | 'no';
@@ -45,6 +48,7 @@ export interface ServerConfig {
   metrics: boolean; // per-command latency tracking (Redis: latency-tracking)
   latencyTrackingInfoPercentiles: number[];
   metricsPort: number; // Prometheus /metrics over HTTP; 0 = off
+  cacheBytes: number; // the engine's memory budget for table blocks (block cache + open tables)
 }
 
 export function defaultConfig(): ServerConfig {
@@ -66,6 +70,7 @@ export function defaultConfig(): ServerConfig {
     metrics: true,
     latencyTrackingInfoPercentiles: [50, 99, 99.9],
     metricsPort: 0,
+    cacheBytes: limits.cacheBytesDefault,
   };
 }
 
@@ -150,6 +155,15 @@ export const OPTIONS: readonly OptionSpec[] = [
       const percentiles = parsePercentiles(v);
       if (percentiles === undefined) throw new ConfigError(`--latency-tracking-info-percentiles: '${v}' must be numbers between 0 and 100`);
       c.latencyTrackingInfoPercentiles = percentiles;
+    },
+  },
+  {
+    name: 'cache-size',
+    help: 'memory for table blocks read from disk (block cache + open tables), e.g. 1gb (default 256mb)',
+    apply: (c, v) => {
+      const bytes = parseMemory('cache-size', v);
+      if (bytes < limits.cacheBytesMin || bytes > limits.cacheBytesMax) throw new ConfigError(`--cache-size: ${v} is out of range (1mb-1024gb)`);
+      c.cacheBytes = bytes;
     },
   },
   { name: 'metrics-port', help: 'serve Prometheus metrics at http://<bind>:<port>/metrics, 0 = off (default 0)', apply: (c, v) => (c.metricsPort = integerIn('metrics-port', v, 0, 65535)) },

@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     engine = await Engine.open({
       dir: config.dir,
       syncPolicy: config.appendfsync,
+      cacheBytes: config.cacheBytes,
       logger: engineLogger,
       compactionFilter: deadNamespaces.filter,
       dropExpired: false,

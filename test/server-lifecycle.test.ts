@@ -42,6 +42,8 @@ describe('flags', () => {
     [['--port', '70000'], 'tskv: --port: 70000 is out of range (0-65535)\n'],
     [['--appendfsync', 'sometimes'], "tskv: --appendfsync: 'sometimes' must be one of always|everysec|no\n"],
     [['--port'], 'tskv: --port needs a value\n'],
+    [['--cache-size', '10kb'], 'tskv: --cache-size: 10kb is out of range (1mb-1024gb)\n'],
+    [['--cache-size', 'lots'], "tskv: --cache-size: 'lots' is not a size\n"],
     [['--port', '7379', 'stray'], "tskv: unexpected argument 'stray' (try --help)\n"],
     [['/nonexistent/tskv.conf'], "tskv: can't open config file '/nonexistent/tskv.conf': ENOENT: no such file or directory\n"],
   ])('%j exits 1 with one line', (args, line) => {
@@ -55,6 +57,25 @@ describe('flags', () => {
     expect(result.status).toBe(0);
     for (const option of ['--port', '--bind', '--dir', '--appendfsync', '--requirepass', '--maxclients', '--timeout', '--tcp-keepalive', '--protected-mode', '--databases', '--loglevel']) {
       expect(result.stdout).toContain(option);
+    }
+  });
+});
+
+describe('--cache-size', () => {
+  it('sizes the engine block cache, as CONFIG GET and INFO memory report', async () => {
+    const server = await startServer({ args: ['--cache-size', '64mb'] });
+    try {
+      const client = await RawClient.connect(server.port);
+      expect(formatReply(await client.send(['CONFIG', 'GET', 'cache-size']))).toBe('["cache-size", "67108864"]');
+      const info = formatReply(await client.send(['INFO', 'memory']));
+      expect(info).toContain('tskv_cache_bytes_max:67108864');
+      expect(info).toMatch(/tskv_cache_bytes:\d+/);
+      expect(formatReply(await client.send(['CONFIG', 'SET', 'cache-size', '1gb']))).toBe(
+        "-ERR CONFIG SET failed (possibly related to argument 'cache-size') - can't set immutable config",
+      );
+      client.close();
+    } finally {
+      await server.stop();
     }
   });
 });

@@ -62,6 +62,7 @@ function memoryFields(state: ServerState): Fields {
     ['total_system_memory_human', human(os.totalmem())], ['maxmemory', 0], ['maxmemory_human', '0B'], ['maxmemory_policy', 'noeviction'],
     ['mem_fragmentation_ratio', (memory.rss / Math.max(1, used)).toFixed(2)], ['mem_allocator', 'v8'],
     ['tskv_memtable_bytes', engine.memtableBytes], ['tskv_immutable_memtable_bytes', engine.immutableMemtableBytes],
+    ['tskv_cache_bytes', engine.blockCacheBytes], ['tskv_cache_bytes_max', engine.cacheBytes],
   ];
 }
 

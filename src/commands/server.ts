@@ -44,6 +44,7 @@ const CONFIG_PARAMETERS: ReadonlyArray<[string, (config: ServerConfig) => string
   ['latency-tracking', (c) => (c.metrics ? 'yes' : 'no')],
   ['latency-tracking-info-percentiles', (c) => c.latencyTrackingInfoPercentiles.join(' ')],
   ['metrics-port', (c) => String(c.metricsPort)],
+  ['cache-size', (c) => String(c.cacheBytes)],
 ];
 
 function configRewrite(ctx: CommandContext): void {
