@@ -208,5 +208,5 @@ export function helpText(): string {
 }
 
 /** CONFIG SET may change these at run time; value already validated by the option's apply(). */
-export const RUNTIME_SETTABLE: ReadonlySet<string> = new Set(['maxclients', 'timeout', 'tcp-keepalive', 'protected-mode', 'requirepass', 'loglevel', 'proto-max-bulk-len',
+export const RUNTIME_SETTABLE: ReadonlySet<string> = new Set(['appendfsync', 'maxclients', 'timeout', 'tcp-keepalive', 'protected-mode', 'requirepass', 'loglevel', 'proto-max-bulk-len',
   'slowlog-log-slower-than', 'slowlog-max-len', 'metrics', 'latency-tracking-info-percentiles']);

@@ -149,6 +149,36 @@ describe('write durability (everysec, no)', () => {
   });
 });
 
+describe('setSyncPolicy', () => {
+  it('makes what was written before durable at the switch, and each later write keeps its own promise', async () => {
+    const fs = new CrashableFileSystem();
+    const engine = await open(fs, { syncPolicy: 'no' });
+    await engine.write([put(1)]); // acknowledged once appended, not synced
+    const fsyncsBefore = engine.stats().fsyncs;
+    engine.setSyncPolicy('always');
+    expect(engine.stats().fsyncs).toBe(fsyncsBefore + 1);
+    let resolvedAfterFsync = false;
+    await engine.write([put(2)]).then(() => (resolvedAfterFsync = engine.stats().fsyncs > fsyncsBefore + 1));
+    expect(resolvedAfterFsync).toBe(true); // 'always' from now on
+    engine.setSyncPolicy('no');
+    await engine.write([put(3)]);
+    const reopened = await crashAndReopen(fs, { syncPolicy: 'no' });
+    expect(reopened.get(key(1))).toEqual(value(1));
+    expect(reopened.get(key(2))).toEqual(value(2));
+    expect(reopened.get(key(3))).toBeUndefined(); // under 'no' again: appended, never synced
+  });
+
+  it('settles writes staged in the same turn under the stronger promise', async () => {
+    const fs = new CrashableFileSystem();
+    const engine = await open(fs, { syncPolicy: 'always' });
+    const staged = engine.write([put(1)]); // staged, not yet appended
+    engine.setSyncPolicy('everysec');
+    await staged;
+    const reopened = await crashAndReopen(fs, { syncPolicy: 'everysec' });
+    expect(reopened.get(key(1))).toEqual(value(1));
+  });
+});
+
 describe('crash recovery', () => {
   it('replays a batch entirely or not at all after a torn append', async () => {
     let sawTornTail = false;

@@ -270,6 +270,15 @@ export class Engine {
     return this.stall.wait();
   }
 
+  /**
+   * Changes when writes are acknowledged from now on. Everything written before is appended and
+   * fsynced first (blocking), so no write loses the promise it was made under.
+   */
+  setSyncPolicy(policy: SyncPolicy): void {
+    this.checkWritable();
+    this.group.setPolicy(policy);
+  }
+
   /** Freezes the active memtable (if it holds anything) and waits until it is an SSTable. */
   async flush(): Promise<void> {
     await this.waitForFlushes();

@@ -18,6 +18,8 @@
 // - Invariant 14: an append or fsync error fails the engine (onFailure) and is never retried;
 //   every pending group is rejected and nothing more is written.
 // - Invariant 13: rotate() appends and syncs the old WAL before the new one takes writes.
+// - setPolicy() appends and fsyncs everything staged before it switches, so every group settles
+//   under the promise of the policy it was written under (or a stronger one).
 import type { LogWriter } from './wal.js';
 import type { EngineFailedError } from './errors.js';
 
@@ -69,15 +71,22 @@ export class GroupCommit {
   private failedWith: EngineFailedError | undefined;
 
   constructor(
-    private readonly policy: SyncPolicy,
+    private policy: SyncPolicy,
     log: LogWriter,
     private readonly onFailure: (reason: string, error: unknown) => EngineFailedError,
   ) {
     this.log = log;
-    if (policy === 'everysec') {
-      this.timer = setInterval(() => this.syncEverySecond(), EVERYSEC_INTERVAL_MS);
-      this.timer.unref();
-    }
+    this.startTimer();
+  }
+
+  /** Switches the policy (CONFIG SET appendfsync) after a blocking append + fsync of everything staged. */
+  setPolicy(policy: SyncPolicy): void {
+    if (policy === this.policy) return;
+    this.syncNow('WAL sync at a policy change failed');
+    if (this.failedWith !== undefined) throw this.failedWith;
+    this.stopTimer();
+    this.policy = policy;
+    this.startTimer();
   }
 
   /** Stages one record; the promise settles per policy. Caller checked the engine is writable. */
@@ -262,6 +271,12 @@ export class GroupCommit {
         // the page cache; after a simulated crash the handle is simply gone.
       }
     }
+  }
+
+  private startTimer(): void {
+    if (this.policy !== 'everysec') return;
+    this.timer = setInterval(() => this.syncEverySecond(), EVERYSEC_INTERVAL_MS);
+    this.timer.unref();
   }
 
   private stopTimer(): void {

@@ -120,9 +120,33 @@ describe('CONFIG', () => {
     expect(await send('CONFIG', 'GET', 'maxclients')).toBe('["maxclients", "500"]');
     expect(await send('CONFIG', 'SET', 'maxclients', 'many')).toBe("-ERR CONFIG SET failed (possibly related to argument 'maxclients') - 'many' is not an integer");
     expect(await send('CONFIG', 'SET', 'save', '')).toBe('+OK');
-    expect(await send('CONFIG', 'SET', 'appendfsync', 'no')).toBe("-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - can't set immutable config");
+    expect(await send('CONFIG', 'SET', 'databases', '4')).toBe("-ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config");
     expect(await send('CONFIG', 'RESETSTAT')).toBe('+OK');
     expect(text(await raw('INFO', 'stats'))).toMatch(/total_commands_processed:[0-2]\r\n/);
+  });
+});
+
+describe('CONFIG SET appendfsync', () => {
+  const fsyncs = async () => Number(/tskv_fsyncs:(\d+)/.exec(text(await raw('INFO', 'persistence')))?.[1]);
+  it('switches when writes are acknowledged, syncing what came before', async () => {
+    try {
+      expect(await send('CONFIG', 'SET', 'appendfsync', 'no')).toBe('+OK');
+      expect(await send('CONFIG', 'GET', 'appendfsync')).toBe('["appendfsync", "no"]');
+      expect(text(await raw('INFO', 'persistence'))).toContain('tskv_appendfsync:no');
+      const beforeNo = await fsyncs();
+      for (let index = 0; index < 20; index++) expect(await send('SET', `policy:${index}`, 'v')).toBe('+OK');
+      expect(await fsyncs()).toBe(beforeNo); // acknowledged once appended
+      expect(await send('CONFIG', 'SET', 'appendfsync', 'always')).toBe('+OK');
+      const afterSwitch = await fsyncs();
+      expect(afterSwitch).toBe(beforeNo + 1); // the switch synced the writes made under 'no'
+      expect(await send('SET', 'policy:always', 'v')).toBe('+OK');
+      expect(await fsyncs()).toBeGreaterThan(afterSwitch); // each acknowledgement waits for an fsync again
+      expect(await send('CONFIG', 'SET', 'appendfsync', 'sometimes')).toBe(
+        "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - 'sometimes' must be one of always|everysec|no",
+      );
+    } finally {
+      await send('CONFIG', 'SET', 'appendfsync', 'always');
+    }
   });
 });
 

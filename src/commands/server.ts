@@ -102,6 +102,13 @@ function configSet(ctx: CommandContext, args: Buffer[]): void {
       throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${error.message.replace(/^--\S+: /, '')}`);
     }
   }
+  if (next.appendfsync !== ctx.server.config.appendfsync) {
+    try {
+      ctx.server.engine.setSyncPolicy(next.appendfsync); // syncs what was written under the old policy
+    } catch (error) {
+      throw new CommandError(`ERR CONFIG SET failed (possibly related to argument 'appendfsync') - ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   const previousLevel = ctx.server.config.loglevel;
   Object.assign(ctx.server.config, next);
   if (next.loglevel !== previousLevel) ctx.server.setLogLevel(next.loglevel);
