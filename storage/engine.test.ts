@@ -13,7 +13,7 @@ import {
   SstableCorruptionError,
   WalCorruptionError,
 } from './errors.js';
-import { CrashableFileSystem, RealFileSystem, type CrashOptions } from './file-system.js';
+import { CrashableFileSystem, RealFileSystem, type CrashOptions, type FileSystem, type WritableFile } from './file-system.js';
 
 const DIR = '/db';
 
@@ -57,6 +57,25 @@ function tableFiles(fs: CrashableFileSystem): string[] {
 
 function numbersOf(names: readonly string[]): number[] {
   return names.map((name) => Number(/^(\d+)/.exec(name)?.[1] ?? 'NaN'));
+}
+
+/** fs whose files' syncAsync waits delayMs before syncing (an fsync that stays in flight a while). */
+function withSlowSyncAsync(fs: CrashableFileSystem, delayMs: number): FileSystem {
+  const slow = (file: WritableFile): WritableFile => ({
+    path: file.path,
+    size: () => file.size(),
+    append: (data) => file.append(data),
+    sync: () => file.sync(),
+    syncAsync: () => new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => file.syncAsync()),
+    close: () => file.close(),
+  });
+  return new Proxy(fs, {
+    get(target, name) {
+      if (name === 'create' || name === 'openAppend') return (path: string) => slow(target[name](path));
+      const member = Reflect.get(target, name, target) as unknown;
+      return typeof member === 'function' ? member.bind(target) : member;
+    },
+  });
 }
 
 function flipByte(bytes: Buffer, offset: number): void {
@@ -166,6 +185,18 @@ describe('setSyncPolicy', () => {
     expect(reopened.get(key(1))).toEqual(value(1));
     expect(reopened.get(key(2))).toEqual(value(2));
     expect(reopened.get(key(3))).toBeUndefined(); // under 'no' again: appended, never synced
+  });
+
+  it('does not strand writes behind a background fsync that was in flight at the switch to always', async () => {
+    const fs = new CrashableFileSystem();
+    const engine = await open(fs, { syncPolicy: 'no', fs: withSlowSyncAsync(fs, 30) });
+    await engine.write([put(1, 1_100_000)]); // past WAL_BYTES_PER_SYNC: starts a background fsync
+    engine.setSyncPolicy('always');
+    const settled = await Promise.race([
+      engine.write([put(2)]).then(() => 'resolved'),
+      new Promise((resolve) => setTimeout(() => resolve('stranded'), 2_000)),
+    ]);
+    expect(settled).toBe('resolved');
   });
 
   it('settles writes staged in the same turn under the stronger promise', async () => {

@@ -201,6 +201,27 @@ export class GroupCommit {
     if (this.awaitingSync.length === 0) return;
     const groups = this.awaitingSync;
     this.awaitingSync = [];
+    this.runSync(groups);
+  }
+
+  private syncEverySecond(): void {
+    if (this.failedWith !== undefined || this.syncInFlight !== undefined) return;
+    this.appendStaged();
+    if (this.appendedSinceSync) this.startBackgroundSync();
+  }
+
+  /** 'everysec' and 'no': an fsync nobody waits for; a failure still fails the engine. */
+  private startBackgroundSync(): void {
+    if (this.failedWith !== undefined || this.syncInFlight !== undefined) return;
+    this.runSync([]);
+  }
+
+  /**
+   * One fdatasync on the thread pool covering what was appended; then settles groups and, under
+   * 'always', appends and syncs whatever queued meanwhile (also after a background sync that was
+   * in flight when the policy became 'always': those writes stayed staged, waiting for it).
+   */
+  private runSync(groups: Group[]): void {
     this.appendedSinceSync = false;
     this.bytesSinceSync = 0;
     this.syncInFlight = this.log.syncAsync().then(
@@ -216,38 +237,13 @@ export class GroupCommit {
           else group.reject(failed);
         }
         this.closeRetired();
-        if (this.failedWith !== undefined) return;
+        if (this.failedWith !== undefined || this.policy !== 'always') return;
         if (this.staging !== undefined || this.log.stagedBytes() > 0) this.appendStaged();
         this.startSync();
       },
       (error: unknown) => {
         this.syncInFlight = undefined;
         this.awaitingSync.unshift(...groups);
-        this.fail(this.onFailure('WAL fsync failed', error));
-        this.closeRetired();
-      },
-    );
-  }
-
-  private syncEverySecond(): void {
-    if (this.failedWith !== undefined || this.syncInFlight !== undefined) return;
-    this.appendStaged();
-    if (this.appendedSinceSync) this.startBackgroundSync();
-  }
-
-  /** 'everysec' and 'no': an fsync nobody waits for; a failure still fails the engine. */
-  private startBackgroundSync(): void {
-    if (this.failedWith !== undefined || this.syncInFlight !== undefined) return;
-    this.appendedSinceSync = false;
-    this.bytesSinceSync = 0;
-    this.syncInFlight = this.log.syncAsync().then(
-      () => {
-        this.syncInFlight = undefined;
-        this.stats.fsyncs++;
-        this.closeRetired();
-      },
-      (error: unknown) => {
-        this.syncInFlight = undefined;
         this.fail(this.onFailure('WAL fsync failed', error));
         this.closeRetired();
       },
