@@ -111,6 +111,13 @@ function splitQuotedToken(
   let used = startUsed;
   let quote = 0; // 0 outside quotes, else the opening quote byte
   const at = (i: number): number => (i < end ? line[i]! : BYTE.nul);
+  // The closing quote must be followed by a space or the end (else unbalanced, as sdssplitargs);
+  // the end of the line inside quotes is unbalanced too.
+  const closeQuote = (byte: number): { index: number; scratchUsed: number } | null => {
+    const next = at(index + 1);
+    if (byte === BYTE.nul || (next !== BYTE.nul && !isSpace(next))) return null;
+    return { index: index + 1, scratchUsed: used };
+  };
   for (;;) {
     const byte = at(index);
     if (quote === BYTE.doubleQuote) {
@@ -122,12 +129,8 @@ function splitQuotedToken(
       } else if (byte === BYTE.backslash && at(index + 1) !== BYTE.nul) {
         index++;
         scratch[used++] = unescaped(at(index));
-      } else if (byte === BYTE.doubleQuote) {
-        const next = at(index + 1);
-        if (next !== BYTE.nul && !isSpace(next)) return null;
-        return { index: index + 1, scratchUsed: used };
-      } else if (byte === BYTE.nul) {
-        return null;
+      } else if (byte === BYTE.doubleQuote || byte === BYTE.nul) {
+        return closeQuote(byte);
       } else {
         scratch[used++] = byte;
       }
@@ -135,12 +138,8 @@ function splitQuotedToken(
       if (byte === BYTE.backslash && at(index + 1) === BYTE.singleQuote) {
         index++;
         scratch[used++] = BYTE.singleQuote;
-      } else if (byte === BYTE.singleQuote) {
-        const next = at(index + 1);
-        if (next !== BYTE.nul && !isSpace(next)) return null;
-        return { index: index + 1, scratchUsed: used };
-      } else if (byte === BYTE.nul) {
-        return null;
+      } else if (byte === BYTE.singleQuote || byte === BYTE.nul) {
+        return closeQuote(byte);
       } else {
         scratch[used++] = byte;
       }

@@ -113,7 +113,16 @@ function parseSpecial(body: string, negative: boolean): ParsedFloat | undefined 
   return undefined;
 }
 
-function parseHex(text: string, start: number, negative: boolean, format: FloatFormat): ParsedFloat | undefined {
+/**
+ * Reads `digits[.digits][<marker>[+-]exponent]` to the end of text: the digits without the point,
+ * how many of them follow it, and the written exponent (0 when absent).
+ */
+function readDigits(
+  text: string,
+  start: number,
+  isDigitCode: (code: number) => boolean,
+  marker: 'e' | 'p',
+): { digits: string; fractionDigits: number; exponent: number } | undefined {
   let index = start;
   let digits = '';
   let fractionDigits = 0;
@@ -124,19 +133,27 @@ function parseHex(text: string, start: number, negative: boolean, format: FloatF
       seenPoint = true;
       continue;
     }
-    if (hexValue(code) < 0) break;
+    if (!isDigitCode(code)) break;
     digits += text[index];
     if (seenPoint) fractionDigits++;
   }
   if (digits.length === 0) return undefined;
-  let exp2 = -4 * fractionDigits;
-  if (index < text.length && (text[index] === 'p' || text[index] === 'P')) {
-    const exponent = readExponent(text, index + 1);
-    if (exponent === undefined) return undefined;
-    exp2 += exponent.value;
-    index = exponent.end;
+  let exponent = 0;
+  if (index < text.length && text[index]!.toLowerCase() === marker) {
+    const read = readExponent(text, index + 1);
+    if (read === undefined) return undefined;
+    exponent = read.value;
+    index = read.end;
   }
   if (index !== text.length) return undefined;
+  return { digits, fractionDigits, exponent };
+}
+
+function parseHex(text: string, start: number, negative: boolean, format: FloatFormat): ParsedFloat | undefined {
+  const parts = readDigits(text, start, (code) => hexValue(code) >= 0, 'p');
+  if (parts === undefined) return undefined;
+  const { digits } = parts;
+  const exp2 = parts.exponent - 4 * parts.fractionDigits; // p counts bits; a hex digit is 4
   const mantissa = BigInt(`0x${digits}`);
   if (mantissa !== 0n) {
     const top = bitLength(mantissa) + exp2;
@@ -147,29 +164,10 @@ function parseHex(text: string, start: number, negative: boolean, format: FloatF
 }
 
 function parseDecimal(text: string, start: number, negative: boolean, format: FloatFormat): ParsedFloat | undefined {
-  let index = start;
-  let digits = '';
-  let fractionDigits = 0;
-  let seenPoint = false;
-  for (; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if (code === 46 && !seenPoint) {
-      seenPoint = true;
-      continue;
-    }
-    if (!isDigit(code)) break;
-    digits += text[index];
-    if (seenPoint) fractionDigits++;
-  }
-  if (digits.length === 0) return undefined;
-  let exp10 = -fractionDigits;
-  if (index < text.length && (text[index] === 'e' || text[index] === 'E')) {
-    const exponent = readExponent(text, index + 1);
-    if (exponent === undefined) return undefined;
-    exp10 += exponent.value;
-    index = exponent.end;
-  }
-  if (index !== text.length) return undefined;
+  const parts = readDigits(text, start, isDigit, 'e');
+  if (parts === undefined) return undefined;
+  const { digits } = parts;
+  const exp10 = parts.exponent - parts.fractionDigits;
   const mantissa = BigInt(digits);
   if (mantissa === 0n) return { value: finite(negative, 0n, 0), rangeError: false };
   const magnitude = mantissa.toString().length + exp10; // value < 10^magnitude

@@ -88,18 +88,35 @@ function errnoCodeOf(error: unknown): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // RealFileSystem
 
-class RealWritableFile implements WritableFile {
+/** An open descriptor that throws once closed; close() is idempotent. */
+class RealFileHandle {
   #fd: number | undefined;
-  #size: number;
-  constructor(readonly path: string, fd: number, size: number) {
+  constructor(readonly path: string, fd: number) {
     this.#fd = fd;
+  }
+  close(): void {
+    if (this.#fd === undefined) return;
+    const fd = this.#fd;
+    this.#fd = undefined;
+    nodeFs.closeSync(fd);
+  }
+  protected openFd(): number {
+    assert.ok(this.#fd !== undefined, `${this.path} is closed`);
+    return this.#fd;
+  }
+}
+
+class RealWritableFile extends RealFileHandle implements WritableFile {
+  #size: number;
+  constructor(path: string, fd: number, size: number) {
+    super(path, fd);
     this.#size = size;
   }
   size(): number {
     return this.#size;
   }
   append(data: Buffer): void {
-    const fd = this.#openFd();
+    const fd = this.openFd();
     let written = 0;
     try {
       while (written < data.length) {
@@ -110,34 +127,20 @@ class RealWritableFile implements WritableFile {
     }
   }
   sync(): void {
-    nodeFs.fdatasyncSync(this.#openFd());
+    nodeFs.fdatasyncSync(this.openFd());
   }
   syncAsync(): Promise<void> {
-    const fd = this.#openFd();
+    const fd = this.openFd();
     return new Promise((resolve, reject) => nodeFs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-  }
-  close(): void {
-    if (this.#fd === undefined) return;
-    const fd = this.#fd;
-    this.#fd = undefined;
-    nodeFs.closeSync(fd);
-  }
-  #openFd(): number {
-    assert.ok(this.#fd !== undefined, `${this.path} is closed`);
-    return this.#fd;
   }
 }
 
-class RealReadableFile implements ReadableFile {
-  #fd: number | undefined;
-  constructor(readonly path: string, fd: number) {
-    this.#fd = fd;
-  }
+class RealReadableFile extends RealFileHandle implements ReadableFile {
   size(): number {
-    return nodeFs.fstatSync(this.#openFd()).size;
+    return nodeFs.fstatSync(this.openFd()).size;
   }
   read(position: number, length: number): Buffer {
-    const fd = this.#openFd();
+    const fd = this.openFd();
     const buffer = Buffer.allocUnsafe(length);
     let filled = 0;
     while (filled < length) {
@@ -146,16 +149,6 @@ class RealReadableFile implements ReadableFile {
       filled += count;
     }
     return buffer.subarray(0, filled);
-  }
-  close(): void {
-    if (this.#fd === undefined) return;
-    const fd = this.#fd;
-    this.#fd = undefined;
-    nodeFs.closeSync(fd);
-  }
-  #openFd(): number {
-    assert.ok(this.#fd !== undefined, `${this.path} is closed`);
-    return this.#fd;
   }
 }
 
