@@ -10,6 +10,7 @@ import { expiryCommands } from './expiry.js';
 import { infoCommands } from './info.js';
 import { introspectionCommands } from './introspection.js';
 import { keyCommands } from './keys.js';
+import { memoryCommands } from './memory.js';
 import { scanCommands } from './scan.js';
 import { serverCommands } from './server.js';
 import { stringCommands } from './strings.js';
@@ -29,6 +30,7 @@ export function registerAllCommands(): void {
     ...introspectionCommands,
     ...stringCommands,
     ...keyCommands,
+    ...memoryCommands,
     ...expiryCommands,
     ...scanCommands,
     ...transactionCommands,
