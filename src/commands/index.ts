@@ -6,6 +6,7 @@
 import { defineCommands } from '../command-table.js';
 import { clientCommands } from './client.js';
 import { connectionCommands } from './connection.js';
+import { dumpCommands } from './dump.js';
 import { expiryCommands } from './expiry.js';
 import { infoCommands } from './info.js';
 import { introspectionCommands } from './introspection.js';
@@ -30,6 +31,7 @@ export function registerAllCommands(): void {
     ...introspectionCommands,
     ...stringCommands,
     ...keyCommands,
+    ...dumpCommands,
     ...memoryCommands,
     ...expiryCommands,
     ...scanCommands,

@@ -1,0 +1,88 @@
+// src/commands/dump.ts: DUMP and RESTORE (Redis 7.0 src/cluster.c dumpCommand, restoreCommand) for
+// string keys; the payload format is in src/dump-payload.ts.
+// Invariants:
+// - RESTORE checks in Redis's order, so the same error wins when several apply: options (syntax,
+//   IDLETIME / FREQ values), then BUSYKEY, then the TTL, then version and checksum, then the data.
+// - A restored key is written through the keyspace like SET (one staged put, committed by dispatch
+//   before the reply); an absolute TTL already in the past creates nothing (after REPLACE deleted
+//   the old key) and still answers OK.
+// - IDLETIME and FREQ are validated and then ignored: tskv keeps no LRU clock or LFU counter.
+import assert from 'node:assert/strict';
+import { EXPIRE_AT_MS_MAX, INT64_MAX, isWord, parseInt64 } from '../arguments.js';
+import { CommandError, ERRORS } from '../command-error.js';
+import type { CommandContext, CommandSpec } from '../command-table.js';
+import { createDumpPayload, decodeDumpPayload, verifyDumpPayload } from '../dump-payload.js';
+import { KEY_TYPE } from '../keyspace.js';
+import { REPLY } from '../../protocol/index.js';
+import { defineSpec, putString, readKey, writeKey } from './key-access.js';
+
+export const DUMP_ERRORS = {
+  busyKey: 'BUSYKEY Target key name already exists.',
+  badTtl: 'ERR Invalid TTL value, must be >= 0',
+  badPayload: 'ERR DUMP payload version or checksum are wrong',
+  badData: 'ERR Bad data format',
+  badIdletime: 'ERR Invalid IDLETIME value, must be >= 0',
+  badFreq: 'ERR Invalid FREQ value, must be >= 0 and <= 255',
+} as const;
+
+const FREQ_MAX = 255n;
+
+function dump(ctx: CommandContext, args: Buffer[]): void {
+  const record = readKey(ctx, args[1] as Buffer);
+  if (record === undefined) return ctx.out.nullBulk();
+  assert.equal(record.type, KEY_TYPE.string, 'DUMP knows only string keys');
+  ctx.out.bulk(createDumpPayload(record.payload));
+}
+
+/** restoreCommand's option loop: whether REPLACE and ABSTTL were given. */
+function parseRestoreOptions(args: Buffer[]): { replace: boolean; absttl: boolean } {
+  const options = { replace: false, absttl: false };
+  let idleSeen = false;
+  let freqSeen = false;
+  for (let index = 4; index < args.length; index++) {
+    const arg = args[index] as Buffer;
+    const hasValue = index + 1 < args.length;
+    if (isWord(arg, 'replace')) {
+      options.replace = true;
+    } else if (isWord(arg, 'absttl')) {
+      options.absttl = true;
+    } else if (isWord(arg, 'idletime') && hasValue && !freqSeen) {
+      if (parseInt64(args[++index] as Buffer) < 0n) throw new CommandError(DUMP_ERRORS.badIdletime);
+      idleSeen = true;
+    } else if (isWord(arg, 'freq') && hasValue && !idleSeen) {
+      const freq = parseInt64(args[++index] as Buffer);
+      if (freq < 0n || freq > FREQ_MAX) throw new CommandError(DUMP_ERRORS.badFreq);
+      freqSeen = true;
+    } else {
+      throw new CommandError(ERRORS.syntax);
+    }
+  }
+  return options;
+}
+
+function restore(ctx: CommandContext, args: Buffer[]): void {
+  const { replace, absttl } = parseRestoreOptions(args);
+  const key = args[1] as Buffer;
+  const { keyspace } = ctx.server;
+  if (!replace && writeKey(ctx, key) !== undefined) throw new CommandError(DUMP_ERRORS.busyKey);
+  let ttl = parseInt64(args[2] as Buffer);
+  if (ttl < 0n) throw new CommandError(DUMP_ERRORS.badTtl);
+  const payload = args[3] as Buffer;
+  if (!verifyDumpPayload(payload)) throw new CommandError(DUMP_ERRORS.badPayload);
+  const value = decodeDumpPayload(payload, ctx.server.config.protoMaxBulkLen);
+  if (value === undefined) throw new CommandError(DUMP_ERRORS.badData);
+  if (replace) keyspace.delete(ctx.client.db, key);
+  const now = keyspace.now();
+  if (ttl !== 0n && !absttl) ttl += BigInt(now);
+  // checkAlreadyExpired; a relative TTL past 2^63 - 1 wraps negative in Redis, so it is expired too
+  if (ttl !== 0n && (ttl <= BigInt(now) || ttl > INT64_MAX)) return ctx.out.raw(REPLY.ok);
+  putString(ctx, key, value, ttl > BigInt(EXPIRE_AT_MS_MAX) ? EXPIRE_AT_MS_MAX : Number(ttl));
+  ctx.out.raw(REPLY.ok);
+}
+
+const spec = defineSpec.bind(undefined, 'generic');
+
+export const dumpCommands: CommandSpec[] = [
+  spec({ name: 'dump', arity: 2, flags: ['readonly'], keys: [1, 1, 1], summary: 'Return a serialized version of the value stored at the specified key.', since: '2.6.0', handler: dump }),
+  spec({ name: 'restore', arity: -4, flags: ['write', 'denyoom'], keys: [1, 1, 1], summary: 'Create a key using the provided serialized value, previously obtained using DUMP.', since: '2.6.0', handler: restore }),
+];
