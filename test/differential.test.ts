@@ -104,6 +104,14 @@ const getexOption = option(word('PERSIST'), withArg('EX', seconds), withArg('PX'
 const expireFlags = fc.array(fc.constantFrom<Arg>('NX', 'XX', 'GT', 'LT', 'nx', 'gt', 'ZZ'), { maxLength: 2 });
 const lcsOption = option(word('LEN'), word('IDX'), withArg('MINMATCHLEN', index), word('WITHMATCHLEN'));
 const pairs = fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 4 }).map((list) => list.flat());
+// DUMP payloads taken from redis-server 7.0.15 ('bar', '1', 'a' x 100 LZF-compressed), one with a bad
+// checksum, one from RDB version 11, and a well-framed one whose body is not a string ('00c4').
+const dumpPayload = fc.constantFrom<Arg>(
+  ...['00036261720a00e6be4960ee66fd17', '00c0010a002678e7b6d10111fc', '00c3094064016161e057000161610a00e8a3b507b06df271',
+    '00036261720a00e6be4960ee66fd18', '00036261720b00e6be4960ee66fd17', '00c40a00acb0f0a3c8b0585b'].map((hex) => Buffer.from(hex, 'hex')),
+  'garbage', '',
+);
+const restoreOption = option(word('REPLACE'), word('ABSTTL'), withArg('IDLETIME', index), withArg('FREQ', fc.constantFrom<Arg>('0', '255', '256', '-1', 'x')));
 
 const writeCommands: fc.Arbitrary<Command>[] = [
   command('SET', fc.tuple(key, value, fc.array(setOption, { maxLength: 3 })).map(([k, v, o]) => [k, v, ...flat(o)])),
@@ -134,9 +142,12 @@ const writeCommands: fc.Arbitrary<Command>[] = [
   command('EXPIREAT', fc.tuple(key, unixSeconds, expireFlags).map(([k, t, f]) => [k, t, ...f])),
   command('PEXPIREAT', fc.tuple(key, unixMillis, expireFlags).map(([k, t, f]) => [k, t, ...f])),
   command('PERSIST', fc.tuple(key)),
+  command('RESTORE', fc.tuple(key, fc.oneof(millis, fc.constantFrom<Arg>('0', '0', '-5')), dumpPayload, fc.array(restoreOption, { maxLength: 2 }))
+    .map(([k, t, p, o]) => [k, t, p, ...flat(o)])),
 ];
 const readCommands: fc.Arbitrary<Command>[] = [
   command('GET', fc.tuple(key)),
+  command('DUMP', fc.tuple(key)),
   command('MGET', keys(1, 4)),
   command('STRLEN', fc.tuple(key)),
   command('GETRANGE', fc.tuple(key, index, index)),
