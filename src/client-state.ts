@@ -16,6 +16,7 @@ export interface ConnectionView {
   queryBufferBytes(): number;
   replyBytesPending(): number;
   commandsPending(): number;
+  sendOutOfBand(bytes: Buffer): void; // MONITOR lines: queued after what is already pending
 }
 
 export interface QueuedCommand {
@@ -46,6 +47,9 @@ export class ClientState {
   replyMode: ReplyMode = 'on';
   noEvict = false;
   noTouch = false;
+  monitoring = false; // MONITOR: receives every command; may not touch the keyspace
+  /** EXEC is running this client's queued commands (Redis's CLIENT_DENY_BLOCKING during EXEC). */
+  inExec = false;
   lastCommand = 'NULL';
   multi: MultiState | undefined = undefined;
   /** WATCH: keys (db:hex) this client watches; transactions.ts owns its meaning. */
@@ -68,7 +72,7 @@ export class ClientState {
 
   /** One line of CLIENT LIST / CLIENT INFO, fields as Redis 7.2 prints them. */
   describe(nowMs: number): string {
-    const flags = (this.multi ? 'x' : '') + (this.noEvict ? 'e' : '') + (this.noTouch ? 'T' : '') || 'N';
+    const flags = (this.monitoring ? 'O' : '') + (this.multi ? 'x' : '') + (this.noEvict ? 'e' : '') + (this.noTouch ? 'T' : '') || 'N';
     const fields = [
       `id=${this.id}`, `addr=${this.address}`, `laddr=${this.localAddress}`, `fd=8`, `name=${this.name}`,
       `age=${Math.floor((nowMs - this.createdAtMs) / 1000)}`, `idle=${Math.floor((nowMs - this.lastInteractionMs) / 1000)}`,

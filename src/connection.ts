@@ -23,6 +23,7 @@ import { ClientState, type ConnectionView } from './client-state.js';
 import { lookupCommand, type CommandContext } from './command-table.js';
 import { limits } from './config.js';
 import { commitFailureText, dispatch } from './dispatch.js';
+import { stopMonitoring } from './commands/monitor.js';
 import { forgetClient } from './commands/transactions.js';
 import type { ServerState } from './server-state.js';
 
@@ -66,6 +67,8 @@ export class Connection implements ConnectionView {
   private backpressured = false;
   private settleScheduled = false;
   private authenticatedLimits: boolean;
+  private running = false; // inside runCommand: this client's own MONITOR lines wait for its reply
+  private deferredLines: Buffer[] = [];
 
   constructor(
     private readonly server: ServerState,
@@ -93,6 +96,7 @@ export class Connection implements ConnectionView {
     socket.on('close', () => {
       this.closed = true;
       forgetClient(this.client, server.keyspace); // MULTI queue, WATCH registry
+      stopMonitoring(server, this.client);
       onClose(this);
     });
   }
@@ -208,7 +212,19 @@ export class Connection implements ConnectionView {
     const client = this.client;
     const before = this.writer.bytesPending();
     const modeBefore = client.replyMode;
-    const { commit } = dispatch(this.context, args);
+    this.running = true;
+    let commit: Promise<void> | undefined;
+    try {
+      commit = dispatch(this.context, args).commit;
+    } finally {
+      this.running = false;
+    }
+    this.handleReply(client, before, modeBefore, commit);
+    if (this.deferredLines.length > 0) this.sendDeferredLines();
+  }
+
+  /** Queues the reply dispatch just wrote: as-is when ready, or as a segment waiting for commit. */
+  private handleReply(client: ClientState, before: number, modeBefore: ClientState['replyMode'], commit: Promise<void> | undefined): void {
     if (client.authenticated !== this.authenticatedLimits) {
       this.authenticatedLimits = client.authenticated;
       this.reader.setLimits(this.readerLimits(client.authenticated));
@@ -268,8 +284,37 @@ export class Connection implements ConnectionView {
     segment.ready = true;
     segment.commit = undefined;
     this.waitingCount -= segment.commandCount;
-    if (this.closed || this.settleScheduled) return;
     // One flush for every segment one group commit settles: their callbacks all run before this tick.
+    this.scheduleFlush();
+  }
+
+  /** MONITOR lines of this client's own command: after its reply, as Redis appends them. */
+  private sendDeferredLines(): void {
+    const lines = this.deferredLines;
+    this.deferredLines = [];
+    if (this.writer.bytesPending() > 0) this.pushSegment(this.writer.take(), true);
+    for (const line of lines) this.sendOutOfBand(line);
+  }
+
+  /** MONITOR lines: a ready segment of their own (never joined: no copy per line), flushed once per tick. */
+  sendOutOfBand(bytes: Buffer): void {
+    if (this.closed || this.closing) return;
+    if (this.running) {
+      this.deferredLines.push(bytes); // at most one line per command: fed once, after it ran
+      return;
+    }
+    if (this.replyBytesPending() + bytes.length > limits.replyBytesPendingMax) {
+      this.server.logger.warn({ client: this.client.id, bytes: this.replyBytesPending() }, 'closing a monitor that does not read its output');
+      this.destroy('monitor output over the reply limit');
+      return;
+    }
+    this.segmentBytes += bytes.length;
+    this.segments.push({ bytes, ready: true, commit: undefined, commandCount: 0, extraBytes: 0 });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.closed || this.settleScheduled) return;
     this.settleScheduled = true;
     process.nextTick(() => {
       this.settleScheduled = false;

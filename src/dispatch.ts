@@ -13,6 +13,7 @@
 import { CommandError, ERRORS, misconf, unknownCommand, unknownSubcommand, wrongArity } from './command-error.js';
 import { execAbortText, discardTransaction, flagTransaction, queueCommand } from './commands/transactions.js';
 import { arityMatches, lookupCommand, lookupSubcommand, type CommandContext, type CommandEntry } from './command-table.js';
+import { feedMonitors, MONITOR_ERRORS, refusesKeyspace } from './commands/monitor.js';
 
 /** Commands that run even while a MULTI is open (everything else is queued). */
 const MULTI_PASS_THROUGH: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'reset', 'quit']);
@@ -71,6 +72,10 @@ export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
     reject(ctx, ERRORS.noAuth, entry);
     return { commit: undefined, entry };
   }
+  if (refusesKeyspace(client, entry)) {
+    reject(ctx, MONITOR_ERRORS.keyspace, entry);
+    return { commit: undefined, entry };
+  }
   if (client.multi && !MULTI_PASS_THROUGH.has(top.spec.name)) {
     queueCommand(ctx, entry, args);
     return { commit: undefined, entry };
@@ -106,6 +111,7 @@ export function runHandler(ctx: CommandContext, entry: CommandEntry, args: Buffe
     ok = false;
   }
   const durationUs = metrics.recordCall(entry.fullName, started, !ok);
+  if (server.monitors.size > 0) feedMonitors(server, client, entry, args);
   if (durationUs >= 0 && server.slowlog.wants(durationUs) && !(entry.container ?? entry).spec.flags.includes('skip_slowlog')) {
     server.slowlog.maybeRecord(args, durationUs, client);
   }

@@ -52,6 +52,8 @@ export class ServerState {
   readonly keyspace: Keyspace;
   readonly logger: Logger;
   readonly clients = new Map<number, ClientState>();
+  /** Clients in MONITOR mode (commands/monitor.ts). */
+  readonly monitors = new Set<ClientState>();
   readonly startedAtMs = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   stats: ServerStats = emptyStats(Date.now());

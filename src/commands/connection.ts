@@ -11,6 +11,7 @@ import { CommandError, ERRORS } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
 import { REPLY } from '../../protocol/index.js';
 import { parseInteger } from '../arguments.js';
+import { stopMonitoring } from './monitor.js';
 import { discardTransaction } from './transactions.js';
 
 const HELLO_NOAUTH =
@@ -124,6 +125,7 @@ function reset(ctx: CommandContext): void {
   client.replyMode = 'on';
   client.noEvict = false;
   client.noTouch = false;
+  stopMonitoring(ctx.server, client);
   client.authenticated = ctx.server.config.requirepass === '';
   ctx.out.simple('RESET');
 }

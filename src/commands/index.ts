@@ -12,6 +12,7 @@ import { infoCommands } from './info.js';
 import { introspectionCommands } from './introspection.js';
 import { keyCommands } from './keys.js';
 import { memoryCommands } from './memory.js';
+import { monitorCommands } from './monitor.js';
 import { scanCommands } from './scan.js';
 import { serverCommands } from './server.js';
 import { stringCommands } from './strings.js';
@@ -33,6 +34,7 @@ export function registerAllCommands(): void {
     ...keyCommands,
     ...dumpCommands,
     ...memoryCommands,
+    ...monitorCommands,
     ...expiryCommands,
     ...scanCommands,
     ...transactionCommands,

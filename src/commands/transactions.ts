@@ -240,7 +240,12 @@ function exec(ctx: CommandContext): void {
     return;
   }
   ctx.out.arrayHeader(queue.queued.length);
-  for (const queued of queue.queued) runHandler(ctx, queued.entry, queued.args);
+  client.inExec = true;
+  try {
+    for (const queued of queue.queued) runHandler(ctx, queued.entry, queued.args);
+  } finally {
+    client.inExec = false;
+  }
 }
 
 function watch(ctx: CommandContext, args: Buffer[]): void {
