@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BlockCache } from './block-cache.js';
+import { BLOCK_SLAB_BYTES, BlockCache, BlockMemory } from './block-cache.js';
 import { Block, BlockBuilder } from './block.js';
 
 function block(tag: string): Block {
@@ -67,5 +67,37 @@ describe('BlockCache', () => {
     expect(cache.bytes()).toBe(1000);
     cache.set(9, 900, block('e'), 100); // evicts c, the oldest
     expect(cache.get(8, 0)).toBeUndefined();
+  });
+});
+
+describe('BlockMemory', () => {
+  it('hands out 8-byte aligned, non-overlapping ranges of shared slabs', () => {
+    const memory = new BlockMemory();
+    const claims: { buffer: Buffer; start: number; end: number }[] = [];
+    for (const bytes of [4101, 1, 4101, 17, 9000, ...Array.from({ length: 20 }, () => 4101)]) {
+      const start = memory.claim(bytes);
+      claims.push({ buffer: memory.buffer, start, end: start + bytes });
+      expect(start % 8).toBe(0);
+      expect(start + bytes).toBeLessThanOrEqual(memory.buffer.length);
+    }
+    for (const [index, a] of claims.entries()) {
+      for (const b of claims.slice(index + 1)) {
+        if (a.buffer === b.buffer) expect(a.end <= b.start || b.end <= a.start).toBe(true);
+      }
+    }
+    expect(claims[1]!.buffer).toBe(claims[0]!.buffer);
+    expect(new Set(claims.map((claim) => claim.buffer)).size).toBeGreaterThan(1); // 25 claims do not fit one slab
+  });
+
+  it('gives a claim above a quarter of a slab a buffer of its own', () => {
+    const memory = new BlockMemory();
+    memory.claim(100);
+    const slab = memory.buffer;
+    expect(memory.claim(BLOCK_SLAB_BYTES)).toBe(0);
+    expect(memory.buffer).not.toBe(slab);
+    expect(memory.buffer.length).toBe(BLOCK_SLAB_BYTES);
+    const own = memory.buffer;
+    memory.claim(100);
+    expect(memory.buffer).not.toBe(own); // the next claim starts a new slab
   });
 });

@@ -9,11 +9,18 @@
 //   evicted first; a block charging more than the unreserved capacity is not cached at all.
 // - get() of a hit makes that block the most recently used.
 // - evictFile() drops every block of a file (called when the file is deleted or closed for good).
+// Block memory: blocks read to be cached are carved out of shared slabs (BlockMemory) rather than
+// each getting its own ArrayBuffer, which costs more than the read itself. A slab is freed by the
+// garbage collector once no block (or view of one) in it is referenced, so a slab whose other
+// blocks were evicted stays alive for one: the heap may hold more than bytes() says, at most
+// BLOCK_SLAB_BYTES per cached block and in practice a small multiple of the budget.
 import assert from 'node:assert/strict';
 import type { Block } from './block.js';
 
 /** Heap bytes a cached block costs beyond its contents (Block, iterator state, LRU node). */
 export const BLOCK_CACHE_OVERHEAD_BYTES = 160;
+/** Size of one slab of BlockMemory; a request above a quarter of it gets a buffer of its own. */
+export const BLOCK_SLAB_BYTES = 64 * 1024;
 
 export interface BlockCacheStats {
   hits: number;
@@ -26,6 +33,7 @@ export interface BlockCacheStats {
 }
 
 interface CacheNode {
+  blocks: Map<number, CacheNode>; // the file's map that holds this node
   fileNumber: number;
   offset: number;
   block: Block;
@@ -34,7 +42,35 @@ interface CacheNode {
   newer: CacheNode | undefined;
 }
 
+/**
+ * A bump allocator over BLOCK_SLAB_BYTES slabs for blocks about to be cached. claim(bytes) returns
+ * the offset in `buffer` (read it after the call: claim may switch to a new slab) of bytes that no
+ * other claim overlaps. Claims are 8-byte aligned.
+ */
+export class BlockMemory {
+  buffer: Buffer = Buffer.alloc(0);
+  private used = 0;
+
+  claim(bytes: number): number {
+    assert.ok(Number.isSafeInteger(bytes) && bytes > 0, `claim of ${bytes} bytes`);
+    if (bytes > BLOCK_SLAB_BYTES / 4) {
+      this.buffer = Buffer.allocUnsafeSlow(bytes);
+      this.used = this.buffer.length; // a buffer of its own: the next claim starts a slab
+      return 0;
+    }
+    if (this.used + bytes > this.buffer.length) {
+      this.buffer = Buffer.allocUnsafeSlow(BLOCK_SLAB_BYTES);
+      this.used = 0;
+    }
+    const offset = this.used;
+    this.used = (offset + bytes + 7) & ~7;
+    return offset;
+  }
+}
+
 export class BlockCache {
+  /** Where blocks read to be cached are placed (see BlockMemory). */
+  readonly memory = new BlockMemory();
   private readonly files = new Map<number, Map<number, CacheNode>>();
   private oldest: CacheNode | undefined;
   private newest: CacheNode | undefined;
@@ -64,14 +100,18 @@ export class BlockCache {
   /** Caches block charging `bytes` (callers pass contents length + BLOCK_CACHE_OVERHEAD_BYTES). */
   set(fileNumber: number, offset: number, block: Block, bytes: number): void {
     assert.ok(Number.isSafeInteger(bytes) && bytes > 0, 'a block charges a positive byte count');
-    this.remove(fileNumber, offset);
-    if (bytes > this.capacityBytes - this.reserved) return;
     let blocks = this.files.get(fileNumber);
+    const existing = blocks?.get(offset);
+    if (existing !== undefined) {
+      this.removeNode(existing);
+      blocks = this.files.get(fileNumber); // gone if that was the file's only block
+    }
+    if (bytes > this.capacityBytes - this.reserved) return;
     if (blocks === undefined) {
       blocks = new Map();
       this.files.set(fileNumber, blocks);
     }
-    const node: CacheNode = { fileNumber, offset, block, bytes, older: undefined, newer: undefined };
+    const node: CacheNode = { blocks, fileNumber, offset, block, bytes, older: undefined, newer: undefined };
     blocks.set(offset, node);
     this.linkNewest(node);
     this.usedBytes += bytes;
@@ -125,17 +165,15 @@ export class BlockCache {
 
   private evictToCapacity(): void {
     while (this.usedBytes + this.reserved > this.capacityBytes && this.oldest !== undefined) {
-      this.remove(this.oldest.fileNumber, this.oldest.offset);
+      this.removeNode(this.oldest);
       this.evictions++;
     }
   }
 
-  private remove(fileNumber: number, offset: number): void {
-    const blocks = this.files.get(fileNumber);
-    const node = blocks?.get(offset);
-    if (blocks === undefined || node === undefined) return;
-    blocks.delete(offset);
-    if (blocks.size === 0) this.files.delete(fileNumber);
+  private removeNode(node: CacheNode): void {
+    const blocks = node.blocks;
+    blocks.delete(node.offset);
+    if (blocks.size === 0) this.files.delete(node.fileNumber);
     this.unlink(node);
     this.usedBytes -= node.bytes;
     this.blockCount--;

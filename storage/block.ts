@@ -396,6 +396,28 @@ export function compareBytes(a: Buffer, aStart: number, aEnd: number, b: Buffer)
   return aLength - b.length;
 }
 
+/** Where the last shortVarint ended (a module variable, so the hot decode allocates nothing). */
+let varintEnd = 0;
+
+/**
+ * The varint at data[pos] if it has at most 7 bytes (so < 2^49) and ends before end, setting
+ * varintEnd; -1 otherwise (the checked ByteReader path then decodes or rejects it).
+ */
+function shortVarint(data: Buffer, pos: number, end: number): number {
+  let value = 0;
+  let scale = 1;
+  for (let at = pos; at < end && at < pos + 7; at++) {
+    const byte = data[at]!;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      varintEnd = at + 1;
+      return value;
+    }
+    scale *= 0x80;
+  }
+  return -1;
+}
+
 /**
  * Data-block iterator (EntryIterator over one block). Keys are decoded into a scratch buffer and an
  * Entry is built only when entry() asks, so seeking past entries allocates nothing.
@@ -440,13 +462,15 @@ export class BlockIterator implements EntryIterator {
   }
 
   entry(): Entry {
-    assert.ok(this.isValid, 'BlockIterator.entry() on an invalid iterator');
+    if (!this.isValid) assert.fail('BlockIterator.entry() on an invalid iterator');
     if (this.current === undefined) {
-      const key = Buffer.allocUnsafe(this.keyLength);
-      if (this.keyLength <= SHORT_COPY_BYTES) for (let index = 0; index < this.keyLength; index++) key[index] = this.key[index]!;
-      else this.key.copy(key, 0, 0, this.keyLength);
-      const value = this.block.contents.subarray(this.valueStart, this.valueStart + this.valueLength);
+      const length = this.keyLength;
+      const key = Buffer.allocUnsafe(length);
+      const scratch = this.key;
+      if (length <= SHORT_COPY_BYTES) for (let index = 0; index < length; index++) key[index] = scratch[index]!;
+      else scratch.copy(key, 0, 0, length);
       const kind = this.kindCode === ENTRY_KIND_CODE.put ? 'put' : 'delete';
+      const value = this.block.contents.subarray(this.valueStart, this.valueStart + this.valueLength);
       this.current = { key, seq: this.seq, kind, value, expireAtMs: this.expireAtMs };
     }
     return this.current;
@@ -465,7 +489,7 @@ export class BlockIterator implements EntryIterator {
   }
 
   next(): void {
-    assert.ok(this.isValid, 'BlockIterator.next() on an invalid iterator');
+    if (!this.isValid) assert.fail('BlockIterator.next() on an invalid iterator');
     this.decodeNext();
   }
 
@@ -492,6 +516,52 @@ export class BlockIterator implements EntryIterator {
       this.isValid = false;
       return;
     }
+    if (!this.decodeNextFast()) this.decodeNextChecked();
+  }
+
+  /**
+   * Decodes the next entry in its common encoding (one-byte shared and unshared lengths, varints
+   * of at most 7 bytes, every byte inside the entries) with local offsets. Returns false, having
+   * changed nothing, on anything else: decodeNextChecked then decodes it or raises the error.
+   */
+  private decodeNextFast(): boolean {
+    const reader = this.reader;
+    const contents = this.block.contents;
+    const end = reader.end;
+    let pos = reader.pos;
+    if (pos + 2 > end) return false;
+    const shared = contents[pos]!;
+    const unshared = contents[pos + 1]!;
+    const keyLength = shared + unshared;
+    if (shared >= 0x80 || unshared >= 0x80 || shared > this.keyLength || keyLength > this.key.length) return false;
+    const start = pos + 2;
+    pos = start + unshared;
+    const seq = shortVarint(contents, pos, end);
+    if (seq < 0 || varintEnd >= end) return false;
+    pos = varintEnd;
+    const kindCode = contents[pos++]!;
+    if (kindCode !== ENTRY_KIND_CODE.put && kindCode !== ENTRY_KIND_CODE.delete) return false;
+    const expireAtMs = shortVarint(contents, pos, end);
+    if (expireAtMs < 0) return false;
+    const valueLength = shortVarint(contents, varintEnd, end);
+    if (valueLength < 0 || valueLength > end - varintEnd || (kindCode === ENTRY_KIND_CODE.delete && valueLength !== 0)) return false;
+    const key = this.key;
+    if (unshared <= SHORT_COPY_BYTES) for (let index = 0; index < unshared; index++) key[shared + index] = contents[start + index]!;
+    else contents.copy(key, shared, start, start + unshared);
+    this.keyLength = keyLength;
+    this.seq = seq;
+    this.kindCode = kindCode;
+    this.expireAtMs = expireAtMs;
+    this.valueStart = varintEnd;
+    this.valueLength = valueLength;
+    reader.pos = varintEnd + valueLength;
+    this.isValid = true;
+    return true;
+  }
+
+  /** Decodes the next entry through the bounds-checked ByteReader; throws on bad bytes. */
+  private decodeNextChecked(): void {
+    const reader = this.reader;
     const shared = reader.varint();
     const unshared = reader.varint();
     if (shared > this.keyLength) reader.fail(`shared length ${shared} exceeds previous key length ${this.keyLength}`);
@@ -502,7 +572,7 @@ export class BlockIterator implements EntryIterator {
       this.key = grown;
     }
     const contents = this.block.contents;
-    if (unshared <= 32) for (let index = 0; index < unshared; index++) this.key[shared + index] = contents[start + index]!;
+    if (unshared <= SHORT_COPY_BYTES) for (let index = 0; index < unshared; index++) this.key[shared + index] = contents[start + index]!;
     else contents.copy(this.key, shared, start, start + unshared);
     this.keyLength = shared + unshared;
     this.seq = reader.varint();

@@ -53,4 +53,40 @@ describe('BloomFilter', () => {
     ]);
     expect(BloomFilter.build([Buffer.from('a'), Buffer.from('b')], 10).toString('hex')).toBe('4281800002180c1406');
   });
+
+  it('probes the same bits as hash % bitCount, for any hash and filter size', () => {
+    const reference = (filter: Buffer, keyHash: number): boolean => {
+      const probeCount = filter[filter.length - 1]!;
+      const bitCount = (filter.length - 1) * 8;
+      let hash = keyHash;
+      const mixed = (value: number): number => {
+        let h = value;
+        h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+        h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+        return (h ^ (h >>> 16)) >>> 0;
+      };
+      const delta = (mixed((hash + 0x9e3779b9) >>> 0) | 1) >>> 0;
+      for (let probe = 0; probe < probeCount; probe++) {
+        const bit = hash % bitCount;
+        if ((filter[bit >>> 3]! & (1 << (bit & 7))) === 0) return false;
+        hash = (hash + delta) >>> 0;
+      }
+      return true;
+    };
+    const big = Buffer.alloc((1 << 24) + 1, 0xff); // bitCount 2^27: large quotients and remainders
+    big[big.length - 1] = 6;
+    fc.assert(
+      fc.property(fc.integer({ min: 8, max: 5000 }), fc.integer({ min: 1, max: 30 }), fc.array(fc.nat({ max: 0xffffffff }), { maxLength: 50 }), fc.nat(), (byteCount, probeCount, hashes, seed) => {
+        const filter = Buffer.alloc(byteCount + 1);
+        for (let index = 0; index < byteCount; index++) filter[index] = (Math.imul(index + seed, 0x9e3779b1) >>> 24) | 0x81;
+        filter[byteCount] = probeCount;
+        for (const hash of [...hashes, 0, 0xffffffff, byteCount * 8, byteCount * 8 - 1]) {
+          expect(BloomFilter.mayContainHash(filter, hash)).toBe(reference(filter, hash));
+          big[(hash >>> 3) % (big.length - 1)] = 0; // some misses in the big filter too
+          expect(BloomFilter.mayContainHash(big, hash)).toBe(reference(big, hash));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
 });

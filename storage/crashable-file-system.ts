@@ -1,6 +1,7 @@
 // storage/crashable-file-system.ts: the in-memory FileSystem tests crash (see file-system.ts for
 // the model: inodes vs directory entries, durable vs live, the four crash modes).
 // Invariant: handles never alias caller buffers; bytes are copied in and out.
+import assert from 'node:assert/strict';
 import * as nodePath from 'node:path';
 import { LockedError } from './errors.js';
 import { createErrnoError, type FileLock, type FileSystem, type ReadableFile, type WritableFile } from './file-system.js';
@@ -317,6 +318,15 @@ export class CrashableFileSystem implements FileSystem {
         const bytes = Buffer.from(inode.content().subarray(position, position + length));
         this.#stats.bytesRead += bytes.length;
         return bytes;
+      },
+      readInto: (position, target, targetOffset, length) => {
+        check('read');
+        assert.ok(targetOffset >= 0 && targetOffset + length <= target.length, 'readInto past the end of its target');
+        this.#fault('read', normalized, 'read');
+        this.#stats.reads += 1;
+        const copied = inode.content().copy(target, targetOffset, position, Math.min(position + length, inode.length));
+        this.#stats.bytesRead += copied;
+        return copied;
       },
       close: () => {
         check('close');

@@ -239,6 +239,11 @@ describe('CrashableFileSystem', () => {
     expect(reader.read(2, 3).toString()).toBe('234');
     expect(reader.read(8, 5).toString()).toBe('89');
     expect(reader.read(20, 5).length).toBe(0);
+    const target = Buffer.alloc(8, 0x2e);
+    expect(reader.readInto(2, target, 1, 3)).toBe(3);
+    expect(reader.readInto(8, target, 5, 3)).toBe(2); // shorter at the end of the file
+    expect(target.toString()).toBe('.234.89.');
+    expect(() => reader.readInto(0, target, 6, 3)).toThrow(); // past the end of the target: a bug
     fs.truncate(`${DIR}/f`, 4);
     expect(fs.readAll(`${DIR}/f`).toString()).toBe('0123');
     fs.truncate(`${DIR}/f`, 6);
@@ -364,6 +369,10 @@ describe('RealFileSystem', () => {
     expect(reader.size()).toBe(12);
     expect(reader.read(6, 5).toString()).toBe('world');
     expect(reader.read(10, 100).toString()).toBe('d!');
+    const target = Buffer.alloc(9, 0x2e);
+    expect(reader.readInto(6, target, 1, 5)).toBe(5);
+    expect(reader.readInto(11, target, 7, 2)).toBe(1); // shorter at the end of the file
+    expect(target.toString()).toBe('.world.!.');
     reader.close();
     expect(fs.readAll(path).toString()).toBe('hello world!');
     expect(fs.fileSize(path)).toBe(12);

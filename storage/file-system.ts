@@ -36,6 +36,8 @@ export interface ReadableFile {
   readonly path: string;
   size(): number;
   read(position: number, length: number): Buffer; // positional; shorter only at end of file
+  /** Positional read into target[targetOffset ..]; returns the bytes read (fewer only at end of file). */
+  readInto(position: number, target: Buffer, targetOffset: number, length: number): number;
   close(): void;
 }
 export interface FileLock {
@@ -140,15 +142,19 @@ class RealReadableFile extends RealFileHandle implements ReadableFile {
     return nodeFs.fstatSync(this.openFd()).size;
   }
   read(position: number, length: number): Buffer {
-    const fd = this.openFd();
     const buffer = Buffer.allocUnsafe(length);
+    return buffer.subarray(0, this.readInto(position, buffer, 0, length));
+  }
+  readInto(position: number, target: Buffer, targetOffset: number, length: number): number {
+    assert.ok(targetOffset >= 0 && targetOffset + length <= target.length, 'readInto past the end of its target');
+    const fd = this.openFd();
     let filled = 0;
     while (filled < length) {
-      const count = nodeFs.readSync(fd, buffer, filled, length - filled, position + filled);
+      const count = nodeFs.readSync(fd, target, targetOffset + filled, length - filled, position + filled);
       if (count === 0) break; // end of file
       filled += count;
     }
-    return buffer.subarray(0, filled);
+    return filled;
   }
 }
 

@@ -12,7 +12,11 @@
 // - The active memtable may take puts while an async scan waits: the engine then inserts with
 //   keepOlderVersions, so no version the snapshot sees disappears, and the memtable's iterator
 //   re-seeks past its last (key, seq) after a put.
-import { MergingIterator, type Entry, type EntryIterator } from './entry.js';
+// Cost: the cursor merges its iterators itself (a binary heap of child indexes over each child's
+// current Entry, fetched once per position, with its first 8 key bytes as two numbers), compares
+// keys in JS rather than with the native Buffer.compare, and builds a ScanItem only for an entry
+// it returns.
+import { compareKeys, type Entry, type EntryIterator } from './entry.js';
 
 export interface ScanItem {
   key: Buffer;
@@ -42,8 +46,32 @@ export interface ScanPin {
 /** A yield to the event loop every so many items of an async scan, so a long scan shares it. */
 export const ASYNC_SCAN_ITEMS_PER_YIELD = 1024;
 
+/** Whether keys a and b hold the same bytes (a JS loop: keys are short). */
+function sameKey(a: Buffer, b: Buffer): boolean {
+  const length = a.length;
+  if (length !== b.length) return false;
+  if (length > 64) return a.equals(b);
+  for (let index = length - 1; index >= 0; index--) if (a[index] !== b[index]) return false; // keys differ late: shared prefixes
+  return true;
+}
+
+/**
+ * Key bytes start .. start + 3 as a big-endian u32, zero-padded past the key's end: keys whose
+ * words differ are ordered as their words are, so most heap comparisons compare two numbers.
+ */
+function prefixWord(key: Buffer, start: number): number {
+  if (start + 4 <= key.length) return ((key[start]! << 24) | (key[start + 1]! << 16) | (key[start + 2]! << 8) | key[start + 3]!) >>> 0;
+  let word = 0;
+  for (let index = start; index < start + 4; index++) word = word * 256 + (index < key.length ? key[index]! : 0);
+  return word;
+}
+
 export class ScanCursor {
-  private readonly merged: MergingIterator;
+  private readonly children: readonly EntryIterator[];
+  private readonly heads: (Entry | undefined)[]; // heads[i]: children[i]'s current entry, undefined once exhausted
+  private readonly headHigh: Uint32Array; // key bytes 0 .. 3 of heads[i] (see prefixWord)
+  private readonly headLow: Uint32Array; // key bytes 4 .. 7
+  private heap: number[] = []; // child indexes, heap-ordered by (head entry, child index)
   private readonly nowMs = Date.now();
   private lastKey: Buffer | undefined;
   private released = false;
@@ -52,39 +80,58 @@ export class ScanCursor {
     private readonly pin: ScanPin,
     private readonly options: ScanOptions,
   ) {
-    this.merged = new MergingIterator(pin.iterators);
+    this.children = pin.iterators;
     const { start, after } = options;
     this.lastKey = after;
     const seekKey = start !== undefined && (after === undefined || Buffer.compare(start, after) > 0) ? start : after;
-    if (seekKey === undefined) this.merged.seekToFirst();
-    else this.merged.seek(seekKey);
+    this.headHigh = new Uint32Array(this.children.length);
+    this.headLow = new Uint32Array(this.children.length);
+    this.heads = this.children.map(() => undefined);
+    this.children.forEach((child, index) => {
+      if (seekKey === undefined) child.seekToFirst();
+      else child.seek(seekKey);
+      if (child.valid()) this.setHead(index, child.entry());
+    });
+    for (let index = 0; index < this.heads.length; index++) if (this.heads[index] !== undefined) this.heap.push(index);
+    for (let position = (this.heap.length >>> 1) - 1; position >= 0; position--) this.siftDown(position);
   }
 
   /** The next live item, or undefined at the end (the pin is then released). */
   next(): ScanItem | undefined {
+    const entry = this.nextLive();
+    if (entry === undefined) return undefined;
+    return entry.expireAtMs === 0
+      ? { key: entry.key, value: entry.value }
+      : { key: entry.key, value: entry.value, expireAtMs: entry.expireAtMs };
+  }
+
+  /**
+   * The newest version (seq <= snapshot) of the next key when it is a live put, as the child
+   * iterator's Entry; undefined at the end (the pin is then released).
+   */
+  nextLive(): Entry | undefined {
     if (this.released) return undefined;
     const { end } = this.options;
     const { snapshotSeq } = this.pin;
     const counters = this.pin.counters ?? UNCOUNTED;
-    while (this.merged.valid()) {
-      const entry = this.merged.entry();
-      if (end !== undefined && Buffer.compare(entry.key, end) >= 0) break;
-      if (entry.seq > snapshotSeq || (this.lastKey !== undefined && this.lastKey.equals(entry.key))) {
+    const heap = this.heap;
+    while (heap.length > 0) {
+      const top = heap[0]!;
+      const entry = this.heads[top]!;
+      if (end !== undefined && compareKeys(entry.key, end) >= 0) break;
+      this.advance(top);
+      if (entry.seq > snapshotSeq || (this.lastKey !== undefined && sameKey(this.lastKey, entry.key))) {
         counters.entriesSkipped++;
         if (entry.kind === 'delete') counters.tombstonesSkipped++;
-        this.merged.next();
         continue;
       }
       this.lastKey = entry.key;
-      this.merged.next();
       if (entry.kind === 'delete' || isExpired(entry, this.nowMs)) {
         counters.entriesSkipped++;
         if (entry.kind === 'delete') counters.tombstonesSkipped++;
         continue;
       }
-      return entry.expireAtMs === 0
-        ? { key: entry.key, value: entry.value }
-        : { key: entry.key, value: entry.value, expireAtMs: entry.expireAtMs };
+      return entry;
     }
     this.close();
     return undefined;
@@ -95,8 +142,63 @@ export class ScanCursor {
     this.released = true;
     this.pin.release();
   }
-}
 
+  /** Moves child `top` (at the heap's root) to its next entry and restores the heap. */
+  private advance(top: number): void {
+    const child = this.children[top]!;
+    child.next();
+    if (child.valid()) {
+      this.setHead(top, child.entry());
+      this.siftDown(0);
+      return;
+    }
+    this.heads[top] = undefined;
+    const last = this.heap.pop()!;
+    if (this.heap.length > 0) {
+      this.heap[0] = last;
+      this.siftDown(0);
+    }
+  }
+
+  private setHead(index: number, entry: Entry): void {
+    this.heads[index] = entry;
+    this.headHigh[index] = prefixWord(entry.key, 0);
+    this.headLow[index] = prefixWord(entry.key, 4);
+  }
+
+  /** Entry order (key ascending, seq descending); ties go to the child listed first. */
+  private less(a: number, b: number): boolean {
+    const highA = this.headHigh[a]!;
+    const highB = this.headHigh[b]!;
+    if (highA !== highB) return highA < highB;
+    const lowA = this.headLow[a]!;
+    const lowB = this.headLow[b]!;
+    if (lowA !== lowB) return lowA < lowB;
+    const left = this.heads[a]!;
+    const right = this.heads[b]!;
+    const order = compareKeys(left.key, right.key);
+    if (order !== 0) return order < 0;
+    return left.seq !== right.seq ? left.seq > right.seq : a < b;
+  }
+
+  private siftDown(start: number): void {
+    const heap = this.heap;
+    const length = heap.length;
+    let position = start;
+    for (;;) {
+      const left = 2 * position + 1;
+      if (left >= length) return;
+      const right = left + 1;
+      let smallest = left;
+      if (right < length && this.less(heap[right]!, heap[left]!)) smallest = right;
+      if (!this.less(heap[smallest]!, heap[position]!)) return;
+      const swap = heap[position]!;
+      heap[position] = heap[smallest]!;
+      heap[smallest] = swap;
+      position = smallest;
+    }
+  }
+}
 const UNCOUNTED: ScanCounters = { entriesSkipped: 0, tombstonesSkipped: 0 };
 
 export function isExpired(entry: Entry, nowMs: number): boolean {

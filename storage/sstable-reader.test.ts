@@ -174,6 +174,21 @@ describe('SstableReader caching and filtering', () => {
     expect(fileReads - readsAtOpen).toBeLessThan(blockCount / 4);
   });
 
+  it('reads blocks it caches straight into shared cache memory', () => {
+    const cache = new BlockCache(1 << 20);
+    const reader = SstableReader.open(writeTable(entries, { blockBytes: 1024 }), PATH, 5, cache);
+    for (const entry of entries) expect(label(reader.get(entry.key)!)).toBe(label(entry));
+    expect(reader.get(Buffer.from('key00001'))).toBeUndefined();
+    const blockCount = reader.indexHandles.length;
+    expect(reader.stats.blockReads).toBe(blockCount);
+    const first = reader.cachedBlock(0)!;
+    const second = reader.cachedBlock(1)!;
+    expect(second.contents.buffer).toBe(first.contents.buffer); // one slab, not a buffer per block
+    expect(second.contents.byteOffset).toBeGreaterThanOrEqual(first.contents.byteOffset + first.contents.length + 5);
+    for (const entry of entries) expect(label(reader.get(entry.key)!)).toBe(label(entry));
+    expect(reader.stats.blockReads).toBe(blockCount); // all served from the cache
+  });
+
   it('rereads blocks when the cache holds nothing', () => {
     const reader = openTable(writeTable(entries, { blockBytes: 1024 }), 0);
     for (let round = 0; round < 3; round++) reader.get(entries[5]!.key);
@@ -245,6 +260,16 @@ describe('SstableReader on damaged files', () => {
     }
     expect(outcomes.corrupt).toBeGreaterThan(100);
     expect(outcomes.correct).toBeGreaterThan(100);
+  });
+
+  it('fails with SstableCorruptionError when a data block read into cache memory is cut short', () => {
+    const pristine = writeTable(entries, { blockBytes: 256 }).readAll(PATH);
+    const fs = new CrashableFileSystem();
+    fs.mkdirp('/db');
+    fs.writeAll(PATH, pristine);
+    const reader = openTable(fs);
+    fs.truncate(PATH, 10); // the reader's handle sees the shorter file
+    expect(() => reader.get(entries[0]!.key)).toThrow(expect.objectContaining({ code: 'ERR_SSTABLE_CORRUPT', offset: 0 }));
   });
 
   it('fails to open a truncated file', () => {

@@ -156,9 +156,36 @@ export class SstableReader {
     const cached = this.cache.get(this.fileNumber, handle.offset);
     if (cached !== undefined) return cached;
     this.stats.blockReads++;
-    const block = new Block(readBlockContents(this.file, handle), this.path, handle.offset);
-    if (fillCache) this.cache.set(this.fileNumber, handle.offset, block, block.contents.length + BLOCK_CACHE_OVERHEAD_BYTES);
+    if (!fillCache) {
+      const block = new Block(readBlockContents(this.file, handle), this.path, handle.offset);
+      if (fillCache) this.cache.set(this.fileNumber, handle.offset, block, block.contents.length + BLOCK_CACHE_OVERHEAD_BYTES);
+      return block;
+    }
+    const block = new Block(this.readIntoCacheMemory(this.file, handle), this.path, handle.offset);
+    this.cache.set(this.fileNumber, handle.offset, block, block.contents.length + BLOCK_CACHE_OVERHEAD_BYTES);
     return block;
+  }
+
+  /**
+   * Reads a block and its trailer straight into the cache's slab memory and returns a view of the
+   * contents once the crc matches (the trailer stays behind in the slab, unreferenced).
+   */
+  private readIntoCacheMemory(file: ReadableFile, handle: BlockHandle): Buffer {
+    const { offset, size } = handle;
+    const rawBytes = size + BLOCK.TRAILER_BYTES;
+    const memory = this.cache.memory;
+    const start = memory.claim(rawBytes);
+    const slab = memory.buffer;
+    if (file.readInto(offset, slab, start, rawBytes) !== rawBytes) {
+      throw new SstableCorruptionError(this.path, offset, `block of ${size} bytes cut short at end of file`);
+    }
+    const type = slab[start + size]!;
+    if (type !== BLOCK.TYPE_UNCOMPRESSED) throw new SstableCorruptionError(this.path, offset + size, `unknown block type ${type}`);
+    const contents = slab.subarray(start, start + size);
+    if (maskCrc(crc32(UNCOMPRESSED_TYPE_BYTE, crc32(contents))) !== slab.readUInt32LE(start + size + 1)) {
+      throw new SstableCorruptionError(this.path, offset, `block crc mismatch (block of ${size} bytes)`);
+    }
+    return contents;
   }
 
   /**
@@ -265,6 +292,9 @@ export class SstableIterator implements EntryIterator {
     }
   }
 }
+
+/** The type byte of an uncompressed block, for continuing a crc over contents with it. */
+const UNCOMPRESSED_TYPE_BYTE = Buffer.of(BLOCK.TYPE_UNCOMPRESSED);
 
 /** Reads handle.size bytes plus the trailer and returns the contents once the crc matches. */
 export function readBlockContents(file: ReadableFile, handle: BlockHandle): Buffer {

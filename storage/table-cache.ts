@@ -23,6 +23,7 @@ export const TABLE_CACHE_BUDGET_SHARE = 0.5;
 interface CachedReader {
   reader: SstableReader;
   bytes: number;
+  lastUsed: number; // the table cache's use counter at its last reader() or adopt()
 }
 
 export interface TableCacheStats {
@@ -35,7 +36,8 @@ export interface TableCacheStats {
 }
 
 export class TableCache {
-  private readonly readers = new Map<number, CachedReader>(); // insertion order = LRU order (oldest first)
+  private readonly readers = new Map<number, CachedReader>();
+  private useCount = 0; // bumped by every use; the reader with the smallest lastUsed is the LRU one
   private residentBytes = 0;
   private hits = 0;
   private misses = 0;
@@ -57,8 +59,7 @@ export class TableCache {
     const cached = this.readers.get(fileNumber);
     if (cached !== undefined) {
       this.hits++;
-      this.readers.delete(fileNumber); // most recently used goes last
-      this.readers.set(fileNumber, cached);
+      cached.lastUsed = ++this.useCount; // no Map reordering: a hit is on every point read's path
       return cached.reader;
     }
     this.misses++;
@@ -71,7 +72,7 @@ export class TableCache {
   adopt(fileNumber: number, reader: SstableReader): void {
     assert.ok(!this.readers.has(fileNumber), `table ${fileNumber} is already open in the table cache`);
     const bytes = reader.residentBytes();
-    this.readers.set(fileNumber, { reader, bytes });
+    this.readers.set(fileNumber, { reader, bytes, lastUsed: ++this.useCount });
     this.residentBytes += bytes;
     this.blockCache.reserve(bytes);
     this.evictBeyondLimits();
@@ -114,12 +115,23 @@ export class TableCache {
     };
   }
 
-  /** The reader just adopted is the newest (last), so it goes only when it is not alone. */
+  /**
+   * Evicts least recently used readers (a scan for the smallest lastUsed: evictions come with an
+   * open, which costs far more). The reader just adopted is the most recent, so it goes only when
+   * it is not alone.
+   */
   private evictBeyondLimits(): void {
     while ((this.readers.size > this.readersMax || this.residentBytes > this.bytesMax) && this.readers.size > 1) {
-      const oldest = this.readers.keys().next();
-      assert.ok(oldest.done !== true);
-      this.evict(oldest.value);
+      let oldest: number | undefined;
+      let oldestUse = Infinity;
+      for (const [fileNumber, cached] of this.readers) {
+        if (cached.lastUsed < oldestUse) {
+          oldest = fileNumber;
+          oldestUse = cached.lastUsed;
+        }
+      }
+      assert.ok(oldest !== undefined);
+      this.evict(oldest);
     }
   }
 }

@@ -10,7 +10,8 @@
 //   edit obsoleting it is durable) and the engine has not failed (invariant 15).
 // - installEdit() changes nothing in memory unless manifest.apply() returned (invariant 9).
 import assert from 'node:assert/strict';
-import type { Entry, EntryIterator } from './entry.js';
+import { bloomHash } from './bloom.js';
+import { compareKeys, type Entry, type EntryIterator } from './entry.js';
 import { LevelIterator } from './level-iterator.js';
 import type { FileMeta, Manifest, VersionEdit } from './manifest.js';
 import { SstableIterator, type SstableReader } from './sstable-reader.js';
@@ -39,8 +40,9 @@ export class TableHandle {
     return this.cache.reader(this.meta.number, this.path);
   }
 
-  get(key: Buffer): Entry | undefined {
-    return this.reader().get(key);
+  /** keyHash: bloomHash(key), computed once by a caller that probes several tables. */
+  get(key: Buffer, keyHash: number = bloomHash(key)): Entry | undefined {
+    return this.reader().get(key, undefined, keyHash);
   }
 
   /** fillCache false: blocks read for this iterator are not cached (compaction inputs). */
@@ -63,7 +65,7 @@ export class TableHandle {
   }
 
   containsKey(key: Buffer): boolean {
-    return Buffer.compare(this.meta.smallestKey, key) <= 0 && Buffer.compare(key, this.meta.largestKey) <= 0;
+    return compareKeys(this.meta.smallestKey, key) <= 0 && compareKeys(key, this.meta.largestKey) <= 0;
   }
 }
 
@@ -91,19 +93,20 @@ export class Version {
 
   /** Newest version of key in the tables: L0 newest first, then one candidate per deeper level. */
   get(key: Buffer): Entry | undefined {
+    const keyHash = bloomHash(key);
     const level0 = this.levels[0]!;
     for (let index = level0.length - 1; index >= 0; index--) {
       const table = level0[index]!;
       if (!table.containsKey(key)) continue;
       this.readStats.tablesProbed++;
-      const found = table.get(key);
+      const found = table.get(key, keyHash);
       if (found !== undefined) return found;
     }
     for (let level = 1; level < LEVEL_COUNT; level++) {
       const table = findTable(this.levels[level]!, key);
       if (table === undefined) continue;
       this.readStats.tablesProbed++;
-      const found = table.get(key);
+      const found = table.get(key, keyHash);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -137,11 +140,11 @@ export function findTable(level: readonly TableHandle[], key: Buffer): TableHand
   let high = level.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (Buffer.compare(level[mid]!.meta.largestKey, key) < 0) low = mid + 1;
+    if (compareKeys(level[mid]!.meta.largestKey, key) < 0) low = mid + 1;
     else high = mid;
   }
   const table = level[low];
-  return table !== undefined && Buffer.compare(table.meta.smallestKey, key) <= 0 ? table : undefined;
+  return table !== undefined && compareKeys(table.meta.smallestKey, key) <= 0 ? table : undefined;
 }
 
 export class VersionSet {
