@@ -43,7 +43,7 @@ import type { BlockCache } from './block-cache.js';
 import type { CompactionPlan } from './compaction-picker.js';
 import { compareKeys, MergingIterator, type Entry, type EntryIterator } from './entry.js';
 import type { FileSystem, WritableFile } from './file-system.js';
-import { closeQuietly, snapshotBucket, verifyTable, writerOptions, type TableOptions } from './flush.js';
+import { closeQuietly, sameKey, snapshotBucket, verifyTable, writerOptions, type TableOptions } from './flush.js';
 import { LevelIterator } from './level-iterator.js';
 import type { FileMeta } from './manifest.js';
 import { tablePath } from './recovery.js';
@@ -115,7 +115,7 @@ export async function runCompaction(plan: CompactionPlan, env: CompactionEnviron
       counters.entriesRead++;
       const entry = decide(input);
       if (entry !== undefined) {
-        const newKey = lastKey === undefined || compareKeys(lastKey, entry.key) !== 0;
+        const newKey = lastKey === undefined || !sameKey(lastKey, entry.key);
         if (newKey && splitter(entry.key, builder)) {
           outputs.push(await finishOutput(builder!, env));
           builder = undefined;
@@ -140,7 +140,11 @@ export async function runCompaction(plan: CompactionPlan, env: CompactionEnviron
       builder = undefined;
       outputs.push(await finishOutput(last, env));
     }
-    if (outputs.length > 0) env.fs.syncDir(env.dir); // invariant 8: directory entries durable before the edit
+    if (outputs.length > 0) {
+      await yieldToEventLoop(); // the last verify slice, and the caller's manifest edit, each get a turn
+      env.checkRunnable();
+      env.fs.syncDir(env.dir); // invariant 8: directory entries durable before the edit
+    }
     return { outputs, counters };
   } catch (error) {
     if (builder !== undefined) closeQuietly(builder.file);
@@ -193,7 +197,7 @@ function entryDecider(plan: CompactionPlan, env: CompactionEnvironment, counters
   let previousBucket = -1;
   return (entry) => {
     const bucket = snapshotBucket(snapshotSeqs, entry.seq);
-    const shadowed = previousKey !== undefined && previousBucket === bucket && compareKeys(previousKey, entry.key) === 0;
+    const shadowed = previousKey !== undefined && previousBucket === bucket && sameKey(previousKey, entry.key);
     previousKey = entry.key;
     previousBucket = bucket;
     if (compactionFilter !== undefined && compactionFilter(entry.key)) {

@@ -1,5 +1,6 @@
 // storage/flush.ts: writes a frozen memtable to a new level-0 SSTable, in slices of at most
-// sliceMs of work with a setImmediate between them so the event loop keeps answering.
+// sliceMs of work with a setImmediate between them so the event loop keeps answering. finish()
+// (filter, index), the reopen, each verify slice and the caller's install get turns of their own.
 // Invariants:
 // - Invariant 8: the table is written, fsynced, closed, reopened and fully verified (every block
 //   read back from the file, crc-checked and decoded), and its directory entry fsynced, before the
@@ -12,13 +13,13 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { BlockCache } from './block-cache.js';
-import { Block } from './block.js';
-import { compareEntries, compareKeys, type Entry } from './entry.js';
+import { Block, BLOCK, blockChecksum, type BlockHandle } from './block.js';
+import { compareEntries, type Entry } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 import type { FileSystem, WritableFile } from './file-system.js';
 import type { FileMeta } from './manifest.js';
 import type { Memtable } from './memtable.js';
-import { readBlockContents, SstableReader } from './sstable-reader.js';
+import { SstableReader } from './sstable-reader.js';
 import { SstableWriter, type SstableBuildResult } from './sstable-writer.js';
 
 export interface TableOptions {
@@ -95,6 +96,7 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
     const reader = SstableReader.open(input.fs, input.path, input.fileNumber, input.cache);
     try {
       await verifyTable(input, reader, built); // invariant 8: readable back before it is named
+      if (input.sliceMs !== Infinity) await yieldToEventLoop(); // the caller's manifest edit gets a turn of its own
       input.fs.syncDir(input.dir); // invariant 8: its directory entry durable too
     } catch (error) {
       reader.close();
@@ -109,8 +111,10 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
 
 /**
  * What SstableReader.verify() checks of the data, in slices of sliceMs (verify() is one blocking
- * call: ~0.5 s for a 64 MiB memtable). Reads every data block from the file, not the cache (crc
- * checked by readBlockContents), decodes it, checks entry order across blocks, and that the
+ * call: ~0.5 s for a 64 MiB memtable). Reads every data block from the file, not the cache, in
+ * reads of up to VERIFY_READ_BYTES (one buffer per read, not per block: fewer, larger buffers
+ * keep the garbage collector's external-memory pressure down), checks each block's trailer (type,
+ * crc) as readBlockContents does, decodes it, checks entry order across blocks, and that the
  * entries, key range and the reader's meta block match what the writer reported.
  */
 export async function verifyTable(
@@ -122,25 +126,35 @@ export async function verifyTable(
   const corrupt = (offset: number, reason: string): never => {
     throw new SstableCorruptionError(path, offset, `written table reads back wrong: ${reason}`);
   };
+  if (input.sliceMs !== Infinity) await yieldToEventLoop(); // not in the turn that opened the reader
   const file = input.fs.openRead(path);
   try {
     let previous: Entry | undefined;
     let first: Entry | undefined;
     let entryCount = 0;
     let sliceStartMs = performance.now();
-    for (const handle of reader.indexHandles) {
-      const iterator = new Block(readBlockContents(file, handle), path, handle.offset).iterator();
-      for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
-        const entry = iterator.entry();
-        if (previous !== undefined && compareEntries(previous, entry) >= 0) corrupt(handle.offset, 'entries out of order');
-        first ??= entry;
-        previous = entry;
-        entryCount++;
+    const handles = reader.indexHandles;
+    for (let spanStart = 0; spanStart < handles.length; ) {
+      const spanEnd = spanEndIndex(handles, spanStart, corrupt);
+      const base = handles[spanStart]!.offset;
+      const last = handles[spanEnd - 1]!;
+      const span = file.read(base, last.offset + last.size + BLOCK.TRAILER_BYTES - base);
+      for (let index = spanStart; index < spanEnd; index++) {
+        const handle = handles[index]!;
+        const iterator = new Block(checkedBlock(path, span, handle.offset - base, handle), path, handle.offset).iterator();
+        for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
+          const entry = iterator.entry();
+          if (previous !== undefined && compareEntries(previous, entry) >= 0) corrupt(handle.offset, 'entries out of order');
+          first ??= entry;
+          previous = entry;
+          entryCount++;
+        }
+        if (performance.now() - sliceStartMs >= input.sliceMs) {
+          await yieldToEventLoop();
+          sliceStartMs = performance.now();
+        }
       }
-      if (performance.now() - sliceStartMs >= input.sliceMs) {
-        await yieldToEventLoop();
-        sliceStartMs = performance.now();
-      }
+      spanStart = spanEnd;
     }
     if (entryCount !== built.entryCount || reader.meta.entryCount !== built.entryCount) {
       corrupt(0, `${entryCount} entries (meta ${reader.meta.entryCount}), the writer added ${built.entryCount}`);
@@ -153,6 +167,35 @@ export async function verifyTable(
   } finally {
     file.close();
   }
+}
+
+/** Bytes of data blocks read at once by verifyTable (a bigger block is read alone). */
+export const VERIFY_READ_BYTES = 256 * 1024;
+
+/** Index past the last handle of the span that starts at `start`: back-to-back blocks within VERIFY_READ_BYTES. */
+function spanEndIndex(handles: readonly BlockHandle[], start: number, corrupt: (offset: number, reason: string) => never): number {
+  const base = handles[start]!.offset;
+  let end = start + 1;
+  for (; end < handles.length; end++) {
+    const previous = handles[end - 1]!;
+    const handle = handles[end]!;
+    if (handle.offset !== previous.offset + previous.size + BLOCK.TRAILER_BYTES) corrupt(handle.offset, 'data blocks are not back to back');
+    if (handle.offset + handle.size + BLOCK.TRAILER_BYTES - base > VERIFY_READ_BYTES) break;
+  }
+  return end;
+}
+
+/** The block at `at` in span once its length, type and crc check (the trailer is drawn in sstable-writer.ts). */
+function checkedBlock(path: string, span: Buffer, at: number, handle: BlockHandle): Buffer {
+  const end = at + handle.size;
+  if (end + BLOCK.TRAILER_BYTES > span.length) throw new SstableCorruptionError(path, handle.offset, `block of ${handle.size} bytes cut short at end of file`);
+  const contents = span.subarray(at, end);
+  const type = span[end]!;
+  if (type !== BLOCK.TYPE_UNCOMPRESSED) throw new SstableCorruptionError(path, handle.offset + handle.size, `unknown block type ${type}`);
+  if (blockChecksum(contents, type) !== span.readUInt32LE(end + 1)) {
+    throw new SstableCorruptionError(path, handle.offset, `block crc mismatch (block of ${handle.size} bytes)`);
+  }
+  return contents;
 }
 
 export function writerOptions(options: TableOptions): { blockBytes?: number; bloomBitsPerKey?: number } {
@@ -170,13 +213,27 @@ export function writerOptions(options: TableOptions): { blockBytes?: number; blo
 export function versionFilter(snapshotSeqs: readonly number[]): (entry: Entry) => boolean {
   let previousKey: Buffer | undefined;
   let previousBucket = -1;
+  const noSnapshots = snapshotSeqs.length === 0;
   return (entry) => {
-    const bucket = snapshotBucket(snapshotSeqs, entry.seq);
-    const shadowed = previousKey !== undefined && previousBucket === bucket && compareKeys(previousKey, entry.key) === 0;
+    const bucket = noSnapshots ? 0 : snapshotBucket(snapshotSeqs, entry.seq);
+    const shadowed = previousKey !== undefined && previousBucket === bucket && sameKey(previousKey, entry.key);
     previousKey = entry.key;
     previousBucket = bucket;
     return !shadowed;
   };
+}
+
+/**
+ * Key equality for neighbours in entry order: lengths first, then bytes from the end (neighbouring
+ * keys tend to share a prefix and differ near the end, e.g. "user:1041" and "user:1042").
+ */
+export function sameKey(a: Buffer, b: Buffer): boolean {
+  if (a === b) return true;
+  const length = a.length;
+  if (length !== b.length) return false;
+  if (length > 32) return a.equals(b);
+  for (let index = length - 1; index >= 0; index--) if (a[index] !== b[index]) return false;
+  return true;
 }
 
 export function snapshotBucket(snapshotSeqs: readonly number[], seq: number): number {

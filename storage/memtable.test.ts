@@ -186,6 +186,26 @@ describe('Memtable', () => {
     expect(drainFromFirst(table).map((entry) => entry.value.length).sort((a, b) => a - b)).toEqual([...sizes].sort((a, b) => a - b));
   });
 
+  it('finds every key, old and new, while its hash table doubles', () => {
+    const table = new Memtable();
+    const keyOf = (index: number): Buffer => Buffer.from(`key-${(index * 7919) % 10_007}`);
+    for (let index = 0; index < 10_000; index++) {
+      table.put({ key: keyOf(index), seq: index + 1, kind: 'put', value: Buffer.from([index & 0xff]), expireAtMs: 0 }, false);
+      // the key just added, one added long before (maybe not yet moved to the new table), one never added
+      expect(table.get(keyOf(index))?.seq).toBe(index + 1);
+      const older = (index * 31) % (index + 1);
+      expect(table.get(keyOf(older))?.seq).toBe(older + 1);
+      expect(table.get(Buffer.from(`absent-${index}`))).toBeUndefined();
+    }
+    // a put to an existing key finds its node (no second node for the same key)
+    for (let index = 0; index < 10_000; index += 97) {
+      table.put({ key: keyOf(index), seq: 20_000 + index, kind: 'delete', value: Buffer.alloc(0), expireAtMs: 0 }, false);
+    }
+    expect(table.keyCount()).toBe(10_000);
+    expect(table.entryCount()).toBe(10_000);
+    expect(table.get(keyOf(97))?.kind).toBe('delete');
+  });
+
   it('orders many keys through several merges of the tail', () => {
     const table = new Memtable();
     const keys: Buffer[] = [];

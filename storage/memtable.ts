@@ -7,7 +7,11 @@
 //   node -> key slab, offset, length, hash, newest version; version -> seq, kind, expireAtMs,
 //   value slab, offset, length, next older version of the same key;
 // - point lookups: an open-addressing hash table of (node id, key hash) pairs in one Int32Array
-//   (linear probing, load <= 1/2), so a probe reads the arena only when the hashes match;
+//   (linear probing, load <= 1/2), so a probe reads the arena only when the hashes match. It
+//   doubles incrementally: the old table stays readable while each new node moves
+//   REHASH_NODES_PER_ADD old nodes into the new one (a whole rehash took ~10-20 ms at 256k keys);
+// - growth: the typed arrays double when full; version arrays start at 1.5x the node arrays'
+//   capacity so the two never double in the same put (a full copy of both took ~10 ms at 256k);
 // - order: two sorted runs of node ids, `main` and a small `tail` (at most TAIL_NODES_MAX) that
 //   takes new keys by binary insertion and is merged into `main` when full (a merge is one
 //   binary search per tail node plus moves of main's ids: ~1-3 ms at a million keys). Key
@@ -41,6 +45,10 @@ export const BIG_RECORD_BYTES_MIN = 64 * 1024;
 /** New keys go into a sorted tail of at most this many; a full tail merges into the main run. */
 export const TAIL_NODES_MAX = 2048;
 const CAPACITY_MIN = 1024;
+/** Version arrays start larger so they double at other puts than the node arrays. */
+const VERSION_CAPACITY_MIN = 1536;
+/** Old nodes moved into a growing hash table per node added: done well before the next doubling. */
+const REHASH_NODES_PER_ADD = 4;
 const KIND = { put: 1, delete: 2 } as const;
 const EMPTY = Buffer.alloc(0);
 const SHORT_BYTES_MAX = 48; // compared and hashed in JS below this length; natively above
@@ -121,15 +129,20 @@ export class Memtable {
   // versions
   private versionSlots = 0; // version ids handed out (replaced ones included)
   private liveVersionCount = 0;
-  private versionSeq = new Float64Array(CAPACITY_MIN);
-  private versionExpire = new Float64Array(CAPACITY_MIN);
-  private versionKind = new Uint8Array(CAPACITY_MIN);
-  private valueSlab = new Int32Array(CAPACITY_MIN);
-  private valueOffset = new Int32Array(CAPACITY_MIN);
-  private valueLength = new Int32Array(CAPACITY_MIN);
-  private olderVersion = new Int32Array(CAPACITY_MIN);
+  private versionSeq = new Float64Array(VERSION_CAPACITY_MIN);
+  private versionExpire = new Float64Array(VERSION_CAPACITY_MIN);
+  private versionKind = new Uint8Array(VERSION_CAPACITY_MIN);
+  private valueSlab = new Int32Array(VERSION_CAPACITY_MIN);
+  private valueOffset = new Int32Array(VERSION_CAPACITY_MIN);
+  private valueLength = new Int32Array(VERSION_CAPACITY_MIN);
+  private olderVersion = new Int32Array(VERSION_CAPACITY_MIN);
   // hash table: pairs (node id + 1, hash) at [2 * slot], [2 * slot + 1]; node id + 1 = 0: empty
   private buckets = new Int32Array(2 * 2 * CAPACITY_MIN);
+  // while the table doubles: the previous table, holding nodes 0 .. rehashEnd - 1; nodes below
+  // rehashNext are in `buckets` too, as is every node from rehashEnd on
+  private oldBuckets: Int32Array | undefined;
+  private rehashNext = 0;
+  private rehashEnd = 0;
   // order
   private main = new Int32Array(CAPACITY_MIN);
   private mainCount = 0;
@@ -318,7 +331,12 @@ export class Memtable {
   }
 
   private findNode(key: Buffer, hash: number): number {
-    const buckets = this.buckets;
+    const node = this.findNodeIn(this.buckets, key, hash);
+    if (node >= 0 || this.oldBuckets === undefined) return node;
+    return this.findNodeIn(this.oldBuckets, key, hash); // not yet moved to the new table
+  }
+
+  private findNodeIn(buckets: Int32Array, key: Buffer, hash: number): number {
     const mask = (buckets.length >>> 1) - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const stored = buckets[2 * slot]!;
@@ -348,8 +366,9 @@ export class Memtable {
     this.newest[node] = -1;
     this.prefixHigh[node] = prefixWord(key, 0);
     this.prefixLow[node] = prefixWord(key, 4);
-    if (4 * this.nodeCount > this.buckets.length) this.rehash(this.buckets.length);
-    else this.placeInBuckets(node, hash);
+    if (4 * this.nodeCount > this.buckets.length) this.startRehash();
+    this.placeInBuckets(node, hash);
+    if (this.oldBuckets !== undefined) this.continueRehash();
     this.insertIntoTail(node);
     return node;
   }
@@ -413,10 +432,21 @@ export class Memtable {
     buckets[2 * slot + 1] = hash;
   }
 
-  /** Doubles the table to `slots` slots (two Int32 each) and places every node again. */
-  private rehash(slots: number): void {
-    this.buckets = new Int32Array(2 * slots);
-    for (let node = 0; node < this.nodeCount; node++) this.placeInBuckets(node, this.nodeHash[node]!);
+  /** Doubles the table: an empty new one takes new nodes; the old one stays readable. */
+  private startRehash(): void {
+    while (this.oldBuckets !== undefined) this.continueRehash(); // never: one doubling ends long before the next
+    this.oldBuckets = this.buckets;
+    this.buckets = new Int32Array(2 * this.buckets.length);
+    this.rehashNext = 0;
+    this.rehashEnd = this.nodeCount - 1; // every node but the one being added
+  }
+
+  /** Moves the next few nodes of the old table into the new one; drops the old one when done. */
+  private continueRehash(): void {
+    const end = Math.min(this.rehashEnd, this.rehashNext + REHASH_NODES_PER_ADD);
+    for (let node = this.rehashNext; node < end; node++) this.placeInBuckets(node, this.nodeHash[node]!);
+    this.rehashNext = end;
+    if (end === this.rehashEnd) this.oldBuckets = undefined;
   }
 
   private insertIntoTail(node: number): void {
@@ -467,6 +497,7 @@ class MemtableIterator implements EntryIterator {
   private version = -1;
   private seq = 0;
   private current: Entry | undefined;
+  private currentKey: Buffer | undefined; // node's key, shared by the entries of its versions
   private seenMutationCount = 0;
 
   constructor(private readonly table: Memtable) {}
@@ -489,7 +520,10 @@ class MemtableIterator implements EntryIterator {
 
   entry(): Entry {
     assert.ok(this.node >= 0, 'MemtableIterator.entry() on an invalid iterator');
-    this.current ??= this.table.entryOf(this.table.keyOf(this.node), this.version);
+    if (this.current === undefined) {
+      this.currentKey ??= this.table.keyOf(this.node);
+      this.current = this.table.entryOf(this.currentKey, this.version);
+    }
     return this.current;
   }
 
@@ -532,6 +566,7 @@ class MemtableIterator implements EntryIterator {
   private pickNode(): void {
     const table = this.table;
     this.current = undefined;
+    this.currentKey = undefined;
     this.seenMutationCount = table.mutationCount();
     const fromMain = this.mainIndex < table.mainLength() ? table.mainNode(this.mainIndex) : -1;
     const fromTail = this.tailIndex < table.tailLength() ? table.tailNode(this.tailIndex) : -1;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { BlockCache } from './block-cache.js';
 import type { Entry } from './entry.js';
 import { CrashableFileSystem } from './file-system.js';
+import { SstableReader } from './sstable-reader.js';
 import { encodeFooter, shortestSeparator, SSTABLE_FOOTER_BYTES, SSTABLE_MAGIC, SstableWriter } from './sstable-writer.js';
 
 function entry(key: string, seq: number, value: string | undefined, expireAtMs = 0): Entry {
@@ -86,6 +88,36 @@ describe('SstableWriter', () => {
     expect(Math.abs(estimate - result.sizeBytes)).toBeLessThan(1024);
     expect(appends).toBeLessThan(result.sizeBytes / 32_768);
     expect(file.size()).toBe(result.sizeBytes);
+  });
+
+  it('reads back keys short and long and blocks bigger than its write chunk, though it reuses its buffers', () => {
+    const { fs, path } = newFile();
+    const file = fs.create(path);
+    const writer = new SstableWriter(file, { blockBytes: 256 });
+    const entries: Entry[] = [];
+    for (let index = 0; index < 400; index++) {
+      const key = index % 3 === 0 ? `k${String(index).padStart(4, '0')}` : `k${String(index).padStart(4, '0')}${'x'.repeat(60)}`;
+      const value = index % 50 === 7 ? 'v'.repeat(70 * 1024) : `value-${index}`; // some blocks exceed SSTABLE_WRITE_CHUNK_BYTES
+      entries.push(entry(key, 1000 + index, value));
+      if (index % 5 === 0) entries.push(entry(key, 10 + index, undefined)); // an older version of the same key
+    }
+    for (const added of entries) writer.add({ ...added, key: Buffer.from(added.key) }); // callers may reuse their key buffers
+    const result = writer.finish();
+    file.sync();
+    file.close();
+    expect(result.smallestKey.equals(entries[0]!.key)).toBe(true);
+    expect(result.largestKey.equals(entries.at(-1)!.key)).toBe(true);
+    const reader = SstableReader.open(fs, path, 1, new BlockCache(1 << 20));
+    reader.verify();
+    const iterator = reader.iterator();
+    const read: string[] = [];
+    for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
+      const found = iterator.entry();
+      read.push(`${found.key.toString()}@${found.seq}:${found.kind}:${found.value.length}`);
+    }
+    expect(read).toEqual(entries.map((added) => `${added.key.toString()}@${added.seq}:${added.kind}:${added.value.length}`));
+    for (const added of entries.filter((_, index) => index % 7 === 0)) expect(reader.get(added.key)?.seq).toBeGreaterThanOrEqual(added.seq);
+    reader.close();
   });
 
   it('shortens separators only when a shorter key fits between the blocks', () => {

@@ -28,10 +28,12 @@
 // Invariants:
 // - add() takes entries strictly in entry order (asserted): key ascending, then seq descending.
 // - Blocks are appended whole and in order; finish() writes the rest and does NOT sync or close.
-// - Output is staged and appended in chunks of up to SSTABLE_WRITE_CHUNK_BYTES.
+// - Output is copied into one reused chunk buffer and appended when it is full (a block that does
+//   not fit goes out on its own): no buffer is allocated per block for the file's sake. Reusing the
+//   chunk is safe because WritableFile.append() writes (or copies) synchronously.
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
-import { BLOCK, BlockBuilder, ByteWriter, blockChecksum, compareBytes, maskCrc, type BlockHandle } from './block.js';
+import { BLOCK, BlockBuilder, ByteWriter, blockChecksum, maskCrc, type BlockHandle } from './block.js';
 import { bloomHash, BloomFilter, BLOOM } from './bloom.js';
 import type { Entry } from './entry.js';
 import type { WritableFile } from './file-system.js';
@@ -41,6 +43,7 @@ export const SSTABLE_MAGIC = Buffer.from('74736b7673737462', 'hex'); // "tskvsst
 export const SSTABLE_FOOTER_BYTES = 52;
 export const SSTABLE_BLOCK_BYTES_DEFAULT = 4096;
 export const SSTABLE_WRITE_CHUNK_BYTES = 64 * 1024;
+const SHORT_KEY_BYTES_MAX = 48; // keys compared and copied in JS up to this length; natively above
 
 export interface SstableWriterOptions { blockBytes?: number; restartInterval?: number; bloomBitsPerKey?: number }
 export interface SstableBuildResult {
@@ -86,15 +89,16 @@ export class SstableWriter {
   private readonly bloomBitsPerKey: number;
   private readonly dataBlock: BlockBuilder;
   private readonly indexBlock = new BlockBuilder(BLOCK.INDEX_RESTART_INTERVAL);
-  private staged: Buffer[] = [];
-  private stagedBytes = 0;
+  private readonly chunk = Buffer.allocUnsafe(SSTABLE_WRITE_CHUNK_BYTES);
+  private chunkBytes = 0; // staged in chunk, not yet appended
   private offset = 0; // file bytes written + staged
   private hashes = new Uint32Array(1024);
   private keyCount = 0;
   private dataBlockCount = 0;
   private pendingHandle: BlockHandle | undefined; // last flushed block, awaiting its separator
   private smallestKey: Buffer | undefined;
-  private lastKey: Buffer | undefined;
+  private lastKey = Buffer.alloc(64); // scratch: bytes 0 .. lastKeyLength of the last key added
+  private lastKeyLength = -1; // -1: no entry yet
   private lastSeq = 0;
   private entryCount = 0;
   private tombstoneCount = 0;
@@ -114,23 +118,23 @@ export class SstableWriter {
   add(entry: Entry): void {
     assert.ok(!this.finished, 'SstableWriter.add() after finish()');
     assert.ok(Number.isSafeInteger(entry.seq) && entry.seq >= 0, 'entry seq must be a safe non-negative integer');
-    const lastKey = this.lastKey;
-    const byKey = lastKey === undefined ? 1 : compareBytes(entry.key, 0, entry.key.length, lastKey);
+    const key = entry.key;
+    const byKey = this.lastKeyLength < 0 ? 1 : this.compareWithLastKey(key);
     assert.ok(byKey > 0 || (byKey === 0 && entry.seq < this.lastSeq), 'SstableWriter.add() out of entry order');
     if (this.pendingHandle !== undefined) {
-      this.indexBlock.addHandle(shortestSeparator(lastKey!, entry.key), this.pendingHandle);
+      this.indexBlock.addHandle(shortestSeparator(this.lastKeyView(), key), this.pendingHandle); // addHandle copies the key
       this.pendingHandle = undefined;
     }
     if (byKey !== 0) {
-      this.lastKey = Buffer.from(entry.key);
-      this.smallestKey ??= this.lastKey;
-      this.addHash(bloomHash(entry.key));
+      this.smallestKey ??= Buffer.from(key);
+      this.setLastKey(key);
+      this.addHash(bloomHash(key));
     }
     this.lastSeq = entry.seq;
     this.entryCount++;
     if (entry.kind === 'delete') this.tombstoneCount++;
-    this.smallestSeq = Math.min(this.smallestSeq, entry.seq);
-    this.largestSeq = Math.max(this.largestSeq, entry.seq);
+    if (entry.seq < this.smallestSeq) this.smallestSeq = entry.seq;
+    if (entry.seq > this.largestSeq) this.largestSeq = entry.seq;
     this.dataBlock.addEntry(entry);
     if (this.dataBlock.estimatedBytes() >= this.blockBytes) this.flushDataBlock();
   }
@@ -144,22 +148,48 @@ export class SstableWriter {
     assert.ok(!this.finished, 'SstableWriter.finish() twice');
     this.finished = true;
     if (this.dataBlock.entryCount() > 0) this.flushDataBlock();
-    if (this.pendingHandle !== undefined) this.indexBlock.addHandle(this.lastKey!, this.pendingHandle);
+    const largestKey = this.lastKeyLength < 0 ? Buffer.alloc(0) : Buffer.from(this.lastKeyView());
+    if (this.pendingHandle !== undefined) this.indexBlock.addHandle(largestKey, this.pendingHandle);
     const filterHandle = this.writeBlock(BloomFilter.build(this.hashes.subarray(0, this.keyCount), this.bloomBitsPerKey));
-    const metaHandle = this.writeBlock(this.encodeMeta());
+    const metaHandle = this.writeBlock(this.encodeMeta(largestKey));
     const indexHandle = this.writeBlock(this.indexBlock.finish());
     this.stage(encodeFooter(filterHandle, metaHandle, indexHandle));
-    this.appendStaged();
+    this.appendChunk();
     const empty = this.entryCount === 0;
     return {
       sizeBytes: this.offset,
       smallestKey: this.smallestKey ?? Buffer.alloc(0),
-      largestKey: this.lastKey ?? Buffer.alloc(0),
+      largestKey,
       entryCount: this.entryCount,
       tombstoneCount: this.tombstoneCount,
       smallestSeq: empty ? 0 : this.smallestSeq,
       largestSeq: this.largestSeq,
     };
+  }
+
+  /** compareBytes(key, lastKey) without a view of the scratch buffer. */
+  private compareWithLastKey(key: Buffer): number {
+    const lastKey = this.lastKey;
+    const lastLength = this.lastKeyLength;
+    const length = key.length < lastLength ? key.length : lastLength;
+    if (length > SHORT_KEY_BYTES_MAX) return key.compare(lastKey, 0, lastLength);
+    for (let index = 0; index < length; index++) {
+      const difference = key[index]! - lastKey[index]!;
+      if (difference !== 0) return difference;
+    }
+    return key.length - lastLength;
+  }
+
+  private setLastKey(key: Buffer): void {
+    if (key.length > this.lastKey.length) this.lastKey = Buffer.alloc(2 * key.length);
+    if (key.length > SHORT_KEY_BYTES_MAX) key.copy(this.lastKey);
+    else for (let index = 0; index < key.length; index++) this.lastKey[index] = key[index]!;
+    this.lastKeyLength = key.length;
+  }
+
+  /** A view of the last key added: valid until the next add(). */
+  private lastKeyView(): Buffer {
+    return this.lastKey.subarray(0, this.lastKeyLength);
   }
 
   private addHash(hash: number): void {
@@ -176,7 +206,7 @@ export class SstableWriter {
     this.dataBlockCount++;
   }
 
-  private encodeMeta(): Buffer {
+  private encodeMeta(largestKey: Buffer): Buffer {
     const out = new ByteWriter();
     const empty = this.entryCount === 0;
     out.varint(this.entryCount);
@@ -186,7 +216,7 @@ export class SstableWriter {
     out.varint(this.keyCount);
     out.varint(this.dataBlockCount);
     out.varint(this.bloomBitsPerKey);
-    for (const key of [this.smallestKey ?? Buffer.alloc(0), this.lastKey ?? Buffer.alloc(0)]) {
+    for (const key of [this.smallestKey ?? Buffer.alloc(0), largestKey]) {
       out.varint(key.length);
       out.bytes(key);
     }
@@ -196,26 +226,32 @@ export class SstableWriter {
   private writeBlock(contents: Buffer): BlockHandle {
     assert.ok(contents.length < 2 ** 32, 'a block must fit a u32 size');
     const handle = { offset: this.offset, size: contents.length };
-    const trailer = Buffer.alloc(BLOCK.TRAILER_BYTES);
-    trailer[0] = BLOCK.TYPE_UNCOMPRESSED;
-    trailer.writeUInt32LE(blockChecksum(contents, BLOCK.TYPE_UNCOMPRESSED), 1);
     this.stage(contents);
-    this.stage(trailer);
-    if (this.stagedBytes >= SSTABLE_WRITE_CHUNK_BYTES) this.appendStaged();
+    if (this.chunkBytes + BLOCK.TRAILER_BYTES > this.chunk.length) this.appendChunk();
+    const at = this.chunkBytes;
+    this.chunk[at] = BLOCK.TYPE_UNCOMPRESSED;
+    this.chunk.writeUInt32LE(blockChecksum(contents, BLOCK.TYPE_UNCOMPRESSED), at + 1);
+    this.chunkBytes += BLOCK.TRAILER_BYTES;
+    this.offset += BLOCK.TRAILER_BYTES;
     return handle;
   }
 
+  /** Copies data into the chunk (appending the chunk first when data does not fit; big data goes out directly). */
   private stage(data: Buffer): void {
-    this.staged.push(data);
-    this.stagedBytes += data.length;
+    if (this.chunkBytes + data.length > this.chunk.length) this.appendChunk();
+    if (data.length > this.chunk.length) {
+      this.file.append(data);
+    } else {
+      data.copy(this.chunk, this.chunkBytes);
+      this.chunkBytes += data.length;
+    }
     this.offset += data.length;
   }
 
-  private appendStaged(): void {
-    if (this.stagedBytes === 0) return;
-    const chunk = this.staged.length === 1 ? this.staged[0]! : Buffer.concat(this.staged, this.stagedBytes);
-    this.staged = [];
-    this.stagedBytes = 0;
-    this.file.append(chunk);
+  private appendChunk(): void {
+    if (this.chunkBytes === 0) return;
+    const bytes = this.chunkBytes;
+    this.chunkBytes = 0;
+    this.file.append(this.chunk.subarray(0, bytes));
   }
 }
