@@ -9,7 +9,10 @@
 // a full `SCAN <cursor> COUNT 1000` walk timed on one connection (replies counted by a lean parser,
 // not RawClient, which capped near 0.9M keys/s); keys/s = keys returned / seconds
 // (after a 10 s pause, then until INFO's compaction and table counts hold still for 3 s).
-// `--scan-only` runs just that part.
+// `--scan-only` runs just that part; `--bundle <path>` (repeatable) times those server bundles
+// instead of dist/tskv.js, all loaded first and their walks interleaved (before/after comparisons
+// on a noisy machine); `--no-redis` leaves redis-server out of the SCAN row; `--cpu-prof <dir>`
+// starts each tskv with node --cpu-prof (the profile is written at its SIGTERM exit).
 // Prints a markdown table (medians of the repeats) for bench/README.md. Not part of CI.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +31,10 @@ const quick = argv.includes('--quick');
 const scanOnly = argv.includes('--scan-only');
 const repeatsIndex = argv.indexOf('--repeats');
 const repeats = repeatsIndex >= 0 ? Number(argv[repeatsIndex + 1]) : quick ? 1 : 3;
+const bundles = argv.flatMap((arg, index) => (arg === '--bundle' && argv[index + 1] !== undefined ? [path.resolve(argv[index + 1] as string)] : []));
+const withRedis = !argv.includes('--no-redis');
+const cpuProfIndex = argv.indexOf('--cpu-prof');
+const cpuProfDir = cpuProfIndex >= 0 ? argv[cpuProfIndex + 1] : undefined;
 const CLIENTS = 50;
 const PIPELINE = 16;
 const KEYSPACE = 100_000;
@@ -53,13 +60,15 @@ async function waitForPing(port: number): Promise<void> {
   throw new Error(`no PONG from port ${port}`);
 }
 
-async function startTskv(policy: Policy): Promise<Server> {
+async function startTskv(policy: Policy, bundle = SERVER_BUNDLE): Promise<Server> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-bench-'));
-  const child = spawn(process.execPath, [SERVER_BUNDLE, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'],
+  const profile = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir];
+  const child = spawn(process.execPath, [...profile, bundle, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'],
     { stdio: 'ignore' });
   await waitForPing(port);
-  return { name: `tskv ${policy}`, port, process: child, dir };
+  const name = bundle === SERVER_BUNDLE ? `tskv ${policy}` : `tskv ${policy} ${path.relative(process.cwd(), bundle)}`;
+  return { name, port, process: child, dir };
 }
 
 async function startRedis(policy: Policy): Promise<Server> {
@@ -239,32 +248,42 @@ async function waitForQuietStorage(port: number): Promise<void> {
   }
 }
 
+/** Loads every server, then interleaves their walks: repeat 1 on each, repeat 2 on each, ... */
 async function scanRow(): Promise<void> {
-  const results: { name: string; keysPerS: number; keys: number }[] = [];
-  for (const start of [startTskv, startRedis]) {
-    const server = await start('no');
-    try {
+  const starts: (() => Promise<Server>)[] = bundles.length > 0 ? bundles.map((bundle) => () => startTskv('no', bundle)) : [() => startTskv('no')];
+  if (withRedis) starts.push(() => startRedis('no'));
+  const servers: Server[] = [];
+  try {
+    for (const start of starts) {
+      const server = await start();
+      servers.push(server);
       const loadStarted = Date.now();
       await load(server.port, SCAN_KEYS, (index) => `scan:${index}`);
-      const loadSeconds = (Date.now() - loadStarted) / 1000;
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-      await waitForQuietStorage(server.port);
-      const rates: number[] = [];
-      let keys = 0;
-      for (let repeat = 0; repeat < repeats; repeat++) {
+      console.log(`${server.name}: loaded ${SCAN_KEYS} keys in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    for (const server of servers) await waitForQuietStorage(server.port);
+    const rates: number[][] = servers.map(() => []);
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      for (const [index, server] of servers.entries()) {
         const walk = await timeScan(server.port);
         if (walk.keys < SCAN_KEYS) throw new Error(`${server.name}: SCAN returned ${walk.keys} of ${SCAN_KEYS} keys`);
-        keys = walk.keys;
-        rates.push(walk.keys / walk.seconds);
+        rates[index]!.push(walk.keys / walk.seconds);
       }
-      console.log(`${server.name}: loaded ${SCAN_KEYS} keys in ${loadSeconds.toFixed(1)} s; SCAN walks: ${rates.map((r) => r.toFixed(0)).join(', ')} keys/s`);
-      results.push({ name: server.name, keysPerS: median(rates), keys });
-    } finally {
-      await stop(server);
     }
+    for (const [index, server] of servers.entries()) {
+      console.log(`${server.name}: SCAN walks: ${rates[index]!.map((r) => r.toFixed(0)).join(', ')} keys/s; median ${median(rates[index]!).toFixed(0)}`);
+    }
+    const medians = rates.map(median);
+    const last = medians[medians.length - 1]!;
+    for (const [index, server] of servers.entries()) {
+      if (withRedis && index === servers.length - 1) continue;
+      const versus = withRedis ? `${last.toFixed(0)} keys/s | ${(medians[index]! / last).toFixed(2)}` : '- | -';
+      console.log(`| SCAN COUNT ${SCAN_COUNT}, ${SCAN_KEYS} keys (${server.name}) | ${medians[index]!.toFixed(0)} keys/s | ${versus} |`);
+    }
+  } finally {
+    for (const server of servers) await stop(server);
   }
-  const [a, b] = results as [typeof results[0], typeof results[0]];
-  console.log(`| SCAN COUNT ${SCAN_COUNT}, ${SCAN_KEYS} keys | ${a.keysPerS.toFixed(0)} keys/s | ${b.keysPerS.toFixed(0)} keys/s | ${(a.keysPerS / b.keysPerS).toFixed(2)} |`);
 }
 
 async function main(): Promise<void> {

@@ -37,8 +37,12 @@ function isZeroHash(key: Buffer): boolean {
   return true;
 }
 
-/** Items read past countHint in one engine page, to find where the last hash run ends. */
-const PAGE_SLACK_ITEMS = 64;
+/**
+ * Items read past countHint in one engine page, to find where the page ends: the first of them
+ * does unless it shares the previous key's hash (a 64-bit collision) or has hash 0, and then the
+ * general walk below takes over. Each one is a key decoded and dropped, so keep it small.
+ */
+const PAGE_SLACK_ITEMS = 1;
 
 export function scanNamespacePage(
   overlay: StagedOverlay, namespace: number, cursor: bigint, countHint: number, now: number, filter: KeyFilter | undefined,
@@ -60,7 +64,7 @@ export function scanNamespacePage(
       if (filter === undefined || filter(userKey, decodeRecord({ value: item.value, expireAtMs }))) keys.push(userKey);
     }
     if (!page.more) return { next: 0n, keys };
-    // a run of more than PAGE_SLACK_ITEMS keys sharing one hash: walk it the general way
+    // the page's last keys share one hash (or hash 0) past the slack: walk it the general way
   }
   const keys: Buffer[] = [];
   let examined = 0;

@@ -11,6 +11,9 @@
 // - MATCH "*" is no pattern; TYPE compares case-insensitively with TYPE's names, and an unknown
 //   type name matches nothing (Redis 7.0; 7.2 answers an error instead).
 // - COUNT is a hint; a page never visits more than SCAN_COUNT_HINT_MAX keys.
+// - The reply is encoded here in one Buffer (encodeScanReply), byte for byte what RespWriter's
+//   arrayHeader + bulk would write in either protocol.
+import assert from 'node:assert/strict';
 import { CommandError, ERRORS } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
 import { parseInt64, isWord } from '../arguments.js';
@@ -94,16 +97,75 @@ function makeFilter(options: ScanOptions): ((key: Buffer, record: KeyRecord) => 
     (typeName === undefined || KEY_TYPE_NAMES.get(record.type)?.toLowerCase() === typeName);
 }
 
+/** Decimal digits of a non-negative integer. */
+function digitCount(value: number): number {
+  if (value < 10) return 1;
+  if (value < 100) return 2;
+  let count = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) count++;
+  return count;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+/** Keys up to this long are copied by a JS loop rather than a native Buffer.copy call. */
+const SHORT_KEY_BYTES = 32;
+
+/** Writes `<type><value>\r\n` (value a non-negative integer) at `at`; returns the end. */
+function writeHeader(out: Buffer, at: number, type: number, value: number): number {
+  out[at] = type;
+  if (value < 100) {
+    let end = at + 1;
+    if (value >= 10) out[end++] = 0x30 + Math.floor(value / 10);
+    out[end++] = 0x30 + (value % 10);
+    out[end++] = CR;
+    out[end++] = LF;
+    return end;
+  }
+  let end = at + 1 + digitCount(value);
+  for (let rest = value, index = end - 1; index > at; index--, rest = Math.floor(rest / 10)) out[index] = 0x30 + (rest % 10);
+  out[end++] = CR;
+  out[end++] = LF;
+  return end;
+}
+
+/**
+ * SCAN's reply, [cursor, [key, ...]], as one Buffer: the same bytes in RESP2 and RESP3, written
+ * in one pass with no string or Buffer per key.
+ */
+export function encodeScanReply(cursor: bigint, keys: readonly Buffer[]): Buffer {
+  const cursorText = cursor.toString();
+  let bytes = 4 + 3 + digitCount(cursorText.length) + cursorText.length + 2 + 3 + digitCount(keys.length);
+  for (let index = 0; index < keys.length; index++) {
+    const length = keys[index]!.length;
+    bytes += 5 + digitCount(length) + length;
+  }
+  const out = Buffer.allocUnsafe(bytes);
+  let at = writeHeader(out, 0, 0x2a, 2);
+  at = writeHeader(out, at, 0x24, cursorText.length);
+  at += out.write(cursorText, at, 'latin1');
+  out[at++] = CR;
+  out[at++] = LF;
+  at = writeHeader(out, at, 0x2a, keys.length);
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    const length = key.length;
+    at = writeHeader(out, at, 0x24, length);
+    if (length <= SHORT_KEY_BYTES) for (let offset = 0; offset < length; offset++) out[at++] = key[offset]!;
+    else at += key.copy(out, at);
+    out[at++] = CR;
+    out[at++] = LF;
+  }
+  assert.equal(at, bytes, 'SCAN reply size');
+  return out;
+}
+
 function scan(ctx: CommandContext, args: Buffer[]): void {
   const cursor = parseScanCursor(args[1] as Buffer);
   if (cursor === undefined) throw new CommandError(INVALID_CURSOR);
   const options = parseScanOptions(args, 2);
   const page = ctx.server.keyspace.scanPage(ctx.client.db, cursor, options.countHint, makeFilter(options));
-  const { out } = ctx;
-  out.arrayHeader(2);
-  out.bulk(page.next.toString());
-  out.arrayHeader(page.keys.length);
-  for (const key of page.keys) out.bulk(key);
+  ctx.out.raw(encodeScanReply(page.next, page.keys));
 }
 
 export const scanCommands: CommandSpec[] = [
