@@ -3,7 +3,8 @@
 //   npm run bench:engine -- [--keys 1000000] [--seconds 2] [--dir /tmp]
 // Workloads (each on a fresh directory unless said otherwise):
 // - fill, batches of 1000 (tskv syncPolicy 'no'; classic-level sync:false), with the max
-//   event-loop delay seen meanwhile (perf_hooks.monitorEventLoopDelay)
+//   event-loop delay seen meanwhile (perf_hooks.monitorEventLoopDelay); a detail line adds its
+//   p50/p99, how many turns blocked >= 10 and >= 20 ms, and the GC pauses (count, max, total)
 // - fill, one write at a time, awaited (same policies)
 // - random reads of the batch-filled store (tskv get, classic-level getSync), then a full scan
 // - open after a clean close, and after SIGKILL of a child process that filled a store
@@ -15,7 +16,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
@@ -121,12 +122,51 @@ async function timed<T>(body: () => Promise<T>): Promise<{ result: T; ms: number
   return { result, ms: performance.now() - start };
 }
 
-async function withLoopDelay<T>(body: () => Promise<T>): Promise<{ result: T; ms: number; maxDelayMs: number }> {
+interface LoopDelay {
+  maxDelayMs: number;
+  /** p50 / p99 / max of the delay, turns over 10 and 20 ms, and the GC pauses meanwhile. */
+  detail: string;
+}
+
+/** Turns that block the loop this long or longer are counted (the storage issue's budget is ~10 ms). */
+const LONG_TURN_MS = [10, 20] as const;
+
+async function withLoopDelay<T>(body: () => Promise<T>): Promise<{ result: T; ms: number } & LoopDelay> {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
+  const gcPauses = { major: [] as number[], minor: [] as number[] };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      (kind === constants.NODE_PERFORMANCE_GC_MINOR ? gcPauses.minor : gcPauses.major).push(entry.duration);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  // a setImmediate chain sees every turn: count the long ones (the histogram samples on a timer)
+  const longTurns = LONG_TURN_MS.map(() => 0);
+  let lastTurnMs = performance.now();
+  let watching = true;
+  const watchTurn = (): void => {
+    const nowMs = performance.now();
+    LONG_TURN_MS.forEach((limitMs, index) => {
+      if (nowMs - lastTurnMs >= limitMs) longTurns[index]!++;
+    });
+    lastTurnMs = nowMs;
+    if (watching) setImmediate(watchTurn);
+  };
+  setImmediate(watchTurn);
   histogram.enable();
   const { result, ms } = await timed(body);
   histogram.disable();
-  return { result, ms, maxDelayMs: histogram.max / 1e6 };
+  watching = false;
+  await yieldToEventLoop(); // deliver the last gc entries
+  observer.disconnect();
+  const delayMs = (nanoseconds: number): string => (nanoseconds / 1e6).toFixed(1);
+  const pauses = (list: number[]): string => `${list.length} (max ${Math.max(0, ...list).toFixed(1)} ms, total ${list.reduce((a, b) => a + b, 0).toFixed(0)} ms)`;
+  const detail =
+    `delay p50 ${delayMs(histogram.percentile(50))} / p99 ${delayMs(histogram.percentile(99))} / max ${delayMs(histogram.max)} ms; ` +
+    LONG_TURN_MS.map((limitMs, index) => `${longTurns[index]} turns >= ${limitMs} ms`).join(', ') +
+    `; GC pauses: major ${pauses(gcPauses.major)}, minor ${pauses(gcPauses.minor)}`;
+  return { result, ms, maxDelayMs: histogram.max / 1e6, detail };
 }
 
 // ---- fills ----------------------------------------------------------------------------------
@@ -303,6 +343,8 @@ async function main(): Promise<void> {
     const levelFill = await withLoopDelay(() => fillLevelBatches(db, data));
     record('fill random, batches of 1000', 'writes/s', (args.keys / engineFill.ms) * 1000, (args.keys / levelFill.ms) * 1000);
     record('max event-loop delay, batch fill', 'ms', engineFill.maxDelayMs, levelFill.maxDelayMs, false);
+    console.error(`    tskv batch fill: ${engineFill.detail}`);
+    console.error(`    level batch fill: ${levelFill.detail}`);
 
     const reads = Math.min(args.keys, 500_000);
     const engineReads = await timed(async () => readEngine(engine, data, reads));
@@ -340,6 +382,8 @@ async function main(): Promise<void> {
     await singleLevel.close();
     record('fill random, one at a time', 'writes/s', (args.keys / engineSingles.ms) * 1000, (args.keys / levelSingles.ms) * 1000);
     record('max event-loop delay, single fill', 'ms', engineSingles.maxDelayMs, levelSingles.maxDelayMs, false);
+    console.error(`    tskv single fill: ${engineSingles.detail}`);
+    console.error(`    level single fill: ${levelSingles.detail}`);
 
     // Open after kill -9 of a filling process.
     const killedEngineDir = dir('tskv-killed');
