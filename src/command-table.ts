@@ -37,27 +37,59 @@ export interface CommandSpec {
   handler: CommandHandler;
 }
 
-/** Per-command counters for INFO commandstats. */
-export interface CommandStats {
-  calls: number;
-  usec: number;
-  rejectedCalls: number;
-  failedCalls: number;
-}
-
 export interface CommandEntry {
   spec: CommandSpec;
   fullName: string; // 'get', 'client|setname'
   container: CommandEntry | undefined;
   isWrite: boolean;
   noAuth: boolean;
-  stats: CommandStats;
+  /** 0, 1, 2 ... in registration order, subcommands included: an array index for per-command records. */
+  index: number;
+  /** The lower-case name as bytes, for lookups that compare bytes instead of making a string. */
+  nameBytes: Buffer;
   subcommands: Map<string, CommandEntry> | undefined;
 }
 
 const table = new Map<string, CommandEntry>();
-/** The same entries under their lower- and upper-case names: clients send either. */
-const byName = new Map<string, CommandEntry>();
+let entryCount = 0;
+
+/**
+ * Top-level commands by the bytes of their name, case-folded (ASCII letters only, as strcasecmp):
+ * an open-addressing table of NAME_SLOTS entries, so a lookup hashes and compares the request's
+ * bytes without making a string. Names longer than NAME_BYTES_MAX are never commands.
+ */
+const NAME_SLOTS = 1024;
+const NAME_BYTES_MAX = 32;
+const bySlot: (CommandEntry | undefined)[] = new Array<CommandEntry | undefined>(NAME_SLOTS).fill(undefined);
+
+function foldByte(byte: number): number {
+  return byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte;
+}
+
+/** FNV-1a over the case-folded bytes, masked to a slot. */
+function nameSlot(name: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < name.length; index++) hash = Math.imul(hash ^ foldByte(name[index]!), 0x01000193);
+  return (hash >>> 0) & (NAME_SLOTS - 1);
+}
+
+function sameName(entry: CommandEntry, name: Uint8Array): boolean {
+  const bytes = entry.nameBytes;
+  if (bytes.length !== name.length) return false;
+  for (let index = 0; index < name.length; index++) if (bytes[index] !== foldByte(name[index]!)) return false;
+  return true;
+}
+
+function placeBySlot(entry: CommandEntry): void {
+  assert.ok(entry.nameBytes.length <= NAME_BYTES_MAX, `command name ${entry.spec.name} is longer than ${NAME_BYTES_MAX} bytes`);
+  assert.ok(table.size < NAME_SLOTS / 2, 'the command name table is over half full');
+  for (let slot = nameSlot(entry.nameBytes); ; slot = (slot + 1) & (NAME_SLOTS - 1)) {
+    if (bySlot[slot] === undefined) {
+      bySlot[slot] = entry;
+      return;
+    }
+  }
+}
 
 function makeEntry(spec: CommandSpec, container: CommandEntry | undefined): CommandEntry {
   assert.equal(spec.name, spec.name.toLowerCase(), `command name ${spec.name} must be lower case`);
@@ -68,7 +100,8 @@ function makeEntry(spec: CommandSpec, container: CommandEntry | undefined): Comm
     container,
     isWrite: spec.flags.includes('write'),
     noAuth: spec.flags.includes('no_auth'),
-    stats: { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 },
+    index: entryCount++,
+    nameBytes: Buffer.from(spec.name, 'latin1'),
     subcommands: undefined,
   };
   if (spec.subcommands) {
@@ -86,16 +119,22 @@ export function defineCommands(specs: readonly CommandSpec[]): void {
     assert.ok(!table.has(spec.name), `command ${spec.name} defined twice`);
     const entry = makeEntry(spec, undefined);
     table.set(spec.name, entry);
-    byName.set(spec.name, entry);
-    byName.set(spec.name.toUpperCase(), entry);
+    placeBySlot(entry);
   }
 }
 
-/** Looks a command name up, case-insensitively, without allocating for lower-case names. */
+/** Looks a command name up, case-insensitively, without allocating. */
 export function lookupCommand(name: Buffer): CommandEntry | undefined {
-  if (name.length > 32) return undefined;
-  const text = name.toString('latin1');
-  return byName.get(text) ?? table.get(text.toLowerCase());
+  if (name.length > NAME_BYTES_MAX || name.length === 0) return undefined;
+  for (let slot = nameSlot(name); ; slot = (slot + 1) & (NAME_SLOTS - 1)) {
+    const entry = bySlot[slot];
+    if (entry === undefined || sameName(entry, name)) return entry;
+  }
+}
+
+/** How many entries (commands and subcommands) were ever registered: the bound of CommandEntry.index. */
+export function commandEntryCount(): number {
+  return entryCount;
 }
 
 export function lookupSubcommand(container: CommandEntry, name: Buffer): CommandEntry | undefined {
@@ -136,7 +175,7 @@ export function commandKeys(spec: CommandSpec, args: readonly Buffer[]): Buffer[
 /** For tests that rebuild the table. */
 export function clearCommandsForTest(): void {
   table.clear();
-  byName.clear();
+  bySlot.fill(undefined);
 }
 
 /** The entry a full request names (subcommand resolved), or undefined; writes nothing. */

@@ -53,7 +53,7 @@ export function resolveCommand(ctx: CommandContext, args: Buffer[]): CommandEntr
 function reject(ctx: CommandContext, message: string, entry?: CommandEntry): void {
   ctx.server.stats.errorReplies++;
   ctx.server.metrics.recordErrorReply(message);
-  if (entry !== undefined) ctx.server.metrics.recordRejected(entry.fullName);
+  if (entry !== undefined) ctx.server.metrics.recordOf(entry).rejectedCalls++;
   flagTransaction(ctx.client);
   if (entry !== undefined && entry.spec.name === 'exec' && entry.container === undefined) {
     discardTransaction(ctx.client, ctx.server.keyspace);
@@ -110,7 +110,7 @@ export function runHandler(ctx: CommandContext, entry: CommandEntry, args: Buffe
     ctx.out.error(error.message);
     ok = false;
   }
-  const durationUs = metrics.recordCall(entry.fullName, started, !ok);
+  const durationUs = metrics.recordCall(metrics.recordOf(entry), started, !ok);
   if (server.monitors.size > 0) feedMonitors(server, client, entry, args);
   if (durationUs >= 0 && server.slowlog.wants(durationUs) && !(entry.container ?? entry).spec.flags.includes('skip_slowlog')) {
     server.slowlog.maybeRecord(args, durationUs, client);

@@ -1,7 +1,7 @@
 // src/metrics.ts: what tskv measures about itself, and the INFO text for it.
 //
 //   dispatch ──recordCall(name, startedMs, failed)──► CommandRecord { calls, usec, failed, rejected, histogram }
-//            ──recordRejected(name) / recordErrorReply(text)
+//            ──recordOf(entry).rejectedCalls++ / recordRejected(name) / recordErrorReply(text)
 //   INFO     ◄── commandStatsFields / latencyStatsFields / errorStatsFields / tskvFields
 //   /metrics ◄── metrics-http.ts reads the same records, plus server counters and engine.stats()
 //
@@ -95,6 +95,7 @@ export class Metrics {
   readonly rx = new InstantaneousMetric();
   readonly tx = new InstantaneousMetric();
   private readonly commands = new Map<string, CommandRecord>();
+  private readonly byIndex: (CommandRecord | undefined)[] = []; // records by CommandEntry.index
   private readonly errors = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -117,14 +118,19 @@ export class Metrics {
     return record;
   }
 
+  /** The record of a command table entry, found by its index (no string hashing on the hot path). */
+  recordOf(entry: { readonly index: number; readonly fullName: string }): CommandRecord {
+    return (this.byIndex[entry.index] ??= this.command(entry.fullName));
+  }
+
   /** performance.now() when latency tracking is on, else 0; pass it to recordCall. */
   startTimer(): number {
     return this.latencyTracking ? performance.now() : 0;
   }
 
   /** Counts one executed call; returns its duration in µs, or -1 when latency tracking is off. */
-  recordCall(fullName: string, startedMs: number, failed: boolean): number {
-    const record = this.command(fullName);
+  recordCall(command: string | CommandRecord, startedMs: number, failed: boolean): number {
+    const record = typeof command === 'string' ? this.command(command) : command;
     record.calls++;
     if (failed) record.failedCalls++;
     if (startedMs === 0 || !this.latencyTracking) return -1;
@@ -192,6 +198,7 @@ export class Metrics {
   /** CONFIG RESETSTAT: command, error and latency statistics and instantaneous samples. */
   reset(): void {
     this.commands.clear();
+    this.byIndex.length = 0;
     this.errors.clear();
     this.ops.reset();
     this.rx.reset();
