@@ -19,7 +19,7 @@
 // - After a protocol error, QUIT or CLIENT KILL: no more commands run; pending replies are sent,
 //   then the socket closes.
 import type { Socket } from 'node:net';
-import { RespReader, RespWriter, RespProtocolError, type ReaderLimits } from '../protocol/index.js';
+import { BULK_COPY_BYTES_MIN, RespReader, RespWriter, RespProtocolError, type ReaderLimits } from '../protocol/index.js';
 import { ClientState, type ConnectionView } from './client-state.js';
 import { lookupCommand, type CommandContext } from './command-table.js';
 import { limits } from './config.js';
@@ -27,6 +27,7 @@ import { commitFailureText, dispatch } from './dispatch.js';
 import { stopMonitoring } from './commands/monitor.js';
 import { forgetClient } from './commands/transactions.js';
 import type { ServerState } from './server-state.js';
+import { readInto } from './socket-reader.js';
 
 interface Segment {
   bytes: Buffer;
@@ -74,6 +75,7 @@ export class Connection implements ConnectionView {
   private readonly reader: RespReader;
   private readonly writer: RespWriter;
   private readonly context: CommandContext;
+  private readonly socket: Socket;
   private readonly segments: Segment[] = []; // in request order; a ready segment waits for those before it
   private waitingCount = 0; // segments not yet ready (commands waiting for a commit)
   private segmentBytes = 0; // bytes held in segments (replies built but not yet written to the socket)
@@ -90,9 +92,10 @@ export class Connection implements ConnectionView {
 
   constructor(
     private readonly server: ServerState,
-    private readonly socket: Socket,
+    accepted: Socket, // paused, nothing read yet (the listener runs with pauseOnConnect)
     onClose: (connection: Connection) => void,
   ) {
+    const socket = accepted;
     const authenticated = server.config.requirepass === '';
     this.client = new ClientState({
       id: server.allocateClientId(),
@@ -106,12 +109,12 @@ export class Connection implements ConnectionView {
     this.reader = new RespReader(this.readerLimits(authenticated));
     this.writer = new RespWriter();
     this.context = { server, client: this.client, out: this.writer };
-    socket.setNoDelay(true);
-    if (server.config.tcpKeepalive > 0) socket.setKeepAlive(true, server.config.tcpKeepalive * 1000);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.updateReading());
-    socket.on('error', () => this.destroy('socket error'));
-    socket.on('close', () => {
+    this.socket = readInto(accepted, (chunk) => this.onData(chunk));
+    this.socket.setNoDelay(true);
+    if (server.config.tcpKeepalive > 0) this.socket.setKeepAlive(true, server.config.tcpKeepalive * 1000);
+    this.socket.on('drain', () => this.updateReading());
+    this.socket.on('error', () => this.destroy('socket error'));
+    this.socket.on('close', () => {
       this.closed = true;
       forgetClient(this.client, server.keyspace); // MULTI queue, WATCH registry
       stopMonitoring(server, this.client);
@@ -154,17 +157,23 @@ export class Connection implements ConnectionView {
     return this.socket.destroyed || (this.idle() && this.socket.writableLength === 0);
   }
 
-  private onData(chunk: Buffer): void {
+  /**
+   * One read's bytes. Returns whether it still references them afterwards (see socket-reader.ts):
+   * unparsed input stays in the reader, and a read of BULK_COPY_BYTES_MIN or more may hold an
+   * argument that a reply queued by reference (RespWriter).
+   */
+  private onData(chunk: Buffer): boolean {
     this.server.stats.netInputBytes += chunk.length;
     this.client.lastInteractionMs = Date.now();
-    if (this.closing || this.closed) return;
+    if (this.closing || this.closed) return false;
     this.reader.feed(chunk);
     if (this.reader.bufferedBytes() > limits.queryBufferBytesMax) {
       this.server.logger.warn({ client: this.client.id, bytes: this.reader.bufferedBytes() }, 'closing client that reached max query buffer length');
       this.destroy('query buffer limit');
-      return;
+      return true;
     }
     this.process();
+    return this.reader.bufferedBytes() > 0 || chunk.length >= BULK_COPY_BYTES_MIN;
   }
 
   /** Runs parsed commands until the input runs out, a bound is reached or the turn's budget is spent. */

@@ -39,7 +39,8 @@ export class Listener {
     const { config } = this.state;
     const ports: number[] = [];
     for (const host of config.bind) {
-      const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+      // paused: nothing is read before the Connection decides how to read (socket-reader.ts)
+      const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ port: ports[0] ?? config.port, host, backlog: 511 }, () => {
@@ -70,12 +71,14 @@ export class Listener {
     }
     if (state.clients.size >= state.config.maxclients) {
       state.stats.connectionsRejected++;
+      socket.resume(); // read to the client's EOF, so the socket closes once it hangs up
       socket.end(`-${ERRORS.maxClients}\r\n`);
       return;
     }
     if (state.config.protectedMode && state.config.requirepass === '' && !isLoopback(socket.remoteAddress)) {
       state.stats.connectionsRejected++;
       state.logger.warn({ address: socket.remoteAddress }, 'refused a non-loopback client in protected mode');
+      socket.resume();
       socket.end(`-${PROTECTED_MODE_TEXT}\r\n`);
       return;
     }

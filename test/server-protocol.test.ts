@@ -4,6 +4,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, encodeCommand, formatReply } from './helpers/raw-client.js';
 import { startServer, type StartedServer } from './helpers/server.js';
+import { READ_BUFFER_BYTES } from '../src/socket-reader.js';
 
 let server: StartedServer;
 
@@ -75,6 +76,83 @@ describe('pipelining', () => {
     }
     while (text !== '$5\r\nsplit\r\n+PONG\r\n') await new Promise((resolve) => setTimeout(resolve, 5));
     socket.destroy();
+  });
+
+  it('answers pipelined ECHO, SET and GET of 0 B to 100 KiB written in pieces of any size, byte for byte', async () => {
+    // Reads land in a reused buffer unless the server still holds their bytes (src/socket-reader.ts):
+    // large bulks replied by reference and requests cut between reads must survive the next read.
+    let seed = 0x2545f491;
+    const random = (bound: number): number => {
+      seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+      return seed % bound;
+    };
+    const payload = (index: number): Buffer => {
+      const sizes = [0, 1, 100, 16 * 1024 - 1, 16 * 1024, 40_000, 100 * 1024];
+      const bytes = Buffer.alloc(sizes[random(sizes.length)]! + random(50));
+      for (let offset = 0; offset < bytes.length; offset++) bytes[offset] = (index * 31 + offset * 7) & 0xff;
+      return bytes;
+    };
+    const requests: Buffer[] = [];
+    const expected: Buffer[] = [];
+    const bulk = (bytes: Buffer): Buffer => Buffer.concat([Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n')]);
+    for (let index = 0; index < 300; index++) {
+      const value = payload(index);
+      const key = `piece:${index}`;
+      requests.push(encodeCommand(['ECHO', value]), encodeCommand(['SET', key, value]), encodeCommand(['GET', key]));
+      expected.push(bulk(value), Buffer.from('+OK\r\n'), bulk(value));
+    }
+    const stream = Buffer.concat(requests);
+    const want = Buffer.concat(expected);
+    const socket = net.connect(server.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    let receivedBytes = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received.push(chunk);
+      receivedBytes += chunk.length;
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.pause(); // not reading at first: the server's replies queue up unsent while it reads on
+    for (let offset = 0; offset < stream.length; ) {
+      const size = [1, 7, 500, 16 * 1024, 70_000][random(5)]! + random(100);
+      socket.write(stream.subarray(offset, offset + size));
+      offset += size;
+      if (random(4) === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.resume();
+    for (let waited = 0; receivedBytes < want.length && waited < 1000; waited++) await new Promise((resolve) => setTimeout(resolve, 10));
+    socket.destroy();
+    const got = Buffer.concat(received);
+    expect(got.length).toBe(want.length);
+    expect(got.equals(want)).toBe(true);
+  });
+
+  it('keeps a large ECHO reply intact when the next request lands in the same read buffer', async () => {
+    // Each request fills exactly one read buffer, so the server's second read reuses the memory of
+    // the first (src/socket-reader.ts) unless it knows the first reply still points into it.
+    const fill = (byte: number): Buffer => {
+      let valueBytes = READ_BUFFER_BYTES - 30;
+      while (encodeCommand(['ECHO', Buffer.alloc(valueBytes)]).length < READ_BUFFER_BYTES) valueBytes++;
+      return Buffer.alloc(valueBytes, byte);
+    };
+    const values = [fill(0x61), fill(0x62), fill(0x63), fill(0x64)];
+    const requests = values.map((value) => encodeCommand(['ECHO', value]));
+    expect(requests.every((request) => request.length === READ_BUFFER_BYTES)).toBe(true);
+    const want = Buffer.concat(values.map((value) => Buffer.concat([Buffer.from(`$${value.length}\r\n`), value, Buffer.from('\r\n')])));
+    for (let round = 0; round < 5; round++) {
+      const socket = net.connect(server.port, '127.0.0.1');
+      const received: Buffer[] = [];
+      let receivedBytes = 0;
+      socket.on('data', (chunk: Buffer) => {
+        received.push(chunk);
+        receivedBytes += chunk.length;
+      });
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(Buffer.concat(requests));
+      for (let waited = 0; receivedBytes < want.length && waited < 500; waited++) await new Promise((resolve) => setTimeout(resolve, 10));
+      socket.destroy();
+      expect(Buffer.concat(received).equals(want)).toBe(true);
+    }
   });
 
   it('answers inline commands, with quotes, and ignores empty lines and *0 / *-1', async () => {
