@@ -374,12 +374,24 @@ describe('RespReader fuzz', () => {
     }
     return Buffer.from(bytes);
   });
+  // Valid framing but for the way a count or length is written: leading zeros, signs, spaces,
+  // long digit runs. Redis's string2ll rejects all of these but plain decimals.
+  const headerVariant = fc.constantFrom('', '', '0', '00', '+', '-', ' ', '0000000000');
+  const variantFrame = fc
+    .tuple(fc.array(fc.uint8Array({ maxLength: 12 }), { minLength: 1, maxLength: 3 }), fc.array(headerVariant, { minLength: 4, maxLength: 4 }))
+    .map(([args, variants]) => {
+      const header = (type: string, value: number, index: number): string => `${type}${variants[index % variants.length]}${value}\r\n`;
+      const parts = [Buffer.from(header('*', args.length, 0))];
+      args.forEach((arg, index) => parts.push(Buffer.from(header('$', arg.length, index + 1)), Buffer.from(arg), Buffer.from('\r\n')));
+      return Buffer.concat(parts);
+    });
   const protocolBytes = fc.constantFrom(...Buffer.from('*$\r\n-0123456789 "\'\\x\x00aA'));
   const longLine = fc
     .tuple(fc.constantFrom('', '*', '*1\r\n$', 'GET '), fc.array(fc.constantFrom(...Buffer.from('0123456789 "\x00aA')), { minLength: 25, maxLength: 60 }), fc.constantFrom('', '\n', '\r\n'))
     .map(([head, body, tail]) => Buffer.concat([Buffer.from(head), Buffer.from(body), Buffer.from(tail)]));
   const input = fc.oneof(
     longLine,
+    fc.array(fc.oneof(variantFrame, validFrame), { minLength: 1, maxLength: 3 }).map((frames) => Buffer.concat(frames)),
     fc.uint8Array({ maxLength: 160 }).map((bytes) => Buffer.from(bytes)),
     fc.array(protocolBytes, { maxLength: 160 }).map((bytes) => Buffer.from(bytes)),
     mutated,
@@ -411,6 +423,9 @@ describe('RespReader fuzz', () => {
         }
         const whole = readAll(bytes, [], limits);
         check(JSON.stringify(whole) === JSON.stringify(split), `whole ${JSON.stringify(whole)} split ${JSON.stringify(split)}`);
+        // fed whole, complete requests take the one-pass path; a byte at a time, never
+        const byteByByte = readAll(bytes, everyByteCut(bytes.length), limits);
+        check(JSON.stringify(whole) === JSON.stringify(byteByByte), `whole ${JSON.stringify(whole)} byte by byte ${JSON.stringify(byteByByte)}`);
       }),
       { numRuns: 100_000 },
     );

@@ -28,6 +28,9 @@
 //   alias them; growing allocates a new buffer (doubling, so copying stays linear).
 // - A bulk of at least BULK_BIG_BYTES_MIN that is not yet all here gets one buffer of exactly
 //   its length + 2 when its header is read, filled as chunks arrive (Redis's big-arg path).
+// - A multibulk request that is all in the current buffer, with plain counts and lengths, is read
+//   in one pass (readMultibulkInPlace); anything else takes the general, resumable path, which
+//   alone raises errors. Both return the same arguments for the same bytes (tests feed both).
 // - When next() returns undefined, everything fed has been looked at and the incomplete request
 //   is within the limits; a protocol error is sticky: next() throws it again, feed() drops bytes.
 import assert from 'node:assert/strict';
@@ -70,6 +73,8 @@ const OWNED_BYTES_MIN = 16 * 1024;
 const QUEUE_COMPACT_COUNT_MIN = 1024;
 const SCAN_LOOP_BYTES_MAX = 32; // past this, search a subarray natively instead of looping
 const CHUNK_COPY_BYTES_MAX = 1024; // a smaller chunk goes into room left in our own buffer
+const INPLACE_DIGITS_MAX = 9; // readMultibulkInPlace leaves longer counts and lengths to the general path
+const BULK_BYTES_MIN = 6; // "$0\r\n\r\n": the fewest bytes one argument takes
 
 const BYTE = { nul: 0x00, lineFeed: 0x0a, carriageReturn: 0x0d, dollar: 0x24, star: 0x2a, minus: 0x2d, zero: 0x30, one: 0x31, nine: 0x39 } as const;
 const MODE = { idle: 0, inline: 1, count: 2, bulks: 3 } as const;
@@ -128,7 +133,16 @@ export class RespReader {
     for (;;) {
       if (this.mode === MODE.idle) {
         if (this.offset === this.length && !this.pull(1)) return undefined;
-        this.mode = this.buffer[this.offset] === BYTE.star ? MODE.count : MODE.inline;
+        if (this.buffer[this.offset] === BYTE.star) {
+          const command = this.readMultibulkInPlace();
+          if (command !== undefined) {
+            this.returnedBytes = this.streamOffset();
+            return command;
+          }
+          this.mode = MODE.count;
+        } else {
+          this.mode = MODE.inline;
+        }
       }
       const command = this.mode === MODE.inline ? this.readInline() : this.readMultibulk();
       if (command === undefined) return undefined;
@@ -178,6 +192,54 @@ export class RespReader {
     const command = this.args;
     this.args = [];
     return command;
+  }
+
+  /**
+   * readMultibulk's common case in one pass: the whole command is already in `buffer`, and its
+   * count and every length are plain decimals (no sign, no leading zero) within every limit.
+   * Returns undefined, having changed nothing, for anything else: the general path then reads
+   * the command or fails it with the right error.
+   */
+  private readMultibulkInPlace(): Buffer[] | undefined {
+    const buffer = this.buffer;
+    const end = this.length;
+    let pos = this.offset + 1;
+    const countStart = pos;
+    let count = 0;
+    for (; pos < end; pos++) {
+      const digit = buffer[pos]! - BYTE.zero;
+      if (digit < 0 || digit > 9) break;
+      count = count * 10 + digit;
+    }
+    const countDigits = pos - countStart;
+    if (countDigits === 0 || countDigits > INPLACE_DIGITS_MAX || pos + 1 >= end || buffer[pos] !== BYTE.carriageReturn) return undefined;
+    if (count === 0 || (countDigits > 1 && buffer[countStart] === BYTE.zero)) return undefined;
+    const { argsMax, bulkBytesMax, unauthenticated } = this.limits;
+    if (count > argsMax || (unauthenticated !== undefined && count > unauthenticated.argsMax)) return undefined;
+    pos += 2; // the CR and the byte after it, unread as in the general path
+    if (count * BULK_BYTES_MIN > end - pos) return undefined; // cannot all be here
+    const bulkMax = unauthenticated !== undefined && unauthenticated.bulkBytesMax < bulkBytesMax ? unauthenticated.bulkBytesMax : bulkBytesMax;
+    const args = new Array<Buffer>(count);
+    for (let index = 0; index < count; index++) {
+      if (pos >= end || buffer[pos] !== BYTE.dollar) return undefined;
+      pos++;
+      const lengthStart = pos;
+      let bytes = 0;
+      for (; pos < end; pos++) {
+        const digit = buffer[pos]! - BYTE.zero;
+        if (digit < 0 || digit > 9) break;
+        bytes = bytes * 10 + digit;
+      }
+      const lengthDigits = pos - lengthStart;
+      if (lengthDigits === 0 || lengthDigits > INPLACE_DIGITS_MAX || pos + 1 >= end || buffer[pos] !== BYTE.carriageReturn) return undefined;
+      if ((lengthDigits > 1 && buffer[lengthStart] === BYTE.zero) || bytes > bulkMax) return undefined;
+      pos += 2;
+      if (bytes + 2 > end - pos) return undefined;
+      args[index] = buffer.subarray(pos, pos + bytes);
+      pos += bytes + 2;
+    }
+    this.offset = pos;
+    return args;
   }
 
   private readBulkHeader(): boolean {
