@@ -43,7 +43,7 @@ import type { BlockCache } from './block-cache.js';
 import type { CompactionPlan } from './compaction-picker.js';
 import { compareKeys, MergingIterator, type Entry, type EntryIterator } from './entry.js';
 import type { FileSystem, WritableFile } from './file-system.js';
-import { closeQuietly, sameKey, snapshotBucket, verifyTable, writerOptions, type TableOptions } from './flush.js';
+import { buildFilterInSlices, closeQuietly, sameKey, snapshotBucket, verifyTable, writerOptions, type TableOptions } from './flush.js';
 import { LevelIterator } from './level-iterator.js';
 import type { FileMeta } from './manifest.js';
 import { tablePath } from './recovery.js';
@@ -51,7 +51,7 @@ import { SstableReader } from './sstable-reader.js';
 import { SstableWriter } from './sstable-writer.js';
 
 /** Merge work per slice before yielding to the event loop. */
-export const COMPACTION_SLICE_MS = 8;
+export const COMPACTION_SLICE_MS = 4;
 const CLOCK_CHECK_ENTRIES = 64;
 const EMPTY = Buffer.alloc(0);
 
@@ -170,8 +170,10 @@ function startOutput(env: CompactionEnvironment): OutputBuilder {
 }
 
 async function finishOutput(builder: OutputBuilder, env: CompactionEnvironment): Promise<CompactionOutput> {
-  // finish() (filter, index: ~10 ms for an 8 MiB table) and the reopen each get their own turn
+  // the filter is built in slices; finish() (index, footer) and the reopen each get their own turn
   await yieldToEventLoop();
+  env.checkRunnable();
+  await buildFilterInSlices(builder.writer, env.sliceMs, env.checkRunnable);
   const built = builder.writer.finish();
   await builder.file.syncAsync(); // invariant 8: durable before named (off the event loop)
   builder.file.close();

@@ -1,6 +1,7 @@
 // storage/flush.ts: writes a frozen memtable to a new level-0 SSTable, in slices of at most
-// sliceMs of work with a setImmediate between them so the event loop keeps answering. finish()
-// (filter, index), the reopen, each verify slice and the caller's install get turns of their own.
+// sliceMs of work with a setImmediate between them so the event loop keeps answering. The Bloom
+// filter is built in slices too; finish() (index, footer), the reopen, each verify slice and the
+// caller's install get turns of their own.
 // Invariants:
 // - Invariant 8: the table is written, fsynced, closed, reopened and fully verified (every block
 //   read back from the file, crc-checked and decoded), and its directory entry fsynced, before the
@@ -88,7 +89,8 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
       input.fs.remove(input.path);
       return undefined;
     }
-    if (input.sliceMs !== Infinity) await yieldToEventLoop(); // finish() (filter, index) gets its own turn
+    await buildFilterInSlices(writer, input.sliceMs, () => undefined);
+    if (input.sliceMs !== Infinity) await yieldToEventLoop(); // finish() (index, footer) gets its own turn
     const built = writer.finish();
     await file.syncAsync(); // invariant 8: table durable before it is named (off the event loop)
     closed = true;
@@ -166,6 +168,26 @@ export async function verifyTable(
     }
   } finally {
     file.close();
+  }
+}
+
+/** Keys put into a table's Bloom filter between two looks at the clock. */
+const FILTER_KEYS_PER_STEP = 8192;
+
+/**
+ * Builds writer's Bloom filter (after its last add) in slices of sliceMs with a turn of the event
+ * loop between them; afterYield runs after each yield (compaction checks it may go on). With
+ * sliceMs Infinity it does nothing: finish() builds the filter in one go.
+ */
+export async function buildFilterInSlices(writer: SstableWriter, sliceMs: number, afterYield: () => void): Promise<void> {
+  if (sliceMs === Infinity) return;
+  let sliceStartMs = performance.now();
+  while (!writer.buildFilterStep(FILTER_KEYS_PER_STEP)) {
+    if (performance.now() - sliceStartMs >= sliceMs) {
+      await yieldToEventLoop();
+      afterYield();
+      sliceStartMs = performance.now();
+    }
   }
 }
 

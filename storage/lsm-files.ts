@@ -30,7 +30,7 @@ import { LEVEL_COUNT, TableHandle, VersionSet, type Version } from './version.js
 import { createWal, type LogWriter } from './wal.js';
 
 /** Work per flush slice before yielding to the event loop. */
-export const FLUSH_SLICE_MS = 8;
+export const FLUSH_SLICE_MS = 4;
 
 /** Named points of a compaction where tests simulate a crash (EngineOptions.testHooks). */
 export type KillPoint = 'compaction-outputs-written' | 'compaction-before-manifest' | 'compaction-after-manifest' | 'compaction-input-delete';

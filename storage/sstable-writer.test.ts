@@ -51,6 +51,26 @@ describe('SstableWriter', () => {
     });
   });
 
+  it('writes the same bytes whether its Bloom filter is built in steps or by finish()', () => {
+    const entries = Array.from({ length: 3000 }, (_, index) => entry(`key:${String(index).padStart(6, '0')}`, 5, `v${index}`));
+    const tables = [undefined, 1, 7, 2999, 3000, 100_000].map((step) => {
+      const { fs, path } = newFile();
+      const file = fs.create(path);
+      const writer = new SstableWriter(file);
+      for (const item of entries) writer.add(item);
+      if (step !== undefined) {
+        let calls = 1;
+        while (!writer.buildFilterStep(step)) calls++;
+        expect(calls).toBe(Math.max(1, Math.ceil(3000 / step)));
+        expect(() => writer.add(entry('zzz', 1, 'late'))).toThrow(/after buildFilterStep/);
+      }
+      writer.finish();
+      file.close();
+      return fs.readAll(path);
+    });
+    for (const table of tables.slice(1)) expect(table.equals(tables[0]!)).toBe(true);
+  });
+
   it('writes a readable empty table', () => {
     const { fs, path } = newFile();
     const file = fs.create(path);

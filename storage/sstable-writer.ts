@@ -34,7 +34,7 @@
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import { BLOCK, BlockBuilder, ByteWriter, blockChecksum, maskCrc, type BlockHandle } from './block.js';
-import { bloomHash, BloomFilter, BLOOM } from './bloom.js';
+import { bloomHash, BloomBuilder, BLOOM } from './bloom.js';
 import type { Entry } from './entry.js';
 import type { WritableFile } from './file-system.js';
 
@@ -93,6 +93,8 @@ export class SstableWriter {
   private chunkBytes = 0; // staged in chunk, not yet appended
   private offset = 0; // file bytes written + staged
   private hashes = new Uint32Array(1024);
+  private filter: BloomBuilder | undefined; // started by buildFilterStep() or finish()
+  private filterNext = 0; // hashes[0 .. filterNext) are in the filter
   private keyCount = 0;
   private dataBlockCount = 0;
   private pendingHandle: BlockHandle | undefined; // last flushed block, awaiting its separator
@@ -117,6 +119,7 @@ export class SstableWriter {
 
   add(entry: Entry): void {
     assert.ok(!this.finished, 'SstableWriter.add() after finish()');
+    if (this.filter !== undefined) assert.fail('SstableWriter.add() after buildFilterStep()');
     assert.ok(Number.isSafeInteger(entry.seq) && entry.seq >= 0, 'entry seq must be a safe non-negative integer');
     const key = entry.key;
     const byKey = this.lastKeyLength < 0 ? 1 : this.compareWithLastKey(key);
@@ -150,7 +153,8 @@ export class SstableWriter {
     if (this.dataBlock.entryCount() > 0) this.flushDataBlock();
     const largestKey = this.lastKeyLength < 0 ? Buffer.alloc(0) : Buffer.from(this.lastKeyView());
     if (this.pendingHandle !== undefined) this.indexBlock.addHandle(largestKey, this.pendingHandle);
-    const filterHandle = this.writeBlock(BloomFilter.build(this.hashes.subarray(0, this.keyCount), this.bloomBitsPerKey));
+    this.fillFilter(Infinity);
+    const filterHandle = this.writeBlock(this.filter!.finish());
     const metaHandle = this.writeBlock(this.encodeMeta(largestKey));
     const indexHandle = this.writeBlock(this.indexBlock.finish());
     this.stage(encodeFooter(filterHandle, metaHandle, indexHandle));
@@ -165,6 +169,24 @@ export class SstableWriter {
       smallestSeq: empty ? 0 : this.smallestSeq,
       largestSeq: this.largestSeq,
     };
+  }
+
+  /**
+   * Puts up to maxKeys more keys into the Bloom filter; true once every key added is in. For a
+   * caller that spreads the filter over turns of the event loop: call it after the last add(),
+   * until it says true, then finish() (which otherwise builds the whole filter at once).
+   */
+  buildFilterStep(maxKeys: number): boolean {
+    assert.ok(!this.finished, 'SstableWriter.buildFilterStep() after finish()');
+    return this.fillFilter(maxKeys);
+  }
+
+  private fillFilter(maxKeys: number): boolean {
+    this.filter ??= new BloomBuilder(this.keyCount, this.bloomBitsPerKey);
+    const end = Math.min(this.keyCount, this.filterNext + maxKeys);
+    this.filter.add(this.hashes, this.filterNext, end);
+    this.filterNext = end;
+    return end === this.keyCount;
   }
 
   /** compareBytes(key, lastKey) without a view of the scratch buffer. */
