@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine, type EngineLogLevel, type EngineOptions, type ScanItem, type WriteOp } from './engine.js';
 import {
   EngineClosedError,
@@ -14,6 +14,7 @@ import {
   WalCorruptionError,
 } from './errors.js';
 import { CrashableFileSystem, RealFileSystem, type CrashOptions, type FileSystem, type WritableFile } from './file-system.js';
+import { Memtable } from './memtable.js';
 
 const DIR = '/db';
 
@@ -486,6 +487,42 @@ describe('reads', () => {
     }
     expect(asyncSeen).toEqual(snapshotKeys);
     expect(engine.stats().openSnapshots).toBe(0);
+  });
+
+  it('keeps the snapshot of a scan while memtables rotate and later ones reuse the arrays of flushed ones', async () => {
+    const fs = new CrashableFileSystem();
+    const engine = await open(fs, { memtableBytesMax: 256 * 1024, syncPolicy: 'no' });
+    const taken: boolean[] = [];
+    const takeArrays = Memtable.prototype.takeArrays;
+    const spy = vi.spyOn(Memtable.prototype, 'takeArrays').mockImplementation(function (this: Memtable) {
+      const arrays = takeArrays.call(this);
+      taken.push(arrays !== undefined);
+      return arrays;
+    });
+    try {
+      const batch = (from: number, to: number): WriteOp[] => Array.from({ length: to - from }, (_, offset) => put(from + offset, 30));
+      for (let from = 0; from < 4_000; from += 500) await engine.write(batch(from, from + 500));
+      const iterator = engine.scan()[Symbol.iterator](); // pins the memtables it reads
+      const seen = [iterator.next().value!.key.toString()];
+      for (let round = 0; round < 12; round++) {
+        // overwrite what the scan will read, and add keys it must not see, over several rotations
+        for (let from = 0; from < 4_000; from += 500) await engine.write(batch(from, from + 500).map((op) => ({ ...op, value: Buffer.from(`round-${round}`) })));
+        for (let from = 10_000 + round * 1_000; from < 11_000 + round * 1_000; from += 500) await engine.write(batch(from, from + 500));
+        await new Promise((resolve) => setTimeout(resolve, 5)); // let flushes finish
+      }
+      for (let step = iterator.next(); step.done !== true; step = iterator.next()) {
+        seen.push(step.value.key.toString());
+        expect(step.value.value).toEqual(value(Number(step.value.key.toString().slice(4)), 30));
+      }
+      expect(seen).toEqual(Array.from({ length: 4_000 }, (_, index) => key(index).toString()));
+      expect(engine.stats().flushes).toBeGreaterThan(6);
+      expect(taken).toContain(false); // the scan's pin kept a flushed memtable's arrays from reuse
+      expect(taken).toContain(true); // and later ones were reused
+      for (let index = 0; index < 4_000; index += 97) expect(engine.get(key(index))).toEqual(Buffer.from('round-11'));
+      for (let index = 10_000; index < 22_000; index += 101) expect(engine.get(key(index))).toEqual(value(index, 30));
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('honours start (inclusive), end (exclusive) and after (exclusive)', async () => {

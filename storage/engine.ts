@@ -35,7 +35,7 @@ import { RealFileSystem, type FileSystem } from './file-system.js';
 import type { TableOptions } from './flush.js';
 import { GroupCommit, type SyncPolicy } from './group-commit.js';
 import { LsmFiles, type KillPoint } from './lsm-files.js';
-import { Memtable } from './memtable.js';
+import { Memtable, TAIL_NODES_MAX, type MemtableArrays } from './memtable.js';
 import { parseFileName, walPath, type EngineLogger } from './recovery.js';
 import { isExpired, readPage, ScanCursor, scanIterable, type ScanCounters, type ScanItem, type ScanIterable, type ScanOptions } from './scan.js';
 import { TABLE_CACHE_BUDGET_SHARE, TABLE_CACHE_READERS_MAX_DEFAULT, TableCache } from './table-cache.js';
@@ -127,6 +127,7 @@ const REPLAYED_WALS_FLUSH_MIN = 2;
 export class Engine {
   private active: Memtable;
   private immutable: Memtable | undefined;
+  private spareArrays: MemtableArrays | undefined; // a flushed memtable's arrays, for the next one
   private immutableLogNumber = 0; // the WAL opened when `immutable` was frozen
   private activeFirstLogNumber = 0; // WALs numbered from here on hold the active memtable's writes
   private walSource: { fs: FileSystem; dir: string } | undefined;
@@ -396,15 +397,16 @@ export class Engine {
     const version = this.files.current;
     version.ref();
     this.snapshots.set(id, snapshotSeq);
-    const iterators = [this.active.iterator()];
-    if (this.immutable !== undefined) iterators.push(this.immutable.iterator());
-    iterators.push(...version.iterators());
+    const memtables = this.immutable === undefined ? [this.active] : [this.active, this.immutable];
+    for (const memtable of memtables) memtable.pin(); // their arrays stay theirs while the cursor reads
+    const iterators = [...memtables.map((memtable) => memtable.iterator()), ...version.iterators()];
     return new ScanCursor(
       {
         iterators,
         snapshotSeq,
         counters: this.scanCounters,
         release: () => {
+          for (const memtable of memtables) memtable.unpin();
           this.snapshots.delete(id);
           version.unref();
           if (this.snapshots.size === 0) this.scheduler.onSnapshotsReleased();
@@ -461,7 +463,8 @@ export class Engine {
     this.immutable = this.active;
     this.immutableLogNumber = wal.number;
     this.activeFirstLogNumber = wal.number;
-    this.active = new Memtable();
+    this.active = new Memtable(TAIL_NODES_MAX, this.spareArrays);
+    this.spareArrays = undefined;
     this.startFlush();
   }
 
@@ -484,6 +487,7 @@ export class Engine {
     const edit = { logNumber: this.immutableLogNumber, lastSequence: this.lastSequence };
     if (!(await this.files.flushToLevel0(memtable, edit, this.snapshotSeqs(), true))) return;
     this.immutable = undefined;
+    this.spareArrays = memtable.takeArrays(); // for the next memtable, unless a scan still reads it
     try {
       this.maybeRotate();
     } catch {

@@ -206,6 +206,39 @@ describe('Memtable', () => {
     expect(table.get(keyOf(97))?.kind).toBe('delete');
   });
 
+  it('hands its arrays to a new memtable only when unpinned, and the new one behaves as a fresh one', () => {
+    const keyOf = (index: number): Buffer => Buffer.from(`key-${(index * 7919) % 30_011}`);
+    const put = (table: Memtable, index: number, seq: number): void =>
+      table.put({ key: keyOf(index), seq, kind: index % 9 === 0 ? 'delete' : 'put', value: index % 9 === 0 ? Buffer.alloc(0) : Buffer.from([index & 0xff]), expireAtMs: 0 }, index % 5 === 0);
+    const retired = new Memtable();
+    for (let index = 0; index < 5_000; index++) put(retired, index, index + 1);
+    const kept = retired.get(keyOf(1))!; // handed out before: its bytes live in a slab, not in the arrays
+    retired.pin();
+    expect(retired.takeArrays()).toBeUndefined(); // a scan still reads it
+    retired.unpin();
+    const arrays = retired.takeArrays();
+    expect(arrays).toBeDefined();
+    expect(retired.keyCount()).toBe(0); // an empty table now, with arrays of its own
+    expect(retired.get(keyOf(1))).toBeUndefined();
+    expect(kept.value).toEqual(Buffer.from([1]));
+    const recycled = new Memtable(undefined, arrays);
+    const fresh = new Memtable();
+    expect(recycled.get(keyOf(1))).toBeUndefined();
+    for (let index = 0; index < 12_000; index++) { // past the recycled arrays' size: they grow again
+      put(recycled, index, 100_000 + index);
+      put(fresh, index, 100_000 + index);
+      if (index % 1000 === 0) expect(recycled.get(keyOf(index >>> 1))).toEqual(fresh.get(keyOf(index >>> 1)));
+    }
+    expect(recycled.keyCount()).toBe(fresh.keyCount());
+    expect(recycled.entryCount()).toBe(fresh.entryCount());
+    const first = recycled.iterator();
+    const second = fresh.iterator();
+    first.seekToFirst();
+    second.seekToFirst();
+    expect(drain(first).map(label)).toEqual(drain(second).map(label));
+    expect(new Memtable().takeArrays()).toBeUndefined(); // too small to be worth keeping
+  });
+
   it('orders many keys through several merges of the tail', () => {
     const table = new Memtable();
     const keys: Buffer[] = [];

@@ -110,6 +110,26 @@ function hashBytes(key: Uint8Array): number {
   return hash | 0;
 }
 
+/** The typed arrays of a memtable's nodes, versions, hash table and order (see takeArrays). */
+export interface MemtableArrays {
+  keySlab: Int32Array<ArrayBuffer>;
+  keyOffset: Int32Array<ArrayBuffer>;
+  keyLength: Int32Array<ArrayBuffer>;
+  nodeHash: Int32Array<ArrayBuffer>;
+  newest: Int32Array<ArrayBuffer>;
+  prefixHigh: Uint32Array<ArrayBuffer>;
+  prefixLow: Uint32Array<ArrayBuffer>;
+  main: Int32Array<ArrayBuffer>;
+  buckets: Int32Array<ArrayBuffer>;
+  versionSeq: Float64Array<ArrayBuffer>;
+  versionExpire: Float64Array<ArrayBuffer>;
+  versionKind: Uint8Array<ArrayBuffer>;
+  valueSlab: Int32Array<ArrayBuffer>;
+  valueOffset: Int32Array<ArrayBuffer>;
+  valueLength: Int32Array<ArrayBuffer>;
+  olderVersion: Int32Array<ArrayBuffer>;
+}
+
 export class Memtable {
   // arena
   private slabs: Buffer[] = [];
@@ -151,10 +171,71 @@ export class Memtable {
   private bytes = 0;
   private mutations = 0;
 
-  /** tailNodesMax: tests pass a tiny one to merge often. */
-  constructor(private readonly tailNodesMax: number = TAIL_NODES_MAX) {
+  private pins = 0; // readers (scan cursors) that may still use this table's arrays
+  private retired = false; // takeArrays() gave its arrays away: an iterator still on it is a bug
+
+  /**
+   * tailNodesMax: tests pass a tiny one to merge often. arrays: those of a retired memtable
+   * (takeArrays()), already as large as a full memtable needs and already paged in, so this one
+   * never doubles them while it fills (a doubling at half a million keys, with the page faults of
+   * the new arrays, held the event loop 10-20 ms).
+   */
+  constructor(private readonly tailNodesMax: number = TAIL_NODES_MAX, arrays?: MemtableArrays) {
     assert.ok(Number.isSafeInteger(tailNodesMax) && tailNodesMax >= 1, 'tailNodesMax is a positive integer');
     this.tail = new Int32Array(tailNodesMax);
+    if (arrays !== undefined) {
+      ({ keySlab: this.keySlab, keyOffset: this.keyOffset, keyLength: this.keyLength, nodeHash: this.nodeHash, newest: this.newest } = arrays);
+      ({ prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, main: this.main, buckets: this.buckets } = arrays);
+      ({ versionSeq: this.versionSeq, versionExpire: this.versionExpire, versionKind: this.versionKind } = arrays);
+      ({ valueSlab: this.valueSlab, valueOffset: this.valueOffset, valueLength: this.valueLength, olderVersion: this.olderVersion } = arrays);
+      this.buckets.fill(0); // every slot empty; the other arrays are written before they are read
+    }
+  }
+
+  /** Whether takeArrays() handed this table's arrays on (its iterators must not go on). */
+  isRetired(): boolean {
+    return this.retired;
+  }
+
+  /** A reader that may outlive the engine's use of this table (a scan cursor) holds a pin. */
+  pin(): void {
+    this.pins++;
+  }
+
+  unpin(): void {
+    assert.ok(this.pins > 0, 'Memtable.unpin() without pin()');
+    this.pins--;
+  }
+
+  /**
+   * For a table nobody reads any more (flushed, dropped by the engine): hands its typed arrays to
+   * the next memtable and becomes an empty table with small arrays of its own. undefined while a
+   * reader holds a pin (its arrays are then left to the garbage collector). Keys and values stay
+   * in their slabs, never reused: Buffers handed out by get() keep pointing at the right bytes.
+   */
+  takeArrays(): MemtableArrays | undefined {
+    if (this.pins > 0 || this.keySlab.length <= CAPACITY_MIN) return undefined;
+    this.oldBuckets = undefined; // a doubling in progress: the new table goes (the next memtable clears it)
+    this.retired = true;
+    const arrays: MemtableArrays = {
+      keySlab: this.keySlab, keyOffset: this.keyOffset, keyLength: this.keyLength, nodeHash: this.nodeHash, newest: this.newest,
+      prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, main: this.main, buckets: this.buckets,
+      versionSeq: this.versionSeq, versionExpire: this.versionExpire, versionKind: this.versionKind,
+      valueSlab: this.valueSlab, valueOffset: this.valueOffset, valueLength: this.valueLength, olderVersion: this.olderVersion,
+    };
+    const empty = new Memtable(this.tailNodesMax);
+    ({ keySlab: this.keySlab, keyOffset: this.keyOffset, keyLength: this.keyLength, nodeHash: this.nodeHash, newest: this.newest } = empty);
+    ({ prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, main: this.main, buckets: this.buckets } = empty);
+    ({ versionSeq: this.versionSeq, versionExpire: this.versionExpire, versionKind: this.versionKind } = empty);
+    ({ valueSlab: this.valueSlab, valueOffset: this.valueOffset, valueLength: this.valueLength, olderVersion: this.olderVersion } = empty);
+    this.nodeCount = 0;
+    this.versionSlots = 0;
+    this.liveVersionCount = 0;
+    this.mainCount = 0;
+    this.tailCount = 0;
+    this.bytes = 0;
+    this.mutations++;
+    return arrays;
   }
 
   put(entry: Entry, keepOlderVersions: boolean): void {
@@ -544,6 +625,7 @@ class MemtableIterator implements EntryIterator {
       return;
     }
     // Puts moved positions or changed the versions: find the first entry after (node, seq).
+    if (table.isRetired()) assert.fail('MemtableIterator.next() on a memtable whose arrays were handed on (a reader without a pin)');
     const node = this.node;
     this.mainIndex = table.lowerBoundNode(false, node);
     this.tailIndex = table.lowerBoundNode(true, node);
