@@ -202,7 +202,7 @@ export class CompactionScheduler {
       files.killPoint('compaction-outputs-written');
       this.checkRunnable();
       files.killPoint('compaction-before-manifest');
-      files.installCompaction(plan, outputs);
+      await files.installCompaction(plan, outputs);
       installed = true;
       files.killPoint('compaction-after-manifest');
       this.account(plan, outputs, result.counters, performance.now() - startedMs);

@@ -168,7 +168,7 @@ export class LsmFiles {
       tables.push(this.makeTable(output.meta, path));
     }
     try {
-      this.versions.installEdit(versionEdit, tables);
+      await this.versions.installEdit(versionEdit, tables);
     } catch (error) {
       closeQuietly(output?.reader);
       this.hooks.fail('manifest update failed', error);
@@ -189,11 +189,11 @@ export class LsmFiles {
    * every input (invariant 9: nothing changes in memory unless it is durable). Throws what the
    * manifest throws; the caller fails the engine. Inputs are deleted as Versions release them.
    */
-  installCompaction(plan: CompactionPlan, outputs: readonly CompactionOutput[]): void {
+  async installCompaction(plan: CompactionPlan, outputs: readonly CompactionOutput[]): Promise<void> {
     const addFiles = outputs.map((output): FileMeta => ({ ...output.meta, level: plan.outputLevel }));
     const removeFiles = plan.inputs.flatMap((input) => input.tables.map((table) => ({ level: input.level, number: table.meta.number })));
     const tables = addFiles.map((meta, index) => this.makeTable(meta, outputs[index]!.path));
-    this.versions.installEdit({ addFiles, removeFiles }, tables);
+    await this.versions.installEdit({ addFiles, removeFiles }, tables);
     for (const output of outputs) this.options.tableCache.adopt(output.meta.number, output.reader);
   }
 

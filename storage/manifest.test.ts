@@ -275,6 +275,31 @@ describe('Manifest', () => {
     expect(MANIFEST_BYTES_MAX).toBe(1024 * 1024);
   });
 
+  it('applyAsync changes the state only once its fsync returned; a crash before that loses the edit', async () => {
+    const fs = freshFs();
+    const manifest = Manifest.create(fs, DIR);
+    await manifest.applyAsync({ logNumber: 3, addFiles: [meta(2, 0, 'a', 'b')] });
+    expect(levelNumbers(manifest.state)[0]).toEqual([2]);
+    const pending = manifest.applyAsync({ addFiles: [meta(4, 1, 'c', 'd')] });
+    expect(levelNumbers(manifest.state)[1]).toEqual([]); // not yet durable: not yet the state
+    await expect(manifest.applyAsync({ lastSequence: 9 })).rejects.toThrow(/another is in flight/);
+    fs.crash({ mode: 'drop' }); // while the second edit's fsync is in flight
+    await pending.catch(() => undefined);
+    const reopened = Manifest.open(fs, DIR);
+    expect(levelNumbers(reopened.state)).toEqual([[2], [], [], [], [], [], []]);
+    expect(reopened.state.logNumber).toBe(3);
+  });
+
+  it('fails applyAsync on a failed fsync and stays failed, with its state unchanged', async () => {
+    const fs = freshFs();
+    const manifest = Manifest.create(fs, DIR);
+    fs.injectFault({ op: 'sync', code: 'EIO', count: 1 });
+    await expect(manifest.applyAsync({ addFiles: [meta(2, 0, 'a', 'b')] })).rejects.toThrow(/EIO/);
+    expect(levelNumbers(manifest.state)[0]).toEqual([]);
+    expect(() => manifest.apply({ lastSequence: 5 })).toThrow(/EIO/);
+    manifest.close();
+  });
+
   it('stays failed after a failed sync, with its state unchanged', () => {
     const fs = freshFs();
     const manifest = Manifest.create(fs, DIR);

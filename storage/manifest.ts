@@ -15,7 +15,8 @@
 // An edit applies its removals before its additions. CURRENT holds "MANIFEST-000007\n".
 //
 // Invariants:
-// - apply() changes the in-memory state only after the edit is appended and synced (9).
+// - apply() and applyAsync() change the in-memory state only after the edit is appended and
+//   synced (9); applyAsync() syncs on the thread pool, one call at a time.
 // - Every manifest opens with a snapshot of the whole state; open() replays CURRENT's manifest and
 //   starts a new one (so a torn tail is never appended to), and so does apply() once the manifest
 //   has reached MANIFEST_BYTES_MAX (folding the edit into the snapshot).
@@ -291,6 +292,7 @@ export class Manifest {
   #nextFileNumber: number; // in memory: allocateFileNumber() runs ahead of state.nextFileNumber
   #failure: unknown;
   #closed = false;
+  #applying = false; // an applyAsync() is waiting for its fsync
   readonly #manifestBytesMax: number;
 
   private constructor(fs: FileSystem, dir: string, state: ManifestState, nextFileNumber: number, options: ManifestOptions) {
@@ -337,6 +339,48 @@ export class Manifest {
   }
 
   apply(edit: VersionEdit): void {
+    const prepared = this.#prepare(edit);
+    if (prepared === undefined) return; // folded into a new manifest
+    const writer = this.#writer!;
+    try {
+      writer.addRecord(encodeVersionEdit(prepared.complete));
+      writer.sync();
+    } catch (error) {
+      this.#failure = error;
+      throw error;
+    }
+    this.#state = prepared.next;
+  }
+
+  /**
+   * apply() with the edit's fsync on the thread pool, so the event loop goes on meanwhile (a
+   * synchronous fsync while a table was being written back held it ~10 ms). One call at a time
+   * (VersionSet queues them); the state changes only once the edit is durable (9). A switch to a
+   * new manifest, once per MANIFEST_BYTES_MAX, is still done synchronously.
+   */
+  async applyAsync(edit: VersionEdit): Promise<void> {
+    assert.ok(!this.#applying, 'Manifest.applyAsync() while another is in flight');
+    this.#applying = true;
+    try {
+      const prepared = this.#prepare(edit);
+      if (prepared === undefined) return;
+      const writer = this.#writer!;
+      try {
+        writer.addRecord(encodeVersionEdit(prepared.complete));
+        await writer.syncAsync();
+      } catch (error) {
+        this.#failure = error;
+        throw error;
+      }
+      this.#checkUsable();
+      this.#state = prepared.next;
+    } finally {
+      this.#applying = false;
+    }
+  }
+
+  /** The edit as it will be recorded and the state after it; undefined when it went into a new manifest. */
+  #prepare(edit: VersionEdit): { complete: VersionEdit; next: ManifestState } | undefined {
     this.#checkUsable();
     const highestAdded = Math.max(0, ...(edit.addFiles ?? []).map((file) => file.number));
     this.markFileNumberUsed(Math.max(highestAdded, edit.logNumber ?? 0, (edit.nextFileNumber ?? 1) - 1));
@@ -347,16 +391,9 @@ export class Manifest {
     assert.ok(writer !== undefined);
     if (writer.file.size() >= this.#manifestBytesMax) {
       this.#startNewManifest(next);
-      return;
+      return undefined;
     }
-    try {
-      writer.addRecord(encodeVersionEdit(complete));
-      writer.sync();
-    } catch (error) {
-      this.#failure = error;
-      throw error;
-    }
-    this.#state = next;
+    return { complete, next };
   }
 
   /** Table files the state names, and the manifest in use. */

@@ -8,7 +8,7 @@
 //   VersionSet while current and by every scan that pinned it. A table whose count reaches zero
 //   closes its reader, and its file is removed only if an edit removed it (invariant 11: after the
 //   edit obsoleting it is durable) and the engine has not failed (invariant 15).
-// - installEdit() changes nothing in memory unless manifest.apply() returned (invariant 9).
+// - installEdit() changes nothing in memory until the manifest edit is durable (invariant 9).
 import assert from 'node:assert/strict';
 import { bloomHash } from './bloom.js';
 import { compareKeys, type Entry, type EntryIterator } from './entry.js';
@@ -150,6 +150,7 @@ export function findTable(level: readonly TableHandle[], key: Buffer): TableHand
 export class VersionSet {
   readonly readStats: ReadStats = { tablesProbed: 0 };
   private currentVersion: Version;
+  private installing: Promise<void> = Promise.resolve(); // the edits being installed, in call order
 
   constructor(
     private readonly manifest: Manifest,
@@ -165,16 +166,24 @@ export class VersionSet {
   }
 
   /**
-   * Makes an edit durable in the manifest, then installs the Version it describes. Tables named in
-   * edit.addFiles must be given (already synced, verified, directory synced: invariant 8).
-   * Throws whatever manifest.apply() throws; the caller fails the engine and nothing changed.
+   * Makes an edit durable in the manifest, then installs the Version it describes; edits are
+   * installed one at a time, in call order. Tables named in edit.addFiles must be given (already
+   * synced, verified, directory synced: invariant 8). Rejects with whatever the manifest throws;
+   * the caller fails the engine and nothing changed.
    */
-  installEdit(edit: VersionEdit, addTables: readonly TableHandle[]): void {
+  installEdit(edit: VersionEdit, addTables: readonly TableHandle[]): Promise<void> {
+    const install = this.installing.then(() => this.installNow(edit, addTables));
+    this.installing = install.catch(() => undefined);
+    return install;
+  }
+
+  /** One edit at a time: its manifest record durable (fsync off the event loop), then its Version. */
+  private async installNow(edit: VersionEdit, addTables: readonly TableHandle[]): Promise<void> {
     assert.deepEqual(
       (edit.addFiles ?? []).map((meta) => meta.number),
       addTables.map((table) => table.meta.number),
     );
-    this.manifest.apply(edit);
+    await this.manifest.applyAsync(edit);
     const removed = new Set((edit.removeFiles ?? []).map((file) => `${file.level}:${file.number}`));
     const next = new Version(buildLevels(this.currentVersion.levels, removed, addTables), this.readStats);
     for (const level of this.currentVersion.levels) {
