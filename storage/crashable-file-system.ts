@@ -447,6 +447,13 @@ export class CrashableFileSystem implements FileSystem {
         this.#stats.bytesWritten += data.length;
         this.#recording?.push({ kind: 'append', path, inode: inode.id, offset, bytes: Buffer.from(data) }); // copies only when recording
       },
+      reserve: (bytes) => {
+        check('write'); // preallocated zeros change no content: nothing to model (see file-system.ts)
+        assert.ok(Number.isSafeInteger(bytes) && bytes >= 0, `reserve of ${bytes} bytes`);
+      },
+      trimReserve: () => {
+        check('ftruncate');
+      },
       sync: () => {
         check('fdatasync');
         this.#syncInode(path, inode, inode.length);

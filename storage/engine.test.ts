@@ -15,6 +15,7 @@ import {
 } from './errors.js';
 import { CrashableFileSystem, RealFileSystem, type CrashOptions, type FileSystem, type WritableFile } from './file-system.js';
 import { Memtable } from './memtable.js';
+import { readWal, WAL_RESERVE_BYTES } from './wal.js';
 
 const DIR = '/db';
 
@@ -66,6 +67,8 @@ function withSlowSyncAsync(fs: CrashableFileSystem, delayMs: number): FileSystem
     path: file.path,
     size: () => file.size(),
     append: (data) => file.append(data),
+    reserve: (bytes) => file.reserve(bytes),
+    trimReserve: () => file.trimReserve(),
     sync: () => file.sync(),
     syncAsync: () => new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => file.syncAsync()),
     close: () => file.close(),
@@ -589,6 +592,33 @@ describe('on the real file system', () => {
     for (const engine of opened.splice(0)) await engine.close().catch(() => undefined); // before rm
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     dir = undefined;
+  });
+
+  it('keeps zeros preallocated past the live WAL only, trimming a WAL as it rotates out', async () => {
+    dir = await mkdtemp(nodePath.join(tmpdir(), 'tskv-engine-'));
+    const walDir = dir;
+    const fs = new RealFileSystem();
+    const engine = await Engine.open({ dir: walDir, fs, memtableBytesMax: 32 * 1024 });
+    opened.push(engine);
+    const wals = (): string[] => fs.list(walDir).filter((name) => name.endsWith('.log')).map((name) => nodePath.join(walDir, name));
+    let checked = 0;
+    for (let index = 0; index < 2_000 && checked < 5; index++) {
+      const before = wals();
+      const written = engine.write([put(index, 100)]); // a rotation happens inside write(), before it settles
+      const after = wals();
+      if (after.length > before.length) {
+        const rotatedOut = after[after.length - 2]!;
+        const live = after[after.length - 1]!;
+        expect(fs.fileSize(rotatedOut)).toBe(readWal(fs, rotatedOut, { isLast: false }).validBytes); // ends at its last record
+        checked++;
+        await written;
+        await engine.write([put(100_000 + index, 100)]);
+        expect(fs.fileSize(live)).toBeGreaterThanOrEqual(WAL_RESERVE_BYTES); // its first appends reserved space ahead
+      } else {
+        await written;
+      }
+    }
+    expect(checked).toBe(5);
   });
 
   it('writes, flushes, reopens and refuses a second open', async () => {

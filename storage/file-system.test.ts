@@ -378,6 +378,33 @@ describe('RealFileSystem', () => {
     expect(fs.fileSize(path)).toBe(12);
   });
 
+  it('reserves zeros past the end that appends then overwrite in place, and trims them off', async () => {
+    const path = nodePath.join(dir, '000002.log');
+    const file = fs.create(path);
+    file.append(Buffer.from('head'));
+    file.reserve(300_000); // more than one chunk of zeros
+    expect(file.size()).toBe(4); // appended bytes only
+    expect(fs.fileSize(path)).toBe(300_004);
+    file.append(Buffer.from('-tail'));
+    expect(file.size()).toBe(9);
+    expect(fs.fileSize(path)).toBe(300_004); // written inside the reserved space
+    file.reserve(100); // already reserved: nothing written
+    expect(fs.fileSize(path)).toBe(300_004);
+    await file.syncAsync();
+    const content = fs.readAll(path);
+    expect(content.subarray(0, 9).toString()).toBe('head-tail');
+    expect(content.subarray(9).every((byte) => byte === 0)).toBe(true);
+    file.append(Buffer.alloc(400_000, 1)); // past the reserved end: the file grows as usual
+    expect(fs.fileSize(path)).toBe(400_009);
+    file.reserve(10);
+    file.trimReserve();
+    file.sync();
+    expect(fs.fileSize(path)).toBe(400_009);
+    file.trimReserve(); // nothing reserved: nothing to cut
+    file.close();
+    expect(fs.readAll(path).subarray(0, 9).toString()).toBe('head-tail');
+  });
+
   it('creates, lists sorted, renames, truncates, removes and syncs the directory', () => {
     fs.mkdirp(nodePath.join(dir, 'db'));
     const db = nodePath.join(dir, 'db');

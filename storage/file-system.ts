@@ -16,7 +16,9 @@
 //   and invalidates every handle opened before it (any call on one throws EBADF).
 // Simplifications of the model: directories made by mkdirp are durable at once; a file rewritten
 // in place (truncate, create over it, writeAll) keeps its last synced content until it is synced;
-// a failed append writes nothing; a failed sync leaves the bytes unsynced.
+// a failed append writes nothing; a failed sync leaves the bytes unsynced; reserve() writes no
+// zeros (what a crash leaves of real reserved space, zeros after the last append, is what
+// 'zero-fill' produces).
 // Invariant: handles never alias caller buffers; bytes are copied in and out.
 import assert from 'node:assert/strict';
 import * as nodeFs from 'node:fs';
@@ -28,6 +30,15 @@ export interface WritableFile {
   readonly path: string;
   size(): number; // bytes appended so far (including unsynced)
   append(data: Buffer): void; // synchronous write at the end; throws the errno error (ENOSPC, EIO)
+  /**
+   * Makes the next `bytes` bytes of appends land in space the file already has, by writing zeros
+   * past the end (RealFileSystem; the in-memory one writes nothing: the zeros change no content).
+   * An fdatasync of appends inside it need not write the file's size too. size() still counts
+   * appended bytes only; a crash may leave the zeros after them.
+   */
+  reserve(bytes: number): void;
+  /** Cuts off zeros reserve() wrote past the appended bytes (durable after the next sync). */
+  trimReserve(): void;
   sync(): void; // fdatasync, blocking
   syncAsync(): Promise<void>; // fdatasync on the thread pool (used once per WAL group commit)
   close(): void;
@@ -108,11 +119,16 @@ class RealFileHandle {
   }
 }
 
+/** Zeros written by RealWritableFile.reserve(), a chunk at a time. */
+const RESERVE_CHUNK = Buffer.alloc(256 * 1024);
+
 class RealWritableFile extends RealFileHandle implements WritableFile {
   #size: number;
+  #reservedEnd: number; // the file's physical size: appended bytes, then reserved zeros
   constructor(path: string, fd: number, size: number) {
     super(path, fd);
     this.#size = size;
+    this.#reservedEnd = size;
   }
   size(): number {
     return this.#size;
@@ -126,7 +142,22 @@ class RealWritableFile extends RealFileHandle implements WritableFile {
       }
     } finally {
       this.#size += written; // a partial write still moved the end of the file
+      if (this.#size > this.#reservedEnd) this.#reservedEnd = this.#size;
     }
+  }
+  reserve(bytes: number): void {
+    assert.ok(Number.isSafeInteger(bytes) && bytes >= 0, `reserve of ${bytes} bytes`);
+    const fd = this.openFd();
+    const target = this.#size + bytes;
+    while (this.#reservedEnd < target) {
+      const length = Math.min(RESERVE_CHUNK.length, target - this.#reservedEnd);
+      this.#reservedEnd += nodeFs.writeSync(fd, RESERVE_CHUNK, 0, length, this.#reservedEnd);
+    }
+  }
+  trimReserve(): void {
+    if (this.#reservedEnd === this.#size) return;
+    nodeFs.ftruncateSync(this.openFd(), this.#size);
+    this.#reservedEnd = this.#size;
   }
   sync(): void {
     nodeFs.fdatasyncSync(this.openFd());

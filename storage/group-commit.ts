@@ -17,7 +17,8 @@
 // - Invariant 1: no group of 'always' resolves before an fsync covering its bytes returned.
 // - Invariant 14: an append or fsync error fails the engine (onFailure) and is never retried;
 //   every pending group is rejected and nothing more is written.
-// - Invariant 13: rotate() appends and syncs the old WAL before the new one takes writes.
+// - Invariant 13: rotate() appends and syncs the old WAL before the new one takes writes, after
+//   cutting off the zeros preallocated past its last record.
 // - setPolicy() appends and fsyncs everything staged before it switches, so every group settles
 //   under the promise of the policy it was written under (or a stronger one).
 import type { LogWriter } from './wal.js';
@@ -111,6 +112,13 @@ export class GroupCommit {
 
   /** Appends and fsyncs everything (blocking), then continues on newLog (already durable). */
   rotate(newLog: LogWriter): void {
+    this.appendStaged();
+    if (this.failedWith !== undefined) throw this.failedWith;
+    try {
+      this.log.trimReserve(); // only the last WAL may end in zeros (wal.ts)
+    } catch (error) {
+      throw this.fail(this.onFailure('WAL truncate at rotation failed', error));
+    }
     this.syncNow('WAL sync at rotation failed');
     if (this.failedWith !== undefined) throw this.failedWith;
     this.retired.push(this.log);
@@ -142,9 +150,9 @@ export class GroupCommit {
     while (this.syncInFlight !== undefined) await this.syncInFlight.catch(() => undefined);
   }
 
-  /** Rejects every pending group with error; nothing more is appended or synced. */
-  fail(error: EngineFailedError): void {
-    if (this.failedWith !== undefined) return;
+  /** Rejects every pending group with error; nothing more is appended or synced. Returns the error in force. */
+  fail(error: EngineFailedError): EngineFailedError {
+    if (this.failedWith !== undefined) return this.failedWith;
     this.failedWith = error;
     this.stopTimer();
     const groups = this.awaitingSync;
@@ -152,6 +160,7 @@ export class GroupCommit {
     if (this.staging !== undefined) groups.push(this.staging);
     this.staging = undefined;
     for (const group of groups) group.reject(error);
+    return error;
   }
 
   /** Closes the log (after drain() and, unless failed, syncNow()). */

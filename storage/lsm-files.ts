@@ -27,7 +27,7 @@ import { recover, tablePath, walPath, type EngineLogger } from './recovery.js';
 import type { SstableReader } from './sstable-reader.js';
 import type { TableCache } from './table-cache.js';
 import { LEVEL_COUNT, TableHandle, VersionSet, type Version } from './version.js';
-import { createWal, type LogWriter } from './wal.js';
+import { createWal, WAL_RESERVE_BYTES, type LogWriter } from './wal.js';
 
 /** Work per flush slice before yielding to the event loop. */
 export const FLUSH_SLICE_MS = 4;
@@ -131,6 +131,7 @@ export class LsmFiles {
     const log = createWal(this.options.fs, walPath(this.options.dir, number));
     log.sync(); // its format record, so a crash never leaves it empty
     this.options.fs.syncDir(this.options.dir); // its directory entry, before a write in it is acknowledged
+    log.setReserve(WAL_RESERVE_BYTES); // from the first append on: not in this blocking sync
     this.walNumbers.push(number);
     return { number, log };
   }

@@ -8,9 +8,10 @@
 //      footer/index/filter fails the open with the file's name (invariants 18, 19); the readers
 //      go to the table cache, which keeps only as many open as the memory budget allows
 //   5. replay WALs numbered >= logNumber in order into a memtable. Only the newest may end in a
-//      torn tail (a crash mid-append): it is dropped with a warning and the file truncated and
-//      synced, so it still reads clean once a newer WAL exists (invariant 4). Damage anywhere
-//      else fails the open with the file and offset.
+//      torn tail (a crash mid-append): it is dropped with a warning (zeros alone, as preallocated
+//      space leaves after a crash, are only noted) and the file truncated and synced, so it still
+//      reads clean once a newer WAL exists (invariant 4). Damage anywhere else fails the open
+//      with the file and offset.
 //   6. lastSequence = max(manifest, replayed); every file number seen on disk is marked used in
 //      the manifest's counter, so a number allocated but never logged is not reused (6, 7).
 // Also the one place that knows the on-disk file names.
@@ -176,7 +177,10 @@ function replayWals(
       });
       batches++;
     }
-    if (result.tornTail !== undefined) {
+    if (result.tornTail !== undefined && result.zeroTail) {
+      // the space the WAL preallocates looks like this after any crash; unsynced writes too
+      input.logger('info', 'WAL ends in zeros: preallocated space, or writes the OS had not synced', { file: path, validBytes: result.validBytes });
+    } else if (result.tornTail !== undefined) {
       input.logger('warn', 'dropped a torn WAL tail', {
         file: path,
         validBytes: result.validBytes,

@@ -196,6 +196,20 @@ describe('log records', () => {
     expect(read.records.map(String)).toEqual(['first']);
     expect(read.validBytes).toBe(12);
     expect(read.tornTail).toMatch(/zero-filled/);
+    expect(read.zeroTail).toBe(true); // as preallocated space leaves it: noted, not warned about
+  });
+
+  it('tells a tail of zeros from a torn record followed by zeros', () => {
+    const fs = freshFs();
+    writeLog(fs, [Buffer.from('first')]);
+    const torn = Buffer.alloc(40_000);
+    torn.write('\x12\x34\x56\x78\x09\x00\x01partial', 'latin1'); // a record header and part of its payload
+    fs.openAppend(PATH).append(torn);
+    const read = readAll(fs);
+    expect(read.records.map(String)).toEqual(['first']);
+    expect(read.validBytes).toBe(12);
+    expect(read.tornTail).toMatch(/bad crc|cut payload/);
+    expect(read.zeroTail).toBe(false);
   });
 
   it('drops a bad crc in the last record of the last file', () => {
@@ -346,7 +360,7 @@ describe('WAL files', () => {
   it('reads an empty last WAL as no batches, and an empty older WAL as corrupt', () => {
     const fs = freshFs();
     fs.create(PATH).close();
-    expect(readWal(fs, PATH, { isLast: true })).toEqual({ batches: [], validBytes: 0, tornTail: undefined });
+    expect(readWal(fs, PATH, { isLast: true })).toEqual({ batches: [], validBytes: 0, tornTail: undefined, zeroTail: false });
     expect(corruptionOf(() => readWal(fs, PATH, { isLast: false })).reason).toMatch(/no format-version record/);
   });
 

@@ -29,6 +29,8 @@
 // - Only the last WAL may end in a torn tail (a crash mid-append): a cut header or payload, a
 //   FIRST/MIDDLE without its LAST at end of file, or damage (bad crc, zeros, garbage) after which
 //   no valid record follows. Replay keeps the records before it; validBytes is where they end.
+//   The live WAL keeps zeros preallocated past its last record (WAL_RESERVE_BYTES), so after a
+//   crash it ends in zeros (zeroTail) even when nothing was lost.
 // - Anything else bad is corruption and fails the read with the file and byte offset: damage
 //   followed by a valid record, a bad record type under a good crc, fragments out of order, any
 //   damage in a non-last file. A bad record is never skipped.
@@ -66,16 +68,46 @@ function recordCrc(type: number, payload: Buffer): number {
 }
 
 /** Appends logical records as fragments into a staging buffer; flush() writes it in one append. */
+/**
+ * Space a WAL keeps preallocated ahead of its appends (WritableFile.reserve): a group commit's
+ * fdatasync then writes the records only, not the file's size (125 vs 200 µs for 5 KB here). A
+ * new MiB is reserved once less than a quarter of one is left; the fsync after it carries the
+ * zeros. A rotated WAL is trimmed to its records, so only the last WAL can end in zeros.
+ */
+export const WAL_RESERVE_BYTES = 1024 * 1024;
+
 export class LogWriter {
   readonly file: WritableFile;
   #blockOffset: number;
   #staged = Buffer.allocUnsafe(64 * 1024);
   #stagedLength = 0;
   #failure: unknown;
+  #reserveBytes = 0; // 0: no preallocation (manifests, a WAL before setReserve)
+  #reservedEnd = 0; // appends up to here land in reserved space
 
   constructor(file: WritableFile) {
     this.file = file;
     this.#blockOffset = file.size() % WAL_BLOCK_BYTES;
+  }
+
+  /** From now on, keep about `bytes` preallocated ahead of the appends (see WAL_RESERVE_BYTES). */
+  setReserve(bytes: number): void {
+    assert.ok(Number.isSafeInteger(bytes) && bytes >= 0, `reserve of ${bytes} bytes`);
+    this.#reserveBytes = bytes;
+  }
+
+  /** Writes what is staged, then cuts off the reserved zeros (a rotated WAL ends at its last record). */
+  trimReserve(): void {
+    this.flush();
+    this.#reserveBytes = 0;
+    if (this.#reservedEnd <= this.file.size()) return;
+    try {
+      this.file.trimReserve();
+    } catch (error) {
+      this.#failure = error;
+      throw error;
+    }
+    this.#reservedEnd = 0;
   }
 
   addRecord(payload: Buffer): void {
@@ -120,6 +152,17 @@ export class LogWriter {
       throw error;
     }
     this.#stagedLength = 0;
+    if (this.#reserveBytes > 0 && this.#reservedEnd - this.file.size() < this.#reserveBytes / 4) this.#extendReserve();
+  }
+
+  /** Preallocates the next #reserveBytes; a failure (a full disk) only ends preallocation. */
+  #extendReserve(): void {
+    try {
+      this.file.reserve(this.#reserveBytes);
+      this.#reservedEnd = this.file.size() + this.#reserveBytes;
+    } catch {
+      this.#reserveBytes = 0; // the appends themselves will say whether the disk is full
+    }
   }
 
   sync(): void {
@@ -178,6 +221,8 @@ export interface LogReadResult {
   offsets: number[]; // file offset of each record's first fragment header
   validBytes: number; // where the good part ends; === file size unless tornTail is set
   tornTail: string | undefined;
+  /** The torn tail is zeros from validBytes to the end: reserved space, or appends never synced. */
+  zeroTail: boolean;
 }
 
 type Physical =
@@ -249,7 +294,7 @@ export function readLogRecords(fs: FileSystem, path: string, options: { isLast: 
   const tornOrFail = (at: number, physical: Extract<Physical, { kind: 'damage' }>): LogReadResult => {
     if (!options.isLast) fail(at, `${physical.reason} (not the last log file)`);
     if (!physical.atEndOfFile && validRecordFollows(data, at, physical.end)) fail(at, `${physical.reason}, followed by valid records`);
-    return { records, offsets, validBytes, tornTail: `${physical.reason} at byte ${at}` };
+    return { records, offsets, validBytes, tornTail: `${physical.reason} at byte ${at}`, zeroTail: isAllZero(data, validBytes, data.length) };
   };
   while (offset < data.length) {
     const blockLeft = WAL_BLOCK_BYTES - (offset % WAL_BLOCK_BYTES);
@@ -286,9 +331,9 @@ export function readLogRecords(fs: FileSystem, path: string, options: { isLast: 
   }
   if (fragments !== undefined) {
     if (!options.isLast) fail(recordStart, 'FIRST/MIDDLE without LAST at end of file (not the last log file)');
-    return { records, offsets, validBytes: recordStart, tornTail: `FIRST/MIDDLE without LAST at end of file, begun at byte ${recordStart}` };
+    return { records, offsets, validBytes: recordStart, tornTail: `FIRST/MIDDLE without LAST at end of file, begun at byte ${recordStart}`, zeroTail: false };
   }
-  return { records, offsets, validBytes, tornTail: undefined };
+  return { records, offsets, validBytes, tornTail: undefined, zeroTail: false };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,12 +437,12 @@ export function createWal(fs: FileSystem, path: string): LogWriter {
  * Replays a WAL file. A last file torn before its version record reads as empty (a crash right
  * after creating it); a non-last file must hold one.
  */
-export function readWal(fs: FileSystem, path: string, options: { isLast: boolean }): { batches: WalBatch[]; validBytes: number; tornTail: string | undefined } {
-  const { records, offsets, validBytes, tornTail } = readLogRecords(fs, path, options);
+export function readWal(fs: FileSystem, path: string, options: { isLast: boolean }): { batches: WalBatch[]; validBytes: number; tornTail: string | undefined; zeroTail: boolean } {
+  const { records, offsets, validBytes, tornTail, zeroTail } = readLogRecords(fs, path, options);
   const [version, ...rest] = records;
   if (version === undefined) {
     if (!options.isLast) throw new WalCorruptionError(path, 0, 'no format-version record');
-    return { batches: [], validBytes, tornTail };
+    return { batches: [], validBytes, tornTail, zeroTail };
   }
   const expected = versionRecord();
   if (version.length !== expected.length || !version.subarray(0, WAL_MAGIC.length).equals(WAL_MAGIC)) {
@@ -420,5 +465,5 @@ export function readWal(fs: FileSystem, path: string, options: { isLast: boolean
     nextSeqMin = batch.firstSeq + batch.ops.length;
     batches.push(batch);
   });
-  return { batches, validBytes, tornTail };
+  return { batches, validBytes, tornTail, zeroTail };
 }
