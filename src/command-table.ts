@@ -132,10 +132,6 @@ export function lookupCommand(name: Buffer): CommandEntry | undefined {
   }
 }
 
-/** How many entries (commands and subcommands) were ever registered: the bound of CommandEntry.index. */
-export function commandEntryCount(): number {
-  return entryCount;
-}
 
 export function lookupSubcommand(container: CommandEntry, name: Buffer): CommandEntry | undefined {
   if (!container.subcommands || name.length > 64) return undefined;

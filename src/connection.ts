@@ -1,7 +1,7 @@
 // src/connection.ts: one client socket. Reads requests, runs them through dispatch synchronously,
 // and writes the replies back in order, each held until the commit it depends on is durable.
 //
-//   socket 'data' -> reader (bounded query buffer) -> dispatch (sync) -> writer bytes
+//   socket reads (socket-reader.ts) -> reader (bounded query buffer) -> dispatch (sync) -> writer bytes
 //   replies: an ordered queue of segments { bytes, ready }; the ready prefix goes out in one write
 //   per event-loop turn, after every socket of the turn was read (flushTurn); consecutive replies
 //   waiting for the same commit share one segment (and one promise reaction)
@@ -95,12 +95,11 @@ export class Connection implements ConnectionView {
     accepted: Socket, // paused, nothing read yet (the listener runs with pauseOnConnect)
     onClose: (connection: Connection) => void,
   ) {
-    const socket = accepted;
     const authenticated = server.config.requirepass === '';
     this.client = new ClientState({
       id: server.allocateClientId(),
-      address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
-      localAddress: `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`,
+      address: `${accepted.remoteAddress ?? '?'}:${accepted.remotePort ?? 0}`,
+      localAddress: `${accepted.localAddress ?? '?'}:${accepted.localPort ?? 0}`,
       authenticated,
       nowMs: Date.now(),
       connection: this,
@@ -311,7 +310,7 @@ export class Connection implements ConnectionView {
     segment.ready = true;
     segment.commit = undefined;
     this.waitingCount -= segment.commandCount;
-    // One flush for every segment one group commit settles: their callbacks all run before this tick.
+    // every segment one group commit settles goes out in the same end-of-turn write
     this.scheduleFlush();
   }
 
