@@ -203,37 +203,19 @@ export class RespReader {
   private readMultibulkInPlace(): Buffer[] | undefined {
     const buffer = this.buffer;
     const end = this.length;
-    let pos = this.offset + 1;
-    const countStart = pos;
-    let count = 0;
-    for (; pos < end; pos++) {
-      const digit = buffer[pos]! - BYTE.zero;
-      if (digit < 0 || digit > 9) break;
-      count = count * 10 + digit;
-    }
-    const countDigits = pos - countStart;
-    if (countDigits === 0 || countDigits > INPLACE_DIGITS_MAX || pos + 1 >= end || buffer[pos] !== BYTE.carriageReturn) return undefined;
-    if (count === 0 || (countDigits > 1 && buffer[countStart] === BYTE.zero)) return undefined;
+    const count = plainDecimal(buffer, this.offset + 1, end);
+    if (count <= 0) return undefined; // not plain, or *0 (skipped by the general path)
     const { argsMax, bulkBytesMax, unauthenticated } = this.limits;
     if (count > argsMax || (unauthenticated !== undefined && count > unauthenticated.argsMax)) return undefined;
-    pos += 2; // the CR and the byte after it, unread as in the general path
+    let pos = decimalEnd + 2; // the CR and the byte after it, unread as in the general path
     if (count * BULK_BYTES_MIN > end - pos) return undefined; // cannot all be here
     const bulkMax = unauthenticated !== undefined && unauthenticated.bulkBytesMax < bulkBytesMax ? unauthenticated.bulkBytesMax : bulkBytesMax;
     const args = new Array<Buffer>(count);
     for (let index = 0; index < count; index++) {
       if (pos >= end || buffer[pos] !== BYTE.dollar) return undefined;
-      pos++;
-      const lengthStart = pos;
-      let bytes = 0;
-      for (; pos < end; pos++) {
-        const digit = buffer[pos]! - BYTE.zero;
-        if (digit < 0 || digit > 9) break;
-        bytes = bytes * 10 + digit;
-      }
-      const lengthDigits = pos - lengthStart;
-      if (lengthDigits === 0 || lengthDigits > INPLACE_DIGITS_MAX || pos + 1 >= end || buffer[pos] !== BYTE.carriageReturn) return undefined;
-      if ((lengthDigits > 1 && buffer[lengthStart] === BYTE.zero) || bytes > bulkMax) return undefined;
-      pos += 2;
+      const bytes = plainDecimal(buffer, pos + 1, end);
+      if (bytes < 0 || bytes > bulkMax) return undefined;
+      pos = decimalEnd + 2;
       if (bytes + 2 > end - pos) return undefined;
       args[index] = buffer.subarray(pos, pos + bytes);
       pos += bytes + 2;
@@ -423,6 +405,29 @@ export function parseRedisInteger(bytes: Uint8Array, start: number, end: number)
   const exact = BigInt(String.fromCharCode(...bytes.subarray(start, end))); // rounds once, as a literal would
   if (exact > LONG_LONG_MAX || exact < LONG_LONG_MIN) return null;
   return Number(exact);
+}
+
+/** Where the CR after the last plainDecimal() is (a module variable: the hot path allocates nothing). */
+let decimalEnd = 0;
+
+/**
+ * The decimal at buffer[start ..] when it is plain (1 to INPLACE_DIGITS_MAX digits, no leading
+ * zero unless it is "0") and ends in a CR with at least one byte after it, setting decimalEnd to
+ * the CR; -1 otherwise. A subset of what parseRedisInteger accepts, read without a second pass.
+ */
+function plainDecimal(buffer: Buffer, start: number, end: number): number {
+  let value = 0;
+  let pos = start;
+  for (; pos < end; pos++) {
+    const digit = buffer[pos]! - BYTE.zero;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+  }
+  const digits = pos - start;
+  if (digits === 0 || digits > INPLACE_DIGITS_MAX || pos + 1 >= end || buffer[pos] !== BYTE.carriageReturn) return -1;
+  if (digits > 1 && buffer[start] === BYTE.zero) return -1;
+  decimalEnd = pos;
+  return value;
 }
 
 /** Index of `byte` in bytes[from, to), or -1; never searches past `to`. */

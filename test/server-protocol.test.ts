@@ -35,6 +35,23 @@ function exchangeUntilClose(port: number, bytes: string | Buffer, timeoutMs = 50
   });
 }
 
+/** A raw connection whose replies(n) resolves with what arrived once n bytes did (or after 10 s). */
+async function connectCollecting(): Promise<{ socket: net.Socket; replies: (bytes: number) => Promise<Buffer> }> {
+  const socket = net.connect(server.port, '127.0.0.1');
+  const received: Buffer[] = [];
+  let receivedBytes = 0;
+  socket.on('data', (chunk: Buffer) => {
+    received.push(chunk);
+    receivedBytes += chunk.length;
+  });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const replies = async (bytes: number): Promise<Buffer> => {
+    for (let waited = 0; receivedBytes < bytes && waited < 1000; waited++) await new Promise((resolve) => setTimeout(resolve, 10));
+    return Buffer.concat(received);
+  };
+  return { socket, replies };
+}
+
 async function one(args: string[]): Promise<string> {
   const client = await RawClient.connect(server.port);
   try {
@@ -103,14 +120,7 @@ describe('pipelining', () => {
     }
     const stream = Buffer.concat(requests);
     const want = Buffer.concat(expected);
-    const socket = net.connect(server.port, '127.0.0.1');
-    const received: Buffer[] = [];
-    let receivedBytes = 0;
-    socket.on('data', (chunk: Buffer) => {
-      received.push(chunk);
-      receivedBytes += chunk.length;
-    });
-    await new Promise((resolve) => socket.once('connect', resolve));
+    const { socket, replies } = await connectCollecting();
     socket.pause(); // not reading at first: the server's replies queue up unsent while it reads on
     for (let offset = 0; offset < stream.length; ) {
       const size = [1, 7, 500, 16 * 1024, 70_000][random(5)]! + random(100);
@@ -120,9 +130,8 @@ describe('pipelining', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
     socket.resume();
-    for (let waited = 0; receivedBytes < want.length && waited < 1000; waited++) await new Promise((resolve) => setTimeout(resolve, 10));
+    const got = await replies(want.length);
     socket.destroy();
-    const got = Buffer.concat(received);
     expect(got.length).toBe(want.length);
     expect(got.equals(want)).toBe(true);
   });
@@ -140,18 +149,11 @@ describe('pipelining', () => {
     expect(requests.every((request) => request.length === READ_BUFFER_BYTES)).toBe(true);
     const want = Buffer.concat(values.map((value) => Buffer.concat([Buffer.from(`$${value.length}\r\n`), value, Buffer.from('\r\n')])));
     for (let round = 0; round < 5; round++) {
-      const socket = net.connect(server.port, '127.0.0.1');
-      const received: Buffer[] = [];
-      let receivedBytes = 0;
-      socket.on('data', (chunk: Buffer) => {
-        received.push(chunk);
-        receivedBytes += chunk.length;
-      });
-      await new Promise((resolve) => socket.once('connect', resolve));
+      const { socket, replies } = await connectCollecting();
       socket.write(Buffer.concat(requests));
-      for (let waited = 0; receivedBytes < want.length && waited < 500; waited++) await new Promise((resolve) => setTimeout(resolve, 10));
+      const got = await replies(want.length);
       socket.destroy();
-      expect(Buffer.concat(received).equals(want)).toBe(true);
+      expect(got.equals(want)).toBe(true);
     }
   });
 
