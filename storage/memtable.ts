@@ -214,7 +214,7 @@ export class Memtable {
    * in their slabs, never reused: Buffers handed out by get() keep pointing at the right bytes.
    */
   takeArrays(): MemtableArrays | undefined {
-    if (this.pins > 0 || this.keySlab.length <= CAPACITY_MIN) return undefined;
+    if (this.pins > 0) return undefined;
     this.oldBuckets = undefined; // a doubling in progress: the new table goes (the next memtable clears it)
     this.retired = true;
     const arrays: MemtableArrays = {
