@@ -131,6 +131,14 @@ describe('WATCH', () => {
     expect(await redis.multi().get('w').exec()).toBeNull();
   });
 
+  it('notices a watched absent key written with an expiry already past, as Redis 7.0 does', async () => {
+    await redis.del('past');
+    await redis.watch('past');
+    expect(await other.set('past', '0', 'PXAT', Date.now() - 1)).toBe('OK'); // the key is expired at once
+    expect(await redis.multi().get('past').exec()).toBeNull(); // still a write: WATCH fires
+    expect(await redis.exists('past')).toBe(0);
+  });
+
   it('answers a null EXEC when a watched key expired since WATCH', async () => {
     await redis.set('w', '1', 'PX', 30);
     await redis.watch('w');

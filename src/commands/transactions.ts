@@ -22,8 +22,9 @@
 // WATCH: a registry per Keyspace maps 'db:hexkey' to the clients watching it; keyspace.onKeyModified
 // and keyspace.onDbFlushed (installed on first WATCH, chaining any earlier callback) set
 // client.watchDirty. EXEC answers a null array when watchDirty is set or a key that was live at
-// WATCH time has expired since. A key already expired (absent) at WATCH time that is merely reaped
-// is no change (Redis 7 intent).
+// WATCH time has expired since. Any write of a watched key makes the client dirty, even one that
+// leaves it absent or already expired (SET ... PXAT in the past), as Redis's signalModifiedKey
+// does; a key expired at WATCH time is reaped by WATCH's own lookup, before the client watches it.
 // Invariants:
 // - client.watchedKeys (ClientState, E) is the truth for which keys a client watches; registry
 //   entries whose client no longer lists the key are stale and are dropped when met.
@@ -120,7 +121,6 @@ class WatchRegistry {
         this.drop(id, client); // stale: RESET or a disconnect cleared it behind our back
         continue;
       }
-      if (!watched.liveAtWatch && this.keyspace.get(db, key) === undefined) continue; // expired key reaped: no change
       this.markDirty(client);
     }
   }
