@@ -2,12 +2,13 @@ import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WalCorruptionError } from './errors.js';
-import { CrashableFileSystem, createRandom, type CrashMode } from './file-system.js';
+import { CrashableFileSystem, createRandom, type CrashMode, type WritableFile } from './file-system.js';
 import {
   LogWriter,
   RECORD_TYPE,
   WAL_BLOCK_BYTES,
   WAL_HEADER_BYTES,
+  WAL_RESERVE_BYTES,
   createWal,
   decodeBatch,
   encodeBatch,
@@ -431,6 +432,47 @@ describe('WAL files', () => {
       ),
       { numRuns: 80 },
     );
+  });
+
+  it('preallocates ahead of its appends once asked, stops on a failed preallocation, and always trims', () => {
+    const calls: string[] = [];
+    let size = 0;
+    let failReserve = false;
+    const file: WritableFile = {
+      path: PATH,
+      size: () => size,
+      append: (data) => {
+        size += data.length;
+      },
+      reserve: (bytes) => {
+        calls.push(`reserve ${bytes}`);
+        if (failReserve) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      },
+      trimReserve: () => calls.push('trim'),
+      sync: () => calls.push('sync'),
+      syncAsync: async () => undefined,
+      close: () => undefined,
+    };
+    const writer = new LogWriter(file);
+    writer.addRecord(Buffer.from('before'));
+    writer.flush();
+    expect(calls).toEqual([]); // no preallocation until asked (the format record's sync is not slowed)
+    writer.setReserve(WAL_RESERVE_BYTES);
+    writer.addRecord(Buffer.from('first'));
+    writer.flush();
+    expect(calls).toEqual([`reserve ${WAL_RESERVE_BYTES}`]);
+    writer.addRecord(Buffer.alloc(100));
+    writer.flush();
+    expect(calls).toHaveLength(1); // still most of a MiB ahead
+    writer.addRecord(Buffer.alloc(WAL_RESERVE_BYTES));
+    failReserve = true;
+    writer.flush(); // less than a quarter left: reserve again, which fails (a full disk)
+    expect(calls).toEqual([`reserve ${WAL_RESERVE_BYTES}`, `reserve ${WAL_RESERVE_BYTES}`]);
+    writer.addRecord(Buffer.alloc(WAL_RESERVE_BYTES)); // appends go on; no more preallocation
+    writer.flush();
+    expect(calls).toHaveLength(2);
+    writer.trimReserve(); // whatever a failed preallocation left is the file's to cut
+    expect(calls[2]).toBe('trim');
   });
 
   it('keeps a writer failed after a failed append, rethrowing the first error', () => {

@@ -100,8 +100,7 @@ export class LogWriter {
   trimReserve(): void {
     this.flush();
     this.#reserveBytes = 0;
-    if (this.#reservedEnd <= this.file.size()) return;
-    try {
+    try { // the file knows what it reserved, a preallocation that failed half way included
       this.file.trimReserve();
     } catch (error) {
       this.#failure = error;
