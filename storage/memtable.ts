@@ -184,12 +184,25 @@ export class Memtable {
     assert.ok(Number.isSafeInteger(tailNodesMax) && tailNodesMax >= 1, 'tailNodesMax is a positive integer');
     this.tail = new Int32Array(tailNodesMax);
     if (arrays !== undefined) {
-      ({ keySlab: this.keySlab, keyOffset: this.keyOffset, keyLength: this.keyLength, nodeHash: this.nodeHash, newest: this.newest } = arrays);
-      ({ prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, main: this.main, buckets: this.buckets } = arrays);
-      ({ versionSeq: this.versionSeq, versionExpire: this.versionExpire, versionKind: this.versionKind } = arrays);
-      ({ valueSlab: this.valueSlab, valueOffset: this.valueOffset, valueLength: this.valueLength, olderVersion: this.olderVersion } = arrays);
+      this.useArrays(arrays);
       this.buckets.fill(0); // every slot empty; the other arrays are written before they are read
     }
+  }
+
+  private ownArrays(): MemtableArrays {
+    return {
+      keySlab: this.keySlab, keyOffset: this.keyOffset, keyLength: this.keyLength, nodeHash: this.nodeHash, newest: this.newest,
+      prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, main: this.main, buckets: this.buckets,
+      versionSeq: this.versionSeq, versionExpire: this.versionExpire, versionKind: this.versionKind,
+      valueSlab: this.valueSlab, valueOffset: this.valueOffset, valueLength: this.valueLength, olderVersion: this.olderVersion,
+    };
+  }
+
+  private useArrays(arrays: MemtableArrays): void {
+    ({ keySlab: this.keySlab, keyOffset: this.keyOffset, keyLength: this.keyLength, nodeHash: this.nodeHash, newest: this.newest } = arrays);
+    ({ prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, main: this.main, buckets: this.buckets } = arrays);
+    ({ versionSeq: this.versionSeq, versionExpire: this.versionExpire, versionKind: this.versionKind } = arrays);
+    ({ valueSlab: this.valueSlab, valueOffset: this.valueOffset, valueLength: this.valueLength, olderVersion: this.olderVersion } = arrays);
   }
 
   /** Whether takeArrays() handed this table's arrays on (its iterators must not go on). */
@@ -217,17 +230,8 @@ export class Memtable {
     if (this.pins > 0) return undefined;
     this.oldBuckets = undefined; // a doubling in progress: the new table goes (the next memtable clears it)
     this.retired = true;
-    const arrays: MemtableArrays = {
-      keySlab: this.keySlab, keyOffset: this.keyOffset, keyLength: this.keyLength, nodeHash: this.nodeHash, newest: this.newest,
-      prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, main: this.main, buckets: this.buckets,
-      versionSeq: this.versionSeq, versionExpire: this.versionExpire, versionKind: this.versionKind,
-      valueSlab: this.valueSlab, valueOffset: this.valueOffset, valueLength: this.valueLength, olderVersion: this.olderVersion,
-    };
-    const empty = new Memtable(this.tailNodesMax);
-    ({ keySlab: this.keySlab, keyOffset: this.keyOffset, keyLength: this.keyLength, nodeHash: this.nodeHash, newest: this.newest } = empty);
-    ({ prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, main: this.main, buckets: this.buckets } = empty);
-    ({ versionSeq: this.versionSeq, versionExpire: this.versionExpire, versionKind: this.versionKind } = empty);
-    ({ valueSlab: this.valueSlab, valueOffset: this.valueOffset, valueLength: this.valueLength, olderVersion: this.olderVersion } = empty);
+    const arrays = this.ownArrays();
+    this.useArrays(new Memtable(this.tailNodesMax).ownArrays()); // small ones of its own
     this.nodeCount = 0;
     this.versionSlots = 0;
     this.liveVersionCount = 0;
