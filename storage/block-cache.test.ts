@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK_SLAB_BYTES, BlockCache, BlockMemory } from './block-cache.js';
+import { BLOCK_SLAB_BYTES, BlockCache, BlockMemory, type BlockSlots } from './block-cache.js';
 import { Block, BlockBuilder } from './block.js';
 
 function block(tag: string): Block {
@@ -30,6 +30,33 @@ describe('BlockCache', () => {
     expect(keyOf(cache.get(2, 100))).toBe('d');
     expect(cache.bytes()).toBe(250);
     expect(cache.stats()).toMatchObject({ evictions: 2, blockCount: 2, bytes: 250, capacityBytes: 300, hits: 3, misses: 2 });
+  });
+
+  it("keeps a reader's slots pointing at its cached blocks only while they are cached", () => {
+    const cache = new BlockCache(300);
+    const slots: BlockSlots = [undefined, undefined, undefined];
+    cache.set(1, 0, block('a'), 100, slots, 0);
+    cache.set(1, 100, block('b'), 100, slots, 1);
+    expect(keyOf(slots[0]?.block)).toBe('a');
+    expect(keyOf(cache.touch(slots[0]!))).toBe('a'); // a hit: a is now the most recent, b the oldest
+    cache.set(1, 200, block('c'), 150); // evicts b: its slot empties
+    expect(slots[1]).toBeUndefined();
+    expect(cache.get(1, 100)).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, evictions: 1 });
+    // a block cached without slots joins them on the first get that passes them
+    expect(keyOf(cache.get(1, 200, slots, 2))).toBe('c');
+    expect(keyOf(slots[2]?.block)).toBe('c');
+    // a reopened reader takes the node over: the old reader's slot lets go
+    const reopened: BlockSlots = [undefined, undefined, undefined];
+    expect(keyOf(cache.get(1, 0, reopened, 0))).toBe('a');
+    expect(slots[0]).toBeUndefined();
+    expect(keyOf(reopened[0]?.block)).toBe('a');
+    // replacing a block and dropping the file both empty the slots
+    cache.set(1, 0, block('a2'), 100);
+    expect(reopened[0]).toBeUndefined();
+    cache.evictFile(1);
+    expect(slots[2]).toBeUndefined();
+    expect(cache.bytes()).toBe(0);
   });
 
   it('never caches a block larger than the whole capacity', () => {

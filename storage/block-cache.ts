@@ -7,7 +7,8 @@
 // - After every set() and reserve(), bytes() + reservedBytes() <= capacityBytes unless the
 //   reservations alone exceed it (then no block is cached): least recently used blocks are
 //   evicted first; a block charging more than the unreserved capacity is not cached at all.
-// - get() of a hit makes that block the most recently used.
+// - get() of a hit makes that block the most recently used, as does touch() of a reader's slot.
+// - A node is in at most one reader's BlockSlots, and in none once it left the cache.
 // - evictFile() drops every block of a file (called when the file is deleted or closed for good).
 // Block memory: blocks read to be cached are carved out of shared slabs (BlockMemory) rather than
 // each getting its own ArrayBuffer, which costs more than the read itself. A slab is freed by the
@@ -32,15 +33,24 @@ export interface BlockCacheStats {
   capacityBytes: number;
 }
 
-interface CacheNode {
+/** A cached block as a reader may hold it in its BlockSlots (fields are the cache's). */
+export interface CacheNode {
+  readonly block: Block;
   blocks: Map<number, CacheNode>; // the file's map that holds this node
   fileNumber: number;
   offset: number;
-  block: Block;
   bytes: number;
   older: CacheNode | undefined;
   newer: CacheNode | undefined;
+  slots: BlockSlots | undefined; // the reader's slots that point here, at slotIndex
+  slotIndex: number;
 }
+
+/**
+ * A reader's cached blocks by block index, kept by the cache: a node is in at most one reader's
+ * slots, and leaves them when it leaves the cache. A hit through a slot skips both map lookups.
+ */
+export type BlockSlots = (CacheNode | undefined)[];
 
 /**
  * A bump allocator over BLOCK_SLAB_BYTES slabs for blocks about to be cached. claim(bytes) returns
@@ -85,20 +95,32 @@ export class BlockCache {
     assert.ok(Number.isSafeInteger(capacityBytes) && capacityBytes >= 0, 'capacityBytes must be a non-negative integer');
   }
 
-  get(fileNumber: number, offset: number): Block | undefined {
+  /** The cached block, if any; with slots, the node is also put in slots[slotIndex]. */
+  get(fileNumber: number, offset: number, slots?: BlockSlots, slotIndex = 0): Block | undefined {
     const node = this.files.get(fileNumber)?.get(offset);
     if (node === undefined) {
       this.misses++;
       return undefined;
     }
+    if (slots !== undefined) this.attach(node, slots, slotIndex);
+    return this.touch(node);
+  }
+
+  /** A hit on a node found in a reader's slots: makes it the most recently used. */
+  touch(node: CacheNode): Block {
     this.hits++;
-    this.unlink(node);
-    this.linkNewest(node);
+    if (node !== this.newest) {
+      this.unlink(node);
+      this.linkNewest(node);
+    }
     return node.block;
   }
 
-  /** Caches block charging `bytes` (callers pass contents length + BLOCK_CACHE_OVERHEAD_BYTES). */
-  set(fileNumber: number, offset: number, block: Block, bytes: number): void {
+  /**
+   * Caches block charging `bytes` (callers pass contents length + BLOCK_CACHE_OVERHEAD_BYTES);
+   * with slots, the node is also put in slots[slotIndex].
+   */
+  set(fileNumber: number, offset: number, block: Block, bytes: number, slots?: BlockSlots, slotIndex = 0): void {
     assert.ok(Number.isSafeInteger(bytes) && bytes > 0, 'a block charges a positive byte count');
     let blocks = this.files.get(fileNumber);
     const existing = blocks?.get(offset);
@@ -111,7 +133,8 @@ export class BlockCache {
       blocks = new Map();
       this.files.set(fileNumber, blocks);
     }
-    const node: CacheNode = { blocks, fileNumber, offset, block, bytes, older: undefined, newer: undefined };
+    const node: CacheNode = { blocks, fileNumber, offset, block, bytes, older: undefined, newer: undefined, slots: undefined, slotIndex: 0 };
+    if (slots !== undefined) this.attach(node, slots, slotIndex);
     blocks.set(offset, node);
     this.linkNewest(node);
     this.usedBytes += bytes;
@@ -140,6 +163,7 @@ export class BlockCache {
     const blocks = this.files.get(fileNumber);
     if (blocks === undefined) return;
     for (const node of blocks.values()) {
+      this.detach(node);
       this.unlink(node);
       this.usedBytes -= node.bytes;
       this.blockCount--;
@@ -174,9 +198,24 @@ export class BlockCache {
     const blocks = node.blocks;
     blocks.delete(node.offset);
     if (blocks.size === 0) this.files.delete(node.fileNumber);
+    this.detach(node);
     this.unlink(node);
     this.usedBytes -= node.bytes;
     this.blockCount--;
+  }
+
+  private attach(node: CacheNode, slots: BlockSlots, slotIndex: number): void {
+    if (node.slots === slots && node.slotIndex === slotIndex) return;
+    this.detach(node);
+    assert.ok(slots[slotIndex] === undefined, 'a reader slot holds one cached block');
+    node.slots = slots;
+    node.slotIndex = slotIndex;
+    slots[slotIndex] = node;
+  }
+
+  private detach(node: CacheNode): void {
+    if (node.slots !== undefined && node.slots[node.slotIndex] === node) node.slots[node.slotIndex] = undefined;
+    node.slots = undefined;
   }
 
   private unlink(node: CacheNode): void {

@@ -15,7 +15,7 @@
 //   its reader.
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
-import { BlockCache, BLOCK_CACHE_OVERHEAD_BYTES } from './block-cache.js';
+import { BlockCache, BLOCK_CACHE_OVERHEAD_BYTES, type BlockSlots } from './block-cache.js';
 import { Block, BLOCK, BlockIterator, ByteReader, compareBytes, decodeIndexBlock, KeyIndex, maskCrc, type BlockHandle } from './block.js';
 import { bloomHash, BloomFilter } from './bloom.js';
 import { compareEntries, type Entry, type EntryIterator } from './entry.js';
@@ -46,13 +46,14 @@ export const ITERATOR_READAHEAD_BYTES_MAX = 128 * 1024;
 
 /** Heap bytes of an open reader beyond its blocks: objects, the file handle, the meta (estimate). */
 export const SSTABLE_READER_OVERHEAD_BYTES = 1024;
-/** Heap bytes per index entry beyond its key bytes: a Buffer view and a handle object (estimate). */
-export const SSTABLE_INDEX_ENTRY_OVERHEAD_BYTES = 150;
+/** Heap bytes per index entry beyond its key bytes: a Buffer view, a handle object, a block slot (estimate). */
+export const SSTABLE_INDEX_ENTRY_OVERHEAD_BYTES = 160;
 
 export class SstableReader {
   readonly stats = { bloomNegatives: 0, blockReads: 0 };
   private closed = false;
   private readonly keyIndex: KeyIndex; // indexKeys with numeric prefixes, for the block search
+  private readonly blockSlots: BlockSlots; // this reader's cached blocks by block index (the cache keeps it)
 
   private constructor(
     readonly path: string,
@@ -66,6 +67,7 @@ export class SstableReader {
     readonly indexHandles: readonly BlockHandle[],
   ) {
     this.keyIndex = new KeyIndex(indexKeys);
+    this.blockSlots = new Array<undefined>(indexHandles.length).fill(undefined);
   }
 
   /** Index of the first data block whose separator is >= key (== block count: none). */
@@ -152,17 +154,17 @@ export class SstableReader {
    */
   dataBlock(blockIndex: number, fillCache = true): Block {
     if (this.closed) assert.fail(`SSTable ${this.path} read after close()`);
+    const slot = this.blockSlots[blockIndex];
+    if (slot !== undefined) return this.cache.touch(slot);
     const handle = this.indexHandles[blockIndex]!;
-    const cached = this.cache.get(this.fileNumber, handle.offset);
+    const cached = this.cache.get(this.fileNumber, handle.offset, this.blockSlots, blockIndex);
     if (cached !== undefined) return cached;
     this.stats.blockReads++;
     if (!fillCache) {
-      const block = new Block(readBlockContents(this.file, handle), this.path, handle.offset);
-      if (fillCache) this.cache.set(this.fileNumber, handle.offset, block, block.contents.length + BLOCK_CACHE_OVERHEAD_BYTES);
-      return block;
+      return new Block(readBlockContents(this.file, handle), this.path, handle.offset);
     }
     const block = new Block(this.readIntoCacheMemory(this.file, handle), this.path, handle.offset);
-    this.cache.set(this.fileNumber, handle.offset, block, block.contents.length + BLOCK_CACHE_OVERHEAD_BYTES);
+    this.cache.set(this.fileNumber, handle.offset, block, block.contents.length + BLOCK_CACHE_OVERHEAD_BYTES, this.blockSlots, blockIndex);
     return block;
   }
 
@@ -223,7 +225,9 @@ export class SstableReader {
 
   /** The block at blockIndex if the cache holds it. */
   cachedBlock(blockIndex: number): Block | undefined {
-    return this.cache.get(this.fileNumber, this.indexHandles[blockIndex]!.offset);
+    const slot = this.blockSlots[blockIndex];
+    if (slot !== undefined) return this.cache.touch(slot);
+    return this.cache.get(this.fileNumber, this.indexHandles[blockIndex]!.offset, this.blockSlots, blockIndex);
   }
 }
 
