@@ -27,6 +27,7 @@
 //   sees; tables a scan pinned stay open (Version refcounts).
 import assert from 'node:assert/strict';
 import { BlockCache } from './block-cache.js';
+import { bloomHash } from './bloom.js';
 import { compactionTuning, type CompactionTuning } from './compaction-picker.js';
 import { CompactionScheduler, type CompactionStats } from './compaction-scheduler.js';
 import type { Entry } from './entry.js';
@@ -386,7 +387,8 @@ export class Engine {
   private findEntry(key: Buffer): Entry | undefined {
     if (this.closed) throw new EngineClosedError();
     if (this.readsRefused !== undefined) throw this.readsRefused;
-    return this.active.get(key) ?? this.immutable?.get(key) ?? this.files.current.get(key);
+    const keyHash = bloomHash(key); // one hash for the memtables' tables and the Bloom filters
+    return this.active.get(key, undefined, keyHash) ?? this.immutable?.get(key, undefined, keyHash) ?? this.files.current.get(key, keyHash);
   }
 
   private openCursor(options: ScanOptions): ScanCursor {

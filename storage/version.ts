@@ -91,9 +91,11 @@ export class Version {
     for (const level of this.levels) for (const table of level) table.unref();
   }
 
-  /** Newest version of key in the tables: L0 newest first, then one candidate per deeper level. */
-  get(key: Buffer): Entry | undefined {
-    const keyHash = bloomHash(key);
+  /**
+   * Newest version of key in the tables: L0 newest first, then one candidate per deeper level.
+   * keyHash: bloomHash(key), when the caller has it.
+   */
+  get(key: Buffer, keyHash = bloomHash(key)): Entry | undefined {
     const level0 = this.levels[0]!;
     for (let index = level0.length - 1; index >= 0; index--) {
       const table = level0[index]!;
