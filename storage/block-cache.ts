@@ -175,6 +175,15 @@ export class BlockCache {
     return this.usedBytes;
   }
 
+  /** Bytes charged by the cached blocks of one file. */
+  fileBytes(fileNumber: number): number {
+    const blocks = this.files.get(fileNumber);
+    if (blocks === undefined) return 0;
+    let bytes = 0;
+    for (const node of blocks.values()) bytes += node.bytes;
+    return bytes;
+  }
+
   stats(): BlockCacheStats {
     return {
       hits: this.hits,

@@ -215,7 +215,7 @@ export class CompactionScheduler {
         ms: Math.round(performance.now() - startedMs),
       });
     } catch (error) {
-      if (!installed) for (const output of outputs) closeQuietly(output.reader);
+      if (!installed) for (const output of outputs) output.reader.discard();
       this.afterFailedJob(error, installed ? [] : created);
       throw error;
     } finally {
@@ -259,13 +259,5 @@ export class CompactionScheduler {
     const queue = this.manualQueue;
     this.manualQueue = [];
     for (const request of queue) request.reject(error);
-  }
-}
-
-function closeQuietly(reader: { close(): void }): void {
-  try {
-    reader.close();
-  } catch {
-    // dead handle after a simulated crash
   }
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { BlockCache } from './block-cache.js';
 import type { CompactionPlan } from './compaction-picker.js';
-import { runCompaction, type CompactionEnvironment } from './compaction.js';
+import { OUTPUT_CACHE_INPUT_SHARE_MIN, outputsShouldFillCache, runCompaction, type CompactionEnvironment } from './compaction.js';
 import { Engine, type EngineOptions, type KillPoint } from './engine.js';
 import type { Entry } from './entry.js';
 import { CrashableFileSystem, type CrashMode } from './file-system.js';
@@ -391,5 +391,54 @@ describe('runCompaction', () => {
     }
     expect(outputEntries(outputs)).toEqual(Array.from({ length: 50 }, (_, index) => `k${String(index).padStart(3, '0')}@${200 + index}:put=new${index}`));
     for (const output of outputs) output.reader.close();
+  });
+
+  it('caches its outputs as it verifies them only when its inputs were mostly cached', async () => {
+    const { fs, blockCache, cache } = setup();
+    const value = 'x'.repeat(100);
+    const entries = (seqBase: number): Entry[] => Array.from({ length: 400 }, (_, index) => put(`k${String(index).padStart(4, '0')}`, seqBase + index, value));
+    const level0 = table(fs, cache, 1, 0, entries(1000));
+    const level1 = table(fs, cache, 2, 1, entries(1));
+    const plan: CompactionPlan = { reason: 'level0', level: 0, outputLevel: 1, inputs: [{ level: 0, tables: [level0] }, { level: 1, tables: [level1] }], grandparents: [], deeperLevels: [] };
+    const inputBytes = level0.meta.sizeBytes + level1.meta.sizeBytes;
+    // cold inputs: the outputs leave the cache alone
+    expect(outputsShouldFillCache(plan, blockCache)).toBe(false);
+    const cold = await runCompaction(plan, environment(fs, blockCache));
+    expect(cold.outputs.every((output) => blockCache.fileBytes(output.meta.number) === 0)).toBe(true);
+    for (const output of cold.outputs) output.reader.close();
+    // read every key of the level-1 table only: about half the input bytes are cached
+    for (let index = 0; index < 400; index++) level1.get(Buffer.from(`k${String(index).padStart(4, '0')}`));
+    const cachedShare = blockCache.fileBytes(2) / inputBytes;
+    expect(outputsShouldFillCache(plan, blockCache)).toBe(cachedShare >= OUTPUT_CACHE_INPUT_SHARE_MIN);
+    // both read: hot inputs hand their residency to the outputs
+    for (let index = 0; index < 400; index++) level0.get(Buffer.from(`k${String(index).padStart(4, '0')}`));
+    expect(outputsShouldFillCache(plan, blockCache)).toBe(true);
+    const hot = await runCompaction(plan, environment(fs, blockCache));
+    for (const output of hot.outputs) {
+      expect(blockCache.fileBytes(output.meta.number)).toBeGreaterThan(0);
+      expect(output.reader.stats.blockReads).toBe(0);
+      output.reader.get(Buffer.from('k0399'));
+      expect(output.reader.stats.blockReads).toBe(0); // served from the cache
+      output.reader.close();
+    }
+    // an abandoned job drops what its finished outputs cached
+    const allocated: number[] = [];
+    let next = 500;
+    let checks = 0;
+    const bytesBefore = blockCache.bytes();
+    const stopped = runCompaction(plan, environment(fs, blockCache, {
+      targetFileBytes: 4000,
+      allocateFileNumber: () => {
+        allocated.push(next);
+        return next++;
+      },
+      checkRunnable: () => {
+        if (++checks > 12) throw new Error('stop');
+      },
+    }));
+    await expect(stopped).rejects.toThrow('stop');
+    expect(allocated.length).toBeGreaterThan(1); // at least one output was finished (verified, cached) first
+    for (const number of allocated) expect(blockCache.fileBytes(number)).toBe(0);
+    expect(blockCache.bytes()).toBe(bytesBefore);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BlockCache } from './block-cache.js';
+import { BLOCK_CACHE_OVERHEAD_BYTES, BlockCache } from './block-cache.js';
 import type { Entry } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 import { CrashableFileSystem } from './file-system.js';
@@ -49,6 +49,21 @@ describe('flushMemtable', () => {
     reader.close();
   });
 
+  it('leaves every block of the new table in the cache, so reads of it touch no file', async () => {
+    const fs = newFs();
+    const { memtable } = bigMemtable();
+    const cache = new BlockCache(8 << 20);
+    const output = await flushMemtable({ fs, dir: DIR, path: PATH, fileNumber: 7, memtable, snapshotSeqs: [], tableOptions: {}, cache, sliceMs: 1 });
+    const reader = output!.reader;
+    expect(cache.stats().blockCount).toBe(reader.indexHandles.length);
+    expect(cache.fileBytes(7)).toBe(reader.indexHandles.reduce((bytes, handle) => bytes + handle.size + BLOCK_CACHE_OVERHEAD_BYTES, 0));
+    const readsBefore = fs.stats().reads;
+    for (let index = 0; index < 9000; index += 7) expect(reader.get(Buffer.from(`key-${String(index).padStart(6, '0')}`))).toBeDefined();
+    expect(fs.stats().reads).toBe(readsBefore);
+    expect(reader.stats.blockReads).toBe(0);
+    reader.close();
+  });
+
   it('keeps the versions an open snapshot still sees', async () => {
     const fs = newFs();
     const memtable = new Memtable();
@@ -91,8 +106,14 @@ describe('verifyTable', () => {
     writer.add(put('b', 1, 'y'));
     const built = writer.finish();
     file.close();
-    const reader = SstableReader.open(fs, PATH, 7, new BlockCache(1 << 20));
+    const cache = new BlockCache(1 << 20);
+    const reader = SstableReader.open(fs, PATH, 7, cache);
     await expect(verifyTable({ fs, path: PATH, sliceMs: 1 }, reader, { ...built, entryCount: 3 })).rejects.toThrow('2 entries');
+    // asked to fill the cache, it caches the blocks it checks, and drops them when the table fails
+    await expect(verifyTable({ fs, path: PATH, sliceMs: 1, fillCache: true }, reader, { ...built, entryCount: 3 })).rejects.toThrow('2 entries');
+    expect(cache.fileBytes(7)).toBe(0);
+    await expect(verifyTable({ fs, path: PATH, sliceMs: 1, fillCache: true }, reader, built)).resolves.toBeUndefined();
+    expect(cache.fileBytes(7)).toBeGreaterThan(0);
     reader.close();
   });
 });

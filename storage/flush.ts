@@ -97,11 +97,13 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
     file.close();
     const reader = SstableReader.open(input.fs, input.path, input.fileNumber, input.cache);
     try {
-      await verifyTable(input, reader, built); // invariant 8: readable back before it is named
+      // invariant 8: readable back before it is named; its blocks stay cached (they held the
+      // newest writes, in memory until now: RocksDB's prepopulate_block_cache = kFlushOnly)
+      await verifyTable({ ...input, fillCache: true }, reader, built);
       if (input.sliceMs !== Infinity) await yieldToEventLoop(); // the caller's manifest edit gets a turn of its own
       input.fs.syncDir(input.dir); // invariant 8: its directory entry durable too
     } catch (error) {
-      reader.close();
+      reader.discard();
       throw error;
     }
     const meta: FileMeta = { number: input.fileNumber, level: 0, ...built }; // SstableBuildResult's fields are FileMeta's
@@ -120,7 +122,20 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
  * entries, key range and the reader's meta block match what the writer reported.
  */
 export async function verifyTable(
-  input: { fs: FileSystem; path: string; sliceMs: number },
+  input: { fs: FileSystem; path: string; sliceMs: number; fillCache?: boolean },
+  reader: SstableReader,
+  built: SstableBuildResult,
+): Promise<void> {
+  try {
+    await verifyTableBlocks(input, reader, built);
+  } catch (error) {
+    if (input.fillCache === true) reader.dropCachedBlocks(); // a table that failed is never read
+    throw error;
+  }
+}
+
+async function verifyTableBlocks(
+  input: { fs: FileSystem; path: string; sliceMs: number; fillCache?: boolean },
   reader: SstableReader,
   built: SstableBuildResult,
 ): Promise<void> {
@@ -143,7 +158,8 @@ export async function verifyTable(
       const span = file.read(base, last.offset + last.size + BLOCK.TRAILER_BYTES - base);
       for (let index = spanStart; index < spanEnd; index++) {
         const handle = handles[index]!;
-        const iterator = new Block(checkedBlock(path, span, handle.offset - base, handle), path, handle.offset).iterator();
+        const contents = checkedBlock(path, span, handle.offset - base, handle);
+        const iterator = new Block(contents, path, handle.offset).iterator();
         for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
           const entry = iterator.entry();
           if (previous !== undefined && compareEntries(previous, entry) >= 0) corrupt(handle.offset, 'entries out of order');
@@ -151,6 +167,7 @@ export async function verifyTable(
           previous = entry;
           entryCount++;
         }
+        if (input.fillCache === true) reader.cacheBlock(index, contents);
         if (performance.now() - sliceStartMs >= input.sliceMs) {
           await yieldToEventLoop();
           sliceStartMs = performance.now();

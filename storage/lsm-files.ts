@@ -24,7 +24,6 @@ import { flushMemtable, type FlushOutput, type TableOptions } from './flush.js';
 import type { FileMeta, Manifest, VersionEdit } from './manifest.js';
 import type { Memtable } from './memtable.js';
 import { recover, tablePath, walPath, type EngineLogger } from './recovery.js';
-import type { SstableReader } from './sstable-reader.js';
 import type { TableCache } from './table-cache.js';
 import { LEVEL_COUNT, TableHandle, VersionSet, type Version } from './version.js';
 import { createWal, WAL_RESERVE_BYTES, type LogWriter } from './wal.js';
@@ -159,7 +158,7 @@ export class LsmFiles {
       return false;
     }
     if (this.hooks.failed()) {
-      closeQuietly(output?.reader);
+      output?.reader.discard();
       return false;
     }
     const versionEdit: VersionEdit = { ...edit }; // the manifest fills in nextFileNumber
@@ -171,7 +170,7 @@ export class LsmFiles {
     try {
       await this.versions.installEdit(versionEdit, tables);
     } catch (error) {
-      closeQuietly(output?.reader);
+      output?.reader.discard();
       this.hooks.fail('manifest update failed', error);
       return false;
     }
@@ -291,14 +290,5 @@ export class LsmFiles {
     } catch (error) {
       this.options.logger('warn', 'could not remove an obsolete table', { file: table.path, error });
     }
-  }
-}
-
-/** Closing a read handle loses nothing; after a simulated crash the handle is simply dead. */
-function closeQuietly(reader: SstableReader | undefined): void {
-  try {
-    reader?.close();
-  } catch {
-    // nothing to do
   }
 }

@@ -169,6 +169,41 @@ export class SstableReader {
   }
 
   /**
+   * Caches a copy of data block blockIndex, whose contents were read and crc-checked elsewhere
+   * (verifyTable, right after the table was written), unless it is cached already.
+   */
+  cacheBlock(blockIndex: number, contents: Buffer): void {
+    if (this.closed) assert.fail(`SSTable ${this.path} cached after close()`);
+    const handle = this.indexHandles[blockIndex]!;
+    assert.equal(contents.length, handle.size, 'cacheBlock: contents of another size than the block');
+    if (this.blockSlots[blockIndex] !== undefined) return;
+    const memory = this.cache.memory;
+    const start = memory.claim(contents.length);
+    const copy = memory.buffer.subarray(start, start + contents.length);
+    contents.copy(copy);
+    const block = new Block(copy, this.path, handle.offset);
+    this.cache.set(this.fileNumber, handle.offset, block, copy.length + BLOCK_CACHE_OVERHEAD_BYTES, this.blockSlots, blockIndex);
+  }
+
+  /** Drops this table's blocks from the cache (a table that failed verification). */
+  dropCachedBlocks(): void {
+    this.cache.evictFile(this.fileNumber);
+  }
+
+  /**
+   * Closes the reader of a table that will not be installed (a failed or abandoned flush or
+   * compaction): its cached blocks go too, and a dead handle (after a simulated crash) is ignored.
+   */
+  discard(): void {
+    this.dropCachedBlocks();
+    try {
+      this.close();
+    } catch {
+      // the handle died with a simulated crash; nothing to release
+    }
+  }
+
+  /**
    * Reads a block and its trailer straight into the cache's slab memory and returns a view of the
    * contents once the crc matches (the trailer stays behind in the slab, unreferenced).
    */
