@@ -3,7 +3,7 @@ import { BLOCK_CACHE_OVERHEAD_BYTES, BlockCache } from './block-cache.js';
 import type { Entry } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 import { CrashableFileSystem } from './file-system.js';
-import { flushMemtable, sameKey, VERIFY_READ_BYTES, verifyTable, versionFilter } from './flush.js';
+import { FLUSH_CACHE_SHARE_MAX, flushMemtable, sameKey, VERIFY_READ_BYTES, verifyTable, versionFilter } from './flush.js';
 import { Memtable } from './memtable.js';
 import { SstableReader } from './sstable-reader.js';
 import { SstableWriter } from './sstable-writer.js';
@@ -36,8 +36,9 @@ describe('flushMemtable', () => {
     const fs = newFs();
     const { memtable, keys } = bigMemtable();
     const cache = new BlockCache(1 << 20);
-    const output = await flushMemtable({ fs, dir: DIR, path: PATH, fileNumber: 7, memtable, snapshotSeqs: [], tableOptions: {}, cache, sliceMs: 1 });
+    const output = await flushMemtable({ fs, dir: DIR, path: PATH, fileNumber: 7, memtable, snapshotSeqs: [], tableOptions: {}, cache, sliceMs: 1, fillCache: false });
     expect(output).toBeDefined();
+    expect(cache.bytes()).toBe(0);
     expect(output!.meta.entryCount).toBe(keys);
     expect(output!.entriesDropped).toBe(keys / 3);
     expect(output!.meta.sizeBytes).toBeGreaterThan(2 * VERIFY_READ_BYTES);
@@ -53,7 +54,7 @@ describe('flushMemtable', () => {
     const fs = newFs();
     const { memtable } = bigMemtable();
     const cache = new BlockCache(8 << 20);
-    const output = await flushMemtable({ fs, dir: DIR, path: PATH, fileNumber: 7, memtable, snapshotSeqs: [], tableOptions: {}, cache, sliceMs: 1 });
+    const output = await flushMemtable({ fs, dir: DIR, path: PATH, fileNumber: 7, memtable, snapshotSeqs: [], tableOptions: {}, cache, sliceMs: 1, fillCache: true });
     const reader = output!.reader;
     expect(cache.stats().blockCount).toBe(reader.indexHandles.length);
     expect(cache.fileBytes(7)).toBe(reader.indexHandles.reduce((bytes, handle) => bytes + handle.size + BLOCK_CACHE_OVERHEAD_BYTES, 0));
@@ -62,6 +63,12 @@ describe('flushMemtable', () => {
     expect(fs.stats().reads).toBe(readsBefore);
     expect(reader.stats.blockReads).toBe(0);
     reader.close();
+    // a table taking more than FLUSH_CACHE_SHARE_MAX of the cache's room leaves the cache alone
+    const small = new BlockCache(Math.floor(output!.meta.sizeBytes / FLUSH_CACHE_SHARE_MAX) - 1);
+    const big = await flushMemtable({ fs, dir: DIR, path: '/db/000008.sst', fileNumber: 8, memtable, snapshotSeqs: [], tableOptions: {}, cache: small, sliceMs: 1, fillCache: true });
+    expect(big!.meta.sizeBytes).toBe(output!.meta.sizeBytes);
+    expect(small.bytes()).toBe(0);
+    big!.reader.close();
   });
 
   it('keeps the versions an open snapshot still sees', async () => {
@@ -70,7 +77,7 @@ describe('flushMemtable', () => {
     memtable.put(put('a', 1, 'old'), true);
     memtable.put(put('a', 5, 'new'), true);
     memtable.put(put('a', 6, 'newest'), true);
-    const output = await flushMemtable({ fs, dir: DIR, path: PATH, fileNumber: 7, memtable, snapshotSeqs: [3], tableOptions: {}, cache: new BlockCache(1 << 20), sliceMs: Infinity });
+    const output = await flushMemtable({ fs, dir: DIR, path: PATH, fileNumber: 7, memtable, snapshotSeqs: [3], tableOptions: {}, cache: new BlockCache(1 << 20), sliceMs: Infinity, fillCache: false });
     expect(output!.meta.entryCount).toBe(2); // seq 6 (live) and seq 1 (snapshot 3); seq 5 is shadowed by 6
     output!.reader.close();
   });

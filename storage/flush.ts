@@ -39,6 +39,7 @@ export interface FlushInput {
   cache: BlockCache;
   sliceMs: number; // Infinity: one slice (open and close)
   compactionFilter?: ((key: Buffer) => boolean) | undefined;
+  fillCache: boolean; // cache the table's blocks as they are verified (not at close), if they fit
 }
 
 export interface FlushOutput {
@@ -48,6 +49,13 @@ export interface FlushOutput {
 }
 
 const CLOCK_CHECK_ENTRIES = 64;
+
+/**
+ * A flush caches its table's blocks (FlushInput.fillCache) only when they take at most this share
+ * of the cache's room: a bigger table would evict everything else for blocks that would then
+ * evict each other.
+ */
+export const FLUSH_CACHE_SHARE_MAX = 0.5;
 
 /** Returns undefined (and leaves no table) for an empty memtable or one the filter emptied. */
 export async function flushMemtable(input: FlushInput): Promise<FlushOutput | undefined> {
@@ -97,9 +105,11 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
     file.close();
     const reader = SstableReader.open(input.fs, input.path, input.fileNumber, input.cache);
     try {
-      // invariant 8: readable back before it is named; its blocks stay cached (they held the
-      // newest writes, in memory until now: RocksDB's prepopulate_block_cache = kFlushOnly)
-      await verifyTable({ ...input, fillCache: true }, reader, built);
+      // invariant 8: readable back before it is named. Its blocks may stay cached: they hold the
+      // newest writes, in memory until now (RocksDB's prepopulate_block_cache = kFlushOnly).
+      const room = input.cache.capacityBytes - input.cache.reservedBytes();
+      const fillCache = input.fillCache && built.sizeBytes <= room * FLUSH_CACHE_SHARE_MAX;
+      await verifyTable({ fs: input.fs, path: input.path, sliceMs: input.sliceMs, fillCache }, reader, built);
       if (input.sliceMs !== Infinity) await yieldToEventLoop(); // the caller's manifest edit gets a turn of its own
       input.fs.syncDir(input.dir); // invariant 8: its directory entry durable too
     } catch (error) {

@@ -138,7 +138,8 @@ export class LsmFiles {
   /**
    * Writes memtable to a level-0 table (none if it is empty) and installs it with logNumber and
    * lastSequence, then removes WALs below logNumber. Returns false if the engine failed (before,
-   * during, or because of this). sliced: yield to the event loop every FLUSH_SLICE_MS.
+   * during, or because of this). sliced: yield to the event loop every FLUSH_SLICE_MS and cache
+   * the table's blocks (a background flush); the flush at close does neither.
    */
   async flushToLevel0(
     memtable: Memtable,
@@ -152,7 +153,8 @@ export class LsmFiles {
     let output: FlushOutput | undefined;
     try {
       const sliceMs = sliced ? FLUSH_SLICE_MS : Infinity;
-      output = await flushMemtable({ fs, dir, path, fileNumber, memtable, snapshotSeqs, tableOptions, cache, sliceMs, compactionFilter });
+      // the flush at close leaves the cache alone: nothing will read it
+      output = await flushMemtable({ fs, dir, path, fileNumber, memtable, snapshotSeqs, tableOptions, cache, sliceMs, compactionFilter, fillCache: sliced });
     } catch (error) {
       this.hooks.fail('memtable flush failed', error);
       return false;
