@@ -178,16 +178,22 @@ export class Connection implements ConnectionView {
   /** Runs parsed commands until the input runs out, a bound is reached or the turn's budget is spent. */
   private process(): void {
     let budget = limits.commandsPerTurnMax;
-    while (!this.closing && !this.closed && !this.stalled && !this.yielding && !this.backpressured && !this.overBounds()) {
-      if (budget-- === 0) {
-        this.yieldTurn();
-        break;
+    const { metrics } = this.server;
+    metrics.beginRun(); // one clock read per command (metrics.ts)
+    try {
+      while (!this.closing && !this.closed && !this.stalled && !this.yielding && !this.backpressured && !this.overBounds()) {
+        if (budget-- === 0) {
+          this.yieldTurn();
+          break;
+        }
+        const args = this.pendingArgs ?? this.nextRequest();
+        this.pendingArgs = undefined;
+        if (args === undefined) break;
+        if (this.mustWaitForWriteRoom(args)) break;
+        this.runCommand(args);
       }
-      const args = this.pendingArgs ?? this.nextRequest();
-      this.pendingArgs = undefined;
-      if (args === undefined) break;
-      if (this.mustWaitForWriteRoom(args)) break;
-      this.runCommand(args);
+    } finally {
+      metrics.endRun();
     }
     this.scheduleFlush();
     this.updateReading();

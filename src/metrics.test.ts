@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EngineStats } from '../storage/index.js';
 import { Metrics, parsePercentiles, type ServerCounters } from './metrics.js';
 
@@ -22,6 +23,10 @@ function recordTaking(metrics: Metrics, name: string, ns: number, failed = false
 }
 
 describe('Metrics', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it('counts calls, failed calls and rejected calls per command', () => {
     const metrics = new Metrics({ sources: fakeSources() });
     recordTaking(metrics, 'get', 2_000);
@@ -68,6 +73,39 @@ describe('Metrics', () => {
     expect(metrics.command('get').histogram.totalCount).toBe(0);
     expect(metrics.latencyStatsFields()).toEqual([]);
     expect(Object.fromEntries(metrics.commandStatsFields())['cmdstat_get']).toBe('calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0');
+  });
+
+  it('in a run of back-to-back calls, starts each call at the end of the previous one (one clock read per call)', () => {
+    const metrics = new Metrics({ sources: fakeSources() });
+    const clock = vi.spyOn(performance, 'now');
+    clock.mockReturnValueOnce(10); // beginRun
+    metrics.beginRun();
+    expect(metrics.startTimer()).toBe(10);
+    clock.mockReturnValueOnce(10.002);
+    expect(metrics.recordCall('get', 10, false)).toBe(2); // 2 µs
+    expect(metrics.startTimer()).toBe(10.002); // no clock read: the previous call's end
+    clock.mockReturnValueOnce(10.005);
+    expect(metrics.recordCall('set', 10.002, false)).toBe(3);
+    expect(clock).toHaveBeenCalledTimes(3); // 1 + one per call
+    metrics.endRun();
+    clock.mockReturnValueOnce(20);
+    expect(metrics.startTimer()).toBe(20); // outside a run: read again
+    expect(metrics.command('get').durationNs + metrics.command('set').durationNs).toBe(5_000);
+  });
+
+  it('ends a run when latency tracking is switched off inside it', () => {
+    const settings = { metrics: true, latencyTrackingInfoPercentiles: [50] };
+    const metrics = new Metrics({ sources: fakeSources(), settings });
+    const clock = vi.spyOn(performance, 'now').mockReturnValue(5);
+    metrics.beginRun();
+    const started = metrics.startTimer();
+    settings.metrics = false;
+    expect(metrics.startTimer()).toBe(0);
+    expect(metrics.recordCall('config|set', started, false)).toBe(-1);
+    settings.metrics = true;
+    clock.mockReturnValue(7);
+    expect(metrics.startTimer()).toBe(7); // the stale lap is gone
+    metrics.endRun();
   });
 
   it('reads the settings live, so CONFIG SET metrics applies at once', () => {

@@ -19,6 +19,10 @@
 //   counts: no clock read, no histogram, usec stays 0, and the slowlog sees no duration (-1).
 // - Latencies are integer nanoseconds from performance.now(), clamped to 1 ns .. 1 s, printed in
 //   microseconds with three decimals, as Redis 7 prints `latency_percentiles_usec_<cmd>`.
+// - Inside a run (beginRun .. endRun: the commands of one socket read) a call starts when the
+//   previous call ended, one clock read per call instead of two (3% of PING -P 16's CPU). Its
+//   duration then also covers parsing and dispatching its request, tens of nanoseconds, and any
+//   request refused in between; Redis times the command procedure alone.
 // - instantaneous_* are sampled every 100 ms (instantaneous-metric.ts).
 import { performance } from 'node:perf_hooks';
 import type { EngineStats } from '../storage/index.js';
@@ -96,6 +100,7 @@ export class Metrics {
   readonly tx = new InstantaneousMetric();
   private readonly commands = new Map<string, CommandRecord>();
   private readonly byIndex: (CommandRecord | undefined)[] = []; // records by CommandEntry.index
+  private runLapMs = 0; // inside a run (beginRun): when its last call ended; else 0
   private readonly errors = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -123,9 +128,22 @@ export class Metrics {
     return (this.byIndex[entry.index] ??= this.command(entry.fullName));
   }
 
-  /** performance.now() when latency tracking is on, else 0; pass it to recordCall. */
+  /**
+   * Starts a run of calls made back to back (the commands of one socket read): inside it a
+   * call's start is the previous call's end, so a call costs one clock read instead of two.
+   */
+  beginRun(): void {
+    this.runLapMs = this.latencyTracking ? performance.now() : 0;
+  }
+
+  endRun(): void {
+    this.runLapMs = 0;
+  }
+
+  /** performance.now() (or the run's last lap) when latency tracking is on, else 0; pass it to recordCall. */
   startTimer(): number {
-    return this.latencyTracking ? performance.now() : 0;
+    if (!this.latencyTracking) return 0;
+    return this.runLapMs !== 0 ? this.runLapMs : performance.now();
   }
 
   /** Counts one executed call; returns its duration in µs, or -1 when latency tracking is off. */
@@ -133,8 +151,13 @@ export class Metrics {
     const record = typeof command === 'string' ? this.command(command) : command;
     record.calls++;
     if (failed) record.failedCalls++;
-    if (startedMs === 0 || !this.latencyTracking) return -1;
-    const durationNs = Math.round((performance.now() - startedMs) * 1e6);
+    if (startedMs === 0 || !this.latencyTracking) {
+      this.runLapMs = 0; // tracking was switched off: the run's laps end here
+      return -1;
+    }
+    const nowMs = performance.now();
+    if (this.runLapMs !== 0) this.runLapMs = nowMs;
+    const durationNs = Math.round((nowMs - startedMs) * 1e6);
     record.durationNs += durationNs;
     record.histogram.record(durationNs);
     return Math.floor(durationNs / 1000);
