@@ -140,6 +140,18 @@ describe('RespWriter buffers', () => {
     expect(encode(2, (w) => (w.integer(3), w.simple(text)))).toBe(`:3\r\n+${text}\r\n`);
   });
 
+  it('copies raw bytes of every length in order, across slab boundaries', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 80 }), { maxLength: 3000 }), (chunks) => {
+        const writer = new RespWriter();
+        const parts = chunks.map((chunk) => Buffer.from(chunk));
+        for (const part of parts) writer.raw(part);
+        expect(writer.take().equals(Buffer.concat(parts))).toBe(true);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
   it('keeps the shared reply constants intact', () => {
     expect(REPLY.ok.toString()).toBe('+OK\r\n');
     expect(REPLY.nullBulk.toString()).toBe('$-1\r\n');

@@ -62,6 +62,7 @@ const CR = 0x0d;
 const LF = 0x0a;
 const SPACE = 0x20;
 const HEADER_BYTES_MAX = 24; // type byte, up to 20 digits and sign, CR LF
+const SHORT_COPY_BYTES = 32; // copied by a JS loop below this, natively above
 const SMALL_DECIMAL_MAX = 2 ** 31; // headers below this are formatted without a string
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -87,6 +88,14 @@ export class RespWriter {
       return;
     }
     this.ensure(bytes.length);
+    if (bytes.length <= SHORT_COPY_BYTES) {
+      // constant replies (+OK, +PONG, :1): a JS loop beats the native copy call
+      const slab = this.slab;
+      let at = this.slabUsed;
+      for (let index = 0; index < bytes.length; index++) slab[at++] = bytes[index]!;
+      this.slabUsed = at;
+      return;
+    }
     this.slabUsed += bytes.copy(this.slab, this.slabUsed);
   }
 
