@@ -31,8 +31,8 @@ describe('Metrics', () => {
     const metrics = new Metrics({ sources: fakeSources() });
     recordTaking(metrics, 'get', 2_000);
     recordTaking(metrics, 'get', 4_000, true);
-    metrics.recordRejected('get');
-    metrics.recordRejected('config|get');
+    metrics.command('get').rejectedCalls++; // as dispatch counts a refused call
+    metrics.command('config|get').rejectedCalls++; // as dispatch counts a refused call
     const get = metrics.command('get');
     expect([get.calls, get.failedCalls, get.rejectedCalls]).toEqual([2, 1, 1]);
     expect(get.histogram.totalCount).toBe(2);
@@ -42,7 +42,7 @@ describe('Metrics', () => {
   it('prints INFO commandstats lines as Redis 7 does', () => {
     const metrics = new Metrics({ sources: fakeSources() });
     recordTaking(metrics, 'set', 10_000);
-    metrics.recordRejected('config|get');
+    metrics.command('config|get').rejectedCalls++; // as dispatch counts a refused call
     const fields = Object.fromEntries(metrics.commandStatsFields());
     expect(fields['cmdstat_set']).toMatch(/^calls=1,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0$/);
     expect(fields['cmdstat_config|get']).toBe('calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0');
@@ -51,7 +51,7 @@ describe('Metrics', () => {
   it('prints INFO latencystats lines in Redis 7 format with the configured percentiles', () => {
     const metrics = new Metrics({ sources: fakeSources() });
     for (let index = 0; index < 100; index++) recordTaking(metrics, 'get', 1_000 + index * 10);
-    metrics.recordRejected('del'); // rejected calls have no latency line
+    metrics.command('del').rejectedCalls++; // rejected calls have no latency line
     const fields = metrics.latencyStatsFields();
     expect(fields.map(([name]) => name)).toEqual(['latency_percentiles_usec_get']);
     expect(fields[0]?.[1]).toMatch(/^p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}$/);

@@ -1,7 +1,7 @@
 // src/metrics.ts: what tskv measures about itself, and the INFO text for it.
 //
 //   dispatch ──recordCall(name, startedMs, failed)──► CommandRecord { calls, usec, failed, rejected, histogram }
-//            ──recordOf(entry).rejectedCalls++ / recordRejected(name) / recordErrorReply(text)
+//            ──recordOf(entry).rejectedCalls++ / recordErrorReply(text)
 //   INFO     ◄── commandStatsFields / latencyStatsFields / errorStatsFields / tskvFields
 //   /metrics ◄── metrics-http.ts reads the same records, plus server counters and engine.stats()
 //
@@ -161,11 +161,6 @@ export class Metrics {
     record.durationNs += durationNs;
     record.histogram.record(durationNs);
     return Math.floor(durationNs / 1000);
-  }
-
-  /** A call refused before running (arity, NOAUTH, MISCONF...): Redis's rejected_calls. */
-  recordRejected(fullName: string): void {
-    this.command(fullName).rejectedCalls++;
   }
 
   /** Any error reply, by its first word (ERR, WRONGTYPE, ...): INFO errorstats. */
