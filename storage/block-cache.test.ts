@@ -32,6 +32,19 @@ describe('BlockCache', () => {
     expect(cache.stats()).toMatchObject({ evictions: 2, blockCount: 2, bytes: 250, capacityBytes: 300, hits: 3, misses: 2 });
   });
 
+  it('answers has() without counting a hit or a miss or making the block recent', () => {
+    const cache = new BlockCache(200);
+    cache.set(1, 0, block('a'), 100);
+    cache.set(1, 100, block('b'), 100);
+    expect(cache.has(1, 0)).toBe(true);
+    expect(cache.has(1, 50)).toBe(false);
+    expect(cache.has(9, 0)).toBe(false);
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 0 });
+    cache.set(2, 0, block('c'), 100); // a stayed the oldest, so it goes
+    expect(cache.has(1, 0)).toBe(false);
+    expect(cache.has(1, 100)).toBe(true);
+  });
+
   it("keeps a reader's slots pointing at its cached blocks only while they are cached", () => {
     const cache = new BlockCache(300);
     const slots: BlockSlots = [undefined, undefined, undefined];

@@ -7,7 +7,8 @@
 // - After every set() and reserve(), bytes() + reservedBytes() <= capacityBytes unless the
 //   reservations alone exceed it (then no block is cached): least recently used blocks are
 //   evicted first; a block charging more than the unreserved capacity is not cached at all.
-// - get() of a hit makes that block the most recently used, as does touch() of a reader's slot.
+// - get() of a hit makes that block the most recently used, as does touch() of a reader's slot;
+//   has() changes nothing (a readahead asking where to stop is neither a hit nor a miss).
 // - A node is in at most one reader's BlockSlots, and in none once it left the cache.
 // - evictFile() drops every block of a file (called when the file is deleted or closed for good).
 // Block memory: blocks read to be cached are carved out of shared slabs (BlockMemory) rather than
@@ -104,6 +105,11 @@ export class BlockCache {
     }
     if (slots !== undefined) this.attach(node, slots, slotIndex);
     return this.touch(node);
+  }
+
+  /** Whether the block is cached, without counting a hit or a miss or making it recent. */
+  has(fileNumber: number, offset: number): boolean {
+    return this.files.get(fileNumber)?.has(offset) === true;
   }
 
   /** A hit on a node found in a reader's slots: makes it the most recently used. */

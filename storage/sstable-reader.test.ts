@@ -168,10 +168,14 @@ describe('SstableReader caching and filtering', () => {
     expect(blockCount).toBeGreaterThan(50);
     expect(fileReads - readsAtOpen).toBeLessThan(blockCount / 4);
     expect(cache.stats().blockCount).toBe(blockCount);
+    // one miss per file read (the blocks read ahead come with it); readahead probes count nothing
+    const afterFirst = cache.stats();
+    expect(afterFirst).toMatchObject({ hits: 0, misses: fileReads - readsAtOpen });
     const again = reader.iterator(); // every block cached now: no file read
     again.seekToFirst();
     expect(drain(again).map(label)).toEqual(entries.map(label));
     expect(fileReads - readsAtOpen).toBeLessThan(blockCount / 4);
+    expect(cache.stats()).toMatchObject({ hits: afterFirst.hits + blockCount, misses: afterFirst.misses });
   });
 
   it('reads blocks it caches straight into shared cache memory', () => {

@@ -238,7 +238,7 @@ export class SstableReader {
     let last = first;
     while (last + 1 < handles.length) {
       const next = handles[last + 1]!;
-      if (next.offset + next.size + BLOCK.TRAILER_BYTES - start > bytes || this.cache.get(this.fileNumber, next.offset) !== undefined) break;
+      if (next.offset + next.size + BLOCK.TRAILER_BYTES - start > bytes || this.cache.has(this.fileNumber, next.offset)) break;
       last++;
     }
     const end = handles[last]!.offset + handles[last]!.size + BLOCK.TRAILER_BYTES;
