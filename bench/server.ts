@@ -7,7 +7,8 @@
 // repeats every measurement (3 times by default, tskv and Redis interleaved) and prints medians of
 // req/s, p50/p99 latency (ms) and server CPU microseconds per request, with tskv/Redis ratios.
 // --tests set,get --pipelines 16 --pairings always,no pick a subset; --bundle <file> runs another
-// build of the server; --node-args a,b passes flags to node (e.g. --cpu-prof).
+// build of the server (a .ts file runs under tsx: --bundle bench/node-floor.ts measures the least
+// a Node server can do in tskv's place); --node-args a,b passes flags to node (e.g. --cpu-prof).
 // Not part of CI: it takes several minutes and its numbers depend on the machine.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -56,7 +57,8 @@ async function waitForPing(port: number): Promise<void> {
 async function startTskv(policy: 'always' | 'no'): Promise<Server> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-bench-'));
-  const child = spawn(process.execPath, [...NODE_ARGS, BUNDLE, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'], { stdio: 'ignore' });
+  const loader = BUNDLE.endsWith('.ts') ? ['--import', 'tsx'] : []; // e.g. bench/node-floor.ts
+  const child = spawn(process.execPath, [...NODE_ARGS, ...loader, BUNDLE, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'], { stdio: 'ignore' });
   await waitForPing(port);
   return { name: `tskv ${policy}`, port, process: child, dir };
 }
