@@ -115,6 +115,24 @@ describe('staging and commit', () => {
     expect(second.keyspace.dbSize(0)).toBe(50);
   });
 
+  it('after a refused commit, counts are those of the acknowledged writes, for every command of its group', async () => {
+    const fs = new CrashableFileSystem();
+    const { keyspace } = await openKeyspace(fs);
+    for (let index = 0; index < 5; index++) keyspace.set(0, b(`kept${index}`), str('v'));
+    await keyspace.commit();
+    fs.injectFault({ op: 'sync', path: /\.log$/, code: 'EIO' });
+    const refused: Promise<void>[] = [];
+    for (let index = 0; index < 3; index++) { // three commands, one group commit
+      keyspace.set(0, b(`lost${index}`), str('v', Date.now() + 60_000));
+      refused.push(keyspace.commit() as Promise<void>);
+    }
+    expect(new Set(refused).size).toBe(1);
+    expect(keyspace.dbSize(0)).toBe(8); // counted as staged
+    for (const commit of refused) await expect(commit).rejects.toThrow();
+    expect(keyspace.dbSize(0)).toBe(5);
+    expect(keyspace.expiresCount(0)).toBe(0);
+  });
+
   it('keeps DBSIZE equal to the keys present across crashes', async () => {
     const fs = new CrashableFileSystem();
     let { keyspace } = await openKeyspace(fs);

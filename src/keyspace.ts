@@ -65,6 +65,8 @@ export class Keyspace {
   private expireCursor: Buffer | undefined = undefined;
   private expireCycles = 0;
   private readonly located: Located = { key: undefined, namespace: 0, version: -1, internal: EMPTY, stored: undefined };
+  private watchedCommit: Promise<void> | undefined = undefined; // the last commit promise given a rejection handler
+  private countKey: { namespace: number; key: Buffer } = { namespace: -1, key: EMPTY }; // the last count key built
 
   private constructor(
     private readonly engine: Engine,
@@ -173,7 +175,7 @@ export class Keyspace {
     for (const namespace of this.countsBefore.keys()) {
       const counts = this.counts.get(namespace);
       if (counts === undefined) continue; // dropped: its count keys are staged as deletes
-      ops.push({ kind: 'put', key: namespaceKey(COUNT_PREFIX, namespace), value: encodeCounts(counts) });
+      ops.push({ kind: 'put', key: this.countKeyOf(namespace), value: encodeCounts(counts) });
     }
     if (this.mapBefore !== undefined) ops.push({ kind: 'put', key: DBMAP_KEY, value: encodeDatabaseMap(this.map) });
     const dead = this.pendingDead;
@@ -186,14 +188,24 @@ export class Keyspace {
     }
     this.clearStaging();
     // A refused commit: the engine rolled its memtable back to the acknowledged writes, so the
-    // cached database map and counts (which include this commit) are re-read from it.
-    durable.catch(() => this.reloadCachedMeta());
+    // cached database map and counts (which include this commit) are re-read from it. The
+    // commits of one event-loop turn share the engine's group promise: one reaction covers them.
+    if (durable !== this.watchedCommit) {
+      this.watchedCommit = durable;
+      durable.catch(() => this.reloadCachedMeta());
+    }
     const registry = this.deadNamespaces;
     if (dead.length > 0 && registry !== undefined) {
       // only once the drop is durable may compaction reclaim the namespace
       durable.then(() => dead.forEach((namespace) => registry.add(namespace)), () => undefined);
     }
     return durable;
+  }
+
+  /** The count key of namespace; the engine copies what it writes, so one Buffer serves every commit. */
+  private countKeyOf(namespace: number): Buffer {
+    if (this.countKey.namespace !== namespace) this.countKey = { namespace, key: namespaceKey(COUNT_PREFIX, namespace) };
+    return this.countKey.key;
   }
 
   flushDb(db: number): void {
