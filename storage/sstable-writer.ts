@@ -7,7 +7,7 @@
 //   +--------------+---------+--------------+---------+-----+--------+---------+------+---------+-------+---------+--------+
 //
 // - data block: ~blockBytes (default 4 KiB) of prefix-compressed entries, a restart every
-//   restartInterval (default 16) keys.
+//   restartInterval (default 4, BLOCK.RESTART_INTERVAL_DEFAULT) keys.
 // - filter: one Bloom filter over the file's distinct user keys (bloom.ts; k in its last byte).
 // - meta: varints entryCount, tombstoneCount, smallestSeq, largestSeq, keyCount, dataBlockCount,
 //   bloomBitsPerKey, then smallestKey and largestKey (each varint length + bytes).
