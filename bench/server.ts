@@ -3,7 +3,10 @@
 //   durable: tskv --appendfsync always   vs  redis-server --appendonly yes --appendfsync always
 //   memory:  tskv --appendfsync no       vs  redis-server --save '' --appendonly no
 // runs PING_INLINE, PING_MBULK, SET, GET with -r 1000000 -d 100 -c 50 at -P 1 and -P 16, each test
-// separately so the server's CPU time (utime + stime from /proc/PID/stat) can be charged to it,
+// separately so the server's CPU time (utime + stime from /proc/PID/stat) can be charged to it.
+// Before its first GET row a pairing SETs all 1M keys -r 1000000 can ask for on both servers, so
+// every GET finds its key and both servers hold the same keys (until 2026-12-05 20:30 UTC the GET
+// rows read whatever the ~3 s SET rows had written: a different count per server and per run);
 // repeats every measurement (3 times by default, tskv and Redis interleaved) and prints medians of
 // req/s, p50/p99 latency (ms) and server CPU microseconds per request, with tskv/Redis ratios.
 // --tests set,get --pipelines 16 --pairings always,no pick a subset; --bundle <file> runs another
@@ -12,6 +15,7 @@
 // Not part of CI: it takes several minutes and its numbers depend on the machine.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, rawRequest, REPO_DIR, SERVER_BUNDLE } from '../test/helpers/server.js';
@@ -113,10 +117,81 @@ function medianSample(samples: Sample[]): Sample {
   };
 }
 
+/** redis-benchmark -r 1000000 asks for key:000000000000 .. key:000000999999. */
+const PRELOAD_KEYS = 1_000_000;
+const PRELOAD_BATCH = 1000; // SETs per write; the next batch waits for this one's replies
+const PRELOAD_TIMEOUT_MS = 300_000;
+const QUIET_POLL_MS = 1_000;
+const QUIET_POLLS = 3; // INFO's flush and compaction counters unchanged this many polls in a row
+const QUIET_WAIT_MS_MAX = 120_000;
+
+/** Waits until tskv's background work the preload started (flushes, compactions) has ended. */
+async function waitForQuiet(server: Server): Promise<void> {
+  const deadline = Date.now() + QUIET_WAIT_MS_MAX;
+  let last = '';
+  let unchanged = 0;
+  while (unchanged < QUIET_POLLS && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, QUIET_POLL_MS));
+    const info = await rawRequest(server.port, '*2\r\n$4\r\nINFO\r\n$3\r\nall\r\n', 5_000);
+    const counters = ['tskv_flushes', 'tskv_compactions', 'tskv_immutable_memtable_bytes'].map((field) => new RegExp(`${field}:(\\d+)`).exec(info)?.[1] ?? '?');
+    if (counters.every((counter) => counter === '?')) return; // not tskv (bench/node-floor.ts): nothing to wait for
+    const state = counters.join(',');
+    unchanged = state === last && counters[2] === '0' ? unchanged + 1 : 0;
+    last = state;
+  }
+}
+
+/**
+ * SETs every key the GET rows can ask for (100-byte values, as -d 100), on one server, so both
+ * servers answer GET from the same million keys whatever the SET rows before wrote.
+ */
+async function preloadKeys(server: Server): Promise<void> {
+  const socket = net.connect(server.port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const value = 'x'.repeat(100);
+  let waiting = 0; // replies still due for the batch in flight
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  let atLineStart = true;
+  socket.on('data', (chunk: Buffer) => {
+    for (const byte of chunk) {
+      if (atLineStart && byte === 45 /* - */) failure ??= new Error(`preload of ${server.name}: an error reply`);
+      atLineStart = byte === 10;
+      if (byte === 10) waiting--;
+    }
+    if (waiting <= 0) wake?.();
+  });
+  const deadline = Date.now() + PRELOAD_TIMEOUT_MS;
+  try {
+    for (let first = 0; first < PRELOAD_KEYS; first += PRELOAD_BATCH) {
+      let batch = '';
+      for (let index = first; index < first + PRELOAD_BATCH; index++) {
+        const key = `key:${String(index).padStart(12, '0')}`;
+        batch += `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$100\r\n${value}\r\n`;
+      }
+      waiting = PRELOAD_BATCH;
+      const replied = new Promise<void>((resolve) => (wake = resolve));
+      socket.write(batch);
+      await replied;
+      if (failure !== undefined) throw failure;
+      if (Date.now() > deadline) throw new Error(`preload of ${server.name} took over ${PRELOAD_TIMEOUT_MS} ms`);
+    }
+  } finally {
+    socket.destroy();
+  }
+}
+
 async function runPairing(label: string, tskv: Server, redis: Server): Promise<string[]> {
   const rows: string[] = [];
+  let preloaded = false;
   for (const pipeline of PIPELINES) {
     for (const test of TESTS) {
+      if (test === 'get' && !preloaded) {
+        preloaded = true;
+        await preloadKeys(tskv);
+        await preloadKeys(redis);
+        await waitForQuiet(tskv);
+      }
       const tskvSamples: Sample[] = [];
       const redisSamples: Sample[] = [];
       const tskvRequests = requestCountFor(tskv, test, pipeline);
