@@ -125,7 +125,7 @@ const QUIET_POLL_MS = 1_000;
 const QUIET_POLLS = 3; // INFO's flush and compaction counters unchanged this many polls in a row
 const QUIET_WAIT_MS_MAX = 120_000;
 
-/** Waits until tskv's background work the preload started (flushes, compactions) has ended. */
+/** Waits until tskv's background work the preload started (flushes, compactions) has ended: none running, counters still. */
 async function waitForQuiet(server: Server): Promise<void> {
   const deadline = Date.now() + QUIET_WAIT_MS_MAX;
   let last = '';
@@ -133,10 +133,11 @@ async function waitForQuiet(server: Server): Promise<void> {
   while (unchanged < QUIET_POLLS && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, QUIET_POLL_MS));
     const info = await rawRequest(server.port, '*2\r\n$4\r\nINFO\r\n$3\r\nall\r\n', 5_000);
-    const counters = ['tskv_flushes', 'tskv_compactions', 'tskv_immutable_memtable_bytes'].map((field) => new RegExp(`${field}:(\\d+)`).exec(info)?.[1] ?? '?');
+    const fields = ['tskv_flushes', 'tskv_compactions', 'tskv_immutable_memtable_bytes', 'tskv_compaction_in_progress'];
+    const counters = fields.map((field) => new RegExp(`${field}:(\\d+)`).exec(info)?.[1] ?? '?');
     if (counters.every((counter) => counter === '?')) return; // not tskv (bench/node-floor.ts): nothing to wait for
     const state = counters.join(',');
-    unchanged = state === last && counters[2] === '0' ? unchanged + 1 : 0;
+    unchanged = state === last && counters[2] === '0' && counters[3] === '0' ? unchanged + 1 : 0;
     last = state;
   }
 }

@@ -136,6 +136,7 @@ export class Engine {
   private lastSequence: number;
   private readonly group: GroupCommit;
   private readonly snapshots = new Map<number, number>(); // scan id -> snapshot seq
+  private manualCompactionsWaiting = 0; // compactAll() calls not yet settled
   private nextSnapshotId = 1;
   private flushInFlight: Promise<void> | undefined;
   private readonly stall = new WriteStall(() => this.stallCondition());
@@ -297,13 +298,16 @@ export class Engine {
    */
   async compactAll(): Promise<void> {
     this.checkWritable();
-    await this.flush();
+    this.manualCompactionsWaiting++; // stats().compactionRunning from now on, through the flush
     try {
+      await this.flush();
       await this.scheduler.compactAll();
     } catch (error) {
       if (this.failedWith !== undefined) throw this.failedWith;
       if (this.closing) throw new EngineClosedError();
       throw error;
+    } finally {
+      this.manualCompactionsWaiting--;
     }
   }
 
@@ -366,6 +370,7 @@ export class Engine {
       memtableEntries: this.active.entryCount(),
       ...this.stall.stats(),
       ...compaction,
+      compactionRunning: compaction.compactionRunning || this.manualCompactionsWaiting > 0,
       pendingCompactionBytes: this.levelState.pendingBytes,
       cacheBytes: this.cacheBytes,
       ...this.scanCounters,

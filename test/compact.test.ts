@@ -27,12 +27,22 @@ async function tskvInfo(): Promise<Map<string, string>> {
   return new Map(text.split('\r\n').filter((line) => line.includes(':')).map((line) => line.split(':', 2) as [string, string]));
 }
 
+/** INFO persistence's tskv_compaction_in_progress (as Redis's aof_rewrite_in_progress). */
+async function compactionInProgress(): Promise<string | undefined> {
+  return /tskv_compaction_in_progress:(\d+)/.exec(await redis.info('persistence'))?.[1];
+}
+
 async function compactAndWait(): Promise<Map<string, string>> {
   const before = Number((await tskvInfo()).get('compactions_total'));
+  expect(await compactionInProgress()).toBe('0');
   expect(await redis.call('DEBUG', 'COMPACT')).toBe('Background compaction started');
+  expect(await compactionInProgress()).toBe('1'); // 3 x 20k keys: many 4 ms slices, not one round trip
   for (let poll = 0; poll < POLL_COUNT_MAX; poll++) {
     const info = await tskvInfo();
-    if (Number(info.get('compactions_total')) > before) return info;
+    if (Number(info.get('compactions_total')) > before) {
+      expect(await compactionInProgress()).toBe('0');
+      return info;
+    }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   throw new Error('DEBUG COMPACT did not finish within 20 s');

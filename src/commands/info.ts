@@ -77,7 +77,7 @@ function persistenceFields(state: ServerState): Fields {
     ['tskv_engine_failed', failure ? 1 : 0], ['tskv_engine_failure', failure ? failure.message.replace(/[\r\n]/g, ' ') : ''],
     ['tskv_wal_appends', engine.walAppends], ['tskv_wal_bytes', engine.walBytes], ['tskv_fsyncs', engine.fsyncs],
     ['tskv_sstable_files', engine.sstableFiles], ['tskv_sstable_bytes', engine.sstableBytes], ['tskv_flushes', engine.flushes],
-    ['tskv_compactions', engine.compactions], ['tskv_stall_count', engine.stallCount], ['tskv_stall_ms', engine.stallMs],
+    ['tskv_compactions', engine.compactions], ['tskv_compaction_in_progress', engine.compactionRunning ? 1 : 0], ['tskv_stall_count', engine.stallCount], ['tskv_stall_ms', engine.stallMs],
     ['tskv_bloom_negatives', engine.bloomNegatives], ['tskv_last_sequence', engine.lastSequence],
   ];
 }
