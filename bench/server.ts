@@ -5,7 +5,8 @@
 // runs PING_INLINE, PING_MBULK, SET, GET with -r 1000000 -d 100 -c 50 at -P 1 and -P 16, each test
 // separately so the server's CPU time (utime + stime from /proc/PID/stat) can be charged to it.
 // Before its first GET row a pairing SETs all 1M keys -r 1000000 can ask for on both servers, so
-// every GET finds its key and both servers hold the same keys (until 2026-12-05 20:30 UTC the GET
+// every GET finds its key and both servers hold the same keys, and before every GET row it waits
+// for tskv's flushes and compactions to end (until 2026-12-05 20:30 UTC the GET
 // rows read whatever the ~3 s SET rows had written: a different count per server and per run);
 // repeats every measurement (3 times by default, tskv and Redis interleaved) and prints medians of
 // req/s, p50/p99 latency (ms) and server CPU microseconds per request, with tskv/Redis ratios.
@@ -187,11 +188,13 @@ async function runPairing(label: string, tskv: Server, redis: Server): Promise<s
   let preloaded = false;
   for (const pipeline of PIPELINES) {
     for (const test of TESTS) {
-      if (test === 'get' && !preloaded) {
-        preloaded = true;
-        await preloadKeys(tskv);
-        await preloadKeys(redis);
-        await waitForQuiet(tskv);
+      if (test === 'get') {
+        if (!preloaded) {
+          preloaded = true;
+          await preloadKeys(tskv);
+          await preloadKeys(redis);
+        }
+        await waitForQuiet(tskv); // also after the SET rows just before
       }
       const tskvSamples: Sample[] = [];
       const redisSamples: Sample[] = [];
