@@ -154,11 +154,9 @@ export class SstableReader {
    */
   dataBlock(blockIndex: number, fillCache = true): Block {
     if (this.closed) assert.fail(`SSTable ${this.path} read after close()`);
-    const slot = this.blockSlots[blockIndex];
-    if (slot !== undefined) return this.cache.touch(slot);
-    const handle = this.indexHandles[blockIndex]!;
-    const cached = this.cache.get(this.fileNumber, handle.offset, this.blockSlots, blockIndex);
+    const cached = this.cachedBlock(blockIndex);
     if (cached !== undefined) return cached;
+    const handle = this.indexHandles[blockIndex]!;
     this.stats.blockReads++;
     if (!fillCache) {
       return new Block(readBlockContents(this.file, handle), this.path, handle.offset);
