@@ -11,8 +11,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../storage/index.js';
 import { Memtable } from '../storage/memtable.js';
-import { Keyspace, KEY_TYPE } from '../src/keyspace.js';
-import { dataKey } from '../src/keyspace-layout.js';
+import { Keyspace, KEY_TYPE } from '../src/keyspace/keyspace.js';
+import { dataKey } from '../src/keyspace/layout.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {

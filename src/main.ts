@@ -12,8 +12,8 @@ import { ConfigError, limits, parseArguments, type ServerConfig } from './config
 import { resolveCommandLine } from './config-file.js';
 import { createLogger, setLogLevel } from './logger.js';
 import { startMetricsServer, type MetricsServer } from './metrics-http.js';
-import { DeadNamespaces, Keyspace } from './keyspace.js';
-import { startActiveExpire } from './active-expire.js';
+import { DeadNamespaces, Keyspace } from './keyspace/keyspace.js';
+import { startActiveExpire } from './keyspace/active-expire.js';
 import { Listener } from './listener.js';
 import { ServerState, TSKV_VERSION, type Logger } from './server-state.js';
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Engine } from '../storage/index.js';
 import type { ClientState } from './client-state.js';
 import type { LogLevel, ServerConfig } from './config.js';
-import type { Keyspace } from './keyspace.js';
+import type { Keyspace } from './keyspace/keyspace.js';
 import { Metrics, serverCountersOf } from './metrics.js';
 import { Slowlog } from './slowlog.js';
 

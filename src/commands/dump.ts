@@ -12,7 +12,7 @@ import { EXPIRE_AT_MS_MAX, INT64_MAX, isWord, parseInt64 } from '../arguments.js
 import { CommandError, ERRORS } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
 import { createDumpPayload, decodeDumpPayload, verifyDumpPayload } from '../dump-payload.js';
-import { KEY_TYPE } from '../keyspace.js';
+import { KEY_TYPE } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
 import { defineSpec, putString, readKey, writeKey } from './key-access.js';
 

@@ -6,7 +6,7 @@
 // - A string command given a key of another type throws WRONGTYPE before it changes anything.
 import { CommandError } from '../command-error.js';
 import type { CommandContext, CommandFlag, CommandHandler, CommandSpec } from '../command-table.js';
-import { KEY_TYPE, type KeyRecord } from '../keyspace.js';
+import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 
 export const KEY_ERRORS = {
   wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',

@@ -9,7 +9,7 @@
 import { isWord, parseInt32 } from '../arguments.js';
 import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
-import { KEY_TYPE_NAMES } from '../keyspace.js';
+import { KEY_TYPE_NAMES } from '../keyspace/keyspace.js';
 import { REPLY, globMatch, isMatchAllPattern } from '../../protocol/index.js';
 import { KEY_ERRORS, checkDatabaseIndex, defineSpec, readKey, writeKey } from './key-access.js';
 import { objectSubcommands } from './object.js';

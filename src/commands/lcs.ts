@@ -7,7 +7,7 @@
 import { isWord, parseInt64 } from '../arguments.js';
 import { CommandError, ERRORS } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
-import { KEY_TYPE } from '../keyspace.js';
+import { KEY_TYPE } from '../keyspace/keyspace.js';
 import { defineSpec, readKey } from './key-access.js';
 
 interface LcsOptions {

@@ -8,7 +8,7 @@
 import { parseInt64 } from '../arguments.js';
 import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
-import { KEY_TYPE, type KeyRecord } from '../keyspace.js';
+import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { writeHelp } from './client.js';
 import { defineSpec, readKey } from './key-access.js';
 import { stringEncoding } from './object.js';

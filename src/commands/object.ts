@@ -8,7 +8,7 @@
 //   FREQ is refused because no LFU policy is selected, with Redis's text.
 import { string2ll } from '../arguments.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
-import { KEY_TYPE, type KeyRecord } from '../keyspace.js';
+import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { CommandError } from '../command-error.js';
 import { defineSpec, readKey } from './key-access.js';
 

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { CommandError, ERRORS } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
 import { parseInt64, isWord } from '../arguments.js';
-import { KEY_TYPE_NAMES, type KeyRecord } from '../keyspace.js';
+import { KEY_TYPE_NAMES, type KeyRecord } from '../keyspace/keyspace.js';
 import { globMatch, isMatchAllPattern } from '../../protocol/index.js';
 
 export const SCAN_COUNT_DEFAULT = 10;

@@ -9,7 +9,7 @@ import { ClientState } from '../client-state.js';
 import type { CommandContext } from '../command-table.js';
 import { defaultConfig } from '../config.js';
 import { dispatch } from '../dispatch.js';
-import { Keyspace } from '../keyspace.js';
+import { Keyspace } from '../keyspace/keyspace.js';
 import { ServerState } from '../server-state.js';
 import { registerAllCommands } from './index.js';
 

@@ -8,7 +8,7 @@
 import { isWord, parseSetExpire, type TimeUnit } from '../arguments.js';
 import { CommandError, ERRORS, wrongArity } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
-import { KEY_TYPE } from '../keyspace.js';
+import { KEY_TYPE } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
 import { defineSpec, putString, readString, writeKey } from './key-access.js';
 import { lcsCommands } from './lcs.js';

@@ -33,7 +33,7 @@ import { CommandError } from '../command-error.js';
 import type { ClientState } from '../client-state.js';
 import type { CommandContext, CommandEntry, CommandSpec } from '../command-table.js';
 import { runHandler } from '../dispatch.js';
-import type { Keyspace } from '../keyspace.js';
+import type { Keyspace } from '../keyspace/keyspace.js';
 
 export const TRANSACTION_ERRORS = {
   execAbort: 'EXECABORT Transaction discarded because of previous errors.',

@@ -1,6 +1,6 @@
 // src/active-expire.test.ts: the active expiry timer on a real Engine (CrashableFileSystem).
 import { afterEach, describe, expect, it } from 'vitest';
-import { CrashableFileSystem, Engine } from '../storage/index.js';
+import { CrashableFileSystem, Engine } from '../../storage/index.js';
 import { runActiveExpireTick, startActiveExpire } from './active-expire.js';
 import { KEY_TYPE, Keyspace } from './keyspace.js';
 

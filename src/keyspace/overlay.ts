@@ -10,7 +10,7 @@
 //   changes only through commits of this overlay).
 // Cost: a command stages a handful of ops, found by a linear scan; past INDEX_OPS_MIN ops (EXEC,
 // MSET, FLUSHALL) a Map from the key's latin1 string finds them.
-import type { Engine, ScanItem, WriteOp } from '../storage/index.js';
+import type { Engine, ScanItem, WriteOp } from '../../storage/index.js';
 
 export interface Stored {
   value: Buffer;

@@ -6,9 +6,9 @@
 // - Only live keys come out: expired ones (expireAtMs <= now, the engine's rule) never do.
 // - A page never ends between two keys with the same hash, so a cursor never lands inside a run of
 //   colliding keys and every key present for a whole scan is returned at least once.
-import type { Engine } from '../storage/index.js';
-import { DATA_KEY_HEADER_BYTES, NAMESPACE_BYTES, TTL_PREFIX, dataKeyAtHash, hashOf, namespaceStart, ttlKeyBound, userKeyOf } from './keyspace-layout.js';
-import type { StagedOverlay, Stored } from './keyspace-overlay.js';
+import type { Engine } from '../../storage/index.js';
+import { DATA_KEY_HEADER_BYTES, NAMESPACE_BYTES, TTL_PREFIX, dataKeyAtHash, hashOf, namespaceStart, ttlKeyBound, userKeyOf } from './layout.js';
+import type { StagedOverlay, Stored } from './overlay.js';
 
 export interface KeyRecord {
   type: number;

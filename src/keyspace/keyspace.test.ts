@@ -1,9 +1,9 @@
 // src/keyspace.test.ts: the keyspace on a real Engine over the in-memory CrashableFileSystem
 // (crashes drop unsynced bytes), no mocks.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CrashableFileSystem, Engine } from '../storage/index.js';
+import { CrashableFileSystem, Engine } from '../../storage/index.js';
 import { hash64 } from './hash64.js';
-import { DBMAP_KEY, dataKey, ttlKey } from './keyspace-layout.js';
+import { DBMAP_KEY, dataKey, ttlKey } from './layout.js';
 import { DeadNamespaces, KEY_TYPE, Keyspace, type KeyRecord } from './keyspace.js';
 
 const DIR = '/db';

@@ -16,17 +16,17 @@
 //   the last lookup is remembered by the identity of its key Buffer, its namespace and the
 //   overlay's version, so a command's lookupKeyWrite followed by its write looks up once.
 import assert from 'node:assert/strict';
-import type { Engine, WriteOp } from '../storage/index.js';
-import { StagedOverlay, type Stored } from './keyspace-overlay.js';
-import { decodeRecord, dueExpiryEntries, isExpired, randomNamespaceKey, scanNamespacePage, walkNamespace, type KeyFilter, type KeyRecord } from './keyspace-walks.js';
+import type { Engine, WriteOp } from '../../storage/index.js';
+import { StagedOverlay, type Stored } from './overlay.js';
+import { decodeRecord, dueExpiryEntries, isExpired, randomNamespaceKey, scanNamespacePage, walkNamespace, type KeyFilter, type KeyRecord } from './walks.js';
 import {
   COUNT_PREFIX, DATABASE_COUNT, DBMAP_KEY, DEAD_PREFIX, dataKey, decodeCounts, decodeDatabaseMap,
   encodeCounts, encodeDatabaseMap, encodeValue, namespaceKey, parseTtlKey, prefixEnd, ttlKey,
   userKeyOf, type DatabaseMap, type NamespaceCounts, type DeadNamespaces,
-} from './keyspace-layout.js';
+} from './layout.js';
 
-export { DATABASE_COUNT, DeadNamespaces } from './keyspace-layout.js';
-export { isExpired, type KeyFilter, type KeyRecord } from './keyspace-walks.js';
+export { DATABASE_COUNT, DeadNamespaces } from './layout.js';
+export { isExpired, type KeyFilter, type KeyRecord } from './walks.js';
 
 export const KEY_TYPE = { string: 1 } as const;
 /** TYPE's answer per key type. */
