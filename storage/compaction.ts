@@ -17,7 +17,8 @@
 //   tskv writes mostly small keys at moderate rates, so it pays that for reads and space.
 //
 // Rules for each entry, in entry order (key ascending, newest first):
-// - compactionFilter(key) true: dropped (dead namespaces; the caller guarantees no read of them).
+// - compactionFilter(key, value) true: dropped (dead namespaces and versions; the caller
+//   guarantees no read of them).
 // - Snapshots split seqs into buckets (bucket = the first open snapshot >= seq, or the live one);
 //   within a bucket only the newest version of a key is visible, the rest are dropped.
 // - A visible delete is dropped only when it is in the oldest bucket (every snapshot sees it, so
@@ -41,7 +42,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { BlockCache } from './block-cache.js';
 import type { CompactionPlan } from './compaction-picker.js';
-import { compareKeys, MergingIterator, type Entry, type EntryIterator } from './entry.js';
+import { compareKeys, MergingIterator, type CompactionFilter, type Entry, type EntryIterator } from './entry.js';
 import type { FileSystem, WritableFile } from './file-system.js';
 import { buildFilterInSlices, closeQuietly, sameKey, snapshotBucket, verifyTable, writerOptions, type TableOptions } from './flush.js';
 import { LevelIterator } from './level-iterator.js';
@@ -65,7 +66,7 @@ export interface CompactionEnvironment {
   grandparentOverlapBytesMax: number;
   snapshotSeqs: readonly number[]; // open snapshots when the job was picked, ascending
   nowMs: number;
-  compactionFilter: ((key: Buffer) => boolean) | undefined;
+  compactionFilter: CompactionFilter | undefined;
   dropExpired: boolean;
   sliceMs: number;
   checkRunnable(): void; // throws to abandon the job
@@ -224,7 +225,7 @@ function entryDecider(plan: CompactionPlan, env: CompactionEnvironment, counters
     const shadowed = previousKey !== undefined && previousBucket === bucket && sameKey(previousKey, entry.key);
     previousKey = entry.key;
     previousBucket = bucket;
-    if (compactionFilter !== undefined && compactionFilter(entry.key)) {
+    if (compactionFilter !== undefined && compactionFilter(entry.key, entry.kind === 'put' ? entry.value : undefined)) {
       counters.filteredDropped++;
       return undefined;
     }

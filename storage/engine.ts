@@ -30,7 +30,7 @@ import { BlockCache } from './block-cache.js';
 import { bloomHash } from './bloom.js';
 import { compactionTuning, type CompactionTuning } from './compaction-picker.js';
 import { CompactionScheduler, type CompactionStats } from './compaction-scheduler.js';
-import type { Entry } from './entry.js';
+import type { CompactionFilter, Entry } from './entry.js';
 import { EngineClosedError, EngineFailedError } from './errors.js';
 import { RealFileSystem, type FileSystem } from './file-system.js';
 import type { TableOptions } from './flush.js';
@@ -49,6 +49,7 @@ export type { ScanItem, ScanOptions, ScanIterable } from './scan.js';
 export type { WriteOp } from './wal.js';
 export type { CompactionTuning } from './compaction-picker.js';
 export type { KillPoint } from './lsm-files.js';
+export type { CompactionFilter } from './entry.js';
 
 export interface EngineTestHooks {
   /** Called at each named point of a compaction; throw (after copying the file system) to "crash" there. */
@@ -64,8 +65,8 @@ export interface EngineOptions {
   bloomBitsPerKey?: number;
   cacheBytes?: number; // default CACHE_BYTES_DEFAULT: block cache + open tables' index/filter blocks
   logger?: EngineLogger;
-  /** true = every version of this key may be dropped by flush and compaction (dead namespaces). */
-  compactionFilter?: (key: Buffer) => boolean;
+  /** Flush and compaction drop the entries it returns true for (entry.ts). */
+  compactionFilter?: CompactionFilter;
   /** Compaction drops (or rewrites as deletes) puts whose expireAtMs has passed. Default true. */
   dropExpired?: boolean;
   /** Overrides of the compaction and stall tuning (defaults from memtableBytesMax). */
@@ -222,6 +223,7 @@ export class Engine {
     });
     engine.walSource = { fs, dir: options.dir };
     engine.group.acknowledgedSeq = opened.lastSequence; // what recovery found is as durable as it gets
+    engine.group.syncedSeq = opened.lastSequence; // recovery synced the WALs it replayed
     // After repeated crashes, recovered writes go to a level-0 table at once (as LevelDB does), so
     // crashes do not pile up WALs that every later open must replay: at most two stay.
     const walsReplayed = fs.list(options.dir).filter((name) => parseFileName(name)?.kind === 'wal').length - 1;
@@ -259,6 +261,19 @@ export class Engine {
       // the engine failed; durable settles accordingly (rejected unless already synced)
     }
     return durable;
+  }
+
+  /** The sequence number of the newest write (0 before the first): write() assigns the next ones. */
+  sequence(): number {
+    return this.lastSequence;
+  }
+
+  /**
+   * Every write with a sequence number at or below this is on disk (an fsync covering its WAL
+   * record returned), whatever the sync policy: what a crash of the machine cannot take back.
+   */
+  durableSequence(): number {
+    return this.group.syncedSeq;
   }
 
   /**

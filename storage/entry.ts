@@ -18,6 +18,13 @@ export interface Entry {
   expireAtMs: number; // 0 = never
 }
 
+/**
+ * The engine user's say over what flush and compaction keep: true drops this version of key (value
+ * undefined for a delete). The caller guarantees nothing reads a dropped entry again, including an
+ * older version of the same key that a deeper table still holds (dead namespaces, dead versions).
+ */
+export type CompactionFilter = (key: Buffer, value: Buffer | undefined) => boolean;
+
 export interface EntryIterator {
   seekToFirst(): void;
   seek(key: Buffer): void; // first entry with entry.key >= key (newest version first)

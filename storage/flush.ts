@@ -9,13 +9,14 @@
 // - Older versions of a key are dropped unless an open snapshot still sees them (a snapshot sees
 //   the newest version with seq <= its own). A visible version is kept even when it is a delete
 //   (older tables may hold the key) or an expired put (dropping it could uncover an older value).
-// - compactionFilter(key) true drops every version of key (dead namespaces: the caller guarantees
-//   nothing reads such keys again, so an older version left in a table cannot be seen either).
+// - compactionFilter(key, value) true drops that version of key (dead namespaces and versions: the
+//   caller guarantees nothing reads such keys again, so an older version left in a table cannot
+//   be seen either).
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { BlockCache } from './block-cache.js';
 import { Block, BLOCK, blockChecksum, type BlockHandle } from './block.js';
-import { compareEntries, type Entry } from './entry.js';
+import { compareEntries, type CompactionFilter, type Entry } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 import type { FileSystem, WritableFile } from './file-system.js';
 import type { FileMeta } from './manifest.js';
@@ -38,7 +39,7 @@ export interface FlushInput {
   tableOptions: TableOptions;
   cache: BlockCache;
   sliceMs: number; // Infinity: one slice (open and close)
-  compactionFilter?: ((key: Buffer) => boolean) | undefined;
+  compactionFilter?: CompactionFilter | undefined;
   fillCache: boolean; // cache the table's blocks as they are verified (not at close), if they fit
 }
 
@@ -68,7 +69,7 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
     iterator.seekToFirst();
     const keepVersion = versionFilter(input.snapshotSeqs);
     const filter = input.compactionFilter;
-    const keep = (entry: Entry): boolean => keepVersion(entry) && (filter === undefined || !filter(entry.key));
+    const keep = (entry: Entry): boolean => keepVersion(entry) && (filter === undefined || !filter(entry.key, entry.kind === 'put' ? entry.value : undefined));
     let entriesDropped = 0;
     let sliceStartMs = performance.now();
     let sinceClockCheck = 0;

@@ -21,6 +21,8 @@
 //   cutting off the zeros preallocated past its last record.
 // - setPolicy() appends and fsyncs everything staged before it switches, so every group settles
 //   under the promise of the policy it was written under (or a stronger one).
+// - syncedSeq only grows, and every record with a sequence number at or below it is on disk
+//   (an fsync that started after its append returned), whatever the policy.
 import type { LogWriter } from './wal.js';
 import type { EngineFailedError } from './errors.js';
 
@@ -60,6 +62,9 @@ export class GroupCommit {
   readonly stats: GroupCommitStats = { walAppends: 0, walBytes: 0, fsyncs: 0 };
   /** The highest sequence number whose write was acknowledged (its promise resolved or about to). */
   acknowledgedSeq = 0;
+  /** The highest sequence number whose record an fsync that returned covered, under any policy. */
+  syncedSeq = 0;
+  private appendedSeq = 0; // the highest sequence number of the records appended so far
   private log: LogWriter;
   private staging: Group | undefined; // records staged, not yet appended
   private awaitingSync: Group[] = []; // 'always': appended, waiting for the next fsync
@@ -140,6 +145,7 @@ export class GroupCommit {
     this.stats.fsyncs++;
     this.appendedSinceSync = false;
     this.bytesSinceSync = 0;
+    this.syncedSeq = Math.max(this.syncedSeq, this.appendedSeq);
     const groups = this.awaitingSync;
     this.awaitingSync = [];
     for (const group of groups) this.acknowledge(group);
@@ -197,6 +203,7 @@ export class GroupCommit {
       this.appendedSinceSync = true;
       this.bytesSinceSync += bytes;
     }
+    if (group !== undefined && group.lastSeq > this.appendedSeq) this.appendedSeq = group.lastSeq;
     if (this.policy === 'always') {
       if (group !== undefined) this.awaitingSync.push(group);
       return;
@@ -233,10 +240,12 @@ export class GroupCommit {
   private runSync(groups: Group[]): void {
     this.appendedSinceSync = false;
     this.bytesSinceSync = 0;
+    const covered = this.appendedSeq;
     this.syncInFlight = this.log.syncAsync().then(
       () => {
         this.syncInFlight = undefined;
         this.stats.fsyncs++;
+        if (covered > this.syncedSeq) this.syncedSeq = covered;
         // The engine failed while this fsync ran: its memtable was rolled back to what was
         // acknowledged before, so these writes are refused too (durable or not, reads no longer
         // show them; a restart may bring them back, as with any write whose reply was an error).

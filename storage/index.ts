@@ -8,6 +8,7 @@ export {
   type EngineDetailedStats,
   type EngineTestHooks,
   type CompactionTuning,
+  type CompactionFilter,
   type KillPoint,
   type EngineLogger,
   type EngineLogLevel,

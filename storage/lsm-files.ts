@@ -19,6 +19,7 @@ import * as nodePath from 'node:path';
 import type { BlockCache } from './block-cache.js';
 import type { CompactionPlan } from './compaction-picker.js';
 import type { CompactionOutput } from './compaction.js';
+import type { CompactionFilter } from './entry.js';
 import type { FileLock, FileSystem, ReadableFile } from './file-system.js';
 import { flushMemtable, type FlushOutput, type TableOptions } from './flush.js';
 import type { FileMeta, Manifest, VersionEdit } from './manifest.js';
@@ -41,7 +42,7 @@ export interface LsmFilesOptions {
   tableCache: TableCache;
   tableOptions: TableOptions;
   logger: EngineLogger;
-  compactionFilter?: ((key: Buffer) => boolean) | undefined;
+  compactionFilter?: CompactionFilter | undefined;
   onKillPoint?: ((name: KillPoint) => void) | undefined;
 }
 
