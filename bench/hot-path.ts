@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { Engine } from '../storage/index.js';
 import { Memtable } from '../storage/memtable.js';
 import { Keyspace, KEY_TYPE } from '../src/keyspace/keyspace.js';
-import { dataKey } from '../src/keyspace/layout.js';
+import { metadataKey } from '../src/keyspace/layout.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -46,7 +46,7 @@ function benchMemtable(): void {
   const get: number[] = [];
   let heapMiB = 0;
   for (let repeat = 0; repeat < REPEATS; repeat++) {
-    const keys = randomKeys(KEYS).map((key) => dataKey(1, key));
+    const keys = randomKeys(KEYS).map((key) => metadataKey(1, key));
     globalThis.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
     const table = new Memtable();
@@ -76,14 +76,14 @@ async function benchKeyspace(): Promise<void> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-hot-'));
     const engine = await Engine.open({ dir, syncPolicy: 'no' });
     try {
-      const keyspace = Keyspace.open(engine);
+      const keyspace = await Keyspace.open(engine);
       const keys = randomKeys(KEYS);
       let started = performance.now();
       let commits: Promise<void>[] = [];
       for (let index = 0; index < keys.length; index++) {
         const key = keys[index]!;
         keyspace.get(0, key); // SET's lookupKeyWrite
-        keyspace.set(0, key, { type: KEY_TYPE.string, payload: VALUE, expireAtMs: 0 });
+        keyspace.set(0, key, { type: KEY_TYPE.string, encoding: 0, expireAtMs: 0, version: 0, count: 0, payload: VALUE });
         commits.push(keyspace.commit()!);
         if (commits.length === 800) { // a server turn: 50 clients x 16 pipelined
           await Promise.all(commits);

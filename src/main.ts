@@ -12,7 +12,7 @@ import { ConfigError, limits, parseArguments, type ServerConfig } from './config
 import { resolveCommandLine } from './config-file.js';
 import { createLogger, setLogLevel } from './logger.js';
 import { startMetricsServer, type MetricsServer } from './metrics-http.js';
-import { DeadNamespaces, Keyspace } from './keyspace/keyspace.js';
+import { Keyspace, KeyspaceGarbage } from './keyspace/keyspace.js';
 import { startActiveExpire } from './keyspace/active-expire.js';
 import { Listener } from './listener.js';
 import { ServerState, TSKV_VERSION, type Logger } from './server-state.js';
@@ -86,9 +86,9 @@ async function main(): Promise<void> {
   const log = createLogger({ level: config.loglevel });
   const logger: Logger = log;
   const engineLogger = (level: EngineLogLevel, msg: string, fields: Record<string, unknown>) => logger[level](fields, msg);
-  // Namespaces dropped by FLUSHDB/FLUSHALL are reclaimed by compaction. Expired puts are left to
-  // the active expiry cycle (dropExpired: false), which keeps DBSIZE's counts exact.
-  const deadNamespaces = new DeadNamespaces();
+  // Namespaces dropped by FLUSHDB/FLUSHALL and the elements of dead aggregates are reclaimed by
+  // compaction (keyspace/garbage.ts). Expiry is the keyspace's alone (the engine never sees one).
+  const garbage = new KeyspaceGarbage();
   let engine: Engine;
   try {
     engine = await Engine.open({
@@ -96,14 +96,21 @@ async function main(): Promise<void> {
       syncPolicy: config.appendfsync,
       cacheBytes: config.cacheBytes,
       logger: engineLogger,
-      compactionFilter: deadNamespaces.filter,
+      compactionFilter: garbage.filter,
       dropExpired: false,
     });
   } catch (error) {
     logger.error({ dir: config.dir, error: String(error) }, 'could not open the data directory');
     process.exit(1);
   }
-  const keyspace = Keyspace.open(engine, { deadNamespaces });
+  let keyspace: Keyspace;
+  try {
+    keyspace = await Keyspace.open(engine, { garbage, log: (message, fields) => logger.info(fields, message) });
+  } catch (error) {
+    logger.error({ dir: config.dir, error: String(error) }, 'could not open the keyspace');
+    await engine.close().catch(() => undefined);
+    process.exit(1);
+  }
   registerAllCommands();
   const state = new ServerState({ config, engine, keyspace, logger, configFile });
   state.setLogLevel = (level) => setLogLevel(log, level);

@@ -194,6 +194,25 @@ describe('OBJECT', () => {
     await expect(redis.object('FREQ', 'small')).rejects.toThrow('ERR An LFU maxmemory policy is not selected');
   });
 
+  it('says raw for a string APPEND or SETRANGE edited in place, as Redis, until it is replaced', async () => {
+    await redis.set('a', '123');
+    await redis.append('a', '4');
+    await redis.setrange('n', 0, 'hi');
+    await redis.append('fresh', '99');
+    expect(await redis.object('ENCODING', 'a')).toBe('raw');
+    expect(await redis.object('ENCODING', 'n')).toBe('raw');
+    expect(await redis.object('ENCODING', 'fresh')).toBe('int'); // a new key: the value as given
+    await redis.expire('a', 100);
+    await redis.rename('a', 'b');
+    await redis.copy('b', 'c');
+    expect(await redis.object('ENCODING', 'b')).toBe('raw');
+    expect(await redis.object('ENCODING', 'c')).toBe('raw');
+    await redis.set('b', '5');
+    expect(await redis.object('ENCODING', 'b')).toBe('int');
+    expect(await redis.setrange('e', 0, '')).toBe(0);
+    expect(await redis.exists('e')).toBe(0);
+  });
+
   it('answers HELP and refuses unknown subcommands and wrong arity as Redis', async () => {
     const help = (await redis.call('OBJECT', 'HELP')) as string[];
     expect(help[0]).toBe('OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:');

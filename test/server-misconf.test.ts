@@ -18,7 +18,7 @@ let port: number;
 beforeAll(async () => {
   const engine = await Engine.open({ dir: '/db', fs, syncPolicy: 'always', logger: () => {} });
   registerAllCommands();
-  const state = new ServerState({ config: { ...defaultConfig(), port: 0 }, engine, keyspace: Keyspace.open(engine), logger: silent });
+  const state = new ServerState({ config: { ...defaultConfig(), port: 0 }, engine, keyspace: await Keyspace.open(engine), logger: silent });
   listener = new Listener(state);
   [port] = (await listener.listen()) as [number];
 });

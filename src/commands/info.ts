@@ -104,7 +104,7 @@ function keyspaceFields(state: ServerState): Fields {
   const fields: Fields = [];
   for (let db = 0; db < state.config.databases; db++) {
     const keys = state.keyspace.dbSize(db);
-    if (keys > 0) fields.push([`db${db}`, `keys=${keys},expires=${state.keyspace.expiresCount(db)},avg_ttl=0`]);
+    if (keys > 0) fields.push([`db${db}`, `keys=${keys},expires=${state.keyspace.expiresCount(db)},avg_ttl=${state.keyspace.averageTtlMs(db)}`]);
   }
   return fields;
 }

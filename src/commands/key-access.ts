@@ -7,6 +7,7 @@
 import { CommandError } from '../command-error.js';
 import type { CommandContext, CommandFlag, CommandHandler, CommandSpec } from '../command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
+import { STRING_ENCODING } from '../types/string.js';
 
 export const KEY_ERRORS = {
   wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
@@ -44,8 +45,9 @@ export function writeString(ctx: CommandContext, key: Buffer): KeyRecord | undef
   return checkString(writeKey(ctx, key));
 }
 
-export function putString(ctx: CommandContext, key: Buffer, payload: Buffer, expireAtMs: number): void {
-  ctx.server.keyspace.set(ctx.client.db, key, { type: KEY_TYPE.string, payload, expireAtMs });
+/** Stages a string value; encoding STRING_ENCODING.raw when Redis would hold it raw (APPEND, SETRANGE). */
+export function putString(ctx: CommandContext, key: Buffer, payload: Buffer, expireAtMs: number, encoding: number = STRING_ENCODING.compact): void {
+  ctx.server.keyspace.set(ctx.client.db, key, { type: KEY_TYPE.string, encoding, expireAtMs, version: 0, count: 0, payload });
 }
 
 /** checkStringLength: a string of size + append bytes must fit proto-max-bulk-len. */

@@ -43,9 +43,7 @@ function rename(ctx: CommandContext, args: Buffer[], nx: boolean): void {
   if (record === undefined) throw new CommandError(KEY_ERRORS.noSuchKey);
   if (source.equals(target)) return ctx.out.raw(nx ? REPLY.zero : REPLY.ok);
   if (nx && writeKey(ctx, target) !== undefined) return ctx.out.raw(REPLY.zero);
-  const { keyspace } = ctx.server;
-  keyspace.set(ctx.client.db, target, record);
-  keyspace.delete(ctx.client.db, source);
+  ctx.server.keyspace.relocate(ctx.client.db, source, ctx.client.db, target);
   ctx.out.raw(nx ? REPLY.one : REPLY.ok);
 }
 
@@ -82,8 +80,7 @@ function move(ctx: CommandContext, args: Buffer[]): void {
   const record = writeKey(ctx, key);
   const { keyspace } = ctx.server;
   if (record === undefined || keyspace.get(targetDb, key) !== undefined) return ctx.out.raw(REPLY.zero);
-  keyspace.set(targetDb, key, record);
-  keyspace.delete(ctx.client.db, key);
+  keyspace.relocate(ctx.client.db, key, targetDb, key);
   ctx.out.raw(REPLY.one);
 }
 

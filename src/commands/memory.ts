@@ -11,7 +11,7 @@ import type { CommandContext, CommandSpec } from '../command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { writeHelp } from './client.js';
 import { defineSpec, readKey } from './key-access.js';
-import { stringEncoding } from './object.js';
+import { stringEncoding } from '../types/string.js';
 
 const ROBJ_BYTES = 16; // sizeof(robj)
 const DICT_ENTRY_BYTES = 24; // sizeof(dictEntry)
@@ -42,7 +42,7 @@ export function memoryUsage(key: Buffer, record: KeyRecord): number {
 function valueBytes(record: KeyRecord): number {
   const length = record.payload.length;
   if (record.type !== KEY_TYPE.string) return ROBJ_BYTES + jemallocSize(length);
-  switch (stringEncoding(record.payload)) {
+  switch (stringEncoding(record)) {
     case 'int':
       return ROBJ_BYTES; // the integer lives in the object's pointer
     case 'embstr':

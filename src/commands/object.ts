@@ -1,20 +1,18 @@
 // src/commands/object.ts: OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP (Redis 7.0
 // src/object.c objectCommand). tskv keeps no in-memory objects, so the answers are the ones Redis
 // would give for the same value under its defaults (maxmemory-policy noeviction):
-// - ENCODING of a string: "int" when it reads as a 64-bit integer in at most 20 bytes, "embstr"
-//   up to 44 bytes, else "raw" (Redis's tryObjectEncoding; Redis says "raw" for some short strings
-//   edited in place by APPEND or SETRANGE, which tskv can't tell apart).
+// - ENCODING: the type module's answer (src/types/), e.g. int / embstr / raw for strings.
 // - REFCOUNT 2147483647 for the shared integers 0..9999, else 1; IDLETIME 0 (no access clock);
 //   FREQ is refused because no LFU policy is selected, with Redis's text.
 import { string2ll } from '../arguments.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { CommandError } from '../command-error.js';
+import { stringEncoding } from '../types/string.js';
 import { defineSpec, readKey } from './key-access.js';
 
 export const SHARED_INTEGERS_MAX = 10_000;
 export const SHARED_REFCOUNT = 2_147_483_647;
-export const EMBSTR_BYTES_MAX = 44;
 
 const HELP_LINES = [
   'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -37,13 +35,8 @@ const HELP_LINES = [
 const FREQ_REFUSED =
   'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 
-export function stringEncoding(payload: Buffer): 'int' | 'embstr' | 'raw' {
-  if (payload.length <= 20 && string2ll(payload) !== undefined) return 'int';
-  return payload.length <= EMBSTR_BYTES_MAX ? 'embstr' : 'raw';
-}
-
 export function objectEncoding(record: KeyRecord): string {
-  return record.type === KEY_TYPE.string ? stringEncoding(record.payload) : 'raw';
+  return record.type === KEY_TYPE.string ? stringEncoding(record) : 'raw';
 }
 
 function withRecord(reply: (ctx: CommandContext, record: KeyRecord) => void) {

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { CommandError, ERRORS } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
 import { parseInt64, isWord } from '../arguments.js';
-import { KEY_TYPE_NAMES, type KeyRecord } from '../keyspace/keyspace.js';
+import { KEY_TYPE_NAMES } from '../keyspace/keyspace.js';
 import { globMatch, isMatchAllPattern } from '../../protocol/index.js';
 
 export const SCAN_COUNT_DEFAULT = 10;
@@ -89,12 +89,12 @@ export function parseScanOptions(args: readonly Buffer[], first: number): ScanOp
   return options;
 }
 
-function makeFilter(options: ScanOptions): ((key: Buffer, record: KeyRecord) => boolean) | undefined {
+function makeFilter(options: ScanOptions): ((key: Buffer, value: Buffer) => boolean) | undefined {
   const { pattern, typeName } = options;
   if (pattern === undefined && typeName === undefined) return undefined;
-  return (key, record) =>
+  return (key, value) =>
     (pattern === undefined || globMatch(pattern, key)) &&
-    (typeName === undefined || KEY_TYPE_NAMES.get(record.type)?.toLowerCase() === typeName);
+    (typeName === undefined || KEY_TYPE_NAMES.get(value[0]!)?.toLowerCase() === typeName);
 }
 
 /** Decimal digits of a non-negative integer. */

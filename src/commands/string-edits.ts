@@ -12,6 +12,7 @@ import { addFloats, FLOAT_ZERO, LONG_DOUBLE } from '../binary-float.js';
 import { CommandError, ERRORS } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
 import { REPLY } from '../../protocol/index.js';
+import { STRING_ENCODING } from '../types/string.js';
 import { KEY_ERRORS, checkStringLength, defineSpec, putString, readString, writeString } from './key-access.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -57,7 +58,7 @@ function append(ctx: CommandContext, args: Buffer[]): void {
   }
   checkStringLength(ctx, record.payload.length, suffix.length);
   const payload = Buffer.concat([record.payload, suffix]);
-  putString(ctx, key, payload, record.expireAtMs);
+  putString(ctx, key, payload, record.expireAtMs, STRING_ENCODING.raw); // dbUnshareStringValue
   ctx.out.integer(payload.length);
 }
 
@@ -89,7 +90,7 @@ function setrange(ctx: CommandContext, args: Buffer[]): void {
   const payload = Buffer.alloc(Math.max(old.length, offset + value.length));
   old.copy(payload, 0);
   value.copy(payload, offset);
-  putString(ctx, key, payload, record?.expireAtMs ?? 0);
+  putString(ctx, key, payload, record?.expireAtMs ?? 0, STRING_ENCODING.raw); // dbUnshareStringValue, or a new raw sds
   ctx.out.integer(payload.length);
 }
 

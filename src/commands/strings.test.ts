@@ -9,11 +9,11 @@ import { ClientState } from '../client-state.js';
 import type { CommandContext } from '../command-table.js';
 import { defaultConfig } from '../config.js';
 import { dispatch } from '../dispatch.js';
-import { Keyspace } from '../keyspace/keyspace.js';
+import { KEY_TYPE, Keyspace } from '../keyspace/keyspace.js';
 import { ServerState } from '../server-state.js';
 import { registerAllCommands } from './index.js';
 
-const OTHER_TYPE = 42; // a type no string command accepts (time series will be one)
+const OTHER_TYPE = KEY_TYPE.hash; // a type no string command accepts
 const WRONGTYPE = '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n';
 
 let engine: Engine;
@@ -22,13 +22,13 @@ let client: ClientState;
 
 beforeAll(async () => {
   engine = await Engine.open({ dir: '/db', fs: new CrashableFileSystem(), syncPolicy: 'always' });
-  const keyspace = Keyspace.open(engine);
+  const keyspace = await Keyspace.open(engine);
   const quiet = () => undefined;
   server = new ServerState({ config: defaultConfig(), engine, keyspace, logger: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
   const connection = { closeAfterReply: quiet, destroy: quiet, queryBufferBytes: () => 0, replyBytesPending: () => 0, commandsPending: () => 0, sendOutOfBand: quiet };
   client = new ClientState({ id: 1, address: '127.0.0.1:1', localAddress: '127.0.0.1:2', authenticated: true, nowMs: Date.now(), connection });
   registerAllCommands();
-  keyspace.set(0, Buffer.from('series'), { type: OTHER_TYPE, payload: Buffer.from('opaque'), expireAtMs: 0 });
+  keyspace.set(0, Buffer.from('series'), { type: OTHER_TYPE, encoding: 0, expireAtMs: 0, version: keyspace.newVersion(), count: 1, payload: Buffer.alloc(0) });
   await keyspace.commit();
 });
 

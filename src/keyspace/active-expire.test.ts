@@ -1,4 +1,4 @@
-// src/active-expire.test.ts: the active expiry timer on a real Engine (CrashableFileSystem).
+// src/keyspace/active-expire.test.ts: the active expiry timer on a real Engine (CrashableFileSystem).
 import { afterEach, describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine } from '../../storage/index.js';
 import { runActiveExpireTick, startActiveExpire } from './active-expire.js';
@@ -17,7 +17,7 @@ async function openKeyspace(fs = new CrashableFileSystem()): Promise<Keyspace> {
 
 async function fill(keyspace: Keyspace, count: number, expireAtMs: number): Promise<void> {
   for (let index = 0; index < count; index++) {
-    keyspace.set(0, Buffer.from(`k${index}`), { type: KEY_TYPE.string, payload: Buffer.from('v'), expireAtMs });
+    keyspace.set(0, Buffer.from(`k${index}`), { type: KEY_TYPE.string, encoding: 0, expireAtMs, version: 0, count: 0, payload: Buffer.from('v') });
   }
   await keyspace.commit();
 }
@@ -44,7 +44,7 @@ describe('active expiry', () => {
     await fill(keyspace, 10, Date.now() + 60_000);
     expect(runActiveExpireTick(keyspace)).toBe(0);
     expect(keyspace.dbSize(0)).toBe(10);
-    keyspace.set(0, Buffer.from('due'), { type: KEY_TYPE.string, payload: Buffer.from('v'), expireAtMs: Date.now() - 1 });
+    keyspace.set(0, Buffer.from('due'), { type: KEY_TYPE.string, encoding: 0, expireAtMs: Date.now() - 1, version: 0, count: 0, payload: Buffer.from('v') });
     expect(runActiveExpireTick(keyspace)).toBe(0); // a command's write is staged
     await keyspace.commit();
     expect(runActiveExpireTick(keyspace, { canWrite: () => false })).toBe(0);

@@ -1,18 +1,19 @@
-// src/keyspace.test.ts: the keyspace on a real Engine over the in-memory CrashableFileSystem
-// (crashes drop unsynced bytes), no mocks.
+// src/keyspace/keyspace.test.ts: the keyspace on a real Engine over the in-memory
+// CrashableFileSystem (crashes drop unsynced bytes), no mocks.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CrashableFileSystem, Engine } from '../../storage/index.js';
+import { CrashableFileSystem, Engine, type SyncPolicy } from '../../storage/index.js';
 import { hash64 } from './hash64.js';
-import { DBMAP_KEY, dataKey, ttlKey } from './layout.js';
-import { DeadNamespaces, KEY_TYPE, Keyspace, type KeyRecord } from './keyspace.js';
+import { DBMAP_KEY, elementPrefix, metadataKey, ttlKey, versionMarkKey } from './layout.js';
+import { KEY_TYPE, Keyspace, KeyspaceGarbage, type KeyRecord } from './keyspace.js';
 
 const DIR = '/db';
 const opened: Engine[] = [];
 
-async function openKeyspace(fs: CrashableFileSystem, dead?: DeadNamespaces): Promise<{ engine: Engine; keyspace: Keyspace }> {
-  const engine = await Engine.open({ dir: DIR, fs, syncPolicy: 'always' });
+async function openKeyspace(fs: CrashableFileSystem, garbage?: KeyspaceGarbage, syncPolicy: SyncPolicy = 'always'): Promise<{ engine: Engine; keyspace: Keyspace }> {
+  const filter = garbage ?? new KeyspaceGarbage();
+  const engine = await Engine.open({ dir: DIR, fs, syncPolicy, compactionFilter: filter.filter });
   opened.push(engine);
-  return { engine, keyspace: Keyspace.open(engine, dead === undefined ? {} : { deadNamespaces: dead }) };
+  return { engine, keyspace: await Keyspace.open(engine, { garbage: filter }) };
 }
 
 afterEach(async () => {
@@ -20,7 +21,9 @@ afterEach(async () => {
 });
 
 const b = (text: string) => Buffer.from(text, 'latin1');
-const str = (payload: string, expireAtMs = 0): KeyRecord => ({ type: KEY_TYPE.string, payload: b(payload), expireAtMs });
+const str = (payload: string, expireAtMs = 0): KeyRecord => ({ type: KEY_TYPE.string, encoding: 0, expireAtMs, version: 0, count: 0, payload: b(payload) });
+/** An aggregate's metadata (a hash here; the keyspace does not look inside). */
+const agg = (version: number, count = 1, expireAtMs = 0): KeyRecord => ({ type: KEY_TYPE.hash, encoding: 0, expireAtMs, version, count, payload: Buffer.alloc(0) });
 const keysOf = (keyspace: Keyspace, db = 0) => [...keyspace.keys(db)].map((item) => item.key.toString('latin1')).sort();
 
 function scanAll(keyspace: Keyspace, db: number, count: number): string[] {
@@ -44,22 +47,23 @@ describe('keys and values', () => {
   it('reads its own staged writes, then the committed ones, binary-safe', async () => {
     const { keyspace } = await openKeyspace(new CrashableFileSystem());
     const key = Buffer.from([0, 255, 13, 10, 0]);
-    keyspace.set(0, key, { type: KEY_TYPE.string, payload: Buffer.from([0, 1, 2]), expireAtMs: 0 });
+    keyspace.set(0, key, { ...str(''), payload: Buffer.from([0, 1, 2]) });
     expect(keyspace.get(0, key)?.payload).toEqual(Buffer.from([0, 1, 2]));
     expect(keyspace.get(1, key)).toBeUndefined();
     await keyspace.commit();
     expect(keyspace.hasStaged()).toBe(false);
-    expect(keyspace.get(0, key)).toEqual({ type: KEY_TYPE.string, payload: Buffer.from([0, 1, 2]), expireAtMs: 0 });
+    expect(keyspace.get(0, key)).toEqual({ ...str(''), payload: Buffer.from([0, 1, 2]) });
     expect(keyspace.delete(0, key)).toBe(true);
     expect(keyspace.get(0, key)).toBeUndefined();
     expect(keyspace.delete(0, key)).toBe(false);
   });
 
-  it('keeps the type byte of a non-string key, so string commands can say WRONGTYPE', async () => {
+  it('keeps the type, version and count of an aggregate, so string commands can say WRONGTYPE', async () => {
     const { keyspace } = await openKeyspace(new CrashableFileSystem());
-    keyspace.set(0, b('series'), { type: 42, payload: b('x'), expireAtMs: 0 });
+    const version = keyspace.newVersion();
+    keyspace.set(0, b('h'), { ...agg(version, 3), encoding: 2 });
     await keyspace.commit();
-    expect(keyspace.get(0, b('series'))?.type).toBe(42);
+    expect(keyspace.get(0, b('h'))).toEqual({ ...agg(version, 3), encoding: 2 });
   });
 
   it('hides an expired key on every read path at once; walks leave it to be reaped, get() deletes it', async () => {
@@ -166,7 +170,7 @@ describe('staging and commit', () => {
     expect(keyspace.dbSize(0)).toBe(1);
   });
 
-  it('walks see staged puts and hide staged deletes, in hash order', async () => {
+  it('walks see staged puts and hide staged deletes, in position (slot, hash) order', async () => {
     const { keyspace } = await openKeyspace(new CrashableFileSystem());
     for (const key of ['a', 'b', 'c']) keyspace.set(0, b(key), str(key));
     await keyspace.commit();
@@ -174,8 +178,8 @@ describe('staging and commit', () => {
     keyspace.set(0, b('d'), str('d'));
     expect(keysOf(keyspace)).toEqual(['a', 'c', 'd']);
     expect(scanAll(keyspace, 0, 1).sort()).toEqual(['a', 'c', 'd']);
-    const hashes = [...keyspace.keys(0)].map((item) => hash64(item.key));
-    expect(hashes).toEqual([...hashes].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+    const positions = [...keyspace.keys(0)].map((item) => metadataKey(1, item.key));
+    expect(positions).toEqual([...positions].sort(Buffer.compare));
   });
 });
 
@@ -200,7 +204,7 @@ describe('databases', () => {
 
   it('keeps a flush, a swap and the counts after a crash, and reports the dropped namespaces', async () => {
     const fs = new CrashableFileSystem();
-    const dead = new DeadNamespaces();
+    const dead = new KeyspaceGarbage();
     const first = await openKeyspace(fs, dead);
     first.keyspace.set(0, b('zero'), str('0'));
     first.keyspace.set(1, b('one'), str('1'));
@@ -209,14 +213,14 @@ describe('databases', () => {
     first.keyspace.flushAll();
     first.keyspace.set(2, b('new'), str('n'));
     await first.keyspace.commit();
-    expect(dead.size).toBe(16);
+    expect(dead.deadNamespaceCount).toBe(16);
     first.keyspace.set(0, b('a'), str('a'));
     first.keyspace.swapDb(0, 5);
     await first.keyspace.commit();
     fs.crash();
-    const deadAfter = new DeadNamespaces();
+    const deadAfter = new KeyspaceGarbage();
     const { keyspace } = await openKeyspace(fs, deadAfter);
-    expect(deadAfter.size).toBe(16);
+    expect(deadAfter.deadNamespaceCount).toBe(16);
     expect(keysOf(keyspace, 0)).toEqual([]);
     expect(keysOf(keyspace, 5)).toEqual(['a']);
     expect(keysOf(keyspace, 2)).toEqual(['new']);
@@ -224,21 +228,22 @@ describe('databases', () => {
   });
 
   it('marks entries of a dropped namespace (and their expiry index) droppable for compaction', async () => {
-    const dead = new DeadNamespaces();
+    const dead = new KeyspaceGarbage();
     const { keyspace } = await openKeyspace(new CrashableFileSystem(), dead);
     const expireAtMs = Date.now() + 60_000;
     keyspace.set(0, b('k'), str('v', expireAtMs));
     await keyspace.commit();
-    const internal = dataKey(1, b('k')); // db 0 starts as namespace 1
+    const internal = metadataKey(1, b('k')); // db 0 starts as namespace 1
     const entries = [internal, ttlKey(expireAtMs, internal)];
-    expect(entries.map(dead.filter)).toEqual([false, false]);
+    const drops = () => entries.map((key) => dead.filter(key, Buffer.alloc(8)));
+    expect(drops()).toEqual([false, false]);
     keyspace.flushDb(0);
     const durable = keyspace.commit();
-    expect(entries.map(dead.filter)).toEqual([false, false]); // not before the drop is durable
+    expect(drops()).toEqual([false, false]); // not before the drop is durable
     await durable;
-    expect(entries.map(dead.filter)).toEqual([true, true]);
-    expect(dead.filter(dataKey(2, b('k')))).toBe(false);
-    expect(dead.filter(DBMAP_KEY)).toBe(false);
+    expect(drops()).toEqual([true, true]);
+    expect(dead.filter(metadataKey(2, b('k')), Buffer.alloc(2))).toBe(false);
+    expect(dead.filter(DBMAP_KEY, Buffer.alloc(68))).toBe(false);
   });
 });
 
@@ -269,9 +274,9 @@ describe('SCAN pages', () => {
   it('applies the filter to live keys only', async () => {
     const { keyspace } = await openKeyspace(new CrashableFileSystem());
     keyspace.set(0, b('s'), str('v'));
-    keyspace.set(0, b('t'), { type: 42, payload: b(''), expireAtMs: 0 });
+    keyspace.set(0, b('t'), agg(keyspace.newVersion()));
     await keyspace.commit();
-    const page = keyspace.scanPage(0, 0n, 10, (_key, record) => record.type === 42);
+    const page = keyspace.scanPage(0, 0n, 10, (_key, value) => value[0] === KEY_TYPE.hash);
     expect(page.keys.map((key) => key.toString())).toEqual(['t']);
   });
 });
@@ -326,5 +331,140 @@ describe('active expiry', () => {
     expect(keyspace.hasStaged()).toBe(true); // the stale index entry's delete
     await keyspace.commit();
     expect(keyspace.dbSize(4)).toBe(0);
+  });
+});
+
+describe('aggregates: metadata + versioned elements', () => {
+  const element = (version: number, name: string) => Buffer.concat([elementPrefix(version, 1), b(name)]);
+  const elementsOf = (engine: Engine, version: number) => [...engine.scan({ start: elementPrefix(version), end: elementPrefix(version + 1) })].length;
+
+  it('hands out versions that are never reused, across crashes and refused commits', async () => {
+    const fs = new CrashableFileSystem();
+    let { keyspace } = await openKeyspace(fs);
+    const committed = new Set<number>();
+    let highest = 0;
+    for (let round = 0; round < 3; round++) {
+      for (let index = 0; index < 5000; index++) {
+        const version = keyspace.newVersion();
+        expect(committed.has(version)).toBe(false);
+        if (index % 1000 === 0 || index === 4999) {
+          keyspace.set(0, b(`h${round}:${index}`), agg(version));
+          await keyspace.commit();
+          committed.add(version);
+          highest = Math.max(highest, version);
+        }
+      }
+      keyspace.set(0, b('refused'), agg(keyspace.newVersion()));
+      keyspace.discardStaged();
+      fs.crash();
+      ({ keyspace } = await openKeyspace(fs));
+      expect(keyspace.newVersion()).toBeGreaterThan(highest);
+    }
+  });
+
+  it('writes its metadata and a live mark; DEL, SET over it and emptying it delete both in O(1)', async () => {
+    const { engine, keyspace } = await openKeyspace(new CrashableFileSystem());
+    const versions: number[] = [];
+    for (const name of ['deleted', 'overwritten', 'emptied']) {
+      const version = keyspace.newVersion();
+      versions.push(version);
+      for (let index = 0; index < 1000; index++) keyspace.putElement(element(version, `f${index}`), b('v'));
+      keyspace.set(0, b(name), agg(version, 1000));
+      await keyspace.commit();
+      expect(engine.get(versionMarkKey(version))).toEqual(Buffer.concat([Buffer.from([0, 0, 0, 1]), b(name)]));
+    }
+    const before = engine.sequence();
+    keyspace.delete(0, b('deleted'));
+    keyspace.set(0, b('overwritten'), str('now a string'));
+    keyspace.set(0, b('emptied'), agg(versions[2]!, 0));
+    await keyspace.commit();
+    expect(engine.sequence() - before).toBeLessThanOrEqual(8); // 3 metadata, 3 marks, a count, a vnext at most
+    for (const version of versions) expect(engine.get(versionMarkKey(version))).toBeUndefined();
+    expect(keyspace.get(0, b('deleted'))).toBeUndefined();
+    expect(keyspace.get(0, b('emptied'))).toBeUndefined();
+    expect(keyspace.get(0, b('overwritten'))?.type).toBe(KEY_TYPE.string);
+    expect(keyspace.dbSize(0)).toBe(1);
+  });
+
+  it('moves an aggregate by RENAME and MOVE without touching its elements', async () => {
+    const { engine, keyspace } = await openKeyspace(new CrashableFileSystem());
+    const version = keyspace.newVersion();
+    for (let index = 0; index < 500; index++) keyspace.putElement(element(version, `m${index}`), b('v'));
+    keyspace.set(0, b('a'), agg(version, 500, Date.now() + 60_000));
+    const replaced = keyspace.newVersion();
+    keyspace.set(0, b('b'), agg(replaced));
+    await keyspace.commit();
+    const before = engine.sequence();
+    keyspace.relocate(0, b('a'), 0, b('b'));
+    keyspace.relocate(0, b('b'), 3, b('c'));
+    await keyspace.commit();
+    expect(engine.sequence() - before).toBeLessThanOrEqual(12);
+    expect(keyspace.get(0, b('a'))).toBeUndefined();
+    expect(keyspace.get(0, b('b'))).toBeUndefined();
+    expect(keyspace.get(3, b('c'))).toMatchObject({ version, count: 500 });
+    expect(keyspace.expiresCount(3)).toBe(1);
+    expect(keyspace.expiresCount(0)).toBe(0);
+    expect([keyspace.dbSize(0), keyspace.dbSize(3)]).toEqual([0, 1]);
+    expect(engine.get(versionMarkKey(version))).toEqual(Buffer.concat([Buffer.from([0, 0, 0, 4]), b('c')])); // db 3 = namespace 4
+    expect(engine.get(versionMarkKey(replaced))).toBeUndefined();
+    expect(elementsOf(engine, version)).toBe(500);
+  });
+
+  it('expires an aggregate by its metadata: the active cycle kills its version', async () => {
+    const { engine, keyspace } = await openKeyspace(new CrashableFileSystem());
+    const version = keyspace.newVersion();
+    keyspace.putElement(element(version, 'x'), b('v'));
+    keyspace.set(0, b('soon'), agg(version, 1, Date.now() - 1));
+    await keyspace.commit();
+    expect(keyspace.keys(0).next().done).toBe(true);
+    expect(keyspace.activeExpireCycle(10)).toBe(1);
+    await keyspace.commit();
+    expect(engine.get(versionMarkKey(version))).toBeUndefined();
+    expect(keyspace.dbSize(0)).toBe(0);
+  });
+
+  it('lets compaction drop the elements of a dead version once its death is durable, and no others', async () => {
+    const garbage = new KeyspaceGarbage();
+    const { engine, keyspace } = await openKeyspace(new CrashableFileSystem(), garbage, 'everysec');
+    const dead = keyspace.newVersion();
+    const live = keyspace.newVersion();
+    for (let index = 0; index < 100_000; index++) {
+      keyspace.putElement(element(dead, `field:${index}`), b('value'));
+      if (index < 1000) keyspace.putElement(element(live, `field:${index}`), b('value'));
+      if (index % 10_000 === 9999) await keyspace.commit();
+    }
+    keyspace.set(0, b('big'), agg(dead, 100_000));
+    keyspace.set(0, b('kept'), agg(live, 1000));
+    await keyspace.commit();
+    await engine.flush();
+    keyspace.delete(0, b('big'));
+    await keyspace.commit(); // 'everysec': acknowledged, not yet synced
+    expect(garbage.filter(element(dead, 'field:1'), b('value'))).toBe(false);
+    await engine.compactAll();
+    expect(elementsOf(engine, dead)).toBe(100_000); // its death could still be lost: kept
+    await engine.flush(); // rotation syncs the WAL: the death is durable now
+    await engine.compactAll();
+    expect(elementsOf(engine, dead)).toBe(0);
+    expect(elementsOf(engine, live)).toBe(1000);
+    expect(keyspace.get(0, b('kept'))).toMatchObject({ version: live, count: 1000 });
+  });
+
+  it('counts expiries and their mean time left for INFO keyspace', async () => {
+    let now = 1_000_000;
+    const fs = new CrashableFileSystem();
+    const engine = await Engine.open({ dir: DIR, fs });
+    opened.push(engine);
+    const keyspace = await Keyspace.open(engine, { nowMs: () => now });
+    keyspace.set(0, b('a'), str('v', now + 10_000));
+    keyspace.set(0, b('b'), str('v', now + 30_000));
+    keyspace.set(0, b('c'), str('v'));
+    await keyspace.commit();
+    expect(keyspace.averageTtlMs(0)).toBe(20_000);
+    keyspace.set(0, b('a'), str('v', now + 50_000));
+    keyspace.delete(0, b('b'));
+    await keyspace.commit();
+    now += 5000;
+    expect(keyspace.averageTtlMs(0)).toBe(45_000);
+    expect(keyspace.averageTtlMs(1)).toBe(0);
   });
 });

@@ -1,46 +1,60 @@
-// src/keyspace.ts: Redis's 16 databases of typed, expiring keys on the storage engine. Commands
-// stage changes here synchronously; dispatch calls commit() once per command (or per EXEC), which
-// makes one engine.write, so one command is one atomic WAL batch. The byte layout of keys, values
-// and meta keys is drawn in keyspace-layout.ts.
+// src/keyspace/keyspace.ts: Redis's 16 databases of typed, expiring keys on the storage engine.
+// Commands stage changes here synchronously; dispatch calls commit() once per command (or per
+// EXEC), which makes one engine.write, so one command is one atomic WAL batch. The byte layout of
+// metadata, elements and meta keys is drawn in layout.ts; type modules (src/types/) own their
+// elements and reach them through element(), putElement(), deleteElement() and elements().
 // Invariants:
-// - Reads see staged changes first, then the engine; an expired key (expireAtMs <= now, the
-//   engine's rule) is absent on every read path (get, keys, scanPage, randomKey) at once. get()
-//   also stages its delete (Redis's lazy expiry), so DBSIZE drops as in Redis.
-// - counts[ns] = data keys present in ns (live or expired not yet reaped), kept in memory and
-//   written with every batch that changes it, so after a crash it matches the data (DBSIZE).
-// - A data key holds an expiry exactly when its 'ttl' index entry exists; both are staged together.
+// - Reads see staged changes first, then the engine; an expired key (expireAtMs <= now) is absent
+//   on every read path (get, keys, scanPage, randomKey) at once. get() also stages its delete
+//   (Redis's lazy expiry), so DBSIZE drops as in Redis.
+// - counts[ns] = metadata keys present in ns (live or expired not yet reaped), kept in memory and
+//   written with every batch that changes it, so after a crash it matches the data (DBSIZE). An
+//   aggregate's count lives in its metadata, rewritten in the batch that changes its elements.
+// - A key holds an expiry exactly when its 'ttl' index entry exists; both are staged together.
+// - Killing an aggregate (delete, overwrite, expiry) deletes its metadata, its 'ver' entry and
+//   its 'ttl' entry: O(1) in its elements, which garbage.ts lets compaction drop once durable.
+//   RENAME and MOVE move metadata and rewrite 'ver': the version, so the elements, stay.
 // - FLUSHDB / FLUSHALL / SWAPDB only rewrite the dbmap (O(1)): a flushed db gets a fresh namespace;
-//   the old one is marked dead and left to compaction (DeadNamespaces).
-// - discardStaged() restores counts and the dbmap as they were at the last commit.
+//   the old one is marked dead and left to compaction.
+// - discardStaged() restores counts, the dbmap and the version lease as they were at the last commit.
 // - A key Buffer given to get/set/delete is not mutated afterwards (command arguments never are):
 //   the last lookup is remembered by the identity of its key Buffer, its namespace and the
 //   overlay's version, so a command's lookupKeyWrite followed by its write looks up once.
 import assert from 'node:assert/strict';
 import type { Engine, WriteOp } from '../../storage/index.js';
-import { StagedOverlay, type Stored } from './overlay.js';
-import { decodeRecord, dueExpiryEntries, isExpired, randomNamespaceKey, scanNamespacePage, walkNamespace, type KeyFilter, type KeyRecord } from './walks.js';
+import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
 import {
-  COUNT_PREFIX, DATABASE_COUNT, DBMAP_KEY, DEAD_PREFIX, dataKey, decodeCounts, decodeDatabaseMap,
-  encodeCounts, encodeDatabaseMap, encodeValue, namespaceKey, parseTtlKey, prefixEnd, ttlKey,
-  userKeyOf, type DatabaseMap, type NamespaceCounts, type DeadNamespaces,
+  COUNT_PREFIX, DATABASE_COUNT, DBMAP_KEY, DEAD_PREFIX, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_ID_MAX,
+  VERSION_NEXT_KEY, decodeCounts, decodeDatabaseMap, decodeRecord, encodeCounts, encodeDatabaseMap, encodeRecord,
+  encodeVersion, encodeVersionOwner, isAggregateType, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
+  ttlKey, userKeyOf, versionMarkKey, type DatabaseMap, type KeyRecord, type NamespaceCounts,
 } from './layout.js';
+import { migrateIfNeeded } from './migrate.js';
+import { StagedOverlay, type StoredEntry } from './overlay.js';
+import { dueExpiryEntries, isExpired, randomNamespaceKey, scanNamespacePage, walkNamespace, type KeyFilter } from './walks.js';
 
-export { DATABASE_COUNT, DeadNamespaces } from './layout.js';
-export { isExpired, type KeyFilter, type KeyRecord } from './walks.js';
+export { DATABASE_COUNT, KEY_TYPE, type KeyRecord } from './layout.js';
+export { KeyspaceGarbage } from './garbage.js';
+export { isExpired, type KeyFilter } from './walks.js';
 
-export const KEY_TYPE = { string: 1 } as const;
 /** TYPE's answer per key type. */
-export const KEY_TYPE_NAMES: ReadonlyMap<number, string> = new Map([[KEY_TYPE.string, 'string']]);
+export const KEY_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [KEY_TYPE.string, 'string'], [KEY_TYPE.hash, 'hash'], [KEY_TYPE.list, 'list'], [KEY_TYPE.set, 'set'],
+  [KEY_TYPE.zset, 'zset'], [KEY_TYPE.timeseries, 'TSDB-TYPE'],
+]);
 /** The active expiry cycle restarts its index walk from the oldest time after this many cycles (clock steps back). */
 export const EXPIRE_CURSOR_RESET_CYCLES = 600;
+/** Versions reserved by one write of 'vnext' (one extra put per this many new aggregates). */
+export const VERSION_LEASE = 4096;
 
 export interface KeyspaceOptions {
-  deadNamespaces?: DeadNamespaces;
+  garbage?: KeyspaceGarbage;
   nowMs?: () => number;
+  log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
-
 const EMPTY = Buffer.alloc(0);
+const STRING_VERSION = encodeVersion(0);
 
 /** The last lookup: valid while key, namespace and the overlay's version are the same. */
 interface Located {
@@ -48,7 +62,7 @@ interface Located {
   namespace: number;
   version: number;
   internal: Buffer;
-  stored: Stored | undefined;
+  stored: Buffer | undefined; // the metadata value, expired included
 }
 
 export class Keyspace {
@@ -58,10 +72,15 @@ export class Keyspace {
   expiredKeysTotal = 0;
   private reloadedAfterFailure = false;
   readonly now: () => number;
+  readonly garbage: KeyspaceGarbage;
   private readonly staged: StagedOverlay;
   private readonly countsBefore = new Map<number, NamespaceCounts | undefined>();
   private mapBefore: DatabaseMap | undefined = undefined;
-  private pendingDead: number[] = [];
+  private pendingDead: number[] = []; // namespaces dropped by the staged ops
+  private pendingKills: number[] = []; // versions killed by the staged ops
+  private nextVersion: number;
+  private versionLimit: number; // versions below it are leased (durably, or by a staged 'vnext')
+  private versionLimitBefore: number | undefined = undefined;
   private expireCursor: Buffer | undefined = undefined;
   private expireCycles = 0;
   private readonly located: Located = { key: undefined, namespace: 0, version: -1, internal: EMPTY, stored: undefined };
@@ -72,11 +91,38 @@ export class Keyspace {
     private readonly engine: Engine,
     private map: DatabaseMap,
     private readonly counts: Map<number, NamespaceCounts>,
-    private readonly deadNamespaces: DeadNamespaces | undefined,
+    garbage: KeyspaceGarbage,
+    versionNext: number,
     nowMs: () => number,
   ) {
     this.now = nowMs;
+    this.garbage = garbage;
     this.staged = new StagedOverlay(engine);
+    this.nextVersion = versionNext;
+    this.versionLimit = versionNext;
+  }
+
+  /**
+   * Opens the keyspace: migrates data written by 0.1.0 first (migrate.ts), then reads the dbmap,
+   * the counts of the live namespaces, the dead namespaces and the version lease.
+   */
+  static async open(engine: Engine, options: KeyspaceOptions = {}): Promise<Keyspace> {
+    const log = options.log ?? (() => undefined);
+    await migrateIfNeeded(engine, log);
+    if (engine.getEntry(LAYOUT_KEY) === undefined) {
+      await engine.write([{ kind: 'put', key: LAYOUT_KEY, value: layoutValue() }]);
+    }
+    const map = decodeDatabaseMap(engine.getEntry(DBMAP_KEY)?.value);
+    const counts = new Map<number, NamespaceCounts>();
+    for (const namespace of map.namespaces) {
+      counts.set(namespace, decodeCounts(engine.getEntry(namespaceKey(COUNT_PREFIX, namespace))?.value));
+    }
+    const garbage = options.garbage ?? new KeyspaceGarbage();
+    for (const item of engine.scan({ start: DEAD_PREFIX, end: prefixEnd(DEAD_PREFIX) })) garbage.addDeadNamespace(deadNamespaceOf(item.key));
+    garbage.attach(engine);
+    const leased = engine.getEntry(VERSION_NEXT_KEY)?.value;
+    const versionNext = leased === undefined ? 1 : readU64BE(leased, 0);
+    return new Keyspace(engine, map, counts, garbage, versionNext, options.nowMs ?? Date.now);
   }
 
   /** Re-reads the database map and the counts from the engine (after a refused commit). */
@@ -95,20 +141,6 @@ export class Keyspace {
     }
   }
 
-  /** Reads the dbmap, the counts of the live namespaces and the dead namespaces (synchronous). */
-  static open(engine: Engine, options: KeyspaceOptions = {}): Keyspace {
-    const map = decodeDatabaseMap(engine.getEntry(DBMAP_KEY)?.value);
-    const counts = new Map<number, NamespaceCounts>();
-    for (const namespace of map.namespaces) {
-      counts.set(namespace, decodeCounts(engine.getEntry(namespaceKey(COUNT_PREFIX, namespace))?.value));
-    }
-    const dead = options.deadNamespaces;
-    if (dead !== undefined) {
-      for (const item of engine.scan({ start: DEAD_PREFIX, end: prefixEnd(DEAD_PREFIX) })) dead.add(item.key.readUInt32BE(DEAD_PREFIX.length));
-    }
-    return new Keyspace(engine, map, counts, dead, options.nowMs ?? Date.now);
-  }
-
   /**
    * The live record, or undefined. Like Redis's lookupKey, finding an expired key deletes it
    * (staged; the command's commit writes it), unless the engine refuses writes.
@@ -117,22 +149,38 @@ export class Keyspace {
     const namespace = this.namespaceOf(db);
     const { internal, stored } = this.locate(namespace, key);
     if (stored === undefined) return undefined;
-    if (stored.expireAtMs === 0 || !isExpired(stored.expireAtMs, this.now())) return decodeRecord(stored);
+    const record = decodeRecord(stored);
+    if (record.expireAtMs === 0 || !isExpired(record.expireAtMs, this.now())) return record;
     if (this.engine.failure() === undefined) {
-      this.removeStored(namespace, internal, stored.expireAtMs);
+      this.removeStored(namespace, internal, record, true);
       this.expiredKeysTotal++;
       this.onKeyModified?.(db, key);
     }
     return undefined;
   }
 
+  /**
+   * Stages key's metadata: a string's value, or an aggregate's metadata (its version either the
+   * one the key holds or one from newVersion()). Whatever the key held under another version
+   * dies. An aggregate with no elements is deleted instead, as Redis deletes emptied keys.
+   */
   set(db: number, key: Buffer, record: KeyRecord): void {
     assert.ok(Number.isSafeInteger(record.expireAtMs) && record.expireAtMs >= 0, 'expireAtMs is a non-negative safe integer');
+    const aggregate = isAggregateType(record.type);
+    assert.equal(aggregate, record.version !== 0, 'aggregates, and only they, carry a version');
     const namespace = this.namespaceOf(db);
-    const { internal, stored: before } = this.locate(namespace, key);
-    this.staged.put(internal, encodeValue(record.type, record.payload), record.expireAtMs);
+    const { internal, stored } = this.locate(namespace, key);
+    const before = stored === undefined ? undefined : decodeRecord(stored);
+    if (aggregate && record.count === 0) {
+      if (before !== undefined) this.removeStored(namespace, internal, before, true);
+      this.onKeyModified?.(db, key);
+      return;
+    }
+    if (before !== undefined && before.version !== record.version && before.version !== 0) this.kill(before.version);
+    if (aggregate && before?.version !== record.version) this.staged.put(versionMarkKey(record.version), encodeVersionOwner(namespace, key), 0);
+    this.staged.put(internal, encodeRecord(record), 0);
     this.account(namespace, before?.expireAtMs, record.expireAtMs);
-    this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs);
+    this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs, record.version);
     if (record.expireAtMs !== 0 && isExpired(record.expireAtMs, this.now())) this.expireCursor = undefined; // indexed behind the cursor
     this.onKeyModified?.(db, key);
   }
@@ -140,11 +188,69 @@ export class Keyspace {
   /** Stages a delete if the key is present (even expired); returns whether it was live. */
   delete(db: number, key: Buffer): boolean {
     const namespace = this.namespaceOf(db);
-    const { internal, stored: before } = this.locate(namespace, key);
-    if (before === undefined) return false;
-    this.removeStored(namespace, internal, before.expireAtMs);
+    const { internal, stored } = this.locate(namespace, key);
+    if (stored === undefined) return false;
+    const before = decodeRecord(stored);
+    this.removeStored(namespace, internal, before, true);
     this.onKeyModified?.(db, key);
     return !isExpired(before.expireAtMs, this.now());
+  }
+
+  /**
+   * RENAME and MOVE: the live key source (checked by the caller) becomes target, replacing what
+   * target held. O(1) in the elements: the version stays, its 'ver' entry names the new owner.
+   */
+  relocate(sourceDb: number, source: Buffer, targetDb: number, target: Buffer): void {
+    const sourceNamespace = this.namespaceOf(sourceDb);
+    const sourceFound = this.locate(sourceNamespace, source);
+    const sourceKey = sourceFound.internal;
+    assert.ok(sourceFound.stored !== undefined, 'relocate of an absent key');
+    const record = decodeRecord(sourceFound.stored);
+    this.removeStored(sourceNamespace, sourceKey, record, false);
+    this.onKeyModified?.(sourceDb, source);
+    const targetNamespace = this.namespaceOf(targetDb);
+    const { internal, stored } = this.locate(targetNamespace, target);
+    const before = stored === undefined ? undefined : decodeRecord(stored);
+    if (before !== undefined && before.version !== 0 && before.version !== record.version) this.kill(before.version);
+    if (record.version !== 0) this.staged.put(versionMarkKey(record.version), encodeVersionOwner(targetNamespace, target), 0);
+    this.staged.put(internal, encodeRecord(record), 0);
+    this.account(targetNamespace, before?.expireAtMs, record.expireAtMs);
+    this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs, record.version);
+    this.onKeyModified?.(targetDb, target);
+  }
+
+  /** A version never handed out before (a new aggregate, or the target of COPY). */
+  newVersion(): number {
+    if (this.nextVersion >= this.versionLimit) {
+      if (this.versionLimitBefore === undefined) this.versionLimitBefore = this.versionLimit;
+      this.versionLimit = this.nextVersion + VERSION_LEASE;
+      this.staged.put(VERSION_NEXT_KEY, encodeVersion(this.versionLimit), 0);
+    }
+    assert.ok(Number.isSafeInteger(this.nextVersion + VERSION_LEASE), 'versions exhausted');
+    return this.nextVersion++;
+  }
+
+  /** An element's value (staged or in the engine); element keys are the type modules'. */
+  element(key: Buffer): Buffer | undefined {
+    return this.staged.lookup(key)?.value;
+  }
+
+  putElement(key: Buffer, value: Buffer): void {
+    this.staged.put(key, value, 0);
+  }
+
+  deleteElement(key: Buffer): void {
+    this.staged.delete(key);
+  }
+
+  /** Elements in [start, end), staged ones included, in key order. */
+  elements(start: Buffer, end: Buffer): Generator<StoredEntry> {
+    return this.staged.entries(start, end);
+  }
+
+  /** Tells WATCH that key changed without a metadata write (an element overwritten in place). */
+  touch(db: number, key: Buffer): void {
+    this.onKeyModified?.(db, key);
   }
 
   dbSize(db: number): number {
@@ -153,6 +259,13 @@ export class Keyspace {
 
   expiresCount(db: number): number {
     return this.counts.get(this.namespaceOf(db))?.expires ?? 0;
+  }
+
+  /** INFO keyspace's avg_ttl: the mean time to live left of the keys with an expiry, in ms (0 if none). */
+  averageTtlMs(db: number): number {
+    const counts = this.counts.get(this.namespaceOf(db));
+    if (counts === undefined || counts.expires === 0) return 0;
+    return Math.max(0, Math.round(Number(counts.expireAtSumMs / BigInt(counts.expires)) - this.now()));
   }
 
   hasStaged(): boolean {
@@ -165,6 +278,7 @@ export class Keyspace {
       else this.counts.set(namespace, counts);
     }
     if (this.mapBefore !== undefined) this.map = this.mapBefore;
+    if (this.versionLimitBefore !== undefined) this.versionLimit = this.versionLimitBefore;
     this.clearStaging();
   }
 
@@ -179,6 +293,7 @@ export class Keyspace {
     }
     if (this.mapBefore !== undefined) ops.push({ kind: 'put', key: DBMAP_KEY, value: encodeDatabaseMap(this.map) });
     const dead = this.pendingDead;
+    const kills = this.pendingKills;
     let durable: Promise<void>;
     try {
       durable = this.engine.write(ops);
@@ -186,6 +301,9 @@ export class Keyspace {
       this.discardStaged();
       throw error;
     }
+    const seq = this.engine.sequence();
+    for (const namespace of dead) this.garbage.noteDeadNamespace(namespace, seq);
+    for (const version of kills) this.garbage.noteDeadVersion(version, seq);
     this.clearStaging();
     // A refused commit: the engine rolled its memtable back to the acknowledged writes, so the
     // cached database map and counts (which include this commit) are re-read from it. The
@@ -193,11 +311,6 @@ export class Keyspace {
     if (durable !== this.watchedCommit) {
       this.watchedCommit = durable;
       durable.catch(() => this.reloadCachedMeta());
-    }
-    const registry = this.deadNamespaces;
-    if (dead.length > 0 && registry !== undefined) {
-      // only once the drop is durable may compaction reclaim the namespace
-      durable.then(() => dead.forEach((namespace) => registry.add(namespace)), () => undefined);
     }
     return durable;
   }
@@ -230,14 +343,14 @@ export class Keyspace {
   }
 
   /**
-   * One SCAN page: examines about countHint keys from hash position `cursor` (never splitting keys
-   * that share a hash) and returns the live ones passing filter, and the next cursor (0n = done).
+   * One SCAN page: examines about countHint keys from position `cursor` (never splitting keys
+   * that share a position) and returns the live ones passing filter, and the next cursor (0n = done).
    */
   scanPage(db: number, cursor: bigint, countHint: number, filter?: KeyFilter): { next: bigint; keys: Buffer[] } {
     return scanNamespacePage(this.staged, this.namespaceOf(db), cursor, countHint, this.now(), filter);
   }
 
-  /** Every live key of db, in hash order. */
+  /** Every live key of db, in position (slot, then hash) order. */
   keys(db: number): Generator<{ key: Buffer; record: KeyRecord }> {
     return walkNamespace(this.staged, this.namespaceOf(db), this.now());
   }
@@ -258,17 +371,19 @@ export class Keyspace {
       this.expireCursor = undefined;
     }
     let deleted = 0;
-    for (const indexKey of dueExpiryEntries(this.engine, this.expireCursor, now, budgetEntries)) {
+    for (const { key: indexKey, version } of dueExpiryEntries(this.engine, this.expireCursor, now, budgetEntries)) {
       this.expireCursor = indexKey;
       const { expireAtMs, key } = parseTtlKey(indexKey);
       const namespace = key.readUInt32BE(0);
       const db = this.map.namespaces.indexOf(namespace);
-      const stored = db < 0 ? undefined : this.staged.lookup(key);
-      if (stored === undefined || stored.expireAtMs !== expireAtMs || !isExpired(expireAtMs, now)) {
+      const stored = db < 0 ? undefined : this.staged.lookup(key)?.value;
+      const record = stored === undefined ? undefined : decodeRecord(stored);
+      if (record === undefined || record.expireAtMs !== expireAtMs || !isExpired(expireAtMs, now)) {
         this.staged.delete(indexKey); // stale, or a dropped namespace
+        if (record === undefined && db >= 0 && version !== 0) this.kill(version); // its metadata is gone: so is it
         continue;
       }
-      this.removeStored(namespace, key, expireAtMs);
+      this.removeStored(namespace, key, record, true);
       this.onKeyModified?.(db, userKeyOf(key));
       deleted++;
     }
@@ -276,13 +391,13 @@ export class Keyspace {
     return deleted;
   }
 
-  /** The data key of key and its newest stored version (staged or engine), expired included. */
+  /** The metadata key of key and its newest stored value (staged or engine), expired included. */
   private locate(namespace: number, key: Buffer): Located {
     const located = this.located;
     const version = this.staged.version;
     if (located.key === key && located.namespace === namespace && located.version === version) return located;
-    located.internal = dataKey(namespace, key);
-    located.stored = this.staged.lookup(located.internal);
+    located.internal = metadataKey(namespace, key);
+    located.stored = this.staged.lookup(located.internal)?.value;
     located.key = key;
     located.namespace = namespace;
     located.version = version;
@@ -295,28 +410,38 @@ export class Keyspace {
     return namespace;
   }
 
-  private removeStored(namespace: number, internal: Buffer, expireAtMs: number): void {
+  /** Deletes the metadata and its 'ttl' entry; with killVersion, the aggregate's 'ver' entry too. */
+  private removeStored(namespace: number, internal: Buffer, record: KeyRecord, killVersion: boolean): void {
     this.staged.delete(internal);
-    this.account(namespace, expireAtMs, undefined);
-    this.restageTtl(internal, expireAtMs, 0);
+    this.account(namespace, record.expireAtMs, undefined);
+    this.restageTtl(internal, record.expireAtMs, 0, record.version);
+    if (killVersion && record.version !== 0) this.kill(record.version);
+  }
+
+  private kill(version: number): void {
+    this.staged.delete(versionMarkKey(version));
+    this.pendingKills.push(version);
   }
 
   /** before/after: the key's expiry before and after the change, undefined when absent. */
   private account(namespace: number, before: number | undefined, after: number | undefined): void {
     const keys = (after === undefined ? 0 : 1) - (before === undefined ? 0 : 1);
-    const expires = (after === undefined || after === 0 ? 0 : 1) - (before === undefined || before === 0 ? 0 : 1);
-    if (keys === 0 && expires === 0) return; // an overwrite: no count to write
+    const beforeExpiry = before === undefined ? 0 : before;
+    const afterExpiry = after === undefined ? 0 : after;
+    const expires = (afterExpiry === 0 ? 0 : 1) - (beforeExpiry === 0 ? 0 : 1);
+    if (keys === 0 && beforeExpiry === afterExpiry) return; // an overwrite: no count to write
     const counts = this.counts.get(namespace);
     if (counts === undefined) assert.fail(`no counts for namespace ${namespace}`);
     if (!this.countsBefore.has(namespace)) this.countsBefore.set(namespace, { ...counts });
     counts.keys += keys;
     counts.expires += expires;
+    if (beforeExpiry !== afterExpiry) counts.expireAtSumMs += BigInt(afterExpiry) - BigInt(beforeExpiry);
   }
 
-  private restageTtl(internal: Buffer, before: number, after: number): void {
+  private restageTtl(internal: Buffer, before: number, after: number, version: number): void {
     if (before === after) return;
     if (before !== 0) this.staged.delete(ttlKey(before, internal));
-    if (after !== 0) this.staged.put(ttlKey(after, internal), EMPTY, 0);
+    if (after !== 0) this.staged.put(ttlKey(after, internal), version === 0 ? STRING_VERSION : encodeVersion(version), 0);
   }
 
   private snapshotMap(): void {
@@ -329,7 +454,7 @@ export class Keyspace {
     const old = this.namespaceOf(db);
     this.snapshotMap();
     const fresh = this.map.nextNamespace++;
-    assert.ok(fresh < 0xffffffff, 'namespace ids exhausted');
+    assert.ok(fresh <= NAMESPACE_ID_MAX, 'namespace ids exhausted');
     this.map.namespaces[db] = fresh;
     for (const namespace of [old, fresh]) {
       if (!this.countsBefore.has(namespace)) {
@@ -338,7 +463,7 @@ export class Keyspace {
       }
     }
     this.counts.delete(old);
-    this.counts.set(fresh, { keys: 0, expires: 0 });
+    this.counts.set(fresh, { keys: 0, expires: 0, expireAtSumMs: 0n });
     this.staged.put(namespaceKey(DEAD_PREFIX, old), EMPTY, 0);
     this.staged.delete(namespaceKey(COUNT_PREFIX, old));
     this.pendingDead.push(old);
@@ -348,6 +473,14 @@ export class Keyspace {
     this.staged.clear();
     if (this.countsBefore.size > 0) this.countsBefore.clear();
     this.mapBefore = undefined;
-    if (this.pendingDead.length > 0) this.pendingDead = []; // commit() kept the old array for its callback
+    this.versionLimitBefore = undefined;
+    if (this.pendingDead.length > 0) this.pendingDead = [];
+    if (this.pendingKills.length > 0) this.pendingKills = [];
   }
+}
+
+function layoutValue(): Buffer {
+  const value = Buffer.allocUnsafe(4);
+  value.writeUInt32BE(LAYOUT_VERSION, 0);
+  return value;
 }

@@ -1,26 +1,56 @@
-// src/keyspace-layout.ts: how the keyspace (keyspace.ts) lays Redis keys out in the engine's one
-// sorted key space. All integers big-endian, so byte order is numeric order.
-//   data key   [namespace u32 >= 1][hash64(userKey) u64][userKey bytes]
-//   data value [type u8][payload]            engine expireAtMs = the key's absolute expiry (0 = none)
-//   meta keys  namespace 0, [0,0,0,0] then:
-//     'dbmap'                      -> 16 x u32 namespace id (db 0..15), then u32 next namespace id
-//     'count'   [ns u32]           -> u64 keys present in ns (live + expired not yet reaped),
-//                                     u64 of those that carry an expiry
-//     'dead'    [ns u32]           -> '' : ns was dropped by FLUSHDB / FLUSHALL, never read again
-//     'ttl' [expireAtMs u64][data key] -> '' : expiry index, one entry per data key with an expiry
+// src/keyspace/layout.ts: how the keyspace (keyspace.ts) lays Redis keys out in the engine's one
+// sorted key space, layout version 2. All integers big-endian, so byte order is numeric order.
+//
+//   metadata key    [namespace u32, 1 .. 0xfffffffe][position u64][user key]
+//                   position = slot (14 bits) | top 50 bits of hash64(user key)   (slot.ts)
+//   metadata value  offset  bytes  field
+//                   0       1      type (KEY_TYPE)
+//                   1       1      flags: bit 0 HAS_EXPIRY; bits 1-2 the sticky encoding level
+//                   2       8      expireAtMs u64, only when HAS_EXPIRY
+//                   then, strings:     the value, to the end (one engine read per GET)
+//                         aggregates:  version u64, count u64 (HLEN, SCARD ...), then the type's
+//                                      own fields (a list's head and tail) to the end
+//   element key     [ELEMENT_NAMESPACE u32 = 0xffffffff][version u64][kind u8][the type's tail]
+//                   each type module (src/types/) draws its kinds and tails
+//   meta keys       namespace 0, [0,0,0,0] then a word, none a prefix of another:
+//     'dbmap'                            -> 16 x u32 namespace id (db 0..15), u32 next namespace id
+//     'count'   [ns u32]                 -> u64 keys present (live + expired not yet reaped),
+//                                           u64 of those with an expiry, u128 sum of their expireAtMs
+//     'dead'    [ns u32]                 -> '' : ns dropped by FLUSHDB / FLUSHALL, never read again
+//     'ttl'     [expireAtMs u64][metadata key] -> version u64 of the aggregate it expires (0: string)
+//     'ver'     [version u64]            -> [ns u32][user key]: exists exactly while that version
+//                                           is the live aggregate at that key
+//     'vnext'                            -> u64: every version below it may have been handed out
+//     'layout'                           -> u32 LAYOUT_VERSION
+//     'migrate'                          -> progress of the 0.1.0 migration (migrate.ts)
+// The engine entry's own expireAtMs is always 0 for keyspace entries: expiry has one owner, the
+// metadata value (and its 'ttl' index entry, written in the same batch).
 // Invariants:
-// - A namespace id is never reused (next only grows), so a dropped namespace's leftovers can't
-//   resurface; compaction may drop every entry of a dead namespace (DeadNamespaces.filter).
-// - Every meta key starts with a distinct word ('dbmap' 'count' 'dead' 'ttl'), none a prefix of
-//   another, so each is a contiguous range.
-// - The 'ttl' entry of a data key exists exactly while the data key holds a put with that expiry
-//   (both change in the same batch); the active expiry cycle walks it in time order.
-import { HASH_BYTES, writeHash64 } from './hash64.js';
+// - A namespace id is never reused (next only grows); a version is never reused (handed out below
+//   'vnext', which is raised in the batch that first uses a version at or past it).
+// - An aggregate's elements are reachable only through its metadata's version, so DEL, overwrite,
+//   expiry, RENAME, MOVE and FLUSHDB touch metadata, 'ver' and 'ttl' only: O(1) in the elements.
+//   An element whose 'ver' entry is gone, or names a dead namespace, is garbage (KeyspaceFilter).
+// - The 'ttl' entry of a metadata key exists exactly while it holds that expiry.
+import { HASH_BYTES } from './hash64.js';
+import { POSITION_BYTES, writePosition } from './slot.js';
 
 export const DATABASE_COUNT = 16;
 export const NAMESPACE_BYTES = 4;
-export const DATA_KEY_HEADER_BYTES = NAMESPACE_BYTES + HASH_BYTES; // 12
+export const METADATA_KEY_HEADER_BYTES = NAMESPACE_BYTES + POSITION_BYTES; // 12
 export const META_PREFIX = Buffer.from([0, 0, 0, 0]);
+export const ELEMENT_NAMESPACE = 0xffffffff;
+export const VERSION_BYTES = 8;
+export const ELEMENT_KEY_HEADER_BYTES = NAMESPACE_BYTES + VERSION_BYTES + 1; // + kind
+export const LAYOUT_VERSION = 2;
+/** The first namespace id FLUSHDB may hand out may not reach this (it is the element space). */
+export const NAMESPACE_ID_MAX = ELEMENT_NAMESPACE - 1;
+
+export const KEY_TYPE = { string: 1, hash: 2, list: 3, set: 4, zset: 5, timeseries: 6 } as const;
+
+export const META_FLAGS = { hasExpiry: 0x01, encodingShift: 1, encodingMask: 0x06 } as const;
+const VALUE_HEADER_BYTES = 2;
+const AGGREGATE_FIELDS_BYTES = 16; // version, count
 
 function metaKey(word: string, suffixBytes: number): Buffer {
   const key = Buffer.alloc(META_PREFIX.length + word.length + suffixBytes);
@@ -32,15 +62,24 @@ export const DBMAP_KEY = metaKey('dbmap', 0);
 export const COUNT_PREFIX = metaKey('count', 0);
 export const DEAD_PREFIX = metaKey('dead', 0);
 export const TTL_PREFIX = metaKey('ttl', 0);
-/** Offset of the data key's namespace inside a 'ttl' key. */
+export const VERSION_MARK_PREFIX = metaKey('ver', 0);
+export const VERSION_NEXT_KEY = metaKey('vnext', 0);
+export const LAYOUT_KEY = metaKey('layout', 0);
+export const MIGRATE_KEY = metaKey('migrate', 0);
+/** Offset of the metadata key's namespace inside a 'ttl' key. */
 export const TTL_NAMESPACE_OFFSET = TTL_PREFIX.length + 8;
 
 const TWO_POW_32 = 2 ** 32;
 
 /** A non-negative safe integer as a u64 BE (what writeBigUInt64BE writes, without a BigInt). */
-function writeU64BE(bytes: Buffer, value: number, offset: number): void {
+export function writeU64BE(bytes: Buffer, value: number, offset: number): void {
   bytes.writeUInt32BE(Math.floor(value / TWO_POW_32), offset);
   bytes.writeUInt32BE(value % TWO_POW_32, offset + 4);
+}
+
+/** A u64 BE that holds a safe integer (versions, counts, times). */
+export function readU64BE(bytes: Buffer, offset: number): number {
+  return bytes.readUInt32BE(offset) * TWO_POW_32 + bytes.readUInt32BE(offset + 4);
 }
 
 export function namespaceKey(prefix: Buffer, namespace: number): Buffer {
@@ -50,19 +89,19 @@ export function namespaceKey(prefix: Buffer, namespace: number): Buffer {
   return key;
 }
 
-export function dataKey(namespace: number, userKey: Buffer): Buffer {
-  const key = Buffer.allocUnsafe(DATA_KEY_HEADER_BYTES + userKey.length);
+export function metadataKey(namespace: number, userKey: Buffer): Buffer {
+  const key = Buffer.allocUnsafe(METADATA_KEY_HEADER_BYTES + userKey.length);
   key.writeUInt32BE(namespace, 0);
-  writeHash64(userKey, key, NAMESPACE_BYTES);
-  userKey.copy(key, DATA_KEY_HEADER_BYTES);
+  writePosition(userKey, key, NAMESPACE_BYTES);
+  userKey.copy(key, METADATA_KEY_HEADER_BYTES);
   return key;
 }
 
-/** The first data key of namespace at or after hash position `hash`. */
-export function dataKeyAtHash(namespace: number, hash: bigint): Buffer {
-  const key = Buffer.allocUnsafe(DATA_KEY_HEADER_BYTES);
+/** The first metadata key of namespace at or after position. */
+export function metadataKeyAt(namespace: number, position: bigint): Buffer {
+  const key = Buffer.allocUnsafe(METADATA_KEY_HEADER_BYTES);
   key.writeUInt32BE(namespace, 0);
-  key.writeBigUInt64BE(hash, NAMESPACE_BYTES);
+  key.writeBigUInt64BE(position, NAMESPACE_BYTES);
   return key;
 }
 
@@ -73,10 +112,10 @@ export function namespaceStart(namespace: number): Buffer {
 }
 
 export function userKeyOf(key: Buffer): Buffer {
-  return key.subarray(DATA_KEY_HEADER_BYTES);
+  return key.subarray(METADATA_KEY_HEADER_BYTES);
 }
 
-export function hashOf(key: Buffer): bigint {
+export function positionOf(key: Buffer): bigint {
   return key.readBigUInt64BE(NAMESPACE_BYTES);
 }
 
@@ -97,7 +136,57 @@ export function ttlKeyBound(expireAtMs: number): Buffer {
 }
 
 export function parseTtlKey(entry: Buffer): { expireAtMs: number; key: Buffer } {
-  return { expireAtMs: Number(entry.readBigUInt64BE(TTL_PREFIX.length)), key: entry.subarray(TTL_PREFIX.length + 8) };
+  return { expireAtMs: readU64BE(entry, TTL_PREFIX.length), key: entry.subarray(TTL_PREFIX.length + 8) };
+}
+
+export function encodeVersion(version: number): Buffer {
+  const bytes = Buffer.allocUnsafe(VERSION_BYTES);
+  writeU64BE(bytes, version, 0);
+  return bytes;
+}
+
+export function versionMarkKey(version: number): Buffer {
+  const key = Buffer.allocUnsafe(VERSION_MARK_PREFIX.length + VERSION_BYTES);
+  VERSION_MARK_PREFIX.copy(key, 0);
+  writeU64BE(key, version, VERSION_MARK_PREFIX.length);
+  return key;
+}
+
+/** The 'ver' entry's value: who owns the version (namespace and user key). */
+export function encodeVersionOwner(namespace: number, userKey: Buffer): Buffer {
+  const value = Buffer.allocUnsafe(NAMESPACE_BYTES + userKey.length);
+  value.writeUInt32BE(namespace, 0);
+  userKey.copy(value, NAMESPACE_BYTES);
+  return value;
+}
+
+/** The first element key of version (and kind, when given): element tails follow it. */
+export function elementPrefix(version: number, kind?: number): Buffer {
+  const key = Buffer.allocUnsafe(NAMESPACE_BYTES + VERSION_BYTES + (kind === undefined ? 0 : 1));
+  key.writeUInt32BE(ELEMENT_NAMESPACE, 0);
+  writeU64BE(key, version, NAMESPACE_BYTES);
+  if (kind !== undefined) key[NAMESPACE_BYTES + VERSION_BYTES] = kind;
+  return key;
+}
+
+/** [ELEMENT_NAMESPACE][version][kind][hash64 u64 of part][part]: a hash field or a set member. */
+export function hashedElementKey(version: number, kind: number, part: Buffer, writeHash: (bytes: Uint8Array, target: Buffer, offset: number) => void): Buffer {
+  const key = Buffer.allocUnsafe(ELEMENT_KEY_HEADER_BYTES + HASH_BYTES + part.length);
+  key.writeUInt32BE(ELEMENT_NAMESPACE, 0);
+  writeU64BE(key, version, NAMESPACE_BYTES);
+  key[NAMESPACE_BYTES + VERSION_BYTES] = kind;
+  writeHash(part, key, ELEMENT_KEY_HEADER_BYTES);
+  part.copy(key, ELEMENT_KEY_HEADER_BYTES + HASH_BYTES);
+  return key;
+}
+
+/** The version an element key belongs to. */
+export function elementVersionOf(key: Buffer): number {
+  return readU64BE(key, NAMESPACE_BYTES);
+}
+
+export function isElementKey(key: Buffer): boolean {
+  return key.length >= NAMESPACE_BYTES && key.readUInt32BE(0) === ELEMENT_NAMESPACE;
 }
 
 /** One past the last key starting with prefix (prefix must not be all 0xff). */
@@ -112,29 +201,86 @@ export function prefixEnd(prefix: Buffer): Buffer {
   throw new Error('prefixEnd of an all-0xff prefix');
 }
 
-export function encodeValue(type: number, payload: Buffer): Buffer {
-  const value = Buffer.allocUnsafe(1 + payload.length);
-  value[0] = type;
-  payload.copy(value, 1);
+/** A key's metadata, decoded. Strings carry their value in payload; version and count are 0. */
+export interface KeyRecord {
+  type: number;
+  /** The sticky encoding level (OBJECT ENCODING): 0 compact; what higher levels mean is the type's. */
+  encoding: number;
+  expireAtMs: number; // 0 = no TTL
+  version: number; // aggregates: the elements' version; strings: 0
+  count: number; // aggregates: elements (HLEN, SCARD ...); strings: 0
+  payload: Buffer; // strings: the value; aggregates: the type's own fields (often empty)
+}
+
+export function isAggregateType(type: number): boolean {
+  return type !== KEY_TYPE.string;
+}
+
+export function encodeRecord(record: KeyRecord): Buffer {
+  const hasExpiry = record.expireAtMs !== 0;
+  const aggregate = isAggregateType(record.type);
+  const headerBytes = VALUE_HEADER_BYTES + (hasExpiry ? 8 : 0) + (aggregate ? AGGREGATE_FIELDS_BYTES : 0);
+  const value = Buffer.allocUnsafe(headerBytes + record.payload.length);
+  value[0] = record.type;
+  value[1] = (hasExpiry ? META_FLAGS.hasExpiry : 0) | ((record.encoding << META_FLAGS.encodingShift) & META_FLAGS.encodingMask);
+  let offset = VALUE_HEADER_BYTES;
+  if (hasExpiry) {
+    writeU64BE(value, record.expireAtMs, offset);
+    offset += 8;
+  }
+  if (aggregate) {
+    writeU64BE(value, record.version, offset);
+    writeU64BE(value, record.count, offset + 8);
+    offset += AGGREGATE_FIELDS_BYTES;
+  }
+  record.payload.copy(value, offset);
   return value;
+}
+
+/** The expiry inside a metadata value, without decoding the rest (walks and lookups). */
+export function expireAtOfValue(value: Buffer): number {
+  return (value[1]! & META_FLAGS.hasExpiry) === 0 ? 0 : readU64BE(value, VALUE_HEADER_BYTES);
+}
+
+export function decodeRecord(value: Buffer): KeyRecord {
+  const type = value[0]!;
+  const flags = value[1]!;
+  let offset = VALUE_HEADER_BYTES;
+  let expireAtMs = 0;
+  if ((flags & META_FLAGS.hasExpiry) !== 0) {
+    expireAtMs = readU64BE(value, offset);
+    offset += 8;
+  }
+  const encoding = (flags & META_FLAGS.encodingMask) >> META_FLAGS.encodingShift;
+  if (!isAggregateType(type)) return { type, encoding, expireAtMs, version: 0, count: 0, payload: value.subarray(offset) };
+  const version = readU64BE(value, offset);
+  const count = readU64BE(value, offset + 8);
+  return { type, encoding, expireAtMs, version, count, payload: value.subarray(offset + AGGREGATE_FIELDS_BYTES) };
 }
 
 export interface NamespaceCounts {
   keys: number;
   expires: number;
+  expireAtSumMs: bigint; // of the keys with an expiry (INFO keyspace avg_ttl)
 }
 
 export function encodeCounts(counts: NamespaceCounts): Buffer {
-  const bytes = Buffer.allocUnsafe(16);
+  const bytes = Buffer.allocUnsafe(32);
   writeU64BE(bytes, counts.keys, 0);
   writeU64BE(bytes, counts.expires, 8);
+  bytes.writeBigUInt64BE(counts.expireAtSumMs >> 64n, 16);
+  bytes.writeBigUInt64BE(counts.expireAtSumMs & 0xffffffffffffffffn, 24);
   return bytes;
 }
 
 export function decodeCounts(bytes: Buffer | undefined): NamespaceCounts {
-  if (bytes === undefined) return { keys: 0, expires: 0 };
-  if (bytes.length !== 16) throw new Error(`keyspace count has ${bytes.length} bytes`);
-  return { keys: Number(bytes.readBigUInt64BE(0)), expires: Number(bytes.readBigUInt64BE(8)) };
+  if (bytes === undefined) return { keys: 0, expires: 0, expireAtSumMs: 0n };
+  if (bytes.length !== 32) throw new Error(`keyspace count has ${bytes.length} bytes`);
+  return {
+    keys: readU64BE(bytes, 0),
+    expires: readU64BE(bytes, 8),
+    expireAtSumMs: (bytes.readBigUInt64BE(16) << 64n) | bytes.readBigUInt64BE(24),
+  };
 }
 
 export interface DatabaseMap {
@@ -158,33 +304,4 @@ export function decodeDatabaseMap(bytes: Buffer | undefined): DatabaseMap {
   if (bytes.length !== (DATABASE_COUNT + 1) * 4) throw new Error(`keyspace dbmap has ${bytes.length} bytes`);
   const namespaces = Array.from({ length: DATABASE_COUNT }, (_, db) => bytes.readUInt32BE(db * 4));
   return { namespaces, nextNamespace: bytes.readUInt32BE(DATABASE_COUNT * 4) };
-}
-
-/**
- * The namespaces FLUSHDB / FLUSHALL dropped (durably), for the engine's compaction filter: pass
- * `filter` as EngineOptions.compactionFilter and the same object to Keyspace.open. An entry is
- * droppable when its data key, or the data key inside its 'ttl' key, is in a dead namespace.
- */
-export class DeadNamespaces {
-  private readonly dead = new Set<number>();
-
-  add(namespace: number): void {
-    this.dead.add(namespace);
-  }
-
-  has(namespace: number): boolean {
-    return this.dead.has(namespace);
-  }
-
-  get size(): number {
-    return this.dead.size;
-  }
-
-  readonly filter = (key: Buffer): boolean => {
-    if (this.dead.size === 0 || key.length < NAMESPACE_BYTES) return false;
-    const namespace = key.readUInt32BE(0);
-    if (namespace !== 0) return this.dead.has(namespace);
-    if (key.length < TTL_NAMESPACE_OFFSET + NAMESPACE_BYTES || TTL_PREFIX.compare(key, 0, TTL_PREFIX.length) !== 0) return false;
-    return this.dead.has(key.readUInt32BE(TTL_NAMESPACE_OFFSET));
-  };
 }

@@ -1,39 +1,33 @@
-// src/keyspace-walks.ts: the keyspace's range walks: over one namespace (SCAN pages, KEYS,
+// src/keyspace/walks.ts: the keyspace's range walks: over one namespace (SCAN pages, KEYS,
 // RANDOMKEY) on the staged overlay so a command sees its own writes, and over the expiry index.
-// Keys inside a namespace are in hash order (keyspace-layout.ts), so a SCAN cursor is the hash
-// position of the next key to examine.
+// Keys inside a namespace are in position order (slot, then hash: layout.ts), so a SCAN cursor is
+// the position of the next key to examine.
 // Invariants:
 // - Only live keys come out: expired ones (expireAtMs <= now, the engine's rule) never do.
-// - A page never ends between two keys with the same hash, so a cursor never lands inside a run of
-//   colliding keys and every key present for a whole scan is returned at least once.
+// - A page never ends between two keys with the same position, so a cursor never lands inside a
+//   run of colliding keys and every key present for a whole scan is returned at least once.
 import type { Engine } from '../../storage/index.js';
-import { DATA_KEY_HEADER_BYTES, NAMESPACE_BYTES, TTL_PREFIX, dataKeyAtHash, hashOf, namespaceStart, ttlKeyBound, userKeyOf } from './layout.js';
-import type { StagedOverlay, Stored } from './overlay.js';
+import {
+  METADATA_KEY_HEADER_BYTES, NAMESPACE_BYTES, TTL_PREFIX, decodeRecord, expireAtOfValue, metadataKeyAt, namespaceStart,
+  positionOf, readU64BE, ttlKeyBound, userKeyOf, type KeyRecord,
+} from './layout.js';
+import type { StagedOverlay } from './overlay.js';
 
-export interface KeyRecord {
-  type: number;
-  payload: Buffer;
-  expireAtMs: number; // 0 = no TTL
-}
-
-export type KeyFilter = (key: Buffer, record: KeyRecord) => boolean;
+/** A SCAN filter (MATCH, TYPE): sees the key and its metadata value (type at byte 0). */
+export type KeyFilter = (key: Buffer, value: Buffer) => boolean;
 
 export function isExpired(expireAtMs: number, nowMs: number): boolean {
   return expireAtMs !== 0 && expireAtMs <= nowMs;
 }
 
-export function decodeRecord(stored: Stored): KeyRecord {
-  return { type: stored.value[0] as number, payload: stored.value.subarray(1), expireAtMs: stored.expireAtMs };
-}
-
-/** Whether data keys a and b have the same hash (bytes 4 .. 12), without a BigInt. */
-function sameHash(a: Buffer, b: Buffer): boolean {
-  for (let index = NAMESPACE_BYTES; index < DATA_KEY_HEADER_BYTES; index++) if (a[index] !== b[index]) return false;
+/** Whether metadata keys a and b have the same position (bytes 4 .. 12), without a BigInt. */
+function samePosition(a: Buffer, b: Buffer): boolean {
+  for (let index = NAMESPACE_BYTES; index < METADATA_KEY_HEADER_BYTES; index++) if (a[index] !== b[index]) return false;
   return true;
 }
 
-function isZeroHash(key: Buffer): boolean {
-  for (let index = NAMESPACE_BYTES; index < DATA_KEY_HEADER_BYTES; index++) if (key[index] !== 0) return false;
+function isZeroPosition(key: Buffer): boolean {
+  for (let index = NAMESPACE_BYTES; index < METADATA_KEY_HEADER_BYTES; index++) if (key[index] !== 0) return false;
   return true;
 }
 
@@ -47,7 +41,7 @@ const PAGE_SLACK_ITEMS = 1;
 export function scanNamespacePage(
   overlay: StagedOverlay, namespace: number, cursor: bigint, countHint: number, now: number, filter: KeyFilter | undefined,
 ): { next: bigint; keys: Buffer[] } {
-  const start = dataKeyAtHash(namespace, cursor);
+  const start = metadataKeyAt(namespace, cursor);
   const end = namespaceStart(namespace + 1);
   // Fast path: nothing staged in the range, so one engine page (an array, no generator) serves.
   const page = overlay.enginePage(start, end, countHint + PAGE_SLACK_ITEMS);
@@ -57,55 +51,55 @@ export function scanNamespacePage(
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
       const key = item.key;
-      if (index >= countHint && !sameHash(key, items[index - 1]!.key) && !isZeroHash(key)) return { next: hashOf(key), keys };
-      const expireAtMs = item.expireAtMs ?? 0;
-      if (isExpired(expireAtMs, now)) continue;
+      if (index >= countHint && !samePosition(key, items[index - 1]!.key) && !isZeroPosition(key)) return { next: positionOf(key), keys };
+      if (isExpired(expireAtOfValue(item.value), now)) continue;
       const userKey = userKeyOf(key);
-      if (filter === undefined || filter(userKey, decodeRecord({ value: item.value, expireAtMs }))) keys.push(userKey);
+      if (filter === undefined || filter(userKey, item.value)) keys.push(userKey);
     }
     if (!page.more) return { next: 0n, keys };
-    // the page's last keys share one hash (or hash 0) past the slack: walk it the general way
+    // the page's last keys share one position (or position 0) past the slack: walk it the general way
   }
   const keys: Buffer[] = [];
   let examined = 0;
   let last: Buffer | undefined;
   for (const entry of overlay.entries(start, end)) {
     const key = entry.key;
-    if (examined >= countHint && !sameHash(key, last!) && !isZeroHash(key)) return { next: hashOf(key), keys };
+    if (examined >= countHint && !samePosition(key, last!) && !isZeroPosition(key)) return { next: positionOf(key), keys };
     examined++;
     last = key;
-    if (isExpired(entry.expireAtMs, now)) continue;
+    if (isExpired(expireAtOfValue(entry.value), now)) continue;
     const userKey = userKeyOf(key);
-    if (filter === undefined || filter(userKey, decodeRecord(entry))) keys.push(userKey);
+    if (filter === undefined || filter(userKey, entry.value)) keys.push(userKey);
   }
   return { next: 0n, keys };
 }
 
 export function* walkNamespace(overlay: StagedOverlay, namespace: number, now: number): Generator<{ key: Buffer; record: KeyRecord }> {
   for (const entry of overlay.entries(namespaceStart(namespace), namespaceStart(namespace + 1))) {
-    if (!isExpired(entry.expireAtMs, now)) yield { key: userKeyOf(entry.key), record: decodeRecord(entry) };
+    const record = decodeRecord(entry.value);
+    if (!isExpired(record.expireAtMs, now)) yield { key: userKeyOf(entry.key), record };
   }
 }
 
-/** The first live key at or after a random hash position, wrapping around once. */
+/** The first live key at or after a random position, wrapping around once. */
 export function randomNamespaceKey(overlay: StagedOverlay, namespace: number, now: number): Buffer | undefined {
   const random = (BigInt(Math.floor(Math.random() * 2 ** 32)) << 32n) | BigInt(Math.floor(Math.random() * 2 ** 32));
-  const middle = dataKeyAtHash(namespace, random);
+  const middle = metadataKeyAt(namespace, random);
   for (const [start, end] of [[middle, namespaceStart(namespace + 1)], [namespaceStart(namespace), middle]] as const) {
     for (const entry of overlay.entries(start, end)) {
-      if (!isExpired(entry.expireAtMs, now)) return userKeyOf(entry.key);
+      if (!isExpired(expireAtOfValue(entry.value), now)) return userKeyOf(entry.key);
     }
   }
   return undefined;
 }
 
-/** Up to budget expiry-index keys due by now, after cursor (or from the oldest when undefined). */
-export function dueExpiryEntries(engine: Engine, cursor: Buffer | undefined, now: number, budget: number): Buffer[] {
+/** Up to budget expiry-index entries due by now, after cursor (or from the oldest when undefined). */
+export function dueExpiryEntries(engine: Engine, cursor: Buffer | undefined, now: number, budget: number): { key: Buffer; version: number }[] {
   const end = ttlKeyBound(now);
-  const due: Buffer[] = [];
+  const due: { key: Buffer; version: number }[] = [];
   for (const item of engine.scan(cursor === undefined ? { start: TTL_PREFIX, end } : { after: cursor, end })) {
     if (due.length >= budget) break;
-    due.push(item.key);
+    due.push({ key: item.key, version: item.value.length === 8 ? readU64BE(item.value, 0) : 0 });
   }
   return due;
 }

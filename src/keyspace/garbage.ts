@@ -1,0 +1,122 @@
+// src/keyspace/garbage.ts: what the keyspace lets flush and compaction drop (the engine's
+// compactionFilter): everything of a namespace FLUSHDB / FLUSHALL dropped, and every element of an
+// aggregate version that is no longer live (DEL, overwrite, expiry, last element removed).
+// An element [ELEMENT_NAMESPACE][version]... is garbage when its version's 'ver' entry is gone or
+// names a dead namespace (layout.ts); the 'ver' entry is read from the engine, synchronously, on
+// the event loop between two slices of the job, so it is never in the middle of a command.
+// Invariants:
+// - Only drops the engine has made durable count: a namespace or a version whose killing write
+//   has a sequence number above engine.durableSequence() is kept (its killing write could still
+//   be lost by a crash of the machine, and the data would have to be there again). What recovery
+//   found at open is durable (the engine syncs the WALs it replays).
+// - Nothing dropped is ever read again: a dead namespace is never mapped to a database again (ids
+//   are never reused), and a dead version is never a key's version again (nor is the namespace a
+//   'ver' entry names ever live again). Readers with an open snapshot read the files and
+//   memtables they pinned, never a job's output.
+// - Until attach(engine) (flushes during the engine's own open), elements are all kept.
+import type { Engine } from '../../storage/index.js';
+import {
+  DEAD_PREFIX, ELEMENT_NAMESPACE, NAMESPACE_BYTES, TTL_NAMESPACE_OFFSET, TTL_PREFIX, VERSION_MARK_PREFIX,
+  elementVersionOf, versionMarkKey,
+} from './layout.js';
+
+/** Deaths (namespaces and versions) awaiting durability, at most; past it they are simply kept. */
+export const PENDING_DEATHS_MAX = 1_000_000;
+
+export class KeyspaceGarbage {
+  private readonly deadNamespaces = new Set<number>();
+  private readonly pendingNamespaces = new Map<number, number>(); // namespace -> seq of its drop
+  private readonly pendingVersions = new Map<number, number>(); // version -> seq of its death
+  private engine: Engine | undefined = undefined;
+  private deaths = 0; // bumps with every noted death: invalidates the cached verdict
+  private cached = { version: -1, live: true, deaths: -1 };
+
+  attach(engine: Engine): void {
+    this.engine = engine;
+  }
+
+  /** A namespace dropped durably before this process started (read from its 'dead' entries). */
+  addDeadNamespace(namespace: number): void {
+    this.deadNamespaces.add(namespace);
+  }
+
+  /** FLUSHDB / FLUSHALL dropped namespace in the write with sequence number seq. */
+  noteDeadNamespace(namespace: number, seq: number): void {
+    if (this.pendingNamespaces.size >= PENDING_DEATHS_MAX) return; // kept; found dead at the next open
+    this.pendingNamespaces.set(namespace, seq);
+    this.deaths++;
+  }
+
+  /** An aggregate's version stopped being live in the write with sequence number seq. */
+  noteDeadVersion(version: number, seq: number): void {
+    if (this.pendingVersions.size >= PENDING_DEATHS_MAX) this.settle();
+    this.pendingVersions.set(version, seq);
+    this.deaths++;
+  }
+
+  isDeadNamespace(namespace: number): boolean {
+    this.settle();
+    return this.deadNamespaces.has(namespace);
+  }
+
+  /** Namespaces whose drop is durable (compaction may reclaim them). */
+  get deadNamespaceCount(): number {
+    this.settle();
+    return this.deadNamespaces.size;
+  }
+
+  readonly filter = (key: Buffer, value: Buffer | undefined): boolean => {
+    if (key.length < NAMESPACE_BYTES) return false;
+    const namespace = key.readUInt32BE(0);
+    if (namespace === ELEMENT_NAMESPACE) return !this.isLiveVersion(elementVersionOf(key));
+    if (namespace !== 0) return this.isDeadNamespace(namespace);
+    if (startsWith(key, TTL_PREFIX)) return key.length >= TTL_NAMESPACE_OFFSET + NAMESPACE_BYTES && this.isDeadNamespace(key.readUInt32BE(TTL_NAMESPACE_OFFSET));
+    if (startsWith(key, VERSION_MARK_PREFIX)) return value !== undefined && value.length >= NAMESPACE_BYTES && this.isDeadNamespace(value.readUInt32BE(0));
+    return false;
+  };
+
+  /** Live unless its 'ver' entry is durably gone or names a dead namespace. */
+  private isLiveVersion(version: number): boolean {
+    const engine = this.engine;
+    if (engine === undefined) return true;
+    const cached = this.cached;
+    if (cached.version === version && cached.deaths === this.deaths) return cached.live;
+    const pendingSeq = this.pendingVersions.get(version);
+    let live: boolean;
+    if (pendingSeq !== undefined && pendingSeq > engine.durableSequence()) {
+      live = true;
+    } else {
+      if (pendingSeq !== undefined) this.pendingVersions.delete(version);
+      const owner = engine.get(versionMarkKey(version));
+      live = owner !== undefined && owner.length >= NAMESPACE_BYTES && !this.isDeadNamespace(owner.readUInt32BE(0));
+    }
+    this.cached = { version, live, deaths: this.deaths };
+    return live;
+  }
+
+  /** Moves durable namespace drops into the dead set; forgets durable version deaths. */
+  private settle(): void {
+    const engine = this.engine;
+    if (engine === undefined) return;
+    const durable = engine.durableSequence();
+    if (this.pendingNamespaces.size > 0) {
+      for (const [namespace, seq] of this.pendingNamespaces) {
+        if (seq > durable) continue;
+        this.pendingNamespaces.delete(namespace);
+        this.deadNamespaces.add(namespace);
+      }
+    }
+    if (this.pendingVersions.size >= PENDING_DEATHS_MAX) {
+      for (const [version, seq] of this.pendingVersions) if (seq <= durable) this.pendingVersions.delete(version);
+    }
+  }
+}
+
+function startsWith(key: Buffer, prefix: Buffer): boolean {
+  return key.length >= prefix.length && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
+
+/** The namespace of a 'dead' entry's key. */
+export function deadNamespaceOf(key: Buffer): number {
+  return key.readUInt32BE(DEAD_PREFIX.length);
+}
