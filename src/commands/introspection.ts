@@ -1,7 +1,7 @@
 // src/commands/introspection.ts: COMMAND, COMMAND COUNT / INFO / DOCS / LIST / GETKEYS / HELP, all
-// read from the one command table, in Redis 7.2's reply shapes (src/server.c addReplyCommandInfo,
-// addReplyCommandDocs): a command's info is [name, arity, flags, first key, last key, step,
-// ACL categories, tips, key specs, subcommands].
+// read from the one command table, in Redis 7's reply shapes (src/server.c addReplyCommandInfo;
+// COMMAND DOCS in command-docs.ts): a command's info is [name, arity, flags, first key, last key,
+// step, ACL categories, tips, key specs, subcommands].
 // Invariants:
 // - What COMMAND says (arity, flags, keys) is exactly what dispatch enforces: both read CommandSpec.
 import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
@@ -10,6 +10,7 @@ import {
 } from '../command-table.js';
 import { globMatch } from '../../protocol/index.js';
 import { writeHelp } from './client.js';
+import { writeCommandDocs } from './command-docs.js';
 
 function aclCategories(entry: CommandEntry): string[] {
   const spec = entry.spec;
@@ -76,26 +77,6 @@ export function writeCommandInfo(ctx: CommandContext, entry: CommandEntry): void
   const subs = [...(entry.subcommands?.values() ?? [])];
   out.arrayHeader(subs.length);
   for (const sub of subs) writeCommandInfo(ctx, sub);
-}
-
-function writeCommandDocs(ctx: CommandContext, entry: CommandEntry): void {
-  const { out } = ctx;
-  const spec = entry.spec;
-  const subs = [...(entry.subcommands?.values() ?? [])];
-  out.mapHeader(subs.length > 0 ? 4 : 3);
-  out.bulk('summary');
-  out.bulk(spec.summary);
-  out.bulk('since');
-  out.bulk(spec.since);
-  out.bulk('group');
-  out.bulk(spec.group);
-  if (subs.length === 0) return;
-  out.bulk('subcommands');
-  out.mapHeader(subs.length);
-  for (const sub of subs) {
-    out.bulk(sub.fullName);
-    writeCommandDocs(ctx, sub);
-  }
 }
 
 function namedEntries(args: Buffer[]): Array<CommandEntry | undefined> {
