@@ -157,15 +157,13 @@ export function arityMatches(spec: CommandSpec, argumentCount: number): boolean 
   return spec.arity > 0 ? argumentCount === spec.arity : argumentCount >= -spec.arity;
 }
 
-/** Key positions per the spec (COMMAND GETKEYS, WATCH-style helpers). */
-export function commandKeys(spec: CommandSpec, args: readonly Buffer[]): Buffer[] {
+/** Indexes of the keys in a request of `argumentCount` words, per the spec (COMMAND GETKEYS). */
+export function commandKeyPositions(spec: CommandSpec, argumentCount: number): number[] {
   if (spec.firstKey <= 0) return [];
-  const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
-  const keys: Buffer[] = [];
-  for (let index = spec.firstKey; index <= last && index < args.length; index += Math.max(1, spec.keyStep)) {
-    keys.push(args[index] as Buffer);
-  }
-  return keys;
+  const last = spec.lastKey < 0 ? argumentCount + spec.lastKey : spec.lastKey;
+  const positions: number[] = [];
+  for (let index = spec.firstKey; index <= last && index < argumentCount; index += Math.max(1, spec.keyStep)) positions.push(index);
+  return positions;
 }
 
 /** For tests that rebuild the table. */

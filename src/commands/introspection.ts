@@ -1,15 +1,18 @@
-// src/commands/introspection.ts: COMMAND, COMMAND COUNT / INFO / DOCS / LIST / GETKEYS / HELP, all
-// read from the one command table, in Redis 7.2's reply shapes (src/server.c addReplyCommandInfo,
-// addReplyCommandDocs): a command's info is [name, arity, flags, first key, last key, step,
-// ACL categories, tips, key specs, subcommands].
+// src/commands/introspection.ts: COMMAND, COMMAND COUNT / INFO / DOCS / LIST / GETKEYS /
+// GETKEYSANDFLAGS / HELP, all read from the one command table, in Redis 7's reply shapes
+// (src/server.c addReplyCommandInfo; COMMAND DOCS in command-docs.ts): a command's info is
+// [name, arity, flags, first key, last key, step, ACL categories, tips, key specs, subcommands].
 // Invariants:
 // - What COMMAND says (arity, flags, keys) is exactly what dispatch enforces: both read CommandSpec.
 import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
 import {
-  allCommands, commandCount, commandKeys, lookupCommandByName, resolveEntry, type CommandContext, type CommandEntry, type CommandSpec,
+  allCommands, arityMatches, commandCount, commandKeyPositions, lookupCommandByName, resolveEntry, type CommandContext, type CommandEntry,
+  type CommandSpec,
 } from '../command-table.js';
 import { globMatch } from '../../protocol/index.js';
 import { writeHelp } from './client.js';
+import { writeCommandDocs } from './command-docs.js';
+import { keyFlagNames, keyFlagsByPosition } from './redis-commands.js';
 
 function aclCategories(entry: CommandEntry): string[] {
   const spec = entry.spec;
@@ -78,26 +81,6 @@ export function writeCommandInfo(ctx: CommandContext, entry: CommandEntry): void
   for (const sub of subs) writeCommandInfo(ctx, sub);
 }
 
-function writeCommandDocs(ctx: CommandContext, entry: CommandEntry): void {
-  const { out } = ctx;
-  const spec = entry.spec;
-  const subs = [...(entry.subcommands?.values() ?? [])];
-  out.mapHeader(subs.length > 0 ? 4 : 3);
-  out.bulk('summary');
-  out.bulk(spec.summary);
-  out.bulk('since');
-  out.bulk(spec.since);
-  out.bulk('group');
-  out.bulk(spec.group);
-  if (subs.length === 0) return;
-  out.bulk('subcommands');
-  out.mapHeader(subs.length);
-  for (const sub of subs) {
-    out.bulk(sub.fullName);
-    writeCommandDocs(ctx, sub);
-  }
-}
-
 function namedEntries(args: Buffer[]): Array<CommandEntry | undefined> {
   return args.slice(2).map((arg) => lookupCommandByName(arg.toString('latin1')));
 }
@@ -140,26 +123,49 @@ function commandList(ctx: CommandContext, args: Buffer[]): void {
   for (const name of names) ctx.out.bulk(name);
 }
 
-function commandGetKeys(ctx: CommandContext, args: Buffer[]): void {
+/** Key flags Redis works out from the arguments rather than its key specs (src/db.c setGetKeys). */
+const VARIABLE_KEY_FLAGS: Readonly<Record<string, (args: readonly Buffer[]) => readonly string[]>> = {
+  set: (args) => (args.slice(3).some((arg) => arg.toString('latin1').toLowerCase() === 'get') ? ['RW', 'ACCESS', 'UPDATE'] : ['OW', 'UPDATE']),
+};
+
+/** COMMAND GETKEYS / GETKEYSANDFLAGS, checking in src/server.c getKeysSubcommandImpl's order. */
+function commandGetKeys(ctx: CommandContext, args: Buffer[], withFlags: boolean): void {
   const target = args.slice(2);
   const entry = resolveEntry(target);
   if (entry === undefined) throw new CommandError('ERR Invalid command specified');
-  const keys = commandKeys(entry.spec, target);
-  if (keys.length === 0) throw new CommandError('ERR The command has no key arguments');
-  ctx.out.arrayHeader(keys.length);
-  for (const key of keys) ctx.out.bulk(key);
+  if (entry.spec.firstKey <= 0) throw new CommandError('ERR The command has no key arguments');
+  if (!arityMatches(entry.spec, target.length)) throw new CommandError('ERR Invalid number of arguments specified for command');
+  const positions = commandKeyPositions(entry.spec, target.length);
+  if (positions.length === 0) throw new CommandError('ERR Invalid arguments specified for command');
+  const { out } = ctx;
+  out.arrayHeader(positions.length);
+  if (!withFlags) {
+    for (const position of positions) out.bulk(target[position] as Buffer);
+    return;
+  }
+  const variable = VARIABLE_KEY_FLAGS[entry.fullName]?.(target);
+  const specFlags = keyFlagsByPosition(entry.fullName, target.length);
+  for (const position of positions) {
+    const flags = keyFlagNames(variable ?? specFlags.get(position) ?? [entry.isWrite ? 'RW' : 'RO']);
+    out.arrayHeader(2);
+    out.bulk(target[position] as Buffer);
+    out.setHeader(flags.length);
+    for (const flag of flags) out.simple(flag);
+  }
 }
 
-const HELP = [
+const HELP = [ // src/server.c commandHelpCommand, with addReplyHelp's first and last lines
   'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   '(no subcommand)', '    Return details about all Redis commands.',
   'COUNT', '    Return the total number of commands in this Redis server.',
   'LIST', '    Return a list of all commands in this Redis server.',
   'INFO [<command-name> ...]', '    Return details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all', '    commands are returned.',
   'DOCS [<command-name> ...]', '    Return documentation details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all', '    commands are returned.',
   'GETKEYS <full-command>', '    Return the keys from a full Redis command.',
-  'LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]', '    Return a list of all commands in this Redis server.',
-  'HELP', '    Print this help.',
+  'GETKEYSANDFLAGS <full-command>', '    Return the keys and the access flags from a full Redis command.',
+  'HELP', '    Prints this help.',
 ];
 
 const sub = { firstKey: 0, lastKey: 0, keyStep: 0, group: 'server', since: '7.0.0', flags: ['loading', 'stale'] as const };
@@ -177,7 +183,14 @@ export const introspectionCommands: CommandSpec[] = [
       { ...sub, name: 'info', arity: -2, summary: 'Returns information about one, multiple or all commands.', since: '2.8.13', handler: commandInfo },
       { ...sub, name: 'docs', arity: -2, summary: 'Returns documentary information about one, multiple or all commands.', handler: commandDocs },
       { ...sub, name: 'list', arity: -2, summary: 'Returns a list of command names.', handler: commandList },
-      { ...sub, name: 'getkeys', arity: -3, summary: 'Extracts the key names from an arbitrary command.', since: '2.8.13', handler: commandGetKeys },
+      { // arity -3 as in Redis 7.2 (7.0 says -4): `COMMAND GETKEYS set` is refused by the check on SET's arity
+        ...sub, name: 'getkeys', arity: -3, summary: 'Extracts the key names from an arbitrary command.', since: '2.8.13',
+        handler: (ctx, args) => commandGetKeys(ctx, args, false),
+      },
+      {
+        ...sub, name: 'getkeysandflags', arity: -3, summary: 'Extracts the key names and access flags for an arbitrary command.',
+        handler: (ctx, args) => commandGetKeys(ctx, args, true),
+      },
       { ...sub, name: 'help', arity: 2, summary: 'Returns helpful text about the different subcommands.', since: '5.0.0', handler: (ctx) => writeHelp(ctx, HELP) },
     ],
   },
