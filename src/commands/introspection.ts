@@ -184,11 +184,11 @@ export const introspectionCommands: CommandSpec[] = [
       { ...sub, name: 'docs', arity: -2, summary: 'Returns documentary information about one, multiple or all commands.', handler: commandDocs },
       { ...sub, name: 'list', arity: -2, summary: 'Returns a list of command names.', handler: commandList },
       { // arity -3 as in Redis 7.2 (7.0 says -4): `COMMAND GETKEYS set` is refused by the check on SET's arity
-        ...sub, name: 'getkeys', arity: -3, summary: 'Extracts the key names from an arbitrary command.', since: '2.8.13',
+        ...sub, name: 'getkeys', arity: -4, summary: 'Extracts the key names from an arbitrary command.', since: '2.8.13',
         handler: (ctx, args) => commandGetKeys(ctx, args, false),
       },
       {
-        ...sub, name: 'getkeysandflags', arity: -3, summary: 'Extracts the key names and access flags for an arbitrary command.',
+        ...sub, name: 'getkeysandflags', arity: -4, summary: 'Extracts the key names and access flags for an arbitrary command.',
         handler: (ctx, args) => commandGetKeys(ctx, args, true),
       },
       { ...sub, name: 'help', arity: 2, summary: 'Returns helpful text about the different subcommands.', since: '5.0.0', handler: (ctx) => writeHelp(ctx, HELP) },
