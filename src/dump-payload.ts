@@ -14,11 +14,17 @@ import { decodeRdbString, encodeRdbString, type RdbCursor } from './rdb-string.j
 
 export const DUMP_RDB_VERSION = 10;
 export const DUMP_FOOTER_BYTES = 10; // version (2) + crc (8)
-export const RDB_TYPE = { string: 0 } as const;
+/** RDB object types (src/rdb.h) tskv reads or writes. */
+export const RDB_TYPE = { string: 0, set: 2, hash: 4, setIntset: 11, hashZiplist: 13, hashListpack: 16, setListpack: 20 } as const;
 
 /** createDumpPayload for a string value. */
 export function createDumpPayload(value: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from([RDB_TYPE.string]), ...encodeRdbString(value), Buffer.from([DUMP_RDB_VERSION & 0xff, DUMP_RDB_VERSION >> 8])]);
+  return createObjectDumpPayload([Buffer.from([RDB_TYPE.string]), ...encodeRdbString(value)]);
+}
+
+/** createDumpPayload around an RDB object (its type byte, then the object). */
+export function createObjectDumpPayload(object: readonly Buffer[]): Buffer {
+  const body = Buffer.concat([...object, Buffer.from([DUMP_RDB_VERSION & 0xff, DUMP_RDB_VERSION >> 8])]);
   const crc = Buffer.alloc(8);
   crc.writeBigUInt64LE(crc64(body));
   return Buffer.concat([body, crc]);

@@ -1,20 +1,21 @@
 // src/commands/dump.ts: DUMP and RESTORE (Redis 7.0 src/cluster.c dumpCommand, restoreCommand) for
-// string keys; the payload format is in src/dump-payload.ts.
+// every type; the payload frame is src/dump-payload.ts's, each object's encoding its type module's
+// (src/types/: dumpObject writes what Redis 7.0 reads, restoreObject reads what it writes).
 // Invariants:
 // - RESTORE checks in Redis's order, so the same error wins when several apply: options (syntax,
 //   IDLETIME / FREQ values), then BUSYKEY, then the TTL, then version and checksum, then the data.
-// - A restored key is written through the keyspace like SET (one staged put, committed by dispatch
-//   before the reply); an absolute TTL already in the past creates nothing (after REPLACE deleted
-//   the old key) and still answers OK.
+// - A restored key is written through the keyspace like SET (staged, committed by dispatch before
+//   the reply); an absolute TTL already in the past creates nothing (after REPLACE deleted the
+//   old key) and still answers OK.
 // - IDLETIME and FREQ are validated and then ignored: tskv keeps no LRU clock or LFU counter.
-import assert from 'node:assert/strict';
 import { EXPIRE_AT_MS_MAX, INT64_MAX, isWord, parseInt64 } from '../arguments.js';
 import { CommandError, ERRORS } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
-import { createDumpPayload, decodeDumpPayload, verifyDumpPayload } from '../dump-payload.js';
-import { KEY_TYPE } from '../keyspace/keyspace.js';
+import { createObjectDumpPayload, verifyDumpPayload } from '../dump-payload.js';
+import type { RdbCursor } from '../rdb-string.js';
+import { restorerOf, typeModule } from '../types/index.js';
 import { REPLY } from '../../protocol/index.js';
-import { defineSpec, putString, readKey, writeKey } from './key-access.js';
+import { defineSpec, encodingLimits, readKey, writeKey } from './key-access.js';
 
 export const DUMP_ERRORS = {
   busyKey: 'BUSYKEY Target key name already exists.',
@@ -30,8 +31,7 @@ const FREQ_MAX = 255n;
 function dump(ctx: CommandContext, args: Buffer[]): void {
   const record = readKey(ctx, args[1] as Buffer);
   if (record === undefined) return ctx.out.nullBulk();
-  assert.equal(record.type, KEY_TYPE.string, 'DUMP knows only string keys');
-  ctx.out.bulk(createDumpPayload(record.payload));
+  ctx.out.bulk(createObjectDumpPayload(typeModule(record.type).dumpObject(ctx.server.keyspace, record)));
 }
 
 /** restoreCommand's option loop: whether REPLACE and ABSTTL were given. */
@@ -69,14 +69,16 @@ function restore(ctx: CommandContext, args: Buffer[]): void {
   if (ttl < 0n) throw new CommandError(DUMP_ERRORS.badTtl);
   const payload = args[3] as Buffer;
   if (!verifyDumpPayload(payload)) throw new CommandError(DUMP_ERRORS.badPayload);
-  const value = decodeDumpPayload(payload, ctx.server.config.protoMaxBulkLen);
-  if (value === undefined) throw new CommandError(DUMP_ERRORS.badData);
+  const cursor: RdbCursor = { bytes: payload, offset: 1 }; // Redis reads the footer too, as part of its buffer
+  const restorer = restorerOf(payload[0]!);
+  const restored = restorer?.restoreObject(keyspace, payload[0]!, cursor, { limits: encodingLimits(ctx), valueBytesMax: ctx.server.config.protoMaxBulkLen });
+  if (restored === undefined) throw new CommandError(DUMP_ERRORS.badData);
   if (replace) keyspace.delete(ctx.client.db, key);
   const now = keyspace.now();
   if (ttl !== 0n && !absttl) ttl += BigInt(now);
   // checkAlreadyExpired; a relative TTL past 2^63 - 1 wraps negative in Redis, so it is expired too
   if (ttl !== 0n && (ttl <= BigInt(now) || ttl > INT64_MAX)) return ctx.out.raw(REPLY.ok);
-  putString(ctx, key, value, ttl > BigInt(EXPIRE_AT_MS_MAX) ? EXPIRE_AT_MS_MAX : Number(ttl));
+  keyspace.set(ctx.client.db, key, { ...restored, expireAtMs: ttl > BigInt(EXPIRE_AT_MS_MAX) ? EXPIRE_AT_MS_MAX : Number(ttl) });
   ctx.out.raw(REPLY.ok);
 }
 

@@ -8,6 +8,7 @@ import { CommandError } from '../command-error.js';
 import type { CommandContext, CommandFlag, CommandHandler, CommandSpec } from '../command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { STRING_ENCODING } from '../types/string.js';
+import { ENCODING_LIMITS_DEFAULT, type EncodingLimits } from '../types/type-module.js';
 
 export const KEY_ERRORS = {
   wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
@@ -31,8 +32,40 @@ export function writeKey(ctx: CommandContext, key: Buffer): KeyRecord | undefine
 }
 
 export function checkString(record: KeyRecord | undefined): KeyRecord | undefined {
-  if (record !== undefined && record.type !== KEY_TYPE.string) throw new CommandError(KEY_ERRORS.wrongType);
+  return checkType(record, KEY_TYPE.string);
+}
+
+/** checkType: WRONGTYPE for a key of another type, before the command changes anything. */
+export function checkType(record: KeyRecord | undefined, type: number): KeyRecord | undefined {
+  if (record !== undefined && record.type !== type) throw new CommandError(KEY_ERRORS.wrongType);
   return record;
+}
+
+/** lookupKeyRead + checkType(type). */
+export function readTyped(ctx: CommandContext, key: Buffer, type: number): KeyRecord | undefined {
+  return checkType(readKey(ctx, key), type);
+}
+
+/** lookupKeyWrite + checkType(type). */
+export function writeTyped(ctx: CommandContext, key: Buffer, type: number): KeyRecord | undefined {
+  return checkType(writeKey(ctx, key), type);
+}
+
+/** The encoding thresholds in force (CONFIG hash-max-listpack-entries ...). */
+export function encodingLimits(_ctx: CommandContext): EncodingLimits {
+  return ENCODING_LIMITS_DEFAULT;
+}
+
+/**
+ * Writes an aggregate's record back after its elements changed: its metadata when the count or
+ * the encoding changed (an emptied aggregate is deleted), else only WATCH is told.
+ */
+export function storeAggregate(ctx: CommandContext, key: Buffer, record: KeyRecord, before: KeyRecord | undefined): void {
+  if (before !== undefined && before.version === record.version && before.count === record.count && before.encoding === record.encoding) {
+    ctx.server.keyspace.touch(ctx.client.db, key);
+    return;
+  }
+  ctx.server.keyspace.set(ctx.client.db, key, record);
 }
 
 /** lookupKeyRead + checkType(OBJ_STRING). */

@@ -1,67 +1,42 @@
 // src/commands/memory.ts: MEMORY USAGE | STATS | DOCTOR | MALLOC-STATS | PURGE | HELP (Redis 7.0
 // src/object.c memoryCommand), so `redis-cli --memkeys` and GUI clients work.
 // tskv keeps values on disk, not in objects, so USAGE answers what Redis 7.0 (jemalloc) would
-// report for the same key and value: the key's sds + the value object + a dict entry, each rounded
-// up to jemalloc's size class. It matched a real redis-server 7.0.15 on 390 fresh keys (key
-// lengths 1-300, values 0-100,000 bytes, int-encoded strings); Redis may say more for a value
-// whose buffer it grew in place (APPEND, SETRANGE). STATS reports this process and engine.
+// report for the same key and value: the key's sds + a dict entry + what the type module says the
+// value takes (src/types/), each rounded up to jemalloc's size class. For strings it matched a real
+// redis-server 7.0.15 on 390 fresh keys (key lengths 1-300, values 0-100,000 bytes, int-encoded
+// strings); Redis may say more for a value whose buffer it grew in place (APPEND, SETRANGE).
+// Aggregates are estimated from Redis's layouts (listpack, intset, dict), sampling SAMPLES
+// elements of a big one as Redis does. STATS reports this process and engine.
 import { parseInt64 } from '../arguments.js';
 import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
-import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
+import type { Keyspace, KeyRecord } from '../keyspace/keyspace.js';
+import { typeModule } from '../types/index.js';
+import { DICT_ENTRY_BYTES, sdsAllocBytes } from '../types/redis-memory.js';
 import { writeHelp } from './client.js';
 import { defineSpec, readKey } from './key-access.js';
-import { stringEncoding } from '../types/string.js';
 
-const ROBJ_BYTES = 16; // sizeof(robj)
-const DICT_ENTRY_BYTES = 24; // sizeof(dictEntry)
-
-/** jemalloc's size class for an allocation of `bytes` (8, 16, 32, 48, 64, then 4 per doubling). */
-export function jemallocSize(bytes: number): number {
-  if (bytes <= 8) return 8;
-  if (bytes <= 64) return Math.ceil(bytes / 16) * 16;
-  let base = 64;
-  while (base * 2 < bytes) base *= 2;
-  const step = base / 4;
-  return Math.ceil(bytes / step) * step;
+/** MEMORY USAGE: the key's sds and dict entry, plus what the type module says its value takes. */
+export function memoryUsage(keyspace: Keyspace, key: Buffer, record: KeyRecord, samples: number): number {
+  return sdsAllocBytes(key.length) + DICT_ENTRY_BYTES + typeModule(record.type).memoryUsage(keyspace, record, samples);
 }
 
-/** The header of the sds type Redis picks for a string of this length (sdsReqType; type 5 below 32). */
-function sdsHeaderBytes(length: number): number {
-  if (length < 32) return 1;
-  if (length < 256) return 3;
-  if (length < 65_536) return 5;
-  return 9;
-}
-
-export function memoryUsage(key: Buffer, record: KeyRecord): number {
-  const keyBytes = jemallocSize(sdsHeaderBytes(key.length) + key.length + 1);
-  return keyBytes + valueBytes(record) + DICT_ENTRY_BYTES;
-}
-
-function valueBytes(record: KeyRecord): number {
-  const length = record.payload.length;
-  if (record.type !== KEY_TYPE.string) return ROBJ_BYTES + jemallocSize(length);
-  switch (stringEncoding(record)) {
-    case 'int':
-      return ROBJ_BYTES; // the integer lives in the object's pointer
-    case 'embstr':
-      return jemallocSize(ROBJ_BYTES + 3 + length + 1); // object and sdshdr8 in one allocation
-    default:
-      return ROBJ_BYTES + jemallocSize(sdsHeaderBytes(length) + length + 1); // longer than EMBSTR_BYTES_MAX
-  }
-}
+/** OBJ_COMPUTE_SIZE_DEF_SAMPLES: elements sampled from a big aggregate unless SAMPLES says. */
+export const MEMORY_USAGE_SAMPLES_DEFAULT = 5;
 
 function usage(ctx: CommandContext, args: Buffer[]): void {
+  let samples = MEMORY_USAGE_SAMPLES_DEFAULT;
   for (let index = 3; index < args.length; index++) {
     const option = (args[index] as Buffer).toString('latin1').toLowerCase();
     if (option !== 'samples' || index + 1 >= args.length) throw new CommandError(ERRORS.syntax);
-    if (parseInt64(args[++index] as Buffer) < 0n) throw new CommandError(ERRORS.syntax);
+    const count = parseInt64(args[++index] as Buffer);
+    if (count < 0n) throw new CommandError(ERRORS.syntax);
+    samples = count > 1_000_000_000n ? 0 : Number(count); // 0: every element
   }
   const key = args[2] as Buffer;
   const record = readKey(ctx, key);
   if (record === undefined) return ctx.out.nullBulk();
-  ctx.out.integer(memoryUsage(key, record));
+  ctx.out.integer(memoryUsage(ctx.server.keyspace, key, record, samples));
 }
 
 function stats(ctx: CommandContext): void {

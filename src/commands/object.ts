@@ -8,7 +8,7 @@ import { string2ll } from '../arguments.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { CommandError } from '../command-error.js';
-import { stringEncoding } from '../types/string.js';
+import { typeModule } from '../types/index.js';
 import { defineSpec, readKey } from './key-access.js';
 
 export const SHARED_INTEGERS_MAX = 10_000;
@@ -36,7 +36,7 @@ const FREQ_REFUSED =
   'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 
 export function objectEncoding(record: KeyRecord): string {
-  return record.type === KEY_TYPE.string ? stringEncoding(record) : 'raw';
+  return typeModule(record.type).encoding(record);
 }
 
 function withRecord(reply: (ctx: CommandContext, record: KeyRecord) => void) {

@@ -68,7 +68,8 @@ export interface ScanOptions {
   typeName: string | undefined; // lower case
 }
 
-export function parseScanOptions(args: readonly Buffer[], first: number): ScanOptions {
+/** scanGenericCommand's options; TYPE only for SCAN itself (HSCAN / SSCAN call it a syntax error). */
+export function parseScanOptions(args: readonly Buffer[], first: number, allowType = true): ScanOptions {
   const options: ScanOptions = { countHint: SCAN_COUNT_DEFAULT, pattern: undefined, typeName: undefined };
   for (let index = first; index < args.length; index += 2) {
     const option = args[index] as Buffer;
@@ -80,7 +81,7 @@ export function parseScanOptions(args: readonly Buffer[], first: number): ScanOp
       options.countHint = count > BigInt(SCAN_COUNT_HINT_MAX) ? SCAN_COUNT_HINT_MAX : Number(count);
     } else if (isWord(option, 'match')) {
       options.pattern = isMatchAllPattern(value) ? undefined : value;
-    } else if (isWord(option, 'type')) {
+    } else if (allowType && isWord(option, 'type')) {
       options.typeName = value.toString('latin1').toLowerCase();
     } else {
       throw new CommandError(ERRORS.syntax);

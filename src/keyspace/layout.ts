@@ -32,7 +32,7 @@
 //   expiry, RENAME, MOVE and FLUSHDB touch metadata, 'ver' and 'ttl' only: O(1) in the elements.
 //   An element whose 'ver' entry is gone, or names a dead namespace, is garbage (KeyspaceFilter).
 // - The 'ttl' entry of a metadata key exists exactly while it holds that expiry.
-import { HASH_BYTES } from './hash64.js';
+import { HASH_BYTES, writeHash64 } from './hash64.js';
 import { POSITION_BYTES, writePosition } from './slot.js';
 
 export const DATABASE_COUNT = 16;
@@ -170,13 +170,32 @@ export function elementPrefix(version: number, kind?: number): Buffer {
 }
 
 /** [ELEMENT_NAMESPACE][version][kind][hash64 u64 of part][part]: a hash field or a set member. */
-export function hashedElementKey(version: number, kind: number, part: Buffer, writeHash: (bytes: Uint8Array, target: Buffer, offset: number) => void): Buffer {
+export function hashedElementKey(version: number, kind: number, part: Buffer): Buffer {
   const key = Buffer.allocUnsafe(ELEMENT_KEY_HEADER_BYTES + HASH_BYTES + part.length);
   key.writeUInt32BE(ELEMENT_NAMESPACE, 0);
   writeU64BE(key, version, NAMESPACE_BYTES);
   key[NAMESPACE_BYTES + VERSION_BYTES] = kind;
-  writeHash(part, key, ELEMENT_KEY_HEADER_BYTES);
+  writeHash64(part, key, ELEMENT_KEY_HEADER_BYTES);
   part.copy(key, ELEMENT_KEY_HEADER_BYTES + HASH_BYTES);
+  return key;
+}
+
+/** The part (field, member) of a hashed element key, and its hash as a u64 position. */
+export function hashedPartOf(key: Buffer): Buffer {
+  return key.subarray(ELEMENT_KEY_HEADER_BYTES + HASH_BYTES);
+}
+
+export function hashedPositionOf(key: Buffer): bigint {
+  return key.readBigUInt64BE(ELEMENT_KEY_HEADER_BYTES);
+}
+
+/** The first hashed element key of (version, kind) at or after position. */
+export function hashedElementKeyAt(version: number, kind: number, position: bigint): Buffer {
+  const key = Buffer.allocUnsafe(ELEMENT_KEY_HEADER_BYTES + HASH_BYTES);
+  key.writeUInt32BE(ELEMENT_NAMESPACE, 0);
+  writeU64BE(key, version, NAMESPACE_BYTES);
+  key[NAMESPACE_BYTES + VERSION_BYTES] = kind;
+  key.writeBigUInt64BE(position, ELEMENT_KEY_HEADER_BYTES);
   return key;
 }
 
