@@ -214,7 +214,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   numberOption('slowlog-log-slower-than', 'slowlogLogSlowerThan', { min: -Number.MAX_SAFE_INTEGER, max: LONG_MAX }, {
     help: 'log commands taking at least this many microseconds; 0: every command, negative: none (default 10000)',
   }),
-  numberOption('slowlog-max-len', 'slowlogMaxLen', { min: 0, max: LONG_MAX }, { help: 'slow log entries kept (default 128)' }),
+  numberOption('slowlog-max-len', 'slowlogMaxLen', { min: 0, max: LONG_MAX, cap: INT_MAX }, { help: 'slow log entries kept (default 128)' }),
   yesNoOption('metrics', 'metrics', { help: 'yes|no: per-command latency tracking for INFO, SLOWLOG and /metrics (default yes)' }),
   {
     name: 'latency-tracking-info-percentiles', help: 'percentiles INFO latencystats prints (default "50 99 99.9")', values: 'many', runtime: true,
