@@ -3,12 +3,19 @@
 #   docker build -t tskv .
 #   docker run -d --name tskv -p 7379:7379 -v tskv-data:/data tskv --requirepass 'a long secret'
 #   docker run -d --name tskv -p 7379:7379 -v tskv-data:/data tskv --protected-mode no   # trusted networks only
+#   docker run -d -p 7379:7379 -v tskv-data:/data -v "$PWD/conf":/etc/tskv tskv      # your tskv.conf
 #
 # Inside a container the server binds every interface (clients come over Docker's bridge, not
 # loopback), so protected mode refuses them until a password is set or protected mode is turned off
-# explicitly. Words after the image name replace CMD and follow ENTRYPOINT, whose flags every
-# container needs; a later flag overrides an earlier one. `docker stop` sends SIGTERM: tskv syncs
-# the WAL, flushes the memtable and exits 0 within Docker's 10 s.
+# explicitly. ENTRYPOINT holds the flags every container needs (--bind 0.0.0.0 --dir /data); CMD
+# names the config file, /etc/tskv/tskv.conf (this repository's tskv.conf: every setting at its
+# default, bind and dir overridden by those flags). Words after the image name replace CMD: flags
+# alone run without the file (same defaults), `/etc/tskv/tskv.conf --flag value` keeps it. Flags
+# override the file wherever they stand; a later flag overrides an earlier one. Mount a directory
+# at /etc/tskv (not a single file) so CONFIG REWRITE can replace the file there. The HEALTHCHECK
+# PINGs the port the server was started with (dist/healthcheck.js reads PID 1's arguments and
+# file), so a port set in the file or by a flag is the one checked; publish that port with -p.
+# `docker stop` sends SIGTERM: tskv syncs the WAL, flushes the memtable and exits 0 within Docker's 10 s.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -25,14 +32,13 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY tskv.conf ./tskv.conf
-RUN mkdir -p /data && chown node:node /data
+RUN mkdir -p /data /etc/tskv && chown node:node /data /etc/tskv
+COPY --chown=node:node tskv.conf /etc/tskv/tskv.conf
 USER node
 VOLUME /data
 EXPOSE 7379
 STOPSIGNAL SIGTERM
-# PING over loopback (never refused by protected mode); -NOAUTH also proves the server answers.
-HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "const s=require('net').connect(7379,'127.0.0.1',()=>s.write('PING\\r\\n'));s.on('data',d=>process.exit(/^(\\+PONG|-NOAUTH)/.test(String(d))?0:1));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),2000)"]
-ENTRYPOINT ["node", "dist/tskv.js", "--bind", "0.0.0.0", "--port", "7379", "--dir", "/data"]
-CMD ["--appendfsync", "always", "--protected-mode", "yes"]
+# PING over loopback (never refused by protected mode) on the configured port; -NOAUTH also proves the server answers.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 CMD ["node", "dist/healthcheck.js"]
+ENTRYPOINT ["node", "dist/tskv.js", "--bind", "0.0.0.0", "--dir", "/data"]
+CMD ["/etc/tskv/tskv.conf"]

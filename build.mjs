@@ -1,9 +1,10 @@
-// build.mjs: bundles the server into dist/tskv.js with esbuild (node 20, ESM, sourcemaps).
+// build.mjs: bundles the server into dist/tskv.js, and the Docker HEALTHCHECK into
+// dist/healthcheck.js, with esbuild (node 20, ESM, sourcemaps).
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/tskv.js',
+  entryPoints: { tskv: 'src/main.ts', healthcheck: 'src/healthcheck-main.ts' },
+  outdir: 'dist',
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -45,9 +45,19 @@ describe('directivesToArguments', () => {
   });
 
   it('names the line of a bad value or an unknown directive', () => {
-    expect(() => directivesToArguments(parseConfigText('# c\nport abc\n', 'x.conf'), 'x.conf')).toThrow(/x\.conf, line 2: >>> 'port abc': --port: 'abc' is not an integer/);
+    expect(() => directivesToArguments(parseConfigText('# c\nport abc\n', 'x.conf'), 'x.conf')).toThrow("config file x.conf, line 2: >>> 'port abc': argument couldn't be parsed into an integer");
     expect(() => directivesToArguments(parseConfigText('include other.conf\n', 'x.conf'), 'x.conf')).toThrow(/line 1: >>> 'include other.conf': Bad directive or wrong number of arguments/);
     expect(() => directivesToArguments(parseConfigText('port\n', 'x.conf'), 'x.conf')).toThrow(ConfigError);
+  });
+
+  it('takes the Redis 6 ziplist names as aliases and adds up several save lines, as Redis does', () => {
+    const flags = directivesToArguments(parseConfigText('hash-max-ziplist-entries 64\nsave 900 1\nsave 300 10\nzset-max-ziplist-value 1kb\n', 'x'), 'x');
+    expect(flags).toEqual(['--hash-max-ziplist-entries=64', '--save=900 1 300 10', '--zset-max-ziplist-value=1kb']);
+    const parsed = parseArguments(flags);
+    expect(parsed.kind === 'run' && [parsed.config.hashMaxListpackEntries, parsed.config.save, parsed.config.zsetMaxListpackValueBytes])
+      .toEqual([64, [{ seconds: 900, changes: 1 }, { seconds: 300, changes: 10 }], 1024]);
+    const reset = directivesToArguments(parseConfigText('save ""\nsave 60 5\n', 'x'), 'x');
+    expect(reset).toEqual(['--save=60 5']);
   });
 });
 
@@ -61,8 +71,39 @@ describe('resolveCommandLine', () => {
   });
 
   it('passes flags through when no file is named', () => {
-    expect(resolveCommandLine(['--port', '1'])).toEqual({ configFile: undefined, arguments: ['--port', '1'] });
+    expect(resolveCommandLine(['--port', '1', '--bind', 'a', 'b'])).toEqual({ configFile: undefined, arguments: ['--port=1', '--bind=a b'] });
     expect(resolveCommandLine([])).toEqual({ configFile: undefined, arguments: [] });
+  });
+
+  it('finds the file after the flags too, and the flags still override it, whatever the order', () => {
+    const file = tempFile('after.conf', 'port 7390\ndir /tmp/from-file\nbind 10.0.0.1\nmaxmemory 1mb\n');
+    const orders = [
+      ['--bind', '0.0.0.0', '--port', '7380', '--dir', '/data', file],
+      ['--bind', '0.0.0.0', file, '--port', '7380', '--dir', '/data'],
+      [file, '--bind', '0.0.0.0', '--port', '7380', '--dir', '/data'],
+      ['--port=7380', '--bind', '0.0.0.0', '--dir=/data', file],
+    ];
+    for (const argv of orders) {
+      const line = resolveCommandLine(argv);
+      expect(line.configFile, argv.join(' ')).toBe(file);
+      const parsed = parseArguments(line.arguments);
+      expect(parsed.kind === 'run' && [parsed.config.port, parsed.config.bind, parsed.config.dir, parsed.config.maxmemoryBytes], argv.join(' '))
+        .toEqual([7380, ['0.0.0.0'], '/data', 1024 * 1024]);
+    }
+  });
+
+  it('ends a multi-word flag at a word that names a file, and refuses a second file', () => {
+    const file = tempFile('multi.conf', 'port 7391\n');
+    const relative = path.relative(process.cwd(), file);
+    const line = resolveCommandLine(['--bind', '127.0.0.1', '::1', relative]);
+    expect(line.configFile).toBe(file);
+    expect(line.arguments).toEqual(['--port=7391', '--bind=127.0.0.1 ::1']);
+    expect(() => resolveCommandLine([file, '--port', '1', 'other.conf'])).toThrow("unexpected argument 'other.conf' (try --help)");
+  });
+
+  it('leaves --help to the flags parser even with a file named', () => {
+    const line = resolveCommandLine(['/nonexistent/tskv.conf', '--help']);
+    expect(parseArguments(line.arguments).kind).toBe('help');
   });
 
   it('fails with the path when the file cannot be read', () => {
@@ -74,7 +115,7 @@ describe('the example tskv.conf', () => {
   const text = readFileSync(path.join(REPO_DIR, 'tskv.conf'), 'utf8');
   const directives = parseConfigText(text, 'tskv.conf');
 
-  it('names only options tskv has, each once', () => {
+  it('names only options tskv has, each once, under its Redis 7 name', () => {
     const known = new Set(OPTIONS.map((option) => option.name));
     expect(directives.map((d) => d.name).filter((name) => !known.has(name))).toEqual([]);
     expect(new Set(directives.map((d) => d.name)).size).toBe(directives.length);

@@ -32,51 +32,61 @@ function series(text: string): Map<string, number> {
 }
 
 describe('MetricsExporter', () => {
-  it('exposes the original design\'s counters under their names', async () => {
+  it('exposes the original design\'s counters under their names, prefixed tskv_', async () => {
     const text = await new MetricsExporter(makeMetrics(), { defaultMetrics: false }).scrape();
     const values = series(text);
     expect(Object.fromEntries([...values].filter(([name]) => !name.includes('{')))).toMatchObject({
-      connections_open: 2, rx_bytes_total: 1000, tx_bytes_total: 2000, backpressure_events_total: 1, put_total: 1, get_total: 50,
-      scan_total: 0, errors_total: 3, wal_appends_total: 11, fsync_total: 7, sstable_files: 3, bloom_negative_total: 5,
-      compactions_total: 4, write_stalls_total: 2, write_stall_seconds_total: 1.5, memtable_bytes: 150, engine_failed: 0,
+      tskv_connections_open: 2, tskv_rx_bytes_total: 1000, tskv_tx_bytes_total: 2000, tskv_backpressure_events_total: 1, tskv_put_total: 1,
+      tskv_get_total: 50, tskv_scan_total: 0, tskv_errors_total: 3, tskv_wal_appends_total: 11, tskv_fsync_total: 7, tskv_sstable_files: 3,
+      tskv_bloom_negative_total: 5, tskv_compactions_total: 4, tskv_write_stalls_total: 2, tskv_write_stall_seconds_total: 1.5,
+      tskv_memtable_bytes: 150, tskv_engine_failed: 0,
     });
-    expect(text).toContain('# TYPE rx_bytes_total counter');
-    expect(text).toContain('# TYPE connections_open gauge');
-    expect(values.get('command_calls_total{command="config|get"}')).toBe(1);
+    expect(text).toContain('# TYPE tskv_rx_bytes_total counter');
+    expect(text).toContain('# TYPE tskv_connections_open gauge');
+    expect(values.get('tskv_command_calls_total{command="config|get"}')).toBe(1);
   });
 
   it('exposes per-command histograms with cumulative buckets Grafana can chart', async () => {
     const text = await new MetricsExporter(makeMetrics(), { defaultMetrics: false }).scrape();
-    expect(text).toContain('# TYPE command_duration_seconds histogram');
+    expect(text).toContain('# TYPE tskv_command_duration_seconds histogram');
     const values = series(text);
-    const buckets = [...DURATION_BUCKETS_SECONDS.map(String), '+Inf'].map((le) => values.get(`command_duration_seconds_bucket{command="get",le="${le}"}`));
+    const buckets = [...DURATION_BUCKETS_SECONDS.map(String), '+Inf'].map((le) => values.get(`tskv_command_duration_seconds_bucket{command="get",le="${le}"}`));
     expect(buckets.every((count) => count !== undefined)).toBe(true);
     for (let index = 1; index < buckets.length; index++) expect(buckets[index]).toBeGreaterThanOrEqual(buckets[index - 1] as number);
     expect(buckets.at(-1)).toBe(50);
-    expect(values.get('command_duration_seconds_bucket{command="get",le="0.00001"}')).toBe(0);
-    expect(values.get('command_duration_seconds_bucket{command="get",le="0.0001"}')).toBe(50);
-    expect(values.get('command_duration_seconds_count{command="get"}')).toBe(50);
-    expect(values.get('command_duration_seconds_sum{command="get"}')).toBeGreaterThan(50 * 20e-6);
-    expect(values.get('command_duration_seconds_bucket{command="set",le="0.001"}')).toBe(0);
-    expect(values.get('command_duration_seconds_bucket{command="set",le="0.0025"}')).toBe(1);
+    expect(values.get('tskv_command_duration_seconds_bucket{command="get",le="0.00001"}')).toBe(0);
+    expect(values.get('tskv_command_duration_seconds_bucket{command="get",le="0.0001"}')).toBe(50);
+    expect(values.get('tskv_command_duration_seconds_count{command="get"}')).toBe(50);
+    expect(values.get('tskv_command_duration_seconds_sum{command="get"}')).toBeGreaterThan(50 * 20e-6);
+    expect(values.get('tskv_command_duration_seconds_bucket{command="set",le="0.001"}')).toBe(0);
+    expect(values.get('tskv_command_duration_seconds_bucket{command="set",le="0.0025"}')).toBe(1);
   });
 
   it('exposes GET, PUT and SCAN latency quantiles as a summary', async () => {
     const text = await new MetricsExporter(makeMetrics(), { defaultMetrics: false }).scrape();
-    expect(text).toContain('# TYPE request_duration_seconds summary');
+    expect(text).toContain('# TYPE tskv_request_duration_seconds summary');
     const values = series(text);
-    const p50 = values.get('request_duration_seconds{family="get",quantile="0.5"}') as number;
-    const p99 = values.get('request_duration_seconds{family="get",quantile="0.99"}') as number;
+    const p50 = values.get('tskv_request_duration_seconds{family="get",quantile="0.5"}') as number;
+    const p99 = values.get('tskv_request_duration_seconds{family="get",quantile="0.99"}') as number;
     expect(p50).toBeGreaterThan(40e-6);
     expect(p99).toBeGreaterThanOrEqual(p50);
-    expect(values.get('request_duration_seconds_count{family="put"}')).toBe(1);
-    expect(values.get('request_duration_seconds{family="scan",quantile="0.5"}')).toBe(0);
+    expect(values.get('tskv_request_duration_seconds_count{family="put"}')).toBe(1);
+    expect(values.get('tskv_request_duration_seconds{family="scan",quantile="0.5"}')).toBe(0);
   });
 
-  it('adds prom-client\'s process and Node.js metrics by default', async () => {
+  it('adds prom-client\'s process and Node.js metrics by default, under prom-client\'s names', async () => {
     const text = await new MetricsExporter(makeMetrics()).scrape();
-    expect(text).toContain('process_cpu_user_seconds_total');
-    expect(text).toContain('nodejs_eventloop_lag_seconds');
+    expect(text).toContain('\nprocess_cpu_user_seconds_total ');
+    expect(text).toContain('\nnodejs_eventloop_lag_seconds ');
+  });
+
+  it('names every series of its own tskv_', async () => {
+    const text = await new MetricsExporter(makeMetrics(), { defaultMetrics: false }).scrape();
+    const names = [...series(text).keys()].map((key) => key.replace(/\{.*$/, ''));
+    expect(names.length).toBeGreaterThan(30);
+    expect(names.filter((name) => !name.startsWith('tskv_'))).toEqual([]);
+    const declared = text.split('\n').filter((line) => line.startsWith('# TYPE ')).map((line) => line.split(' ')[2]);
+    expect(declared.filter((name) => !name?.startsWith('tskv_'))).toEqual([]);
   });
 });
 
@@ -105,7 +115,7 @@ describe('startMetricsServer', () => {
     const ok = await get(port, '/metrics');
     expect(ok.status).toBe(200);
     expect(ok.type).toContain('text/plain; version=0.0.4');
-    expect(ok.body).toContain('get_total 50');
+    expect(ok.body).toContain('tskv_get_total 50');
     expect((await get(port, '/')).status).toBe(404);
     expect((await get(port, '/metrics', 'POST')).status).toBe(405);
   });

@@ -7,8 +7,9 @@
 // counters and engine.stats(); nothing is recorded per command for Prometheus. prom-client's own
 // metric classes are observed per event, so tskv's series are small derived metrics registered in
 // a prom-client Registry (which formats and serves them), next to prom-client's default process
-// and Node.js metrics (CPU, heap, event loop lag).
-// Series (names of the original design, unprefixed):
+// and Node.js metrics (CPU, heap, event loop lag), which keep prom-client's names (process_*,
+// nodejs_*) so the usual Node.js dashboards read them.
+// Series, each named METRIC_PREFIX + (the original design's name), e.g. tskv_rx_bytes_total:
 //   counters  rx_bytes_total tx_bytes_total backpressure_events_total put_total get_total scan_total
 //             errors_total commands_processed_total connections_received_total wal_appends_total
 //             wal_bytes_total fsync_total bloom_negative_total flushes_total compactions_total
@@ -17,7 +18,7 @@
 //             command_rejected_calls_total{command}
 //   gauges    connections_open sstable_files sstable_bytes memtable_bytes engine_failed instantaneous_ops_per_sec
 //   histogram command_duration_seconds{command,le}  (buckets from the HDR counts; Grafana:
-//             histogram_quantile(0.99, sum by (le) (rate(command_duration_seconds_bucket{command="get"}[1m]))))
+//             histogram_quantile(0.99, sum by (le) (rate(tskv_command_duration_seconds_bucket{command="get"}[1m]))))
 //   summary   request_duration_seconds{family="get|put|scan",quantile}  (HDR percentiles since start)
 // Invariants:
 // - Engine stats and server counters are read once per scrape (snapshot), not once per series.
@@ -30,6 +31,7 @@ import { FAMILY_NAMES, type Metrics, type ServerCounters } from './metrics.js';
 export const DURATION_BUCKETS_SECONDS: readonly number[] = [
   0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 ];
+export const METRIC_PREFIX = 'tskv_';
 export const SUMMARY_QUANTILES: readonly number[] = [0.5, 0.95, 0.99, 0.999];
 const BUCKETS_NS = DURATION_BUCKETS_SECONDS.map((seconds) => Math.round(seconds * 1e9));
 
@@ -87,7 +89,7 @@ export class MetricsExporter {
   }
 
   private add(name: string, help: string, type: MetricType, read: () => Sample[]): void {
-    this.registry.registerMetric(new DerivedMetric(name, help, type, read) as unknown as Metric);
+    this.registry.registerMetric(new DerivedMetric(METRIC_PREFIX + name, help, type, read) as unknown as Metric);
   }
 
   private single(name: string, help: string, type: 'counter' | 'gauge', read: (snapshot: Snapshot) => number): void {
@@ -137,11 +139,11 @@ export class MetricsExporter {
       if (histogram.totalCount === 0) continue;
       const counts = histogram.cumulativeCounts(BUCKETS_NS);
       DURATION_BUCKETS_SECONDS.forEach((le, index) => {
-        samples.push({ metricName: 'command_duration_seconds_bucket', labels: { command: record.name, le }, value: counts[index] as number });
+        samples.push({ metricName: `${METRIC_PREFIX}command_duration_seconds_bucket`, labels: { command: record.name, le }, value: counts[index] as number });
       });
-      samples.push({ metricName: 'command_duration_seconds_bucket', labels: { command: record.name, le: '+Inf' }, value: histogram.totalCount });
-      samples.push({ metricName: 'command_duration_seconds_sum', labels: { command: record.name }, value: histogram.sumNs / 1e9 });
-      samples.push({ metricName: 'command_duration_seconds_count', labels: { command: record.name }, value: histogram.totalCount });
+      samples.push({ metricName: `${METRIC_PREFIX}command_duration_seconds_bucket`, labels: { command: record.name, le: '+Inf' }, value: histogram.totalCount });
+      samples.push({ metricName: `${METRIC_PREFIX}command_duration_seconds_sum`, labels: { command: record.name }, value: histogram.sumNs / 1e9 });
+      samples.push({ metricName: `${METRIC_PREFIX}command_duration_seconds_count`, labels: { command: record.name }, value: histogram.totalCount });
     }
     return samples;
   }
@@ -154,8 +156,8 @@ export class MetricsExporter {
       SUMMARY_QUANTILES.forEach((quantile, index) => {
         samples.push({ labels: { family, quantile }, value: (valuesNs[index] as number) / 1e9 });
       });
-      samples.push({ metricName: 'request_duration_seconds_sum', labels: { family }, value: histogram.sumNs / 1e9 });
-      samples.push({ metricName: 'request_duration_seconds_count', labels: { family }, value: histogram.totalCount });
+      samples.push({ metricName: `${METRIC_PREFIX}request_duration_seconds_sum`, labels: { family }, value: histogram.sumNs / 1e9 });
+      samples.push({ metricName: `${METRIC_PREFIX}request_duration_seconds_count`, labels: { family }, value: histogram.totalCount });
     }
     return samples;
   }

@@ -10,6 +10,9 @@
 // - DBSIZE exactly, until the run has made a key that may sit expired and not yet reaped (its
 //   count then depends on each server's active expiry timing), then only by shape.
 // Bounded to ~20 s (fast-check interruptAfterTimeLimit). Reproduce with DIFF_SEED=<seed>.
+// A second part drives both servers with a fixed list of CONFIG SET / CONFIG GET commands (the
+// Redis settings clients set at start, their validation errors, their echoes, globs compared as
+// sets of pairs), in RESP2 and RESP3.
 // TSKV_DIFF_TARGET=redis runs the same test against a second redis-server: a self-check that the
 // harness reports no false differences.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -395,4 +398,92 @@ describe.skipIf(skipReason !== undefined)('differential: tskv answers like redis
     console.log(`differential: ${runs} random sequences agreed with redis-server`);
     expect(runs).toBeGreaterThan(0);
   }, RUN_TIME_MS + 30_000);
+});
+
+// ---- CONFIG SET / GET ---------------------------------------------------------------------------
+
+// Each setting with values to try: valid ones (CONFIG GET then shows Redis's echo) and refused
+// ones (the error text). Not here: set-max-listpack-* (Redis 7.2 names, unknown to 7.0.15),
+// proto-max-bulk-len past 512mb (tskv's bound, refused with that bound), and echoes of values past
+// 2^53 - 1, which tskv keeps as 2^53 - 1 (config-values.ts).
+const CONFIG_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['appendfsync', ['EVERYSEC', 'sometimes', 'no', 'always']],
+  ['timeout', ['abc', '-1', '2147483648', '01', '+1', ' 1', '30', '0']],
+  ['maxmemory', ['100mb', '1GB', '5k', '7KB', '', 'mb', '1.5gb', '-1', ' 1', '1tb', '0']],
+  ['maxmemory-policy', ['lru', 'ALLKEYS-LRU', 'volatile-ttl', 'noeviction']],
+  ['maxmemory-samples', ['0', '10', 'x', '5']],
+  ['hash-max-listpack-entries', ['256', '1kb', '-1', 'x', '9223372036854775808', '512']],
+  ['hash-max-ziplist-entries', ['100', '512']],
+  ['hash-max-listpack-value', ['1kb', '-1', '64']],
+  ['hash-max-ziplist-value', ['2048', '64']],
+  ['set-max-intset-entries', ['1000', '-5', '512']],
+  ['list-max-listpack-size', ['-3', '2147483648', '-2147483648', '-2']],
+  ['list-max-ziplist-size', ['8', '-2']],
+  ['list-compress-depth', ['2', '-1', '0']],
+  ['zset-max-listpack-entries', ['64', '128']],
+  ['zset-max-ziplist-entries', ['64', '128']],
+  ['zset-max-listpack-value', ['2kb', '64']],
+  ['zset-max-ziplist-value', ['1gb', '64']],
+  ['save', ['900 1 300 10', '3600', '0 1', '3600 -1', '3600 1  300 10', 'abc 1', '+5 3', '']],
+  ['lazyfree-lazy-eviction', ['YES', 'maybe', 'no']],
+  ['lazyfree-lazy-expire', ['yes', '1', 'no']],
+  ['lazyfree-lazy-server-del', ['yes', 'no']],
+  ['lazyfree-lazy-user-del', ['yes', 'no']],
+  ['lazyfree-lazy-user-flush', ['yes', 'no']],
+  ['notify-keyspace-events', ['KEA', 'Exm$g', 'KEQ', 'AKEmn', 'lshzxetd', 'k', '']],
+  ['activerehashing', ['no', 'yes']],
+  ['hz', ['0', '1000', '-1', 'x', '25', '10']],
+  ['proto-max-bulk-len', ['1000', 'x', '64mb', '512mb']],
+];
+const CONFIG_COMMANDS: string[][] = [
+  ...CONFIG_VALUES.flatMap(([name, values]) => values.flatMap((value) => [['CONFIG', 'SET', name, value], ['CONFIG', 'GET', name]])),
+  ['CONFIG', 'SET', 'TIMEOUT', 'abc'], ['CONFIG', 'SET', 'DATABASES', '3'], ['CONFIG', 'SET', 'NOSUCH', '1'],
+  ['CONFIG', 'SET', 'timeout', '1', 'timeout', '2'], ['CONFIG', 'SET', 'timeout', '1', 'save'], ['CONFIG', 'SET', 'hz', '30', 'save', 'bad'],
+  ['CONFIG', 'SET', 'hash-max-ziplist-entries', '7', 'hash-max-listpack-entries', '9'], ['CONFIG', 'GET', 'hash-max-ziplist-entries'],
+  ['CONFIG', 'GET', 'hz'], ['CONFIG', 'GET', 'MAXMEMORY'], ['CONFIG', 'GET', 'Hash-Max-Ziplist-Value'], ['CONFIG', 'GET', 'maxmemory', 'maxmemory'],
+  ['CONFIG', 'GET', 'hash-max-*'], ['CONFIG', 'GET', 'zset-max-*'], ['CONFIG', 'GET', 'list-*'], ['CONFIG', 'GET', 'lazyfree-*'],
+  ['CONFIG', 'GET', '*ziplist*'], ['CONFIG', 'GET', 'notify*'], ['CONFIG', 'GET', 'LAZYFREE-LAZY-E*'],
+];
+
+/** A CONFIG GET glob's reply as sorted name=value lines (each server lists in its own order). */
+function configPairs(reply: Reply): string[] {
+  const items = reply.type === 'map' ? reply.value.flat() : replyItems(reply);
+  const lines: string[] = [];
+  for (let index = 0; index + 1 < items.length; index += 2) lines.push(`${replyBytes(items[index]!).toString()}=${replyBytes(items[index + 1]!).toString()}`);
+  return lines.sort();
+}
+
+describe.skipIf(skipReason !== undefined)('differential: CONFIG SET and CONFIG GET answer like redis-server', () => {
+  let oracle: RealRedis;
+  let stopTarget: () => Promise<void>;
+  let targetPort: number;
+
+  beforeAll(async () => {
+    oracle = await startRealRedis();
+    const server = await startServer();
+    targetPort = server.port;
+    stopTarget = () => server.stop();
+  });
+  afterAll(async () => {
+    await oracle?.stop();
+    await stopTarget?.();
+  });
+
+  it.each([2, 3])('gives the same replies to the same CONFIG commands, in RESP%i', async (protocol) => {
+    const [redisClient, tskvClient] = await Promise.all([RawClient.connect(oracle.port), RawClient.connect(targetPort)]);
+    try {
+      for (const client of [redisClient, tskvClient]) await client.send(['HELLO', String(protocol)]);
+      const differences: string[] = [];
+      for (const args of CONFIG_COMMANDS) {
+        const [expected, actual] = [await redisClient.send(args), await tskvClient.send(args)];
+        const glob = args[1] === 'GET' && args.slice(2).some((arg) => /[*?[]/.test(arg));
+        const same = glob && expected.type !== 'error' ? configPairs(expected).join() === configPairs(actual).join() : sameReply(expected, actual);
+        if (!same) differences.push(`${show(args.map((arg) => Buffer.from(arg)))}\n  redis: ${formatReply(expected)}\n  tskv:  ${formatReply(actual)}`);
+      }
+      expect(differences.join('\n')).toBe('');
+    } finally {
+      redisClient.close();
+      tskvClient.close();
+    }
+  });
 });

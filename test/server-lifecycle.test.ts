@@ -38,13 +38,13 @@ function firstReply(host: string, port: number, localAddress?: string): Promise<
 describe('flags', () => {
   it.each([
     [['--nosuch'], "tskv: unknown option '--nosuch' (try --help)\n"],
-    [['--port', 'abc'], "tskv: --port: 'abc' is not an integer\n"],
-    [['--port', '70000'], 'tskv: --port: 70000 is out of range (0-65535)\n'],
-    [['--appendfsync', 'sometimes'], "tskv: --appendfsync: 'sometimes' must be one of always|everysec|no\n"],
+    [['--port', 'abc'], 'tskv: --port "abc": argument couldn\'t be parsed into an integer\n'],
+    [['--port', '70000'], 'tskv: --port "70000": argument must be between 0 and 65535 inclusive\n'],
+    [['--appendfsync', 'sometimes'], 'tskv: --appendfsync "sometimes": argument(s) must be one of the following: everysec, always, no\n'],
     [['--port'], 'tskv: --port needs a value\n'],
-    [['--cache-size', '10kb'], 'tskv: --cache-size: 10kb is out of range (1mb-1024gb)\n'],
-    [['--cache-size', 'lots'], "tskv: --cache-size: 'lots' is not a size\n"],
-    [['--port', '7379', 'stray'], "tskv: unexpected argument 'stray' (try --help)\n"],
+    [['--cache-size', '10kb'], 'tskv: --cache-size "10kb": argument must be between 1048576 and 1099511627776 inclusive\n'],
+    [['--cache-size', 'lots'], 'tskv: --cache-size "lots": argument must be a memory value\n'],
+    [['--port', '7379', '/nonexistent/a.conf', 'b.conf'], "tskv: unexpected argument 'b.conf' (try --help)\n"],
     [['/nonexistent/tskv.conf'], "tskv: can't open config file '/nonexistent/tskv.conf': ENOENT: no such file or directory\n"],
   ])('%j exits 1 with one line', (args, line) => {
     const result = runFlags(args);
@@ -58,6 +58,19 @@ describe('flags', () => {
     for (const option of ['--port', '--bind', '--dir', '--appendfsync', '--requirepass', '--maxclients', '--timeout', '--tcp-keepalive', '--protected-mode', '--databases', '--loglevel']) {
       expect(result.stdout).toContain(option);
     }
+  });
+
+  it('--help names the config-file argument and keeps every description in one column', () => {
+    const lines = runFlags(['--help']).stdout.split('\n');
+    expect(lines[0]).toBe('Usage: node dist/tskv.js [config-file] [--option value]...');
+    const rows = lines.filter((line) => /^ {2}(--[a-z-]+|config-file) {2,}\S/.test(line));
+    expect(rows.map((row) => /^ {2}\S+/.exec(row)?.[0].trim())).toContain('config-file');
+    expect(rows.length).toBeGreaterThan(15);
+    const column = rows.map((row) => row.search(/(?<=\S {2,})\S/));
+    expect(new Set(column).size, rows.join('\n')).toBe(1);
+    const continued = lines.filter((line) => /^ {8,}\S/.test(line) && !line.includes('--'));
+    for (const line of continued) expect(line.search(/\S/), line).toBe(column[0]);
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(100);
   });
 });
 

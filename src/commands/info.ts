@@ -33,7 +33,7 @@ function serverFields(state: ServerState): Fields {
     ['monotonic_clock', 'POSIX clock_gettime'], ['multiplexing_api', 'epoll'], ['atomicvar_api', 'c11-builtin'], ['node_version', process.version],
     ['process_id', process.pid], ['process_supervised', 'no'], ['run_id', state.runId], ['tcp_port', state.listeningPorts[0] ?? state.config.port],
     ['server_time_usec', Date.now() * 1000], ['uptime_in_seconds', uptimeS], ['uptime_in_days', Math.floor(uptimeS / 86400)],
-    ['hz', 10], ['configured_hz', 10], ['lru_clock', Math.floor(Date.now() / 1000) & 0xffffff], ['executable', process.argv[1] ?? ''],
+    ['hz', state.config.hz], ['configured_hz', state.config.hz], ['lru_clock', Math.floor(Date.now() / 1000) & 0xffffff], ['executable', process.argv[1] ?? ''],
     ['config_file', state.configFile ?? ''], ['io_threads_active', 0],
   ];
 }
@@ -59,7 +59,7 @@ function memoryFields(state: ServerState): Fields {
   return [
     ['used_memory', used], ['used_memory_human', human(used)], ['used_memory_rss', memory.rss], ['used_memory_rss_human', human(memory.rss)],
     ['used_memory_peak', used], ['used_memory_peak_human', human(used)], ['total_system_memory', os.totalmem()],
-    ['total_system_memory_human', human(os.totalmem())], ['maxmemory', 0], ['maxmemory_human', '0B'], ['maxmemory_policy', 'noeviction'],
+    ['total_system_memory_human', human(os.totalmem())], ['maxmemory', state.config.maxmemoryBytes], ['maxmemory_human', human(state.config.maxmemoryBytes)], ['maxmemory_policy', state.config.maxmemoryPolicy],
     ['mem_fragmentation_ratio', (memory.rss / Math.max(1, used)).toFixed(2)], ['mem_allocator', 'v8'],
     ['tskv_memtable_bytes', engine.memtableBytes], ['tskv_immutable_memtable_bytes', engine.immutableMemtableBytes],
     ['tskv_cache_bytes', engine.blockCacheBytes], ['tskv_cache_bytes_max', engine.cacheBytes],

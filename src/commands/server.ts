@@ -5,59 +5,47 @@
 // - CONFIG GET and CONFIG SET read and change the one ServerConfig; CONFIG SET validates with the
 //   same parser as the command line and changes nothing unless every pair is valid.
 // - FLUSHDB / FLUSHALL only stage keyspace meta ops (O(1)); dispatch commits them.
-import path from 'node:path';
 import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
-import { ConfigError, OPTIONS, RUNTIME_SETTABLE, defaultConfig, limits, parseArguments, type ServerConfig } from '../config.js';
+import {
+  ConfigError, ConfigValueError, OPTIONS, applyOption, copyConfig, defaultConfig, findOption, limits, parseArguments, type OptionSpec, type ServerConfig,
+} from '../config.js';
 import { rewriteConfigFile, rewriteOptionsFrom } from '../config-file.js';
 import { globMatch } from '../../protocol/index.js';
 import { writeHelp } from './client.js';
 import { parseInteger } from '../arguments.js';
 
-/** CONFIG GET names and how each reads the running configuration. */
-const CONFIG_PARAMETERS: ReadonlyArray<[string, (config: ServerConfig) => string]> = [
-  ['port', (c) => String(c.port)],
-  ['bind', (c) => c.bind.join(' ')],
-  ['dir', (c) => path.resolve(c.dir)],
+/** CONFIG GET names tskv answers with a constant (Redis settings with one possible value here). */
+const FIXED_PARAMETERS: ReadonlyArray<readonly [string, (config: ServerConfig) => string]> = [
   ['appendonly', () => 'yes'],
-  ['appendfsync', (c) => c.appendfsync],
   ['appendfilename', () => 'appendonly.aof'],
-  ['save', () => ''],
-  ['databases', (c) => String(c.databases)],
-  ['requirepass', (c) => c.requirepass],
-  ['maxclients', (c) => String(c.maxclients)],
-  ['timeout', (c) => String(c.timeout)],
-  ['tcp-keepalive', (c) => String(c.tcpKeepalive)],
-  ['protected-mode', (c) => (c.protectedMode ? 'yes' : 'no')],
-  ['loglevel', (c) => c.loglevel],
-  ['proto-max-bulk-len', (c) => String(c.protoMaxBulkLen)],
   ['client-query-buffer-limit', () => String(limits.queryBufferBytesMax)],
-  ['maxmemory', () => '0'],
-  ['maxmemory-policy', () => 'noeviction'],
-  ['notify-keyspace-events', () => ''],
   ['cluster-enabled', () => 'no'],
   ['daemonize', () => 'no'],
   ['io-threads', () => '1'],
-  ['slowlog-log-slower-than', (c) => String(c.slowlogLogSlowerThan)],
-  ['slowlog-max-len', (c) => String(c.slowlogMaxLen)],
-  ['metrics', (c) => (c.metrics ? 'yes' : 'no')],
   ['latency-tracking', (c) => (c.metrics ? 'yes' : 'no')],
-  ['latency-tracking-info-percentiles', (c) => c.latencyTrackingInfoPercentiles.join(' ')],
-  ['metrics-port', (c) => String(c.metricsPort)],
-  ['cache-size', (c) => String(c.cacheBytes)],
+];
+
+/** Every CONFIG GET name, aliases included, with how it reads the running configuration. */
+const CONFIG_PARAMETERS: ReadonlyArray<readonly [string, (config: ServerConfig) => string]> = [
+  ...OPTIONS.flatMap((option) => [option.name, ...(option.alias === undefined ? [] : [option.alias])].map((name) => [name, option.read] as const)),
+  ...FIXED_PARAMETERS,
 ];
 
 function configRewrite(ctx: CommandContext): void {
   const file = ctx.server.configFile;
   if (file === undefined) throw new CommandError('ERR The server is running without a config file');
   const fileOptions = new Set(OPTIONS.map((option) => option.name));
+  const readers = OPTIONS.map((option) => [option.name, option.write ?? option.read] as const);
   try {
     const parse = (flags: string[]) => {
       const parsed = parseArguments(flags);
       if (parsed.kind !== 'run') throw new ConfigError(`not a value: ${flags.join(' ')}`);
       return parsed.config;
     };
-    rewriteConfigFile(file, rewriteOptionsFrom(CONFIG_PARAMETERS, ctx.server.config, defaultConfig(), fileOptions, parse));
+    const options = rewriteOptionsFrom(readers, ctx.server.config, defaultConfig(), fileOptions, parse)
+      .map((option) => ({ ...option, aliases: OPTIONS.filter((spec) => spec.name === option.name && spec.alias !== undefined).map((spec) => spec.alias as string) }));
+    rewriteConfigFile(file, options);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     ctx.server.logger.warn({ file, error: reason }, 'CONFIG REWRITE failed');
@@ -67,12 +55,19 @@ function configRewrite(ctx: CommandContext): void {
   ctx.out.simple('OK');
 }
 
+/** As Redis: a name without glob characters is looked up (and echoed as given), a glob lists every match. */
 function configGet(ctx: CommandContext, args: Buffer[]): void {
   const found = new Map<string, string>();
-  for (const pattern of args.slice(2)) {
-    const glob = pattern.toString('latin1').toLowerCase();
+  for (const argument of args.slice(2)) {
+    const given = argument.toString('latin1');
+    const lower = given.toLowerCase();
+    if (!/[[*?]/.test(given)) {
+      const read = CONFIG_PARAMETERS.find(([name]) => name === lower)?.[1];
+      if (read !== undefined && !found.has(given)) found.set(given, read(ctx.server.config));
+      continue;
+    }
     for (const [name, read] of CONFIG_PARAMETERS) {
-      if (!found.has(name) && globMatch(Buffer.from(glob), Buffer.from(name))) found.set(name, read(ctx.server.config));
+      if (!found.has(name) && globMatch(Buffer.from(lower, 'latin1'), Buffer.from(name))) found.set(name, read(ctx.server.config));
     }
   }
   ctx.out.mapHeader(found.size);
@@ -82,31 +77,36 @@ function configGet(ctx: CommandContext, args: Buffer[]): void {
   }
 }
 
+const setFailed = (name: string, reason: string) => new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${reason}`);
+
+/** As Redis's configSetCommand: every name checked first, then every value; all or nothing. */
 function configSet(ctx: CommandContext, args: Buffer[]): void {
-  if ((args.length - 2) % 2 !== 0) throw new CommandError(`ERR wrong number of arguments for 'config|set' command`);
-  const next: ServerConfig = { ...ctx.server.config, bind: [...ctx.server.config.bind] };
+  if ((args.length - 2) % 2 !== 0) throw new CommandError(ERRORS.syntax);
+  const pairs: Array<{ name: string; option: OptionSpec; value: string }> = [];
   for (let index = 2; index < args.length; index += 2) {
-    const name = (args[index] as Buffer).toString('latin1').toLowerCase();
-    const value = (args[index + 1] as Buffer).toString('latin1');
-    const option = OPTIONS.find((candidate) => candidate.name === name);
-    const known = option !== undefined || CONFIG_PARAMETERS.some(([parameter]) => parameter === name);
-    if (!known) throw new CommandError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
-    if (name === 'save' && value === '') continue; // already so: tskv keeps no snapshots
-    if (option === undefined || !RUNTIME_SETTABLE.has(name)) {
-      throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`);
-    }
+    const given = (args[index] as Buffer).toString('latin1');
+    const name = given.toLowerCase();
+    const option = findOption(name);
+    const known = option !== undefined || FIXED_PARAMETERS.some(([parameter]) => parameter === name);
+    if (!known) throw new CommandError(`ERR Unknown option or number of arguments for CONFIG SET - '${given}'`);
+    if (option === undefined || !option.runtime) throw setFailed(given, "can't set immutable config");
+    if (pairs.some((pair) => pair.name === name)) throw setFailed(given, 'duplicate parameter'); // an alias is its own entry, as in Redis
+    pairs.push({ name, option, value: (args[index + 1] as Buffer).toString('latin1') });
+  }
+  const next = copyConfig(ctx.server.config);
+  for (const { name, option, value } of pairs) {
     try {
-      option.apply(next, value);
+      applyOption(next, option, value);
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${error.message.replace(/^--\S+: /, '')}`);
+      if (!(error instanceof ConfigValueError)) throw error;
+      throw setFailed(name, error.reason);
     }
   }
   if (next.appendfsync !== ctx.server.config.appendfsync) {
     try {
       ctx.server.engine.setSyncPolicy(next.appendfsync); // syncs what was written under the old policy
     } catch (error) {
-      throw new CommandError(`ERR CONFIG SET failed (possibly related to argument 'appendfsync') - ${error instanceof Error ? error.message : String(error)}`);
+      throw setFailed('appendfsync', error instanceof Error ? error.message : String(error));
     }
   }
   const previousLevel = ctx.server.config.loglevel;

@@ -5,7 +5,7 @@
 // Invariants:
 // - Every started process is killed by PID in stop()/kill9() (tests call stop in afterAll), and
 //   the process is also killed when the test process exits.
-// - dist/tskv.js is built once per test process if it is missing (vitest forks per file).
+// - dist/tskv.js (and dist/healthcheck.js) is built once per test process if missing (vitest forks per file).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 
 export const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SERVER_BUNDLE = path.join(REPO_DIR, 'dist', 'tskv.js');
+export const HEALTHCHECK_BUNDLE = path.join(REPO_DIR, 'dist', 'healthcheck.js'); // the Docker HEALTHCHECK
 
 export interface StartedServer {
   port: number;
@@ -43,7 +44,7 @@ process.on('exit', () => {
 });
 
 export function ensureBuilt(): void {
-  if (!existsSync(SERVER_BUNDLE)) execFileSync(process.execPath, ['build.mjs'], { cwd: REPO_DIR, stdio: 'inherit' });
+  if (!existsSync(SERVER_BUNDLE) || !existsSync(HEALTHCHECK_BUNDLE)) execFileSync(process.execPath, ['build.mjs'], { cwd: REPO_DIR, stdio: 'inherit' });
 }
 
 export async function freePort(): Promise<number> {
