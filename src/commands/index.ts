@@ -15,6 +15,7 @@ import { memoryCommands } from './memory.js';
 import { monitorCommands } from './monitor.js';
 import { scanCommands } from './scan.js';
 import { serverCommands } from './server.js';
+import { hashCommands } from './hashes.js';
 import { stringCommands } from './strings.js';
 import { transactionCommands } from './transactions.js';
 import { slowlogCommands } from '../slowlog.js';
@@ -31,6 +32,7 @@ export function registerAllCommands(): void {
     ...infoCommands,
     ...introspectionCommands,
     ...stringCommands,
+    ...hashCommands,
     ...keyCommands,
     ...dumpCommands,
     ...memoryCommands,

@@ -8,7 +8,7 @@ import { CommandError } from '../command-error.js';
 import type { CommandContext, CommandFlag, CommandHandler, CommandSpec } from '../command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { STRING_ENCODING } from '../types/string.js';
-import { ENCODING_LIMITS_DEFAULT, type EncodingLimits } from '../types/type-module.js';
+import type { EncodingLimits } from '../types/type-module.js';
 
 export const KEY_ERRORS = {
   wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
@@ -52,8 +52,15 @@ export function writeTyped(ctx: CommandContext, key: Buffer, type: number): KeyR
 }
 
 /** The encoding thresholds in force (CONFIG hash-max-listpack-entries ...). */
-export function encodingLimits(_ctx: CommandContext): EncodingLimits {
-  return ENCODING_LIMITS_DEFAULT;
+export function encodingLimits(ctx: CommandContext): EncodingLimits {
+  const { config } = ctx.server;
+  return {
+    hashListpackEntries: config.hashMaxListpackEntries,
+    hashListpackValue: config.hashMaxListpackValueBytes,
+    setIntsetEntries: config.setMaxIntsetEntries,
+    setListpackEntries: config.setMaxListpackEntries,
+    setListpackValue: config.setMaxListpackValueBytes,
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import { isWord, parseInt32 } from '../arguments.js';
 import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
 import type { CommandContext, CommandSpec } from '../command-table.js';
 import { KEY_TYPE_NAMES } from '../keyspace/keyspace.js';
+import { typeModule } from '../types/index.js';
 import { REPLY, globMatch, isMatchAllPattern } from '../../protocol/index.js';
 import { KEY_ERRORS, checkDatabaseIndex, defineSpec, readKey, writeKey } from './key-access.js';
 import { objectSubcommands } from './object.js';
@@ -68,7 +69,7 @@ function copy(ctx: CommandContext, args: Buffer[]): void {
   if (record === undefined) return ctx.out.raw(REPLY.zero);
   const { keyspace } = ctx.server;
   if (keyspace.get(targetDb, target) !== undefined && !replace) return ctx.out.raw(REPLY.zero);
-  keyspace.set(targetDb, target, record);
+  keyspace.set(targetDb, target, typeModule(record.type).copy(keyspace, record));
   ctx.out.raw(REPLY.one);
 }
 

@@ -18,7 +18,7 @@ export interface EncodingLimits {
 }
 
 export const ENCODING_LIMITS_DEFAULT: EncodingLimits = {
-  hashListpackEntries: 128,
+  hashListpackEntries: 512,
   hashListpackValue: 64,
   setIntsetEntries: 512,
   setListpackEntries: 128,
