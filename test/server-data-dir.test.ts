@@ -1,7 +1,7 @@
 // test/server-data-dir.test.ts: the data directory from the outside. Its LOCK is the kernel's: a
 // restart right after kill -9 works while the killed server is still an unreaped zombie, a stale
 // LOCK naming a live unrelated process blocks nothing, and a second server on the same directory
-// exits 1 naming the holder.
+// exits 1 naming the holder. The open logs how long recovery took and the WAL bytes it replayed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -69,6 +69,15 @@ async function startUnreapedServer(dir: string, port: number): Promise<{ pid: nu
   throw new Error(`server under perl did not answer PING:\n${output}`);
 }
 
+function engineOpenLine(output: string): Record<string, unknown> {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const record = JSON.parse(line) as Record<string, unknown>;
+    if (record.msg === 'engine open') return record;
+  }
+  throw new Error(`no engine open line in:\n${output}`);
+}
+
 describe('LOCK', () => {
   it('lets a restart right after kill -9 take the directory while the killed server is a zombie', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-zombie-'));
@@ -120,5 +129,24 @@ describe('LOCK', () => {
     } finally {
       await first.stop();
     }
+  });
+});
+
+describe('recovery', () => {
+  it('logs how long recovery took and how many WAL bytes it replayed', async () => {
+    const server = await startServer();
+    const fresh = engineOpenLine(server.output());
+    expect(fresh).toMatchObject({ replayedBytes: 0 });
+    expect(fresh.recoveryMs).toBeGreaterThanOrEqual(0);
+    const client = await RawClient.connect(server.port);
+    const value = 'v'.repeat(1000);
+    await client.pipeline(Array.from({ length: 20 }, (_, index) => ['SET', `replay:${index}`, value]));
+    client.close();
+    await server.kill9();
+    await server.restart();
+    const replayed = engineOpenLine(server.output());
+    await server.stop();
+    expect(replayed.replayedBytes).toBeGreaterThan(20 * 1000);
+    expect(replayed.recoveryMs).toBeGreaterThanOrEqual(0);
   });
 });
