@@ -2,8 +2,9 @@
 // restart right after kill -9 works while the killed server is still an unreaped zombie, a stale
 // LOCK naming a live unrelated process blocks nothing, and a second server on the same directory
 // exits 1 naming the holder. The open logs how long recovery took and the WAL bytes it replayed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+// A --dir that is a file, cannot be created, or is not writable exits 1 with one line on stderr.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { REPO_DIR, SERVER_BUNDLE, ensureBuilt, freePort, rawRequest, startServer
 
 const READY_MS = 20_000;
 const ZOMBIE_WAIT_MS = 5_000;
+const UNPRIVILEGED_ID = 65_534; // nobody, to meet permissions as root (CI) does not
 
 /**
  * A perl parent that forks and execs its arguments, prints `child <pid>`, and reaps nothing until
@@ -148,5 +150,45 @@ describe('recovery', () => {
     await server.stop();
     expect(replayed.replayedBytes).toBeGreaterThan(20 * 1000);
     expect(replayed.recoveryMs).toBeGreaterThanOrEqual(0);
+  });
+});
+
+function runServer(args: string[], options: { uid?: number; gid?: number } = {}): { status: number | null; stdout: string; stderr: string } {
+  ensureBuilt();
+  const result = spawnSync(process.execPath, [SERVER_BUNDLE, '--port', '0', ...args], { encoding: 'utf8', timeout: 10_000, ...options });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** As root, the uid/gid under which a directory owned by root is not writable, if it can run the bundle. */
+function unprivileged(): { uid?: number; gid?: number } | undefined {
+  if (process.getuid?.() !== 0) return {};
+  const ids = { uid: UNPRIVILEGED_ID, gid: UNPRIVILEGED_ID };
+  const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(SERVER_BUNDLE)})`], ids);
+  return probe.status === 0 ? ids : undefined;
+}
+const asUnprivileged = unprivileged();
+
+describe('--dir', () => {
+  it('that is a file, or under a file, exits 1 with one line', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'tskv-dir-')), 'a-file');
+    writeFileSync(file, 'not a directory');
+    const onFile = runServer(['--dir', file]);
+    expect(onFile).toMatchObject({ status: 1, stdout: '', stderr: `tskv: --dir '${file}' is not a directory\n` });
+    const under = path.join(file, 'data');
+    const underFile = runServer(['--dir', under]);
+    expect(underFile).toMatchObject({ status: 1, stdout: '', stderr: `tskv: --dir '${under}' can't be created: ENOTDIR: not a directory\n` });
+  });
+
+  it.skipIf(asUnprivileged === undefined)('that is not writable, or cannot be created, exits 1 with one line', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-dir-'));
+    const readOnly = path.join(dir, 'read-only');
+    mkdirSync(readOnly);
+    chmodSync(dir, 0o755);
+    chmodSync(readOnly, 0o555); // as root: writable by root only, as a volume a non-root container user cannot write
+    const notWritable = runServer(['--dir', readOnly], asUnprivileged);
+    expect(notWritable).toMatchObject({ status: 1, stdout: '', stderr: `tskv: --dir '${readOnly}' is not writable: EACCES: permission denied\n` });
+    const inside = path.join(readOnly, 'data');
+    const cannotCreate = runServer(['--dir', inside], asUnprivileged);
+    expect(cannotCreate).toMatchObject({ status: 1, stdout: '', stderr: `tskv: --dir '${inside}' can't be created: EACCES: permission denied\n` });
   });
 });
