@@ -112,8 +112,11 @@ describe('LOCK', () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-stale-'));
       writeFileSync(path.join(dir, 'LOCK'), `${holderPid}\n`); // as the pid-file LOCK of older versions
       const server = await startServer({ dir });
-      expect(JSON.parse(readFileSync(path.join(dir, 'LOCK'), 'utf8'))).toMatchObject({ pid: server.pid });
-      await server.stop();
+      try {
+        expect(JSON.parse(readFileSync(path.join(dir, 'LOCK'), 'utf8'))).toMatchObject({ pid: server.pid });
+      } finally {
+        await server.stop();
+      }
     }
   });
 
@@ -137,17 +140,21 @@ describe('LOCK', () => {
 describe('recovery', () => {
   it('logs how long recovery took and how many WAL bytes it replayed', async () => {
     const server = await startServer();
-    const fresh = engineOpenLine(server.output());
-    expect(fresh).toMatchObject({ replayedBytes: 0 });
-    expect(fresh.recoveryMs).toBeGreaterThanOrEqual(0);
-    const client = await RawClient.connect(server.port);
-    const value = 'v'.repeat(1000);
-    await client.pipeline(Array.from({ length: 20 }, (_, index) => ['SET', `replay:${index}`, value]));
-    client.close();
-    await server.kill9();
-    await server.restart();
-    const replayed = engineOpenLine(server.output());
-    await server.stop();
+    let replayed: Record<string, unknown>;
+    try {
+      const fresh = engineOpenLine(server.output());
+      expect(fresh).toMatchObject({ replayedBytes: 0 });
+      expect(fresh.recoveryMs).toBeGreaterThanOrEqual(0);
+      const client = await RawClient.connect(server.port);
+      const value = 'v'.repeat(1000);
+      await client.pipeline(Array.from({ length: 20 }, (_, index) => ['SET', `replay:${index}`, value]));
+      client.close();
+      await server.kill9();
+      await server.restart();
+      replayed = engineOpenLine(server.output());
+    } finally {
+      await server.stop();
+    }
     expect(replayed.replayedBytes).toBeGreaterThan(20 * 1000);
     expect(replayed.recoveryMs).toBeGreaterThanOrEqual(0);
   });
