@@ -72,6 +72,7 @@ export interface Recovered {
   walNumbers: number[]; // replayed WALs still needed (ascending); removed by the next flush
   lastSequence: number;
   replayedBatches: number;
+  replayedBytes: number; // valid WAL bytes read by replay (format records included)
 }
 
 export function recover(input: RecoveryInput): Recovered {
@@ -97,6 +98,7 @@ export function recover(input: RecoveryInput): Recovered {
       walNumbers: walNumbers.filter((number) => !replay.removed.includes(number)),
       lastSequence: Math.max(manifest.state.lastSequence, replay.lastSequence),
       replayedBatches: replay.batches,
+      replayedBytes: replay.bytes,
     };
   } catch (error) {
     input.tableCache.closeAll();
@@ -156,14 +158,16 @@ function replayWals(
   input: RecoveryInput,
   walNumbers: readonly number[],
   memtable: Memtable,
-): { lastSequence: number; batches: number; removed: number[] } {
+): { lastSequence: number; batches: number; bytes: number; removed: number[] } {
   let lastSequence = 0;
   let batches = 0;
+  let bytes = 0;
   const removed: number[] = [];
   for (let index = 0; index < walNumbers.length; index++) {
     const path = walPath(input.dir, walNumbers[index]!);
     const isLast = index === walNumbers.length - 1;
     const result = readWal(input.fs, path, { isLast });
+    bytes += result.validBytes;
     for (const batch of result.batches) {
       batch.ops.forEach((op, opIndex) => {
         const seq = batch.firstSeq + opIndex;
@@ -198,7 +202,7 @@ function replayWals(
       input.fs.syncFile(path); // it reads clean once it is no longer the last WAL
     }
   }
-  return { lastSequence, batches, removed };
+  return { lastSequence, batches, bytes, removed };
 }
 
 const EMPTY = Buffer.alloc(0);
