@@ -1,10 +1,16 @@
 // src/keyspace/garbage.ts: what the keyspace lets flush and compaction drop (the engine's
 // compactionFilter): everything of a namespace FLUSHDB / FLUSHALL dropped, and every element of an
 // aggregate version that is no longer live (DEL, overwrite, expiry, last element removed).
-// An element [ELEMENT_NAMESPACE][version]... is garbage when its version's 'ver' entry is gone or
-// names a dead namespace (layout.ts); the 'ver' entry is read from the engine, synchronously, on
-// the event loop between two slices of the job, so it is never in the middle of a command.
+// An element [ELEMENT_NAMESPACE][version]... is garbage when its version has no 'ver' entry, or
+// only one of a dead namespace (layout.ts); the 'ver' entries are read from the engine,
+// synchronously, on the event loop between two slices of the job, so never in the middle of a
+// command.
 // Invariants:
+// - A verdict depends on the key alone (and on what is live), never on the value: the engine drops
+//   a filtered version of a key without hiding the older versions of that key in tables the job
+//   does not read, so every version of a key must be garbage together. ('ver' entries name their
+//   namespace in the key for this: when MOVE rewrote one in place, dropping the newer one of a
+//   flushed database brought back the older one, naming the source, and its elements stayed.)
 // - Only drops the engine has made durable count: a namespace or a version whose killing write
 //   has a sequence number above engine.durableSequence() is kept (its killing write could still
 //   be lost by a crash of the machine, and the data would have to be there again). What recovery
@@ -16,12 +22,14 @@
 // - Until attach(engine) (flushes during the engine's own open), elements are all kept.
 import type { Engine } from '../../storage/index.js';
 import {
-  DEAD_PREFIX, ELEMENT_NAMESPACE, NAMESPACE_BYTES, TTL_NAMESPACE_OFFSET, TTL_PREFIX, VERSION_MARK_PREFIX,
-  elementVersionOf, versionMarkKey,
+  DEAD_PREFIX, ELEMENT_NAMESPACE, NAMESPACE_BYTES, TTL_NAMESPACE_OFFSET, TTL_PREFIX, VERSION_MARK_NAMESPACE_OFFSET,
+  VERSION_MARK_PREFIX, elementVersionOf, versionMarkKey, versionMarksStart,
 } from './layout.js';
 
 /** Deaths (namespaces and versions) awaiting durability, at most; past it they are simply kept. */
 export const PENDING_DEATHS_MAX = 1_000_000;
+/** 'ver' entries read per version: one live at most, plus ones of dead namespaces not yet compacted. */
+const MARKS_READ_MAX = 4;
 
 export class KeyspaceGarbage {
   private readonly deadNamespaces = new Set<number>();
@@ -30,6 +38,7 @@ export class KeyspaceGarbage {
   private engine: Engine | undefined = undefined;
   private deaths = 0; // bumps with every noted death: invalidates the cached verdict
   private cached = { version: -1, live: true, deaths: -1 };
+  private likelyNamespace = 1; // the namespace of the last live 'ver' entry read (db 0's at first)
 
   attach(engine: Engine): void {
     this.engine = engine;
@@ -65,17 +74,17 @@ export class KeyspaceGarbage {
     return this.deadNamespaces.size;
   }
 
-  readonly filter = (key: Buffer, value: Buffer | undefined): boolean => {
+  readonly filter = (key: Buffer, _value: Buffer | undefined): boolean => {
     if (key.length < NAMESPACE_BYTES) return false;
     const namespace = key.readUInt32BE(0);
     if (namespace === ELEMENT_NAMESPACE) return !this.isLiveVersion(elementVersionOf(key));
     if (namespace !== 0) return this.isDeadNamespace(namespace);
     if (startsWith(key, TTL_PREFIX)) return key.length >= TTL_NAMESPACE_OFFSET + NAMESPACE_BYTES && this.isDeadNamespace(key.readUInt32BE(TTL_NAMESPACE_OFFSET));
-    if (startsWith(key, VERSION_MARK_PREFIX)) return value !== undefined && value.length >= NAMESPACE_BYTES && this.isDeadNamespace(value.readUInt32BE(0));
+    if (startsWith(key, VERSION_MARK_PREFIX)) return key.length >= VERSION_MARK_NAMESPACE_OFFSET + NAMESPACE_BYTES && this.isDeadNamespace(key.readUInt32BE(VERSION_MARK_NAMESPACE_OFFSET));
     return false;
   };
 
-  /** Live unless its 'ver' entry is durably gone or names a dead namespace. */
+  /** Live unless its 'ver' entries are durably gone, or all name dead namespaces. */
   private isLiveVersion(version: number): boolean {
     const engine = this.engine;
     if (engine === undefined) return true;
@@ -87,11 +96,28 @@ export class KeyspaceGarbage {
       live = true;
     } else {
       if (pendingSeq !== undefined) this.pendingVersions.delete(version);
-      const owner = engine.get(versionMarkKey(version));
-      live = owner !== undefined && owner.length >= NAMESPACE_BYTES && !this.isDeadNamespace(owner.readUInt32BE(0));
+      live = this.hasLiveMark(engine, version);
     }
     this.cached = { version, live, deaths: this.deaths };
     return live;
+  }
+
+  /**
+   * Whether a 'ver' entry of version names a namespace not dead: a point read in the namespace
+   * the last live one named (most aggregates share a database), else a read of all of them.
+   */
+  private hasLiveMark(engine: Engine, version: number): boolean {
+    const likely = this.likelyNamespace;
+    if (engine.get(versionMarkKey(version, likely)) !== undefined && !this.isDeadNamespace(likely)) return true;
+    const marks = engine.scanPage({ start: versionMarksStart(version), end: versionMarksStart(version + 1) }, MARKS_READ_MAX);
+    for (const mark of marks.items) {
+      if (mark.key.length !== VERSION_MARK_NAMESPACE_OFFSET + NAMESPACE_BYTES) return true; // not ours to judge: kept
+      const namespace = mark.key.readUInt32BE(VERSION_MARK_NAMESPACE_OFFSET);
+      if (this.isDeadNamespace(namespace)) continue;
+      this.likelyNamespace = namespace;
+      return true;
+    }
+    return marks.more;
   }
 
   /** Moves durable namespace drops into the dead set; forgets durable version deaths. */

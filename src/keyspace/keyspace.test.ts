@@ -3,7 +3,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine, type SyncPolicy } from '../../storage/index.js';
 import { hash64 } from './hash64.js';
-import { DBMAP_KEY, elementPrefix, metadataKey, ttlKey, versionMarkKey } from './layout.js';
+import {
+  DBMAP_KEY, VERSION_MARK_NAMESPACE_OFFSET, VERSION_MARK_PREFIX, elementPrefix, metadataKey, prefixEnd, ttlKey, versionMarksStart,
+} from './layout.js';
 import { KEY_TYPE, Keyspace, KeyspaceGarbage, type KeyRecord } from './keyspace.js';
 
 const DIR = '/db';
@@ -337,6 +339,9 @@ describe('active expiry', () => {
 describe('aggregates: metadata + versioned elements', () => {
   const element = (version: number, name: string) => Buffer.concat([elementPrefix(version, 1), b(name)]);
   const elementsOf = (engine: Engine, version: number) => [...engine.scan({ start: elementPrefix(version), end: elementPrefix(version + 1) })].length;
+  /** The 'ver' entries of version: [namespace, user key] each. */
+  const marksOf = (engine: Engine, version: number) => [...engine.scan({ start: versionMarksStart(version), end: versionMarksStart(version + 1) })]
+    .map((item) => [item.key.readUInt32BE(VERSION_MARK_NAMESPACE_OFFSET), item.value.toString('latin1')]);
 
   it('hands out versions that are never reused, across crashes and refused commits', async () => {
     const fs = new CrashableFileSystem();
@@ -371,7 +376,7 @@ describe('aggregates: metadata + versioned elements', () => {
       for (let index = 0; index < 1000; index++) keyspace.putElement(element(version, `f${index}`), b('v'));
       keyspace.set(0, b(name), agg(version, 1000));
       await keyspace.commit();
-      expect(engine.get(versionMarkKey(version))).toEqual(Buffer.concat([Buffer.from([0, 0, 0, 1]), b(name)]));
+      expect(marksOf(engine, version)).toEqual([[1, name]]);
     }
     const before = engine.sequence();
     keyspace.delete(0, b('deleted'));
@@ -379,7 +384,7 @@ describe('aggregates: metadata + versioned elements', () => {
     keyspace.set(0, b('emptied'), agg(versions[2]!, 0));
     await keyspace.commit();
     expect(engine.sequence() - before).toBeLessThanOrEqual(8); // 3 metadata, 3 marks, a count, a vnext at most
-    for (const version of versions) expect(engine.get(versionMarkKey(version))).toBeUndefined();
+    for (const version of versions) expect(marksOf(engine, version)).toEqual([]);
     expect(keyspace.get(0, b('deleted'))).toBeUndefined();
     expect(keyspace.get(0, b('emptied'))).toBeUndefined();
     expect(keyspace.get(0, b('overwritten'))?.type).toBe(KEY_TYPE.string);
@@ -405,8 +410,8 @@ describe('aggregates: metadata + versioned elements', () => {
     expect(keyspace.expiresCount(3)).toBe(1);
     expect(keyspace.expiresCount(0)).toBe(0);
     expect([keyspace.dbSize(0), keyspace.dbSize(3)]).toEqual([0, 1]);
-    expect(engine.get(versionMarkKey(version))).toEqual(Buffer.concat([Buffer.from([0, 0, 0, 4]), b('c')])); // db 3 = namespace 4
-    expect(engine.get(versionMarkKey(replaced))).toBeUndefined();
+    expect(marksOf(engine, version)).toEqual([[4, 'c']]); // db 3 = namespace 4; the one of db 0 is gone
+    expect(marksOf(engine, replaced)).toEqual([]);
     expect(elementsOf(engine, version)).toBe(500);
   });
 
@@ -419,7 +424,7 @@ describe('aggregates: metadata + versioned elements', () => {
     expect(keyspace.keys(0).next().done).toBe(true);
     expect(keyspace.activeExpireCycle(10)).toBe(1);
     await keyspace.commit();
-    expect(engine.get(versionMarkKey(version))).toBeUndefined();
+    expect(marksOf(engine, version)).toEqual([]);
     expect(keyspace.dbSize(0)).toBe(0);
   });
 
@@ -447,6 +452,24 @@ describe('aggregates: metadata + versioned elements', () => {
     expect(elementsOf(engine, dead)).toBe(0);
     expect(elementsOf(engine, live)).toBe(1000);
     expect(keyspace.get(0, b('kept'))).toMatchObject({ version: live, count: 1000 });
+  });
+
+  it('reclaims an aggregate MOVEd to a database FLUSHDB then drops, wherever its older marks lie', async () => {
+    const { engine, keyspace } = await openKeyspace(new CrashableFileSystem());
+    const version = keyspace.newVersion();
+    for (let index = 0; index < 100; index++) keyspace.putElement(element(version, `f${index}`), b('v'));
+    keyspace.set(0, b('h'), agg(version, 100));
+    await keyspace.commit();
+    await engine.flush(); // a table holds the mark naming db 0
+    keyspace.relocate(0, b('h'), 1, b('h'));
+    await keyspace.commit();
+    keyspace.flushDb(1);
+    await keyspace.commit();
+    await engine.flush(); // the filter drops the newer mark (db 1 is dead) from this table
+    await engine.compactAll();
+    expect(elementsOf(engine, version)).toBe(0);
+    const marks = [...engine.scan({ start: VERSION_MARK_PREFIX, end: prefixEnd(VERSION_MARK_PREFIX) })];
+    expect(marks).toEqual([]); // no older mark came back to keep the elements alive
   });
 
   it('counts expiries and their mean time left for INFO keyspace', async () => {

@@ -26,7 +26,7 @@ import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
 import {
   COUNT_PREFIX, DATABASE_COUNT, DBMAP_KEY, DEAD_PREFIX, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_ID_MAX,
   VERSION_NEXT_KEY, decodeCounts, decodeDatabaseMap, decodeRecord, encodeCounts, encodeDatabaseMap, encodeRecord,
-  encodeVersion, encodeVersionOwner, isAggregateType, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
+  encodeVersion, isAggregateType, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
   ttlKey, userKeyOf, versionMarkKey, type DatabaseMap, type KeyRecord, type NamespaceCounts,
 } from './layout.js';
 import { migrateIfNeeded } from './migrate.js';
@@ -176,8 +176,8 @@ export class Keyspace {
       this.onKeyModified?.(db, key);
       return;
     }
-    if (before !== undefined && before.version !== record.version && before.version !== 0) this.kill(before.version);
-    if (aggregate && before?.version !== record.version) this.staged.put(versionMarkKey(record.version), encodeVersionOwner(namespace, key), 0);
+    if (before !== undefined && before.version !== record.version && before.version !== 0) this.kill(before.version, namespace);
+    if (aggregate && before?.version !== record.version) this.staged.put(versionMarkKey(record.version, namespace), key, 0);
     this.staged.put(internal, encodeRecord(record), 0);
     this.account(namespace, before?.expireAtMs, record.expireAtMs);
     this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs, record.version);
@@ -211,8 +211,11 @@ export class Keyspace {
     const targetNamespace = this.namespaceOf(targetDb);
     const { internal, stored } = this.locate(targetNamespace, target);
     const before = stored === undefined ? undefined : decodeRecord(stored);
-    if (before !== undefined && before.version !== 0 && before.version !== record.version) this.kill(before.version);
-    if (record.version !== 0) this.staged.put(versionMarkKey(record.version), encodeVersionOwner(targetNamespace, target), 0);
+    if (before !== undefined && before.version !== 0 && before.version !== record.version) this.kill(before.version, targetNamespace);
+    if (record.version !== 0) {
+      if (sourceNamespace !== targetNamespace) this.staged.delete(versionMarkKey(record.version, sourceNamespace));
+      this.staged.put(versionMarkKey(record.version, targetNamespace), target, 0);
+    }
     this.staged.put(internal, encodeRecord(record), 0);
     this.account(targetNamespace, before?.expireAtMs, record.expireAtMs);
     this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs, record.version);
@@ -380,7 +383,7 @@ export class Keyspace {
       const record = stored === undefined ? undefined : decodeRecord(stored);
       if (record === undefined || record.expireAtMs !== expireAtMs || !isExpired(expireAtMs, now)) {
         this.staged.delete(indexKey); // stale, or a dropped namespace
-        if (record === undefined && db >= 0 && version !== 0) this.kill(version); // its metadata is gone: so is it
+        if (record === undefined && db >= 0 && version !== 0) this.kill(version, namespace); // its metadata is gone: so is it
         continue;
       }
       this.removeStored(namespace, key, record, true);
@@ -415,11 +418,11 @@ export class Keyspace {
     this.staged.delete(internal);
     this.account(namespace, record.expireAtMs, undefined);
     this.restageTtl(internal, record.expireAtMs, 0, record.version);
-    if (killVersion && record.version !== 0) this.kill(record.version);
+    if (killVersion && record.version !== 0) this.kill(record.version, namespace);
   }
 
-  private kill(version: number): void {
-    this.staged.delete(versionMarkKey(version));
+  private kill(version: number, namespace: number): void {
+    this.staged.delete(versionMarkKey(version, namespace));
     this.pendingKills.push(version);
   }
 

@@ -18,8 +18,10 @@
 //                                           u64 of those with an expiry, u128 sum of their expireAtMs
 //     'dead'    [ns u32]                 -> '' : ns dropped by FLUSHDB / FLUSHALL, never read again
 //     'ttl'     [expireAtMs u64][metadata key] -> version u64 of the aggregate it expires (0: string)
-//     'ver'     [version u64]            -> [ns u32][user key]: exists exactly while that version
-//                                           is the live aggregate at that key
+//     'ver'     [version u64][ns u32]    -> user key: exists exactly while that version is the
+//                                           live aggregate at that key of ns (the namespace is in
+//                                           the key so every version of one 'ver' entry names the
+//                                           same namespace: see garbage.ts)
 //     'vnext'                            -> u64: every version below it may have been handed out
 //     'layout'                           -> u32 LAYOUT_VERSION
 //     'migrate'                          -> progress of the 0.1.0 migration (migrate.ts)
@@ -68,6 +70,8 @@ export const LAYOUT_KEY = metaKey('layout', 0);
 export const MIGRATE_KEY = metaKey('migrate', 0);
 /** Offset of the metadata key's namespace inside a 'ttl' key. */
 export const TTL_NAMESPACE_OFFSET = TTL_PREFIX.length + 8;
+/** Offset of the owner's namespace inside a 'ver' key. */
+export const VERSION_MARK_NAMESPACE_OFFSET = VERSION_MARK_PREFIX.length + 8;
 
 const TWO_POW_32 = 2 ** 32;
 
@@ -145,19 +149,21 @@ export function encodeVersion(version: number): Buffer {
   return bytes;
 }
 
-export function versionMarkKey(version: number): Buffer {
-  const key = Buffer.allocUnsafe(VERSION_MARK_PREFIX.length + VERSION_BYTES);
+/** The 'ver' entry of version owned by a key of namespace (its value is the user key). */
+export function versionMarkKey(version: number, namespace: number): Buffer {
+  const key = Buffer.allocUnsafe(VERSION_MARK_NAMESPACE_OFFSET + NAMESPACE_BYTES);
   VERSION_MARK_PREFIX.copy(key, 0);
   writeU64BE(key, version, VERSION_MARK_PREFIX.length);
+  key.writeUInt32BE(namespace, VERSION_MARK_NAMESPACE_OFFSET);
   return key;
 }
 
-/** The 'ver' entry's value: who owns the version (namespace and user key). */
-export function encodeVersionOwner(namespace: number, userKey: Buffer): Buffer {
-  const value = Buffer.allocUnsafe(NAMESPACE_BYTES + userKey.length);
-  value.writeUInt32BE(namespace, 0);
-  userKey.copy(value, NAMESPACE_BYTES);
-  return value;
+/** The first 'ver' key of version (the one of version + 1 ends its range). */
+export function versionMarksStart(version: number): Buffer {
+  const key = Buffer.allocUnsafe(VERSION_MARK_NAMESPACE_OFFSET);
+  VERSION_MARK_PREFIX.copy(key, 0);
+  writeU64BE(key, version, VERSION_MARK_PREFIX.length);
+  return key;
 }
 
 /** The first element key of version (and kind, when given): element tails follow it. */
