@@ -37,7 +37,8 @@ export class KeyspaceGarbage {
   private readonly pendingVersions = new Map<number, number>(); // version -> seq of its death
   private engine: Engine | undefined = undefined;
   private deaths = 0; // bumps with every noted death: invalidates the cached verdict
-  private cached = { version: -1, live: true, deaths: -1 };
+  /** The last verdict; it holds while no death was noted and none became durable (a pending one kept it live). */
+  private cached = { version: -1, live: true, deaths: -1, durable: -1 };
   private likelyNamespace = 1; // the namespace of the last live 'ver' entry read (db 0's at first)
 
   attach(engine: Engine): void {
@@ -89,16 +90,17 @@ export class KeyspaceGarbage {
     const engine = this.engine;
     if (engine === undefined) return true;
     const cached = this.cached;
-    if (cached.version === version && cached.deaths === this.deaths) return cached.live;
+    const durable = engine.durableSequence();
+    if (cached.version === version && cached.deaths === this.deaths && cached.durable === durable) return cached.live;
     const pendingSeq = this.pendingVersions.get(version);
     let live: boolean;
-    if (pendingSeq !== undefined && pendingSeq > engine.durableSequence()) {
+    if (pendingSeq !== undefined && pendingSeq > durable) {
       live = true;
     } else {
       if (pendingSeq !== undefined) this.pendingVersions.delete(version);
       live = this.hasLiveMark(engine, version);
     }
-    this.cached = { version, live, deaths: this.deaths };
+    this.cached = { version, live, deaths: this.deaths, durable };
     return live;
   }
 
