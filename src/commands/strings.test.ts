@@ -5,12 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine } from '../../storage/index.js';
 import { RespWriter } from '../../protocol/index.js';
-import { ClientState } from '../client-state.js';
-import type { CommandContext } from '../command-table.js';
-import { defaultConfig } from '../config.js';
-import { dispatch } from '../dispatch.js';
+import { ClientState } from '../dispatch/client-state.js';
+import type { CommandContext } from '../dispatch/command-table.js';
+import { defaultConfig } from '../ops/config.js';
+import { dispatch } from '../dispatch/dispatch.js';
 import { KEY_TYPE, Keyspace } from '../keyspace/keyspace.js';
-import { ServerState } from '../server-state.js';
+import { ServerState } from '../dispatch/server-state.js';
 import { registerAllCommands } from './index.js';
 
 const OTHER_TYPE = KEY_TYPE.hash; // a type no string command accepts
