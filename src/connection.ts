@@ -35,7 +35,7 @@ import { commitFailureText, dispatch } from './dispatch.js';
 import { stopMonitoring } from './commands/monitor.js';
 import { forgetClient } from './commands/transactions.js';
 import type { ServerState } from './server-state.js';
-import { readInto } from './socket-reader.js';
+import { READ_BUFFER_BYTES, readInto } from './socket-reader.js';
 
 interface Segment {
   bytes: Buffer;
@@ -92,6 +92,7 @@ export class Connection implements ConnectionView {
   private closed = false; // nothing more is read or written
   private released = false; // the client is gone from the server (release ran)
   private closeTimer: NodeJS.Timeout | undefined; // closing: destroys the socket if the reply does not flush
+  private readonly fd: number; // the socket's file descriptor (CLIENT LIST), -1 where unknown
   private yielding = false; // commandsPerTurnMax reached, continuing on setImmediate
   private stalled = false; // waiting for the engine's write room
   private pendingArgs: Buffer[] | undefined; // the command held while stalled
@@ -116,6 +117,7 @@ export class Connection implements ConnectionView {
       connection: this,
     });
     this.authenticatedLimits = authenticated;
+    this.fd = socketFd(accepted); // readInto keeps the handle, so the fd stays the same
     this.reader = new RespReader(this.readerLimits(authenticated));
     this.writer = new RespWriter();
     this.context = { server, client: this.client, out: this.writer };
@@ -163,8 +165,18 @@ export class Connection implements ConnectionView {
     }
     this.release();
   }
+  socketFd(): number {
+    return this.fd;
+  }
   queryBufferBytes(): number {
     return this.reader.bufferedBytes();
+  }
+  /**
+   * Room left in the memory holding this client's input: the buffer its reads land in
+   * (READ_BUFFER_BYTES) plus what the reader keeps, less the bytes not yet parsed.
+   */
+  queryBufferFreeBytes(): number {
+    return Math.max(0, READ_BUFFER_BYTES + this.reader.heldBytes() - this.reader.bufferedBytes());
   }
   replyBytesPending(): number {
     return this.socket.writableLength + this.writer.bytesPending() + this.segmentBytes;
@@ -455,6 +467,12 @@ export class Connection implements ConnectionView {
     this.closing = true;
     this.updateReading();
   }
+}
+
+/** The file descriptor of a socket's TCP handle (Node exposes it on Unix), or -1. */
+function socketFd(socket: Socket): number {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }
 
 /** Whether a request names a write command (or EXEC), without resolving subcommands. */
