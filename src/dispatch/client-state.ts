@@ -7,17 +7,23 @@
 // - db is always in 0 .. databases-1; protocol is 2 or 3.
 // - multi is set from MULTI until EXEC / DISCARD / RESET; while set, dispatch queues commands
 //   (transactions.ts owns the queue's contents and EXEC).
+import { SLAB_BYTES } from '../../protocol/index.js';
 import type { CommandEntry } from './command-table.js';
 
 /** What a command may ask of the connection behind a client (CLIENT KILL, CLIENT LIST, QUIT). */
 export interface ConnectionView {
   closeAfterReply(): void; // QUIT, CLIENT KILL on itself: answer pending replies, then close
   destroy(reason: string): void; // CLIENT KILL: close now
-  queryBufferBytes(): number;
+  socketFd(): number; // the socket's file descriptor, -1 where the platform does not expose it
+  queryBufferBytes(): number; // input not yet parsed into a command
+  queryBufferFreeBytes(): number; // room left in the memory holding the input
   replyBytesPending(): number;
   commandsPending(): number;
   sendOutOfBand(bytes: Buffer): void; // MONITOR lines: queued after what is already pending
 }
+
+/** What Redis adds per queued argument to multi-mem: one pointer (sizeof(robj *)). */
+const ARGUMENT_REFERENCE_BYTES = 8;
 
 export interface QueuedCommand {
   entry: CommandEntry;
@@ -70,15 +76,33 @@ export class ClientState {
     this.connection = options.connection;
   }
 
-  /** One line of CLIENT LIST / CLIENT INFO, fields as Redis 7.2 prints them. */
+  /** Memory of the commands queued by MULTI as Redis counts it (mstate.argv_len_sums): each argument's bytes and one reference. */
+  multiBytes(): number {
+    let bytes = 0;
+    for (const command of this.multi?.queued ?? []) for (const arg of command.args) bytes += arg.length + ARGUMENT_REFERENCE_BYTES;
+    return bytes;
+  }
+
+  /**
+   * One line of CLIENT LIST / CLIENT INFO, fields as Redis 7.2 prints them. The memory fields mean
+   * what Redis's mean (getClientMemoryUsage): qbuf + qbuf-free is the query buffer's memory, rbs
+   * the reply buffer each client keeps (the writer's slab), omem the replies not yet written to
+   * the kernel; tot-mem is their sum plus multi-mem.
+   */
   describe(nowMs: number): string {
     const flags = (this.monitoring ? 'O' : '') + (this.multi ? 'x' : '') + (this.noEvict ? 'e' : '') + (this.noTouch ? 'T' : '') || 'N';
+    const { connection } = this;
+    const queryBytes = connection.queryBufferBytes();
+    const queryFreeBytes = connection.queryBufferFreeBytes();
+    const replyBytes = connection.replyBytesPending();
+    const multiBytes = this.multiBytes();
+    const totalBytes = queryBytes + queryFreeBytes + SLAB_BYTES + replyBytes + multiBytes;
     const fields = [
-      `id=${this.id}`, `addr=${this.address}`, `laddr=${this.localAddress}`, `fd=8`, `name=${this.name}`,
+      `id=${this.id}`, `addr=${this.address}`, `laddr=${this.localAddress}`, `fd=${connection.socketFd()}`, `name=${this.name}`,
       `age=${Math.floor((nowMs - this.createdAtMs) / 1000)}`, `idle=${Math.floor((nowMs - this.lastInteractionMs) / 1000)}`,
       `flags=${flags}`, `db=${this.db}`, `sub=0`, `psub=0`, `ssub=0`, `multi=${this.multi ? this.multi.queued.length : -1}`,
-      `qbuf=${this.connection.queryBufferBytes()}`, `qbuf-free=0`, `argv-mem=0`, `multi-mem=0`, `rbs=16384`, `rbp=0`,
-      `obl=0`, `oll=0`, `omem=${this.connection.replyBytesPending()}`, `tot-mem=0`, `events=r`,
+      `qbuf=${queryBytes}`, `qbuf-free=${queryFreeBytes}`, `argv-mem=0`, `multi-mem=${multiBytes}`, `rbs=${SLAB_BYTES}`, `rbp=0`,
+      `obl=0`, `oll=0`, `omem=${replyBytes}`, `tot-mem=${totalBytes}`, `events=r`,
       `cmd=${this.lastCommand}`, `user=default`, `redir=-1`, `resp=${this.protocol}`,
       `lib-name=${this.libName}`, `lib-ver=${this.libVersion}`,
     ];

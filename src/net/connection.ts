@@ -16,8 +16,16 @@
 //   replyBytesPendingMax unflushed reply bytes; past either, reading pauses (a backpressure event)
 //   until they drain. At most commandsPerTurnMax commands run per event-loop turn; then the
 //   connection yields with setImmediate. The query buffer never exceeds queryBufferBytesMax.
-// - After a protocol error, QUIT or CLIENT KILL: no more commands run; pending replies are sent,
-//   then the socket closes.
+// - After a protocol error, QUIT or CLIENT KILL on itself: no more commands run and nothing more is
+//   read; pending replies are handed to the socket, then it is destroyed as soon as they are
+//   flushed, or after limits.closeAfterReplyMs if they are not, whatever the peer does (Redis's
+//   CLIENT_CLOSE_AFTER_REPLY: freeClientAsync once the reply is written). A peer that never
+//   reads, never closes or keeps sending holds no fd, client slot or memory past that.
+// - A peer's FIN (its write side closed) is the end of its input: the commands it sent before
+//   it run and are answered, then the connection closes as after QUIT (Redis, too, writes those
+//   replies before it reads the EOF).
+// - The client is released (listener and clients map, MULTI/WATCH state, monitors) exactly
+//   once: when the socket is destroyed here, or when it closes on its own (peer reset, error).
 import type { Socket } from 'node:net';
 import { BULK_COPY_BYTES_MIN, RespReader, RespWriter, RespProtocolError, type ReaderLimits } from '../../protocol/index.js';
 import { ClientState, type ConnectionView } from '../dispatch/client-state.js';
@@ -27,7 +35,7 @@ import { commitFailureText, dispatch } from '../dispatch/dispatch.js';
 import { stopMonitoring } from '../dispatch/monitor.js';
 import { forgetClient } from '../dispatch/transactions.js';
 import type { ServerState } from '../dispatch/server-state.js';
-import { readInto } from './socket-reader.js';
+import { READ_BUFFER_BYTES, readInto } from './socket-reader.js';
 
 interface Segment {
   bytes: Buffer;
@@ -80,7 +88,11 @@ export class Connection implements ConnectionView {
   private waitingCount = 0; // segments not yet ready (commands waiting for a commit)
   private segmentBytes = 0; // bytes held in segments (replies built but not yet written to the socket)
   private closing = false; // no more commands; close once every reply is out
-  private closed = false;
+  private inputEnded = false; // the peer sent FIN: close once its last request is answered
+  private closed = false; // nothing more is read or written
+  private released = false; // the client is gone from the server (release ran)
+  private closeTimer: NodeJS.Timeout | undefined; // closing: destroys the socket if the reply does not flush
+  private readonly fd: number; // the socket's file descriptor (CLIENT LIST), -1 where unknown
   private yielding = false; // commandsPerTurnMax reached, continuing on setImmediate
   private stalled = false; // waiting for the engine's write room
   private pendingArgs: Buffer[] | undefined; // the command held while stalled
@@ -93,7 +105,7 @@ export class Connection implements ConnectionView {
   constructor(
     private readonly server: ServerState,
     accepted: Socket, // paused, nothing read yet (the listener runs with pauseOnConnect)
-    onClose: (connection: Connection) => void,
+    private readonly onClose: (connection: Connection) => void,
   ) {
     const authenticated = server.config.requirepass === '';
     this.client = new ClientState({
@@ -105,6 +117,7 @@ export class Connection implements ConnectionView {
       connection: this,
     });
     this.authenticatedLimits = authenticated;
+    this.fd = socketFd(accepted); // readInto keeps the handle, so the fd stays the same
     this.reader = new RespReader(this.readerLimits(authenticated));
     this.writer = new RespWriter();
     this.context = { server, client: this.client, out: this.writer };
@@ -113,12 +126,25 @@ export class Connection implements ConnectionView {
     if (server.config.tcpKeepalive > 0) this.socket.setKeepAlive(true, server.config.tcpKeepalive * 1000);
     this.socket.on('drain', () => this.updateReading());
     this.socket.on('error', () => this.destroy('socket error'));
-    this.socket.on('close', () => {
-      this.closed = true;
-      forgetClient(this.client, server.keyspace); // MULTI queue, WATCH registry
-      stopMonitoring(server, this.client);
-      onClose(this);
-    });
+    this.socket.on('end', () => this.onPeerEnd());
+    this.socket.on('close', () => this.release());
+  }
+
+  /** The peer's FIN: run what is left of its input (process closes once it runs out). */
+  private onPeerEnd(): void {
+    this.inputEnded = true;
+    if (!this.closing && !this.closed) this.process();
+  }
+
+  /** Forgets the client everywhere, once: the listener's set and clients map, MULTI/WATCH, MONITOR. */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.closed = true;
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    forgetClient(this.client, this.server.keyspace); // MULTI queue, WATCH registry
+    stopMonitoring(this.server, this.client);
+    this.onClose(this);
   }
 
   private readerLimits(authenticated: boolean): ReaderLimits {
@@ -131,14 +157,26 @@ export class Connection implements ConnectionView {
   closeAfterReply(): void {
     this.closing = true;
   }
+  /** Closes the socket now (its fd with it) and releases the client; pending replies are dropped. */
   destroy(reason: string): void {
-    if (this.socket.destroyed) return;
-    this.closed = true;
-    this.server.logger.debug({ client: this.client.id, reason }, 'closing client');
-    this.socket.destroy();
+    if (!this.socket.destroyed) {
+      this.server.logger.debug({ client: this.client.id, reason }, 'closing client');
+      this.socket.destroy();
+    }
+    this.release();
+  }
+  socketFd(): number {
+    return this.fd;
   }
   queryBufferBytes(): number {
     return this.reader.bufferedBytes();
+  }
+  /**
+   * Room left in the memory holding this client's input: the buffer its reads land in
+   * (READ_BUFFER_BYTES) plus what the reader keeps, less the bytes not yet parsed.
+   */
+  queryBufferFreeBytes(): number {
+    return Math.max(0, READ_BUFFER_BYTES + this.reader.heldBytes() - this.reader.bufferedBytes());
   }
   replyBytesPending(): number {
     return this.socket.writableLength + this.writer.bytesPending() + this.segmentBytes;
@@ -188,7 +226,10 @@ export class Connection implements ConnectionView {
         }
         const args = this.pendingArgs ?? this.nextRequest();
         this.pendingArgs = undefined;
-        if (args === undefined) break;
+        if (args === undefined) {
+          if (this.inputEnded) this.closing = true; // an incomplete last request is dropped, as Redis does
+          break;
+        }
         if (this.mustWaitForWriteRoom(args)) break;
         this.runCommand(args);
       }
@@ -393,10 +434,8 @@ export class Connection implements ConnectionView {
   private updateReading(): void {
     if (this.closed) return;
     if (this.closing) {
-      if (this.segments.length === 0 && this.writer.bytesPending() === 0) {
-        this.socket.end();
-        this.closed = true;
-      } else if (!this.socket.isPaused()) this.socket.pause();
+      if (!this.socket.isPaused()) this.socket.pause();
+      if (this.segments.length === 0 && this.writer.bytesPending() === 0) this.closeAfterFlush();
       return;
     }
     if (!this.backpressured && this.overBounds()) {
@@ -412,11 +451,28 @@ export class Connection implements ConnectionView {
     else if (!shouldRead && !this.socket.isPaused()) this.socket.pause();
   }
 
+  /**
+   * Every reply is handed to the socket: send FIN after them and destroy the socket once they are
+   * flushed to the kernel ('finish'), or after closeAfterReplyMs if the peer does not read them.
+   * Reading stays paused: what the peer sends from now on is never looked at.
+   */
+  private closeAfterFlush(): void {
+    this.closed = true;
+    this.closeTimer = setTimeout(() => this.destroy('reply not flushed in time'), limits.closeAfterReplyMs);
+    this.socket.end(() => this.destroy('closed after reply'));
+  }
+
   /** Shutdown: stop reading; answers for commands already parsed still go out. */
   stopReading(): void {
     this.closing = true;
     this.updateReading();
   }
+}
+
+/** The file descriptor of a socket's TCP handle (Node exposes it on Unix), or -1. */
+function socketFd(socket: Socket): number {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }
 
 /** Whether a request names a write command (or EXEC), without resolving subcommands. */

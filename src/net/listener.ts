@@ -2,13 +2,15 @@
 // maxclients, protected mode, idle timeout; and the graceful close used on SIGTERM.
 // Invariants:
 // - A client over maxclients gets `-ERR max number of clients reached` and is closed at once,
-//   without ever becoming a ClientState (Redis does the same in acceptCommonHandler).
+//   without ever becoming a ClientState (Redis does the same in acceptCommonHandler): nothing is
+//   read from it, and its socket is destroyed once the error is flushed (refuse).
 // - In protected mode (on, no requirepass) a client from a non-loopback address gets the DENIED
 //   text and is closed.
 // - close() stops accepting, lets every connection send the replies of the commands it already
 //   ran (their commits settle first), then ends the sockets; it resolves within the given time.
 import net from 'node:net';
 import { ERRORS } from '../dispatch/errors.js';
+import { limits } from '../ops/config.js';
 import { Connection } from './connection.js';
 import type { ServerState } from '../dispatch/server-state.js';
 
@@ -28,6 +30,16 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
+/**
+ * Sends the error and closes the socket once it is flushed (or after closeAfterReplyMs), without
+ * reading anything or waiting for the peer to hang up: a refused client keeps no fd.
+ */
+function refuse(socket: net.Socket, text: string): void {
+  const timer = setTimeout(() => socket.destroy(), limits.closeAfterReplyMs);
+  socket.once('close', () => clearTimeout(timer));
+  socket.end(`-${text}\r\n`, () => socket.destroy());
+}
+
 export class Listener {
   private readonly servers: net.Server[] = [];
   private readonly connections = new Set<Connection>();
@@ -39,8 +51,9 @@ export class Listener {
     const { config } = this.state;
     const ports: number[] = [];
     for (const host of config.bind) {
-      // paused: nothing is read before the Connection decides how to read (socket-reader.ts)
-      const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
+      // paused: nothing is read before the Connection decides how to read (socket-reader.ts);
+      // half-open: a client's FIN does not end our side before its replies are out
+      const server = net.createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, (socket) => this.accept(socket));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ port: ports[0] ?? config.port, host, backlog: 511 }, () => {
@@ -71,15 +84,13 @@ export class Listener {
     }
     if (state.clients.size >= state.config.maxclients) {
       state.stats.connectionsRejected++;
-      socket.resume(); // read to the client's EOF, so the socket closes once it hangs up
-      socket.end(`-${ERRORS.maxClients}\r\n`);
+      refuse(socket, ERRORS.maxClients);
       return;
     }
     if (state.config.protectedMode && state.config.requirepass === '' && !isLoopback(socket.remoteAddress)) {
       state.stats.connectionsRejected++;
       state.logger.warn({ address: socket.remoteAddress }, 'refused a non-loopback client in protected mode');
-      socket.resume();
-      socket.end(`-${PROTECTED_MODE_TEXT}\r\n`);
+      refuse(socket, PROTECTED_MODE_TEXT);
       return;
     }
     const connection = new Connection(state, socket, (closed) => {

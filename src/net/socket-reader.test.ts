@@ -109,13 +109,21 @@ describe('readInto', () => {
     await waitFor(() => received === 'firstsecond');
   });
 
-  it('sees the end of the stream as a close', async () => {
+  it('sees the end of the stream as an end, and can still write before closing', async () => {
     const pair = await connectPair();
     const socket = await adopt(pair, () => false);
     const { client } = pair;
+    let ended = false;
     let closed = false;
+    let received = '';
+    client.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    socket.on('end', () => (ended = true));
     socket.on('close', () => (closed = true));
     client.end();
+    await waitFor(() => ended);
+    expect(closed).toBe(false);
+    socket.end('reply after the FIN');
     await waitFor(() => closed);
+    await waitFor(() => received === 'reply after the FIN');
   });
 });

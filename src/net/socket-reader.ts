@@ -13,6 +13,9 @@
 // - Pausing and resuming the returned socket still stops and restarts reading (net.Socket's
 //   pause/resume handle user buffers), so the Connection's bounds work unchanged.
 // - The server's connection count moves to the new socket (it is decremented when that closes).
+// - The socket allows half-open connections (as the listener's server does): the peer's EOF is an
+//   'end' event and the write side stays open until the owner ends it, so replies to what the
+//   peer sent before its FIN can still go out.
 import net from 'node:net';
 
 /** Size of the buffer each read lands in: as Node's own per-read buffer. */
@@ -50,6 +53,7 @@ export function readInto(socket: net.Socket, sink: ChunkSink): net.Socket {
   let retained = false;
   const options = {
     handle: internals._handle,
+    allowHalfOpen: true,
     readable: true,
     writable: true,
     onread: {

@@ -34,6 +34,7 @@ export const limits = {
   pipelineDepthMax: 1_024, // parsed but not yet answered, per client; over it reading pauses
   replyBytesPendingMax: 64 * 1024 * 1024, // written but not yet flushed, per client; over it reading pauses
   commandsPerTurnMax: 512, // answered per client per event-loop turn before yielding (setImmediate)
+  closeAfterReplyMs: 2_000, // QUIT / protocol error: a reply not flushed by then is dropped with the socket
   activeExpireIntervalMs: 100, // how often the active expiry cycle runs
   activeExpireEntriesMax: 200, // keys the active expiry cycle may examine per run
   shutdownMs: 10_000, // SIGTERM: exit within this even if clients or the engine hang
