@@ -2,6 +2,7 @@
 // files, a held LOCK, a failed fsync). Each has a `name`, a stable `code`, and the values involved
 // (file, offset) in its message; errors wrapping another carry it as `cause`.
 // Bugs are not here: they are node:assert/strict failures.
+import type { LockHolder } from './file-lock.js';
 
 export class StorageError extends Error {
   override name = 'StorageError';
@@ -64,11 +65,12 @@ export class LockedError extends StorageError {
   override name = 'LockedError';
   override readonly code = 'ERR_LOCKED';
   readonly path: string;
-  readonly holderPid: number;
-  constructor(path: string, holderPid: number, options?: ErrorOptions) {
-    super(`${path} is held by process ${holderPid}`, options);
+  readonly holder: LockHolder | undefined; // as LOCK names it; undefined when it names none
+  constructor(path: string, holder: LockHolder | undefined, options?: ErrorOptions) {
+    const who = holder === undefined ? 'another process (LOCK does not name it)' : `process ${holder.pid} (started ${holder.startedAt}, host ${holder.host})`;
+    super(`${path} is held by ${who}`, options);
     this.path = path;
-    this.holderPid = holderPid;
+    this.holder = holder;
   }
 }
 
