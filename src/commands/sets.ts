@@ -11,9 +11,9 @@
 // - Work is bounded by the sets' sizes (set-algebra.ts); SPOP reads the set whole at most once.
 // - Members come out in hash order. SMEMBERS, SINTER, SUNION, SDIFF and SPOP with a count are
 //   sets in RESP3 (`~`), SRANDMEMBER with a count and SMISMEMBER arrays.
-import { isWord, parseInt64 } from '../arguments.js';
-import { CommandError, ERRORS } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
+import { isWord, parseInt64 } from './arguments.js';
+import { CommandError, ERRORS } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { globMatch, REPLY } from '../../protocol/index.js';
 import { allElements, distinctElements, elementsWithRepeats, pickDistinct, scanElements } from '../types/hashed-elements.js';

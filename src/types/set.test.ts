@@ -3,9 +3,9 @@
 // RDB object DUMP writes read back by RESTORE's loader, duplicates and empty sets refused.
 import { afterEach, describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine } from '../../storage/index.js';
-import { RDB_TYPE } from '../dump-payload.js';
+import { RDB_TYPE } from './dump-payload.js';
 import { Keyspace, KeyspaceGarbage, type KeyRecord } from '../keyspace/keyspace.js';
-import { encodeRdbLength, encodeRdbString } from '../rdb-string.js';
+import { encodeRdbLength, encodeRdbString } from './rdb-string.js';
 import {
   SET_ENCODING, SetEncodingTracker, addMember, convertForHint, createSet, encodingAfterAdd, removeMember, setMembers, setType,
 } from './set.js';

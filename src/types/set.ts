@@ -11,11 +11,11 @@
 //   converts back; only a set rebuilt whole (SPOP of most members, the *STORE results) starts over.
 // - Members come out in hash order (Redis: insertion order for listpack, value order for intset,
 //   table order for hashtable).
-import { string2ll } from '../arguments.js';
-import { RDB_TYPE } from '../dump-payload.js';
+import { string2ll } from './number-text.js';
+import { RDB_TYPE } from './dump-payload.js';
 import type { Keyspace, KeyRecord } from '../keyspace/keyspace.js';
 import { KEY_TYPE } from '../keyspace/layout.js';
-import { decodeRdbString, encodeRdbLength, encodeRdbString, readRdbLength, type RdbCursor } from '../rdb-string.js';
+import { decodeRdbString, encodeRdbLength, encodeRdbString, readRdbLength, type RdbCursor } from './rdb-string.js';
 import { elementKeyOf, walkElements } from './hashed-elements.js';
 import { DICT_ENTRY_BYTES, ROBJ_BYTES, dictBytes, intsetBytes, listpackBytes, sdsAllocBytes } from './redis-memory.js';
 import type { EncodingLimits, RestoreOptions, TypeModule } from './type-module.js';
