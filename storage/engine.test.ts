@@ -13,7 +13,8 @@ import {
   SstableCorruptionError,
   WalCorruptionError,
 } from './errors.js';
-import { CrashableFileSystem, RealFileSystem, type CrashOptions, type FileSystem, type WritableFile } from './file-system.js';
+import { RealFileSystem, type FileSystem, type WritableFile } from './file-system.js';
+import { CrashableFileSystem, type CrashOptions } from './crashable-file-system.js';
 import { Memtable } from './memtable.js';
 import { readWal, WAL_RESERVE_BYTES } from './wal.js';
 

@@ -3,7 +3,7 @@
 // Invariants:
 // - EXEC runs the queued commands through dispatch's runHandler, which commits nothing: dispatch
 //   commits once after EXEC, so one EXEC is one WAL batch.
-import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
+import { commandAt, type CommandContext, type CommandSpec } from '../dispatch/command-table.js';
 import { runHandler } from '../dispatch/dispatch.js';
 import { CommandError } from '../dispatch/errors.js';
 import { TRANSACTION_ERRORS, discardTransaction, unwatchAll, watchFailed, watchKeys } from '../dispatch/transactions.js';
@@ -34,7 +34,7 @@ function exec(ctx: CommandContext): void {
   ctx.out.arrayHeader(queue.queued.length);
   client.inExec = true;
   try {
-    for (const queued of queue.queued) runHandler(ctx, queued.entry, queued.args);
+    for (const queued of queue.queued) runHandler(ctx, commandAt(queued.entryIndex), queued.args);
   } finally {
     client.inExec = false;
   }

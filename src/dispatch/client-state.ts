@@ -8,7 +8,6 @@
 // - multi is set from MULTI until EXEC / DISCARD / RESET; while set, dispatch queues commands
 //   (transactions.ts owns the queue's contents and EXEC).
 import { SLAB_BYTES } from '../../protocol/index.js';
-import type { CommandEntry } from './command-table.js';
 
 /** What a command may ask of the connection behind a client (CLIENT KILL, CLIENT LIST, QUIT). */
 export interface ConnectionView {
@@ -25,8 +24,10 @@ export interface ConnectionView {
 /** What Redis adds per queued argument to multi-mem: one pointer (sizeof(robj *)). */
 const ARGUMENT_REFERENCE_BYTES = 8;
 
+/** A command queued by MULTI: its command-table entry by index (commandAt), so this file needs no table type. */
 export interface QueuedCommand {
-  entry: CommandEntry;
+  entryIndex: number;
+  isWrite: boolean;
   args: Buffer[];
 }
 

@@ -51,6 +51,7 @@ export interface CommandEntry {
 }
 
 const table = new Map<string, CommandEntry>();
+const byIndex: CommandEntry[] = []; // entry.index -> entry
 let entryCount = 0;
 
 /**
@@ -111,6 +112,7 @@ function makeEntry(spec: CommandSpec, container: CommandEntry | undefined): Comm
       entry.subcommands.set(sub.name, makeEntry(sub, entry));
     }
   }
+  byIndex[entry.index] = entry;
   return entry;
 }
 
@@ -143,6 +145,13 @@ export function lookupCommandByName(fullName: string): CommandEntry | undefined 
   const entry = table.get(head ?? '');
   if (sub === undefined || entry === undefined) return entry;
   return entry.subcommands?.get(sub);
+}
+
+/** The entry registered with this index (MULTI's queue keeps indexes). */
+export function commandAt(index: number): CommandEntry {
+  const entry = byIndex[index];
+  assert.ok(entry !== undefined, `no command with index ${index}`);
+  return entry;
 }
 
 export function allCommands(): IterableIterator<CommandEntry> {

@@ -82,7 +82,7 @@ export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
   }
   if (entry.isWrite || top.spec.name === 'exec') {
     const failure = server.engine.failure();
-    if (failure && (entry.isWrite || (client.multi?.queued.some((queued) => queued.entry.isWrite) ?? false))) {
+    if (failure && (entry.isWrite || (client.multi?.queued.some((queued) => queued.isWrite) ?? false))) {
       reject(ctx, misconf(failure.message), entry);
       return { commit: undefined, entry };
     }
@@ -157,8 +157,3 @@ export function commitStaged(ctx: CommandContext): Promise<void> | undefined {
   return lastPendingWait;
 }
 
-/** The MISCONF reply text for a failed commit. */
-export function commitFailureText(error: unknown): string {
-  const reason = error instanceof Error ? error.message : String(error);
-  return misconf(reason);
-}

@@ -192,7 +192,7 @@ export function queueCommand(ctx: CommandContext, entry: CommandEntry, args: Buf
     return;
   }
   // Redis stops storing commands once the transaction is doomed (queueMultiCommand) but still says QUEUED
-  if (!multi.aborted) multi.queued.push({ entry, args: args.map((arg) => Buffer.from(arg)) }); // outlive the read buffer
+  if (!multi.aborted) multi.queued.push({ entryIndex: entry.index, isWrite: entry.isWrite, args: args.map((arg) => Buffer.from(arg)) }); // outlive the read buffer
   ctx.out.simple('QUEUED');
 }
 

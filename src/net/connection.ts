@@ -31,7 +31,8 @@ import { BULK_COPY_BYTES_MIN, RespReader, RespWriter, RespProtocolError, type Re
 import { ClientState, type ConnectionView } from '../dispatch/client-state.js';
 import { lookupCommand, type CommandContext } from '../dispatch/command-table.js';
 import { limits } from '../ops/config.js';
-import { commitFailureText, dispatch } from '../dispatch/dispatch.js';
+import { dispatch } from '../dispatch/dispatch.js';
+import { commitFailureText, errorReplyBytes, protocolErrorText } from '../dispatch/errors.js';
 import { stopMonitoring } from '../dispatch/monitor.js';
 import { forgetClient } from '../dispatch/transactions.js';
 import type { ServerState } from '../dispatch/server-state.js';
@@ -249,7 +250,7 @@ export class Connection implements ConnectionView {
       this.server.stats.errorReplies++;
       this.server.metrics.recordErrorReply('ERR');
       this.server.logger.debug({ client: this.client.id, error: error.message }, 'protocol error');
-      this.writer.error(`ERR ${error.message}`);
+      this.writer.error(protocolErrorText(error));
       this.closing = true;
       return undefined;
     }
@@ -351,7 +352,7 @@ export class Connection implements ConnectionView {
       this.server.stats.errorReplies += segment.commandCount;
       for (let index = 0; index < segment.commandCount; index++) this.server.metrics.recordErrorReply('MISCONF');
       this.segmentBytes -= bytesOf(segment).length;
-      segment.bytes = Buffer.from(`-${commitFailureText(error)}\r\n`.repeat(segment.commandCount));
+      segment.bytes = errorReplyBytes(commitFailureText(error), segment.commandCount);
       this.segmentBytes += segment.bytes.length;
     }
     segment.ready = true;

@@ -9,21 +9,10 @@
 // - close() stops accepting, lets every connection send the replies of the commands it already
 //   ran (their commits settle first), then ends the sockets; it resolves within the given time.
 import net from 'node:net';
-import { ERRORS } from '../dispatch/errors.js';
+import { ERRORS, PROTECTED_MODE_TEXT, errorReplyBytes } from '../dispatch/errors.js';
 import { limits } from '../ops/config.js';
 import { Connection } from './connection.js';
 import type { ServerState } from '../dispatch/server-state.js';
-
-export const PROTECTED_MODE_TEXT =
-  'DENIED tskv is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
-  'In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to tskv ' +
-  'you may adopt one of the following solutions: 1) Just disable protected mode sending the command ' +
-  "'CONFIG SET protected-mode no' from the loopback interface by connecting to tskv from the same host the server is running, " +
-  'however MAKE SURE tskv is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. ' +
-  "2) Alternatively you can just disable the protected mode by editing the tskv configuration file, and setting the protected mode option to 'no', " +
-  "and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. " +
-  '4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server ' +
-  'to start accepting connections from the outside.';
 
 export function isLoopback(address: string | undefined): boolean {
   if (address === undefined) return false;
@@ -37,7 +26,7 @@ export function isLoopback(address: string | undefined): boolean {
 function refuse(socket: net.Socket, text: string): void {
   const timer = setTimeout(() => socket.destroy(), limits.closeAfterReplyMs);
   socket.once('close', () => clearTimeout(timer));
-  socket.end(`-${text}\r\n`, () => socket.destroy());
+  socket.end(errorReplyBytes(text), () => socket.destroy());
 }
 
 export class Listener {

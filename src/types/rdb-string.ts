@@ -13,7 +13,7 @@
 // - decodeRdbString accepts every form Redis accepts and fails (undefined) where Redis's loader
 //   fails: a bad length prefix, an unknown encoding, bytes past the end, LZF that does not expand
 //   to exactly its stated length. It also fails on a value longer than valueBytesMax.
-import { string2ll } from '../commands/arguments.js';
+import { string2ll } from './number-text.js';
 import { lzfCompress, lzfDecompress, lzfExpandedBytesMax } from './lzf.js';
 
 export const RDB_LENGTH = { bits6: 0, bits14: 1, bits32: 0x80, bits64: 0x81, encodedValue: 3 } as const;
