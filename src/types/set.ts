@@ -15,10 +15,11 @@ import { string2ll } from './number-text.js';
 import { RDB_TYPE } from './dump-payload.js';
 import type { Keyspace, KeyRecord } from '../keyspace/keyspace.js';
 import { KEY_TYPE } from '../keyspace/layout.js';
-import { decodeRdbString, encodeRdbLength, encodeRdbString, readRdbLength, type RdbCursor } from './rdb-string.js';
+import { encodeRdbLength, encodeRdbString } from './rdb-string.js';
+import { readRdbSet } from './rdb-objects.js';
 import { elementKeyOf, walkElements } from './hashed-elements.js';
 import { DICT_ENTRY_BYTES, ROBJ_BYTES, dictBytes, intsetBytes, listpackBytes, sdsAllocBytes } from './redis-memory.js';
-import type { EncodingLimits, RestoreOptions, TypeModule } from './type-module.js';
+import type { EncodingLimits, TypeModule } from './type-module.js';
 
 export const SET_KIND = { member: 1 } as const;
 export const SET_ENCODING = { intset: 0, listpack: 1, hashtable: 2 } as const;
@@ -164,11 +165,6 @@ export function restoreMembers(keyspace: Keyspace, length: number, decode: () =>
   return { ...record, encoding: tracker.encoding, count: length };
 }
 
-function restorePlainSet(keyspace: Keyspace, cursor: RdbCursor, options: RestoreOptions): KeyRecord | undefined {
-  const length = readRdbLength(cursor);
-  if (length === undefined || length.encoded) return undefined;
-  return restoreMembers(keyspace, length.value, () => decodeRdbString(cursor, options.valueBytesMax), options.limits);
-}
 
 /** The intset's integer width: 2, 4 or 8 bytes, enough for its widest member. */
 function intsetWidthBytes(members: Iterable<Buffer>): number {
@@ -207,13 +203,18 @@ export const setType: TypeModule = {
     for (const member of setMembers(keyspace, record)) keyspace.putElement(memberKey(copy.version, member), EMPTY);
     return { ...record, version: copy.version };
   },
-  rdbTypes: [RDB_TYPE.set],
+  // RDB_TYPE.setListpack (20) comes only in RDB version 11 payloads, which Redis 7.0 refuses too.
+  rdbTypes: [RDB_TYPE.set, RDB_TYPE.setIntset],
   restoreObject(keyspace, rdbType, cursor, options) {
-    switch (rdbType) {
-      case RDB_TYPE.set:
-        return restorePlainSet(keyspace, cursor, options);
-      default:
-        return undefined;
+    const members = readRdbSet(rdbType, cursor, options.valueBytesMax); // not empty, no member twice; stages nothing
+    if (members === undefined) return undefined;
+    if (rdbType === RDB_TYPE.set) {
+      let index = 0;
+      return restoreMembers(keyspace, members.length, () => members[index++], options.limits);
     }
+    // an intset stays one unless it holds more than set-max-intset-entries (rdbLoadObject)
+    const record = newSet(keyspace, members.length > intsetEntriesMax(options.limits) ? SET_ENCODING.hashtable : SET_ENCODING.intset);
+    for (const member of members) keyspace.putElement(memberKey(record.version, member), EMPTY);
+    return { ...record, count: members.length };
   },
 };
