@@ -10,14 +10,14 @@
 import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
 import { Engine, type EngineLogLevel } from '../storage/index.js';
 import { registerAllCommands } from './commands/index.js';
-import { ConfigError, limits, parseArguments, type ServerConfig } from './config.js';
-import { resolveCommandLine } from './config-file.js';
-import { createLogger, setLogLevel } from './logger.js';
-import { startMetricsServer, type MetricsServer } from './metrics-http.js';
+import { ConfigError, limits, parseArguments, type ServerConfig } from './ops/config.js';
+import { resolveCommandLine } from './ops/config-file.js';
+import { createLogger, setLogLevel } from './ops/logger.js';
+import { startMetricsServer, type MetricsServer } from './ops/metrics-http.js';
 import { Keyspace, KeyspaceGarbage } from './keyspace/keyspace.js';
 import { startActiveExpire } from './keyspace/active-expire.js';
-import { Listener } from './listener.js';
-import { ServerState, TSKV_VERSION, type Logger } from './server-state.js';
+import { Listener } from './net/listener.js';
+import { ServerState, TSKV_VERSION, type Logger } from './dispatch/server-state.js';
 
 function parseOrExit(): { config: ServerConfig; configFile: string | undefined } {
   try {

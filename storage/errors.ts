@@ -2,7 +2,13 @@
 // files, a held LOCK, a failed fsync). Each has a `name`, a stable `code`, and the values involved
 // (file, offset) in its message; errors wrapping another carry it as `cause`.
 // Bugs are not here: they are node:assert/strict failures.
-import type { LockHolder } from './file-lock.js';
+
+/** Who holds a data directory's LOCK, as its content names it (file-lock.ts). */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string; // ISO 8601, when the holding process started
+}
 
 export class StorageError extends Error {
   override name = 'StorageError';

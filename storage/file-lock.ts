@@ -17,16 +17,15 @@
 import * as nodeFs from 'node:fs';
 import { hostname } from 'node:os';
 import nativeFs from 'fs-native-extensions';
-import { LockedError } from './errors.js';
-import type { FileLock } from './file-system.js';
+import { LockedError, type LockHolder } from './errors.js';
 
 /** Bytes of LOCK read to name its holder; the content written is far shorter. */
 export const LOCK_CONTENT_BYTES_MAX = 4096;
 
-export interface LockHolder {
-  pid: number;
-  host: string;
-  startedAt: string; // ISO 8601, when the holding process started
+
+/** A held lock; release() gives it back (and closes its descriptor). */
+export interface FileLock {
+  release(): void;
 }
 
 export function currentLockHolder(): LockHolder {

@@ -4,7 +4,8 @@ import * as nodePath from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockedError } from './errors.js';
-import { CrashableFileSystem, RealFileSystem, type CrashMode, type FileSystem, type RecordedOp } from './file-system.js';
+import { RealFileSystem, type FileSystem } from './file-system.js';
+import { CrashableFileSystem, type CrashMode, type RecordedOp } from './crashable-file-system.js';
 
 const DIR = '/db';
 

@@ -2,7 +2,7 @@
 // - RealFileSystem: synchronous node:fs calls (positional writeSync/readSync, fdatasyncSync); the
 //   one async call, syncAsync, runs fs.fdatasync on the libuv thread pool (WAL group commit); its
 //   lock() is the kernel lock of file-lock.ts.
-// - CrashableFileSystem (crashable-file-system.ts, re-exported here): in memory, for tests. It keeps inodes (file contents) apart from
+// - CrashableFileSystem (crashable-file-system.ts): in memory, for tests. It keeps inodes (file contents) apart from
 //   directory entries, and for each the durable part separately from the live one:
 //     file content   durable = content at its last sync (fdatasync / syncFile)
 //     dir entries    durable = entries at the directory's last syncDir (create, rename and
@@ -24,7 +24,9 @@
 import assert from 'node:assert/strict';
 import * as nodeFs from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { lockFile } from './file-lock.js';
+import { lockFile, type FileLock } from './file-lock.js';
+
+export type { FileLock } from './file-lock.js';
 
 export interface WritableFile {
   readonly path: string;
@@ -50,9 +52,6 @@ export interface ReadableFile {
   /** Positional read into target[targetOffset ..]; returns the bytes read (fewer only at end of file). */
   readInto(position: number, target: Buffer, targetOffset: number, length: number): number;
   close(): void;
-}
-export interface FileLock {
-  release(): void;
 }
 export interface FileSystem {
   mkdirp(dir: string): void;
@@ -263,14 +262,3 @@ export class RealFileSystem implements FileSystem {
     return lockFile(path);
   }
 }
-
-export {
-  CrashableFileSystem,
-  createRandom,
-  type CrashMode,
-  type CrashOptions,
-  type CrashableStats,
-  type FaultOp,
-  type FaultSpec,
-  type RecordedOp,
-} from './crashable-file-system.js';

@@ -11,7 +11,8 @@
 //      torn tail (a crash mid-append): it is dropped with a warning (zeros alone, as preallocated
 //      space leaves after a crash, are only noted) and the file truncated and synced, so it still
 //      reads clean once a newer WAL exists (invariant 4). Damage anywhere else fails the open
-//      with the file and offset.
+//      with the file and offset. Every replayed WAL is synced, so what the engine shows after
+//      open is durable even if the crash came before the fsync (kill -9, or appendfsync no).
 //   6. lastSequence = max(manifest, replayed); every file number seen on disk is marked used in
 //      the manifest's counter, so a number allocated but never logged is not reused (6, 7).
 // Also the one place that knows the on-disk file names.
@@ -200,6 +201,10 @@ function replayWals(
     } else if (result.tornTail !== undefined) {
       input.fs.truncate(path, result.validBytes);
       input.fs.syncFile(path); // it reads clean once it is no longer the last WAL
+    } else {
+      // Replayed writes may sit in the page cache only (kill -9 before their fsync, or 'no'):
+      // sync them, so everything the engine shows after open is durable (engine.durableSequence).
+      input.fs.syncFile(path);
     }
   }
   return { lastSequence, batches, bytes, removed };
