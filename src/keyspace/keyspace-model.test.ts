@@ -1,16 +1,18 @@
-// src/keyspace/keyspace-model.test.ts: the keyspace with strings and hashes (and the layout's
+// src/keyspace/keyspace-model.test.ts: the keyspace with strings, hashes and sets (and the layout's
 // versioned elements under them) against a Map model, over the crashable in-memory file system,
 // driven by random command sequences (fast-check asyncModelRun, STYLE.md's pattern).
 // Commands are staged the way src/commands/ stages them (hashes.ts: newHash / putField /
-// removeField, storeAggregate's set-or-touch; keys.ts: relocate for RENAME and MOVE, a type
-// module's copy for COPY; expiry.ts: set with a new expireAtMs), then committed as dispatch does.
+// removeField, storeAggregate's set-or-touch; sets.ts: createSet / addMember / removeMember;
+// keys.ts: relocate for RENAME and MOVE, a type module's copy for COPY; expiry.ts: set with a new
+// expireAtMs), then committed as dispatch does.
 // The clock is the test's (nowMs), so keys expire when a Tick says so, across crashes too.
 // After every step, and after Crash and Reopen:
 // - syncPolicy 'always': every commit that resolved is there, and a command in flight at the
 //   crash is all there or all gone; 'no': the state after some write at or past the last durable
 //   one (engine.durableSequence()).
-// - every live key has the model's type, expiry and contents (fields walked, got by name, and
-//   HSCANned); record.count (HLEN) equals the fields walked; DBSIZE equals the metadata present;
+// - every live key has the model's type, expiry and contents (elements walked, got by name, and
+//   cursor-scanned); record.count (HLEN, SCARD) equals the elements walked; DBSIZE equals the
+//   metadata present;
 // - every aggregate's metadata has its one 'ver' entry naming it, every 'ver' entry of a live
 //   database names metadata holding that version, and every expiry has its 'ttl' entry;
 // - elements of a version no live key holds (DEL, overwrite, expiry, emptied, FLUSHDB) may still
@@ -24,6 +26,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine, type CrashMode, type EngineOptions, type SyncPolicy } from '../../storage/index.js';
 import { HASH_ENCODING, HASH_KIND, getField, hashFields, newHash, putField, removeField } from '../types/hash.js';
+import { SET_KIND, addMember, convertForHint, createSet, isMember, removeMember, setMembers } from '../types/set.js';
 import { scanElements } from '../types/hashed-elements.js';
 import { typeModule } from '../types/index.js';
 import type { EncodingLimits } from '../types/type-module.js';
@@ -41,6 +44,7 @@ const SECONDS = Number(process.env['KEYSPACE_MODEL_SECONDS'] ?? 5); // per polic
 const COMMANDS_MAX = 60;
 const KEYS = ['a', 'b', 'c', 'd', 'e', '{a}x'];
 const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'longer-field-name'];
+const MEMBERS = ['1', '2', '-7', '300', '12345678901234', 'x', 'y', 'a-member-longer-than-12'];
 const LIMITS: EncodingLimits = { hashListpackEntries: 6, hashListpackValue: 12, setIntsetEntries: 4, setListpackEntries: 6, setListpackValue: 12 };
 const ELEMENTS_START = namespaceStart(ELEMENT_NAMESPACE);
 
@@ -54,7 +58,8 @@ const ENGINE_TUNING: Partial<EngineOptions> = {
 
 type Value =
   | { type: 'string'; value: string }
-  | { type: 'hash'; fields: Map<string, string>; encoding: number };
+  | { type: 'hash'; fields: Map<string, string>; encoding: number }
+  | { type: 'set'; members: Set<string>; encoding: number }; // encoding: what SADD left (set.ts's rules)
 interface ModelKey {
   value: Value;
   expireAtMs: number; // 0: none
@@ -87,7 +92,9 @@ function cloneEntry(entry: ModelKey): ModelKey {
   const value = entry.value;
   return {
     expireAtMs: entry.expireAtMs,
-    value: value.type === 'string' ? { ...value } : { type: 'hash', fields: new Map(value.fields), encoding: value.encoding },
+    value: value.type === 'string' ? { ...value }
+      : value.type === 'hash' ? { type: 'hash', fields: new Map(value.fields), encoding: value.encoding }
+        : { type: 'set', members: new Set(value.members), encoding: value.encoding },
   };
 }
 
@@ -225,6 +232,65 @@ class HDel extends WriteStep {
   toString = (): string => `HDEL ${this.db}:${this.key} ${this.fields.join(' ')}`;
 }
 
+/**
+ * sets.ts's sadd: createSet / convertForHint / addMember, stored when a member was added or the
+ * encoding changed. The encoding the staged record ends with is the model's (set.ts's rules are
+ * tested on their own); what this checks is that it is kept, with the members, across everything.
+ */
+class SAdd extends WriteStep {
+  private encoding = -1;
+  constructor(readonly db: number, readonly key: string, readonly members: string[]) { super(); }
+  stage(real: Real): void {
+    const { keyspace } = real;
+    const key = b(this.key);
+    const before = keyspace.get(this.db, key);
+    this.encoding = -1;
+    if (before !== undefined && before.type !== KEY_TYPE.set) return;
+    const record = before === undefined ? createSet(keyspace, b(this.members[0]!), this.members.length, LIMITS) : { ...before };
+    if (before !== undefined) convertForHint(record, this.members.length, LIMITS);
+    let added = 0;
+    for (const member of this.members) if (addMember(keyspace, record, b(member), LIMITS)) added++;
+    if (added > 0 || record.encoding !== before?.encoding) storeAggregate(keyspace, this.db, key, record, before);
+    this.encoding = record.encoding;
+  }
+  apply(model: Model, nowMs: number): void {
+    const entry = model.dbs[this.db]!.get(this.key);
+    if (isLive(entry, nowMs)) {
+      if (entry.value.type !== 'set') return;
+      for (const member of this.members) entry.value.members.add(member);
+      entry.value.encoding = this.encoding;
+      return;
+    }
+    model.dbs[this.db]!.set(this.key, { value: { type: 'set', members: new Set(this.members), encoding: this.encoding }, expireAtMs: 0 });
+  }
+  toString = (): string => `SADD ${this.db}:${this.key} ${this.members.length > 6 ? `${this.members.length} members` : this.members.join(' ')}`;
+}
+
+/** sets.ts's srem: the last member removed deletes the key. */
+class SRem extends WriteStep {
+  constructor(readonly db: number, readonly key: string, readonly members: string[]) { super(); }
+  stage(real: Real): void {
+    const { keyspace } = real;
+    const key = b(this.key);
+    const before = keyspace.get(this.db, key);
+    if (before === undefined || before.type !== KEY_TYPE.set) return;
+    const record = { ...before };
+    let removed = 0;
+    for (const member of this.members) {
+      if (record.count === 0) break;
+      if (removeMember(keyspace, record, b(member))) removed++;
+    }
+    if (removed > 0) storeAggregate(keyspace, this.db, key, record, before);
+  }
+  apply(model: Model, nowMs: number): void {
+    const entry = model.dbs[this.db]!.get(this.key);
+    if (!isLive(entry, nowMs) || entry.value.type !== 'set') return;
+    for (const member of this.members) entry.value.members.delete(member);
+    if (entry.value.members.size === 0) model.dbs[this.db]!.delete(this.key);
+  }
+  toString = (): string => `SREM ${this.db}:${this.key} ${this.members.join(' ')}`;
+}
+
 /** expiry.ts's PEXPIRE key delta: a time not in the future deletes the key. */
 class Expire extends WriteStep {
   constructor(readonly db: number, readonly key: string, readonly deltaMs: number) { super(); }
@@ -352,7 +418,12 @@ class ReadAll implements fc.AsyncCommand<Model, Real> {
             const value = getField(keyspace, record, b(field))?.toString('latin1');
             if (value !== entry.value.fields.get(field)) throw new Error(`${where}: HGET ${field} = ${value}, the model says ${entry.value.fields.get(field)}`);
           }
-          checkHscan(real, record, entry.value.fields, where);
+          checkElementScan(real, record, HASH_KIND.field, entry.value.fields, where);
+        } else if (entry.value.type === 'set') {
+          for (const member of MEMBERS) {
+            if (isMember(keyspace, record, b(member)) !== entry.value.members.has(member)) throw new Error(`${where}: SISMEMBER ${member} disagrees with the model`);
+          }
+          checkElementScan(real, record, SET_KIND.member, membersMap(entry.value.members), where);
         }
       }
     }
@@ -465,7 +536,8 @@ class CompactDuringWrites implements fc.AsyncCommand<Model, Real> {
 // ---- checks -------------------------------------------------------------------------------
 
 function describeValue(value: Value): string {
-  return value.type === 'string' ? `string ${JSON.stringify(value.value)}` : `hash ${JSON.stringify([...value.fields].sort())}`;
+  if (value.type === 'string') return `string ${JSON.stringify(value.value)}`;
+  return value.type === 'hash' ? `hash ${JSON.stringify([...value.fields].sort())}` : `set ${JSON.stringify([...value.members].sort())}`;
 }
 
 function fieldsOf(real: Real, record: KeyRecord): Map<string, string> {
@@ -494,6 +566,14 @@ function recordMismatch(real: Real, record: KeyRecord, entry: ModelKey): string 
     if (record.payload.toString('latin1') !== value.value) return `value ${JSON.stringify(record.payload.toString('latin1'))}, the model holds ${describeValue(value)}`;
     return undefined;
   }
+  if (value.type === 'set') {
+    if (record.type !== KEY_TYPE.set) return `type ${record.type}, the model holds ${describeValue(value)}`;
+    const members = new Set([...setMembers(real.keyspace, record)].map((member) => member.toString('latin1')));
+    if (!sameFields(membersMap(members), membersMap(value.members))) return `members ${JSON.stringify([...members].sort())}, the model holds ${describeValue(value)}`;
+    if (record.count !== members.size) return `SCARD ${record.count}, ${members.size} members walked`;
+    if (record.encoding !== value.encoding) return `encoding ${record.encoding}, the model says ${value.encoding}`;
+    return undefined;
+  }
   if (record.type !== KEY_TYPE.hash) return `type ${record.type}, the model holds ${describeValue(value)}`;
   const fields = fieldsOf(real, record);
   if (!sameFields(fields, value.fields)) return `fields ${JSON.stringify([...fields].sort())}, the model holds ${describeValue(value)}`;
@@ -502,17 +582,21 @@ function recordMismatch(real: Real, record: KeyRecord, entry: ModelKey): string 
   return undefined;
 }
 
-/** HSCAN with a small COUNT returns every field (and no other) over a full cursor walk. */
-function checkHscan(real: Real, record: KeyRecord, expected: ReadonlyMap<string, string>, where: string): void {
+function membersMap(members: ReadonlySet<string>): Map<string, string> {
+  return new Map([...members].map((member) => [member, '']));
+}
+
+/** HSCAN / SSCAN with a small COUNT return every element (and no other) over a full cursor walk. */
+function checkElementScan(real: Real, record: KeyRecord, kind: number, expected: ReadonlyMap<string, string>, where: string): void {
   const seen = new Map<string, string>();
   let cursor = 0n;
   for (let page = 0; page < 1000; page++) {
-    const result = scanElements(real.keyspace, record.version, HASH_KIND.field, cursor, 2);
+    const result = scanElements(real.keyspace, record.version, kind, cursor, 2);
     for (const { part, value } of result.items) seen.set(part.toString('latin1'), value.toString('latin1'));
     cursor = result.next;
     if (cursor === 0n) break;
   }
-  if (!sameFields(seen, expected)) throw new Error(`${where}: HSCAN walked ${JSON.stringify([...seen].sort())}`);
+  if (!sameFields(seen, expected)) throw new Error(`${where}: a cursor walk found ${JSON.stringify([...seen].sort())}`);
 }
 
 /** undefined when every live key of the keyspace is the model's and no other; else what differs. */
@@ -653,6 +737,11 @@ const pairsArb = fc.array(fc.tuple(fieldArb, textArb), { minLength: 1, maxLength
 const manyPairsArb = fc.tuple(fc.integer({ min: 8, max: 60 }), fc.string({ maxLength: 3 }), textArb)
   .map(([count, prefix, value]) => Array.from({ length: count }, (_, index): [string, string] => [`m${prefix}${index}`, value]));
 
+const memberArb = fc.constantFrom(...MEMBERS);
+/** Many members at once: integers (intset) or not, and past the tiny limits (hashtable). */
+const manyMembersArb = fc.tuple(fc.integer({ min: 5, max: 60 }), fc.boolean())
+  .map(([count, integers]) => Array.from({ length: count }, (_, index) => (integers ? String(index * 7 - 20) : `m${index}`)));
+
 const writeSteps: fc.Arbitrary<WriteStep>[] = [
   fc.tuple(dbArb, keyArb, textArb).map(([db, key, value]) => new SetString(db, key, value)),
   fc.tuple(dbArb, keyArb).map(([db, key]) => new Del(db, key)),
@@ -660,6 +749,9 @@ const writeSteps: fc.Arbitrary<WriteStep>[] = [
   fc.tuple(dbArb, keyArb, pairsArb).map(([db, key, pairs]) => new HSet(db, key, pairs)),
   fc.tuple(dbArb, keyArb, manyPairsArb).map(([db, key, pairs]) => new HSet(db, key, pairs)),
   fc.tuple(dbArb, keyArb, fc.array(fieldArb, { minLength: 1, maxLength: 4 })).map(([db, key, fields]) => new HDel(db, key, fields)),
+  fc.tuple(dbArb, keyArb, fc.array(memberArb, { minLength: 1, maxLength: 4 })).map(([db, key, members]) => new SAdd(db, key, members)),
+  fc.tuple(dbArb, keyArb, manyMembersArb).map(([db, key, members]) => new SAdd(db, key, members)),
+  fc.tuple(dbArb, keyArb, fc.array(memberArb, { minLength: 1, maxLength: 4 })).map(([db, key, members]) => new SRem(db, key, members)),
   fc.tuple(dbArb, keyArb, fc.integer({ min: -1, max: 6 })).map(([db, key, delta]) => new Expire(db, key, delta)),
   fc.tuple(dbArb, keyArb, keyArb).map(([db, source, target]) => new Relocate(db, source, db, target)),
   fc.tuple(dbArb, keyArb).map(([db, key]) => new Relocate(db, key, 1 - db, key)),
@@ -670,7 +762,7 @@ const writeSteps: fc.Arbitrary<WriteStep>[] = [
 
 const steps: fc.Arbitrary<fc.AsyncCommand<Model, Real>>[] = [
   ...writeSteps,
-  ...writeSteps.slice(0, 7), // strings, hashes and expiries twice as often as the key-level commands
+  ...writeSteps.slice(0, 10), // strings, hashes, sets and expiries twice as often as the key-level commands
   fc.integer({ min: 1, max: 4 }).map((ms) => new Tick(ms)),
   fc.integer({ min: 1, max: 4 }).map((ms) => new Tick(ms)),
   fc.constant(new ReadAll()),
@@ -722,7 +814,7 @@ function resetTally(): void {
   for (const name of Object.keys(tally) as (keyof typeof tally)[]) tally[name] = 0;
 }
 
-describe('keyspace against a Map model (strings, hashes; crashes, reopens, compactions)', () => {
+describe('keyspace against a Map model (strings, hashes, sets; crashes, reopens, compactions)', () => {
   it('keeps every acknowledged command (always), counts what a walk counts, and never shows a dead element', async () => {
     resetTally();
     await runModel('always', RUNS, SECONDS);
