@@ -4,6 +4,9 @@
 //   s:{c}:{i}          string, written by SET (versioned value) and DEL
 //   n:{c}:{i}          counter, written by INCR
 //   t:{c}:{g}:a|b|n    transaction group, written only by MULTI SET a v; SET b v; INCR n; EXEC
+//   h:{c}:{i} z:{c}:{i} hashes and sets of the `types` workload (chaos/aggregate-history.ts)
+// Workloads: `strings` (SET 50%, DEL 10%, INCR 25%, MULTI 15%) and `types` (SET 20%, DEL 5% on
+// strings; HSET / HDEL / DEL on hashes 40%; SADD / SREM / DEL on sets 35%).
 // A value is `${key}|${version}|${padding}`: the version is unique per key for the whole run, so a
 // value read back names exactly one send (or none: "impossible").
 // Rules checked after each restart (a = the last acknowledged op of the key in this cycle):
@@ -15,8 +18,17 @@
 // After a check, the values read become the next cycle's baselines and the histories restart.
 import type { Reply } from './resp-client.js';
 import { isReplyError } from './resp-client.js';
+import { AggregateTrack, checkAggregate, planAggregateOp } from './aggregate-history.js';
 
 export type Durability = 'always' | 'everysec' | 'no';
+export type Workload = 'strings' | 'types';
+export interface KeyCounts {
+  strings: number;
+  counters: number;
+  groups: number;
+  hashes: number;
+  sets: number;
+}
 type OpStatus = 'pending' | 'acked' | 'maybe';
 
 export interface CheckTally {
@@ -90,18 +102,22 @@ export class ClientHistory {
   readonly strings: StringTrack[] = [];
   readonly counters: CounterTrack[] = [];
   readonly groups: GroupTrack[] = [];
+  readonly aggregates: AggregateTrack[] = []; // hashes, then sets
   ackedOps = 0;
   maybeOps = 0;
   errorReplies = 0;
   lastErrorReply: string | undefined;
   unexpectedReplies: string[] = [];
 
-  constructor(readonly client: number, sizes: { strings: number; counters: number; groups: number }) {
+  constructor(readonly client: number, sizes: KeyCounts, readonly workload: Workload = 'strings') {
     for (let i = 0; i < sizes.strings; i++) this.strings.push(new StringTrack(`s:${client}:${i}`));
     for (let i = 0; i < sizes.counters; i++) this.counters.push(new CounterTrack(`n:${client}:${i}`));
     for (let g = 0; g < sizes.groups; g++) this.groups.push(new GroupTrack(`t:${client}:${g}`));
+    for (let i = 0; i < sizes.hashes; i++) this.aggregates.push(new AggregateTrack(`h:${client}:${i}`, 'hash'));
+    for (let i = 0; i < sizes.sets; i++) this.aggregates.push(new AggregateTrack(`z:${client}:${i}`, 'set'));
   }
 
+  /** The string keys (read back with GET); aggregates are read with their own commands. */
   keys(): string[] {
     const keys: string[] = [];
     for (const track of this.strings) keys.push(track.key);
@@ -121,6 +137,13 @@ export class ClientHistory {
 
   planOp(rng: Rng): PlannedOp {
     const roll = rng();
+    if (this.workload === 'types') {
+      if (roll < 0.2) return this.planSet(pick(this.strings, rng));
+      if (roll < 0.25) return this.planDelete(pick(this.strings, rng));
+      const kind = roll < 0.65 ? 'hash' : 'set';
+      const tracks = this.aggregates.filter((track) => track.kind === kind);
+      return planAggregateOp(pick(tracks, rng), rng, (reply, status) => this.countReply(reply, status), this.unexpectedReplies);
+    }
     if (roll < 0.5) return this.planSet(pick(this.strings, rng));
     if (roll < 0.6) return this.planDelete(pick(this.strings, rng));
     if (roll < 0.85) return this.planIncr(pick(this.counters, rng));
@@ -183,8 +206,13 @@ export class ClientHistory {
     };
   }
 
-  /** Checks the values read back (key -> value or null) and makes them the new baselines. */
-  checkAndRebase(values: ReadonlyMap<string, string | null>, tally: CheckTally): void {
+  /**
+   * Checks the values read back (key -> value or null; for aggregates, the replies to their
+   * readCommands()) and makes them the new baselines. Returns the aggregates present.
+   */
+  checkAndRebase(values: ReadonlyMap<string, string | null>, tally: CheckTally, aggregateReplies: ReadonlyMap<string, readonly (Reply | undefined)[]> = new Map()): number {
+    let present = 0;
+    for (const track of this.aggregates) if (checkAggregate(track, aggregateReplies.get(track.key) ?? [], tally)) present++;
     for (const track of this.strings) this.checkString(track, values.get(track.key) ?? null, tally);
     for (const track of this.counters) this.checkCounter(track, values.get(track.key) ?? null, tally);
     for (const track of this.groups) this.checkGroup(track, values, tally);
@@ -193,6 +221,7 @@ export class ClientHistory {
       note(tally, message);
     }
     this.unexpectedReplies = [];
+    return present;
   }
 
   private checkString(track: StringTrack, value: string | null, tally: CheckTally): void {

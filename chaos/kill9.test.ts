@@ -1,5 +1,6 @@
-// chaos/kill9.test.ts: the short kill -9 loop CI runs (10 cycles, 4 clients, appendfsync always,
-// bounded to ~60 s): nothing acknowledged lost, nothing impossible read back.
+// chaos/kill9.test.ts: the short kill -9 loops CI runs (appendfsync always, 4 clients): 10 cycles
+// of the strings workload (~60 s at most) and 6 of the types workload (hashes and sets, ~40 s at
+// most): nothing acknowledged lost, nothing impossible read back.
 import { describe, expect, it } from 'vitest';
 import { runKillLoop } from './kill9.js';
 import { ensureServerBuilt } from './server-process.js';
@@ -16,4 +17,16 @@ describe('kill -9 loop', () => {
     expect(result.lost).toBe(0);
     expect(result.impossible).toBe(0);
   }, 90_000);
+
+  it('loses no acknowledged HSET, HDEL, SADD, SREM or DEL and reads back no impossible hash or set over 6 kills', async () => {
+    ensureServerBuilt();
+    const result = await runKillLoop({ cycles: 6, seconds: 40, clients: 4, appendfsync: 'always', workload: 'types', seed: 11 });
+    console.log(result.summary);
+    for (const message of result.messages) console.log(message);
+    expect(result.cycles).toBeGreaterThanOrEqual(3);
+    expect(result.keysChecked).toBeGreaterThan(0);
+    expect(result.ackedOps).toBeGreaterThan(0);
+    expect(result.lost).toBe(0);
+    expect(result.impossible).toBe(0);
+  }, 70_000);
 });

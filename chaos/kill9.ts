@@ -1,7 +1,9 @@
 // chaos/kill9.ts: the kill -9 loop (`npm run chaos -- --cycles 200 --seconds 500 --clients 8`).
 // Starts the real built server on a free port and a temp dir, drives pipelined SET / DEL / INCR /
-// MULTI-EXEC from several clients with versioned values, SIGKILLs the server at a random moment,
-// restarts it, reads every key back and checks it against what was sent (chaos/history.ts).
+// MULTI-EXEC (`--workload strings`) or SET / HSET / HDEL / SADD / SREM / DEL (`--workload types`)
+// from several clients with versioned values, SIGKILLs the server at a random moment, restarts
+// it, reads every key back and checks it against what was sent (chaos/history.ts,
+// chaos/aggregate-history.ts).
 // Prints ONE line on stdout:
 //   kill9: cycles=N keys_checked=K lost=L impossible=I median_recovery_ms=M ...
 // Exit status 1 if impossible > 0, or lost > 0 under --appendfsync always; 2 if the loop itself
@@ -9,13 +11,14 @@
 // Bounds: --cycles and --seconds (whichever comes first; one last restart and check always runs).
 // Flags: --cycles N (10) --seconds S (60) --clients C (4) --appendfsync always|everysec|no
 //        --depth D (16 ops per pipeline) --run-ms-max M (800) --preload N (0) --seed X
+//        --workload strings|types (strings)
 //        --server tskv|redis (redis: a stock redis-server with AOF, to validate the checker)
 //        --server-arg ARG (repeatable, passed through) --dir D (default: a fresh temp dir, removed)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ClientHistory, createRng, makeValue, type CheckTally, type Durability, type Rng } from './history.js';
+import { ClientHistory, createRng, makeValue, type CheckTally, type Durability, type KeyCounts, type Rng, type Workload } from './history.js';
 import { RespClient, isReplyError, type Reply } from './resp-client.js';
 import { ServerProcess, type ServerKind } from './server-process.js';
 
@@ -24,6 +27,7 @@ export interface KillLoopOptions {
   seconds: number;
   clients: number;
   appendfsync: Durability;
+  workload: Workload;
   depth: number;
   runMsMax: number;
   preload: number;
@@ -50,10 +54,13 @@ export interface KillLoopResult {
 }
 
 export const DEFAULT_KILL_LOOP_OPTIONS: KillLoopOptions = {
-  cycles: 10, seconds: 60, clients: 4, appendfsync: 'always', depth: 16, runMsMax: 800,
+  cycles: 10, seconds: 60, clients: 4, appendfsync: 'always', workload: 'strings', depth: 16, runMsMax: 800,
   preload: 0, seed: 1, server: 'tskv', serverArgs: [],
 };
-const KEYS_PER_CLIENT = { strings: 64, counters: 16, groups: 8 };
+const KEYS_PER_CLIENT: Record<Workload, KeyCounts> = {
+  strings: { strings: 64, counters: 16, groups: 8, hashes: 0, sets: 0 },
+  types: { strings: 32, counters: 0, groups: 0, hashes: 16, sets: 16 },
+};
 const READ_CHUNK_KEYS = 1_000;
 const PRELOAD_CHUNK_KEYS = 100;
 const PRELOAD_SAMPLE_KEYS = 1_000; // preloaded keys re-read after each restart; all of them at the end
@@ -135,6 +142,13 @@ async function checkPreloaded(client: RespClient, keys: readonly number[], tally
   }
 }
 
+/** The replies to each aggregate's read commands (its elements, then its count), by key. */
+async function readAggregates(client: RespClient, history: ClientHistory): Promise<Map<string, Reply[]>> {
+  const commands = history.aggregates.flatMap((track) => track.readCommands());
+  const replies = await Promise.all(client.pipeline(commands));
+  return new Map(history.aggregates.map((track, index) => [track.key, replies.slice(index * 2, index * 2 + 2)]));
+}
+
 /** Reads every key back, checks it, and checks DBSIZE against the keys found. */
 async function checkServer(port: number, histories: readonly ClientHistory[], preloadSample: readonly number[], preloadCount: number, tally: CheckTally): Promise<void> {
   const client = await RespClient.connect(port);
@@ -143,7 +157,7 @@ async function checkServer(port: number, histories: readonly ClientHistory[], pr
     for (const history of histories) {
       const values = await readKeys(client, history.keys());
       for (const value of values.values()) if (value !== null) present++;
-      history.checkAndRebase(values, tally);
+      present += history.checkAndRebase(values, tally, await readAggregates(client, history));
     }
     await checkPreloaded(client, preloadSample, tally);
     const size = await client.call('DBSIZE');
@@ -172,7 +186,7 @@ export async function runKillLoop(partial: Partial<KillLoopOptions> = {}): Promi
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tskv-kill9-'));
   const rng = createRng(options.seed);
   const server = new ServerProcess({ dir, appendfsync: options.appendfsync, kind: options.server, extraArgs: options.serverArgs });
-  const histories = Array.from({ length: options.clients }, (_, c) => new ClientHistory(c, KEYS_PER_CLIENT));
+  const histories = Array.from({ length: options.clients }, (_, c) => new ClientHistory(c, KEYS_PER_CLIENT[options.workload], options.workload));
   const tally: CheckTally = { keysChecked: 0, lost: 0, impossible: 0, messages: [] };
   const recoveries: number[] = [];
   let cycles = 0;
@@ -227,7 +241,7 @@ export async function runKillLoop(partial: Partial<KillLoopOptions> = {}): Promi
   };
   result.summary = `kill9: cycles=${result.cycles} keys_checked=${result.keysChecked} lost=${result.lost} impossible=${result.impossible}` +
     ` median_recovery_ms=${result.medianRecoveryMs.toFixed(1)} max_recovery_ms=${result.maxRecoveryMs.toFixed(1)}` +
-    ` server=${options.server} appendfsync=${options.appendfsync} clients=${options.clients} preload=${options.preload}` +
+    ` server=${options.server} workload=${options.workload} appendfsync=${options.appendfsync} clients=${options.clients} preload=${options.preload}` +
     ` acked_ops=${result.ackedOps} unanswered_ops=${result.maybeOps} error_replies=${result.errorReplies} seconds=${result.seconds.toFixed(1)}`;
   return result;
 }
@@ -257,6 +271,10 @@ export function parseKillLoopArgs(argv: readonly string[]): Partial<KillLoopOpti
       case '--appendfsync':
         if (value !== 'always' && value !== 'everysec' && value !== 'no') throw new Error(`--appendfsync: always, everysec or no`);
         options.appendfsync = value;
+        break;
+      case '--workload':
+        if (value !== 'strings' && value !== 'types') throw new Error(`--workload: strings or types`);
+        options.workload = value;
         break;
       case '--server':
         if (value !== 'tskv' && value !== 'redis') throw new Error(`--server: tskv or redis`);
