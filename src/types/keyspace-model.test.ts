@@ -1,4 +1,4 @@
-// src/keyspace/keyspace-model.test.ts: the keyspace with strings, hashes and sets (and the layout's
+// src/types/keyspace-model.test.ts: the keyspace with strings, hashes and sets (and the layout's
 // versioned elements under them) against a Map model, over the crashable in-memory file system,
 // driven by random command sequences (fast-check asyncModelRun, STYLE.md's pattern).
 // Commands are staged the way src/commands/ stages them (hashes.ts: newHash / putField /
@@ -22,20 +22,22 @@
 // durable under 'no', and may be lost by a crash right after: the job must have kept what they
 // killed. Bounds: RUNS runs of at most COMMANDS_MAX commands, and SECONDS per policy
 // (KEYSPACE_MODEL_RUNS, KEYSPACE_MODEL_SECONDS run it longer; KEYSPACE_MODEL_SEED replays).
+// It lives in src/types/ because it drives the keyspace through the type modules, which rank above
+// src/keyspace/ (test/imports.test.ts).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine, type CrashMode, type EngineOptions, type SyncPolicy } from '../../storage/index.js';
-import { HASH_ENCODING, HASH_KIND, getField, hashFields, newHash, putField, removeField } from '../types/hash.js';
-import { SET_KIND, addMember, convertForHint, createSet, isMember, removeMember, setMembers } from '../types/set.js';
-import { scanElements } from '../types/hashed-elements.js';
-import { typeModule } from '../types/index.js';
-import type { EncodingLimits } from '../types/type-module.js';
+import { HASH_ENCODING, HASH_KIND, getField, hashFields, newHash, putField, removeField } from './hash.js';
+import { SET_KIND, addMember, convertForHint, createSet, isMember, removeMember, setMembers } from './set.js';
+import { scanElements } from './hashed-elements.js';
+import { typeModule } from './index.js';
+import type { EncodingLimits } from './type-module.js';
 import {
   DATABASE_COUNT, DBMAP_KEY, DEAD_PREFIX, ELEMENT_NAMESPACE, KEY_TYPE, TTL_PREFIX, VERSION_MARK_PREFIX, decodeDatabaseMap,
   decodeRecord, elementVersionOf, expireAtOfValue, metadataKey, namespaceStart, parseTtlKey, prefixEnd, readU64BE,
   ttlKey, userKeyOf, versionMarksStart, VERSION_MARK_NAMESPACE_OFFSET, type KeyRecord,
-} from './layout.js';
-import { Keyspace, KeyspaceGarbage } from './keyspace.js';
+} from '../keyspace/layout.js';
+import { Keyspace, KeyspaceGarbage } from '../keyspace/keyspace.js';
 
 const DIR = '/db';
 const DBS = 2; // databases the commands use (FLUSHDB and MOVE between them)
