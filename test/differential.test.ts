@@ -240,7 +240,8 @@ const hashWriteCommands: fc.Arbitrary<Command>[] = [
   command('HSETNX', fc.tuple(hashKey, field, hashValue)),
   command('HDEL', fc.tuple(hashKey, fields(1, 3)).map(([k, f]) => [k, ...f])),
   command('HINCRBY', fc.tuple(hashKey, field, number)),
-  command('HINCRBYFLOAT', fc.tuple(hashKey, field, float)),
+  // 1e4000: a long double whose text is ~4000 digits, past hash-max-listpack-value (hashtable)
+  command('HINCRBYFLOAT', fc.tuple(hashKey, field, fc.oneof({ weight: 9, arbitrary: float }, { weight: 1, arbitrary: fc.constantFrom<Arg>('1e4000', '-1e4000', '1e4932') }))),
 ];
 const hashReadCommands: fc.Arbitrary<Command>[] = [
   command('HGET', fc.tuple(hashKey, field)),
