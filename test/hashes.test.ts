@@ -313,6 +313,23 @@ describe(`a hash of ${BIG_HASH_FIELDS} fields`, () => {
     expect([...matched.pairs.keys()].sort()).toEqual(Array.from({ length: 10 }, (_, index) => `field:1999${index}`));
   }, 120_000);
 
+  it('answers HRANDFIELD from the whole hash past the read-everything size: distinct, repeated, with values', async () => {
+    const distinct = (await redis.hrandfield('big', 3000)) as string[];
+    expect(distinct).toHaveLength(3000);
+    expect(new Set(distinct).size).toBe(3000);
+    const pairs = (await redis.call('HRANDFIELD', 'big', '-3000', 'WITHVALUES')) as [string, string][]; // RESP3: [field, value] pairs
+    expect(pairs).toHaveLength(3000);
+    const repeated = pairs.flat();
+    for (let index = 0; index < repeated.length; index += 2) {
+      const field = repeated[index]!;
+      expect(field).toMatch(/^field:\d+$/);
+      expect(repeated[index + 1]).toBe(field === 'field:7' ? 'changed' : `v${field.slice(6)}`);
+    }
+    for (const field of distinct) expect(Number(field.slice(6))).toBeLessThan(BIG_HASH_FIELDS);
+    const spread = new Set(distinct.map((field) => Math.floor(Number(field.slice(6)) / 20_000)));
+    expect(spread.size).toBe(10); // picks from all over the hash, not one run of it
+  });
+
   it('DEL answers 1 and leaves no field behind, also after kill -9; a new hash under the key starts empty', async () => {
     const startedAt = Date.now();
     expect(await redis.del('big')).toBe(1);
