@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { tskv: 'src/main.ts', healthcheck: 'src/healthcheck-main.ts' },
+  entryPoints: { tskv: 'src/main.ts', healthcheck: 'src/ops/healthcheck-main.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -43,7 +43,7 @@ async function start(metrics: 'yes' | 'no'): Promise<Server> {
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`tskv exited at start (is --metrics wired in src/config.ts?):\n${output}`);
+    if (child.exitCode !== null) throw new Error(`tskv exited at start (is --metrics wired in src/ops/config.ts?):\n${output}`);
     if ((await rawRequest(port, 'PING\r\n', 500)).startsWith('+PONG')) return { port, process: child, dir, output: () => output };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

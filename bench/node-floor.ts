@@ -2,7 +2,7 @@
 // tell what Node itself costs on this machine from what tskv adds. `npm run bench:server --
 // --bundle bench/node-floor.ts` measures it against redis-server in the same run as tskv would be.
 // It takes tskv's flags (--port --bind --dir --appendfsync always|no; others are ignored) and:
-// - reads each socket into a reused buffer (src/socket-reader.ts, as tskv) and writes a
+// - reads each socket into a reused buffer (src/net/socket-reader.ts, as tskv) and writes a
 //   connection's replies once per event-loop turn, after every socket of the turn was read (as
 //   tskv's flushTurn and Redis's beforeSleep);
 // - parses multibulk requests (inline ones are split on spaces), answers PING, ECHO, SET k v,
@@ -19,7 +19,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { readInto } from '../src/socket-reader.js';
+import { readInto } from '../src/net/socket-reader.js';
 
 export const FLOOR_HELD_BYTES_MAX = 1024 * 1024;
 export const FLOOR_ARGUMENTS_MAX = 16;

@@ -16,7 +16,7 @@
 // baselines, plus SAMPLED_STATES seeded random combinations.
 // Invariant: the replayed live state equals the recording file system's (checked by the caller).
 import assert from 'node:assert/strict';
-import type { RecordedOp } from '../storage/file-system.js';
+import type { RecordedOp } from '../storage/crashable-file-system.js';
 import { createRng, type Rng } from './history.js';
 
 export const EXHAUSTIVE_STATES_MAX = 64;

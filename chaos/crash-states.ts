@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CrashableFileSystem, type RecordedOp } from '../storage/file-system.js';
+import { CrashableFileSystem, type RecordedOp } from '../storage/crashable-file-system.js';
 import { Engine, type SyncPolicy, type WriteOp } from '../storage/index.js';
 import { CrashModel, type CrashState } from './crash-model.js';
 import { createRng, type Rng } from './history.js';

@@ -8,7 +8,7 @@
 // Keys are written once each (`k00042` = `v00042`), so "survived" is exact per key:
 //   acked  = its write resolved: it must be there after either restart
 //   maybe  = its write rejected or never settled: there or not, but with its own value only
-import { CrashableFileSystem, type FaultSpec } from '../storage/file-system.js';
+import { CrashableFileSystem, type FaultSpec } from '../storage/crashable-file-system.js';
 import { Engine, EngineFailedError } from '../storage/index.js';
 
 export const FAULT_DB_DIR = '/db';

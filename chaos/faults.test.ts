@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { FaultSpec } from '../storage/file-system.js';
+import type { FaultSpec } from '../storage/crashable-file-system.js';
 import { runFaultScenario, runOpenFaultScenario } from './engine-faults.js';
 import { RespClient, isReplyError } from './resp-client.js';
 import { ServerProcess, ensureServerBuilt } from './server-process.js';

@@ -30,6 +30,7 @@ export interface ServerProcessOptions {
   appendfsync?: 'always' | 'everysec' | 'no';
   kind?: ServerKind;
   extraArgs?: readonly string[];
+  env?: Readonly<Record<string, string>>; // added to this process's environment
 }
 
 /** Builds dist/tskv.js if it is missing (vitest runs files in parallel forks; first one builds). */
@@ -123,7 +124,8 @@ export class ServerProcess {
     fs.mkdirSync(this.options.dir, { recursive: true });
     const { file, args } = this.command();
     const startedAt = performance.now();
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = this.options.env === undefined ? undefined : { ...process.env, ...this.options.env };
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env === undefined ? {} : { env }) });
     this.child = child;
     this.lastExit = undefined;
     running.add(child);

@@ -1,7 +1,7 @@
 // protocol/errors.ts: the operating errors of the protocol layer.
 // Invariants:
 // - A RespProtocolError's message is Redis's reply text without the leading '-ERR ', word for
-//   word (src/networking.c, Redis 7.2), so src/dispatch.ts can answer `-ERR ${message}` and
+//   word (src/networking.c, Redis 7.2), so src/dispatch/dispatch.ts can answer `-ERR ${message}` and
 //   close the connection, as Redis does with CLIENT_CLOSE_AFTER_REPLY.
 // - The values involved (the limit crossed, the stream offset of the bad request) are fields,
 //   not part of the message, because clients and Redis's own tests match the message.

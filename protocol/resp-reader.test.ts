@@ -307,6 +307,25 @@ describe('RespReader limits and error texts', () => {
     }
   });
 
+  it('counts the bytes fed after a NUL byte against the limit without keeping them', () => {
+    for (const start of ['\x00', '*\x00']) {
+      const reader = new RespReader(REDIS_READER_LIMITS);
+      reader.feed(Buffer.from(start, 'latin1'));
+      expect(reader.next()).toBeUndefined();
+      let fedBytes = start.length;
+      while (fedBytes + 1000 <= limit) {
+        reader.feed(Buffer.alloc(1000, 0x41)); // one read each: a byte-per-read client would pin a buffer per read
+        fedBytes += 1000;
+        expect(reader.next()).toBeUndefined();
+        expect(reader.heldBytes()).toBe(start.length);
+        expect(reader.bufferedBytes()).toBe(fedBytes);
+      }
+      reader.feed(Buffer.alloc(1000, 0x41));
+      expect(() => reader.next()).toThrow(/^Protocol error: too big (inline request|mbulk count string)$/);
+      expect(reader.heldBytes()).toBe(start.length);
+    }
+  });
+
   it('keeps throwing the same error after a protocol error', () => {
     const reader = new RespReader(REDIS_READER_LIMITS);
     reader.feed(Buffer.from('*1\r\n$4\r\nPING\r\n*x\r\n'));

@@ -10,7 +10,8 @@
 //   after a bulk are skipped unread too (Redis does not check that they are CR LF).
 // - A NUL byte before a line's terminator stops the search, as strchr() stops on the NUL that
 //   ends the C string: the line can then never complete, and the request fails once
-//   inlineBytesMax bytes are buffered (Redis's 'Protocol desync' tests rely on this).
+//   inlineBytesMax bytes are buffered (Redis's 'Protocol desync' tests rely on this). Bytes fed
+//   after that are only counted, not kept.
 // - A header or inline line longer than inlineBytesMax (not counting its terminator) fails with
 //   the 'too big' texts. Redis checks this only while the terminator is missing, so a line a
 //   little over the limit may pass there if it arrives in one read; here the outcome does not
@@ -99,6 +100,7 @@ export class RespReader {
   private mode: Mode = MODE.idle;
   private lineScannedBytes = 0; // bytes of the current line already searched for its end
   private lineStuck = false; // a NUL came before the line's end: it can never complete
+  private stuckBytes = 0; // bytes of a stuck line fed after the buffer, counted and dropped
   private argsLeftCount = 0;
   private args: Buffer[] = [];
   private bulkBytes = -1; // length of the bulk being read, -1 before its header
@@ -125,6 +127,14 @@ export class RespReader {
   /** Bytes fed but not yet returned in (or skipped as) a complete request. */
   bufferedBytes(): number {
     return this.fedBytes - this.returnedBytes;
+  }
+
+  /**
+   * Bytes of input memory the reader keeps: all of its own buffer (used or not) or the unread
+   * part of the chunk it reads in place, plus the chunks queued behind it.
+   */
+  heldBytes(): number {
+    return (this.owned ? this.buffer.length : this.length - this.offset) + this.queuedBytes;
   }
 
   /** The next complete command's arguments, or undefined until more bytes are fed. */
@@ -251,7 +261,11 @@ export class RespReader {
     const max = this.limits.inlineBytesMax;
     for (;;) {
       if (this.lineStuck) {
-        if (this.length - this.offset + this.queuedBytes > max) throw this.fail(tooBig, max);
+        // only the line's length matters now: count the queued chunks and let go of them, or
+        // a client sending a byte per read would pin one read buffer per byte until the limit
+        this.stuckBytes += this.queuedBytes;
+        this.dropQueue();
+        if (this.length - this.offset + this.stuckBytes > max) throw this.fail(tooBig, max);
         return -1;
       }
       const from = this.offset + this.lineScannedBytes;
@@ -282,6 +296,7 @@ export class RespReader {
     this.offset = nextOffset;
     this.lineScannedBytes = 0;
     this.lineStuck = false;
+    this.stuckBytes = 0;
   }
 
   private ensureBytes(count: number): boolean {
@@ -372,10 +387,14 @@ export class RespReader {
 
   private fail(reason: RespProtocolReason, limit?: number, got?: number): RespProtocolError {
     this.failure = new RespProtocolError(reason, this.returnedBytes, limit, got);
+    this.dropQueue();
+    return this.failure;
+  }
+
+  private dropQueue(): void {
     this.queue.length = 0;
     this.queueHead = 0;
     this.queuedBytes = 0;
-    return this.failure;
   }
 }
 

@@ -3,19 +3,21 @@
 // cleanly on SIGTERM / SIGINT.
 // Invariants:
 // - A bad or unknown flag prints one line to stderr and exits 1; --help prints usage, exits 0.
+//   So does a --dir that is not a directory, cannot be created, or is not writable.
 // - Shutdown: stop accepting, stop reading, send the replies of commands already run (their
 //   commits settle first), close the engine (flushes and syncs the WAL), exit 0, all within
 //   limits.shutdownMs; past that, or on a second signal, exit 1 at once.
+import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
 import { Engine, type EngineLogLevel } from '../storage/index.js';
 import { registerAllCommands } from './commands/index.js';
-import { ConfigError, limits, parseArguments, type ServerConfig } from './config.js';
-import { resolveCommandLine } from './config-file.js';
-import { createLogger, setLogLevel } from './logger.js';
-import { startMetricsServer, type MetricsServer } from './metrics-http.js';
+import { ConfigError, limits, parseArguments, type ServerConfig } from './ops/config.js';
+import { resolveCommandLine } from './ops/config-file.js';
+import { createLogger, setLogLevel } from './ops/logger.js';
+import { startMetricsServer, type MetricsServer } from './ops/metrics-http.js';
 import { Keyspace, KeyspaceGarbage } from './keyspace/keyspace.js';
 import { startActiveExpire } from './keyspace/active-expire.js';
-import { Listener } from './listener.js';
-import { ServerState, TSKV_VERSION, type Logger } from './server-state.js';
+import { Listener } from './net/listener.js';
+import { ServerState, TSKV_VERSION, type Logger } from './dispatch/server-state.js';
 
 function parseOrExit(): { config: ServerConfig; configFile: string | undefined } {
   try {
@@ -35,6 +37,34 @@ function parseOrExit(): { config: ServerConfig; configFile: string | undefined }
     process.stderr.write(`tskv: ${error.message}\n`);
     process.exit(1);
   }
+}
+
+/** The errno part of a node:fs error message: `EACCES: permission denied` without `, mkdir '...'`. */
+function errnoReason(error: unknown): string {
+  return error instanceof Error ? error.message.replace(/, \w+ '.*'$/, '') : String(error);
+}
+
+/** Why --dir cannot hold the data (after creating it if missing), or undefined when it can. */
+function dataDirProblem(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EEXIST' ? 'is not a directory' : `can't be created: ${errnoReason(error)}`;
+  }
+  try {
+    if (!statSync(dir).isDirectory()) return 'is not a directory';
+    accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);
+  } catch (error) {
+    return `is not writable: ${errnoReason(error)}`;
+  }
+  return undefined;
+}
+
+function prepareDataDirOrExit(dir: string): void {
+  const problem = dataDirProblem(dir);
+  if (problem === undefined) return;
+  process.stderr.write(`tskv: --dir '${dir}' ${problem}\n`);
+  process.exit(1);
 }
 
 /** Redis's activeExpireCycle (src/active-expire.ts): bounded deletes of expired keys, committed. */
@@ -83,6 +113,7 @@ function installSignalHandlers(state: ServerState, listener: Listener, expiry: {
 
 async function main(): Promise<void> {
   const { config, configFile } = parseOrExit();
+  prepareDataDirOrExit(config.dir);
   const log = createLogger({ level: config.loglevel });
   const logger: Logger = log;
   const engineLogger = (level: EngineLogLevel, msg: string, fields: Record<string, unknown>) => logger[level](fields, msg);

@@ -8,7 +8,7 @@ import type { CompactionPlan } from './compaction-picker.js';
 import { OUTPUT_CACHE_INPUT_SHARE_MIN, outputsShouldFillCache, runCompaction, type CompactionEnvironment } from './compaction.js';
 import { Engine, type EngineOptions, type KillPoint } from './engine.js';
 import type { Entry } from './entry.js';
-import { CrashableFileSystem, type CrashMode } from './file-system.js';
+import { CrashableFileSystem, type CrashMode } from './crashable-file-system.js';
 import type { FileMeta } from './manifest.js';
 import { parseFileName, tablePath } from './recovery.js';
 import { SstableWriter } from './sstable-writer.js';

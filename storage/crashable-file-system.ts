@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import * as nodePath from 'node:path';
 import { LockedError } from './errors.js';
+import { currentLockHolder, encodeLockHolder } from './file-lock.js';
 import { createErrnoError, type FileLock, type FileSystem, type ReadableFile, type WritableFile } from './file-system.js';
 
 export type CrashMode = 'drop' | 'keep-random' | 'tear' | 'zero-fill';
@@ -411,8 +412,8 @@ export class CrashableFileSystem implements FileSystem {
   }
   lock(path: string): FileLock {
     const normalized = normalize(path);
-    if (this.#heldLocks.has(normalized)) throw new LockedError(path, process.pid);
-    this.writeAll(normalized, Buffer.from(`${process.pid}\n`));
+    if (this.#heldLocks.has(normalized)) throw new LockedError(path, currentLockHolder());
+    this.writeAll(normalized, encodeLockHolder(currentLockHolder()));
     this.#heldLocks.add(normalized);
     const generation = this.#generation;
     let released = false;

@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine, type EngineOptions, type SyncPolicy, type WriteOp } from './engine.js';
-import { CrashableFileSystem, type CrashMode } from './file-system.js';
+import { CrashableFileSystem, type CrashMode } from './crashable-file-system.js';
 
 const DIR = '/db';
 const KEY_COUNT = 24;

@@ -13,7 +13,8 @@ import {
   SstableCorruptionError,
   WalCorruptionError,
 } from './errors.js';
-import { CrashableFileSystem, RealFileSystem, type CrashOptions, type FileSystem, type WritableFile } from './file-system.js';
+import { RealFileSystem, type FileSystem, type WritableFile } from './file-system.js';
+import { CrashableFileSystem, type CrashOptions } from './crashable-file-system.js';
 import { Memtable } from './memtable.js';
 import { readWal, WAL_RESERVE_BYTES } from './wal.js';
 
@@ -169,6 +170,37 @@ describe('write durability (everysec, no)', () => {
         expect(reopened.get(key(1))).toBeUndefined(); // appended, never synced: lost on power loss
       }
     }
+  });
+});
+
+describe('durableSequence', () => {
+  it('covers a write only once an fsync covering it returned, whatever the policy', async () => {
+    for (const syncPolicy of ['always', 'everysec', 'no'] as const) {
+      const engine = await open(new CrashableFileSystem(), { syncPolicy });
+      const start = engine.durableSequence();
+      const written = engine.write([put(1), put(2)]);
+      expect(engine.sequence()).toBe(start + 2);
+      expect(engine.durableSequence()).toBe(start); // appended at most: not on disk yet
+      await written;
+      if (syncPolicy === 'always') expect(engine.durableSequence()).toBe(start + 2);
+      else expect(engine.durableSequence()).toBe(start);
+      await engine.flush(); // rotation syncs the WAL
+      expect(engine.durableSequence()).toBe(start + 2);
+    }
+  });
+
+  it('counts what recovery replayed as durable, because it syncs the WALs it replays', async () => {
+    const fs = new CrashableFileSystem();
+    const engine = await open(fs, { syncPolicy: 'no' });
+    await engine.write([put(1)]);
+    expect(engine.durableSequence()).toBeLessThan(engine.sequence());
+    const afterKill = fs.clone(); // kill -9: the page cache survives, the process does not
+    const restarted = await open(afterKill, { syncPolicy: 'no' });
+    expect(restarted.get(key(1))).toEqual(value(1));
+    expect(restarted.durableSequence()).toBe(restarted.sequence());
+    afterKill.crash(); // then the power fails: what the restarted engine showed must still be there
+    const reopened = await open(afterKill, { syncPolicy: 'no' });
+    expect(reopened.get(key(1))).toEqual(value(1));
   });
 });
 

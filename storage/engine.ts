@@ -178,6 +178,7 @@ export class Engine {
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
+    const startedAt = performance.now();
     const logger: EngineLogger = options.logger ?? (() => undefined);
     const tableOptions: TableOptions = {};
     if (options.blockBytes !== undefined) tableOptions.blockBytes = options.blockBytes;
@@ -218,6 +219,8 @@ export class Engine {
     logger('info', 'engine open', {
       dir: options.dir,
       tables: opened.files.current.tables().length,
+      recoveryMs: Math.round((performance.now() - startedAt) * 10) / 10, // LOCK, manifest, tables, WAL replay, new WAL
+      replayedBytes: opened.replayedBytes,
       replayedBatches: opened.replayedBatches,
       lastSequence: opened.lastSequence,
     });

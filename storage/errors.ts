@@ -3,6 +3,13 @@
 // (file, offset) in its message; errors wrapping another carry it as `cause`.
 // Bugs are not here: they are node:assert/strict failures.
 
+/** Who holds a data directory's LOCK, as its content names it (file-lock.ts). */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string; // ISO 8601, when the holding process started
+}
+
 export class StorageError extends Error {
   override name = 'StorageError';
   readonly code: string = 'ERR_STORAGE';
@@ -64,11 +71,12 @@ export class LockedError extends StorageError {
   override name = 'LockedError';
   override readonly code = 'ERR_LOCKED';
   readonly path: string;
-  readonly holderPid: number;
-  constructor(path: string, holderPid: number, options?: ErrorOptions) {
-    super(`${path} is held by process ${holderPid}`, options);
+  readonly holder: LockHolder | undefined; // as LOCK names it; undefined when it names none
+  constructor(path: string, holder: LockHolder | undefined, options?: ErrorOptions) {
+    const who = holder === undefined ? 'another process (LOCK does not name it)' : `process ${holder.pid} (started ${holder.startedAt}, host ${holder.host})`;
+    super(`${path} is held by ${who}`, options);
     this.path = path;
-    this.holderPid = holderPid;
+    this.holder = holder;
   }
 }
 

@@ -1,11 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockedError } from './errors.js';
-import { CrashableFileSystem, RealFileSystem, type CrashMode, type FileSystem, type RecordedOp } from './file-system.js';
+import { RealFileSystem, type FileSystem } from './file-system.js';
+import { CrashableFileSystem, type CrashMode, type RecordedOp } from './crashable-file-system.js';
 
 const DIR = '/db';
 
@@ -420,41 +420,5 @@ describe('RealFileSystem', () => {
     expect(fs.exists(nodePath.join(db, 'b'))).toBe(false);
     expect(fs.list(db)).toEqual(['c']);
     expect(codeOf(() => fs.readAll(nodePath.join(db, 'b')))).toBe('ENOENT');
-  });
-
-  it('writes our pid into LOCK and refuses a second lock from this process', () => {
-    const path = nodePath.join(dir, 'LOCK');
-    const lock = fs.lock(path);
-    expect(nodeFs.readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
-    expect(() => fs.lock(path)).toThrow(LockedError);
-    lock.release();
-    expect(nodeFs.existsSync(path)).toBe(false);
-    fs.lock(path).release();
-  });
-
-  it('refuses a LOCK held by a live process, naming its pid', () => {
-    const path = nodePath.join(dir, 'LOCK');
-    nodeFs.writeFileSync(path, `${process.ppid}\n`);
-    let error: unknown;
-    try {
-      fs.lock(path);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(LockedError);
-    expect(error).toMatchObject({ code: 'ERR_LOCKED', holderPid: process.ppid });
-    expect(nodeFs.readFileSync(path, 'utf8')).toBe(`${process.ppid}\n`);
-  });
-
-  it('takes over a LOCK whose pid is dead, garbage, or our own from a previous life', () => {
-    const path = nodePath.join(dir, 'LOCK');
-    const child = spawnSync(process.execPath, ['-e', '']);
-    expect(child.pid).toBeGreaterThan(0);
-    for (const content of [`${child.pid}\n`, '', 'garbage', `${process.pid}\n`]) {
-      nodeFs.writeFileSync(path, content);
-      const lock = fs.lock(path);
-      expect(nodeFs.readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
-      lock.release();
-    }
   });
 });

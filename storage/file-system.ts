@@ -1,7 +1,8 @@
 // storage/file-system.ts: the only door from storage/ to the disk. Two implementations:
 // - RealFileSystem: synchronous node:fs calls (positional writeSync/readSync, fdatasyncSync); the
-//   one async call, syncAsync, runs fs.fdatasync on the libuv thread pool (WAL group commit).
-// - CrashableFileSystem (crashable-file-system.ts, re-exported here): in memory, for tests. It keeps inodes (file contents) apart from
+//   one async call, syncAsync, runs fs.fdatasync on the libuv thread pool (WAL group commit); its
+//   lock() is the kernel lock of file-lock.ts.
+// - CrashableFileSystem (crashable-file-system.ts): in memory, for tests. It keeps inodes (file contents) apart from
 //   directory entries, and for each the durable part separately from the live one:
 //     file content   durable = content at its last sync (fdatasync / syncFile)
 //     dir entries    durable = entries at the directory's last syncDir (create, rename and
@@ -23,8 +24,9 @@
 import assert from 'node:assert/strict';
 import * as nodeFs from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import * as nodePath from 'node:path';
-import { LockedError } from './errors.js';
+import { lockFile, type FileLock } from './file-lock.js';
+
+export type { FileLock } from './file-lock.js';
 
 export interface WritableFile {
   readonly path: string;
@@ -51,9 +53,6 @@ export interface ReadableFile {
   readInto(position: number, target: Buffer, targetOffset: number, length: number): number;
   close(): void;
 }
-export interface FileLock {
-  release(): void;
-}
 export interface FileSystem {
   mkdirp(dir: string): void;
   list(dir: string): string[]; // names only, sorted
@@ -69,7 +68,11 @@ export interface FileSystem {
   remove(path: string): void;
   syncFile(path: string): void; // open + fdatasync + close
   syncDir(dir: string): void;
-  lock(path: string): FileLock; // exclusive create of LOCK holding our pid; a dead holder's LOCK is taken over
+  /**
+   * Takes the LOCK at path for this process (file-lock.ts: a kernel lock, dropped when the process
+   * dies; the file names the holder) or throws LockedError naming who holds it.
+   */
+  lock(path: string): FileLock;
 }
 
 export type ErrnoCode = 'ENOSPC' | 'EIO' | 'ENOENT' | 'EEXIST' | 'EBADF' | 'EISDIR' | 'ENOTDIR' | 'ENOTEMPTY';
@@ -189,35 +192,6 @@ class RealReadableFile extends RealFileHandle implements ReadableFile {
   }
 }
 
-/** LOCK files this process holds (resolved paths): a second lock() from this process fails. */
-const heldLockPaths = new Set<string>();
-
-/** The pid in a LOCK file; undefined when unreadable or garbage (a stale file); null when gone. */
-function readLockPid(path: string): number | undefined | null {
-  let text: string;
-  try {
-    text = nodeFs.readFileSync(path, 'utf8');
-  } catch (error) {
-    if (errnoCodeOf(error) === 'ENOENT') return null;
-    throw error;
-  }
-  const match = /^(\d{1,10})\n?$/.exec(text);
-  const pid = match ? Number(match[1]) : 0;
-  return pid > 0 ? pid : undefined;
-}
-
-export function isProcessAlive(pid: number): boolean {
-  assert.ok(Number.isInteger(pid) && pid > 0, `pid ${pid} is not a positive integer`);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errnoCodeOf(error) !== 'ESRCH'; // EPERM: alive, owned by another user
-  }
-}
-
-const LOCK_ATTEMPTS_MAX = 3;
-
 export class RealFileSystem implements FileSystem {
   mkdirp(dir: string): void {
     nodeFs.mkdirSync(dir, { recursive: true });
@@ -284,58 +258,7 @@ export class RealFileSystem implements FileSystem {
       nodeFs.closeSync(fd);
     }
   }
-  // A pid file, not an OS lock (Node has no flock). It is stale when its pid is dead, or is our own
-  // pid while this process does not hold it (a container restart reuses the pid of the killed
-  // server). Two processes taking over the same stale LOCK at the same instant can both win; the
-  // window is one unlink + create.
   lock(path: string): FileLock {
-    const resolved = nodePath.resolve(path);
-    if (heldLockPaths.has(resolved)) throw new LockedError(path, process.pid);
-    let holderPid = 0;
-    for (let attempt = 0; attempt < LOCK_ATTEMPTS_MAX; attempt++) {
-      try {
-        const fd = nodeFs.openSync(path, 'wx');
-        try {
-          nodeFs.writeSync(fd, `${process.pid}\n`);
-        } finally {
-          nodeFs.closeSync(fd);
-        }
-        heldLockPaths.add(resolved);
-        return { release: () => releaseLock(path, resolved) };
-      } catch (error) {
-        if (errnoCodeOf(error) !== 'EEXIST') throw error;
-      }
-      const pid = readLockPid(path);
-      if (pid === null) continue; // released meanwhile
-      if (pid !== undefined && pid !== process.pid && isProcessAlive(pid)) throw new LockedError(path, pid);
-      holderPid = pid ?? 0;
-      try {
-        nodeFs.unlinkSync(path); // stale: take it over
-      } catch (error) {
-        if (errnoCodeOf(error) !== 'ENOENT') throw error;
-      }
-    }
-    throw new LockedError(path, holderPid);
+    return lockFile(path);
   }
 }
-
-function releaseLock(path: string, resolved: string): void {
-  if (!heldLockPaths.delete(resolved)) return;
-  if (readLockPid(path) !== process.pid) return;
-  try {
-    nodeFs.unlinkSync(path);
-  } catch (error) {
-    if (errnoCodeOf(error) !== 'ENOENT') throw error;
-  }
-}
-
-export {
-  CrashableFileSystem,
-  createRandom,
-  type CrashMode,
-  type CrashOptions,
-  type CrashableStats,
-  type FaultOp,
-  type FaultSpec,
-  type RecordedOp,
-} from './crashable-file-system.js';

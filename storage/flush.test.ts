@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BLOCK_CACHE_OVERHEAD_BYTES, BlockCache } from './block-cache.js';
 import type { Entry } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
-import { CrashableFileSystem } from './file-system.js';
+import { CrashableFileSystem } from './crashable-file-system.js';
 import { FLUSH_CACHE_SHARE_MAX, flushMemtable, sameKey, VERIFY_READ_BYTES, verifyTable, versionFilter } from './flush.js';
 import { Memtable } from './memtable.js';
 import { SstableReader } from './sstable-reader.js';

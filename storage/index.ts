@@ -30,12 +30,9 @@ export {
 } from './errors.js';
 export {
   RealFileSystem,
-  CrashableFileSystem,
   type FileSystem,
   type WritableFile,
   type ReadableFile,
   type FileLock,
-  type CrashMode,
-  type CrashOptions,
-  type FaultSpec,
 } from './file-system.js';
+export { CrashableFileSystem, type CrashMode, type CrashOptions, type FaultSpec } from './crashable-file-system.js';

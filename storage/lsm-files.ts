@@ -56,6 +56,7 @@ export interface OpenedFiles {
   memtable: Memtable; // replayed from the WALs still needed
   lastSequence: number;
   replayedBatches: number;
+  replayedBytes: number;
 }
 
 export interface FilesStats {
@@ -113,7 +114,13 @@ export class LsmFiles {
       recovered.lock.release();
       throw error;
     }
-    return { files, memtable: recovered.memtable, lastSequence: recovered.lastSequence, replayedBatches: recovered.replayedBatches };
+    return {
+      files,
+      memtable: recovered.memtable,
+      lastSequence: recovered.lastSequence,
+      replayedBatches: recovered.replayedBatches,
+      replayedBytes: recovered.replayedBytes,
+    };
   }
 
   get current(): Version {

@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManifestCorruptionError, MissingFileError } from './errors.js';
-import { CrashableFileSystem, type CrashMode } from './file-system.js';
+import { CrashableFileSystem, type CrashMode } from './crashable-file-system.js';
 import {
   MANIFEST_BYTES_MAX,
   Manifest,

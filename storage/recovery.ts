@@ -11,7 +11,8 @@
 //      torn tail (a crash mid-append): it is dropped with a warning (zeros alone, as preallocated
 //      space leaves after a crash, are only noted) and the file truncated and synced, so it still
 //      reads clean once a newer WAL exists (invariant 4). Damage anywhere else fails the open
-//      with the file and offset.
+//      with the file and offset. Every replayed WAL is synced, so what the engine shows after
+//      open is durable even if the crash came before the fsync (kill -9, or appendfsync no).
 //   6. lastSequence = max(manifest, replayed); every file number seen on disk is marked used in
 //      the manifest's counter, so a number allocated but never logged is not reused (6, 7).
 // Also the one place that knows the on-disk file names.
@@ -72,6 +73,7 @@ export interface Recovered {
   walNumbers: number[]; // replayed WALs still needed (ascending); removed by the next flush
   lastSequence: number;
   replayedBatches: number;
+  replayedBytes: number; // valid WAL bytes read by replay (format records included)
 }
 
 export function recover(input: RecoveryInput): Recovered {
@@ -97,6 +99,7 @@ export function recover(input: RecoveryInput): Recovered {
       walNumbers: walNumbers.filter((number) => !replay.removed.includes(number)),
       lastSequence: Math.max(manifest.state.lastSequence, replay.lastSequence),
       replayedBatches: replay.batches,
+      replayedBytes: replay.bytes,
     };
   } catch (error) {
     input.tableCache.closeAll();
@@ -156,14 +159,16 @@ function replayWals(
   input: RecoveryInput,
   walNumbers: readonly number[],
   memtable: Memtable,
-): { lastSequence: number; batches: number; removed: number[] } {
+): { lastSequence: number; batches: number; bytes: number; removed: number[] } {
   let lastSequence = 0;
   let batches = 0;
+  let bytes = 0;
   const removed: number[] = [];
   for (let index = 0; index < walNumbers.length; index++) {
     const path = walPath(input.dir, walNumbers[index]!);
     const isLast = index === walNumbers.length - 1;
     const result = readWal(input.fs, path, { isLast });
+    bytes += result.validBytes;
     for (const batch of result.batches) {
       batch.ops.forEach((op, opIndex) => {
         const seq = batch.firstSeq + opIndex;
@@ -196,9 +201,13 @@ function replayWals(
     } else if (result.tornTail !== undefined) {
       input.fs.truncate(path, result.validBytes);
       input.fs.syncFile(path); // it reads clean once it is no longer the last WAL
+    } else {
+      // Replayed writes may sit in the page cache only (kill -9 before their fsync, or 'no'):
+      // sync them, so everything the engine shows after open is durable (engine.durableSequence).
+      input.fs.syncFile(path);
     }
   }
-  return { lastSequence, batches, removed };
+  return { lastSequence, batches, bytes, removed };
 }
 
 const EMPTY = Buffer.alloc(0);

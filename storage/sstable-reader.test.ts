@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BlockCache } from './block-cache.js';
 import { compareEntries, type Entry, type EntryIterator } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
-import { CrashableFileSystem } from './file-system.js';
+import { CrashableFileSystem } from './crashable-file-system.js';
 import { SstableReader } from './sstable-reader.js';
 import { encodeFooter, SSTABLE_FOOTER_BYTES, SstableWriter, type SstableWriterOptions } from './sstable-writer.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BlockCache } from './block-cache.js';
 import type { Entry } from './entry.js';
-import { CrashableFileSystem } from './file-system.js';
+import { CrashableFileSystem } from './crashable-file-system.js';
 import { SstableReader } from './sstable-reader.js';
 import { encodeFooter, shortestSeparator, SSTABLE_FOOTER_BYTES, SSTABLE_MAGIC, SstableWriter } from './sstable-writer.js';
 

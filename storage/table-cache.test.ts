@@ -2,7 +2,7 @@
 // reserved in the block cache (one memory budget).
 import { describe, expect, it } from 'vitest';
 import { BlockCache } from './block-cache.js';
-import { CrashableFileSystem } from './file-system.js';
+import { CrashableFileSystem } from './crashable-file-system.js';
 import { tablePath } from './recovery.js';
 import { SstableWriter } from './sstable-writer.js';
 import { TableCache } from './table-cache.js';

@@ -2,7 +2,8 @@ import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WalCorruptionError } from './errors.js';
-import { CrashableFileSystem, createRandom, type CrashMode, type WritableFile } from './file-system.js';
+import { type WritableFile } from './file-system.js';
+import { CrashableFileSystem, createRandom, type CrashMode } from './crashable-file-system.js';
 import {
   LogWriter,
   RECORD_TYPE,

@@ -92,7 +92,7 @@ const value = fc.oneof(
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 12 }).map<Arg>((bytes) => Buffer.from(bytes)) },
   { weight: 1, arbitrary: fc.constantFrom<Arg>('', 'hello', 'x'.repeat(60), 'ohmytext', 'mynewtext') },
 );
-// Known deviation, by design (src/arguments.ts): tskv clamps absolute expiry times past 2^53-1 ms
+// Known deviation, by design (src/commands/arguments.ts): tskv clamps absolute expiry times past 2^53-1 ms
 // (year 287396) where Redis keeps them up to 2^63-1, so the valid times generated stay below 2^53 ms;
 // times that overflow 64 bits (an error in both) are still generated.
 const seconds = fc.oneof(

@@ -3,7 +3,7 @@
 // (and its order of precedence) is compared with what redis-server answers to the same command.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { crc64 } from '../src/crc64.js';
+import { crc64 } from '../src/types/crc64.js';
 import { hasRedisServer, startRealRedis, type RealRedis } from './helpers/real-redis.js';
 import { startServer, type StartedServer } from './helpers/server.js';
 

@@ -1,7 +1,10 @@
 // test/server-clients.test.ts: the clients Redis users run connect to tskv and work, each with
 // its own handshake: ioredis 6 (HELLO 3, CLIENT SETINFO, INFO ready check), ioredis 5 (RESP2),
-// node-redis 6 with default options (HELLO 3, no fallback), and redis-cli (one-shot, -3, -n 9).
+// node-redis 6 with default options (HELLO 3, no fallback), and redis-cli (one-shot, -3, -n 9);
+// and what CLIENT LIST tells about each of them (fd, query buffer, memory).
 import { execFile } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
@@ -94,6 +97,85 @@ describe('node-redis 6 (default options, no RESP2 fallback)', () => {
       expect(JSON.stringify(hello)).toContain('"proto"');
     } finally {
       await client.quit();
+    }
+  });
+});
+
+/** The remote port of the TCP socket behind the server process's file descriptor `fd` (Linux /proc). */
+function remotePortOfFd(pid: number, fd: number): number | undefined {
+  const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+  if (inode === undefined) return undefined;
+  for (const table of ['tcp', 'tcp6']) {
+    for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1)) {
+      const columns = line.trim().split(/\s+/);
+      if (columns[9] === inode) return parseInt((columns[2] ?? '').split(':')[1] ?? '', 16);
+    }
+  }
+  return undefined;
+}
+
+function connectRaw(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+describe('CLIENT LIST / CLIENT INFO fields', () => {
+  const clientLine = (list: string, port: number) => list.split('\n').find((line) => line.includes(`addr=127.0.0.1:${port} `)) ?? '';
+  const number = (line: string, name: string) => Number(field(line, name));
+
+  it('prints the fd of each client\'s own socket in the server', async () => {
+    const clients = await Promise.all([0, 1, 2].map(async () => {
+      const redis = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true });
+      await redis.connect();
+      return redis;
+    }));
+    try {
+      const fds: number[] = [];
+      for (const redis of clients) {
+        const info = String(await redis.call('CLIENT', 'INFO'));
+        const fd = number(info, 'fd');
+        fds.push(fd);
+        expect(remotePortOfFd(server.pid, fd)).toBe(redis.stream.localPort);
+      }
+      expect(new Set(fds).size).toBe(3);
+    } finally {
+      for (const redis of clients) redis.disconnect();
+    }
+  });
+
+  it('prints the query buffer in use and its free room, and sums them into tot-mem', async () => {
+    const partial = await connectRaw(server.port); // a SET whose 100000-byte value is half sent
+    const queued = await connectRaw(server.port); // a MULTI with one 10000-byte SET queued
+    const redis = new Redis({ port: server.port, host: '127.0.0.1' });
+    try {
+      partial.write(`*3\r\n$3\r\nSET\r\n$11\r\nclients:big\r\n$100000\r\n${'v'.repeat(50_000)}`);
+      let queuedReplies = '';
+      queued.on('data', (chunk: Buffer) => (queuedReplies += chunk.toString('latin1')));
+      queued.write(`MULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10000\r\n${'v'.repeat(10_000)}\r\n`);
+      let list = '';
+      for (let attempt = 0; attempt < 50; attempt++) {
+        list = String(await redis.call('CLIENT', 'LIST'));
+        if (number(clientLine(list, partial.localPort ?? 0), 'qbuf') >= 50_000 && queuedReplies === '+OK\r\n+QUEUED\r\n') break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const big = clientLine(list, partial.localPort ?? 0);
+      expect(number(big, 'qbuf')).toBeGreaterThanOrEqual(50_000);
+      expect(number(big, 'qbuf') + number(big, 'qbuf-free')).toBeGreaterThanOrEqual(100_002); // room for the whole value
+      const multi = clientLine(list, queued.localPort ?? 0);
+      expect(field(multi, 'multi')).toBe('1');
+      expect(number(multi, 'multi-mem')).toBe(10_028); // as Redis: argument bytes + a pointer each
+      for (const line of [big, multi, clientLine(list, redis.stream.localPort ?? 0)]) {
+        expect(number(line, 'qbuf-free')).toBeGreaterThan(0);
+        const parts = ['qbuf', 'qbuf-free', 'rbs', 'omem', 'multi-mem'].map((name) => number(line, name));
+        expect(number(line, 'tot-mem')).toBe(parts.reduce((sum, value) => sum + value, 0));
+      }
+    } finally {
+      partial.destroy();
+      queued.destroy();
+      redis.disconnect();
     }
   });
 });

@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine } from '../storage/index.js';
 import { registerAllCommands } from '../src/commands/index.js';
-import { defaultConfig } from '../src/config.js';
+import { defaultConfig } from '../src/ops/config.js';
 import { Keyspace } from '../src/keyspace/keyspace.js';
-import { Listener } from '../src/listener.js';
-import { ServerState, type Logger } from '../src/server-state.js';
+import { Listener } from '../src/net/listener.js';
+import { ServerState, type Logger } from '../src/dispatch/server-state.js';
 import { RawClient, formatReply } from './helpers/raw-client.js';
 
 const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };

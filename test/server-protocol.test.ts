@@ -4,7 +4,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, encodeCommand, formatReply } from './helpers/raw-client.js';
 import { startServer, type StartedServer } from './helpers/server.js';
-import { READ_BUFFER_BYTES } from '../src/socket-reader.js';
+import { READ_BUFFER_BYTES } from '../src/net/socket-reader.js';
 
 let server: StartedServer;
 
@@ -96,7 +96,7 @@ describe('pipelining', () => {
   });
 
   it('answers pipelined ECHO, SET and GET of 0 B to 100 KiB written in pieces of any size, byte for byte', async () => {
-    // Reads land in a reused buffer unless the server still holds their bytes (src/socket-reader.ts):
+    // Reads land in a reused buffer unless the server still holds their bytes (src/net/socket-reader.ts):
     // large bulks replied by reference and requests cut between reads must survive the next read.
     let seed = 0x2545f491;
     const random = (bound: number): number => {
@@ -138,7 +138,7 @@ describe('pipelining', () => {
 
   it('keeps a large ECHO reply intact when the next request lands in the same read buffer', async () => {
     // Each request fills exactly one read buffer, so the server's second read reuses the memory of
-    // the first (src/socket-reader.ts) unless it knows the first reply still points into it.
+    // the first (src/net/socket-reader.ts) unless it knows the first reply still points into it.
     const fill = (byte: number): Buffer => {
       let valueBytes = READ_BUFFER_BYTES - 30;
       while (encodeCommand(['ECHO', Buffer.alloc(valueBytes)]).length < READ_BUFFER_BYTES) valueBytes++;

@@ -4,10 +4,10 @@
 // Invariants:
 // - CLIENT KILL closes other clients at once and this client only after its reply (Redis's
 //   CLIENT_CLOSE_AFTER_COMMAND); the old form `CLIENT KILL addr` answers OK or 'No such client'.
-import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
-import type { ClientState } from '../client-state.js';
-import { parseInteger } from '../arguments.js';
+import { CommandError, ERRORS, unknownSubcommand } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
+import type { ClientState } from '../dispatch/client-state.js';
+import { parseInteger } from './arguments.js';
 import { validClientName } from './connection.js';
 
 const HELP_LINES = [

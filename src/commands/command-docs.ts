@@ -6,7 +6,7 @@
 // - A command Redis has is described by Redis's own data (redis-commands.ts), whatever its
 //   CommandSpec says; one Redis lacks (tskv's own) by its CommandSpec's summary, since and group.
 // - Subcommands are the ones tskv serves: a container lists exactly what COMMAND LIST lists.
-import type { CommandContext, CommandEntry } from '../command-table.js';
+import type { CommandContext, CommandEntry } from '../dispatch/command-table.js';
 import { redisCommandDoc, type RedisArgumentDoc, type RedisCommandDoc } from './redis-commands.js';
 
 function writeArguments(ctx: CommandContext, args: readonly RedisArgumentDoc[]): void {

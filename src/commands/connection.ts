@@ -7,12 +7,12 @@
 //   does for a default user with nopass.
 // - Passwords are compared in constant time.
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { CommandError, ERRORS } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
+import { CommandError, ERRORS } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { REPLY } from '../../protocol/index.js';
-import { parseInteger } from '../arguments.js';
-import { stopMonitoring } from './monitor.js';
-import { discardTransaction } from './transactions.js';
+import { parseInteger } from './arguments.js';
+import { stopMonitoring } from '../dispatch/monitor.js';
+import { discardTransaction } from '../dispatch/transactions.js';
 
 const HELLO_NOAUTH =
   'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time';

@@ -1,5 +1,5 @@
 // src/commands/dump.ts: DUMP and RESTORE (Redis 7.0 src/cluster.c dumpCommand, restoreCommand) for
-// every type; the payload frame is src/dump-payload.ts's, each object's encoding its type module's
+// every type; the payload frame is src/types/dump-payload.ts's, each object's encoding its type module's
 // (src/types/: dumpObject writes what Redis 7.0 reads, restoreObject reads what it writes).
 // Invariants:
 // - RESTORE checks in Redis's order, so the same error wins when several apply: options (syntax,
@@ -8,11 +8,11 @@
 //   the reply); an absolute TTL already in the past creates nothing (after REPLACE deleted the
 //   old key) and still answers OK.
 // - IDLETIME and FREQ are validated and then ignored: tskv keeps no LRU clock or LFU counter.
-import { EXPIRE_AT_MS_MAX, INT64_MAX, isWord, parseInt64 } from '../arguments.js';
-import { CommandError, ERRORS } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
-import { createObjectDumpPayload, verifyDumpPayload } from '../dump-payload.js';
-import type { RdbCursor } from '../rdb-string.js';
+import { EXPIRE_AT_MS_MAX, INT64_MAX, isWord, parseInt64 } from './arguments.js';
+import { CommandError, ERRORS } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
+import { createObjectDumpPayload, verifyDumpPayload } from '../types/dump-payload.js';
+import type { RdbCursor } from '../types/rdb-string.js';
 import { restorerOf, typeModule } from '../types/index.js';
 import { REPLY } from '../../protocol/index.js';
 import { defineSpec, encodingLimits, readKey, writeKey } from './key-access.js';

@@ -4,9 +4,9 @@
 // - An expiry is an absolute time in ms stored with the key (the engine entry's expireAtMs), so
 //   it is the same after a restart; a time at or before now deletes the key at once.
 // - No TTL counts as infinite: GT never beats it, LT always does (Redis 7 semantics).
-import { parseExpireWhen, type TimeUnit } from '../arguments.js';
-import { CommandError } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
+import { parseExpireWhen, type TimeUnit } from './arguments.js';
+import { CommandError } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { REPLY } from '../../protocol/index.js';
 import { defineSpec, readKey, writeKey } from './key-access.js';
 

@@ -7,10 +7,10 @@
 // - A command that removes the last field deletes the key (keyspace.set with count 0).
 // - Fields come out in hash order (Redis: insertion order for listpack, table order for
 //   hashtable); HGETALL is a map in RESP3, HRANDFIELD WITHVALUES pairs in RESP3 and flat in RESP2.
-import { INT64_MAX, INT64_MIN, NUMBER_ERRORS, formatLongDoubleHuman, parseInt64, parseLongDouble, string2ld, string2ll } from '../arguments.js';
-import { addFloats, LONG_DOUBLE } from '../binary-float.js';
-import { CommandError, ERRORS, wrongArity } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
+import { INT64_MAX, INT64_MIN, NUMBER_ERRORS, formatLongDoubleHuman, parseInt64, parseLongDouble, string2ld, string2ll } from './arguments.js';
+import { addFloats, LONG_DOUBLE } from '../types/binary-float.js';
+import { CommandError, ERRORS, wrongArity } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { globMatch, REPLY } from '../../protocol/index.js';
 import { HASH_ENCODING, HASH_KIND, getField, hashFields, newHash, putField, removeField } from '../types/hash.js';

@@ -3,7 +3,7 @@
 // - registerAllCommands() runs once per process, before the first connection is accepted.
 // - Each family file exports one `xxxCommands: CommandSpec[]`; a name defined twice is a bug
 //   (defineCommands asserts).
-import { defineCommands } from '../command-table.js';
+import { defineCommands } from '../dispatch/command-table.js';
 import { clientCommands } from './client.js';
 import { connectionCommands } from './connection.js';
 import { dumpCommands } from './dump.js';
@@ -18,7 +18,7 @@ import { serverCommands } from './server.js';
 import { hashCommands } from './hashes.js';
 import { stringCommands } from './strings.js';
 import { transactionCommands } from './transactions.js';
-import { slowlogCommands } from '../slowlog.js';
+import { slowlogCommands } from './slowlog.js';
 
 let registered = false;
 

@@ -5,9 +5,9 @@
 // Sections: server clients memory persistence stats replication cpu modules errorstats cluster
 // keyspace (default); commandstats too with `all` / `everything` or by name.
 import os from 'node:os';
-import type { CommandContext, CommandSpec } from '../command-table.js';
-import { limits } from '../config.js';
-import { REDIS_COMPATIBLE_VERSION, TSKV_VERSION, type ServerState } from '../server-state.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
+import { limits } from '../ops/config.js';
+import { REDIS_COMPATIBLE_VERSION, TSKV_VERSION, type ServerState } from '../dispatch/server-state.js';
 
 type Fields = Array<[string, string | number]>;
 

@@ -4,11 +4,11 @@
 // [name, arity, flags, first key, last key, step, ACL categories, tips, key specs, subcommands].
 // Invariants:
 // - What COMMAND says (arity, flags, keys) is exactly what dispatch enforces: both read CommandSpec.
-import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
+import { CommandError, ERRORS, unknownSubcommand } from '../dispatch/errors.js';
 import {
   allCommands, arityMatches, commandCount, commandKeyPositions, lookupCommandByName, resolveEntry, type CommandContext, type CommandEntry,
   type CommandSpec,
-} from '../command-table.js';
+} from '../dispatch/command-table.js';
 import { globMatch } from '../../protocol/index.js';
 import { writeHelp } from './client.js';
 import { writeCommandDocs } from './command-docs.js';

@@ -4,8 +4,8 @@
 // - Read lookups (the ones Redis makes with lookupKeyRead) count keyspace hits and misses in the
 //   server stats; write lookups do not.
 // - A string command given a key of another type throws WRONGTYPE before it changes anything.
-import { CommandError } from '../command-error.js';
-import type { CommandContext, CommandFlag, CommandHandler, CommandSpec } from '../command-table.js';
+import { CommandError } from '../dispatch/errors.js';
+import type { CommandContext, CommandFlag, CommandHandler, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { STRING_ENCODING } from '../types/string.js';
 import type { EncodingLimits } from '../types/type-module.js';

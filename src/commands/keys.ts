@@ -6,9 +6,9 @@
 //   carry the key's absolute expiry with it.
 // - KEYS writes its reply from the keyspace walk: the matching keys are collected as references
 //   (no copy) and then written, header first, as one array.
-import { isWord, parseInt32 } from '../arguments.js';
-import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
+import { isWord, parseInt32 } from './arguments.js';
+import { CommandError, ERRORS, unknownSubcommand } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE_NAMES } from '../keyspace/keyspace.js';
 import { typeModule } from '../types/index.js';
 import { REPLY, globMatch, isMatchAllPattern } from '../../protocol/index.js';

@@ -4,9 +4,9 @@
 // - Same table, same backtracking order (on a tie it moves left in b, as Redis does), so the
 //   returned string and match ranges equal Redis's, not just their length.
 // - The table (4 bytes per cell) may not exceed proto-max-bulk-len, as in Redis.
-import { isWord, parseInt64 } from '../arguments.js';
-import { CommandError, ERRORS } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
+import { isWord, parseInt64 } from './arguments.js';
+import { CommandError, ERRORS } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE } from '../keyspace/keyspace.js';
 import { defineSpec, readKey } from './key-access.js';
 

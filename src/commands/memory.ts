@@ -7,9 +7,9 @@
 // strings); Redis may say more for a value whose buffer it grew in place (APPEND, SETRANGE).
 // Aggregates are estimated from Redis's layouts (listpack, intset, dict), sampling SAMPLES
 // elements of a big one as Redis does. STATS reports this process and engine.
-import { parseInt64 } from '../arguments.js';
-import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
+import { parseInt64 } from './arguments.js';
+import { CommandError, ERRORS, unknownSubcommand } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import type { Keyspace, KeyRecord } from '../keyspace/keyspace.js';
 import { typeModule } from '../types/index.js';
 import { DICT_ENTRY_BYTES, sdsAllocBytes } from '../types/redis-memory.js';

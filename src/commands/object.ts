@@ -4,10 +4,10 @@
 // - ENCODING: the type module's answer (src/types/), e.g. int / embstr / raw for strings.
 // - REFCOUNT 2147483647 for the shared integers 0..9999, else 1; IDLETIME 0 (no access clock);
 //   FREQ is refused because no LFU policy is selected, with Redis's text.
-import { string2ll } from '../arguments.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
+import { string2ll } from './arguments.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
-import { CommandError } from '../command-error.js';
+import { CommandError } from '../dispatch/errors.js';
 import { typeModule } from '../types/index.js';
 import { defineSpec, readKey } from './key-access.js';
 

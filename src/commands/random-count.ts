@@ -4,8 +4,8 @@
 // - A negative count past -RANDOM_REPLY_ELEMENTS_MAX is refused with Redis's out-of-range text
 //   before anything is read: tskv builds a reply in memory, and a negative count asks for that
 //   many elements whatever the aggregate's size (a positive one is capped by the size).
-import { CommandError } from '../command-error.js';
-import { parseInt64 } from '../arguments.js';
+import { CommandError } from '../dispatch/errors.js';
+import { parseInt64 } from './arguments.js';
 
 export const LONG_MAX = 9223372036854775807n;
 /** The most elements one random reply may hold (Redis streams them; tskv bounds the reply). */

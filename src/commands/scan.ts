@@ -14,9 +14,9 @@
 // - The reply is encoded here in one Buffer (encodeScanReply), byte for byte what RespWriter's
 //   arrayHeader + bulk would write in either protocol.
 import assert from 'node:assert/strict';
-import { CommandError, ERRORS } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
-import { parseInt64, isWord } from '../arguments.js';
+import { CommandError, ERRORS } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
+import { parseInt64, isWord } from './arguments.js';
 import { KEY_TYPE_NAMES } from '../keyspace/keyspace.js';
 import { globMatch, isMatchAllPattern } from '../../protocol/index.js';
 

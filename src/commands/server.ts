@@ -5,15 +5,15 @@
 // - CONFIG GET and CONFIG SET read and change the one ServerConfig; CONFIG SET validates with the
 //   same parser as the command line and changes nothing unless every pair is valid.
 // - FLUSHDB / FLUSHALL only stage keyspace meta ops (O(1)); dispatch commits them.
-import { CommandError, ERRORS, unknownSubcommand } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
+import { CommandError, ERRORS, unknownSubcommand } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import {
   ConfigError, ConfigValueError, OPTIONS, applyOption, copyConfig, defaultConfig, findOption, limits, parseArguments, type OptionSpec, type ServerConfig,
-} from '../config.js';
-import { rewriteConfigFile, rewriteOptionsFrom } from '../config-file.js';
+} from '../ops/config.js';
+import { rewriteConfigFile, rewriteOptionsFrom } from '../ops/config-file.js';
 import { globMatch } from '../../protocol/index.js';
 import { writeHelp } from './client.js';
-import { parseInteger } from '../arguments.js';
+import { parseInteger } from './arguments.js';
 
 /** CONFIG GET names tskv answers with a constant (Redis settings with one possible value here). */
 const FIXED_PARAMETERS: ReadonlyArray<readonly [string, (config: ServerConfig) => string]> = [

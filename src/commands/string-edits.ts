@@ -7,10 +7,10 @@
 //   INCRBYFLOAT computes in x87 long double and stores ld2string's human form, like Redis on x86-64.
 import {
   INT64_MAX, INT64_MIN, NUMBER_ERRORS, formatLongDoubleHuman, parseInt64, parseInteger, parseLongDouble, string2ll,
-} from '../arguments.js';
-import { addFloats, FLOAT_ZERO, LONG_DOUBLE } from '../binary-float.js';
-import { CommandError, ERRORS } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
+} from './arguments.js';
+import { addFloats, FLOAT_ZERO, LONG_DOUBLE } from '../types/binary-float.js';
+import { CommandError, ERRORS } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { REPLY } from '../../protocol/index.js';
 import { STRING_ENCODING } from '../types/string.js';
 import { KEY_ERRORS, checkStringLength, defineSpec, putString, readString, writeString } from './key-access.js';

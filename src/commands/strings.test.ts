@@ -5,12 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine } from '../../storage/index.js';
 import { RespWriter } from '../../protocol/index.js';
-import { ClientState } from '../client-state.js';
-import type { CommandContext } from '../command-table.js';
-import { defaultConfig } from '../config.js';
-import { dispatch } from '../dispatch.js';
+import { ClientState } from '../dispatch/client-state.js';
+import type { CommandContext } from '../dispatch/command-table.js';
+import { defaultConfig } from '../ops/config.js';
+import { dispatch } from '../dispatch/dispatch.js';
 import { KEY_TYPE, Keyspace } from '../keyspace/keyspace.js';
-import { ServerState } from '../server-state.js';
+import { ServerState } from '../dispatch/server-state.js';
 import { registerAllCommands } from './index.js';
 
 const OTHER_TYPE = KEY_TYPE.hash; // a type no string command accepts
@@ -25,7 +25,7 @@ beforeAll(async () => {
   const keyspace = await Keyspace.open(engine);
   const quiet = () => undefined;
   server = new ServerState({ config: defaultConfig(), engine, keyspace, logger: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
-  const connection = { closeAfterReply: quiet, destroy: quiet, queryBufferBytes: () => 0, replyBytesPending: () => 0, commandsPending: () => 0, sendOutOfBand: quiet };
+  const connection = { closeAfterReply: quiet, destroy: quiet, socketFd: () => -1, queryBufferBytes: () => 0, queryBufferFreeBytes: () => 0, replyBytesPending: () => 0, commandsPending: () => 0, sendOutOfBand: quiet };
   client = new ClientState({ id: 1, address: '127.0.0.1:1', localAddress: '127.0.0.1:2', authenticated: true, nowMs: Date.now(), connection });
   registerAllCommands();
   keyspace.set(0, Buffer.from('series'), { type: OTHER_TYPE, encoding: 0, expireAtMs: 0, version: keyspace.newVersion(), count: 1, payload: Buffer.alloc(0) });

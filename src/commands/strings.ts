@@ -5,9 +5,9 @@
 // - Option parsing, expiry validation, then the GET part, then NX/XX, then the write: the same
 //   order as Redis, so the same error wins when several apply.
 // - SET without KEEPTTL or an expiry removes the key's TTL; values are stored as given (binary).
-import { isWord, parseSetExpire, type TimeUnit } from '../arguments.js';
-import { CommandError, ERRORS, wrongArity } from '../command-error.js';
-import type { CommandContext, CommandSpec } from '../command-table.js';
+import { isWord, parseSetExpire, type TimeUnit } from './arguments.js';
+import { CommandError, ERRORS, wrongArity } from '../dispatch/errors.js';
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
 import { defineSpec, putString, readString, writeKey } from './key-access.js';

@@ -1,219 +1,12 @@
-// src/commands/transactions.ts: MULTI, EXEC, DISCARD, WATCH, UNWATCH (Redis src/multi.c, 7.x texts).
-//
-// Hooks for dispatch.ts / connection.ts (helper E wires them):
-//   isQueuing(client)                 true between MULTI and EXEC/DISCARD/RESET: dispatch queues every
-//                                     command but EXEC DISCARD MULTI WATCH RESET QUIT (UNWATCH is
-//                                     queued, as in Redis).
-//   queueCommand(ctx, entry, args)    queues a resolved, arity-checked command and answers +QUEUED;
-//                                     a no_multi command gets 'ERR Command not allowed inside a
-//                                     transaction' and flags the transaction.
-//   flagTransaction(client)           any queue-time rejection (unknown command, arity, NOAUTH, ...)
-//                                     makes the next EXEC answer EXECABORT (Redis flagTransaction).
-//   execAbortText(message)            what to answer when EXEC itself is rejected before running
-//                                     (arity, NOAUTH): 'EXECABORT Transaction discarded because of:
-//                                     <message without its ERR prefix>'; call discardTransaction too.
-//   discardTransaction(client, keyspace)  drops the queue and the watched keys (RESET, EXEC abort).
-//   forgetClient(client, keyspace)        on disconnect: the same, so the WATCH registry forgets it.
-// EXEC runs the queued commands through dispatch's runHandler (no commit per command); dispatch
-// commits once after EXEC, so all writes of one EXEC are one keyspace.commit(), one WAL batch:
-// after a crash all of them or none are there. A queued command that fails keeps what earlier ones
-// staged (Redis has no rollback either); handlers validate before they stage.
-//
-// WATCH: a registry per Keyspace maps 'db:hexkey' to the clients watching it; keyspace.onKeyModified
-// and keyspace.onDbFlushed (installed on first WATCH, chaining any earlier callback) set
-// client.watchDirty. EXEC answers a null array when watchDirty is set or a key that was live at
-// WATCH time has expired since. Any write of a watched key makes the client dirty, even one that
-// leaves it absent or already expired (SET ... PXAT in the past), as Redis's signalModifiedKey
-// does; a key expired at WATCH time is reaped by WATCH's own lookup, before the client watches it.
+// src/commands/transactions.ts: MULTI, EXEC, DISCARD, WATCH, UNWATCH (Redis src/multi.c, 7.x
+// texts), over the MULTI / WATCH core in src/dispatch/transactions.ts.
 // Invariants:
-// - client.watchedKeys (ClientState, E) is the truth for which keys a client watches; registry
-//   entries whose client no longer lists the key are stale and are dropped when met.
-// - The hooks cost one Map.size check per key write while nobody watches.
-import { CommandError } from '../command-error.js';
-import type { ClientState } from '../client-state.js';
-import type { CommandContext, CommandEntry, CommandSpec } from '../command-table.js';
-import { runHandler } from '../dispatch.js';
-import type { Keyspace } from '../keyspace/keyspace.js';
-
-export const TRANSACTION_ERRORS = {
-  execAbort: 'EXECABORT Transaction discarded because of previous errors.',
-  nested: 'ERR MULTI calls can not be nested',
-  execWithoutMulti: 'ERR EXEC without MULTI',
-  discardWithoutMulti: 'ERR DISCARD without MULTI',
-  watchInsideMulti: 'ERR WATCH inside MULTI is not allowed',
-  notAllowed: 'ERR Command not allowed inside a transaction',
-} as const;
-
-interface WatchedKey {
-  db: number;
-  key: Buffer;
-  liveAtWatch: boolean;
-  expireAtMs: number; // of the live record at WATCH time, 0 = none
-}
-
-class WatchRegistry {
-  readonly watchers = new Map<string, Set<ClientState>>();
-  readonly details = new WeakMap<ClientState, Map<string, WatchedKey>>();
-
-  constructor(private readonly keyspace: Keyspace) {
-    const previousModified = keyspace.onKeyModified;
-    keyspace.onKeyModified = (db, key) => {
-      previousModified?.(db, key);
-      if (this.watchers.size !== 0) this.touch(db, key);
-    };
-    const previousFlushed = keyspace.onDbFlushed;
-    keyspace.onDbFlushed = (db) => {
-      previousFlushed?.(db);
-      if (this.watchers.size !== 0) this.touchDb(db);
-    };
-  }
-
-  watch(client: ClientState, db: number, key: Buffer): void {
-    const id = watchId(db, key);
-    if (client.watchedKeys === undefined) {
-      this.details.delete(client); // RESET may have cleared watchedKeys without us
-      client.watchedKeys = new Set();
-    }
-    const watched = client.watchedKeys;
-    if (watched.has(id)) return; // Redis: already watching this key in this db (or dirty already)
-    let details = this.details.get(client);
-    if (details === undefined) {
-      details = new Map();
-      this.details.set(client, details);
-    }
-    const record = this.keyspace.get(db, key);
-    watched.add(id);
-    details.set(id, { db, key: Buffer.from(key), liveAtWatch: record !== undefined, expireAtMs: record?.expireAtMs ?? 0 });
-    let clients = this.watchers.get(id);
-    if (clients === undefined) {
-      clients = new Set();
-      this.watchers.set(id, clients);
-    }
-    clients.add(client);
-  }
-
-  unwatchAll(client: ClientState): void {
-    const watched = client.watchedKeys;
-    const details = this.details.get(client);
-    for (const id of new Set([...(watched ?? []), ...(details?.keys() ?? [])])) this.drop(id, client);
-    this.details.delete(client);
-    client.watchedKeys = undefined;
-  }
-
-  /** True when a key that was live at WATCH time is now expired (Redis isWatchedKeyExpired). */
-  expiredSinceWatch(client: ClientState, nowMs: number): boolean {
-    const details = this.details.get(client);
-    if (details === undefined) return false;
-    for (const [id, watched] of details) {
-      if (client.watchedKeys?.has(id) !== true || !watched.liveAtWatch || watched.expireAtMs === 0) continue;
-      if (watched.expireAtMs <= nowMs) return true;
-    }
-    return false;
-  }
-
-  private touch(db: number, key: Buffer): void {
-    const id = watchId(db, key);
-    const clients = this.watchers.get(id);
-    if (clients === undefined) return;
-    for (const client of [...clients]) {
-      const watched = this.details.get(client)?.get(id);
-      if (client.watchedKeys?.has(id) !== true || watched === undefined) {
-        this.drop(id, client); // stale: RESET or a disconnect cleared it behind our back
-        continue;
-      }
-      this.markDirty(client);
-    }
-  }
-
-  private touchDb(db: number | 'all'): void {
-    for (const [id, clients] of [...this.watchers]) {
-      for (const client of [...clients]) {
-        const watched = this.details.get(client)?.get(id);
-        if (client.watchedKeys?.has(id) !== true || watched === undefined) {
-          this.drop(id, client);
-          continue;
-        }
-        if (db !== 'all' && watched.db !== db) continue;
-        // Redis touches a watched key only if it existed (FLUSH) or exists now (SWAPDB's other side);
-        // any change since WATCH already made the client dirty, so "existed" is "was live at WATCH".
-        if (watched.liveAtWatch || this.keyspace.get(watched.db, watched.key) !== undefined) this.markDirty(client);
-      }
-    }
-  }
-
-  /** Redis unwatches all keys of a client once it is dirty: EXEC will fail anyway. */
-  private markDirty(client: ClientState): void {
-    client.watchDirty = true;
-    const details = this.details.get(client);
-    for (const id of details?.keys() ?? []) this.drop(id, client);
-    this.details.delete(client);
-    // client.watchedKeys stays: UNWATCH / EXEC / DISCARD clear it together with watchDirty
-  }
-
-  private drop(id: string, client: ClientState): void {
-    const clients = this.watchers.get(id);
-    if (clients === undefined) return;
-    clients.delete(client);
-    if (clients.size === 0) this.watchers.delete(id);
-  }
-}
-
-const registries = new WeakMap<Keyspace, WatchRegistry>();
-
-function registryFor(keyspace: Keyspace): WatchRegistry {
-  let registry = registries.get(keyspace);
-  if (registry === undefined) {
-    registry = new WatchRegistry(keyspace);
-    registries.set(keyspace, registry);
-  }
-  return registry;
-}
-
-function watchId(db: number, key: Buffer): string {
-  return `${db}:${key.toString('hex')}`;
-}
-
-// ---- hooks for dispatch ---------------------------------------------------------------------
-
-export function isQueuing(client: ClientState): boolean {
-  return client.multi !== undefined;
-}
-
-export function flagTransaction(client: ClientState): void {
-  if (client.multi !== undefined) client.multi.aborted = true;
-}
-
-export function queueCommand(ctx: CommandContext, entry: CommandEntry, args: Buffer[]): void {
-  const multi = ctx.client.multi;
-  if (multi === undefined) throw new CommandError(TRANSACTION_ERRORS.execWithoutMulti); // a dispatch bug
-  if (entry.spec.flags.includes('no_multi') || (entry.container?.spec.flags.includes('no_multi') ?? false)) {
-    multi.aborted = true;
-    ctx.out.error(TRANSACTION_ERRORS.notAllowed);
-    return;
-  }
-  // Redis stops storing commands once the transaction is doomed (queueMultiCommand) but still says QUEUED
-  if (!multi.aborted) multi.queued.push({ entry, args: args.map((arg) => Buffer.from(arg)) }); // outlive the read buffer
-  ctx.out.simple('QUEUED');
-}
-
-export function execAbortText(message: string): string {
-  return `EXECABORT Transaction discarded because of: ${message.startsWith('ERR ') ? message.slice(4) : message}`;
-}
-
-/** Drops the MULTI queue and every watched key (Redis discardTransaction). */
-export function discardTransaction(client: ClientState, keyspace?: Keyspace): void {
-  client.multi = undefined;
-  client.watchDirty = false;
-  const registry = keyspace === undefined ? undefined : registries.get(keyspace);
-  if (registry !== undefined) registry.unwatchAll(client);
-  else client.watchedKeys = undefined;
-}
-
-export function forgetClient(client: ClientState, keyspace: Keyspace): void {
-  discardTransaction(client, keyspace);
-}
-
-// ---- commands -------------------------------------------------------------------------------
+// - EXEC runs the queued commands through dispatch's runHandler, which commits nothing: dispatch
+//   commits once after EXEC, so one EXEC is one WAL batch.
+import { commandAt, type CommandContext, type CommandSpec } from '../dispatch/command-table.js';
+import { runHandler } from '../dispatch/dispatch.js';
+import { CommandError } from '../dispatch/errors.js';
+import { TRANSACTION_ERRORS, discardTransaction, unwatchAll, watchFailed, watchKeys } from '../dispatch/transactions.js';
 
 function multi(ctx: CommandContext): void {
   if (ctx.client.multi !== undefined) throw new CommandError(TRANSACTION_ERRORS.nested);
@@ -231,18 +24,17 @@ function exec(ctx: CommandContext): void {
   const { client, server } = ctx;
   const queue = client.multi;
   if (queue === undefined) throw new CommandError(TRANSACTION_ERRORS.execWithoutMulti);
-  const registry = registries.get(server.keyspace);
-  const watchFailed = client.watchDirty || (registry?.expiredSinceWatch(client, Date.now()) ?? false);
+  const failed = watchFailed(client, server.keyspace, Date.now());
   discardTransaction(client, server.keyspace); // queued commands run outside MULTI, watching nothing
   if (queue.aborted) throw new CommandError(TRANSACTION_ERRORS.execAbort);
-  if (watchFailed) {
+  if (failed) {
     ctx.out.nullArray();
     return;
   }
   ctx.out.arrayHeader(queue.queued.length);
   client.inExec = true;
   try {
-    for (const queued of queue.queued) runHandler(ctx, queued.entry, queued.args);
+    for (const queued of queue.queued) runHandler(ctx, commandAt(queued.entryIndex), queued.args);
   } finally {
     client.inExec = false;
   }
@@ -251,17 +43,12 @@ function exec(ctx: CommandContext): void {
 function watch(ctx: CommandContext, args: Buffer[]): void {
   const { client, server } = ctx;
   if (client.multi !== undefined) throw new CommandError(TRANSACTION_ERRORS.watchInsideMulti);
-  const registry = registryFor(server.keyspace);
-  for (let index = 1; index < args.length; index++) registry.watch(client, client.db, args[index] as Buffer);
+  watchKeys(client, server.keyspace, args.slice(1));
   ctx.out.simple('OK');
 }
 
 function unwatch(ctx: CommandContext): void {
-  const { client, server } = ctx;
-  const registry = registries.get(server.keyspace);
-  if (registry !== undefined) registry.unwatchAll(client);
-  else client.watchedKeys = undefined;
-  client.watchDirty = false;
+  unwatchAll(ctx.client, ctx.server.keyspace);
   ctx.out.simple('OK');
 }
 

@@ -10,8 +10,8 @@
 import type { Keyspace, KeyRecord } from '../keyspace/keyspace.js';
 import { KEY_TYPE } from '../keyspace/layout.js';
 import { elementKeyOf, walkElements, type HashedElement } from './hashed-elements.js';
-import { decodeRdbString, encodeRdbLength, encodeRdbString, readRdbLength } from '../rdb-string.js';
-import { RDB_TYPE } from '../dump-payload.js';
+import { decodeRdbString, encodeRdbLength, encodeRdbString, readRdbLength } from './rdb-string.js';
+import { RDB_TYPE } from './dump-payload.js';
 import { DICT_ENTRY_BYTES, ROBJ_BYTES, dictBytes, listpackBytes, sdsAllocBytes } from './redis-memory.js';
 import type { EncodingLimits, TypeModule } from './type-module.js';
 

@@ -1,7 +1,7 @@
 // src/types/redis-memory.ts: the sizes Redis 7.0 (64-bit, jemalloc) gives its objects, so MEMORY
 // USAGE can answer what Redis would report for the same value (src/object.c objectComputeSize).
 // tskv keeps values on disk, so these are estimates of Redis's layout, not of tskv's memory.
-import { string2ll } from '../arguments.js';
+import { string2ll } from './number-text.js';
 
 export const ROBJ_BYTES = 16; // sizeof(robj)
 export const DICT_ENTRY_BYTES = 24; // sizeof(dictEntry)

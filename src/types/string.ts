@@ -5,11 +5,11 @@
 // - "raw" whatever the value once APPEND (to an existing key) or SETRANGE wrote it, as Redis's
 //   dbUnshareStringValue leaves it, until a command replaces the value (STRING_ENCODING.raw, kept
 //   in the metadata's sticky encoding bits; EXPIRE, RENAME, MOVE and COPY keep it).
-import { string2ll } from '../arguments.js';
-import { RDB_TYPE } from '../dump-payload.js';
+import { string2ll } from './number-text.js';
+import { RDB_TYPE } from './dump-payload.js';
 import type { KeyRecord } from '../keyspace/keyspace.js';
 import { KEY_TYPE } from '../keyspace/layout.js';
-import { decodeRdbString, encodeRdbString } from '../rdb-string.js';
+import { decodeRdbString, encodeRdbString } from './rdb-string.js';
 import { ROBJ_BYTES, jemallocSize, sdsAllocBytes } from './redis-memory.js';
 import type { TypeModule } from './type-module.js';
 

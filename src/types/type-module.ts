@@ -6,7 +6,7 @@
 // - copy() stages nothing for the source: the copy is a record (for aggregates, elements staged
 //   under a new version) the caller stages at the target with keyspace.set.
 import type { Keyspace, KeyRecord } from '../keyspace/keyspace.js';
-import type { RdbCursor } from '../rdb-string.js';
+import type { RdbCursor } from './rdb-string.js';
 
 /** Redis's encoding thresholds (CONFIG hash-max-listpack-entries ...), Redis 7.0's defaults. */
 export interface EncodingLimits {

@@ -1,0 +1,112 @@
+// src/dispatch/client-state.ts: what the server knows about one connected client, apart from its socket:
+// identity (id, name, lib), session (db, protocol, authenticated, reply mode) and transaction state.
+// Commands read and change it through CommandContext.client; the connection owns the socket side
+// and exposes only the view below (so commands never touch sockets).
+// Invariants:
+// - id is unique for the life of the process and increases with each accepted connection.
+// - db is always in 0 .. databases-1; protocol is 2 or 3.
+// - multi is set from MULTI until EXEC / DISCARD / RESET; while set, dispatch queues commands
+//   (transactions.ts owns the queue's contents and EXEC).
+import { SLAB_BYTES } from '../../protocol/index.js';
+
+/** What a command may ask of the connection behind a client (CLIENT KILL, CLIENT LIST, QUIT). */
+export interface ConnectionView {
+  closeAfterReply(): void; // QUIT, CLIENT KILL on itself: answer pending replies, then close
+  destroy(reason: string): void; // CLIENT KILL: close now
+  socketFd(): number; // the socket's file descriptor, -1 where the platform does not expose it
+  queryBufferBytes(): number; // input not yet parsed into a command
+  queryBufferFreeBytes(): number; // room left in the memory holding the input
+  replyBytesPending(): number;
+  commandsPending(): number;
+  sendOutOfBand(bytes: Buffer): void; // MONITOR lines: queued after what is already pending
+}
+
+/** What Redis adds per queued argument to multi-mem: one pointer (sizeof(robj *)). */
+const ARGUMENT_REFERENCE_BYTES = 8;
+
+/** A command queued by MULTI: its command-table entry by index (commandAt), so this file needs no table type. */
+export interface QueuedCommand {
+  entryIndex: number;
+  isWrite: boolean;
+  args: Buffer[];
+}
+
+/** MULTI state: the queued commands and whether a queue-time error makes EXEC abort. */
+export interface MultiState {
+  queued: QueuedCommand[];
+  aborted: boolean;
+}
+
+export type ReplyMode = 'on' | 'off' | 'skip';
+
+export class ClientState {
+  readonly id: number;
+  readonly address: string; // remote ip:port as CLIENT LIST prints it
+  readonly localAddress: string;
+  readonly createdAtMs: number;
+  lastInteractionMs: number;
+  db = 0;
+  protocol: 2 | 3 = 2;
+  name = '';
+  libName = '';
+  libVersion = '';
+  authenticated: boolean;
+  replyMode: ReplyMode = 'on';
+  noEvict = false;
+  noTouch = false;
+  monitoring = false; // MONITOR: receives every command; may not touch the keyspace
+  /** EXEC is running this client's queued commands (Redis's CLIENT_DENY_BLOCKING during EXEC). */
+  inExec = false;
+  lastCommand = 'NULL';
+  multi: MultiState | undefined = undefined;
+  /** WATCH: keys (db:hex) this client watches; transactions.ts owns its meaning. */
+  watchedKeys: Set<string> | undefined = undefined;
+  /** Set when a watched key changed; EXEC then answers null. */
+  watchDirty = false;
+  /** Free slot for command families that keep per-client state (e.g. transactions.ts). */
+  readonly extensions = new Map<string, unknown>();
+  connection: ConnectionView;
+
+  constructor(options: { id: number; address: string; localAddress: string; authenticated: boolean; nowMs: number; connection: ConnectionView }) {
+    this.id = options.id;
+    this.address = options.address;
+    this.localAddress = options.localAddress;
+    this.authenticated = options.authenticated;
+    this.createdAtMs = options.nowMs;
+    this.lastInteractionMs = options.nowMs;
+    this.connection = options.connection;
+  }
+
+  /** Memory of the commands queued by MULTI as Redis counts it (mstate.argv_len_sums): each argument's bytes and one reference. */
+  multiBytes(): number {
+    let bytes = 0;
+    for (const command of this.multi?.queued ?? []) for (const arg of command.args) bytes += arg.length + ARGUMENT_REFERENCE_BYTES;
+    return bytes;
+  }
+
+  /**
+   * One line of CLIENT LIST / CLIENT INFO, fields as Redis 7.2 prints them. The memory fields mean
+   * what Redis's mean (getClientMemoryUsage): qbuf + qbuf-free is the query buffer's memory, rbs
+   * the reply buffer each client keeps (the writer's slab), omem the replies not yet written to
+   * the kernel; tot-mem is their sum plus multi-mem.
+   */
+  describe(nowMs: number): string {
+    const flags = (this.monitoring ? 'O' : '') + (this.multi ? 'x' : '') + (this.noEvict ? 'e' : '') + (this.noTouch ? 'T' : '') || 'N';
+    const { connection } = this;
+    const queryBytes = connection.queryBufferBytes();
+    const queryFreeBytes = connection.queryBufferFreeBytes();
+    const replyBytes = connection.replyBytesPending();
+    const multiBytes = this.multiBytes();
+    const totalBytes = queryBytes + queryFreeBytes + SLAB_BYTES + replyBytes + multiBytes;
+    const fields = [
+      `id=${this.id}`, `addr=${this.address}`, `laddr=${this.localAddress}`, `fd=${connection.socketFd()}`, `name=${this.name}`,
+      `age=${Math.floor((nowMs - this.createdAtMs) / 1000)}`, `idle=${Math.floor((nowMs - this.lastInteractionMs) / 1000)}`,
+      `flags=${flags}`, `db=${this.db}`, `sub=0`, `psub=0`, `ssub=0`, `multi=${this.multi ? this.multi.queued.length : -1}`,
+      `qbuf=${queryBytes}`, `qbuf-free=${queryFreeBytes}`, `argv-mem=0`, `multi-mem=${multiBytes}`, `rbs=${SLAB_BYTES}`, `rbp=0`,
+      `obl=0`, `oll=0`, `omem=${replyBytes}`, `tot-mem=${totalBytes}`, `events=r`,
+      `cmd=${this.lastCommand}`, `user=default`, `redir=-1`, `resp=${this.protocol}`,
+      `lib-name=${this.libName}`, `lib-ver=${this.libVersion}`,
+    ];
+    return fields.join(' ');
+  }
+}

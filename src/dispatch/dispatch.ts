@@ -1,0 +1,159 @@
+// src/dispatch/dispatch.ts: runs one parsed command for one client, synchronously, and says whether its
+// reply must wait for a commit. The only place that turns errors into replies (STYLE.md).
+// Order of checks, as Redis's processCommand: unknown command / unknown subcommand, arity,
+// authentication, MULTI queueing, refusal of writes by a failed engine; then the handler, then one
+// keyspace.commit() for everything the command staged (one command = one atomic WAL batch).
+// Invariants:
+// - Exactly one reply is written to ctx.out per call (an error reply counts).
+// - A handler that throws CommandError leaves nothing staged (dispatch discards staged ops).
+// - Nothing here awaits: the returned promise is the commit the reply must wait for; the
+//   connection keeps parsing and executing the next commands meanwhile (group commit).
+// - A rejected commit (or an engine that refuses the write synchronously) rejects the returned
+//   promise; the connection then replaces this command's reply with the MISCONF error.
+import { CommandError, ERRORS, misconf, unknownCommand, unknownSubcommand, wrongArity } from './errors.js';
+import { execAbortText, discardTransaction, flagTransaction, queueCommand } from './transactions.js';
+import { arityMatches, lookupCommand, lookupSubcommand, type CommandContext, type CommandEntry } from './command-table.js';
+import { feedMonitors, MONITOR_ERRORS, refusesKeyspace } from './monitor.js';
+
+/** Commands that run even while a MULTI is open (everything else is queued). */
+const MULTI_PASS_THROUGH: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'reset', 'quit']);
+
+export interface DispatchResult {
+  /** The commit (or prior commit) this reply waits for; rejects when the write is not durable. */
+  commit: Promise<void> | undefined;
+  entry: CommandEntry | undefined;
+}
+
+const NO_COMMIT: DispatchResult = { commit: undefined, entry: undefined };
+
+/** Resolves the command (and subcommand) or writes the error reply and returns undefined. */
+export function resolveCommand(ctx: CommandContext, args: Buffer[]): CommandEntry | undefined {
+  const name = args[0] as Buffer;
+  let entry = lookupCommand(name);
+  if (entry === undefined) {
+    reject(ctx, unknownCommand(args));
+    return undefined;
+  }
+  if (entry.subcommands && args.length >= 2) {
+    const sub = lookupSubcommand(entry, args[1] as Buffer);
+    if (sub === undefined) {
+      reject(ctx, unknownSubcommand(args[1] as Buffer, entry.spec.name));
+      return undefined;
+    }
+    entry = sub;
+  }
+  if (!arityMatches(entry.spec, args.length)) {
+    reject(ctx, wrongArity(entry.fullName), entry);
+    return undefined;
+  }
+  return entry;
+}
+
+/** Redis rejectCommand: flags an open MULTI (EXEC will abort); a rejected EXEC aborts at once. */
+function reject(ctx: CommandContext, message: string, entry?: CommandEntry): void {
+  ctx.server.stats.errorReplies++;
+  ctx.server.metrics.recordErrorReply(message);
+  if (entry !== undefined) ctx.server.metrics.recordOf(entry).rejectedCalls++;
+  flagTransaction(ctx.client);
+  if (entry !== undefined && entry.spec.name === 'exec' && entry.container === undefined) {
+    discardTransaction(ctx.client, ctx.server.keyspace);
+    ctx.out.error(execAbortText(message));
+    return;
+  }
+  ctx.out.error(message);
+}
+
+export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
+  const { server, client } = ctx;
+  const entry = resolveCommand(ctx, args);
+  if (entry === undefined) return NO_COMMIT;
+  const top = entry.container ?? entry;
+  if (!client.authenticated && !entry.noAuth && !top.noAuth) {
+    reject(ctx, ERRORS.noAuth, entry);
+    return { commit: undefined, entry };
+  }
+  if (refusesKeyspace(client, entry)) {
+    reject(ctx, MONITOR_ERRORS.keyspace, entry);
+    return { commit: undefined, entry };
+  }
+  if (client.multi && !MULTI_PASS_THROUGH.has(top.spec.name)) {
+    queueCommand(ctx, entry, args);
+    return { commit: undefined, entry };
+  }
+  if (entry.isWrite || top.spec.name === 'exec') {
+    const failure = server.engine.failure();
+    if (failure && (entry.isWrite || (client.multi?.queued.some((queued) => queued.isWrite) ?? false))) {
+      reject(ctx, misconf(failure.message), entry);
+      return { commit: undefined, entry };
+    }
+  }
+  return { commit: execute(ctx, entry, args), entry };
+}
+
+/**
+ * Runs one handler and turns a CommandError into its error reply; does not commit. EXEC runs its
+ * queued commands through this and lets dispatch commit them all at once.
+ */
+export function runHandler(ctx: CommandContext, entry: CommandEntry, args: Buffer[]): boolean {
+  const { server, client } = ctx;
+  const { metrics } = server;
+  const started = metrics.startTimer();
+  client.lastCommand = entry.fullName;
+  server.stats.commandsProcessed++;
+  let ok = true;
+  try {
+    entry.spec.handler(ctx, args);
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error; // a bug: let the process die (STYLE.md)
+    server.stats.errorReplies++;
+    metrics.recordErrorReply(error.message);
+    ctx.out.error(error.message);
+    ok = false;
+  }
+  const durationUs = metrics.recordCall(metrics.recordOf(entry), started, !ok);
+  if (server.monitors.size > 0) feedMonitors(server, client, entry, args);
+  if (durationUs >= 0 && server.slowlog.wants(durationUs) && !(entry.container ?? entry).spec.flags.includes('skip_slowlog')) {
+    server.slowlog.maybeRecord(args, durationUs, client);
+  }
+  return ok;
+}
+
+/** Runs the handler and commits what it staged (a failed command's staged ops are dropped). */
+export function execute(ctx: CommandContext, entry: CommandEntry, args: Buffer[]): Promise<void> | undefined {
+  if (!runHandler(ctx, entry, args) && ctx.server.keyspace.hasStaged()) ctx.server.keyspace.discardStaged();
+  return commitStaged(ctx);
+}
+
+let lastTrackedCommit: Promise<void> | undefined;
+// replies of reads made while the same commit is pending wait for one shared promise
+let lastPendingCommit: Promise<unknown> | undefined;
+let lastPendingWait: Promise<void> | undefined;
+
+/** One engine write for everything staged; the reply waits for it (or for an earlier pending one). */
+export function commitStaged(ctx: CommandContext): Promise<void> | undefined {
+  const { server } = ctx;
+  let commit: Promise<void> | undefined;
+  try {
+    commit = server.keyspace.commit();
+  } catch (error) {
+    if (server.keyspace.hasStaged()) server.keyspace.discardStaged();
+    server.stats.commitsFailed++;
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+  if (commit !== undefined) {
+    // the commits of one event-loop turn share the engine's group promise: track it once
+    if (commit !== lastTrackedCommit) {
+      lastTrackedCommit = commit;
+      server.trackCommit(commit);
+    }
+    return commit;
+  }
+  const pending = server.pendingCommit();
+  if (pending === undefined) return undefined;
+  if (pending !== lastPendingCommit) {
+    lastPendingCommit = pending;
+    lastPendingWait = pending.then(() => undefined);
+  }
+  return lastPendingWait;
+}
+

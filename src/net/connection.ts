@@ -1,0 +1,483 @@
+// src/net/connection.ts: one client socket. Reads requests, runs them through dispatch synchronously,
+// and writes the replies back in order, each held until the commit it depends on is durable.
+//
+//   socket reads (socket-reader.ts) -> reader (bounded query buffer) -> dispatch (sync) -> writer bytes
+//   replies: an ordered queue of segments { bytes, ready }; the ready prefix goes out in one write
+//   per event-loop turn, after every socket of the turn was read (flushTurn); consecutive replies
+//   waiting for the same commit share one segment (and one promise reaction)
+//
+// Invariants:
+// - Replies leave in request order; a reply whose command staged writes (or that ran while an
+//   earlier commit was pending) leaves only after that commit settles; a rejected commit turns
+//   that reply into the MISCONF error.
+// - Nothing awaits between two commands of one client: commits of many commands and many clients
+//   share one fsync (the engine's group commit).
+// - Bounds (config.limits): at most pipelineDepthMax commands waiting for a commit and at most
+//   replyBytesPendingMax unflushed reply bytes; past either, reading pauses (a backpressure event)
+//   until they drain. At most commandsPerTurnMax commands run per event-loop turn; then the
+//   connection yields with setImmediate. The query buffer never exceeds queryBufferBytesMax.
+// - After a protocol error, QUIT or CLIENT KILL on itself: no more commands run and nothing more is
+//   read; pending replies are handed to the socket, then it is destroyed as soon as they are
+//   flushed, or after limits.closeAfterReplyMs if they are not, whatever the peer does (Redis's
+//   CLIENT_CLOSE_AFTER_REPLY: freeClientAsync once the reply is written). A peer that never
+//   reads, never closes or keeps sending holds no fd, client slot or memory past that.
+// - A peer's FIN (its write side closed) is the end of its input: the commands it sent before
+//   it run and are answered, then the connection closes as after QUIT (Redis, too, writes those
+//   replies before it reads the EOF).
+// - The client is released (listener and clients map, MULTI/WATCH state, monitors) exactly
+//   once: when the socket is destroyed here, or when it closes on its own (peer reset, error).
+import type { Socket } from 'node:net';
+import { BULK_COPY_BYTES_MIN, RespReader, RespWriter, RespProtocolError, type ReaderLimits } from '../../protocol/index.js';
+import { ClientState, type ConnectionView } from '../dispatch/client-state.js';
+import { lookupCommand, type CommandContext } from '../dispatch/command-table.js';
+import { limits } from '../ops/config.js';
+import { dispatch } from '../dispatch/dispatch.js';
+import { commitFailureText, errorReplyBytes, protocolErrorText } from '../dispatch/errors.js';
+import { stopMonitoring } from '../dispatch/monitor.js';
+import { forgetClient } from '../dispatch/transactions.js';
+import type { ServerState } from '../dispatch/server-state.js';
+import { READ_BUFFER_BYTES, readInto } from './socket-reader.js';
+
+interface Segment {
+  bytes: Buffer;
+  ready: boolean;
+  commit: Promise<void> | undefined; // what a waiting segment waits for
+  commandCount: number; // replies of a waiting segment: each becomes the MISCONF error if it fails
+  extraBytes: number; // bytes right after `bytes` in the same memory that belong to it too (see bytesOf)
+}
+
+/** a and b as one Buffer: a view when b directly follows a in the same memory, else a copy. */
+function joined(a: Buffer, b: Buffer): Buffer {
+  if (a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset) return Buffer.from(a.buffer, a.byteOffset, a.length + b.length);
+  return Buffer.concat([a, b]);
+}
+
+/** The whole reply bytes of a segment (one view made once, not one per command). */
+function bytesOf(segment: Segment): Buffer {
+  if (segment.extraBytes > 0) {
+    const { bytes } = segment;
+    segment.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length + segment.extraBytes);
+    segment.extraBytes = 0;
+  }
+  return segment.bytes;
+}
+
+/**
+ * Replies are written once per event-loop turn, after every readable socket of the turn was read
+ * and its commands run (Redis's beforeSleep -> handleClientsWithPendingWrites). Writing each reply
+ * right after its read woke the client process once per socket: a perf profile of PING -P 16 put
+ * 25% of the server's CPU in the loopback wakeup (sock_def_readable), against 7% for Redis.
+ */
+const flushQueue: Connection[] = [];
+let flushTurnScheduled = false;
+
+function flushTurn(): void {
+  flushTurnScheduled = false;
+  // a connection queued while this runs (a write completing, a commit settling) waits for the next turn
+  const count = flushQueue.length;
+  for (let index = 0; index < count; index++) (flushQueue[index] as Connection).flushQueuedReplies();
+  flushQueue.splice(0, count);
+}
+
+export class Connection implements ConnectionView {
+  readonly client: ClientState;
+  private readonly reader: RespReader;
+  private readonly writer: RespWriter;
+  private readonly context: CommandContext;
+  private readonly socket: Socket;
+  private readonly segments: Segment[] = []; // in request order; a ready segment waits for those before it
+  private waitingCount = 0; // segments not yet ready (commands waiting for a commit)
+  private segmentBytes = 0; // bytes held in segments (replies built but not yet written to the socket)
+  private closing = false; // no more commands; close once every reply is out
+  private inputEnded = false; // the peer sent FIN: close once its last request is answered
+  private closed = false; // nothing more is read or written
+  private released = false; // the client is gone from the server (release ran)
+  private closeTimer: NodeJS.Timeout | undefined; // closing: destroys the socket if the reply does not flush
+  private readonly fd: number; // the socket's file descriptor (CLIENT LIST), -1 where unknown
+  private yielding = false; // commandsPerTurnMax reached, continuing on setImmediate
+  private stalled = false; // waiting for the engine's write room
+  private pendingArgs: Buffer[] | undefined; // the command held while stalled
+  private backpressured = false;
+  private flushQueued = false; // in flushQueue, to be written at the end of this turn
+  private authenticatedLimits: boolean;
+  private running = false; // inside runCommand: this client's own MONITOR lines wait for its reply
+  private deferredLines: Buffer[] = [];
+
+  constructor(
+    private readonly server: ServerState,
+    accepted: Socket, // paused, nothing read yet (the listener runs with pauseOnConnect)
+    private readonly onClose: (connection: Connection) => void,
+  ) {
+    const authenticated = server.config.requirepass === '';
+    this.client = new ClientState({
+      id: server.allocateClientId(),
+      address: `${accepted.remoteAddress ?? '?'}:${accepted.remotePort ?? 0}`,
+      localAddress: `${accepted.localAddress ?? '?'}:${accepted.localPort ?? 0}`,
+      authenticated,
+      nowMs: Date.now(),
+      connection: this,
+    });
+    this.authenticatedLimits = authenticated;
+    this.fd = socketFd(accepted); // readInto keeps the handle, so the fd stays the same
+    this.reader = new RespReader(this.readerLimits(authenticated));
+    this.writer = new RespWriter();
+    this.context = { server, client: this.client, out: this.writer };
+    this.socket = readInto(accepted, (chunk) => this.onData(chunk));
+    this.socket.setNoDelay(true);
+    if (server.config.tcpKeepalive > 0) this.socket.setKeepAlive(true, server.config.tcpKeepalive * 1000);
+    this.socket.on('drain', () => this.updateReading());
+    this.socket.on('error', () => this.destroy('socket error'));
+    this.socket.on('end', () => this.onPeerEnd());
+    this.socket.on('close', () => this.release());
+  }
+
+  /** The peer's FIN: run what is left of its input (process closes once it runs out). */
+  private onPeerEnd(): void {
+    this.inputEnded = true;
+    if (!this.closing && !this.closed) this.process();
+  }
+
+  /** Forgets the client everywhere, once: the listener's set and clients map, MULTI/WATCH, MONITOR. */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.closed = true;
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    forgetClient(this.client, this.server.keyspace); // MULTI queue, WATCH registry
+    stopMonitoring(this.server, this.client);
+    this.onClose(this);
+  }
+
+  private readerLimits(authenticated: boolean): ReaderLimits {
+    const base = { inlineBytesMax: limits.headerBytesMax, bulkBytesMax: this.server.config.protoMaxBulkLen, argsMax: limits.argumentsMax };
+    if (authenticated) return base;
+    return { ...base, unauthenticated: { argsMax: limits.unauthenticatedArgumentsMax, bulkBytesMax: limits.unauthenticatedBulkBytesMax } };
+  }
+
+  // ConnectionView, for commands (QUIT, CLIENT KILL, CLIENT LIST)
+  closeAfterReply(): void {
+    this.closing = true;
+  }
+  /** Closes the socket now (its fd with it) and releases the client; pending replies are dropped. */
+  destroy(reason: string): void {
+    if (!this.socket.destroyed) {
+      this.server.logger.debug({ client: this.client.id, reason }, 'closing client');
+      this.socket.destroy();
+    }
+    this.release();
+  }
+  socketFd(): number {
+    return this.fd;
+  }
+  queryBufferBytes(): number {
+    return this.reader.bufferedBytes();
+  }
+  /**
+   * Room left in the memory holding this client's input: the buffer its reads land in
+   * (READ_BUFFER_BYTES) plus what the reader keeps, less the bytes not yet parsed.
+   */
+  queryBufferFreeBytes(): number {
+    return Math.max(0, READ_BUFFER_BYTES + this.reader.heldBytes() - this.reader.bufferedBytes());
+  }
+  replyBytesPending(): number {
+    return this.socket.writableLength + this.writer.bytesPending() + this.segmentBytes;
+  }
+  commandsPending(): number {
+    return this.waitingCount;
+  }
+  /** True once every reply has been handed to the socket (for shutdown). */
+  idle(): boolean {
+    return this.segments.length === 0 && this.writer.bytesPending() === 0 && !this.stalled && this.pendingArgs === undefined;
+  }
+
+  /** True once every reply has left the process (shutdown waits for this). */
+  drained(): boolean {
+    return this.socket.destroyed || (this.idle() && this.socket.writableLength === 0);
+  }
+
+  /**
+   * One read's bytes. Returns whether it still references them afterwards (see socket-reader.ts):
+   * unparsed input stays in the reader, and a read of BULK_COPY_BYTES_MIN or more may hold an
+   * argument that a reply queued by reference (RespWriter).
+   */
+  private onData(chunk: Buffer): boolean {
+    this.server.stats.netInputBytes += chunk.length;
+    this.client.lastInteractionMs = Date.now();
+    if (this.closing || this.closed) return false;
+    this.reader.feed(chunk);
+    if (this.reader.bufferedBytes() > limits.queryBufferBytesMax) {
+      this.server.logger.warn({ client: this.client.id, bytes: this.reader.bufferedBytes() }, 'closing client that reached max query buffer length');
+      this.destroy('query buffer limit');
+      return true;
+    }
+    this.process();
+    return this.reader.bufferedBytes() > 0 || chunk.length >= BULK_COPY_BYTES_MIN;
+  }
+
+  /** Runs parsed commands until the input runs out, a bound is reached or the turn's budget is spent. */
+  private process(): void {
+    let budget = limits.commandsPerTurnMax;
+    const { metrics } = this.server;
+    metrics.beginRun(); // one clock read per command (metrics.ts)
+    try {
+      while (!this.closing && !this.closed && !this.stalled && !this.yielding && !this.backpressured && !this.overBounds()) {
+        if (budget-- === 0) {
+          this.yieldTurn();
+          break;
+        }
+        const args = this.pendingArgs ?? this.nextRequest();
+        this.pendingArgs = undefined;
+        if (args === undefined) {
+          if (this.inputEnded) this.closing = true; // an incomplete last request is dropped, as Redis does
+          break;
+        }
+        if (this.mustWaitForWriteRoom(args)) break;
+        this.runCommand(args);
+      }
+    } finally {
+      metrics.endRun();
+    }
+    this.scheduleFlush();
+    this.updateReading();
+  }
+
+  private nextRequest(): Buffer[] | undefined {
+    try {
+      return this.reader.next();
+    } catch (error) {
+      if (!(error instanceof RespProtocolError)) throw error;
+      this.server.stats.protocolErrors++;
+      this.server.stats.errorReplies++;
+      this.server.metrics.recordErrorReply('ERR');
+      this.server.logger.debug({ client: this.client.id, error: error.message }, 'protocol error');
+      this.writer.error(protocolErrorText(error));
+      this.closing = true;
+      return undefined;
+    }
+  }
+
+  private yieldTurn(): void {
+    this.yielding = true;
+    this.server.stats.yieldsPerTurn++;
+    setImmediate(() => {
+      this.yielding = false;
+      if (!this.closed) this.process();
+    });
+  }
+
+  /** A write command while the engine stalls writes: hold it (and everything after) until room. */
+  private mustWaitForWriteRoom(args: Buffer[]): boolean {
+    if (this.server.engine.writeStallMs() === 0 || !isWriteRequest(args)) return false;
+    this.stalled = true;
+    this.pendingArgs = args.map((arg) => Buffer.from(arg)); // the reader may reuse its buffer
+    this.server.engine.waitForWriteRoom().then(
+      () => this.unstall(),
+      () => this.unstall(),
+    );
+    return true;
+  }
+
+  private unstall(): void {
+    this.stalled = false;
+    if (!this.closed) this.process();
+  }
+
+  private runCommand(args: Buffer[]): void {
+    const client = this.client;
+    const before = this.writer.bytesPending();
+    const modeBefore = client.replyMode;
+    this.running = true;
+    let commit: Promise<void> | undefined;
+    try {
+      commit = dispatch(this.context, args).commit;
+    } finally {
+      this.running = false;
+    }
+    this.handleReply(client, before, modeBefore, commit);
+    if (this.deferredLines.length > 0) this.sendDeferredLines();
+  }
+
+  /** Queues the reply dispatch just wrote: as-is when ready, or as a segment waiting for commit. */
+  private handleReply(client: ClientState, before: number, modeBefore: ClientState['replyMode'], commit: Promise<void> | undefined): void {
+    if (client.authenticated !== this.authenticatedLimits) {
+      this.authenticatedLimits = client.authenticated;
+      this.reader.setLimits(this.readerLimits(client.authenticated));
+    }
+    if (this.writer.protocol !== client.protocol) this.writer.protocol = client.protocol;
+    // CLIENT REPLY: OFF silences until ON; SKIP silences the one command after it.
+    let suppressed = false;
+    if (modeBefore === 'skip') {
+      suppressed = true;
+      if (client.replyMode === 'skip') client.replyMode = 'on';
+    } else if (modeBefore === 'off' && client.replyMode === 'off') suppressed = true;
+    if (commit === undefined && !suppressed) return;
+    const all = this.writer.take();
+    if (before > 0) this.pushSegment(all.subarray(0, before), true);
+    if (suppressed) return;
+    const reply = all.subarray(before);
+    this.waitingCount++;
+    this.segmentBytes += reply.length;
+    const last = this.segments[this.segments.length - 1];
+    if (last !== undefined && !last.ready && last.commit === commit) {
+      // replies of one turn follow each other in the writer's slab: extend the view lazily
+      const { bytes } = last;
+      if (bytes.buffer === reply.buffer && bytes.byteOffset + bytes.length + last.extraBytes === reply.byteOffset) last.extraBytes += reply.length;
+      else last.bytes = joined(bytesOf(last), reply);
+      last.commandCount++;
+      return;
+    }
+    const segment: Segment = { bytes: reply, ready: false, commit, commandCount: 1, extraBytes: 0 };
+    this.segments.push(segment);
+    (commit as Promise<void>).then(
+      () => this.settle(segment, undefined),
+      (error: unknown) => this.settle(segment, error),
+    );
+  }
+
+  private pushSegment(bytes: Buffer, ready: boolean): Segment {
+    this.segmentBytes += bytes.length;
+    const last = this.segments[this.segments.length - 1];
+    if (ready && last?.ready) {
+      last.bytes = joined(bytesOf(last), bytes);
+      return last;
+    }
+    const segment: Segment = { bytes, ready, commit: undefined, commandCount: 0, extraBytes: 0 };
+    this.segments.push(segment);
+    return segment;
+  }
+
+  private settle(segment: Segment, error: unknown): void {
+    if (error !== undefined) {
+      this.server.stats.commitsFailed += segment.commandCount;
+      this.server.stats.errorReplies += segment.commandCount;
+      for (let index = 0; index < segment.commandCount; index++) this.server.metrics.recordErrorReply('MISCONF');
+      this.segmentBytes -= bytesOf(segment).length;
+      segment.bytes = errorReplyBytes(commitFailureText(error), segment.commandCount);
+      this.segmentBytes += segment.bytes.length;
+    }
+    segment.ready = true;
+    segment.commit = undefined;
+    this.waitingCount -= segment.commandCount;
+    // every segment one group commit settles goes out in the same end-of-turn write
+    this.scheduleFlush();
+  }
+
+  /** MONITOR lines of this client's own command: after its reply, as Redis appends them. */
+  private sendDeferredLines(): void {
+    const lines = this.deferredLines;
+    this.deferredLines = [];
+    if (this.writer.bytesPending() > 0) this.pushSegment(this.writer.take(), true);
+    for (const line of lines) this.sendOutOfBand(line);
+  }
+
+  /** MONITOR lines: a ready segment of their own (never joined: no copy per line), flushed once per turn. */
+  sendOutOfBand(bytes: Buffer): void {
+    if (this.closed || this.closing) return;
+    if (this.running) {
+      this.deferredLines.push(bytes); // at most one line per command: fed once, after it ran
+      return;
+    }
+    if (this.replyBytesPending() + bytes.length > limits.replyBytesPendingMax) {
+      this.server.logger.warn({ client: this.client.id, bytes: this.replyBytesPending() }, 'closing a monitor that does not read its output');
+      this.destroy('monitor output over the reply limit');
+      return;
+    }
+    this.segmentBytes += bytes.length;
+    this.segments.push({ bytes, ready: true, commit: undefined, commandCount: 0, extraBytes: 0 });
+    this.scheduleFlush();
+  }
+
+  /** Queues this connection's write for the end of the event-loop turn (see flushTurn). */
+  private scheduleFlush(): void {
+    if (this.closed || this.flushQueued) return;
+    this.flushQueued = true;
+    flushQueue.push(this);
+    if (!flushTurnScheduled) {
+      flushTurnScheduled = true;
+      setImmediate(flushTurn);
+    }
+  }
+
+  /** Called by flushTurn: one socket write for everything ready, then the reading state. */
+  flushQueuedReplies(): void {
+    this.flushQueued = false;
+    this.flush();
+    this.updateReading();
+  }
+
+  /** Writes the ready prefix of the reply queue (plus fresh writer bytes) in one socket write. */
+  private flush(): void {
+    if (this.closed || !this.socket.writable) return;
+    const chunks: Buffer[] = [];
+    while (this.segments.length > 0 && (this.segments[0] as Segment).ready) {
+      const ready = bytesOf(this.segments.shift() as Segment);
+      this.segmentBytes -= ready.length;
+      chunks.push(ready);
+    }
+    if (this.segments.length === 0 && this.writer.bytesPending() > 0) chunks.push(this.writer.take());
+    else if (this.writer.bytesPending() > 0) this.pushSegment(this.writer.take(), true);
+    if (chunks.length === 0) return;
+    const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    this.server.stats.netOutputBytes += bytes.length;
+    this.socket.write(bytes);
+  }
+
+  private overBounds(): boolean {
+    return this.waitingCount >= limits.pipelineDepthMax || this.replyBytesPending() >= limits.replyBytesPendingMax;
+  }
+
+  /** Once over a bound, reading resumes only below half of it (no pause/resume per command). */
+  private belowLowWater(): boolean {
+    return this.waitingCount <= limits.pipelineDepthMax / 2 && this.replyBytesPending() <= limits.replyBytesPendingMax / 2;
+  }
+
+  /** Pauses or resumes reading from the socket to keep every bound; closes when done closing. */
+  private updateReading(): void {
+    if (this.closed) return;
+    if (this.closing) {
+      if (!this.socket.isPaused()) this.socket.pause();
+      if (this.segments.length === 0 && this.writer.bytesPending() === 0) this.closeAfterFlush();
+      return;
+    }
+    if (!this.backpressured && this.overBounds()) {
+      this.backpressured = true;
+      this.server.stats.backpressureEvents++;
+    } else if (this.backpressured && this.belowLowWater()) {
+      this.backpressured = false;
+      this.process(); // complete requests may wait in the reader
+      return;
+    }
+    const shouldRead = !this.backpressured && !this.yielding && !this.stalled && !this.server.shuttingDown;
+    if (shouldRead && this.socket.isPaused()) this.socket.resume();
+    else if (!shouldRead && !this.socket.isPaused()) this.socket.pause();
+  }
+
+  /**
+   * Every reply is handed to the socket: send FIN after them and destroy the socket once they are
+   * flushed to the kernel ('finish'), or after closeAfterReplyMs if the peer does not read them.
+   * Reading stays paused: what the peer sends from now on is never looked at.
+   */
+  private closeAfterFlush(): void {
+    this.closed = true;
+    this.closeTimer = setTimeout(() => this.destroy('reply not flushed in time'), limits.closeAfterReplyMs);
+    this.socket.end(() => this.destroy('closed after reply'));
+  }
+
+  /** Shutdown: stop reading; answers for commands already parsed still go out. */
+  stopReading(): void {
+    this.closing = true;
+    this.updateReading();
+  }
+}
+
+/** The file descriptor of a socket's TCP handle (Node exposes it on Unix), or -1. */
+function socketFd(socket: Socket): number {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
+/** Whether a request names a write command (or EXEC), without resolving subcommands. */
+function isWriteRequest(args: Buffer[]): boolean {
+  const entry = lookupCommand(args[0] as Buffer);
+  return entry !== undefined && (entry.isWrite || entry.spec.name === 'exec');
+}
