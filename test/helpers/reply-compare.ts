@@ -121,17 +121,24 @@ const STRING_ENCODINGS = new Set(['int', 'embstr', 'raw']);
 
 /**
  * OBJECT ENCODING. Hash encodings (listpack, hashtable) and set encodings must match exactly,
- * except that a set Redis 7.0.15 holds as a hashtable may be a listpack in tskv, as in Redis 7.2
- * (set-max-listpack-entries): that answer is 'if-set', and the caller accepts it only if TYPE says
- * set. String encodings are compared by shape: tskv keeps no robj, and its int / embstr / raw
- * answers follow the value, not Redis's object history (an APPENDed "1" is raw in Redis).
+ * except where Redis 7.0.15 and 7.2 (which tskv follows for sets) disagree:
+ * - 'if-set': a set 7.0 holds as a hashtable may be a listpack in 7.2 (set-max-listpack-entries);
+ *   the caller accepts it only if TYPE says set;
+ * - 'if-hinted': a set 7.0 holds as an intset may be a listpack or a hashtable in 7.2, whose SADD
+ *   takes its argument count as a size hint (t_set.c setTypeCreate / setTypeMaybeConvert): an
+ *   SADD of more arguments than set-max-intset-entries makes a new key a listpack and converts an
+ *   intset to a hashtable, even when repeated or present members leave fewer than that. The
+ *   caller accepts it only in a run that made such an SADD.
+ * String encodings are compared by shape: tskv keeps no robj, and its int / embstr / raw answers
+ * follow the value, not Redis's object history (an APPENDed "1" is raw in Redis).
  */
-export function encodingSame(expected: Reply, actual: Reply): boolean | 'if-set' {
+export function encodingSame(expected: Reply, actual: Reply): boolean | 'if-set' | 'if-hinted' {
   if (expected.type !== 'bulk' || actual.type !== 'bulk') return sameReply(expected, actual);
   const [mine, theirs] = [expected.value.toString('latin1'), actual.value.toString('latin1')];
   if (STRING_ENCODINGS.has(mine)) return STRING_ENCODINGS.has(theirs);
   if (mine === theirs) return true;
-  return mine === 'hashtable' && theirs === 'listpack' ? 'if-set' : false;
+  if (mine === 'hashtable' && theirs === 'listpack') return 'if-set';
+  return mine === 'intset' && (theirs === 'listpack' || theirs === 'hashtable') ? 'if-hinted' : false;
 }
 
 /** RDB object type families (rdb.h): a DUMP payload's first byte, by the type it holds. */
