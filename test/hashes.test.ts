@@ -263,6 +263,38 @@ describe('kill -9 after acknowledged writes', () => {
     }
     expect(await Promise.all([...model.keys()].map((key) => redis.object('ENCODING', key)))).toEqual(encodings);
   });
+
+  it('keeps the outcome of RENAME, COPY, DEL and re-create, MOVE and EXPIRE on hashes', async () => {
+    await redis.hset('a', { x: '1', y: '2' });
+    await redis.hset('b', { old: 'gone' });
+    await redis.hset('c', { c: '3' });
+    await redis.hset('d', { stale: 'field' });
+    await redis.hset('e', { e: '5' });
+    expect(await redis.rename('a', 'b')).toBe('OK'); // b's old fields must not come back
+    expect(await redis.copy('b', 'copy')).toBe(1);
+    expect(await redis.hset('copy', 'z', '26')).toBe(1); // the copy has fields of its own
+    expect(await redis.del('d')).toBe(1);
+    expect(await redis.hset('d', 'fresh', '1')).toBe(1); // a new hash where a deleted one was
+    expect(await redis.move('c', 1)).toBe(1);
+    expect(await redis.expire('e', 1000)).toBe(1);
+    await redis.hset('gone', { g: '1' });
+    expect(await redis.pexpire('gone', 20)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await server.kill9();
+    await server.restart();
+    expect(await redis.hgetall('b')).toEqual({ x: '1', y: '2' });
+    expect(await redis.hgetall('copy')).toEqual({ x: '1', y: '2', z: '26' });
+    expect(await redis.hgetall('d')).toEqual({ fresh: '1' });
+    expect(await redis.exists('a', 'c', 'gone')).toBe(0);
+    expect(await redis.hgetall('e')).toEqual({ e: '5' });
+    expect(await redis.ttl('e')).toBeGreaterThan(990);
+    const db1 = new Redis({ port: server.port, host: '127.0.0.1', db: 1 });
+    try {
+      expect(await db1.hgetall('c')).toEqual({ c: '3' });
+    } finally {
+      db1.disconnect();
+    }
+  });
 });
 
 // One hash, built once; the tests run in order and the last one deletes it.
