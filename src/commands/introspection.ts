@@ -133,9 +133,9 @@ function commandGetKeys(ctx: CommandContext, args: Buffer[], withFlags: boolean)
   const target = args.slice(2);
   const entry = resolveEntry(target);
   if (entry === undefined) throw new CommandError('ERR Invalid command specified');
-  if (entry.spec.firstKey <= 0) throw new CommandError('ERR The command has no key arguments');
+  if (entry.spec.firstKey <= 0 && entry.spec.keyPositions === undefined) throw new CommandError('ERR The command has no key arguments');
   if (!arityMatches(entry.spec, target.length)) throw new CommandError('ERR Invalid number of arguments specified for command');
-  const positions = commandKeyPositions(entry.spec, target.length);
+  const positions = commandKeyPositions(entry.spec, target);
   if (positions.length === 0) throw new CommandError('ERR Invalid arguments specified for command');
   const { out } = ctx;
   out.arrayHeader(positions.length);
@@ -144,7 +144,7 @@ function commandGetKeys(ctx: CommandContext, args: Buffer[], withFlags: boolean)
     return;
   }
   const variable = VARIABLE_KEY_FLAGS[entry.fullName]?.(target);
-  const specFlags = keyFlagsByPosition(entry.fullName, target.length);
+  const specFlags = keyFlagsByPosition(entry.fullName, target);
   for (const position of positions) {
     const flags = keyFlagNames(variable ?? specFlags.get(position) ?? [entry.isWrite ? 'RW' : 'RO']);
     out.arrayHeader(2);

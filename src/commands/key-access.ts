@@ -105,6 +105,7 @@ export interface SpecOptions {
   arity: number;
   flags: readonly CommandFlag[];
   keys: readonly [number, number, number]; // first, last, step
+  keyPositions?: (args: readonly Buffer[]) => number[]; // movable keys (SINTERCARD)
   summary: string;
   since: string;
   handler: CommandHandler;
@@ -114,6 +115,7 @@ export function defineSpec(group: string, options: SpecOptions): CommandSpec {
   const [firstKey, lastKey, keyStep] = options.keys;
   return {
     name: options.name, arity: options.arity, flags: options.flags, firstKey, lastKey, keyStep, group,
+    ...(options.keyPositions === undefined ? {} : { keyPositions: options.keyPositions }),
     summary: options.summary, since: options.since, handler: options.handler,
   };
 }

@@ -76,15 +76,24 @@ export function keyFlagNames(flags: readonly string[]): string[] {
 }
 
 /**
- * The key flags Redis reports for each key position of a request of `argumentCount` words (word 0
- * is the command, or the container then the subcommand), found as src/db.c getKeysUsingKeySpecs finds keys. Only index +
- * range specs are read (every served command's specs are of that kind); positions a spec does not
- * place are left out and the caller falls back.
+ * The key flags Redis reports for each key position of a request (args; word 0
+ * is the command, or the container then the subcommand), found as src/db.c getKeysUsingKeySpecs finds keys. Only index
+ * specs are read, with range or keynum key finders (every served command's specs are of that kind); positions a spec
+ * does not place are left out and the caller falls back.
  */
-export function keyFlagsByPosition(fullName: string, argumentCount: number): Map<number, readonly string[]> {
+export function keyFlagsByPosition(fullName: string, args: readonly Buffer[]): Map<number, readonly string[]> {
+  const argumentCount = args.length;
   const found = new Map<number, readonly string[]>();
   for (const spec of redisKeySpecs(fullName)) {
     const first = spec.begin_search.index?.pos;
+    const keynum = spec.find_keys.keynum;
+    if (!spec.flags.includes('NOT_KEY') && first !== undefined && keynum !== undefined && keynum.step > 0) {
+      const numkeys = Number(args[first + keynum.keynumidx]?.toString('latin1'));
+      if (!Number.isSafeInteger(numkeys) || numkeys < 0) continue;
+      const firstKey = first + keynum.firstkey;
+      for (let position = firstKey; position < firstKey + numkeys && position < argumentCount; position += keynum.step) found.set(position, spec.flags);
+      continue;
+    }
     const range = spec.find_keys.range;
     if (spec.flags.includes('NOT_KEY') || first === undefined || range === undefined || range.step <= 0) continue;
     let last = first + range.lastkey;

@@ -30,6 +30,8 @@ export interface CommandSpec {
   firstKey: number;
   lastKey: number;
   keyStep: number;
+  /** Keys found from the arguments (Redis's movable keys, SINTERCARD's numkeys): overrides firstKey .. lastKey. */
+  keyPositions?: (args: readonly Buffer[]) => number[];
   group: string;
   summary: string;
   since: string;
@@ -166,9 +168,11 @@ export function arityMatches(spec: CommandSpec, argumentCount: number): boolean 
   return spec.arity > 0 ? argumentCount === spec.arity : argumentCount >= -spec.arity;
 }
 
-/** Indexes of the keys in a request of `argumentCount` words, per the spec (COMMAND GETKEYS). */
-export function commandKeyPositions(spec: CommandSpec, argumentCount: number): number[] {
+/** Indexes of the keys in a request (args[0] the command), per the spec (COMMAND GETKEYS). */
+export function commandKeyPositions(spec: CommandSpec, args: readonly Buffer[]): number[] {
+  if (spec.keyPositions !== undefined) return spec.keyPositions(args);
   if (spec.firstKey <= 0) return [];
+  const argumentCount = args.length;
   const last = spec.lastKey < 0 ? argumentCount + spec.lastKey : spec.lastKey;
   const positions: number[] = [];
   for (let index = spec.firstKey; index <= last && index < argumentCount; index += Math.max(1, spec.keyStep)) positions.push(index);

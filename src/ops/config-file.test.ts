@@ -8,7 +8,7 @@ import {
   rewriteOptionsFrom, splitConfigLine, REWRITE_SIGNATURE, type RewriteOption,
 } from './config-file.js';
 
-const REPO_DIR = path.resolve(import.meta.dirname, '..');
+const REPO_DIR = path.resolve(import.meta.dirname, '..', '..');
 
 function tempFile(name: string, text: string): string {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'tskv-conf-')), name);

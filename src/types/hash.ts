@@ -7,10 +7,12 @@
 // - encoding is Redis's, sticky: listpack while every field and value has at most
 //   hash-max-listpack-value bytes and there are at most hash-max-listpack-entries fields;
 //   hashtable from the first write that breaks either, for good (Redis never converts back).
+//   RESTORE of a listpack or ziplist payload checks the field count only, as Redis's loader does.
 import type { Keyspace, KeyRecord } from '../keyspace/keyspace.js';
 import { KEY_TYPE } from '../keyspace/layout.js';
 import { elementKeyOf, walkElements, type HashedElement } from './hashed-elements.js';
-import { decodeRdbString, encodeRdbLength, encodeRdbString, readRdbLength } from './rdb-string.js';
+import { encodeRdbLength, encodeRdbString } from './rdb-string.js';
+import { readRdbHash } from './rdb-objects.js';
 import { RDB_TYPE } from './dump-payload.js';
 import { DICT_ENTRY_BYTES, ROBJ_BYTES, dictBytes, listpackBytes, sdsAllocBytes } from './redis-memory.js';
 import type { EncodingLimits, TypeModule } from './type-module.js';
@@ -96,16 +98,15 @@ export const hashType: TypeModule = {
     for (const { part, value } of hashFields(keyspace, record)) keyspace.putElement(fieldKey(copy.version, part), value);
     return { ...record, version: copy.version };
   },
-  rdbTypes: [RDB_TYPE.hash],
-  restoreObject(keyspace, _rdbType, cursor, options) {
-    const length = readRdbLength(cursor);
-    if (length === undefined || length.encoded || length.value === 0) return undefined;
+  rdbTypes: [RDB_TYPE.hash, RDB_TYPE.hashZipmap, RDB_TYPE.hashZiplist, RDB_TYPE.hashListpack],
+  restoreObject(keyspace, rdbType, cursor, options) {
+    const pairs = readRdbHash(rdbType, cursor, options.valueBytesMax); // not empty, no field twice
+    if (pairs === undefined) return undefined;
     const record = newHash(keyspace);
-    for (let index = 0; index < length.value; index++) {
-      const field = decodeRdbString(cursor, options.valueBytesMax);
-      const value = field === undefined ? undefined : decodeRdbString(cursor, options.valueBytesMax);
-      if (field === undefined || value === undefined) return undefined;
-      if (!putField(keyspace, record, field, value, options.limits)) return undefined; // "Duplicate hash fields detected"
+    for (let index = 0; index < pairs.length; index += 2) putField(keyspace, record, pairs[index] as Buffer, pairs[index + 1] as Buffer, options.limits);
+    if (rdbType === RDB_TYPE.hashListpack || rdbType === RDB_TYPE.hashZiplist) {
+      // rdbLoadObject keeps a listpack (or a ziplist's listpack) unless it has too many fields
+      record.encoding = record.count > options.limits.hashListpackEntries ? HASH_ENCODING.hashtable : HASH_ENCODING.listpack;
     }
     return record;
   },

@@ -98,8 +98,11 @@ export function elementsWithRepeats(keyspace: Keyspace, version: number, kind: n
   return picked;
 }
 
-/** count of all, uniformly without repeats (a partial Fisher-Yates shuffle), in random order. */
-function pickDistinct(all: HashedElement[], count: number): HashedElement[] {
+/**
+ * count of all, uniformly without repeats (a partial Fisher-Yates shuffle), in random order; all is
+ * shuffled in place: its first count elements are the picks, the rest the others.
+ */
+export function pickDistinct(all: HashedElement[], count: number): HashedElement[] {
   for (let index = 0; index < count; index++) {
     const other = index + Math.floor(Math.random() * (all.length - index));
     [all[index], all[other]] = [all[other]!, all[index]!];
