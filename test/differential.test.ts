@@ -137,10 +137,18 @@ const expireFlags = fc.array(fc.constantFrom<Arg>('NX', 'XX', 'GT', 'LT', 'nx', 
 const lcsOption = option(word('LEN'), word('IDX'), withArg('MINMATCHLEN', index), word('WITHMATCHLEN'));
 const pairs = fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 4 }).map((list) => list.flat());
 // DUMP payloads taken from redis-server 7.0.15 ('bar', '1', 'a' x 100 LZF-compressed), one with a bad
-// checksum, one from RDB version 11, and a well-framed one whose body is not a string ('00c4').
+// checksum, one from RDB version 11, and a well-framed one whose body is not a string ('00c4');
+// then aggregates: a listpack hash {f1: 1, f2: two, '': empty}, a hashtable hash {f1: 1, 'g' x 65: x},
+// an intset {1, -2^63, 2^63-1}, a hashtable set {a, 1, 'm' x 65}, and the listpack hash with a bad
+// checksum. RESTORE re-derives their encodings from the run's thresholds, in both servers.
 const dumpPayload = fc.constantFrom<Arg>(
   ...['00036261720a00e6be4960ee66fd17', '00c0010a002678e7b6d10111fc', '00c3094064016161e057000161610a00e8a3b507b06df271',
-    '00036261720a00e6be4960ee66fd18', '00036261720b00e6be4960ee66fd17', '00c40a00acb0f0a3c8b0585b'].map((hex) => Buffer.from(hex, 'hex')),
+    '00036261720a00e6be4960ee66fd18', '00036261720b00e6be4960ee66fd17', '00c40a00acb0f0a3c8b0585b',
+    '101f1f0000000600826631030101826632038374776f04800185656d70747906ff0a00bbe7125a6e36336b',
+    '0402026631c001c3094041016767e0340001676701780a001f6ff6ad07c67e96',
+    '0bc316200408000000032003a000018001a00800ff600001ff7f0a00c895268b19c8d67b',
+    '0203c001c3094041016d6de03400016d6d01610a003950095c04cb7f61',
+    '101f1f0000000600826631030101826632038374776f04800185656d70747906ff0a00bbe7125a6e36336c'].map((hex) => Buffer.from(hex, 'hex')),
   'garbage', '',
 );
 const restoreOption = option(word('REPLACE'), word('ABSTTL'), withArg('IDLETIME', index), withArg('FREQ', fc.constantFrom<Arg>('0', '255', '256', '-1', 'x')));
@@ -463,18 +471,19 @@ async function randomPicksMissing(oracle: RawClient, args: readonly Buffer[], ac
 const DUMP_SCRATCH_KEY = bytes('{differential}dump-scratch');
 
 /**
- * A lone DUMP of a hash or set: tskv's payload RESTOREs in the oracle and in tskv, each to the
- * content the key holds there. A reason, or undefined.
+ * A lone DUMP of a hash or set: tskv's payload RESTOREs in the oracle and in tskv, and the oracle's
+ * (listpack, intset) in tskv, each to the content the key holds there. A reason, or undefined.
  */
-async function dumpRestoreFailure(oracle: RawClient, target: RawClient, key: Buffer, payload: Buffer): Promise<string | undefined> {
-  const read = payload[0] === 4 ? 'HGETALL' : 'SMEMBERS';
-  for (const [name, client] of [['redis', oracle], ['tskv', target]] as const) {
-    const restored = await client.send([bytes('RESTORE'), DUMP_SCRATCH_KEY, bytes('0'), payload, bytes('REPLACE')]);
-    if (restored.type !== 'simple') return `${name} answered RESTORE of tskv's payload with ${formatReply(restored)}`;
+async function dumpRestoreFailure(oracle: RawClient, target: RawClient, key: Buffer, payloads: { redis: Buffer; tskv: Buffer }): Promise<string | undefined> {
+  const read = payloads.redis[0] === 4 || payloads.redis[0] === 16 ? 'HGETALL' : 'SMEMBERS';
+  const trials = [['redis', oracle, 'tskv'], ['tskv', target, 'tskv'], ['tskv', target, 'redis']] as const;
+  for (const [name, client, source] of trials) {
+    const restored = await client.send([bytes('RESTORE'), DUMP_SCRATCH_KEY, bytes('0'), payloads[source], bytes('REPLACE')]);
+    if (restored.type !== 'simple') return `${name} answered RESTORE of ${source}'s payload with ${formatReply(restored)}`;
     const [copy, original] = [await client.send([bytes(read), DUMP_SCRATCH_KEY]), await client.send([bytes(read), key])];
     await client.send([bytes('DEL'), DUMP_SCRATCH_KEY]);
     const same = read === 'HGETALL' ? pairsSame(original, copy) : unorderedSame(original, copy);
-    if (!same) return `${name} restored tskv's payload as ${formatReply(copy)}, the key holds ${formatReply(original)}`;
+    if (!same) return `${name} restored ${source}'s payload as ${formatReply(copy)}, the key holds ${formatReply(original)}`;
   }
   return undefined;
 }
@@ -513,8 +522,8 @@ async function runSteps(oracle: RawClient, target: RawClient, steps: readonly St
       const missing = await randomPicksMissing(oracle, args, actual);
       if (missing !== undefined) fail(`tskv's reply to ${show(args)} is ${formatReply(actual)}: ${missing}`);
     }
-    if (alone && command.mode === 'dump' && actual.type === 'bulk' && actual.value[0] !== 0) {
-      const failure = await dumpRestoreFailure(oracle, target, args[1]!, actual.value);
+    if (alone && command.mode === 'dump' && expected.type === 'bulk' && actual.type === 'bulk' && actual.value[0] !== 0) {
+      const failure = await dumpRestoreFailure(oracle, target, args[1]!, { redis: expected.value, tskv: actual.value });
       if (failure !== undefined) fail(`DUMP ${show(args.slice(1))}: ${failure}`);
     }
     if (pause) await new Promise((r) => setTimeout(r, TINY_PAUSE_MS));
