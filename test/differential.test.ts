@@ -371,10 +371,17 @@ function runs(withSets: boolean) {
       .map((commands): Step => ({ kind: 'pipeline', commands: withTypeProbes(commands) })) },
   );
   // A run may open with a few larger HSETs / SADDs, so later commands meet grown aggregates.
+  // Rarely, an aggregate past SAMPLE_READ_ALL_MAX (1024, src/types/hashed-elements.ts), whose
+  // random picks seek hash positions instead of reading every element.
+  const big = fc.integer({ min: 1025, max: 1400 }).map((size) => Array.from({ length: size }, (_, index) => String(index * 7 - 2000)));
   const prelude = fc.array(fc.oneof(
-    command('HSET', fc.tuple(hashKey, fieldPairsOf(3, 8)).map(([k, p]) => [k, ...p])),
-    ...(withSets ? [command('SADD', fc.tuple(setKey, members(3, 12)).map(([k, m]) => [k, ...m])),
-      command('SADD', fc.tuple(setKey, fc.array(setInteger, { minLength: 2, maxLength: 8 })).map(([k, m]) => [k, ...m]))] : []), // an intset
+    { weight: 8, arbitrary: command('HSET', fc.tuple(hashKey, fieldPairsOf(3, 8)).map(([k, p]) => [k, ...p])) },
+    { weight: 1, arbitrary: command('HSET', fc.tuple(hashKey, big).map(([k, names]): Arg[] => [k, ...names.flatMap((name) => [`f${name}`, name])])) },
+    ...(withSets ? [
+      { weight: 8, arbitrary: command('SADD', fc.tuple(setKey, members(3, 12)).map(([k, m]) => [k, ...m])) },
+      { weight: 4, arbitrary: command('SADD', fc.tuple(setKey, fc.array(setInteger, { minLength: 2, maxLength: 8 })).map(([k, m]) => [k, ...m])) }, // an intset
+      { weight: 1, arbitrary: command('SADD', fc.tuple(setKey, big).map(([k, names]): Arg[] => [k, ...names])) },
+    ] : []),
   ).map((c): Step => ({ kind: 'command', command: c })), { maxLength: 3 });
   const steps = fc.tuple(prelude, fc.array(step, { minLength: 1, maxLength: 40, size: 'medium' })).map(([first, rest]) => [...first, ...rest]);
   return fc.record({ resp3: fc.boolean(), config: encodingConfig, steps });
