@@ -488,6 +488,13 @@ describe('chunk codec: ChunkEncoder', () => {
     expect(encoder.finish().equals(encodeChunk([{ ts: 5, value: 1 }], 'compressed'))).toBe(true);
     expect(encoder.count).toBe(0);
     encoder.append(3, 2);
+    encoder.append(4, 3);
+    expect(encoder.payloadByteLength).toBe(3); // dod 1: 7 bits; 2 ^ 3 = 0x0008 << 48: 13 + 1 bits
+    encoder.finish();
+    expect(encoder.payloadByteLength).toBe(0);
+    expect(encoder.byteLength).toBe(CHUNK_HEADER_BYTES);
+    expect(encoder.lastTimestamp).toBe(-1);
+    encoder.append(3, 2);
     encoder.append(4, 2);
     expect(encoder.finish().equals(encodeChunk([{ ts: 3, value: 2 }, { ts: 4, value: 2 }], 'compressed'))).toBe(true);
   });

@@ -100,13 +100,13 @@ export class ChunkEncoder {
     return this.statistics.count === 0 ? -1 : this.statistics.lastTimestamp;
   }
 
-  /** Bytes after the header so far: what payloadBytesMax bounds. */
+  /** Bytes after the header so far (0 while empty): what payloadBytesMax bounds. */
   get payloadByteLength(): number {
     if (this.stream === undefined) return this.statistics.count * UNCOMPRESSED_SAMPLE_BYTES;
-    return (this.stream.bitCount + 7) >>> 3;
+    return this.statistics.count === 0 ? 0 : (this.stream.bitCount + 7) >>> 3;
   }
 
-  /** The length finish() would return now. */
+  /** The length finish() would return now (CHUNK_HEADER_BYTES while empty). */
   get byteLength(): number {
     return CHUNK_HEADER_BYTES + this.payloadByteLength;
   }
