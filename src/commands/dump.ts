@@ -31,7 +31,9 @@ const FREQ_MAX = 255n;
 function dump(ctx: CommandContext, args: Buffer[]): void {
   const record = readKey(ctx, args[1] as Buffer);
   if (record === undefined) return ctx.out.nullBulk();
-  ctx.out.bulk(createObjectDumpPayload(typeModule(record.type).dumpObject(ctx.server.keyspace, record)));
+  const module = typeModule(record.type);
+  if (module.dumpUnsupported !== undefined) throw new CommandError(module.dumpUnsupported);
+  ctx.out.bulk(createObjectDumpPayload(module.dumpObject(ctx.server.keyspace, record)));
 }
 
 /** restoreCommand's option loop: whether REPLACE and ABSTTL were given. */

@@ -1,10 +1,10 @@
 // src/keyspace/garbage.ts: what the keyspace lets flush and compaction drop (the engine's
 // compactionFilter): everything of a namespace FLUSHDB / FLUSHALL dropped, and every element of an
 // aggregate version that is no longer live (DEL, overwrite, expiry, last element removed).
-// An element [ELEMENT_NAMESPACE][version]... is garbage when its version has no 'ver' entry, or
-// only one of a dead namespace (layout.ts); the 'ver' entries are read from the engine,
-// synchronously, on the event loop between two slices of the job, so never in the middle of a
-// command.
+// An element [ELEMENT_NAMESPACE][version]... (or a 'vidx' index entry ending in [version]) is
+// garbage when its version has no 'ver' entry, or only one of a dead namespace (layout.ts); the
+// 'ver' entries are read from the engine, synchronously, on the event loop between two slices of
+// the job, so never in the middle of a command.
 // Invariants:
 // - A verdict depends on the key alone (and on what is live), never on the value: the engine drops
 //   a filtered version of a key without hiding the older versions of that key in tables the job
@@ -22,8 +22,8 @@
 // - Until attach(engine) (flushes during the engine's own open), elements are all kept.
 import type { Engine } from '../../storage/index.js';
 import {
-  DEAD_PREFIX, ELEMENT_NAMESPACE, NAMESPACE_BYTES, TTL_NAMESPACE_OFFSET, TTL_PREFIX, VERSION_MARK_NAMESPACE_OFFSET,
-  VERSION_MARK_PREFIX, elementVersionOf, versionMarkKey, versionMarksStart,
+  DEAD_PREFIX, ELEMENT_NAMESPACE, NAMESPACE_BYTES, TTL_NAMESPACE_OFFSET, TTL_PREFIX, VERSION_BYTES, VERSION_INDEX_PREFIX,
+  VERSION_MARK_NAMESPACE_OFFSET, VERSION_MARK_PREFIX, elementVersionOf, readU64BE, versionMarkKey, versionMarksStart,
 } from './layout.js';
 
 /** Deaths (namespaces and versions) awaiting durability, at most; past it they are simply kept. */
@@ -82,6 +82,9 @@ export class KeyspaceGarbage {
     if (namespace !== 0) return this.isDeadNamespace(namespace);
     if (startsWith(key, TTL_PREFIX)) return key.length >= TTL_NAMESPACE_OFFSET + NAMESPACE_BYTES && this.isDeadNamespace(key.readUInt32BE(TTL_NAMESPACE_OFFSET));
     if (startsWith(key, VERSION_MARK_PREFIX)) return key.length >= VERSION_MARK_NAMESPACE_OFFSET + NAMESPACE_BYTES && this.isDeadNamespace(key.readUInt32BE(VERSION_MARK_NAMESPACE_OFFSET));
+    if (startsWith(key, VERSION_INDEX_PREFIX) && key.length >= VERSION_INDEX_PREFIX.length + VERSION_BYTES) {
+      return !this.isLiveVersion(readU64BE(key, key.length - VERSION_BYTES));
+    }
     return false;
   };
 

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine, type SyncPolicy } from '../../storage/index.js';
 import { hash64 } from './hash64.js';
 import {
-  DBMAP_KEY, VERSION_MARK_NAMESPACE_OFFSET, VERSION_MARK_PREFIX, elementPrefix, metadataKey, prefixEnd, ttlKey, versionMarksStart,
+  DBMAP_KEY, VERSION_INDEX_PREFIX, VERSION_MARK_NAMESPACE_OFFSET, VERSION_MARK_PREFIX, elementPrefix, encodeVersion, metadataKey, prefixEnd, ttlKey,
+  versionMarksStart,
 } from './layout.js';
 import { KEY_TYPE, Keyspace, KeyspaceGarbage, type KeyRecord } from './keyspace.js';
 
@@ -505,5 +506,43 @@ describe('aggregates: metadata + versioned elements', () => {
     now += 5000;
     expect(keyspace.averageTtlMs(0)).toBe(45_000);
     expect(keyspace.averageTtlMs(1)).toBe(0);
+  });
+
+  it('keeps an empty time series (TS.CREATE), where an emptied hash is deleted', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    keyspace.set(0, b('series'), { ...agg(keyspace.newVersion(), 0), type: KEY_TYPE.timeseries });
+    keyspace.set(0, b('hash'), agg(keyspace.newVersion(), 0));
+    await keyspace.commit();
+    expect(keyspace.get(0, b('series'))).toMatchObject({ type: KEY_TYPE.timeseries, count: 0 });
+    expect(keyspace.get(0, b('hash'))).toBeUndefined();
+  });
+
+  it('tells who owns a version, following RENAME and MOVE, and nothing once it is dead', async () => {
+    const { keyspace } = await openKeyspace(new CrashableFileSystem());
+    const version = keyspace.newVersion();
+    keyspace.set(2, b('a'), agg(version));
+    expect(keyspace.ownerOf(version)).toEqual({ db: 2, key: b('a') }); // staged writes count
+    await keyspace.commit();
+    keyspace.relocate(2, b('a'), 5, b('b'));
+    await keyspace.commit();
+    expect(keyspace.ownerOf(version)).toEqual({ db: 5, key: b('b') });
+    keyspace.delete(5, b('b'));
+    expect(keyspace.ownerOf(version)).toBeUndefined();
+  });
+
+  it("lets compaction drop a type's index entries ('vidx') with their version", async () => {
+    const garbage = new KeyspaceGarbage();
+    const { engine, keyspace } = await openKeyspace(new CrashableFileSystem(), garbage);
+    const version = keyspace.newVersion();
+    const entry = Buffer.concat([VERSION_INDEX_PREFIX, b('Tlabel=value'), encodeVersion(version)]);
+    keyspace.putElement(entry, Buffer.alloc(0));
+    keyspace.set(0, b('series'), { ...agg(version, 0), type: KEY_TYPE.timeseries });
+    await keyspace.commit();
+    await engine.compactAll();
+    expect(engine.get(entry)).toEqual(Buffer.alloc(0));
+    keyspace.delete(0, b('series'));
+    await keyspace.commit();
+    await engine.compactAll();
+    expect(engine.get(entry)).toBeUndefined();
   });
 });

@@ -24,10 +24,10 @@ import assert from 'node:assert/strict';
 import type { Engine, WriteOp } from '../../storage/index.js';
 import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
 import {
-  COUNT_PREFIX, DATABASE_COUNT, DBMAP_KEY, DEAD_PREFIX, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_ID_MAX,
+  COUNT_PREFIX, DATABASE_COUNT, DBMAP_KEY, DEAD_PREFIX, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
   VERSION_NEXT_KEY, decodeCounts, decodeDatabaseMap, decodeRecord, encodeCounts, encodeDatabaseMap, encodeRecord,
-  encodeVersion, isAggregateType, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
-  ttlKey, userKeyOf, versionMarkKey, type DatabaseMap, type KeyRecord, type NamespaceCounts,
+  encodeVersion, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
+  VERSION_MARK_NAMESPACE_OFFSET, ttlKey, userKeyOf, versionMarkKey, versionMarksStart, type DatabaseMap, type KeyRecord, type NamespaceCounts,
 } from './layout.js';
 import { migrateIfNeeded } from './migrate.js';
 import { StagedOverlay, type StoredEntry } from './overlay.js';
@@ -162,7 +162,8 @@ export class Keyspace {
   /**
    * Stages key's metadata: a string's value, or an aggregate's metadata (its version either the
    * one the key holds or one from newVersion()). Whatever the key held under another version
-   * dies. An aggregate with no elements is deleted instead, as Redis deletes emptied keys.
+   * dies. An aggregate with no elements is deleted instead, as Redis deletes emptied keys
+   * (a time series excepted: it exists empty).
    */
   set(db: number, key: Buffer, record: KeyRecord): void {
     assert.ok(Number.isSafeInteger(record.expireAtMs) && record.expireAtMs >= 0, 'expireAtMs is a non-negative safe integer');
@@ -171,7 +172,7 @@ export class Keyspace {
     const namespace = this.namespaceOf(db);
     const { internal, stored } = this.locate(namespace, key);
     const before = stored === undefined ? undefined : decodeRecord(stored);
-    if (aggregate && record.count === 0) {
+    if (aggregate && record.count === 0 && isDeletedWhenEmpty(record.type)) {
       if (before !== undefined) this.removeStored(namespace, internal, before, true);
       this.onKeyModified?.(db, key);
       return;
@@ -249,6 +250,24 @@ export class Keyspace {
   /** Elements in [start, end), staged ones included, in key order. */
   elements(start: Buffer, end: Buffer): Generator<StoredEntry> {
     return this.staged.entries(start, end);
+  }
+
+  /** Index entries (a type's 'vidx' keys, staged writes included) in [start, end), in key order. */
+  indexEntries(start: Buffer, end: Buffer): Generator<StoredEntry> {
+    return this.staged.entries(start, end);
+  }
+
+  /**
+   * Who owns a live version: its database and key, from its 'ver' entry (staged writes included);
+   * undefined when the version is dead or its namespace is no database's now.
+   */
+  ownerOf(version: number): { db: number; key: Buffer } | undefined {
+    for (const mark of this.staged.entries(versionMarksStart(version), versionMarksStart(version + 1))) {
+      if (mark.key.length !== VERSION_MARK_NAMESPACE_OFFSET + NAMESPACE_BYTES) continue;
+      const db = this.map.namespaces.indexOf(mark.key.readUInt32BE(VERSION_MARK_NAMESPACE_OFFSET));
+      if (db >= 0) return { db, key: mark.value };
+    }
+    return undefined;
   }
 
   /** Tells WATCH that key changed without a metadata write (an element overwritten in place). */

@@ -25,6 +25,8 @@
 //     'vnext'                            -> u64: every version below it may have been handed out
 //     'layout'                           -> u32 LAYOUT_VERSION
 //     'migrate'                          -> progress of the 0.1.0 migration (migrate.ts)
+//     'vidx' [type's index key ...][version u64] -> a type's secondary index entry (a time series'
+//                                           labels); garbage once that version is dead
 // The engine entry's own expireAtMs is always 0 for keyspace entries: expiry has one owner, the
 // metadata value (and its 'ttl' index entry, written in the same batch).
 // Invariants:
@@ -68,6 +70,7 @@ export const VERSION_MARK_PREFIX = metaKey('ver', 0);
 export const VERSION_NEXT_KEY = metaKey('vnext', 0);
 export const LAYOUT_KEY = metaKey('layout', 0);
 export const MIGRATE_KEY = metaKey('migrate', 0);
+export const VERSION_INDEX_PREFIX = metaKey('vidx', 0);
 /** Offset of the metadata key's namespace inside a 'ttl' key. */
 export const TTL_NAMESPACE_OFFSET = TTL_PREFIX.length + 8;
 /** Offset of the owner's namespace inside a 'ver' key. */
@@ -239,6 +242,11 @@ export interface KeyRecord {
 
 export function isAggregateType(type: number): boolean {
   return type !== KEY_TYPE.string;
+}
+
+/** Redis deletes a hash, set, zset or list its last element left; a time series lives empty (TS.CREATE). */
+export function isDeletedWhenEmpty(type: number): boolean {
+  return type !== KEY_TYPE.string && type !== KEY_TYPE.timeseries;
 }
 
 export function encodeRecord(record: KeyRecord): Buffer {

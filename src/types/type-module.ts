@@ -35,6 +35,8 @@ export interface TypeModule {
   memoryUsage(keyspace: Keyspace, record: KeyRecord, samples: number): number;
   /** DUMP: the RDB object (type byte, then the object) Redis 7.0 reads with RESTORE. */
   dumpObject(keyspace: Keyspace, record: KeyRecord): Buffer[];
+  /** When set, DUMP answers this error instead (a type with no RDB encoding). */
+  readonly dumpUnsupported?: string;
   /** COPY: a record for the target holding the same value. */
   copy(keyspace: Keyspace, record: KeyRecord): KeyRecord;
   /** The RDB object types restoreObject reads (RESTORE picks the module by the payload's type byte). */
