@@ -299,11 +299,11 @@ async function timeBigDelete(port: number): Promise<number> {
       for (const reply of await client.pipeline(commands)) if (reply.type === 'error') throw new Error(`load failed: ${formatReply(reply)}`);
     }
     const length = await client.send(['HLEN', 'bighash']);
-    if (formatReply(length) !== String(BIG_HASH_FIELDS)) throw new Error(`HLEN says ${formatReply(length)}`);
+    if (formatReply(length) !== `:${BIG_HASH_FIELDS}`) throw new Error(`HLEN says ${formatReply(length)}`);
     const started = process.hrtime.bigint();
     const reply = await client.send(['DEL', 'bighash']);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (formatReply(reply) !== '1') throw new Error(`DEL said ${formatReply(reply)}`);
+    if (formatReply(reply) !== ':1') throw new Error(`DEL said ${formatReply(reply)}`);
     return ms;
   } finally {
     client.close();
