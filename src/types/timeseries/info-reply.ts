@@ -9,7 +9,7 @@
 // bytesPerSample is a C float (size / samples in single precision, 0 for an empty chunk); an
 // empty chunk's start and end timestamps are -1.
 import { aggregationUpperName, type AggregationType } from './aggregators.js';
-import type { DuplicatePolicy, Encoding } from './create-options.js';
+import type { DuplicatePolicy, Encoding } from './series-options.js';
 import { formatReplyDouble } from './double-format.js';
 import { writeInteger, writeLabels, type ReplyWriter } from './reply.js';
 import type { Label } from './sample.js';

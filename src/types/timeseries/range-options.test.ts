@@ -7,6 +7,7 @@ import {
   RANGE_TIMESTAMP_MAX,
   alignmentTimestamp,
   checkRangeArity,
+  parseDelRange,
   parseMGetOptions,
   parseMRangeOptions,
   parseQueryIndexOptions,
@@ -121,6 +122,14 @@ describe('parseRangeOptions', () => {
     expect(errorOf(() => range(0, 1, ...all.slice(0, -5)))).toBe(TS_ERRORS.alignWithoutAggregation);
     expect(errorOf(() => range(0, 1, ...all.slice(0, -7)))).toBe(TS_ERRORS.filterByValueMin);
     expect(errorOf(() => range(0, 1, ...all.slice(0, -10)))).toBe(TS_ERRORS.filterByTsMissing);
+  });
+
+  it('reads TS.DEL bounds, the key scanned as well', () => {
+    expect(parseDelRange(argv('TS.DEL', 'k', '-', '+'))).toEqual({ from: 0, to: RANGE_TIMESTAMP_MAX });
+    expect(parseDelRange(argv('TS.DEL', 'k', 5, 7))).toEqual({ from: 5, to: 7 });
+    expect(errorOf(() => parseDelRange(argv('TS.DEL', 'k', 'x', 7)))).toBe(TS_ERRORS.fromTimestamp);
+    expect(errorOf(() => parseDelRange(argv('TS.DEL', 'count', '-', '+')))).toBe(TS_ERRORS.countParse);
+    expect(errorOf(() => parseDelRange(argv('TS.DEL', 'k', 5)))).toBe(arity('ts.del'));
   });
 
   it('needs four arguments', () => {

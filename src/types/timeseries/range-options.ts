@@ -19,7 +19,7 @@ import { parseAggregationType, type AggregationType } from './aggregators.js';
 import { parseDoubleArg } from './double-format.js';
 import { TS_ERRORS, fail, throwWrongArity } from './errors.js';
 import { parseMatchers, type LabelMatcher } from './filters.js';
-import { parseAggregationPair } from './create-options.js';
+import { parseAggregationPair } from './series-options.js';
 import type { BucketTimestamp } from './bucket-math.js';
 
 export type { BucketTimestamp };
@@ -167,6 +167,13 @@ export function parseRangeOptions(args: readonly Buffer[], start: number): Range
   const filterByValue = parseFilterByValue(args);
   const filterByTs = parseFilterByTs(args);
   return { from, to, latest, count, aggregation, alignment, filterByValue, filterByTs };
+}
+
+/** TS.DEL key from to: arity (exactly 4), then from and to as TS.RANGE reads them, before the key. */
+export function parseDelRange(args: readonly Buffer[]): { from: number; to: number } {
+  if (args.length !== 4) throwWrongArity(args);
+  const { from, to } = parseRangeOptions(args, 2);
+  return { from, to };
 }
 
 /** TS.RANGE / TS.REVRANGE key from to [options]: arity first; the caller checks the key next. */

@@ -17,8 +17,6 @@
 // reported time is its normalized start moved by BUCKETTIMESTAMP; EMPTY fills only between
 // reported buckets, except twa, which also fills before the first and after the last when
 // samples exist on both sides of the gap (PREFIX/SUFFIX as RTS 1.12 ships it).
-// Known difference: RTS recomputes a bucket's end per storage chunk from the normalized start, so
-// with a bucket starting before 0 its results can depend on chunk boundaries; here they never do.
 import { createAggregator } from './aggregators.js';
 import { bucketStart, normalizeBucketStart, reportedBucketTs, u64 } from './bucket-math.js';
 import { alignmentTimestamp, type AggregationOptions, type RangeOptions } from './range-options.js';

@@ -1,4 +1,4 @@
-// src/types/timeseries/create-options.test.ts: TS.CREATE / ALTER / ADD / INCRBY / GET / CREATERULE
+// src/types/timeseries/series-options.test.ts: TS.CREATE / ALTER / ADD / INCRBY / GET / INFO / CREATERULE
 // arguments, with the cases of RedisTimeSeries 1.12's tests/flow (test_ts_create.py,
 // test_ts_range.py test_errors, test_ts_createrule.py) and the order its parser checks them in.
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import {
   parseGetLatest,
   parseIncrByAmount,
   parseIncrByTimestamp,
-} from './create-options.js';
+  parseInfoDebug,
+} from './series-options.js';
 import { TS_ERRORS, TimeSeriesError } from './errors.js';
 
 function argv(...args: Array<string | number>): Buffer[] {
@@ -174,6 +175,16 @@ describe('TS.GET', () => {
     expect(errorOf(() => parseGetLatest(argv('TS.GET', 'k', 'x')))).toBe(TS_ERRORS.getThirdArgument);
     expect(errorOf(() => parseGetLatest(argv('TS.GET')))).toBe("ERR wrong number of arguments for 'ts.get' command");
     expect(errorOf(() => parseGetLatest(argv('TS.GET', 'k', 'LATEST', 'x')))).toBe("ERR wrong number of arguments for 'ts.get' command");
+  });
+});
+
+describe('TS.INFO', () => {
+  it('finds DEBUG from the key on, ignoring any other third argument', () => {
+    expect(parseInfoDebug(argv('TS.INFO', 'k'))).toBe(false);
+    expect(parseInfoDebug(argv('TS.INFO', 'k', 'debug'))).toBe(true);
+    expect(parseInfoDebug(argv('TS.INFO', 'k', 'x'))).toBe(false);
+    expect(parseInfoDebug(argv('TS.INFO', 'DEBUG'))).toBe(true);
+    expect(errorOf(() => parseInfoDebug(argv('TS.INFO', 'k', 'DEBUG', 'x')))).toBe("ERR wrong number of arguments for 'ts.info' command");
   });
 });
 

@@ -1,6 +1,7 @@
-// src/types/timeseries/create-options.ts: the arguments of TS.CREATE, TS.ALTER, TS.ADD, TS.MADD,
-// TS.INCRBY/DECRBY, TS.GET and TS.CREATERULE as RedisTimeSeries 1.12 parses them (module.c,
-// query_language.c parseCreateArgs and friends). `args` is the whole command, args[0] its name.
+// src/types/timeseries/series-options.ts: the arguments of the single-series commands TS.CREATE,
+// TS.ALTER, TS.ADD, TS.MADD, TS.INCRBY/DECRBY, TS.GET, TS.INFO and TS.CREATERULE as RedisTimeSeries
+// 1.12 parses them (module.c, query_language.c parseCreateArgs and friends). `args` is the whole
+// command, args[0] its name.
 // Invariants:
 // - Keywords are found anywhere (arg-scan.ts argIndex), the key and sample arguments included,
 //   and the first occurrence wins. LABELS takes every later argument in pairs (an odd last one is
@@ -10,10 +11,14 @@
 //   CHUNK_SIZE, ENCODING (or the bare COMPRESSED / UNCOMPRESSED words, the latter checked first so
 //   COMPRESSED wins), DUPLICATE_POLICY, IGNORE. A field is undefined when its keyword is absent
 //   (TS.ALTER changes only those present; TS.CREATE uses the module defaults for them).
-// - The caller checks arity and the key (missing, WRONGTYPE, existing) where RTS does: TS.ADD
-//   parses value then timestamp BEFORE opening the key, the create options only when it creates
-//   the key, ON_DUPLICATE only when it exists; TS.INCRBY parses the create options (new key)
-//   before the amount and the timestamp; TS.GET opens the key before checking its 3rd argument.
+// - The caller checks arity and the key where RTS does (first failure replied):
+//   TS.CREATE: arity (>= 2), options, then 'key already exists'. TS.ALTER: arity, options, key.
+//   TS.ADD: arity (>= 4), value, timestamp, then a non-series key ('the key is not a TSDB key'),
+//   or the create options when it creates the key, or ON_DUPLICATE when it exists. TS.MADD: arity
+//   (>= 4, triples), then per triple value, timestamp, missing or non-series key (the same 'not a
+//   TSDB key'). TS.INCRBY: arity (>= 3), create options if the key is missing, WRONGTYPE, amount,
+//   timestamp. TS.GET: arity, key, LATEST. TS.INFO: arity, key. TS.CREATERULE: this file's checks,
+//   then same key, the keys, the rule conflicts.
 import { argIndex, argText, cString, cStringEqualsIgnoreCase, equalsIgnoreCase, parseIntegerArg, parseLongLong, parseTimestampArg } from './arg-scan.js';
 import { aggregationUpperName, parseAggregationType, type AggregationType } from './aggregators.js';
 import { parseAddValue, parseDoubleArg } from './double-format.js';
@@ -161,6 +166,12 @@ export function parseGetLatest(args: readonly Buffer[]): boolean {
   if (args.length === 2) return false;
   if (argIndex(args, 'LATEST') <= 0) fail(TS_ERRORS.getThirdArgument);
   return true;
+}
+
+/** TS.INFO key [DEBUG]: arity (2 or 3 arguments) and DEBUG found from args[1] on (another 3rd argument is ignored). */
+export function parseInfoDebug(args: readonly Buffer[]): boolean {
+  if (args.length < 2 || args.length > 3) throwWrongArity(args);
+  return argIndex(args.slice(1), 'DEBUG') >= 0;
 }
 
 export interface RuleOptions {
