@@ -14,7 +14,7 @@
 //   options, filters (everything after FILTER). The caller checks TS.RANGE's key before options.
 // - SELECTED_LABELS takes names until a query keyword (WITHLABELS AGGREGATION LIMIT GROUPBY REDUCE
 //   FILTER FILTER_BY_VALUE FILTER_BY_TS COUNT), at most 50.
-import { argIndex, cString, cStringEquals, cStringEqualsIgnoreCase, equalsIgnoreCase, parseLongLong, parseTimestampArg } from './arg-scan.js';
+import { argIndex, cString, cStringEquals, cStringEqualsIgnoreCase, parseLongLong, parseTimestampArg } from './arg-scan.js';
 import { parseAggregationType, type AggregationType } from './aggregators.js';
 import { parseDoubleArg } from './double-format.js';
 import { TS_ERRORS, fail, throwWrongArity } from './errors.js';
@@ -24,8 +24,8 @@ import type { BucketTimestamp } from './bucket-math.js';
 
 export type { BucketTimestamp };
 
-/** '+' as RTS reads it: LLONG_MAX (a JS number rounds it to 2^63, above every real timestamp). */
-export const RANGE_TIMESTAMP_MAX = 9223372036854775807;
+/** '+' as RTS reads it: LLONG_MAX, which a JS number rounds to 2^63 (above every real timestamp). */
+export const RANGE_TIMESTAMP_MAX = 2 ** 63;
 export const FILTER_BY_TS_VALUES_MAX = 128;
 export const SELECTED_LABELS_MAX = 50;
 const QUERY_TOKENS = ['WITHLABELS', 'AGGREGATION', 'LIMIT', 'GROUPBY', 'REDUCE', 'FILTER', 'FILTER_BY_VALUE', 'FILTER_BY_TS', 'COUNT'];
@@ -258,9 +258,3 @@ export function parseQueryIndexOptions(args: readonly Buffer[]): LabelMatcher[] 
   if (args.length < 2) throwWrongArity(args);
   return parseMatchers(args.slice(1));
 }
-
-/** Label names are compared as RTS's strcasecmp on C strings. */
-export function labelNameMatches(name: string, selected: string): boolean {
-  return equalsIgnoreCase(cString(Buffer.from(name, 'latin1')), selected);
-}
-
