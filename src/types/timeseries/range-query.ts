@@ -1,0 +1,90 @@
+// src/types/timeseries/range-query.ts: one series' TS.RANGE / TS.REVRANGE pipeline, as RedisTimeSeries
+// 1.12 runs it (tsdb.c SeriesQuery, filter_iterator.c): samples of the range -> FILTER_BY_TS ->
+// FILTER_BY_VALUE -> AGGREGATION (ALIGN, BUCKETTIMESTAMP, EMPTY) -> COUNT.
+// Contract with the caller (the storage):
+// - input.samples: the series' samples with max(from, retention cutoff) <= ts <= to, ascending,
+//   or descending when query.reverse (cutoff = last - retention when retention > 0 and
+//   last > retention). input.latest: compaction-rule.ts latestOfRule of the series' source rule,
+//   given only when RTS adds it: LATEST asked, the series is a rule's destination, its source
+//   exists with samples and still has the rule with an open bucket, to > the series' last
+//   timestamp, and max(from, cutoff) <= its ts <= to. It comes after the samples (first in
+//   reverse) and is filtered and aggregated like them, but is never a twa neighbour.
+// - For twa only: input.before, the nearest sample with ts < max(from, cutoff) and ts >= cutoff;
+//   input.after, the nearest sample with ts > to. RTS reads them from the series to interpolate
+//   at the range edges; samples removed by FILTER_BY_TS / FILTER_BY_VALUE are neighbours too.
+// - The output is lazy: EMPTY can fill up to (to - from) / bucket buckets, so the caller stops
+//   reading at its own reply limit (COUNT is applied here).
+// Invariants: buckets follow bucket-math.ts (u64 wrap of starts before 0 included); a bucket's
+// reported time is its normalized start moved by BUCKETTIMESTAMP; EMPTY fills only between
+// reported buckets, except twa, which also fills before the first and after the last when
+// samples exist on both sides of the gap (PREFIX/SUFFIX as RTS 1.12 ships it).
+import { BucketAggregation } from './bucket-aggregation.js';
+import { alignmentTimestamp, type AggregationOptions, type RangeOptions } from './range-options.js';
+import type { Sample } from './sample.js';
+
+export interface RangeQuery {
+  from: number;
+  to: number;
+  reverse: boolean;
+  filterByTs: readonly number[] | undefined;
+  filterByValue: { min: number; max: number } | undefined;
+  aggregation: (AggregationOptions & { alignment: number }) | undefined;
+  count: number | undefined;
+}
+
+export interface RangeInput {
+  samples: Iterable<Sample>;
+  latest?: Sample | undefined;
+  before?: Sample | undefined;
+  after?: Sample | undefined;
+}
+
+/** The query of parsed range options (alignment resolved as SeriesQuery does). */
+export function rangeQuery(options: RangeOptions, reverse: boolean): RangeQuery {
+  const aggregation = options.aggregation === undefined ? undefined : { ...options.aggregation, alignment: alignmentTimestamp(options) };
+  return { from: options.from, to: options.to, reverse, filterByTs: options.filterByTs, filterByValue: options.filterByValue, aggregation, count: options.count };
+}
+
+interface StreamItem {
+  sample: Sample;
+  latest: boolean;
+}
+
+function* stream(input: RangeInput, reverse: boolean): Generator<StreamItem> {
+  if (reverse && input.latest !== undefined) yield { sample: input.latest, latest: true };
+  for (const sample of input.samples) yield { sample, latest: false };
+  if (!reverse && input.latest !== undefined) yield { sample: input.latest, latest: true };
+}
+
+/** The samples TS.RANGE / TS.REVRANGE reply with, in reply order. */
+export function* queryRange(query: RangeQuery, input: RangeInput): Generator<Sample> {
+  let left = query.count ?? Infinity;
+  if (left <= 0) return;
+  const output = query.aggregation === undefined ? filtered(query, input) : aggregated(query, query.aggregation, input);
+  for (const sample of output) {
+    yield sample;
+    if (--left <= 0) return;
+  }
+}
+
+function passes(query: RangeQuery, timestamps: ReadonlySet<number> | undefined, sample: Sample): boolean {
+  if (timestamps !== undefined && !timestamps.has(sample.ts)) return false;
+  const byValue = query.filterByValue;
+  return byValue === undefined || (sample.value >= byValue.min && sample.value <= byValue.max);
+}
+
+function* filtered(query: RangeQuery, input: RangeInput): Generator<Sample> {
+  const timestamps = query.filterByTs === undefined ? undefined : new Set(query.filterByTs);
+  for (const { sample } of stream(input, query.reverse)) if (passes(query, timestamps, sample)) yield sample;
+}
+
+function* aggregated(query: RangeQuery, aggregation: AggregationOptions & { alignment: number }, input: RangeInput): Generator<Sample> {
+  const timestamps = query.filterByTs === undefined ? undefined : new Set(query.filterByTs);
+  const buckets = new BucketAggregation({ from: query.from, to: query.to, reverse: query.reverse, aggregation }, input);
+  for (const { sample, latest } of stream(input, query.reverse)) {
+    if (!latest) buckets.see(sample);
+    if (!passes(query, timestamps, sample)) buckets.skip(sample, latest);
+    else if (!(yield* buckets.add(sample, latest))) return;
+  }
+  yield* buckets.finish();
+}
