@@ -16,6 +16,7 @@ import { createLogger, setLogLevel } from './ops/logger.js';
 import { startMetricsServer, type MetricsServer } from './ops/metrics-http.js';
 import { Keyspace, KeyspaceGarbage } from './keyspace/keyspace.js';
 import { startActiveExpire } from './keyspace/active-expire.js';
+import { startSealer } from './types/timeseries/sealer.js';
 import { Listener } from './net/listener.js';
 import { ServerState, TSKV_VERSION, type Logger } from './dispatch/server-state.js';
 
@@ -68,14 +69,27 @@ function prepareDataDirOrExit(dir: string): void {
 }
 
 /** Redis's activeExpireCycle (src/active-expire.ts): bounded deletes of expired keys, committed. */
+/** The background jobs on the keyspace: active expiry, and the time series sealer. */
 function startExpiry(state: ServerState): { stop(): void } {
-  return startActiveExpire(state.keyspace, {
+  const canWrite = () => !state.shuttingDown && state.engine.failure() === undefined && state.engine.writeStallMs() === 0;
+  const sealer = startSealer(state.keyspace, state.sealer, {
+    canWrite,
+    onCommit: (commit) => void state.trackCommit(commit),
+    onError: (error) => state.logger.warn({ error: String(error) }, 'the time series sealer could not commit'),
+  });
+  const expiry = startActiveExpire(state.keyspace, {
     intervalMs: limits.activeExpireIntervalMs,
     entriesPerTickMax: limits.activeExpireEntriesMax,
     canWrite: () => !state.shuttingDown && state.activeExpireEnabled && state.engine.failure() === undefined && state.engine.writeStallMs() === 0,
     onCommit: (commit) => void state.trackCommit(commit),
     onError: (error) => state.logger.warn({ error: String(error) }, 'active expiry could not commit'),
   });
+  return {
+    stop: () => {
+      expiry.stop();
+      sealer.stop();
+    },
+  };
 }
 
 function installSignalHandlers(state: ServerState, listener: Listener, expiry: { stop(): void }, metricsServer: MetricsServer | undefined): void {

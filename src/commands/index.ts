@@ -16,6 +16,7 @@ import { monitorCommands } from './monitor.js';
 import { scanCommands } from './scan.js';
 import { serverCommands } from './server.js';
 import { hashCommands } from './hashes.js';
+import { timeseriesCommands } from './timeseries.js';
 import { setCommands } from './sets.js';
 import { stringCommands } from './strings.js';
 import { transactionCommands } from './transactions.js';
@@ -34,6 +35,7 @@ export function registerAllCommands(): void {
     ...introspectionCommands,
     ...stringCommands,
     ...hashCommands,
+    ...timeseriesCommands,
     ...setCommands,
     ...keyCommands,
     ...dumpCommands,

@@ -5,6 +5,7 @@
 // - CONFIG GET and CONFIG SET read and change the one ServerConfig; CONFIG SET validates with the
 //   same parser as the command line and changes nothing unless every pair is valid.
 // - FLUSHDB / FLUSHALL only stage keyspace meta ops (O(1)); dispatch commits them.
+import { sealEverySeries } from './timeseries.js';
 import { CommandError, ERRORS, unknownSubcommand } from '../dispatch/errors.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import {
@@ -138,6 +139,7 @@ function debugCompact(ctx: CommandContext): void {
   const { engine, logger } = ctx.server;
   if (engine.failure() !== undefined) throw new CommandError(`ERR ${engine.failure()!.message}`);
   const started = Date.now();
+  sealEverySeries(ctx);
   engine.compactAll().then(
     () => logger.info({ ms: Date.now() - started }, 'full compaction done'),
     (error: unknown) => logger.warn({ error: String(error) }, 'full compaction did not finish'),

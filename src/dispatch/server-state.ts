@@ -9,6 +9,7 @@ import type { Engine } from '../../storage/index.js';
 import type { ClientState } from './client-state.js';
 import type { LogLevel, ServerConfig } from '../ops/config.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
+import { Sealer } from '../types/timeseries/sealer.js';
 import { Metrics, type ServerCounters } from '../ops/metrics.js';
 import { Slowlog } from '../ops/slowlog.js';
 
@@ -59,6 +60,8 @@ export class ServerState {
   stats: ServerStats = emptyStats(Date.now());
   readonly metrics: Metrics;
   readonly slowlog: Slowlog;
+  /** Folds time series' raw samples into chunks in the background (types/timeseries/sealer.ts). */
+  readonly sealer = new Sealer();
   /** Absolute path of the config file named on the command line (CONFIG REWRITE, INFO config_file). */
   readonly configFile: string | undefined;
   listeningPorts: number[] = [];

@@ -24,8 +24,19 @@ export interface ActiveExpireOptions {
 
 /** One tick; returns how many keys it deleted. Exported for tests. */
 export function runActiveExpireTick(keyspace: Keyspace, options: ActiveExpireOptions = {}): number {
+  const expired = runBackgroundTick(keyspace, () => keyspace.activeExpireCycle(options.entriesPerTickMax ?? ACTIVE_EXPIRE_ENTRIES_PER_TICK_DEFAULT), options);
+  if (expired > 0) options.onExpired?.(expired);
+  return expired;
+}
+
+/**
+ * A background job's tick (active expiry, the time series sealer): stages its work with stage()
+ * unless a command's writes are staged or canWrite() says no, and commits it at once. Returns
+ * stage()'s count.
+ */
+export function runBackgroundTick(keyspace: Keyspace, stage: () => number, options: Omit<ActiveExpireOptions, 'onExpired'> = {}): number {
   if (keyspace.hasStaged() || (options.canWrite !== undefined && !options.canWrite())) return 0;
-  const expired = keyspace.activeExpireCycle(options.entriesPerTickMax ?? ACTIVE_EXPIRE_ENTRIES_PER_TICK_DEFAULT);
+  const expired = stage();
   if (!keyspace.hasStaged()) return expired;
   let commit: Promise<void> | undefined;
   try {
@@ -39,7 +50,6 @@ export function runActiveExpireTick(keyspace: Keyspace, options: ActiveExpireOpt
     options.onCommit?.(commit);
     commit.catch((error: unknown) => options.onError?.(error));
   }
-  if (expired > 0) options.onExpired?.(expired);
   return expired;
 }
 

@@ -1,0 +1,381 @@
+// src/commands/timeseries.ts: the TS.* commands of RedisTimeSeries 1.12 (module.c): TS.CREATE
+// TS.ALTER TS.ADD TS.MADD TS.INCRBY TS.DECRBY TS.DEL TS.GET TS.MGET TS.RANGE TS.REVRANGE TS.MRANGE
+// TS.MREVRANGE TS.QUERYINDEX TS.INFO TS.CREATERULE TS.DELETERULE. Parsing, aggregation and reply
+// shapes are src/types/timeseries/'s pure modules; storage is series-store.ts.
+// Invariants:
+// - Checks run in RedisTimeSeries's order (series-options.ts's header says it command by command),
+//   and a refused command has staged nothing; TS.MADD answers each sample on its own and keeps the
+//   samples that passed, as RedisTimeSeries does.
+// - Replies that grow with the data (ranges, EMPTY buckets, MRANGE over many series) stop at
+//   TS_REPLY_SAMPLES_MAX samples with an error, before anything is written: a reply is built in
+//   memory, and past that it would exceed the reply bound of any client.
+import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
+import { CommandError } from '../dispatch/errors.js';
+import { KEY_TYPE } from '../keyspace/keyspace.js';
+import { TimeSeriesError, TS_ERRORS, fail, throwWrongArity } from '../types/timeseries/errors.js';
+import { matches, planIndexQuery, type LabelMatcher } from '../types/timeseries/filters.js';
+import { groupLabels, groupSeries, reduceSamples } from '../types/timeseries/groupby.js';
+import { writeInfo, type InfoChunk } from '../types/timeseries/info-reply.js';
+import { seriesMatching, type IndexedSeries } from '../types/timeseries/label-index.js';
+import {
+  checkRangeArity, parseDelRange, parseMGetOptions, parseMRangeOptions, parseQueryIndexOptions, parseRangeOptions,
+  RANGE_TIMESTAMP_MAX, type RangeOptions,
+} from '../types/timeseries/range-options.js';
+import { queryRange, rangeQuery, type RangeInput } from '../types/timeseries/range-query.js';
+import {
+  writeInteger, writeLastSample, writeMGet, writeMRange, writeMRangeGrouped, writeQueryIndex, writeSamples, type MRangeEntry,
+} from '../types/timeseries/reply.js';
+import type { Label, Sample } from '../types/timeseries/sample.js';
+import { chunksFrom, retentionStart, samplesAscending, samplesDescending } from '../types/timeseries/samples.js';
+import {
+  parseAddSample, parseCreateOptions, parseCreateRuleOptions, parseDuplicatePolicyOption, parseGetLatest, parseIncrByAmount,
+  parseIncrByTimestamp, parseInfoDebug,
+} from '../types/timeseries/series-options.js';
+import {
+  addSample, alterSeries, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
+  lastSample, latestSample, readLabels, readRules, requireSeries, storeSeries, type SeriesAccess,
+} from '../types/timeseries/series-store.js';
+import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from '../types/timeseries/series.js';
+import { timeseriesType } from '../types/timeseries/module.js';
+import { REPLY } from '../../protocol/index.js';
+
+/** The most samples one reply may carry (all series of an MRANGE together). */
+export const TS_REPLY_SAMPLES_MAX = 16_000_000;
+export const TS_REPLY_TOO_BIG = `ERR TSDB: the reply would hold more than ${TS_REPLY_SAMPLES_MAX} samples; narrow the range or use COUNT`;
+
+/**
+ * DEBUG COMPACT's first step: every series' raw samples folded into chunks, in batches committed
+ * here (each under the sealer's budget), so the compaction that follows sees only chunks.
+ */
+export function sealEverySeries(ctx: CommandContext): number {
+  const { keyspace, sealer } = ctx.server;
+  if (keyspace.hasStaged()) return 0;
+  let total = 0;
+  for (let sealed = sealer.sealAll(keyspace, ctx.server.config.databases); sealed > 0; sealed = sealer.sealAll(keyspace, ctx.server.config.databases)) {
+    total += sealed;
+    void keyspace.commit()?.catch(() => undefined); // the engine logs a failure; the compaction then refuses too
+  }
+  if (keyspace.hasStaged()) void keyspace.commit()?.catch(() => undefined);
+  return total;
+}
+
+function access(ctx: CommandContext): SeriesAccess {
+  return { keyspace: ctx.server.keyspace, db: ctx.client.db, sealer: ctx.server.sealer };
+}
+
+/** Runs a handler, turning RedisTimeSeries's errors into error replies (staged writes are dropped by dispatch). */
+function tsHandler(handler: (ctx: CommandContext, args: Buffer[]) => void) {
+  return (ctx: CommandContext, args: Buffer[]): void => {
+    try {
+      handler(ctx, args);
+    } catch (error) {
+      if (error instanceof TimeSeriesError) throw new CommandError(error.message);
+      throw error;
+    }
+  };
+}
+
+function nowMs(ctx: CommandContext): number {
+  return ctx.server.keyspace.now();
+}
+
+// ---- writes -----------------------------------------------------------------------------------
+
+function tsCreate(ctx: CommandContext, args: Buffer[]): void {
+  if (args.length < 2) throwWrongArity(args);
+  const options = parseCreateOptions(args);
+  const key = args[1] as Buffer;
+  if (ctx.server.keyspace.get(ctx.client.db, key) !== undefined) fail(TS_ERRORS.keyExists);
+  createSeries(access(ctx), key, options);
+  ctx.out.raw(REPLY.ok);
+}
+
+function tsAlter(ctx: CommandContext, args: Buffer[]): void {
+  if (args.length < 2) throwWrongArity(args);
+  const options = parseCreateOptions(args); // ENCODING is parsed and ignored, as RedisTimeSeries does
+  const key = args[1] as Buffer;
+  const store = access(ctx);
+  const series = requireSeries(store, key);
+  alterSeries(store, key, series, options);
+  ctx.out.raw(REPLY.ok);
+}
+
+/** The series TS.ADD writes: the key's, or one made from the command's create options. */
+function seriesForAdd(store: SeriesAccess, key: Buffer, args: Buffer[]): { series: Series; created: boolean } {
+  const record = store.keyspace.get(store.db, key);
+  if (record === undefined) return { series: createSeries(store, key, parseCreateOptions(args)), created: true };
+  if (record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.notTsdbKey);
+  return { series: findSeries(store, key)!, created: false };
+}
+
+function tsAdd(ctx: CommandContext, args: Buffer[]): void {
+  if (args.length < 4) throwWrongArity(args);
+  const key = args[1] as Buffer;
+  const sample = parseAddSample(args[2] as Buffer, args[3] as Buffer);
+  const store = access(ctx);
+  const { series, created } = seriesForAdd(store, key, args);
+  const override = created ? undefined : parseDuplicatePolicyOption(args, 'ON_DUPLICATE');
+  const ts = sample.ts === 'now' ? nowMs(ctx) : sample.ts;
+  writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, override));
+}
+
+function tsMadd(ctx: CommandContext, args: Buffer[]): void {
+  if (args.length < 4 || (args.length - 1) % 3 !== 0) throwWrongArity(args);
+  const store = access(ctx);
+  const now = nowMs(ctx); // one clock read per call, as RedisTimeSeries
+  ctx.out.arrayHeader((args.length - 1) / 3);
+  for (let index = 1; index < args.length; index += 3) {
+    const key = args[index] as Buffer;
+    try {
+      const sample = parseAddSample(args[index + 1] as Buffer, args[index + 2] as Buffer);
+      const record = store.keyspace.get(store.db, key);
+      if (record === undefined || record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.notTsdbKey);
+      const series = findSeries(store, key)!;
+      writeInteger(ctx.out, addSample(store, key, series, sample.ts === 'now' ? now : sample.ts, sample.value, undefined));
+    } catch (error) {
+      if (!(error instanceof TimeSeriesError)) throw error;
+      ctx.server.stats.errorReplies++;
+      ctx.out.error(error.message);
+    }
+  }
+}
+
+function tsIncrBy(ctx: CommandContext, args: Buffer[], sign: 1 | -1): void {
+  if (args.length < 3) throwWrongArity(args);
+  const key = args[1] as Buffer;
+  const store = access(ctx);
+  const record = store.keyspace.get(store.db, key);
+  let series: Series;
+  if (record === undefined) {
+    const options = parseCreateOptions(args);
+    const amount = parseIncrByAmount(args);
+    const stamp = parseIncrByTimestamp(args);
+    series = createSeries(store, key, options);
+    const ts = stamp === 'now' ? nowMs(ctx) : stamp;
+    return writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
+  }
+  if (record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.wrongType);
+  series = findSeries(store, key)!;
+  const amount = parseIncrByAmount(args);
+  const stamp = parseIncrByTimestamp(args);
+  const ts = stamp === 'now' ? nowMs(ctx) : stamp;
+  writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
+}
+
+function tsDel(ctx: CommandContext, args: Buffer[]): void {
+  const { from, to } = parseDelRange(args);
+  const key = args[1] as Buffer;
+  const store = access(ctx);
+  const series = requireSeries(store, key);
+  if (from > to) return ctx.out.integer(0);
+  writeInteger(ctx.out, deleteRange(store, key, series, from, Math.min(to, TIMESTAMP_MAX)));
+}
+
+function tsCreateRule(ctx: CommandContext, args: Buffer[]): void {
+  const rule = parseCreateRuleOptions(args);
+  const sourceKey = args[1] as Buffer;
+  const destKey = args[2] as Buffer;
+  if (sourceKey.equals(destKey)) fail(TS_ERRORS.ruleSameKey);
+  const store = access(ctx);
+  const source = requireSeries(store, sourceKey);
+  dropDanglingReferences(store, sourceKey, source);
+  const destination = requireSeries(store, destKey);
+  dropDanglingReferences(store, destKey, destination);
+  if ((source.state.flags & SERIES_FLAGS.isDestination) !== 0) fail(TS_ERRORS.ruleSourceHasSource);
+  if ((destination.state.flags & SERIES_FLAGS.isDestination) !== 0) fail(TS_ERRORS.ruleDestinationHasSource);
+  if ((destination.state.flags & SERIES_FLAGS.hasRules) !== 0) fail(TS_ERRORS.ruleDestinationHasRules);
+  createRule(store, sourceKey, source, destKey, destination, { aggregation: rule.aggregation, bucketDuration: rule.bucketDuration, alignment: rule.alignment });
+  ctx.out.raw(REPLY.ok);
+}
+
+function tsDeleteRule(ctx: CommandContext, args: Buffer[]): void {
+  if (args.length !== 3) throwWrongArity(args);
+  const sourceKey = args[1] as Buffer;
+  const destKey = args[2] as Buffer;
+  const store = access(ctx);
+  const source = requireSeries(store, sourceKey);
+  dropDanglingReferences(store, sourceKey, source);
+  if (!deleteRule(store, sourceKey, source, destKey)) fail(TS_ERRORS.ruleMissing);
+  requireSeries(store, destKey);
+  ctx.out.raw(REPLY.ok);
+}
+
+// ---- reads ------------------------------------------------------------------------------------
+
+function tsGet(ctx: CommandContext, args: Buffer[]): void {
+  if (args.length < 2 || args.length > 3) throwWrongArity(args);
+  const key = args[1] as Buffer;
+  const store = access(ctx);
+  const series = requireSeries(store, key);
+  const latest = parseGetLatest(args);
+  const sample = latest ? (latestSample(store, key, series) ?? lastSample(series)) : lastSample(series);
+  writeLastSample(ctx.out, latest && sample !== undefined && series.record.count > 0 && sample.ts < series.state.lastTs ? lastSample(series) : sample);
+}
+
+/** What queryRange needs for one series and one range: its samples, LATEST, twa's neighbours. */
+function rangeInput(store: SeriesAccess, key: Buffer, series: Series, options: RangeOptions, reverse: boolean): RangeInput {
+  const { keyspace } = store;
+  const to = Math.min(options.to, TIMESTAMP_MAX);
+  const start = Math.max(options.from, retentionStart(series));
+  const samples = reverse ? samplesDescending(keyspace, series, options.from, to) : samplesAscending(keyspace, series, options.from, to);
+  const input: RangeInput = { samples };
+  if (options.latest && options.to > series.state.lastTs) {
+    const latest = latestSample(store, key, series);
+    if (latest !== undefined && latest.ts >= start && latest.ts <= options.to) input.latest = latest;
+  }
+  if (options.aggregation?.type === 'twa') {
+    const cutoff = retentionStart(series);
+    if (start > cutoff) input.before = samplesDescending(keyspace, series, cutoff, start - 1).next().value ?? undefined;
+    if (to < TIMESTAMP_MAX) input.after = samplesAscending(keyspace, series, to + 1, TIMESTAMP_MAX).next().value ?? undefined;
+  }
+  return input;
+}
+
+/** The samples of one series' range, bounded (the reply limit counts across series). */
+function collectRange(store: SeriesAccess, key: Buffer, series: Series, options: RangeOptions, reverse: boolean, budget: { left: number }): Sample[] {
+  const out: Sample[] = [];
+  for (const sample of queryRange(rangeQuery(options, reverse), rangeInput(store, key, series, options, reverse))) {
+    if (--budget.left < 0) throw new CommandError(TS_REPLY_TOO_BIG);
+    out.push(sample);
+  }
+  return out;
+}
+
+function tsRange(ctx: CommandContext, args: Buffer[], reverse: boolean): void {
+  checkRangeArity(args);
+  const key = args[1] as Buffer;
+  const store = access(ctx);
+  const series = requireSeries(store, key);
+  const options = parseRangeOptions(args, 2);
+  writeSamples(ctx.out, collectRange(store, key, series, options, reverse, { left: TS_REPLY_SAMPLES_MAX }));
+}
+
+/** The series of the db matching every filter, in key byte order, with their labels. */
+function seriesFiltered(store: SeriesAccess, matchers: readonly LabelMatcher[]): { key: Buffer; series: Series; labels: Label[] }[] {
+  const plan = planIndexQuery(matchers);
+  const driver = plan.driver;
+  const lookup = { name: driver.label, values: driver.kind === 'contains' ? undefined : driver.values };
+  const found: { key: Buffer; series: Series; labels: Label[] }[] = [];
+  for (const { key, record } of seriesMatching(store.keyspace, store.db, [lookup]) as IndexedSeries[]) {
+    const series = { record, state: findSeries(store, key)!.state };
+    const labels = readLabels(store.keyspace, series).labels;
+    if (matches(labels, plan.residual)) found.push({ key, series, labels });
+  }
+  return found;
+}
+
+function tsMRange(ctx: CommandContext, args: Buffer[], reverse: boolean): void {
+  const options = parseMRangeOptions(args);
+  const store = access(ctx);
+  const shown = { withLabels: options.withLabels, selectedLabels: options.selectedLabels };
+  const budget = { left: TS_REPLY_SAMPLES_MAX };
+  const found = seriesFiltered(store, options.matchers);
+  if (options.groupBy === undefined) {
+    const entries: MRangeEntry[] = found.map(({ key, series, labels }) => ({ key, labels, samples: collectRange(store, key, series, options, reverse, budget) }));
+    return writeMRange(ctx.out, entries, shown, options.aggregation?.type);
+  }
+  const { label, reducer } = options.groupBy;
+  const forward = { ...options, count: undefined };
+  const groups = groupSeries(found, label).map((group) => {
+    const perMember = group.members.map(({ key, series }) => collectRange(store, key, series, forward, false, budget));
+    let samples = [...reduceSamples(reducer, perMember)];
+    if (reverse) samples.reverse();
+    if (options.count !== undefined) samples = samples.slice(0, options.count);
+    return { name: group.name, labels: groupLabels(label, group, reducer), reducer, sources: group.members.map((member) => member.key), samples };
+  });
+  writeMRangeGrouped(ctx.out, groups, shown);
+}
+
+function tsMGet(ctx: CommandContext, args: Buffer[]): void {
+  const options = parseMGetOptions(args);
+  const store = access(ctx);
+  const entries = seriesFiltered(store, options.matchers).map(({ key, series, labels }) => {
+    let sample = lastSample(series);
+    if (options.latest) {
+      const latest = latestSample(store, key, series);
+      if (latest !== undefined && (sample === undefined || latest.ts >= sample.ts)) sample = latest;
+    }
+    return { key, labels, sample };
+  });
+  writeMGet(ctx.out, entries, { withLabels: options.withLabels, selectedLabels: options.selectedLabels });
+}
+
+function tsQueryIndex(ctx: CommandContext, args: Buffer[]): void {
+  const matchers = parseQueryIndexOptions(args);
+  writeQueryIndex(ctx.out, seriesFiltered(access(ctx), matchers).map((entry) => entry.key));
+}
+
+function tsInfo(ctx: CommandContext, args: Buffer[]): void {
+  if (args.length < 2 || args.length > 3) throwWrongArity(args);
+  const key = args[1] as Buffer;
+  const store = access(ctx);
+  const series = requireSeries(store, key);
+  const debug = parseInfoDebug(args);
+  const { keyspace } = store;
+  const { labels, sourceKey } = readLabels(keyspace, series);
+  const cutoff = retentionStart(series);
+  let hidden = 0;
+  let firstTimestamp = series.state.firstTs;
+  if (cutoff > 0 && series.record.count > 0 && firstTimestamp < cutoff) {
+    for (const sample of samplesAscending(keyspace, { ...series, state: { ...series.state, retentionMs: 0 } }, 0, cutoff - 1)) {
+      hidden++;
+      void sample;
+    }
+    firstTimestamp = samplesAscending(keyspace, series, cutoff, TIMESTAMP_MAX).next().value?.ts ?? 0;
+  }
+  const chunks: InfoChunk[] = [];
+  if (debug) {
+    for (const chunk of chunksFrom(keyspace, series.record.version, 0)) {
+      chunks.push({ startTimestamp: chunk.header.firstTimestamp, endTimestamp: chunk.header.lastTimestamp, samples: chunk.header.count, sizeBytes: chunk.value.length });
+    }
+  }
+  writeInfo(ctx.out, {
+    totalSamples: series.record.count - hidden,
+    memoryUsage: timeseriesType.memoryUsage(keyspace, series.record, 0),
+    firstTimestamp: series.record.count === 0 ? 0 : firstTimestamp,
+    lastTimestamp: series.record.count === 0 ? 0 : series.state.lastTs,
+    retentionTime: series.state.retentionMs,
+    chunkCount: Math.max(1, series.state.chunkCount + (series.state.rawCount > 0 ? 1 : 0)),
+    chunkSize: series.state.chunkSizeBytes,
+    chunkType: series.state.encoding === SERIES_ENCODING.uncompressed ? 'uncompressed' : 'compressed',
+    duplicatePolicy: series.state.duplicatePolicy,
+    labels,
+    sourceKey,
+    rules: readRules(keyspace, series).map((rule) => ({ destKey: rule.destKey, bucketDuration: rule.spec.bucketDuration, aggregation: rule.spec.aggregation, alignment: rule.spec.alignment })),
+    ignoreMaxTimeDiff: series.state.ignoreMaxTimeDiff,
+    ignoreMaxValDiff: series.state.ignoreMaxValDiff,
+    debug: debug ? { keySelfName: key, chunks } : undefined,
+  });
+  void storeSeries;
+  void RANGE_TIMESTAMP_MAX;
+}
+
+// ---- the table --------------------------------------------------------------------------------
+
+const base = { group: 'module', since: '1.0.0', arity: -1 } as const;
+const WRITE = ['write', 'denyoom'] as const;
+const READ = ['readonly'] as const;
+
+function command(name: string, flags: readonly ('write' | 'denyoom' | 'readonly' | 'fast')[], keys: [number, number, number], summary: string, handler: (ctx: CommandContext, args: Buffer[]) => void): CommandSpec {
+  return { ...base, name, flags, firstKey: keys[0], lastKey: keys[1], keyStep: keys[2], summary, handler: tsHandler(handler) };
+}
+
+export const timeseriesCommands: CommandSpec[] = [
+  command('ts.create', WRITE, [1, 1, 1], 'Create a new time series', tsCreate),
+  command('ts.alter', WRITE, [1, 1, 1], 'Update the retention, chunk size, duplicate policy, and labels of an existing time series', tsAlter),
+  command('ts.add', WRITE, [1, 1, 1], 'Append a sample to a time series', tsAdd),
+  command('ts.madd', WRITE, [1, -1, 3], 'Append new samples to one or more time series', tsMadd),
+  command('ts.incrby', WRITE, [1, 1, 1], 'Increase the value of the sample with the maximum existing timestamp, or create a new sample with a value equal to the value of the sample with the maximum existing timestamp with a given increment', (ctx, args) => tsIncrBy(ctx, args, 1)),
+  command('ts.decrby', WRITE, [1, 1, 1], 'Decrease the value of the sample with the maximum existing timestamp, or create a new sample with a value equal to the value of the sample with the maximum existing timestamp with a given decrement', (ctx, args) => tsIncrBy(ctx, args, -1)),
+  command('ts.del', ['write'], [1, 1, 1], 'Delete all samples between two timestamps for a given time series', tsDel),
+  command('ts.createrule', ['write'], [1, 2, 1], 'Create a compaction rule', tsCreateRule),
+  command('ts.deleterule', ['write'], [1, 2, 1], 'Delete a compaction rule', tsDeleteRule),
+  command('ts.get', READ, [1, 1, 1], 'Get the sample with the highest timestamp from a given time series', tsGet),
+  command('ts.mget', READ, [0, 0, 0], 'Get the sample with the highest timestamp from each time series matching a specific filter', tsMGet),
+  command('ts.range', READ, [1, 1, 1], 'Query a range in forward direction', (ctx, args) => tsRange(ctx, args, false)),
+  command('ts.revrange', READ, [1, 1, 1], 'Query a range in reverse direction', (ctx, args) => tsRange(ctx, args, true)),
+  command('ts.mrange', READ, [0, 0, 0], 'Query a range across multiple time series by filters in forward direction', (ctx, args) => tsMRange(ctx, args, false)),
+  command('ts.mrevrange', READ, [0, 0, 0], 'Query a range across multiple time-series by filters in reverse direction', (ctx, args) => tsMRange(ctx, args, true)),
+  command('ts.queryindex', READ, [0, 0, 0], 'Get all time series keys matching a filter list', tsQueryIndex),
+  command('ts.info', READ, [1, 1, 1], 'Returns information and statistics for a time series', tsInfo),
+];

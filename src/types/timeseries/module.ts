@@ -1,0 +1,64 @@
+// src/types/timeseries/module.ts: the time series' type hooks for the generic commands: TYPE says
+// TSDB-TYPE (RedisTimeSeries's module type name), OBJECT ENCODING says raw (as Redis says for
+// module values), MEMORY USAGE estimates RedisTimeSeries's SeriesMemUsage, COPY copies samples and
+// labels but no rules (CopySeries), DUMP is refused (no RDB encoding yet).
+import type { Keyspace, KeyRecord } from '../../keyspace/keyspace.js';
+import { KEY_TYPE, elementPrefix, prefixEnd } from '../../keyspace/layout.js';
+import type { TypeModule } from '../type-module.js';
+import { indexLabels } from './label-index.js';
+import {
+  SERIES_FLAGS, SERIES_KIND, decodeSeriesLabels, encodeSeriesLabels, labelsKey, seriesOf, seriesRecord, type Series,
+} from './series.js';
+
+export const TIMESERIES_TYPE_NAME = 'TSDB-TYPE';
+export const DUMP_REFUSED = 'ERR DUMP is not supported for time series keys (TSDB-TYPE) yet';
+const SERIES_STRUCT_BYTES = 168; // sizeof(Series) in RedisTimeSeries 1.12, 64-bit
+const LABEL_BYTES = 16; // per label: two RedisModuleString pointers
+
+/** Copies every element of kind from one version to another. */
+function copyElements(keyspace: Keyspace, from: number, to: number, kind: number): number {
+  const prefix = elementPrefix(from, kind);
+  const target = elementPrefix(to, kind);
+  let bytes = 0;
+  for (const entry of [...keyspace.elements(prefix, prefixEnd(prefix))]) {
+    keyspace.putElement(Buffer.concat([target, entry.key.subarray(prefix.length)]), entry.value);
+    bytes += entry.value.length;
+  }
+  return bytes;
+}
+
+function elementBytes(keyspace: Keyspace, version: number, kind: number): number {
+  const prefix = elementPrefix(version, kind);
+  let bytes = 0;
+  for (const entry of keyspace.elements(prefix, prefixEnd(prefix))) bytes += entry.key.length + entry.value.length;
+  return bytes;
+}
+
+export const timeseriesType: TypeModule = {
+  type: KEY_TYPE.timeseries,
+  name: TIMESERIES_TYPE_NAME,
+  encoding: () => 'raw',
+  memoryUsage(keyspace, record) {
+    const info = decodeSeriesLabels(keyspace.element(labelsKey(record.version)));
+    let bytes = SERIES_STRUCT_BYTES + info.labels.length * LABEL_BYTES;
+    for (const [name, value] of info.labels) bytes += name.length + value.length + 2;
+    return bytes + elementBytes(keyspace, record.version, SERIES_KIND.chunk) + elementBytes(keyspace, record.version, SERIES_KIND.raw);
+  },
+  dumpUnsupported: DUMP_REFUSED,
+  dumpObject: () => {
+    throw new Error(DUMP_REFUSED);
+  },
+  copy(keyspace, record): KeyRecord {
+    const series: Series = seriesOf(record);
+    const version = keyspace.newVersion();
+    copyElements(keyspace, record.version, version, SERIES_KIND.chunk);
+    copyElements(keyspace, record.version, version, SERIES_KIND.raw);
+    const info = decodeSeriesLabels(keyspace.element(labelsKey(record.version)));
+    keyspace.putElement(labelsKey(version), encodeSeriesLabels({ labels: info.labels, sourceKey: undefined }));
+    indexLabels(keyspace, version, info.labels);
+    series.state.flags &= ~(SERIES_FLAGS.hasRules | SERIES_FLAGS.isDestination);
+    return { ...seriesRecord(series), version };
+  },
+  rdbTypes: [],
+  restoreObject: () => undefined,
+};

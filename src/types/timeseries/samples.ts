@@ -1,0 +1,399 @@
+// src/types/timeseries/samples.ts: a series' samples on the engine (layout in series.ts): appends
+// and upserts as raw samples, reads merging chunks and raw samples, TS.DEL, and sealing raw samples
+// into compressed chunks.
+// Invariants:
+// - A write stages its raw sample and the series' new state in the caller's command (one WAL batch).
+//   An append (ts > lastTs) reads nothing; an upsert reads the one sample at ts (a raw element, or
+//   the chunk holding it: decoded once and kept in a small cache, never re-encoded on this path).
+// - Reads see chunks and raw samples merged in timestamp order, a raw sample winning over a chunk's
+//   at the same timestamp, and never return a sample older than lastTs - retention.
+// - seal() rewrites only the chunks late samples fall into and appends new ones; it deletes the raw
+//   samples it folded, in the same batch, so a crash leaves either the raw samples or the chunks.
+import type { Keyspace } from '../../keyspace/keyspace.js';
+import { elementPrefix, prefixEnd } from '../../keyspace/layout.js';
+import { ChunkEncoder, decodeChunk, readChunkHeader, type ChunkEncoding, type ChunkHeader } from './chunk-codec.js';
+import { TS_ERRORS, fail } from './errors.js';
+import type { Sample } from './sample.js';
+import type { DuplicatePolicy } from './series-options.js';
+import {
+  SERIES_ENCODING, SERIES_KIND, TIMESTAMP_MAX, chunkKey, rawKey, timestampOfKey, type Series,
+} from './series.js';
+
+function chunkEncoding(encoding: number): ChunkEncoding {
+  return encoding === SERIES_ENCODING.uncompressed ? 'uncompressed' : 'compressed';
+}
+
+
+/** Raw samples of one series past which the sealer folds them into chunks (about a chunk's worth). */
+export function sealThreshold(series: Series): number {
+  return Math.max(64, Math.floor(series.state.chunkSizeBytes / 2));
+}
+/** Decoded chunks kept for upserts and point reads (a late sample's chunk is often the last one's). */
+const DECODED_CHUNKS_MAX = 64;
+const CHUNK_LINK_BYTES = 8;
+
+interface DecodedChunk {
+  lastTs: number;
+  bytes: Buffer; // the element's value as read (link + codec bytes), to validate the cache entry
+  timestamps: ArrayLike<number>;
+  values: ArrayLike<number>;
+}
+
+const decodedCache = new Map<string, DecodedChunk>();
+
+function decodeCached(version: number, key: Buffer, value: Buffer): DecodedChunk {
+  const cacheKey = `${version}:${key.toString('latin1')}`;
+  const cached = decodedCache.get(cacheKey);
+  if (cached !== undefined && cached.bytes.equals(value)) {
+    decodedCache.delete(cacheKey);
+    decodedCache.set(cacheKey, cached); // most recently used last
+    return cached;
+  }
+  const { timestamps, values } = decodeChunk(value.subarray(CHUNK_LINK_BYTES));
+  const decoded: DecodedChunk = { lastTs: timestampOfKey(key), bytes: Buffer.from(value), timestamps, values };
+  decodedCache.set(cacheKey, decoded);
+  if (decodedCache.size > DECODED_CHUNKS_MAX) decodedCache.delete(decodedCache.keys().next().value as string);
+  return decoded;
+}
+
+export interface StoredChunk {
+  key: Buffer;
+  value: Buffer;
+  lastTs: number;
+  prevLastTs: number | undefined;
+  header: ChunkHeader;
+}
+
+function storedChunk(key: Buffer, value: Buffer): StoredChunk {
+  const link = value.readUInt32BE(0) * 2 ** 32 + value.readUInt32BE(4);
+  return { key, value, lastTs: timestampOfKey(key), prevLastTs: link === 0 ? undefined : link - 1, header: readChunkHeader(value.subarray(CHUNK_LINK_BYTES)) };
+}
+
+export function chunkValue(prevLastTs: number | undefined, bytes: Buffer): Buffer {
+  const value = Buffer.allocUnsafe(CHUNK_LINK_BYTES + bytes.length);
+  const link = prevLastTs === undefined ? 0 : prevLastTs + 1;
+  value.writeUInt32BE(Math.floor(link / 2 ** 32), 0);
+  value.writeUInt32BE(link % 2 ** 32, 4);
+  bytes.copy(value, CHUNK_LINK_BYTES);
+  return value;
+}
+
+/** Chunks in time order from the first whose last timestamp is >= from. */
+export function* chunksFrom(keyspace: Keyspace, version: number, from: number): Generator<StoredChunk> {
+  for (const entry of keyspace.elements(chunkKey(version, from), prefixEnd(elementPrefix(version, SERIES_KIND.chunk)))) {
+    yield storedChunk(entry.key, entry.value);
+  }
+}
+
+function chunkAt(keyspace: Keyspace, version: number, lastTs: number): StoredChunk | undefined {
+  const key = chunkKey(version, lastTs);
+  const value = keyspace.element(key);
+  return value === undefined ? undefined : storedChunk(key, value);
+}
+
+/** Raw samples with from <= ts <= to, ascending. */
+export function* rawSamples(keyspace: Keyspace, version: number, from: number, to: number): Generator<Sample> {
+  if (from > to) return;
+  const end = to >= TIMESTAMP_MAX ? prefixEnd(elementPrefix(version, SERIES_KIND.raw)) : rawKey(version, to + 1);
+  for (const entry of keyspace.elements(rawKey(version, from), end)) yield { ts: timestampOfKey(entry.key), value: entry.value.readDoubleBE(0) };
+}
+
+/** The oldest timestamp reads may return: lastTs - retention (RedisTimeSeries keeps that edge). */
+export function retentionStart(series: Series): number {
+  const { retentionMs, lastTs } = series.state;
+  return retentionMs > 0 && lastTs > retentionMs ? lastTs - retentionMs : 0;
+}
+
+/** Samples with from <= ts <= to (clipped by retention), ascending. */
+export function* samplesAscending(keyspace: Keyspace, series: Series, from: number, to: number): Generator<Sample> {
+  const start = Math.max(from, retentionStart(series));
+  if (start > to || series.record.count === 0) return;
+  const version = series.record.version;
+  const raw = rawSamples(keyspace, version, start, to);
+  let pending = raw.next();
+  if (series.state.chunkCount > 0 && start <= series.state.sealedLastTs) {
+    for (const chunk of chunksFrom(keyspace, version, start)) {
+      if (chunk.header.firstTimestamp > to) break;
+      const decoded = decodeCached(version, chunk.key, chunk.value);
+      for (let index = 0; index < decoded.timestamps.length; index++) {
+        const ts = decoded.timestamps[index]!;
+        if (ts < start) continue;
+        if (ts > to) break;
+        while (!pending.done && pending.value.ts < ts) {
+          yield pending.value;
+          pending = raw.next();
+        }
+        if (!pending.done && pending.value.ts === ts) continue; // the raw sample, newer, comes next
+        yield { ts, value: decoded.values[index]! };
+      }
+    }
+  }
+  while (!pending.done) {
+    yield pending.value;
+    pending = raw.next();
+  }
+}
+
+/** Samples with from <= ts <= to (clipped by retention), descending: chunks walked back by their links. */
+export function* samplesDescending(keyspace: Keyspace, series: Series, from: number, to: number): Generator<Sample> {
+  const start = Math.max(from, retentionStart(series));
+  if (start > to || series.record.count === 0) return;
+  const version = series.record.version;
+  const raws = [...rawSamples(keyspace, version, start, to)];
+  let next = raws.length - 1;
+  if (series.state.chunkCount > 0 && start <= series.state.sealedLastTs) {
+    let chunk: StoredChunk | undefined = chunksFrom(keyspace, version, Math.min(to, series.state.sealedLastTs)).next().value ?? undefined;
+    while (chunk !== undefined && chunk.lastTs >= start) {
+      if (chunk.header.firstTimestamp <= to) {
+        const decoded = decodeCached(version, chunk.key, chunk.value);
+        for (let index = decoded.timestamps.length - 1; index >= 0; index--) {
+          const ts = decoded.timestamps[index]!;
+          if (ts > to) continue;
+          if (ts < start) break;
+          while (next >= 0 && raws[next]!.ts > ts) yield raws[next--]!;
+          if (next >= 0 && raws[next]!.ts === ts) continue;
+          yield { ts, value: decoded.values[index]! };
+        }
+      }
+      chunk = chunk.prevLastTs === undefined ? undefined : chunkAt(keyspace, version, chunk.prevLastTs);
+    }
+  }
+  while (next >= 0) yield raws[next--]!;
+}
+
+/** The stored value at ts (raw first, then the chunk holding it), or undefined. */
+export function sampleAt(keyspace: Keyspace, series: Series, ts: number): number | undefined {
+  const raw = keyspace.element(rawKey(series.record.version, ts));
+  if (raw !== undefined) return raw.readDoubleBE(0);
+  if (series.state.chunkCount === 0 || ts > series.state.sealedLastTs) return undefined;
+  const chunk = chunksFrom(keyspace, series.record.version, ts).next().value;
+  if (chunk === undefined || chunk.header.firstTimestamp > ts) return undefined;
+  const decoded = decodeCached(series.record.version, chunk.key, chunk.value);
+  let low = 0;
+  let high = decoded.timestamps.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const at = decoded.timestamps[middle]!;
+    if (at === ts) return decoded.values[middle]!;
+    if (at < ts) low = middle + 1;
+    else high = middle - 1;
+  }
+  return undefined;
+}
+
+/** What a duplicate-timestamp upsert stores under policy (undefined: keep the old value as is). */
+function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): number | undefined {
+  if (policy === 'block') fail(TS_ERRORS.duplicateBlocked);
+  if (Number.isNaN(old) !== Number.isNaN(value)) return Number.isNaN(old) ? value : undefined; // the non-NaN value wins
+  switch (policy) {
+    case 'first':
+      return undefined;
+    case 'last':
+      return value;
+    case 'min':
+      return value < old ? value : undefined;
+    case 'max':
+      return value > old ? value : undefined;
+    case 'sum':
+      return old + value;
+  }
+}
+
+export type AddOutcome = { kind: 'appended' } | { kind: 'upserted'; value: number; created: boolean } | { kind: 'unchanged' };
+
+/**
+ * Stages one sample (internalAdd after its checks): an append past lastTs, else an upsert under
+ * policy. Mutates series (state, count); the caller stores the record. Throws TimeSeriesError for
+ * a sample older than retention or a duplicate under BLOCK.
+ */
+export function writeSample(keyspace: Keyspace, series: Series, ts: number, value: number, policy: DuplicatePolicy): AddOutcome {
+  const { state, record } = series;
+  if (state.retentionMs > 0 && record.count > 0 && ts < state.lastTs && state.retentionMs < state.lastTs - ts) {
+    fail(TS_ERRORS.olderThanRetention);
+  }
+  const key = rawKey(record.version, ts);
+  if (record.count === 0 || ts > state.lastTs) {
+    keyspace.putElement(key, encodeValue(value));
+    if (record.count === 0) state.firstTs = ts;
+    state.lastTs = ts;
+    state.lastValue = value;
+    state.rawCount++;
+    record.count++;
+    return { kind: 'appended' };
+  }
+  const old = sampleAt(keyspace, series, ts);
+  const stored = old === undefined ? value : resolveDuplicate(policy, old, value);
+  if (stored === undefined) return { kind: 'unchanged' };
+  const rawBefore = keyspace.element(key) !== undefined;
+  keyspace.putElement(key, encodeValue(stored));
+  if (!rawBefore) state.rawCount++;
+  if (old === undefined) record.count++;
+  if (ts < state.firstTs) state.firstTs = ts;
+  if (ts === state.lastTs) state.lastValue = stored;
+  return { kind: 'upserted', value: stored, created: old === undefined };
+}
+
+function encodeValue(value: number): Buffer {
+  const bytes = Buffer.allocUnsafe(8);
+  bytes.writeDoubleBE(value, 0);
+  return bytes;
+}
+
+/** Raw samples one seal() folds at most: its batch stays far below the WAL's record limit. */
+export const SEAL_SAMPLES_MAX = 100_000;
+
+/**
+ * Folds the oldest raw samples (at most maxSamples) into chunks (the sealer): late ones into the
+ * chunk their timestamp falls in, the rest into new chunks of about chunkSizeBytes; drops chunks
+ * wholly past retention. Stages everything; the caller stores the record. Returns how many it
+ * folded (rawCount > 0 after it means call again).
+ */
+export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPLES_MAX): number {
+  const { state, record } = series;
+  const version = record.version;
+  const raws: Sample[] = [];
+  for (const raw of rawSamples(keyspace, version, 0, TIMESTAMP_MAX)) {
+    if (raws.length >= maxSamples) break;
+    raws.push(raw);
+  }
+  for (const raw of raws) keyspace.deleteElement(rawKey(version, raw.ts));
+  let index = 0;
+  // late samples: into the chunk holding their time (the first with lastTs >= ts); timestamps in a
+  // gap before a chunk join it, so chunk keys (last timestamps) and links stay as they are
+  while (index < raws.length && state.chunkCount > 0 && raws[index]!.ts <= state.sealedLastTs) {
+    const chunk = chunksFrom(keyspace, version, raws[index]!.ts).next().value as StoredChunk;
+    const decoded = decodeChunk(chunk.value.subarray(CHUNK_LINK_BYTES));
+    const merged: Sample[] = [];
+    let at = 0;
+    for (; index < raws.length && raws[index]!.ts <= chunk.lastTs; index++) {
+      const raw = raws[index]!;
+      while (at < decoded.timestamps.length && decoded.timestamps[at]! < raw.ts) merged.push({ ts: decoded.timestamps[at]!, value: decoded.values[at++]! });
+      if (at < decoded.timestamps.length && decoded.timestamps[at] === raw.ts) at++; // replaced
+      merged.push(raw);
+    }
+    while (at < decoded.timestamps.length) merged.push({ ts: decoded.timestamps[at]!, value: decoded.values[at++]! });
+    keyspace.putElement(chunk.key, chunkValue(chunk.prevLastTs, encodeSamples(merged, state.encoding)));
+  }
+  // the head: new chunks cut at about chunkSizeBytes, each linked to the one before
+  let previous = state.chunkCount > 0 ? state.sealedLastTs : undefined;
+  const encoder = new ChunkEncoder(chunkEncoding(state.encoding));
+  let chunkLast = 0;
+  const flush = (): void => {
+    if (encoder.count === 0) return;
+    keyspace.putElement(chunkKey(version, chunkLast), chunkValue(previous, encoder.finish()));
+    previous = chunkLast;
+    state.chunkCount++;
+    state.sealedLastTs = chunkLast;
+  };
+  for (; index < raws.length; index++) {
+    const raw = raws[index]!;
+    if (!encoder.tryAppend(raw.ts, raw.value, state.chunkSizeBytes)) {
+      flush();
+      encoder.append(raw.ts, raw.value); // a chunk's first sample always fits
+    }
+    chunkLast = raw.ts;
+  }
+  flush();
+  state.rawCount -= raws.length;
+  dropExpiredChunks(keyspace, series);
+  return raws.length;
+}
+
+function encodeSamples(samples: readonly Sample[], encoding: number): Buffer {
+  const encoder = new ChunkEncoder(chunkEncoding(encoding));
+  for (const sample of samples) encoder.append(sample.ts, sample.value);
+  return encoder.finish();
+}
+
+/** Deletes chunks wholly older than the retention window (RedisTimeSeries trims at a new chunk). */
+function dropExpiredChunks(keyspace: Keyspace, series: Series): void {
+  const cutoff = retentionStart(series);
+  if (cutoff === 0 || series.state.chunkCount === 0) return;
+  for (const chunk of chunksFrom(keyspace, series.record.version, 0)) {
+    if (chunk.lastTs >= cutoff || chunk.lastTs === series.state.sealedLastTs) break;
+    keyspace.deleteElement(chunk.key);
+    series.state.chunkCount--;
+    series.record.count -= chunk.header.count;
+  }
+}
+
+/**
+ * TS.DEL from..to: removes raw samples and chunk samples in the range (chunks wholly inside are
+ * deleted, the edge ones rewritten); returns how many samples went. Keeps chunk links intact by
+ * keeping each surviving chunk's key.
+ */
+export function deleteSamples(keyspace: Keyspace, series: Series, from: number, to: number): number {
+  const { state, record } = series;
+  const version = record.version;
+  let deleted = 0;
+  const rawTimes = new Set<number>();
+  for (const raw of [...rawSamples(keyspace, version, from, to)]) {
+    keyspace.deleteElement(rawKey(version, raw.ts));
+    rawTimes.add(raw.ts);
+    state.rawCount--;
+    deleted++;
+  }
+  if (state.chunkCount > 0 && from <= state.sealedLastTs) {
+    const affected: StoredChunk[] = [];
+    for (const chunk of chunksFrom(keyspace, version, from)) {
+      if (chunk.header.firstTimestamp > to) break;
+      affected.push(chunk);
+    }
+    for (const chunk of affected.reverse()) { // newest first: a relink then never meets a stale successor
+      const decoded = decodeChunk(chunk.value.subarray(CHUNK_LINK_BYTES));
+      const kept: Sample[] = [];
+      for (let index = 0; index < decoded.timestamps.length; index++) {
+        const ts = decoded.timestamps[index]!;
+        if (ts >= from && ts <= to) {
+          if (!rawTimes.has(ts)) deleted++;
+        } else {
+          kept.push({ ts, value: decoded.values[index]! });
+        }
+      }
+      if (kept.length === decoded.timestamps.length) continue;
+      if (kept.length > 0 && kept[kept.length - 1]!.ts === chunk.lastTs) {
+        keyspace.putElement(chunk.key, chunkValue(chunk.prevLastTs, encodeSamples(kept, state.encoding)));
+      } else {
+        relinkWithout(keyspace, series, chunk, kept);
+      }
+    }
+  }
+  record.count -= deleted;
+  refreshEnds(keyspace, series);
+  return deleted;
+}
+
+/** Removes chunk (or ends it earlier): its successor's link skips it; the kept samples go raw. */
+function relinkWithout(keyspace: Keyspace, series: Series, chunk: StoredChunk, kept: Sample[]): void {
+  const { state, record } = series;
+  keyspace.deleteElement(chunk.key);
+  state.chunkCount--;
+  for (const sample of kept) {
+    keyspace.putElement(rawKey(record.version, sample.ts), encodeValue(sample.value));
+    state.rawCount++;
+  }
+  const successor = chunksFrom(keyspace, record.version, chunk.lastTs + 1).next().value;
+  if (successor !== undefined) {
+    keyspace.putElement(successor.key, chunkValue(chunk.prevLastTs, successor.value.subarray(CHUNK_LINK_BYTES)));
+  } else if (chunk.lastTs === state.sealedLastTs) {
+    if (chunk.prevLastTs === undefined) state.chunkCount = 0;
+    else state.sealedLastTs = chunk.prevLastTs;
+  }
+}
+
+/** Re-reads firstTs / lastTs / lastValue after a delete. */
+function refreshEnds(keyspace: Keyspace, series: Series): void {
+  if (series.record.count <= 0) {
+    series.record.count = 0;
+    series.state.lastTs = 0; // as SeriesDelRange leaves an emptied series
+    series.state.lastValue = 0;
+    return;
+  }
+  const first = samplesAscending(keyspace, { ...series, state: { ...series.state, retentionMs: 0 } }, 0, TIMESTAMP_MAX).next();
+  if (!first.done) series.state.firstTs = first.value.ts;
+  const last = samplesDescending(keyspace, { ...series, state: { ...series.state, retentionMs: 0 } }, 0, TIMESTAMP_MAX).next();
+  if (!last.done) {
+    series.state.lastTs = last.value.ts;
+    series.state.lastValue = last.value.value;
+  }
+}
