@@ -123,8 +123,20 @@ const SECTIONS: Record<string, { title: string; fields: (state: ServerState) => 
   keyspace: { title: 'Keyspace', fields: keyspaceFields },
   commandstats: { title: 'Commandstats', fields: (state) => state.metrics.commandStatsFields() },
   latencystats: { title: 'Latencystats', fields: (state) => state.metrics.latencyStatsFields() },
-  tskv: { title: 'tskv', fields: (state) => state.metrics.tskvFields() },
+  tskv: { title: 'tskv', fields: (state) => [...timeSeriesFields(state), ...state.metrics.tskvFields()] },
 };
+
+/** Time series and their samples over every database, and the raw samples waiting for the sealer. */
+function timeSeriesFields(state: ServerState): Fields {
+  let series = 0;
+  let samples = 0;
+  for (let db = 0; db < state.config.databases; db++) {
+    const counts = state.keyspace.seriesCounts(db);
+    series += counts.series;
+    samples += counts.samples;
+  }
+  return [['tskv_timeseries', series], ['tskv_timeseries_samples', samples], ['tskv_timeseries_sealer_queue', state.sealer.size]];
+}
 
 /** The INFO text for the requested section names (lower case; empty = default). */
 export function infoText(state: ServerState, requested: readonly string[]): string {

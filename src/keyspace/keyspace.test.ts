@@ -545,4 +545,27 @@ describe('aggregates: metadata + versioned elements', () => {
     await engine.compactAll();
     expect(engine.get(entry)).toBeUndefined();
   });
+
+  it('counts time series and their samples per database, across overwrite, MOVE, DEL and a crash', async () => {
+    const fs = new CrashableFileSystem();
+    let { keyspace } = await openKeyspace(fs);
+    const series = (count: number) => ({ ...agg(keyspace.newVersion(), count), type: KEY_TYPE.timeseries });
+    keyspace.set(0, b('a'), series(3));
+    keyspace.set(0, b('b'), series(0));
+    keyspace.set(0, b('h'), agg(keyspace.newVersion(), 5));
+    await keyspace.commit();
+    expect(keyspace.seriesCounts(0)).toEqual({ series: 2, samples: 3 });
+    const a = keyspace.get(0, b('a'))!;
+    keyspace.set(0, b('a'), { ...a, count: 10 });
+    keyspace.relocate(0, b('b'), 4, b('b'));
+    keyspace.set(0, b('h'), series(1)); // a hash overwritten by a series
+    await keyspace.commit();
+    expect(keyspace.seriesCounts(0)).toEqual({ series: 2, samples: 11 });
+    expect(keyspace.seriesCounts(4)).toEqual({ series: 1, samples: 0 });
+    keyspace.delete(0, b('a'));
+    await keyspace.commit();
+    fs.crash();
+    ({ keyspace } = await openKeyspace(fs));
+    expect(keyspace.seriesCounts(0)).toEqual({ series: 1, samples: 1 });
+  });
 });

@@ -24,7 +24,7 @@ import assert from 'node:assert/strict';
 import type { Engine, WriteOp } from '../../storage/index.js';
 import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
 import {
-  COUNT_PREFIX, DATABASE_COUNT, DBMAP_KEY, DEAD_PREFIX, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
+  COUNT_PREFIX, DATABASE_COUNT, emptyCounts, DBMAP_KEY, DEAD_PREFIX, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
   VERSION_NEXT_KEY, decodeCounts, decodeDatabaseMap, decodeRecord, encodeCounts, encodeDatabaseMap, encodeRecord,
   encodeVersion, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
   VERSION_MARK_NAMESPACE_OFFSET, ttlKey, userKeyOf, versionMarkKey, versionMarksStart, type DatabaseMap, type KeyRecord, type NamespaceCounts,
@@ -180,7 +180,7 @@ export class Keyspace {
     if (before !== undefined && before.version !== record.version && before.version !== 0) this.kill(before.version, namespace);
     if (aggregate && before?.version !== record.version) this.staged.put(versionMarkKey(record.version, namespace), key, 0);
     this.staged.put(internal, encodeRecord(record), 0);
-    this.account(namespace, before?.expireAtMs, record.expireAtMs);
+    this.account(namespace, before, record);
     this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs, record.version);
     if (record.expireAtMs !== 0 && isExpired(record.expireAtMs, this.now())) this.expireCursor = undefined; // indexed behind the cursor
     this.onKeyModified?.(db, key);
@@ -218,7 +218,7 @@ export class Keyspace {
       this.staged.put(versionMarkKey(record.version, targetNamespace), target, 0);
     }
     this.staged.put(internal, encodeRecord(record), 0);
-    this.account(targetNamespace, before?.expireAtMs, record.expireAtMs);
+    this.account(targetNamespace, before, record);
     this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs, record.version);
     this.onKeyModified?.(targetDb, target);
   }
@@ -435,7 +435,7 @@ export class Keyspace {
   /** Deletes the metadata and its 'ttl' entry; with killVersion, the aggregate's 'ver' entry too. */
   private removeStored(namespace: number, internal: Buffer, record: KeyRecord, killVersion: boolean): void {
     this.staged.delete(internal);
-    this.account(namespace, record.expireAtMs, undefined);
+    this.account(namespace, record, undefined);
     this.restageTtl(internal, record.expireAtMs, 0, record.version);
     if (killVersion && record.version !== 0) this.kill(record.version, namespace);
   }
@@ -445,19 +445,31 @@ export class Keyspace {
     this.pendingKills.push(version);
   }
 
-  /** before/after: the key's expiry before and after the change, undefined when absent. */
-  private account(namespace: number, before: number | undefined, after: number | undefined): void {
+  /** before/after: the key's record before and after the change, undefined when absent. */
+  private account(namespace: number, before: KeyRecord | undefined, after: KeyRecord | undefined): void {
     const keys = (after === undefined ? 0 : 1) - (before === undefined ? 0 : 1);
-    const beforeExpiry = before === undefined ? 0 : before;
-    const afterExpiry = after === undefined ? 0 : after;
+    const beforeExpiry = before === undefined ? 0 : before.expireAtMs;
+    const afterExpiry = after === undefined ? 0 : after.expireAtMs;
     const expires = (afterExpiry === 0 ? 0 : 1) - (beforeExpiry === 0 ? 0 : 1);
-    if (keys === 0 && beforeExpiry === afterExpiry) return; // an overwrite: no count to write
+    const beforeSeries = before?.type === KEY_TYPE.timeseries;
+    const afterSeries = after?.type === KEY_TYPE.timeseries;
+    const series = (afterSeries ? 1 : 0) - (beforeSeries ? 1 : 0);
+    const samples = (afterSeries ? after.count : 0) - (beforeSeries ? before.count : 0);
+    if (keys === 0 && beforeExpiry === afterExpiry && series === 0 && samples === 0) return; // an overwrite: no count to write
     const counts = this.counts.get(namespace);
     if (counts === undefined) assert.fail(`no counts for namespace ${namespace}`);
     if (!this.countsBefore.has(namespace)) this.countsBefore.set(namespace, { ...counts });
     counts.keys += keys;
     counts.expires += expires;
+    counts.series += series;
+    counts.samples += samples;
     if (beforeExpiry !== afterExpiry) counts.expireAtSumMs += BigInt(afterExpiry) - BigInt(beforeExpiry);
+  }
+
+  /** INFO's # tskv: time series and their samples in db. */
+  seriesCounts(db: number): { series: number; samples: number } {
+    const counts = this.counts.get(this.namespaceOf(db));
+    return { series: counts?.series ?? 0, samples: counts?.samples ?? 0 };
   }
 
   private restageTtl(internal: Buffer, before: number, after: number, version: number): void {
@@ -485,7 +497,7 @@ export class Keyspace {
       }
     }
     this.counts.delete(old);
-    this.counts.set(fresh, { keys: 0, expires: 0, expireAtSumMs: 0n });
+    this.counts.set(fresh, emptyCounts());
     this.staged.put(namespaceKey(DEAD_PREFIX, old), EMPTY, 0);
     this.staged.delete(namespaceKey(COUNT_PREFIX, old));
     this.pendingDead.push(old);

@@ -15,7 +15,8 @@
 //   meta keys       namespace 0, [0,0,0,0] then a word, none a prefix of another:
 //     'dbmap'                            -> 16 x u32 namespace id (db 0..15), u32 next namespace id
 //     'count'   [ns u32]                 -> u64 keys present (live + expired not yet reaped),
-//                                           u64 of those with an expiry, u128 sum of their expireAtMs
+//                                           u64 of those with an expiry, u128 sum of their expireAtMs,
+//                                           u64 time series, u64 their samples (INFO's # tskv)
 //     'dead'    [ns u32]                 -> '' : ns dropped by FLUSHDB / FLUSHALL, never read again
 //     'ttl'     [expireAtMs u64][metadata key] -> version u64 of the aggregate it expires (0: string)
 //     'ver'     [version u64][ns u32]    -> user key: exists exactly while that version is the
@@ -295,24 +296,36 @@ export interface NamespaceCounts {
   keys: number;
   expires: number;
   expireAtSumMs: bigint; // of the keys with an expiry (INFO keyspace avg_ttl)
+  series: number; // time series among the keys
+  samples: number; // their samples
 }
 
+export function emptyCounts(): NamespaceCounts {
+  return { keys: 0, expires: 0, expireAtSumMs: 0n, series: 0, samples: 0 };
+}
+
+const COUNTS_BYTES = 48;
+
 export function encodeCounts(counts: NamespaceCounts): Buffer {
-  const bytes = Buffer.allocUnsafe(32);
+  const bytes = Buffer.allocUnsafe(COUNTS_BYTES);
   writeU64BE(bytes, counts.keys, 0);
   writeU64BE(bytes, counts.expires, 8);
   bytes.writeBigUInt64BE(counts.expireAtSumMs >> 64n, 16);
   bytes.writeBigUInt64BE(counts.expireAtSumMs & 0xffffffffffffffffn, 24);
+  writeU64BE(bytes, counts.series, 32);
+  writeU64BE(bytes, counts.samples, 40);
   return bytes;
 }
 
 export function decodeCounts(bytes: Buffer | undefined): NamespaceCounts {
-  if (bytes === undefined) return { keys: 0, expires: 0, expireAtSumMs: 0n };
-  if (bytes.length !== 32) throw new Error(`keyspace count has ${bytes.length} bytes`);
+  if (bytes === undefined) return emptyCounts();
+  if (bytes.length !== COUNTS_BYTES) throw new Error(`keyspace count has ${bytes.length} bytes`);
   return {
     keys: readU64BE(bytes, 0),
     expires: readU64BE(bytes, 8),
     expireAtSumMs: (bytes.readBigUInt64BE(16) << 64n) | bytes.readBigUInt64BE(24),
+    series: readU64BE(bytes, 32),
+    samples: readU64BE(bytes, 40),
   };
 }
 

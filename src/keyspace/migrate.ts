@@ -115,7 +115,7 @@ function copyBatch(engine: Engine, progress: Progress): { ops: WriteOp[]; copied
 }
 
 function decodeProgressCounts(counts: Progress['counts'][number]): NamespaceCounts {
-  return { keys: counts.keys, expires: counts.expires, expireAtSumMs: BigInt(counts.expireAtSumMs) };
+  return { keys: counts.keys, expires: counts.expires, expireAtSumMs: BigInt(counts.expireAtSumMs), series: 0, samples: 0 };
 }
 
 function progressOps(progress: Progress): WriteOp[] {
