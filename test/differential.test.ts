@@ -728,6 +728,10 @@ const CONFIG_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['lazyfree-lazy-user-del', ['yes', 'no']],
   ['lazyfree-lazy-user-flush', ['yes', 'no']],
   ['notify-keyspace-events', ['KEA', 'Exm$g', 'KEQ', 'AKEmn', 'lshzxetd', 'k', '']],
+  ['client-output-buffer-limit', [
+    'pubsub 1mb 2k 5', 'PUBSUB 1MB 2KB 0', 'pubsub 1mb 2k', 'master 1 1 1', 'pubsub x 1 1', 'pubsub 1 1 -1', 'pubsub 1 1 1x', 'replica 1 1 1 slave 2 2 2',
+    'normal 1gb 0 0', '', 'normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60',
+  ]],
   ['activerehashing', ['no', 'yes']],
   ['hz', ['0', '1000', '-1', 'x', '25', '10']],
   ['proto-max-bulk-len', ['1000', 'x', '64mb', '512mb']],

@@ -53,7 +53,7 @@ function list(ctx: CommandContext, args: Buffer[]): void {
   let text = '';
   for (const client of ctx.server.clients.values()) {
     if (ids && !ids.has(client.id)) continue;
-    if (type !== undefined && type !== 'normal') continue;
+    if (type !== undefined && type !== client.type()) continue;
     text += `${client.describe(nowMs)}\n`;
   }
   ctx.out.verbatim(text, 'txt');
@@ -94,7 +94,7 @@ function killMatches(filter: KillFilter, client: ClientState, self: ClientState,
   if (filter.id !== undefined && client.id !== filter.id) return false;
   if (filter.address !== undefined && client.address !== filter.address) return false;
   if (filter.localAddress !== undefined && client.localAddress !== filter.localAddress) return false;
-  if (filter.type !== undefined && filter.type !== 'normal') return false;
+  if (filter.type !== undefined && filter.type !== client.type()) return false;
   if (filter.user !== undefined && filter.user !== 'default') return false;
   if (filter.maxAgeS !== undefined && nowMs - client.createdAtMs < filter.maxAgeS * 1000) return false;
   if (filter.skipMe && client === self) return false;

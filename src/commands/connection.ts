@@ -14,6 +14,9 @@ import { parseInteger } from './arguments.js';
 import { stopMonitoring } from '../dispatch/monitor.js';
 import { discardTransaction } from '../dispatch/transactions.js';
 
+const PONG = Buffer.from('pong');
+const EMPTY = Buffer.alloc(0);
+
 const HELLO_NOAUTH =
   'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time';
 
@@ -126,6 +129,7 @@ function reset(ctx: CommandContext): void {
   client.noEvict = false;
   client.noTouch = false;
   stopMonitoring(ctx.server, client);
+  ctx.server.pubsub.unsubscribeAll(client); // no unsubscribe frames, as Redis's clearClientConnectionState
   client.authenticated = ctx.server.config.requirepass === '';
   ctx.out.simple('RESET');
 }
@@ -139,7 +143,11 @@ export const connectionCommands: CommandSpec[] = [
     ...base, name: 'ping', arity: -1, flags: ['fast', 'stale'], summary: 'Returns the server\'s liveliness response.', since: '1.0.0',
     handler: (ctx, args) => {
       if (args.length > 2) throw new CommandError("ERR wrong number of arguments for 'ping' command");
-      if (args.length === 2) ctx.out.bulk(args[1] as Buffer);
+      if (ctx.client.subscribed && ctx.client.protocol === 2) { // Pub/Sub mode in RESP2: ["pong", message or ""]
+        ctx.out.arrayHeader(2);
+        ctx.out.bulk(PONG);
+        ctx.out.bulk(args[1] ?? EMPTY);
+      } else if (args.length === 2) ctx.out.bulk(args[1] as Buffer);
       else ctx.out.raw(REPLY.pong);
     },
   },

@@ -13,6 +13,7 @@ import { introspectionCommands } from './introspection.js';
 import { keyCommands } from './keys.js';
 import { memoryCommands } from './memory.js';
 import { monitorCommands } from './monitor.js';
+import { pubsubCommands } from './pubsub.js';
 import { scanCommands } from './scan.js';
 import { serverCommands } from './server.js';
 import { hashCommands } from './hashes.js';
@@ -41,6 +42,7 @@ export function registerAllCommands(): void {
     ...dumpCommands,
     ...memoryCommands,
     ...monitorCommands,
+    ...pubsubCommands,
     ...expiryCommands,
     ...scanCommands,
     ...transactionCommands,

@@ -88,8 +88,10 @@ function statsFields(state: ServerState): Fields {
     ['total_connections_received', stats.connectionsReceived], ['total_commands_processed', stats.commandsProcessed],
     ...state.metrics.instantaneousFields(), ['total_net_input_bytes', stats.netInputBytes],
     ['total_net_output_bytes', stats.netOutputBytes], ['rejected_connections', stats.connectionsRejected], ['expired_keys', state.expiredKeys()],
-    ['evicted_keys', 0], ['keyspace_hits', stats.keyspaceHits], ['keyspace_misses', stats.keyspaceMisses], ['pubsub_channels', 0],
-    ['pubsub_patterns', 0], ['total_error_replies', stats.errorReplies], ['tskv_backpressure_events', stats.backpressureEvents],
+    ['evicted_keys', 0], ['keyspace_hits', stats.keyspaceHits], ['keyspace_misses', stats.keyspaceMisses],
+    ['pubsub_channels', state.pubsub.channelCount()], ['pubsub_patterns', state.pubsub.patternCount()],
+    ['pubsubshard_channels', state.pubsub.shardChannelCount()], ['total_error_replies', stats.errorReplies],
+    ['client_output_buffer_limit_disconnections', stats.outputLimitDisconnections], ['tskv_backpressure_events', stats.backpressureEvents],
     ['tskv_turn_yields', stats.yieldsPerTurn], ['tskv_protocol_errors', stats.protocolErrors], ['tskv_commits_failed', stats.commitsFailed],
     ['tskv_pipeline_depth_max', limits.pipelineDepthMax], ['tskv_reply_bytes_pending_max', limits.replyBytesPendingMax],
   ];

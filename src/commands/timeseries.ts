@@ -9,6 +9,11 @@
 // - Replies that grow with the data (ranges, EMPTY buckets, MRANGE over many series) stop at
 //   TS_REPLY_SAMPLES_MAX samples with an error, before anything is written: a reply is built in
 //   memory, and past that it would exceed the reply bound of any client.
+// - Keyspace events as RedisTimeSeries 1.12's, class d (module) unless noted, for writes that
+//   succeeded: ts.create, ts.alter, ts.add (TS.ADD, each TS.MADD key), ts.incrby / ts.decrby
+//   (class g, as module.c), ts.del, ts.createrule:src + :dest, ts.deleterule:src + :dest.
+//   (RedisTimeSeries also sends ts.add:dest for compacted samples and events for failed adds;
+//   tskv does not.)
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { CommandError } from '../dispatch/errors.js';
 import { KEY_TYPE } from '../keyspace/keyspace.js';
@@ -38,6 +43,7 @@ import {
 import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from '../types/timeseries/series.js';
 import { timeseriesType } from '../types/timeseries/module.js';
 import { REPLY } from '../../protocol/index.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 
 /** The most samples one reply may carry (all series of an MRANGE together). */
 export const TS_REPLY_SAMPLES_MAX = 16_000_000;
@@ -87,6 +93,7 @@ function tsCreate(ctx: CommandContext, args: Buffer[]): void {
   const key = args[1] as Buffer;
   if (ctx.server.keyspace.get(ctx.client.db, key) !== undefined) fail(TS_ERRORS.keyExists);
   createSeries(access(ctx), key, options);
+  notify(ctx, EVENT.module, 'ts.create', key);
   ctx.out.raw(REPLY.ok);
 }
 
@@ -97,6 +104,7 @@ function tsAlter(ctx: CommandContext, args: Buffer[]): void {
   const store = access(ctx);
   const series = requireSeries(store, key);
   alterSeries(store, key, series, options);
+  notify(ctx, EVENT.module, 'ts.alter', key);
   ctx.out.raw(REPLY.ok);
 }
 
@@ -117,6 +125,7 @@ function tsAdd(ctx: CommandContext, args: Buffer[]): void {
   const override = created ? undefined : parseDuplicatePolicyOption(args, 'ON_DUPLICATE');
   const ts = sample.ts === 'now' ? nowMs(ctx) : sample.ts;
   writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, override));
+  notify(ctx, EVENT.module, 'ts.add', key);
 }
 
 function tsMadd(ctx: CommandContext, args: Buffer[]): void {
@@ -132,6 +141,7 @@ function tsMadd(ctx: CommandContext, args: Buffer[]): void {
       if (record === undefined || record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.notTsdbKey);
       const series = findSeries(store, key)!;
       writeInteger(ctx.out, addSample(store, key, series, sample.ts === 'now' ? now : sample.ts, sample.value, undefined));
+      notify(ctx, EVENT.module, 'ts.add', key);
     } catch (error) {
       if (!(error instanceof TimeSeriesError)) throw error;
       ctx.server.stats.errorReplies++;
@@ -152,7 +162,8 @@ function tsIncrBy(ctx: CommandContext, args: Buffer[], sign: 1 | -1): void {
     const stamp = parseIncrByTimestamp(args);
     series = createSeries(store, key, options);
     const ts = stamp === 'now' ? nowMs(ctx) : stamp;
-    return writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
+    writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
+    return notify(ctx, EVENT.generic, sign === 1 ? 'ts.incrby' : 'ts.decrby', key);
   }
   if (record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.wrongType);
   series = findSeries(store, key)!;
@@ -160,6 +171,7 @@ function tsIncrBy(ctx: CommandContext, args: Buffer[], sign: 1 | -1): void {
   const stamp = parseIncrByTimestamp(args);
   const ts = stamp === 'now' ? nowMs(ctx) : stamp;
   writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
+  notify(ctx, EVENT.generic, sign === 1 ? 'ts.incrby' : 'ts.decrby', key);
 }
 
 function tsDel(ctx: CommandContext, args: Buffer[]): void {
@@ -167,8 +179,9 @@ function tsDel(ctx: CommandContext, args: Buffer[]): void {
   const key = args[1] as Buffer;
   const store = access(ctx);
   const series = requireSeries(store, key);
-  if (from > to) return ctx.out.integer(0);
-  writeInteger(ctx.out, deleteRange(store, key, series, from, Math.min(to, TIMESTAMP_MAX)));
+  if (from > to) ctx.out.integer(0);
+  else writeInteger(ctx.out, deleteRange(store, key, series, from, Math.min(to, TIMESTAMP_MAX)));
+  notify(ctx, EVENT.module, 'ts.del', key);
 }
 
 function tsCreateRule(ctx: CommandContext, args: Buffer[]): void {
@@ -185,6 +198,8 @@ function tsCreateRule(ctx: CommandContext, args: Buffer[]): void {
   if ((destination.state.flags & SERIES_FLAGS.isDestination) !== 0) fail(TS_ERRORS.ruleDestinationHasSource);
   if ((destination.state.flags & SERIES_FLAGS.hasRules) !== 0) fail(TS_ERRORS.ruleDestinationHasRules);
   createRule(store, sourceKey, source, destKey, destination, { aggregation: rule.aggregation, bucketDuration: rule.bucketDuration, alignment: rule.alignment });
+  notify(ctx, EVENT.module, 'ts.createrule:src', sourceKey);
+  notify(ctx, EVENT.module, 'ts.createrule:dest', destKey);
   ctx.out.raw(REPLY.ok);
 }
 
@@ -197,6 +212,8 @@ function tsDeleteRule(ctx: CommandContext, args: Buffer[]): void {
   dropDanglingReferences(store, sourceKey, source);
   if (!deleteRule(store, sourceKey, source, destKey)) fail(TS_ERRORS.ruleMissing);
   requireSeries(store, destKey);
+  notify(ctx, EVENT.module, 'ts.deleterule:src', sourceKey);
+  notify(ctx, EVENT.module, 'ts.deleterule:dest', destKey);
   ctx.out.raw(REPLY.ok);
 }
 

@@ -1,7 +1,8 @@
 // src/dispatch/dispatch.ts: runs one parsed command for one client, synchronously, and says whether its
 // reply must wait for a commit. The only place that turns errors into replies (STYLE.md).
 // Order of checks, as Redis's processCommand: unknown command / unknown subcommand, arity,
-// authentication, MULTI queueing, refusal of writes by a failed engine; then the handler, then one
+// authentication, a monitor's keyspace commands, a RESP2 subscriber's commands other than
+// (P|S)(UN)SUBSCRIBE PING QUIT RESET, MULTI queueing, refusal of writes by a failed engine; then the handler, then one
 // keyspace.commit() for everything the command staged (one command = one atomic WAL batch).
 // Invariants:
 // - Exactly one reply is written to ctx.out per call (an error reply counts).
@@ -14,6 +15,7 @@ import { CommandError, ERRORS, misconf, unknownCommand, unknownSubcommand, wrong
 import { execAbortText, discardTransaction, flagTransaction, queueCommand } from './transactions.js';
 import { arityMatches, lookupCommand, lookupSubcommand, type CommandContext, type CommandEntry } from './command-table.js';
 import { feedMonitors, MONITOR_ERRORS, refusesKeyspace } from './monitor.js';
+import { SUBSCRIBED_MODE_COMMANDS, subscribedModeError } from './pubsub.js';
 
 /** Commands that run even while a MULTI is open (everything else is queued). */
 const MULTI_PASS_THROUGH: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'reset', 'quit']);
@@ -74,6 +76,10 @@ export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
   }
   if (refusesKeyspace(client, entry)) {
     reject(ctx, MONITOR_ERRORS.keyspace, entry);
+    return { commit: undefined, entry };
+  }
+  if (client.subscribed && client.protocol === 2 && (entry.container !== undefined || !SUBSCRIBED_MODE_COMMANDS.has(entry.spec.name))) {
+    reject(ctx, subscribedModeError(entry.fullName), entry);
     return { commit: undefined, entry };
   }
   if (client.multi && !MULTI_PASS_THROUGH.has(top.spec.name)) {

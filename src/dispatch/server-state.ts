@@ -12,6 +12,8 @@ import type { Keyspace } from '../keyspace/keyspace.js';
 import { Sealer } from '../types/timeseries/sealer.js';
 import { Metrics, type ServerCounters } from '../ops/metrics.js';
 import { Slowlog } from '../ops/slowlog.js';
+import { EVENT, publishKeyspaceEvent } from './notify.js';
+import { PubSub } from './pubsub.js';
 
 export const TSKV_VERSION = '0.1.0';
 export const REDIS_COMPATIBLE_VERSION = '7.2.0';
@@ -36,6 +38,7 @@ export interface ServerStats {
   keyspaceHits: number;
   keyspaceMisses: number;
   commitsFailed: number;
+  outputLimitDisconnections: number; // clients closed by client-output-buffer-limit (Redis 7.4's INFO field)
   resetAtMs: number;
 }
 
@@ -43,7 +46,7 @@ function emptyStats(nowMs: number): ServerStats {
   return {
     connectionsReceived: 0, connectionsRejected: 0, commandsProcessed: 0, netInputBytes: 0, netOutputBytes: 0,
     backpressureEvents: 0, yieldsPerTurn: 0, protocolErrors: 0, errorReplies: 0, keyspaceHits: 0,
-    keyspaceMisses: 0, commitsFailed: 0, resetAtMs: nowMs,
+    keyspaceMisses: 0, commitsFailed: 0, outputLimitDisconnections: 0, resetAtMs: nowMs,
   };
 }
 
@@ -55,6 +58,8 @@ export class ServerState {
   readonly clients = new Map<number, ClientState>();
   /** Clients in MONITOR mode (commands/monitor.ts). */
   readonly monitors = new Set<ClientState>();
+  /** Pub/Sub subscriptions and delivery; keyspace notifications go through it (notify.ts). */
+  readonly pubsub: PubSub;
   readonly startedAtMs = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   stats: ServerStats = emptyStats(Date.now());
@@ -87,6 +92,8 @@ export class ServerState {
     this.engine = options.engine;
     this.keyspace = options.keyspace;
     this.logger = options.logger;
+    this.pubsub = new PubSub(this.keyspace, () => this.pendingCommit());
+    this.keyspace.onKeyExpired = (db, key) => publishKeyspaceEvent(this, EVENT.expired, 'expired', key, db);
   }
 
   /** The counters the metrics report (metrics.ts reads them when a report is made). */

@@ -20,6 +20,11 @@
 // - A key Buffer given to get/set/delete is not mutated afterwards (command arguments never are):
 //   the last lookup is remembered by the identity of its key Buffer, its namespace and the
 //   overlay's version, so a command's lookupKeyWrite followed by its write looks up once.
+// - Hooks for the layers above (this file imports none of them): onKeyModified (WATCH) for every
+//   key staged; onKeyExpired once per expired key removed, whichever path found it (get, delete,
+//   set or relocate over it, the active cycle), as Redis's "expired" keyspace event; and
+//   onStagedSettled once per commit() (the engine's promise) or discardStaged() (undefined), so
+//   what waits for the staged writes (Pub/Sub messages) learns their fate.
 import assert from 'node:assert/strict';
 import type { Engine, WriteOp } from '../../storage/index.js';
 import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
@@ -68,6 +73,8 @@ interface Located {
 export class Keyspace {
   onKeyModified: ((db: number, key: Buffer) => void) | undefined = undefined;
   onDbFlushed: ((db: number | 'all') => void) | undefined = undefined;
+  onKeyExpired: ((db: number, key: Buffer) => void) | undefined = undefined;
+  onStagedSettled: ((durable: Promise<void> | undefined) => void) | undefined = undefined;
   /** Expired keys deleted since open, by get() or by the active expiry cycle. */
   expiredKeysTotal = 0;
   private reloadedAfterFailure = false;
@@ -154,6 +161,7 @@ export class Keyspace {
     if (this.engine.failure() === undefined) {
       this.removeStored(namespace, internal, record, true);
       this.expiredKeysTotal++;
+      this.onKeyExpired?.(db, key);
       this.onKeyModified?.(db, key);
     }
     return undefined;
@@ -174,6 +182,7 @@ export class Keyspace {
     const before = stored === undefined ? undefined : decodeRecord(stored);
     if (aggregate && record.count === 0 && isDeletedWhenEmpty(record.type)) {
       if (before !== undefined) this.removeStored(namespace, internal, before, true);
+      if (before !== undefined) this.noteIfExpired(db, key, before);
       this.onKeyModified?.(db, key);
       return;
     }
@@ -183,6 +192,7 @@ export class Keyspace {
     this.account(namespace, before, record);
     this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs, record.version);
     if (record.expireAtMs !== 0 && isExpired(record.expireAtMs, this.now())) this.expireCursor = undefined; // indexed behind the cursor
+    if (before !== undefined) this.noteIfExpired(db, key, before); // once staged: its event waits for this commit
     this.onKeyModified?.(db, key);
   }
 
@@ -193,8 +203,9 @@ export class Keyspace {
     if (stored === undefined) return false;
     const before = decodeRecord(stored);
     this.removeStored(namespace, internal, before, true);
+    const expired = this.noteIfExpired(db, key, before);
     this.onKeyModified?.(db, key);
-    return !isExpired(before.expireAtMs, this.now());
+    return !expired;
   }
 
   /**
@@ -220,6 +231,7 @@ export class Keyspace {
     this.staged.put(internal, encodeRecord(record), 0);
     this.account(targetNamespace, before, record);
     this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs, record.version);
+    if (before !== undefined) this.noteIfExpired(targetDb, target, before);
     this.onKeyModified?.(targetDb, target);
   }
 
@@ -302,6 +314,7 @@ export class Keyspace {
     if (this.mapBefore !== undefined) this.map = this.mapBefore;
     if (this.versionLimitBefore !== undefined) this.versionLimit = this.versionLimitBefore;
     this.clearStaging();
+    this.onStagedSettled?.(undefined);
   }
 
   /** One engine.write with every staged op plus the changed counts and dbmap; undefined if nothing is staged. */
@@ -327,6 +340,7 @@ export class Keyspace {
     for (const namespace of dead) this.garbage.noteDeadNamespace(namespace, seq);
     for (const version of kills) this.garbage.noteDeadVersion(version, seq);
     this.clearStaging();
+    this.onStagedSettled?.(durable);
     // A refused commit: the engine rolled its memtable back to the acknowledged writes, so the
     // cached database map and counts (which include this commit) are re-read from it. The
     // commits of one event-loop turn share the engine's group promise: one reaction covers them.
@@ -406,11 +420,21 @@ export class Keyspace {
         continue;
       }
       this.removeStored(namespace, key, record, true);
-      this.onKeyModified?.(db, userKeyOf(key));
+      const userKey = userKeyOf(key);
+      this.onKeyExpired?.(db, userKey);
+      this.onKeyModified?.(db, userKey);
       deleted++;
     }
     this.expiredKeysTotal += deleted;
     return deleted;
+  }
+
+  /** A stored record found expired by a write path (Redis's expireIfNeeded in lookupKeyWrite): counted and told. */
+  private noteIfExpired(db: number, key: Buffer, record: KeyRecord): boolean {
+    if (record.expireAtMs === 0 || !isExpired(record.expireAtMs, this.now())) return false;
+    this.expiredKeysTotal++;
+    this.onKeyExpired?.(db, key);
+    return true;
   }
 
   /** The metadata key of key and its newest stored value (staged or engine), expired included. */

@@ -17,8 +17,9 @@
 //   stops taking values at a word that looks like a file: one with '/' or ending in '.conf'.
 import path from 'node:path';
 import {
-  INT_MAX, INT_MIN, InvalidValue, LONG_MAX, UINT_MAX, ULLONG_MAX, formatKeyspaceEvents, formatMemory, formatSave, formatYesNo, parseEnum, parseKeyspaceEvents,
-  parseNumber, parseSave, parseYesNo, type NumberSpec, type SavePoint,
+  INT_MAX, INT_MIN, InvalidValue, LONG_MAX, UINT_MAX, ULLONG_MAX, defaultOutputBufferLimits, formatKeyspaceEvents, formatMemory, formatOutputBufferLimits,
+  formatSave, formatYesNo, parseEnum, parseKeyspaceEvents, parseNumber, parseOutputBufferLimits, parseSave, parseYesNo, type NumberSpec,
+  type OutputBufferLimits, type SavePoint,
 } from './config-values.js';
 import { parsePercentiles } from './metrics.js';
 
@@ -42,13 +43,15 @@ export const limits = {
   cacheBytesDefault: 256 * 1024 * 1024, // --cache-size: the engine's block cache + open tables
   cacheBytesMin: 1024 * 1024,
   cacheBytesMax: 1024 ** 4,
+  subscriptionsPerClientMax: 100_000, // channels + patterns + shard channels one client may subscribe to
+  outOfBandBytesPendingMax: 1024 * 1024 * 1024, // Pub/Sub and MONITOR output not yet sent, whatever client-output-buffer-limit says
 } as const;
 
 export type SyncPolicy = 'always' | 'everysec' | 'no';
 export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning' | 'nothing';
 export const MAXMEMORY_POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] as const;
 export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
-export type { SavePoint } from './config-values.js';
+export type { OutputBufferLimit, OutputBufferLimits, SavePoint } from './config-values.js';
 
 export interface ServerConfig {
   port: number;
@@ -88,7 +91,8 @@ export interface ServerConfig {
   lazyfreeLazyServerDel: boolean;
   lazyfreeLazyUserDel: boolean;
   lazyfreeLazyUserFlush: boolean;
-  notifyKeyspaceEvents: number; // KEYSPACE_EVENT bits (config-values.ts)
+  notifyKeyspaceEvents: number; // KEYSPACE_EVENT bits (config-values.ts): which keyspace notifications are published
+  clientOutputBufferLimits: OutputBufferLimits; // the pubsub class bounds subscribers (net/output-limit.ts); the others are stored
   activerehashing: boolean;
   hz: number; // 1..500 once set, as Redis clamps it; INFO server hz / configured_hz
 }
@@ -133,6 +137,7 @@ export function defaultConfig(): ServerConfig {
     lazyfreeLazyUserDel: false,
     lazyfreeLazyUserFlush: false,
     notifyKeyspaceEvents: 0,
+    clientOutputBufferLimits: defaultOutputBufferLimits(),
     activerehashing: true,
     hz: 10,
   };
@@ -252,8 +257,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   yesNoOption('lazyfree-lazy-user-del', 'lazyfreeLazyUserDel'),
   yesNoOption('lazyfree-lazy-user-flush', 'lazyfreeLazyUserFlush'),
   {
-    name: 'notify-keyspace-events', runtime: true,
+    name: 'notify-keyspace-events', runtime: true, help: 'keyspace notifications to publish, Redis letters e.g. KEA or Ex (default "" = none)',
     apply: (c, v) => (c.notifyKeyspaceEvents = parseKeyspaceEvents(v)), read: (c) => formatKeyspaceEvents(c.notifyKeyspaceEvents),
+  },
+  {
+    name: 'client-output-buffer-limit', values: 'many', runtime: true,
+    help: '<class> <hard> <soft> <seconds>...: a Pub/Sub subscriber whose unsent output passes hard, or stays past soft longer than seconds, is disconnected (default "pubsub 32mb 8mb 60")',
+    apply: (c, v) => (c.clientOutputBufferLimits = parseOutputBufferLimits(v, c.clientOutputBufferLimits)), read: (c) => formatOutputBufferLimits(c.clientOutputBufferLimits),
   },
   yesNoOption('activerehashing', 'activerehashing'),
   numberOption('hz', 'hz', { min: 0, max: INT_MAX }, { apply: (c, v) => (c.hz = Math.min(500, Math.max(1, parseNumber(v, { min: 0, max: INT_MAX })))) }),
