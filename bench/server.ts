@@ -12,7 +12,11 @@
 // req/s, p50/p99 latency (ms) and server CPU microseconds per request, with tskv/Redis ratios.
 // --tests set,get --pipelines 16 --pairings always,no pick a subset; --bundle <file> runs another
 // build of the server (a .ts file runs under tsx: --bundle bench/node-floor.ts measures the least
-// a Node server can do in tskv's place); --node-args a,b passes flags to node (e.g. --cpu-prof).
+// a Node server can do in tskv's place); --floor also runs bench/node-floor.ts in the same
+// invocation (interleaved with tskv and Redis) and prints its ratio and CPU beside tskv's, so a
+// change can be judged against the floor with one command; --node-args a,b passes flags to node
+// (e.g. --cpu-prof). CPU is printed twice for tskv: the whole process, and its main thread alone
+// (/proc/PID/task/PID/stat), since on machines with more cores the main thread is the limit.
 // Not part of CI: it takes several minutes and its numbers depend on the machine.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, rawRequest, REPO_DIR, SERVER_BUNDLE } from '../test/helpers/server.js';
 
-interface Sample { rps: number; p50Ms: number; p99Ms: number; cpuUsPerRequest: number }
+interface Sample { rps: number; p50Ms: number; p99Ms: number; cpuUsPerRequest: number; mainCpuUsPerRequest: number }
 interface Server { name: string; port: number; process: ChildProcess; dir: string }
 
 const argv = process.argv.slice(2);
@@ -37,6 +41,8 @@ const PIPELINES = (listOption('--pipelines') ?? ['1', '16']).map(Number);
 const PAIRINGS = listOption('--pairings') ?? ['always', 'no'];
 const BUNDLE = listOption('--bundle')?.[0] ?? SERVER_BUNDLE;
 const NODE_ARGS = listOption('--node-args') ?? []; // e.g. --node-args --cpu-prof,--cpu-prof-dir=/tmp/prof
+const FLOOR = argv.includes('--floor');
+const FLOOR_BUNDLE = path.join(REPO_DIR, 'bench', 'node-floor.ts');
 const CLIENTS = 50;
 const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
@@ -44,8 +50,9 @@ const TARGET_S = quick ? 1 : 3; // each measurement runs about this long
 const REQUESTS_MIN = 5_000;
 const REQUESTS_MAX = 5_000_000;
 
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime + stime of a process, or of its main thread alone when `mainThread`. */
+function cpuTicks(pid: number, mainThread = false): number {
+  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
   return Number(fields[11]) + Number(fields[12]); // #14 utime, #15 stime
 }
@@ -59,13 +66,14 @@ async function waitForPing(port: number): Promise<void> {
   throw new Error(`no PONG from port ${port}`);
 }
 
-async function startTskv(policy: 'always' | 'no'): Promise<Server> {
+async function startTskv(policy: 'always' | 'no', bundle = BUNDLE): Promise<Server> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-bench-'));
-  const loader = BUNDLE.endsWith('.ts') ? ['--import', 'tsx'] : []; // e.g. bench/node-floor.ts
-  const child = spawn(process.execPath, [...NODE_ARGS, ...loader, BUNDLE, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'], { stdio: 'ignore' });
+  const loader = bundle.endsWith('.ts') ? ['--import', 'tsx'] : []; // e.g. bench/node-floor.ts
+  const nodeArgs = bundle === BUNDLE ? NODE_ARGS : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, bundle, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'], { stdio: 'ignore' });
   await waitForPing(port);
-  return { name: `tskv ${policy}`, port, process: child, dir };
+  return { name: `${bundle === BUNDLE ? 'tskv' : path.basename(bundle)} ${policy}`, port, process: child, dir };
 }
 
 async function startRedis(durable: boolean): Promise<Server> {
@@ -95,12 +103,14 @@ function requestCountFor(server: Server, test: string, pipeline: number): number
 function runBenchmark(server: Server, test: string, pipeline: number, n: number): Sample {
   const pid = server.process.pid as number;
   const before = cpuTicks(pid);
+  const mainBefore = cpuTicks(pid, true);
   const csv = execFileSync('redis-benchmark', ['-p', String(server.port), '-r', '1000000', '-d', '100', '-t', test, '-c', String(CLIENTS), '-P', String(pipeline), '-n', String(n), '--csv'], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const cpuSeconds = (cpuTicks(pid) - before) / CLOCK_TICKS_PER_S;
+  const mainCpuSeconds = (cpuTicks(pid, true) - mainBefore) / CLOCK_TICKS_PER_S;
   const row = csv.trim().split('\n').find((line) => !line.startsWith('"test"'));
   if (!row) throw new Error(`no result from redis-benchmark for ${test} on ${server.name}:\n${csv}`);
   const cells = row.split(',').map((cell) => cell.replace(/"/g, ''));
-  return { rps: Number(cells[1]), p50Ms: Number(cells[4]), p99Ms: Number(cells[6]), cpuUsPerRequest: (cpuSeconds * 1e6) / n };
+  return { rps: Number(cells[1]), p50Ms: Number(cells[4]), p99Ms: Number(cells[6]), cpuUsPerRequest: (cpuSeconds * 1e6) / n, mainCpuUsPerRequest: (mainCpuSeconds * 1e6) / n };
 }
 
 function median(values: number[]): number {
@@ -115,6 +125,7 @@ function medianSample(samples: Sample[]): Sample {
     p50Ms: median(samples.map((s) => s.p50Ms)),
     p99Ms: median(samples.map((s) => s.p99Ms)),
     cpuUsPerRequest: median(samples.map((s) => s.cpuUsPerRequest)),
+    mainCpuUsPerRequest: median(samples.map((s) => s.mainCpuUsPerRequest)),
   };
 }
 
@@ -183,7 +194,7 @@ async function preloadKeys(server: Server): Promise<void> {
   }
 }
 
-async function runPairing(label: string, tskv: Server, redis: Server): Promise<string[]> {
+async function runPairing(label: string, tskv: Server, redis: Server, floor: Server | undefined): Promise<string[]> {
   const rows: string[] = [];
   let preloaded = false;
   for (const pipeline of PIPELINES) {
@@ -193,20 +204,26 @@ async function runPairing(label: string, tskv: Server, redis: Server): Promise<s
           preloaded = true;
           await preloadKeys(tskv);
           await preloadKeys(redis);
+          if (floor) await preloadKeys(floor);
         }
         await waitForQuiet(tskv); // also after the SET rows just before
       }
       const tskvSamples: Sample[] = [];
       const redisSamples: Sample[] = [];
+      const floorSamples: Sample[] = [];
       const tskvRequests = requestCountFor(tskv, test, pipeline);
       const redisRequests = requestCountFor(redis, test, pipeline);
+      const floorRequests = floor ? requestCountFor(floor, test, pipeline) : 0;
       for (let repeat = 0; repeat < repeats; repeat++) {
         tskvSamples.push(runBenchmark(tskv, test, pipeline, tskvRequests));
         redisSamples.push(runBenchmark(redis, test, pipeline, redisRequests));
+        if (floor) floorSamples.push(runBenchmark(floor, test, pipeline, floorRequests));
       }
       const a = medianSample(tskvSamples);
       const b = medianSample(redisSamples);
-      const row = `| ${label} | ${test.toUpperCase()} | ${pipeline} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ${(a.rps / b.rps).toFixed(2)} | ${a.p50Ms.toFixed(3)} / ${a.p99Ms.toFixed(3)} | ${b.p50Ms.toFixed(3)} / ${b.p99Ms.toFixed(3)} | ${a.cpuUsPerRequest.toFixed(2)} | ${b.cpuUsPerRequest.toFixed(2)} |`;
+      const f = floor ? medianSample(floorSamples) : undefined;
+      const floorCells = f ? ` ${(f.rps / b.rps).toFixed(2)} | ${f.cpuUsPerRequest.toFixed(2)} |` : '';
+      const row = `| ${label} | ${test.toUpperCase()} | ${pipeline} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ${(a.rps / b.rps).toFixed(2)} | ${a.p50Ms.toFixed(3)} / ${a.p99Ms.toFixed(3)} | ${b.p50Ms.toFixed(3)} / ${b.p99Ms.toFixed(3)} | ${a.cpuUsPerRequest.toFixed(2)} | ${a.mainCpuUsPerRequest.toFixed(2)} | ${b.cpuUsPerRequest.toFixed(2)} |${floorCells}`;
       console.log(row);
       rows.push(row);
     }
@@ -223,17 +240,20 @@ function machine(): string {
 async function main(): Promise<void> {
   console.log(`machine: ${machine()}`);
   console.log(`redis-benchmark -r 1000000 -d 100 -c ${CLIENTS} -P {1,16} -n <about ${TARGET_S} s of requests> -t <one test> --csv; medians of ${repeats}; bundle ${path.relative(REPO_DIR, BUNDLE)}`);
-  console.log('| pairing | test | P | tskv req/s | redis req/s | ratio | tskv p50/p99 ms | redis p50/p99 ms | tskv CPU µs/req | redis CPU µs/req |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const floorHeader = FLOOR ? ' floor ratio | floor CPU µs/req |' : '';
+  console.log(`| pairing | test | P | tskv req/s | redis req/s | ratio | tskv p50/p99 ms | redis p50/p99 ms | tskv CPU µs/req | tskv main-thread CPU µs/req | redis CPU µs/req |${floorHeader}`);
+  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${FLOOR ? ' --- | --- |' : ''}`);
   for (const durable of [true, false]) {
     if (!PAIRINGS.includes(durable ? 'always' : 'no')) continue;
     const tskv = await startTskv(durable ? 'always' : 'no');
     const redis = await startRedis(durable);
+    const floor = FLOOR ? await startTskv(durable ? 'always' : 'no', FLOOR_BUNDLE) : undefined;
     try {
-      await runPairing(durable ? 'always vs always' : 'no vs no-persist', tskv, redis);
+      await runPairing(durable ? 'always vs always' : 'no vs no-persist', tskv, redis, floor);
     } finally {
       await stop(tskv);
       await stop(redis);
+      if (floor) await stop(floor);
     }
   }
 }

@@ -1,4 +1,4 @@
-// src/keyspace-overlay.ts: the writes a command has staged but not yet committed, laid over the
+// src/keyspace/overlay.ts: the writes a command has staged but not yet committed, laid over the
 // engine so the command (or the rest of its EXEC) reads its own writes: point lookups and range
 // walks both see staged puts and hide staged deletes.
 // Invariants:
@@ -9,7 +9,10 @@
 //   version is still the newest version of its key while `version` is unchanged (the engine
 //   changes only through commits of this overlay).
 // Cost: a command stages a handful of ops, found by a linear scan; past INDEX_OPS_MIN ops (EXEC,
-// MSET, FLUSHALL) a Map from the key's latin1 string finds them.
+// MSET, FLUSHALL) a Map from the key's latin1 string finds them. A range walk past SORTED_OPS_MIN
+// staged ops reads a slot list kept sorted by key (binary search) plus the slots staged since it
+// was sorted, merged in once they pass an eighth of it: a job that stages many ops and walks
+// between them (the time series sealer, RESTORE, MSET-then-SCAN in an EXEC) stays n log n.
 import type { Engine, ScanItem, WriteOp } from '../../storage/index.js';
 
 export interface Stored {
@@ -31,6 +34,8 @@ type StagedOp = StagedPut | { kind: 'delete'; key: Buffer };
 
 /** Staged ops past this count are indexed by a Map; below it a scan is cheaper than the strings. */
 export const INDEX_OPS_MIN = 8;
+/** Staged ops past this count are walked through a key-sorted slot list, not a filter and sort. */
+export const SORTED_OPS_MIN = 64;
 const INCLUDE_EXPIRED = { includeExpired: true } as const;
 
 /** Whether two keys hold the same bytes (a JS loop beats the native call for short keys). */
@@ -45,6 +50,8 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 export class StagedOverlay {
   private ops: StagedOp[] = [];
   private index: Map<string, number> | undefined = undefined; // latin1 key -> slot, past INDEX_OPS_MIN ops
+  private sorted: number[] | undefined = undefined; // slots below sortedCount, by key (range walks, past SORTED_OPS_MIN)
+  private sortedCount = 0;
   private changes = 0;
 
   constructor(private readonly engine: Engine) {}
@@ -90,6 +97,8 @@ export class StagedOverlay {
     if (this.ops.length === 0) return;
     this.ops = [];
     this.index = undefined;
+    this.sorted = undefined;
+    this.sortedCount = 0;
   }
 
   /**
@@ -97,7 +106,7 @@ export class StagedOverlay {
    * time) and whether more remain; undefined when some op is staged there (use entries()).
    */
   enginePage(start: Buffer, end: Buffer, limit: number): { items: ScanItem[]; more: boolean } | undefined {
-    for (const op of this.ops) if (Buffer.compare(op.key, start) >= 0 && Buffer.compare(op.key, end) < 0) return undefined;
+    if (this.ops.length > 0 && this.between(start, end).length > 0) return undefined;
     return this.engine.scanPage({ start, end }, limit);
   }
 
@@ -143,11 +152,37 @@ export class StagedOverlay {
   }
 
   private between(start: Buffer, end: Buffer): StagedOp[] {
-    if (this.ops.length === 0) return [];
+    const ops = this.ops;
+    if (ops.length === 0) return [];
+    const inRange = (op: StagedOp) => Buffer.compare(op.key, start) >= 0 && Buffer.compare(op.key, end) < 0;
+    if (ops.length < SORTED_OPS_MIN) return ops.filter(inRange).sort((a, b) => Buffer.compare(a.key, b.key));
+    const sorted = this.sortedSlots();
     const inside: StagedOp[] = [];
-    for (const op of this.ops) {
-      if (Buffer.compare(op.key, start) >= 0 && Buffer.compare(op.key, end) < 0) inside.push(op);
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (Buffer.compare(ops[sorted[middle]!]!.key, start) < 0) low = middle + 1;
+      else high = middle;
     }
-    return inside.sort((a, b) => Buffer.compare(a.key, b.key));
+    for (let at = low; at < sorted.length; at++) {
+      const op = ops[sorted[at]!]!;
+      if (Buffer.compare(op.key, end) >= 0) break;
+      inside.push(op);
+    }
+    const recent: StagedOp[] = [];
+    for (let slot = this.sortedCount; slot < ops.length; slot++) if (inRange(ops[slot]!)) recent.push(ops[slot]!);
+    if (recent.length === 0) return inside;
+    return [...inside, ...recent].sort((a, b) => Buffer.compare(a.key, b.key));
+  }
+
+  /** The slots by key; re-sorted once the slots staged since pass an eighth of those sorted. */
+  private sortedSlots(): number[] {
+    const ops = this.ops;
+    if (this.sorted === undefined || ops.length - this.sortedCount > Math.max(SORTED_OPS_MIN, this.sortedCount >> 3)) {
+      this.sorted = Array.from({ length: ops.length }, (_, slot) => slot).sort((a, b) => Buffer.compare(ops[a]!.key, ops[b]!.key));
+      this.sortedCount = ops.length;
+    }
+    return this.sorted;
   }
 }
