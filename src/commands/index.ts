@@ -16,6 +16,7 @@ import { monitorCommands } from './monitor.js';
 import { scanCommands } from './scan.js';
 import { serverCommands } from './server.js';
 import { hashCommands } from './hashes.js';
+import { listCommands } from './lists.js';
 import { timeseriesCommands } from './timeseries.js';
 import { setCommands } from './sets.js';
 import { stringCommands } from './strings.js';
@@ -35,6 +36,7 @@ export function registerAllCommands(): void {
     ...introspectionCommands,
     ...stringCommands,
     ...hashCommands,
+    ...listCommands,
     ...timeseriesCommands,
     ...setCommands,
     ...keyCommands,

@@ -19,6 +19,17 @@ export interface ConnectionView {
   replyBytesPending(): number;
   commandsPending(): number;
   sendOutOfBand(bytes: Buffer): void; // MONITOR lines: queued after what is already pending
+  /**
+   * The end of a wait (dispatch/blocking.ts): runs work as the blocked command's second half; what
+   * it writes is that command's reply, held until the commit work returns. Then the client's
+   * input, held while it was blocked, is processed again (unless work blocked it again).
+   */
+  runUnblocked(work: () => Promise<void> | undefined): void;
+}
+
+/** A client blocked by BLPOP & co.; dispatch/blocking.ts owns the rest of it. */
+export interface BlockedWait {
+  readonly keyCount: number;
 }
 
 /** What Redis adds per queued argument to multi-mem: one pointer (sizeof(robj *)). */
@@ -61,6 +72,8 @@ export class ClientState {
   multi: MultiState | undefined = undefined;
   /** WATCH: keys (db:hex) this client watches; transactions.ts owns its meaning. */
   watchedKeys: Set<string> | undefined = undefined;
+  /** Set while a blocking command waits (dispatch/blocking.ts): the client runs nothing else. */
+  blocked: BlockedWait | undefined = undefined;
   /** Set when a watched key changed; EXEC then answers null. */
   watchDirty = false;
   /** Free slot for command families that keep per-client state (e.g. transactions.ts). */
@@ -91,7 +104,7 @@ export class ClientState {
    * the kernel; tot-mem is their sum plus multi-mem.
    */
   describe(nowMs: number): string {
-    const flags = (this.monitoring ? 'O' : '') + (this.multi ? 'x' : '') + (this.noEvict ? 'e' : '') + (this.noTouch ? 'T' : '') || 'N';
+    const flags = (this.monitoring ? 'O' : '') + (this.multi ? 'x' : '') + (this.blocked ? 'b' : '') + (this.noEvict ? 'e' : '') + (this.noTouch ? 'T' : '') || 'N';
     const { connection } = this;
     const queryBytes = connection.queryBufferBytes();
     const queryFreeBytes = connection.queryBufferFreeBytes();

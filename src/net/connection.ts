@@ -24,8 +24,13 @@
 // - A peer's FIN (its write side closed) is the end of its input: the commands it sent before
 //   it run and are answered, then the connection closes as after QUIT (Redis, too, writes those
 //   replies before it reads the EOF).
-// - The client is released (listener and clients map, MULTI/WATCH state, monitors) exactly
-//   once: when the socket is destroyed here, or when it closes on its own (peer reset, error).
+// - The client is released (listener and clients map, MULTI/WATCH state, monitors, a blocked
+//   wait) exactly once: when the socket is destroyed here, or when it closes on its own (peer
+//   reset, error).
+// - A blocked client (BLPOP & co., dispatch/blocking.ts) runs nothing: its blocking command wrote
+//   no reply, and the commands it sends after it stay in the reader (still bounded by
+//   queryBufferBytesMax) until runUnblocked writes that reply, in its place among the replies,
+//   and resumes processing.
 import type { Socket } from 'node:net';
 import { BULK_COPY_BYTES_MIN, RespReader, RespWriter, RespProtocolError, type ReaderLimits } from '../../protocol/index.js';
 import { ClientState, type ConnectionView } from '../dispatch/client-state.js';
@@ -34,6 +39,7 @@ import { limits } from '../ops/config.js';
 import { dispatch } from '../dispatch/dispatch.js';
 import { commitFailureText, errorReplyBytes, protocolErrorText } from '../dispatch/errors.js';
 import { stopMonitoring } from '../dispatch/monitor.js';
+import { forgetBlockedClient } from '../dispatch/blocking.js';
 import { forgetClient } from '../dispatch/transactions.js';
 import type { ServerState } from '../dispatch/server-state.js';
 import { READ_BUFFER_BYTES, readInto } from './socket-reader.js';
@@ -102,6 +108,7 @@ export class Connection implements ConnectionView {
   private authenticatedLimits: boolean;
   private running = false; // inside runCommand: this client's own MONITOR lines wait for its reply
   private deferredLines: Buffer[] = [];
+  private blockedReplyMode: ClientState['replyMode'] = 'on'; // CLIENT REPLY as the blocked command found it
 
   constructor(
     private readonly server: ServerState,
@@ -145,6 +152,7 @@ export class Connection implements ConnectionView {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     forgetClient(this.client, this.server.keyspace); // MULTI queue, WATCH registry
     stopMonitoring(this.server, this.client);
+    forgetBlockedClient(this.server, this.client);
     this.onClose(this);
   }
 
@@ -220,7 +228,7 @@ export class Connection implements ConnectionView {
     const { metrics } = this.server;
     metrics.beginRun(); // one clock read per command (metrics.ts)
     try {
-      while (!this.closing && !this.closed && !this.stalled && !this.yielding && !this.backpressured && !this.overBounds()) {
+      while (!this.closing && !this.closed && !this.stalled && !this.yielding && !this.backpressured && this.client.blocked === undefined && !this.overBounds()) {
         if (budget-- === 0) {
           this.yieldTurn();
           break;
@@ -293,8 +301,32 @@ export class Connection implements ConnectionView {
     } finally {
       this.running = false;
     }
+    if (client.blocked !== undefined) {
+      this.blockedReplyMode = modeBefore; // its reply comes through runUnblocked
+      return;
+    }
     this.handleReply(client, before, modeBefore, commit);
     if (this.deferredLines.length > 0) this.sendDeferredLines();
+  }
+
+  // ConnectionView: the end of a blocked command's wait (dispatch/blocking.ts)
+  runUnblocked(work: () => Promise<void> | undefined): void {
+    const client = this.client;
+    const before = this.writer.bytesPending();
+    this.running = true;
+    let commit: Promise<void> | undefined;
+    try {
+      commit = work();
+    } finally {
+      this.running = false;
+    }
+    if (client.blocked !== undefined || this.closed) return;
+    this.handleReply(client, before, this.blockedReplyMode, commit);
+    if (this.deferredLines.length > 0) this.sendDeferredLines();
+    this.scheduleFlush();
+    setImmediate(() => {
+      if (!this.closed) this.process(); // what it sent while blocked
+    });
   }
 
   /** Queues the reply dispatch just wrote: as-is when ready, or as a segment waiting for commit. */

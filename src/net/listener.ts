@@ -97,7 +97,8 @@ export class Listener {
     const nowMs = Date.now();
     for (const connection of this.connections) {
       const client = connection.client;
-      if (nowMs - client.lastInteractionMs > timeoutS * 1000 && connection.idle()) connection.destroy('idle timeout');
+      // Redis never times out a blocked client (clientsCronHandleTimeout)
+      if (nowMs - client.lastInteractionMs > timeoutS * 1000 && connection.idle() && client.blocked === undefined) connection.destroy('idle timeout');
     }
   }
 
