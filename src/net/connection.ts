@@ -30,7 +30,8 @@
 // - A blocked client (BLPOP & co., dispatch/blocking.ts) runs nothing: its blocking command wrote
 //   no reply, and the commands it sends after it stay in the reader (still bounded by
 //   queryBufferBytesMax) until runUnblocked writes that reply, in its place among the replies,
-//   and resumes processing.
+//   and resumes processing. A FIN while blocked ends the wait unanswered and closes, as Redis
+//   frees the client.
 import type { Socket } from 'node:net';
 import { BULK_COPY_BYTES_MIN, RespReader, RespWriter, RespProtocolError, type ReaderLimits } from '../../protocol/index.js';
 import { ClientState, type ConnectionView } from '../dispatch/client-state.js';
@@ -141,6 +142,14 @@ export class Connection implements ConnectionView {
   /** The peer's FIN: run what is left of its input (process closes once it runs out). */
   private onPeerEnd(): void {
     this.inputEnded = true;
+    if (this.client.blocked !== undefined) {
+      // Redis frees a blocked client at EOF: its wait ends unanswered (no element is taken for a
+      // peer that left), nothing sent after it runs, and earlier replies still go out before the close
+      forgetBlockedClient(this.server, this.client);
+      this.closing = true;
+      this.updateReading();
+      return;
+    }
     if (!this.closing && !this.closed) this.process();
   }
 
