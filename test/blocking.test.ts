@@ -251,8 +251,8 @@ describe('ending a wait', () => {
     expect(await first).toBeNull();
     const second = errorOf(waiter.brpoplpush('u', 'v', 0)); // handled now: it fails while UNBLOCK is answered
     await waitForBlocked(1);
-    expect(await errorOf(redis.client('UNBLOCK', id, 'NOW'))).toBe('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
-    expect(await redis.client('UNBLOCK', id, 'ERROR')).toBe(1);
+    expect(await errorOf(redis.call('CLIENT', 'UNBLOCK', String(id), 'NOW'))).toBe('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+    expect(await redis.call('CLIENT', 'UNBLOCK', String(id), 'ERROR')).toBe(1);
     expect(await second).toBe('UNBLOCKED client unblocked via CLIENT UNBLOCK');
     expect(await waiter.ping()).toBe('PONG');
     expect(await redis.client('UNBLOCK', 999_999)).toBe(0);
@@ -293,7 +293,7 @@ describe('a blocked connection', () => {
     expect(info).toContain('blocked_clients:2');
     expect(info).toContain('clients_in_timeout_table:1');
     expect(info).toContain('total_blocking_keys:2');
-    expect((await redis.client('LIST')).split('\n').filter((line) => / flags=b /.test(line))).toHaveLength(2);
+    expect(String(await redis.client('LIST')).split('\n').filter((line) => / flags=b /.test(line))).toHaveLength(2);
     await redis.rpush('i', 'x');
     await redis.rpush('j', 'y');
     await waitForBlocked(0);
