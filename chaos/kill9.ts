@@ -1,9 +1,9 @@
 // chaos/kill9.ts: the kill -9 loop (`npm run chaos -- --cycles 200 --seconds 500 --clients 8`).
 // Starts the real built server on a free port and a temp dir, drives pipelined SET / DEL / INCR /
-// MULTI-EXEC (`--workload strings`) or SET / HSET / HDEL / SADD / SREM / DEL (`--workload types`)
-// from several clients with versioned values, SIGKILLs the server at a random moment, restarts
-// it, reads every key back and checks it against what was sent (chaos/history.ts,
-// chaos/aggregate-history.ts).
+// MULTI-EXEC (`--workload strings`) or SET / HSET / HDEL / SADD / SREM / DEL / LPUSH / RPOP /
+// LMOVE (`--workload types`) from several clients with versioned values, SIGKILLs the server at a
+// random moment, restarts it, reads every key back and checks it against what was sent
+// (chaos/history.ts, chaos/aggregate-history.ts, chaos/list-history.ts).
 // Prints ONE line on stdout:
 //   kill9: cycles=N keys_checked=K lost=L impossible=I median_recovery_ms=M ...
 // Exit status 1 if impossible > 0, or lost > 0 under --appendfsync always; 2 if the loop itself
@@ -58,8 +58,8 @@ export const DEFAULT_KILL_LOOP_OPTIONS: KillLoopOptions = {
   preload: 0, seed: 1, server: 'tskv', serverArgs: [],
 };
 const KEYS_PER_CLIENT: Record<Workload, KeyCounts> = {
-  strings: { strings: 64, counters: 16, groups: 8, hashes: 0, sets: 0 },
-  types: { strings: 32, counters: 0, groups: 0, hashes: 16, sets: 16 },
+  strings: { strings: 64, counters: 16, groups: 8, hashes: 0, sets: 0, listPairs: 0 },
+  types: { strings: 32, counters: 0, groups: 0, hashes: 16, sets: 16, listPairs: 8 },
 };
 const READ_CHUNK_KEYS = 1_000;
 const PRELOAD_CHUNK_KEYS = 100;
@@ -142,11 +142,17 @@ async function checkPreloaded(client: RespClient, keys: readonly number[], tally
   }
 }
 
-/** The replies to each aggregate's read commands (its elements, then its count), by key. */
+/** The replies to each aggregate's and list pair's read commands (elements, then counts), by key. */
 async function readAggregates(client: RespClient, history: ClientHistory): Promise<Map<string, Reply[]>> {
-  const commands = history.aggregates.flatMap((track) => track.readCommands());
-  const replies = await Promise.all(client.pipeline(commands));
-  return new Map(history.aggregates.map((track, index) => [track.key, replies.slice(index * 2, index * 2 + 2)]));
+  const reads = history.aggregateReads();
+  const replies = await Promise.all(client.pipeline(reads.flatMap((read) => read.commands)));
+  const byKey = new Map<string, Reply[]>();
+  let offset = 0;
+  for (const read of reads) {
+    byKey.set(read.key, replies.slice(offset, offset + read.commands.length));
+    offset += read.commands.length;
+  }
+  return byKey;
 }
 
 /** Reads every key back, checks it, and checks DBSIZE against the keys found. */

@@ -1,7 +1,9 @@
-// test/differential.test.ts: fast-check sequences of string, hash, set, keyspace, expiry and
+// test/differential.test.ts: fast-check sequences of string, hash, set, list, keyspace, expiry and
 // transaction commands run against a real redis-server 7.0.15 and against tskv, every reply
-// compared. Strings, hashes and sets share one small key pool, so types mix (WRONGTYPE paths,
-// DEL / RENAME / COPY / MOVE / TYPE over every type). Each run starts with FLUSHALL and random
+// compared. Strings, hashes, sets and lists share one small key pool, so types mix (WRONGTYPE
+// paths, DEL / RENAME / COPY / MOVE / TYPE over every type). Lists come out in order, so their
+// replies compare exactly; blocking pops run in MULTI (where they never block) or with a timeout
+// that fails before any wait. Each run starts with FLUSHALL and random
 // small encoding thresholds (CONFIG SET hash-max-listpack-entries / -value, set-max-intset-entries)
 // on both servers, so encodings convert within short sequences.
 // How replies are compared (test/helpers/reply-compare.ts):
@@ -20,11 +22,12 @@
 //   anything was popped, the key is DELeted on both, so later steps compare equal states again;
 // - OBJECT ENCODING: hash encodings exactly; set encodings where Redis 7.0 and 7.2 agree (intset,
 //   hashtable): a set 7.0 holds as a hashtable may be a listpack in tskv (7.2's small-set
-//   encoding), so each OBJECT ENCODING is followed by a TYPE of its key and that difference passes
-//   only when TYPE says set; string encodings only by shape (see encodingSame);
-// - DUMP: strings byte for byte, hashes and sets by payload type (7.0 writes listpack / intset
-//   payloads, tskv the plain ones); as a lone command, tskv's payload must RESTORE in the oracle
-//   and in tskv to the key's content;
+//   encoding), and a list 7.0 holds as a quicklist (all of them) may be a listpack in tskv (7.2's
+//   small lists), so each OBJECT ENCODING is followed by a TYPE of its key and those differences
+//   pass only when TYPE says set, or list; string encodings only by shape (see encodingSame);
+// - DUMP: strings byte for byte, hashes, sets and lists by payload type (7.0 writes listpack /
+//   intset payloads, tskv the plain ones; list nodes may be filled otherwise); as a lone command,
+//   tskv's payload must RESTORE in the oracle and in tskv to the key's content;
 // - TTL / PTTL / EXPIRETIME / PEXPIRETIME within a tolerance (the two servers run the command a
 //   few ms apart); every TTL is either >= 100 s, in the past, or 5 ms followed by a 30 ms pause,
 //   so no comparison lands near an expiry boundary;
@@ -332,8 +335,10 @@ const encodingConfig = fc.record({
   hashEntries: fc.constantFrom('0', '1', '2', '3', '4', '8', '512', '512'),
   hashValue: fc.constantFrom('0', '4', '16', '64', '64', '64'),
   intsetEntries: fc.constantFrom('0', '1', '2', '3', '4', '512', '512'),
-}).map(({ hashEntries, hashValue, intsetEntries }) => ({
-  args: ['CONFIG', 'SET', 'hash-max-listpack-entries', hashEntries, 'hash-max-listpack-value', hashValue, 'set-max-intset-entries', intsetEntries],
+  listSize: fc.constantFrom('-2', '-2', '-1', '0', '1', '3', '8'),
+}).map(({ hashEntries, hashValue, intsetEntries, listSize }) => ({
+  args: ['CONFIG', 'SET', 'hash-max-listpack-entries', hashEntries, 'hash-max-listpack-value', hashValue, 'set-max-intset-entries', intsetEntries,
+    'list-max-listpack-size', listSize],
   intsetEntriesMax: Number(intsetEntries),
 }));
 
@@ -345,17 +350,21 @@ function runs(withSets: boolean) {
     { weight: 4, arbitrary: fc.oneof(...hashWriteCommands) },
     { weight: 4, arbitrary: fc.oneof(...hashReadCommands) },
     ...(withSets ? [{ weight: 4, arbitrary: fc.oneof(...setWriteCommands) }, { weight: 4, arbitrary: fc.oneof(...setReadCommands) }] : []),
-    { weight: 1, arbitrary: fc.oneof(...otherCommands, fc.constantFrom(...hashArityErrors, ...(withSets ? setArityErrors : []))) },
+    { weight: 4, arbitrary: fc.oneof(...listWriteCommands) },
+    { weight: 3, arbitrary: fc.oneof(...listReadCommands) },
+    { weight: 1, arbitrary: fc.oneof(...otherCommands, fc.constantFrom(...hashArityErrors, ...listArityErrors, ...(withSets ? setArityErrors : []))) },
   ];
   const simpleCommand = fc.oneof(...families);
-  const anyWrite = fc.oneof(...writeCommands, ...hashWriteCommands, ...(withSets ? setWriteCommands : []));
+  const anyWrite = fc.oneof(...writeCommands, ...hashWriteCommands, ...listWriteCommands, ...(withSets ? setWriteCommands : []));
+  // blocking pops with any timeout run only queued: EXEC never lets them block
+  const queuedCommand = fc.oneof({ weight: 8, arbitrary: simpleCommand }, { weight: 1, arbitrary: fc.oneof(...blockingPops(anyTimeout)) });
   const scanOptions = fc.array(option(withArg('MATCH', pattern), withArg('COUNT', fc.constantFrom<Arg>('1', '2', '3', '10', '1000', '0', '-1', 'x')),
     // not TYPE none: Redis 7.0 then returns expired keys its active expiry has not reaped yet
     withArg('TYPE', fc.constantFrom<Arg>('string', 'STRING', 'list', 'hash', 'set')), word('MATCH')), { maxLength: 3 }).map(flat);
   const transaction = fc.record({
     watch: fc.array(keys(1, 2), { maxLength: 1 }),
     before: fc.array(anyWrite, { maxLength: 1 }),
-    queued: fc.array(simpleCommand, { maxLength: 4 }).map(withTypeProbes),
+    queued: fc.array(queuedCommand, { maxLength: 4 }).map(withTypeProbes),
     end: fc.constantFrom<'EXEC' | 'DISCARD'>('EXEC', 'EXEC', 'EXEC', 'DISCARD'),
   });
   const step: fc.Arbitrary<Step> = fc.oneof(
@@ -377,6 +386,8 @@ function runs(withSets: boolean) {
   const prelude = fc.array(fc.oneof(
     { weight: 8, arbitrary: command('HSET', fc.tuple(hashKey, fieldPairsOf(3, 8)).map(([k, p]) => [k, ...p])) },
     { weight: 1, arbitrary: command('HSET', fc.tuple(hashKey, big).map(([k, names]): Arg[] => [k, ...names.flatMap((name) => [`f${name}`, name])])) },
+    { weight: 6, arbitrary: command('RPUSH', fc.tuple(listKey, elements(3, 12)).map(([k, e]) => [k, ...e])) },
+    { weight: 1, arbitrary: command('RPUSH', fc.tuple(listKey, big).map(([k, names]): Arg[] => [k, ...names])) }, // many quicklist nodes
     ...(withSets ? [
       { weight: 8, arbitrary: command('SADD', fc.tuple(setKey, members(3, 12)).map(([k, m]) => [k, ...m])) },
       { weight: 4, arbitrary: command('SADD', fc.tuple(setKey, fc.array(setInteger, { minLength: 2, maxLength: 8 })).map(([k, m]) => [k, ...m])) }, // an intset
@@ -386,6 +397,71 @@ function runs(withSets: boolean) {
   const steps = fc.tuple(prelude, fc.array(step, { minLength: 1, maxLength: 40, size: 'medium' })).map(([first, rest]) => [...first, ...rest]);
   return fc.record({ resp3: fc.boolean(), config: encodingConfig, steps });
 }
+
+// ---- lists ---------------------------------------------------------------------------------------
+
+// Lists favor two keys of the pool; elements repeat (for LPOS, LREM, LINSERT's pivot), with '',
+// binary ones, one past 64 bytes and integers (listpack integer entries in DUMP).
+const listKey = keyFavoring('k3', 'k*');
+const listKeys = (min: number, max: number) => fc.array(listKey, { minLength: min, maxLength: max });
+const element = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom<Arg>('a', 'b', 'c', '1', '-2', '') },
+  { weight: 1, arbitrary: fc.constantFrom<Arg>(b('\x00\xff\r\ne'), 'e'.repeat(65), '9223372036854775808', 'ohmytext') },
+);
+const elements = (min: number, max: number) => fc.array(element, { minLength: min, maxLength: max });
+const listEnd = fc.constantFrom<Arg>('LEFT', 'RIGHT', 'left', 'Right', 'UP');
+const popCount = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 6 }).map<Arg>(String) },
+  { weight: 1, arbitrary: fc.constantFrom<Arg>('-1', 'x', '9223372036854775807', '') });
+const mpopCount = fc.array(withArg('COUNT', fc.constantFrom<Arg>('1', '2', '5', '0', '-1', 'x')), { maxLength: 1 }).map(flat);
+// A timeout that fails before any wait (a blocking command on an empty key would hang the run),
+// and any timeout for commands queued in MULTI, which never block. Not the overflowing ones
+// ('inf', 1e400): 7.0.15 calls them negative, 7.2 (and tskv) out of range.
+const failingTimeout = fc.constantFrom<Arg>('-1', 'x', '', 'nan', '-0.002');
+const anyTimeout = fc.oneof(failingTimeout, fc.constantFrom<Arg>('0', '0.01', '1', '-0.0001', '-0.001'));
+// Not RANK -9223372036854775808: 7.0.15 negates it (undefined), 7.2 refuses it.
+const lposOption = option(withArg('RANK', fc.constantFrom<Arg>('1', '-1', '2', '-2', '0', 'x', '9223372036854775807')),
+  withArg('COUNT', fc.constantFrom<Arg>('0', '1', '2', '-1', 'x')), withArg('MAXLEN', fc.constantFrom<Arg>('0', '1', '3', '-1', 'x')),
+  word('RANK'), fc.constant<Arg[]>(['FOO']));
+const mpop = (name: string, timeout: fc.Arbitrary<Arg> | undefined) => command(name, fc.tuple(
+  timeout === undefined ? fc.constant<Arg[]>([]) : timeout.map((t) => [t]), listKeys(1, 3),
+  fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom<Arg>('0', '-1', 'x', '4', '9223372036854775807') }),
+  listEnd, mpopCount,
+).map(([t, k, numkeys, e, count]) => [...t, numkeys ?? String(k.length), ...k, e, ...count]));
+/** The blocking pops with the given timeouts. */
+const blockingPops = (timeout: fc.Arbitrary<Arg>): fc.Arbitrary<Command>[] => [
+  command('BLPOP', fc.tuple(listKeys(1, 3), timeout).map(([k, t]) => [...k, t])),
+  command('BRPOP', fc.tuple(listKeys(1, 3), timeout).map(([k, t]) => [...k, t])),
+  command('BLMOVE', fc.tuple(listKey, listKey, listEnd, listEnd, timeout)),
+  command('BRPOPLPUSH', fc.tuple(listKey, listKey, timeout)),
+  mpop('BLMPOP', timeout),
+];
+const listEncodingCommand = fc.tuple(casing('ENCODING'), listKey).map(([w, k]): Command => ({ args: ['OBJECT', w, k], mode: 'encoding' }));
+
+const listWriteCommands: fc.Arbitrary<Command>[] = [
+  ...Array<fc.Arbitrary<Command>>(2).fill(command('RPUSH', fc.tuple(listKey, elements(1, 6)).map(([k, e]) => [k, ...e]))), // lists grow
+  command('LPUSH', fc.tuple(listKey, elements(1, 6)).map(([k, e]) => [k, ...e])),
+  command('LPUSHX', fc.tuple(listKey, elements(1, 3)).map(([k, e]) => [k, ...e])),
+  command('RPUSHX', fc.tuple(listKey, elements(1, 3)).map(([k, e]) => [k, ...e])),
+  command('LINSERT', fc.tuple(listKey, fc.constantFrom<Arg>('BEFORE', 'after', 'AFTER', 'NEAR'), element, element)),
+  command('LSET', fc.tuple(listKey, index, element)),
+  command('LTRIM', fc.tuple(listKey, index, index)),
+  command('LPOP', fc.tuple(listKey, fc.option(popCount, { freq: 2 })).map(([k, c]) => (c === null ? [k] : [k, c]))),
+  command('RPOP', fc.tuple(listKey, fc.option(popCount, { freq: 2 })).map(([k, c]) => (c === null ? [k] : [k, c]))),
+  command('LREM', fc.tuple(listKey, index, element)),
+  command('LMOVE', fc.tuple(listKey, listKey, listEnd, listEnd)),
+  command('RPOPLPUSH', fc.tuple(listKey, listKey)),
+  mpop('LMPOP', undefined),
+  ...blockingPops(failingTimeout),
+];
+const listReadCommands: fc.Arbitrary<Command>[] = [
+  command('LLEN', fc.tuple(listKey)),
+  command('LINDEX', fc.tuple(listKey, index)),
+  command('LRANGE', fc.tuple(listKey, index, index)),
+  command('LPOS', fc.tuple(listKey, element, fc.array(lposOption, { maxLength: 3 })).map(([k, e, o]) => [k, e, ...flat(o)])),
+  listEncodingCommand,
+];
+const listArityErrors = exactly([['LPUSH', 'a'], ['LPOP'], ['LPOP', 'a', '1', '2'], ['LRANGE', 'a', '0'], ['LINSERT', 'a', 'before', 'b'], ['LSET', 'a', '0'],
+  ['LMOVE', 'a', 'b', 'left'], ['LMPOP', '1', 'a'], ['BLPOP', 'a'], ['BLMPOP', '0', '1', 'a'], ['BLMOVE', 'a', 'b', 'left', 'left'], ['LPOS', 'a']]);
 
 // ---- execution and comparison -----------------------------------------------------------------
 
@@ -407,7 +483,7 @@ function resolve(args: readonly Arg[], nowMs: number): Resolved {
 const show = (args: readonly Buffer[]) => args.map((a) => JSON.stringify(a.toString('latin1'))).join(' ');
 const bytes = (text: string) => Buffer.from(text, 'latin1');
 
-function compare(mode: Mode, args: readonly Buffer[], expected: Reply, actual: Reply, sawExpiry: boolean): boolean | 'if-set' | 'if-hinted' {
+function compare(mode: Mode, args: readonly Buffer[], expected: Reply, actual: Reply, sawExpiry: boolean): boolean | 'if-set' | 'if-hinted' | 'if-list' {
   if (expected.type === 'error' || actual.type === 'error') return sameReply(expected, actual);
   const name = args[0]!.toString('latin1').toLowerCase();
   switch (mode) {
@@ -478,18 +554,21 @@ async function randomPicksMissing(oracle: RawClient, args: readonly Buffer[], ac
 const DUMP_SCRATCH_KEY = bytes('{differential}dump-scratch');
 
 /**
- * A lone DUMP of a hash or set: tskv's payload RESTOREs in the oracle and in tskv, and the oracle's
- * (listpack, intset) in tskv, each to the content the key holds there. A reason, or undefined.
+ * A lone DUMP of a hash, set or list: tskv's payload RESTOREs in the oracle and in tskv, and the
+ * oracle's (listpack, intset, quicklist) in tskv, each to the content the key holds there. A
+ * reason, or undefined.
  */
 async function dumpRestoreFailure(oracle: RawClient, target: RawClient, key: Buffer, payloads: { redis: Buffer; tskv: Buffer }): Promise<string | undefined> {
-  const read = payloads.redis[0] === 4 || payloads.redis[0] === 16 ? 'HGETALL' : 'SMEMBERS';
+  const list = [1, 10, 14, 18].includes(payloads.redis[0]!);
+  const read = list ? 'LRANGE' : payloads.redis[0] === 4 || payloads.redis[0] === 16 ? 'HGETALL' : 'SMEMBERS';
+  const readArgs = (name: Buffer) => (list ? [bytes(read), name, bytes('0'), bytes('-1')] : [bytes(read), name]);
   const trials = [['redis', oracle, 'tskv'], ['tskv', target, 'tskv'], ['tskv', target, 'redis']] as const;
   for (const [name, client, source] of trials) {
     const restored = await client.send([bytes('RESTORE'), DUMP_SCRATCH_KEY, bytes('0'), payloads[source], bytes('REPLACE')]);
     if (restored.type !== 'simple') return `${name} answered RESTORE of ${source}'s payload with ${formatReply(restored)}`;
-    const [copy, original] = [await client.send([bytes(read), DUMP_SCRATCH_KEY]), await client.send([bytes(read), key])];
+    const [copy, original] = [await client.send(readArgs(DUMP_SCRATCH_KEY)), await client.send(readArgs(key))];
     await client.send([bytes('DEL'), DUMP_SCRATCH_KEY]);
-    const same = read === 'HGETALL' ? pairsSame(original, copy) : unorderedSame(original, copy);
+    const same = read === 'HGETALL' ? pairsSame(original, copy) : read === 'LRANGE' ? sameReply(original, copy) : unorderedSame(original, copy);
     if (!same) return `${name} restored ${source}'s payload as ${formatReply(copy)}, the key holds ${formatReply(original)}`;
   }
   return undefined;
@@ -499,7 +578,7 @@ async function dumpRestoreFailure(oracle: RawClient, target: RawClient, key: Buf
 async function runSteps(oracle: RawClient, target: RawClient, steps: readonly Step[], intsetEntriesMax: number): Promise<void> {
   const transcript: string[] = [];
   let sawExpiry = false;
-  let pendingSetEncoding: string | undefined; // an OBJECT ENCODING accepted only if the TYPE after it says set
+  let pendingEncoding: { type: 'set' | 'list'; text: string } | undefined; // an OBJECT ENCODING accepted only if the TYPE after it says that type
   let sawHintedSadd = false; // an SADD of more arguments than set-max-intset-entries ran
   const fail = (reason: string): never => {
     throw new Mismatch(`${reason}\ntranscript (redis replies):\n  ${transcript.join('\n  ')}`);
@@ -511,12 +590,14 @@ async function runSteps(oracle: RawClient, target: RawClient, steps: readonly St
     if (expected.type === 'integer' && own[0]!.toString('latin1').toLowerCase() === 'sadd' && own.length - 2 > intsetEntriesMax) sawHintedSadd = true;
     if (verdict === 'if-hinted' && !sawHintedSadd) fail(`reply differs for ${show(args)} (no SADD of more than ${intsetEntriesMax} members ran)\n  redis: ${formatReply(expected)}\n  tskv:  ${formatReply(actual)}`);
     if (verdict === false) fail(`reply differs for ${show(args)}\n  redis: ${formatReply(expected)}\n  tskv:  ${formatReply(actual)}`);
-    if (pendingSetEncoding !== undefined) {
+    if (pendingEncoding !== undefined) {
       if (mode !== 'typeProbe') throw new Error(`harness: OBJECT ENCODING without its TYPE probe before ${show(args)}`);
-      if (!(expected.type === 'simple' && expected.value === 'set')) fail(`reply differs for ${pendingSetEncoding} (a ${formatReply(expected)}, not a set)`);
-      pendingSetEncoding = undefined;
+      if (!(expected.type === 'simple' && expected.value === pendingEncoding.type)) fail(`reply differs for ${pendingEncoding.text} (a ${formatReply(expected)}, not a ${pendingEncoding.type})`);
+      pendingEncoding = undefined;
     }
-    if (verdict === 'if-set') pendingSetEncoding = `${show(args)}\n  redis: ${formatReply(expected)}\n  tskv:  ${formatReply(actual)}`;
+    if (verdict === 'if-set' || verdict === 'if-list') {
+      pendingEncoding = { type: verdict === 'if-set' ? 'set' : 'list', text: `${show(args)}\n  redis: ${formatReply(expected)}\n  tskv:  ${formatReply(actual)}` };
+    }
   };
   /** A command on both servers; alone (not queued, not pipelined), with the checks that read more. */
   const both = async (command: Command, alone = false) => {
@@ -613,12 +694,12 @@ async function runSteps(oracle: RawClient, target: RawClient, steps: readonly St
           check(queued.mode, [bytes('(exec)'), ...queuedArgs], expected.value[i]!, actual.value[i]!);
         });
       } else {
-        pendingSetEncoding = undefined; // nothing ran
+        pendingEncoding = undefined; // nothing ran
         check('exact', args, expected, actual);
       }
       if (item.queued.some((c) => c.args.includes(TINY_PX))) await new Promise((r) => setTimeout(r, TINY_PAUSE_MS));
     }
-    if (pendingSetEncoding !== undefined) throw new Error('harness: a step ended on an OBJECT ENCODING without its TYPE probe');
+    if (pendingEncoding !== undefined) throw new Error('harness: a step ended on an OBJECT ENCODING without its TYPE probe');
   }
 }
 

@@ -17,6 +17,7 @@ import { pubsubCommands } from './pubsub.js';
 import { scanCommands } from './scan.js';
 import { serverCommands } from './server.js';
 import { hashCommands } from './hashes.js';
+import { listCommands } from './lists.js';
 import { timeseriesCommands } from './timeseries.js';
 import { setCommands } from './sets.js';
 import { stringCommands } from './strings.js';
@@ -36,6 +37,7 @@ export function registerAllCommands(): void {
     ...introspectionCommands,
     ...stringCommands,
     ...hashCommands,
+    ...listCommands,
     ...timeseriesCommands,
     ...setCommands,
     ...keyCommands,

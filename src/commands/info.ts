@@ -7,6 +7,7 @@
 import os from 'node:os';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { limits } from '../ops/config.js';
+import { blockingCounts } from '../dispatch/blocking.js';
 import { REDIS_COMPATIBLE_VERSION, TSKV_VERSION, type ServerState } from '../dispatch/server-state.js';
 
 type Fields = Array<[string, string | number]>;
@@ -45,10 +46,11 @@ function clientFields(state: ServerState): Fields {
     inputMax = Math.max(inputMax, client.connection.queryBufferBytes());
     outputMax = Math.max(outputMax, client.connection.replyBytesPending());
   }
+  const blocking = blockingCounts(state);
   return [
     ['connected_clients', state.clients.size], ['cluster_connections', 0], ['maxclients', state.config.maxclients],
-    ['client_recent_max_input_buffer', inputMax], ['client_recent_max_output_buffer', outputMax], ['blocked_clients', 0],
-    ['tracking_clients', 0], ['clients_in_timeout_table', 0], ['total_blocking_keys', 0], ['total_blocking_keys_on_nokey', 0],
+    ['client_recent_max_input_buffer', inputMax], ['client_recent_max_output_buffer', outputMax], ['blocked_clients', blocking.blockedClients],
+    ['tracking_clients', 0], ['clients_in_timeout_table', blocking.timedClients], ['total_blocking_keys', blocking.blockingKeys], ['total_blocking_keys_on_nokey', 0],
   ];
 }
 

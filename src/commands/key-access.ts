@@ -60,6 +60,7 @@ export function encodingLimits(ctx: CommandContext): EncodingLimits {
     setIntsetEntries: config.setMaxIntsetEntries,
     setListpackEntries: config.setMaxListpackEntries,
     setListpackValue: config.setMaxListpackValueBytes,
+    listListpackSize: config.listMaxListpackSize,
   };
 }
 

@@ -25,6 +25,17 @@ export interface ConnectionView {
    * before it settles and dropped if it rejects (a message about writes that did not commit).
    */
   sendOutOfBand(bytes: Buffer, wait?: Promise<unknown>): void;
+  /**
+   * The end of a wait (dispatch/blocking.ts): runs work as the blocked command's second half; what
+   * it writes is that command's reply, held until the commit work returns. Then the client's
+   * input, held while it was blocked, is processed again (unless work blocked it again).
+   */
+  runUnblocked(work: () => Promise<void> | undefined): void;
+}
+
+/** A client blocked by BLPOP & co.; dispatch/blocking.ts owns the rest of it. */
+export interface BlockedWait {
+  readonly keyCount: number;
 }
 
 /** A client's Pub/Sub subscriptions, each name as a latin1 string (one char per byte) -> its bytes. */
@@ -77,6 +88,8 @@ export class ClientState {
   multi: MultiState | undefined = undefined;
   /** WATCH: keys (db:hex) this client watches; transactions.ts owns its meaning. */
   watchedKeys: Set<string> | undefined = undefined;
+  /** Set while a blocking command waits (dispatch/blocking.ts): the client runs nothing else. */
+  blocked: BlockedWait | undefined = undefined;
   /** Set when a watched key changed; EXEC then answers null. */
   watchDirty = false;
   /** Free slot for command families that keep per-client state (e.g. transactions.ts). */
@@ -112,7 +125,7 @@ export class ClientState {
    * the kernel; tot-mem is their sum plus multi-mem.
    */
   describe(nowMs: number): string {
-    const flags = (this.monitoring ? 'O' : '') + (this.subscribed ? 'P' : '') + (this.multi ? 'x' : '') + (this.noEvict ? 'e' : '') + (this.noTouch ? 'T' : '') || 'N';
+    const flags = (this.monitoring ? 'O' : '') + (this.subscribed ? 'P' : '') + (this.multi ? 'x' : '') + (this.blocked ? 'b' : '') + (this.noEvict ? 'e' : '') + (this.noTouch ? 'T' : '') || 'N';
     const subscriptions = this.subscriptions;
     const { connection } = this;
     const queryBytes = connection.queryBufferBytes();

@@ -11,11 +11,16 @@
 //   connection keeps parsing and executing the next commands meanwhile (group commit).
 // - A rejected commit (or an engine that refuses the write synchronously) rejects the returned
 //   promise; the connection then replaces this command's reply with the MISCONF error.
+// - A blocking command that blocks (blocking.ts) writes no reply; its reply comes when the wait
+//   ends. After each command that ran (an EXEC counts once), the clients blocked on keys it made
+//   ready are served (serveBlockedClients), each command run again with its own commit.
 import { CommandError, ERRORS, misconf, unknownCommand, unknownSubcommand, wrongArity } from './errors.js';
 import { execAbortText, discardTransaction, flagTransaction, queueCommand } from './transactions.js';
 import { arityMatches, lookupCommand, lookupSubcommand, type CommandContext, type CommandEntry } from './command-table.js';
 import { feedMonitors, MONITOR_ERRORS, refusesKeyspace } from './monitor.js';
 import { SUBSCRIBED_MODE_COMMANDS, subscribedModeError } from './pubsub.js';
+import { rerunWaiter, serveReadyKeys, type Waiter } from './blocking.js';
+import type { ServerState } from './server-state.js';
 
 /** Commands that run even while a MULTI is open (everything else is queued). */
 const MULTI_PASS_THROUGH: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'reset', 'quit']);
@@ -93,7 +98,44 @@ export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
       return { commit: undefined, entry };
     }
   }
-  return { commit: execute(ctx, entry, args), entry };
+  const commit = execute(ctx, entry, args);
+  serveBlockedClients(server);
+  return { commit, entry };
+}
+
+/**
+ * Serves the clients blocked on keys the last command made ready (blocking.ts): each one's
+ * command runs again in its own context, as Redis 7.2 reprocesses it, and commits on its own; the
+ * reply waits for that commit. No MONITOR line, slowlog entry or call count: the command was
+ * counted when it blocked.
+ */
+function serveBlockedClients(server: ServerState): void {
+  const lookup = (db: number, key: Buffer) => {
+    const record = server.keyspace.get(db, key);
+    if (server.keyspace.hasStaged()) void commitServerStaged(server)?.catch(() => undefined); // a lazy expiry's delete
+    return record;
+  };
+  serveReadyKeys(server, lookup, (waiter: Waiter) => {
+    const ctx = waiter.context;
+    ctx.client.connection.runUnblocked(() => {
+      const blocked = rerunWaiter(server, waiter, () => {
+        try {
+          waiter.entry.spec.handler(ctx, waiter.args);
+        } catch (error) {
+          if (!(error instanceof CommandError)) throw error; // a bug: let the process die (STYLE.md)
+          server.stats.errorReplies++;
+          server.metrics.recordErrorReply(error.message);
+          ctx.out.error(error.message);
+          if (server.keyspace.hasStaged()) server.keyspace.discardStaged();
+        }
+      });
+      if (blocked) {
+        if (server.keyspace.hasStaged()) server.keyspace.discardStaged();
+        return undefined;
+      }
+      return commitStaged(ctx);
+    });
+  });
 }
 
 /**
@@ -137,7 +179,10 @@ let lastPendingWait: Promise<void> | undefined;
 
 /** One engine write for everything staged; the reply waits for it (or for an earlier pending one). */
 export function commitStaged(ctx: CommandContext): Promise<void> | undefined {
-  const { server } = ctx;
+  return commitServerStaged(ctx.server);
+}
+
+function commitServerStaged(server: ServerState): Promise<void> | undefined {
   let commit: Promise<void> | undefined;
   try {
     commit = server.keyspace.commit();

@@ -25,11 +25,17 @@
 //   it run and are answered, then the connection closes as after QUIT (Redis, too, writes those
 //   replies before it reads the EOF).
 // - The client is released (listener and clients map, MULTI/WATCH state, monitors, Pub/Sub
-//   subscriptions) exactly once: when the socket is destroyed here, or when it closes on its own.
+//   subscriptions, a blocked wait) exactly once: when the socket is destroyed here, or when it
+//   closes on its own (peer reset, error).
 // - Out-of-band output (MONITOR lines, Pub/Sub messages: sendOutOfBand) goes after what the
 //   client is already owed, never inside a reply; a subscriber's unsent output is held to
 //   client-output-buffer-limit pubsub (output-limit.ts), a monitor's to replyBytesPendingMax, and
 //   anything's to outOfBandBytesPendingMax: past it the client is closed and counted.
+// - A blocked client (BLPOP & co., dispatch/blocking.ts) runs nothing: its blocking command wrote
+//   no reply, and the commands it sends after it stay in the reader (still bounded by
+//   queryBufferBytesMax) until runUnblocked writes that reply, in its place among the replies,
+//   and resumes processing. A FIN while blocked ends the wait unanswered and closes, as Redis
+//   frees the client.
 import type { Socket } from 'node:net';
 import { BULK_COPY_BYTES_MIN, RespReader, RespWriter, RespProtocolError, type ReaderLimits } from '../../protocol/index.js';
 import { ClientState, type ConnectionView } from '../dispatch/client-state.js';
@@ -38,6 +44,7 @@ import { limits } from '../ops/config.js';
 import { dispatch } from '../dispatch/dispatch.js';
 import { commitFailureText, errorReplyBytes, protocolErrorText } from '../dispatch/errors.js';
 import { stopMonitoring } from '../dispatch/monitor.js';
+import { forgetBlockedClient } from '../dispatch/blocking.js';
 import { forgetClient } from '../dispatch/transactions.js';
 import type { ServerState } from '../dispatch/server-state.js';
 import { READ_BUFFER_BYTES, readInto } from './socket-reader.js';
@@ -109,6 +116,7 @@ export class Connection implements ConnectionView {
   private deferredLines: Array<{ bytes: Buffer; wait: Promise<unknown> | undefined }> = [];
   private readonly outputWatch = new OutputLimitWatch();
   private softLimitTimer: NodeJS.Timeout | undefined; // re-checks a subscriber over its soft output limit
+  private blockedReplyMode: ClientState['replyMode'] = 'on'; // CLIENT REPLY as the blocked command found it
 
   constructor(
     private readonly server: ServerState,
@@ -141,6 +149,14 @@ export class Connection implements ConnectionView {
   /** The peer's FIN: run what is left of its input (process closes once it runs out). */
   private onPeerEnd(): void {
     this.inputEnded = true;
+    if (this.client.blocked !== undefined) {
+      // Redis frees a blocked client at EOF: its wait ends unanswered (no element is taken for a
+      // peer that left), nothing sent after it runs, and earlier replies still go out before the close
+      forgetBlockedClient(this.server, this.client);
+      this.closing = true;
+      this.updateReading();
+      return;
+    }
     if (!this.closing && !this.closed) this.process();
   }
 
@@ -154,6 +170,7 @@ export class Connection implements ConnectionView {
     forgetClient(this.client, this.server.keyspace); // MULTI queue, WATCH registry
     stopMonitoring(this.server, this.client);
     this.server.pubsub.unsubscribeAll(this.client);
+    forgetBlockedClient(this.server, this.client);
     this.onClose(this);
   }
 
@@ -229,7 +246,7 @@ export class Connection implements ConnectionView {
     const { metrics } = this.server;
     metrics.beginRun(); // one clock read per command (metrics.ts)
     try {
-      while (!this.closing && !this.closed && !this.stalled && !this.yielding && !this.backpressured && !this.overBounds()) {
+      while (!this.closing && !this.closed && !this.stalled && !this.yielding && !this.backpressured && this.client.blocked === undefined && !this.overBounds()) {
         if (budget-- === 0) {
           this.yieldTurn();
           break;
@@ -302,8 +319,32 @@ export class Connection implements ConnectionView {
     } finally {
       this.running = false;
     }
+    if (client.blocked !== undefined) {
+      this.blockedReplyMode = modeBefore; // its reply comes through runUnblocked
+      return;
+    }
     this.handleReply(client, before, modeBefore, commit);
     if (this.deferredLines.length > 0) this.sendDeferredLines();
+  }
+
+  // ConnectionView: the end of a blocked command's wait (dispatch/blocking.ts)
+  runUnblocked(work: () => Promise<void> | undefined): void {
+    const client = this.client;
+    const before = this.writer.bytesPending();
+    this.running = true;
+    let commit: Promise<void> | undefined;
+    try {
+      commit = work();
+    } finally {
+      this.running = false;
+    }
+    if (client.blocked !== undefined || this.closed) return;
+    this.handleReply(client, before, this.blockedReplyMode, commit);
+    if (this.deferredLines.length > 0) this.sendDeferredLines();
+    this.scheduleFlush();
+    setImmediate(() => {
+      if (!this.closed) this.process(); // what it sent while blocked
+    });
   }
 
   /** Queues the reply dispatch just wrote: as-is when ready, or as a segment waiting for commit. */

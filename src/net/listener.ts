@@ -98,7 +98,8 @@ export class Listener {
     for (const connection of this.connections) {
       const client = connection.client;
       if (client.subscribed) continue; // Redis: no timeout for Pub/Sub clients
-      if (nowMs - client.lastInteractionMs > timeoutS * 1000 && connection.idle()) connection.destroy('idle timeout');
+      // Redis never times out a blocked client (clientsCronHandleTimeout)
+      if (nowMs - client.lastInteractionMs > timeoutS * 1000 && connection.idle() && client.blocked === undefined) connection.destroy('idle timeout');
     }
   }
 

@@ -15,6 +15,7 @@ export interface EncodingLimits {
   setIntsetEntries: number;
   setListpackEntries: number;
   setListpackValue: number;
+  listListpackSize: number; // list-max-listpack-size: < 0 a node's size class (-2 = 8 KiB), > 0 its entries
 }
 
 export const ENCODING_LIMITS_DEFAULT: EncodingLimits = {
@@ -23,6 +24,7 @@ export const ENCODING_LIMITS_DEFAULT: EncodingLimits = {
   setIntsetEntries: 512,
   setListpackEntries: 128,
   setListpackValue: 64,
+  listListpackSize: -2,
 };
 
 export interface TypeModule {
