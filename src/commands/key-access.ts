@@ -60,6 +60,8 @@ export function encodingLimits(ctx: CommandContext): EncodingLimits {
     setIntsetEntries: config.setMaxIntsetEntries,
     setListpackEntries: config.setMaxListpackEntries,
     setListpackValue: config.setMaxListpackValueBytes,
+    zsetListpackEntries: config.zsetMaxListpackEntries,
+    zsetListpackValue: config.zsetMaxListpackValueBytes,
   };
 }
 

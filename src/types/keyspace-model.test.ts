@@ -47,7 +47,7 @@ const COMMANDS_MAX = 60;
 const KEYS = ['a', 'b', 'c', 'd', 'e', '{a}x'];
 const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'longer-field-name'];
 const MEMBERS = ['1', '2', '-7', '300', '12345678901234', 'x', 'y', 'a-member-longer-than-12'];
-const LIMITS: EncodingLimits = { hashListpackEntries: 6, hashListpackValue: 12, setIntsetEntries: 4, setListpackEntries: 6, setListpackValue: 12 };
+const LIMITS: EncodingLimits = { hashListpackEntries: 6, hashListpackValue: 12, setIntsetEntries: 4, setListpackEntries: 6, setListpackValue: 12, zsetListpackEntries: 6, zsetListpackValue: 12 };
 const ELEMENTS_START = namespaceStart(ELEMENT_NAMESPACE);
 
 /** Small memtables and compaction triggers: flushes and background compactions every few commands. */

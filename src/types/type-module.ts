@@ -15,6 +15,8 @@ export interface EncodingLimits {
   setIntsetEntries: number;
   setListpackEntries: number;
   setListpackValue: number;
+  zsetListpackEntries: number;
+  zsetListpackValue: number;
 }
 
 export const ENCODING_LIMITS_DEFAULT: EncodingLimits = {
@@ -23,6 +25,8 @@ export const ENCODING_LIMITS_DEFAULT: EncodingLimits = {
   setIntsetEntries: 512,
   setListpackEntries: 128,
   setListpackValue: 64,
+  zsetListpackEntries: 128,
+  zsetListpackValue: 64,
 };
 
 export interface TypeModule {
