@@ -18,6 +18,9 @@ import { serverCommands } from './server.js';
 import { hashCommands } from './hashes.js';
 import { timeseriesCommands } from './timeseries.js';
 import { setCommands } from './sets.js';
+import { zsetCommands } from './zsets.js';
+import { zsetRangeCommands } from './zset-ranges.js';
+import { zsetCombineCommands } from './zset-combine.js';
 import { stringCommands } from './strings.js';
 import { transactionCommands } from './transactions.js';
 import { slowlogCommands } from './slowlog.js';
@@ -37,6 +40,9 @@ export function registerAllCommands(): void {
     ...hashCommands,
     ...timeseriesCommands,
     ...setCommands,
+    ...zsetCommands,
+    ...zsetRangeCommands,
+    ...zsetCombineCommands,
     ...keyCommands,
     ...dumpCommands,
     ...memoryCommands,
