@@ -279,6 +279,9 @@ describe('ZRANDMEMBER and ZSCAN', () => {
     const draws: string[] = [];
     for (let round = 0; round < 250; round++) draws.push(...(await tskv.zrandmember('z', 4)));
     expect(chiSquare(draws)).toBeLessThan(40);
+    const pipeline = tskv.pipeline();
+    for (let round = 0; round < 1000; round++) pipeline.zrandmember('z');
+    expect(chiSquare(((await pipeline.exec()) ?? []).map(([, member]) => member as string))).toBeLessThan(40);
   });
 
   it('returns a listpack zset whole in score order and pages a skiplist zset by cursor', async () => {

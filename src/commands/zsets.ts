@@ -18,7 +18,7 @@ import { CommandError, ERRORS } from '../dispatch/errors.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { globMatch, REPLY } from '../../protocol/index.js';
-import { distinctElements, elementsWithRepeats, randomElement, scanElements, type HashedElement } from '../types/hashed-elements.js';
+import { distinctElements, elementsWithRepeats, scanElements, type HashedElement } from '../types/hashed-elements.js';
 import { readStoredScore } from '../types/score-order.js';
 import { scoreArgument } from '../types/score-text.js';
 import {
@@ -227,7 +227,8 @@ function zrandmember(ctx: CommandContext, args: Buffer[]): void {
   const { keyspace } = ctx.server;
   if (args.length === 2) {
     const record = readZset(ctx, args[1] as Buffer);
-    const element = record === undefined ? undefined : randomElement(keyspace, record.version, ZSET_KIND.member);
+    // uniform: a zset of up to SAMPLE_READ_ALL_MAX members is read whole, as for SRANDMEMBER
+    const element = record === undefined ? undefined : elementsWithRepeats(keyspace, record.version, ZSET_KIND.member, record.count, 1)[0];
     if (element === undefined) return ctx.out.nullBulk();
     return ctx.out.bulk(element.part);
   }
