@@ -129,6 +129,9 @@ describe('formatDoubleG17 (%.17g)', () => {
     [-2.5e-300, '-2.5e-300'],
     [Infinity, 'inf'],
     [5e-324, '4.9406564584124654e-324'],
+    [2 ** 56, '72057594037927936'], // an integer past 2^53: every digit, not JS's shortest form
+    [-(2 ** 60), '-1.152921504606847e+18'],
+    [1 + 2 ** -17, '1.0000076293945312'], // 1.00000762939453125: a tie, broken to even
   ])('%s -> %s', (value, expected) => {
     expect(formatDoubleG17(value)).toBe(expected);
   });
@@ -136,6 +139,14 @@ describe('formatDoubleG17 (%.17g)', () => {
     // 26215 / 2^18 = 0.100002288818359375 exactly: 18 digits ending in 5
     expect(formatDoubleG17(26215 / 2 ** 18)).toBe('0.10000228881835938');
     expect(formatGeneral(floatFromNumber(26213 / 2 ** 18), 17)).toBe('0.099994659423828125');
+  });
+  it('agrees with the exact formatter for every double', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (value) => {
+        expect(formatDoubleG17(value)).toBe(formatGeneral(floatFromNumber(value), 17));
+      }),
+      { numRuns: 5000 },
+    );
   });
   it('agrees with toPrecision(17) away from ties', () => {
     fc.assert(

@@ -20,6 +20,9 @@ import { hashCommands } from './hashes.js';
 import { listCommands } from './lists.js';
 import { timeseriesCommands } from './timeseries.js';
 import { setCommands } from './sets.js';
+import { zsetCommands } from './zsets.js';
+import { zsetRangeCommands } from './zset-ranges.js';
+import { zsetCombineCommands } from './zset-combine.js';
 import { stringCommands } from './strings.js';
 import { transactionCommands } from './transactions.js';
 import { slowlogCommands } from './slowlog.js';
@@ -40,6 +43,9 @@ export function registerAllCommands(): void {
     ...listCommands,
     ...timeseriesCommands,
     ...setCommands,
+    ...zsetCommands,
+    ...zsetRangeCommands,
+    ...zsetCombineCommands,
     ...keyCommands,
     ...dumpCommands,
     ...memoryCommands,

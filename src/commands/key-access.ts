@@ -61,6 +61,8 @@ export function encodingLimits(ctx: CommandContext): EncodingLimits {
     setListpackEntries: config.setMaxListpackEntries,
     setListpackValue: config.setMaxListpackValueBytes,
     listListpackSize: config.listMaxListpackSize,
+    zsetListpackEntries: config.zsetMaxListpackEntries,
+    zsetListpackValue: config.zsetMaxListpackValueBytes,
   };
 }
 

@@ -6,8 +6,9 @@ import { timeseriesType } from './timeseries/module.js';
 import { setType } from './set.js';
 import { stringType } from './string.js';
 import type { TypeModule } from './type-module.js';
+import { zsetType } from './zset.js';
 
-const MODULES: ReadonlyMap<number, TypeModule> = new Map([stringType, hashType, listType, setType, timeseriesType].map((module) => [module.type, module]));
+const MODULES: ReadonlyMap<number, TypeModule> = new Map([stringType, hashType, listType, setType, zsetType, timeseriesType].map((module) => [module.type, module]));
 
 /** The module of a stored type; a type byte no module owns is a bug (or damage). */
 export function typeModule(type: number): TypeModule {
@@ -16,7 +17,7 @@ export function typeModule(type: number): TypeModule {
   return module;
 }
 
-const RESTORERS: ReadonlyMap<number, TypeModule> = new Map([stringType, hashType, listType, setType, timeseriesType].flatMap((module) => module.rdbTypes.map((rdbType) => [rdbType, module] as const)));
+const RESTORERS: ReadonlyMap<number, TypeModule> = new Map([stringType, hashType, listType, setType, zsetType, timeseriesType].flatMap((module) => module.rdbTypes.map((rdbType) => [rdbType, module] as const)));
 
 /** The module that reads an RDB object of this type (RESTORE), if any. */
 export function restorerOf(rdbType: number): TypeModule | undefined {

@@ -58,7 +58,7 @@ const MEMBERS = ['1', '2', '-7', '300', '12345678901234', 'x', 'y', 'a-member-lo
 const ELEMENTS = ['a', 'b', '', '7', '-12345', 'an-element-longer-than-a-few-bytes'];
 const LIST_FILL = 4; // list-max-listpack-size: small, so lists convert both ways within a run
 const LIST_BATCH_BYTES_MAX = Number.MAX_SAFE_INTEGER;
-const LIMITS: EncodingLimits = { hashListpackEntries: 6, hashListpackValue: 12, setIntsetEntries: 4, setListpackEntries: 6, setListpackValue: 12, listListpackSize: -2 };
+const LIMITS: EncodingLimits = { hashListpackEntries: 6, hashListpackValue: 12, setIntsetEntries: 4, setListpackEntries: 6, setListpackValue: 12, listListpackSize: -2, zsetListpackEntries: 6, zsetListpackValue: 12 };
 const ELEMENTS_START = namespaceStart(ELEMENT_NAMESPACE);
 
 /** Small memtables and compaction triggers: flushes and background compactions every few commands. */

@@ -16,6 +16,8 @@ export interface EncodingLimits {
   setListpackEntries: number;
   setListpackValue: number;
   listListpackSize: number; // list-max-listpack-size: < 0 a node's size class (-2 = 8 KiB), > 0 its entries
+  zsetListpackEntries: number;
+  zsetListpackValue: number;
 }
 
 export const ENCODING_LIMITS_DEFAULT: EncodingLimits = {
@@ -25,6 +27,8 @@ export const ENCODING_LIMITS_DEFAULT: EncodingLimits = {
   setListpackEntries: 128,
   setListpackValue: 64,
   listListpackSize: -2,
+  zsetListpackEntries: 128,
+  zsetListpackValue: 64,
 };
 
 export interface TypeModule {
