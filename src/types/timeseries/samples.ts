@@ -305,16 +305,27 @@ function encodeSamples(samples: readonly Sample[], encoding: number): Buffer {
   return encoder.finish();
 }
 
-/** Deletes chunks wholly older than the retention window (RedisTimeSeries trims at a new chunk). */
+/**
+ * Deletes chunks wholly older than the retention window (RedisTimeSeries trims at a new chunk),
+ * never the newest; the first chunk that stays then links to none.
+ */
 function dropExpiredChunks(keyspace: Keyspace, series: Series): void {
+  const { state, record } = series;
   const cutoff = retentionStart(series);
-  if (cutoff === 0 || series.state.chunkCount === 0) return;
-  for (const chunk of chunksFrom(keyspace, series.record.version, 0)) {
-    if (chunk.lastTs >= cutoff || chunk.lastTs === series.state.sealedLastTs) break;
-    keyspace.deleteElement(chunk.key);
-    series.state.chunkCount--;
-    series.record.count -= chunk.header.count;
+  if (cutoff === 0 || state.chunkCount === 0) return;
+  const expired: StoredChunk[] = [];
+  for (const chunk of chunksFrom(keyspace, record.version, 0)) {
+    if (chunk.lastTs >= cutoff || chunk.lastTs === state.sealedLastTs) break;
+    expired.push(chunk);
   }
+  if (expired.length === 0) return;
+  for (const chunk of expired) {
+    keyspace.deleteElement(chunk.key);
+    state.chunkCount--;
+    record.count -= chunk.header.count;
+  }
+  const first = chunksFrom(keyspace, record.version, expired.at(-1)!.lastTs + 1).next().value as StoredChunk; // the newest stays
+  keyspace.putElement(first.key, chunkValue(undefined, first.value.subarray(CHUNK_LINK_BYTES)));
 }
 
 /**

