@@ -10,7 +10,7 @@ import type { Sample } from './sample.js';
 import { chunksFrom, rawSamples, sampleAt, samplesAscending, samplesDescending, seal } from './samples.js';
 import { Sealer } from './sealer.js';
 import type { CreateOptions, DuplicatePolicy } from './series-options.js';
-import { addSample, createSeries, deleteRange, findSeries, type SeriesAccess } from './series-store.js';
+import { addSample, createRule, createSeries, deleteRange, findSeries, type SeriesAccess } from './series-store.js';
 import { TIMESTAMP_MAX, seriesOf, seriesRecord, type Series } from './series.js';
 
 const opened: Engine[] = [];
@@ -95,5 +95,29 @@ describe('retention at sealing', () => {
     expect(list[0]![0]).toBeLessThanOrEqual(199);
     expectLinked(store);
     expect(descending(store).map((sample) => sample.ts)).toEqual(ascending(store).map((sample) => sample.ts).reverse());
+  });
+});
+
+describe('writes that feed compaction rules', () => {
+  it('writes a recomputed bucket into a destination whose retention excludes it, and keeps the source sample', async () => {
+    const store = await openStore();
+    const source = Buffer.from('source');
+    const destination = Buffer.from('dest');
+    createSeries(store, source, options());
+    createSeries(store, destination, options({ retentionMs: 10 }));
+    createRule(store, source, findSeries(store, source)!, destination, findSeries(store, destination)!, { aggregation: 'sum', bucketDuration: 10, alignment: 0 });
+    for (const ts of [90, 100, 101]) addSample(store, source, findSeries(store, source)!, ts, 1, undefined);
+    addSample(store, destination, findSeries(store, destination)!, 1000, 5, undefined); // written directly: its last is far ahead
+    await store.keyspace.commit();
+    // a late sample in the closed bucket 90 recomputes it (upsertCompaction): 90 is older than the
+    // destination's retention, which RedisTimeSeries's SeriesUpsertSample does not check
+    expect(addSample(store, source, findSeries(store, source)!, 95, 1, undefined)).toBe(95);
+    await store.keyspace.commit();
+    const read = (key: Buffer) => {
+      const series = findSeries(store, key)!;
+      return { count: series.record.count, samples: [...samplesAscending(store.keyspace, { ...series, state: { ...series.state, retentionMs: 0 } }, 0, TIMESTAMP_MAX)].map((sample) => [sample.ts, sample.value]) };
+    };
+    expect(read(source)).toEqual({ count: 4, samples: [[90, 1], [95, 1], [100, 1], [101, 1]] });
+    expect(read(destination)).toEqual({ count: 2, samples: [[90, 2], [1000, 5]] }); // bucket 100 is still open
   });
 });

@@ -202,15 +202,14 @@ function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): 
 export type AddOutcome = { kind: 'appended' } | { kind: 'upserted'; value: number; created: boolean } | { kind: 'unchanged' };
 
 /**
- * Stages one sample (internalAdd after its checks): an append past lastTs, else an upsert under
- * policy. Mutates series (state, count); the caller stores the record. Throws TimeSeriesError for
- * a sample older than retention or a duplicate under BLOCK.
+ * Stages one sample (SeriesAddSample / SeriesUpsertSample): an append past lastTs, else an upsert
+ * under policy. Mutates series (state, count); the caller stores the record. Throws
+ * TimeSeriesError for a duplicate under BLOCK, before staging anything. Retention is the
+ * caller's to check (internalAdd does; a rule's bucket written into its destination is not
+ * checked, as RedisTimeSeries's upsertCompaction does not).
  */
 export function writeSample(keyspace: Keyspace, series: Series, ts: number, value: number, policy: DuplicatePolicy): AddOutcome {
   const { state, record } = series;
-  if (state.retentionMs > 0 && record.count > 0 && ts < state.lastTs && state.retentionMs < state.lastTs - ts) {
-    fail(TS_ERRORS.olderThanRetention);
-  }
   const key = rawKey(record.version, ts);
   if (record.count === 0 || ts > state.lastTs) {
     keyspace.putElement(key, encodeValue(value));
