@@ -121,3 +121,19 @@ describe('writes that feed compaction rules', () => {
     expect(read(destination)).toEqual({ count: 2, samples: [[90, 2], [1000, 5]] }); // bucket 100 is still open
   });
 });
+
+describe('a refused sample', () => {
+  it('stages nothing, even on a series whose rules dangle (TS.MADD keeps what the others staged)', async () => {
+    const store = await openStore();
+    const source = Buffer.from('source');
+    const destination = Buffer.from('dest');
+    createSeries(store, source, options());
+    createSeries(store, destination, options());
+    createRule(store, source, findSeries(store, source)!, destination, findSeries(store, destination)!, { aggregation: 'avg', bucketDuration: 10, alignment: 0 });
+    addSample(store, source, findSeries(store, source)!, 100, 1, undefined);
+    store.keyspace.delete(0, destination); // the rule dangles until the source is next written
+    await store.keyspace.commit();
+    expect(() => addSample(store, source, findSeries(store, source)!, 100, 2, undefined)).toThrow(/BLOCK/);
+    expect(store.keyspace.hasStaged()).toBe(false);
+  });
+});
