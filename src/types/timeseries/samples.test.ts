@@ -96,6 +96,16 @@ describe('retention at sealing', () => {
     expectLinked(store);
     expect(descending(store).map((sample) => sample.ts)).toEqual(ascending(store).map((sample) => sample.ts).reverse());
   });
+
+  it('moves firstTs to the oldest sample left (TS.INFO firstTimestamp once retention grows)', async () => {
+    const store = await openStore();
+    await create(store, { retentionMs: 20, chunkSizeBytes: 48 });
+    await add(store, series(1000, 60));
+    await sealAll(store);
+    const all = [...samplesAscending(store.keyspace, { ...current(store), state: { ...current(store).state, retentionMs: 0 } }, 0, TIMESTAMP_MAX)];
+    expect(all[0]!.ts).toBeGreaterThan(1000); // chunks went
+    expect(current(store).state.firstTs).toBe(all[0]!.ts);
+  });
 });
 
 describe('writes that feed compaction rules', () => {

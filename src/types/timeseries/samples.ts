@@ -306,7 +306,8 @@ function encodeSamples(samples: readonly Sample[], encoding: number): Buffer {
 
 /**
  * Deletes chunks wholly older than the retention window (RedisTimeSeries trims at a new chunk),
- * never the newest; the first chunk that stays then links to none.
+ * never the newest; the first chunk that stays then links to none, and firstTs moves to the
+ * oldest sample left (TS.INFO shows it once retention grows).
  */
 function dropExpiredChunks(keyspace: Keyspace, series: Series): void {
   const { state, record } = series;
@@ -325,6 +326,8 @@ function dropExpiredChunks(keyspace: Keyspace, series: Series): void {
   }
   const first = chunksFrom(keyspace, record.version, expired.at(-1)!.lastTs + 1).next().value as StoredChunk; // the newest stays
   keyspace.putElement(first.key, chunkValue(undefined, first.value.subarray(CHUNK_LINK_BYTES)));
+  const firstRaw = rawSamples(keyspace, record.version, 0, first.header.firstTimestamp).next().value;
+  state.firstTs = firstRaw === undefined ? first.header.firstTimestamp : firstRaw.ts;
 }
 
 /**
