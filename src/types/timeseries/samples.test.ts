@@ -147,3 +147,183 @@ describe('a refused sample', () => {
     expect(store.keyspace.hasStaged()).toBe(false);
   });
 });
+
+describe('chunks and their links', () => {
+  it('links every chunk to the one before across seals in parts, and walks back to the oldest', async () => {
+    const store = await openStore();
+    await create(store, { chunkSizeBytes: 48 });
+    for (let round = 0; round < 4; round++) {
+      await add(store, series(100 + round * 200, 150, 1));
+      await sealAll(store, 37); // folds in parts: each call links its first chunk to the last one written
+    }
+    expectLinked(store);
+    expect(chunks(store).length).toBeGreaterThan(10);
+    const all = ascending(store);
+    expect(all).toHaveLength(600);
+    expect(descending(store)).toEqual(all.slice().reverse());
+    for (const [from, to] of [[0, 99], [150, 250], [299, 301], [705, 900], [390, 390], [600, 5000]] as const) {
+      expect(descending(store, from, to)).toEqual(ascending(store, from, to).reverse());
+    }
+  });
+
+  it('folds late samples into the chunk of their time and keeps every chunk key and link', async () => {
+    const store = await openStore();
+    await create(store, { chunkSizeBytes: 48, duplicatePolicy: 'last' });
+    await add(store, series(0, 200, 10));
+    await sealAll(store);
+    const before = chunks(store);
+    // inside chunks, in the gaps between them, before the first one, and over existing samples
+    const late: [number, number][] = [[1, 100], [5, 101], [before[2]![1] + 3, 102], [before[5]![0] - 1, 103], [before[5]![0], 104], [1990, 105]];
+    await add(store, late);
+    expect(current(store).state.rawCount).toBe(late.length);
+    await sealAll(store);
+    const after = chunks(store);
+    expect(after.map(([, last]) => last)).toEqual(before.map(([, last]) => last));
+    expectLinked(store);
+    for (const [ts, value] of late) {
+      expect(sampleAt(store.keyspace, current(store), ts)).toBe(value);
+      const holder = after.find(([, last]) => last >= ts)!;
+      expect(holder[0]).toBeLessThanOrEqual(ts); // the first chunk ending at or after ts took it
+    }
+    expect(current(store).record.count).toBe(200 + 4); // two replaced samples
+    expect(current(store).state.rawCount).toBe(0);
+  });
+});
+
+describe('TS.DEL over chunks', () => {
+  it('deletes across chunk boundaries, relinks the chunks that stay, and keeps count and ends', async () => {
+    const store = await openStore();
+    await create(store, { chunkSizeBytes: 48, encoding: 'uncompressed' });
+    await add(store, series(0, 60, 1));
+    await sealAll(store);
+    const before = chunks(store); // three samples a chunk: [0,2] [3,5] ...
+    expect(before[0]).toEqual([0, 2, undefined]);
+    const cases: [number, number][] = [[4, 7], [9, 17], [20, 20], [57, 59], [0, 1]];
+    const expected = new Map(ascending(store).map((sample) => [sample.ts, sample.value]));
+    for (const [from, to] of cases) {
+      let deleted = 0;
+      for (const ts of [...expected.keys()]) if (ts >= from && ts <= to && expected.delete(ts)) deleted++;
+      expect(deleteRange(store, KEY, current(store), from, to)).toBe(deleted);
+      await store.keyspace.commit();
+      expect(ascending(store).map((sample) => [sample.ts, sample.value])).toEqual([...expected]);
+      expect(descending(store).map((sample) => sample.ts)).toEqual([...expected.keys()].reverse());
+      expect(current(store).record.count).toBe(expected.size);
+      expect(current(store).state.lastTs).toBe(Math.max(...expected.keys()));
+      expect(current(store).state.firstTs).toBe(Math.min(...expected.keys()));
+      expectLinked(store);
+      await sealAll(store); // remnants made raw go back into chunks
+      expectLinked(store);
+      expect(ascending(store).map((sample) => [sample.ts, sample.value])).toEqual([...expected]);
+    }
+  });
+
+  it('empties a series whole and starts its chunks afresh', async () => {
+    const store = await openStore();
+    await create(store, { chunkSizeBytes: 48 });
+    await add(store, series(10, 100, 2));
+    await sealAll(store);
+    await add(store, [[500, 1], [501, 2]]);
+    expect(deleteRange(store, KEY, current(store), 0, TIMESTAMP_MAX)).toBe(102);
+    await store.keyspace.commit();
+    expect(current(store).record.count).toBe(0);
+    expect(current(store).state).toMatchObject({ chunkCount: 0, rawCount: 0, lastTs: 0 });
+    expect(chunks(store)).toEqual([]);
+    await add(store, series(5, 50));
+    await sealAll(store);
+    expectLinked(store);
+    expect(ascending(store)).toHaveLength(50);
+  });
+});
+
+describe('upserts over sealed samples', () => {
+  const cases: [DuplicatePolicy, number, number, number | 'refused'][] = [
+    ['block', 5, 7, 'refused'], ['first', 5, 7, 5], ['last', 5, 7, 7], ['min', 5, 7, 5], ['min', 5, 3, 3],
+    ['max', 5, 7, 7], ['max', 5, 3, 5], ['sum', 5, 7, 12], ['last', Number.NaN, 7, 7], ['first', Number.NaN, 7, 7], ['sum', 5, Number.NaN, 5],
+  ];
+  for (const [policy, old, value, expected] of cases) {
+    it(`${policy}: ${old} then ${value} at a sealed timestamp gives ${expected}`, async () => {
+      const store = await openStore();
+      await create(store, { chunkSizeBytes: 48, duplicatePolicy: policy });
+      await add(store, series(0, 30, 1, (ts) => (ts === 12 ? old : ts)));
+      await sealAll(store);
+      const chunkCount = current(store).state.chunkCount;
+      if (expected === 'refused') {
+        expect(() => addSample(store, KEY, current(store), 12, value, undefined)).toThrow(/BLOCK/);
+        store.keyspace.discardStaged();
+      } else {
+        addSample(store, KEY, current(store), 12, value, undefined);
+        await store.keyspace.commit();
+      }
+      const want = expected === 'refused' ? old : expected;
+      const read = (): number | undefined => sampleAt(store.keyspace, current(store), 12);
+      expect(Object.is(read(), want) || (Number.isNaN(read()) && Number.isNaN(want))).toBe(true);
+      expect(current(store).record.count).toBe(30);
+      await sealAll(store);
+      expect(Object.is(read(), want) || (Number.isNaN(read()) && Number.isNaN(want))).toBe(true);
+      expect(current(store).record.count).toBe(30);
+      expect(current(store).state.chunkCount).toBe(chunkCount);
+      expect(ascending(store).map((sample) => sample.ts)).toEqual(Array.from({ length: 30 }, (_, index) => index));
+    });
+  }
+});
+
+describe('the decoded-chunk cache', () => {
+  it('never serves a chunk rewritten since it was decoded', async () => {
+    const store = await openStore();
+    await create(store, { chunkSizeBytes: 64, duplicatePolicy: 'last' });
+    await add(store, series(0, 40, 1, () => 1));
+    await sealAll(store);
+    expect(sampleAt(store.keyspace, current(store), 3)).toBe(1); // decoded and cached
+    expect(ascending(store, 0, 10).every((sample) => sample.value === 1)).toBe(true);
+    await add(store, [[3, 9]]);
+    await sealAll(store); // the chunk holding 3 rewritten under the same key
+    expect(current(store).state.rawCount).toBe(0);
+    expect(sampleAt(store.keyspace, current(store), 3)).toBe(9);
+    expect(ascending(store, 3, 3)).toEqual([{ ts: 3, value: 9 }]);
+    expect(descending(store, 3, 3)).toEqual([{ ts: 3, value: 9 }]);
+    deleteRange(store, KEY, current(store), 2, 2); // rewritten again (staged, then discarded)
+    expect(ascending(store, 0, 4).map((sample) => sample.ts)).toEqual([0, 1, 3, 4]);
+    store.keyspace.discardStaged();
+    expect(ascending(store, 0, 4).map((sample) => sample.ts)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('tells apart two keyspaces whose series share a version and chunk keys', async () => {
+    const first = await openStore();
+    const second = await openStore();
+    await create(first, { chunkSizeBytes: 64 });
+    await create(second, { chunkSizeBytes: 64 });
+    expect(current(first).record.version).toBe(current(second).record.version);
+    await add(first, series(0, 40, 1, () => 1));
+    await add(second, series(0, 40, 1, () => 2));
+    await sealAll(first);
+    await sealAll(second);
+    for (let round = 0; round < 2; round++) {
+      expect(ascending(first).every((sample) => sample.value === 1)).toBe(true);
+      expect(ascending(second).every((sample) => sample.value === 2)).toBe(true);
+      expect(sampleAt(first.keyspace, current(first), 7)).toBe(1);
+      expect(sampleAt(second.keyspace, current(second), 7)).toBe(2);
+    }
+  });
+
+  it('reads what a crash left, not what it decoded before the crash', async () => {
+    const fs = new CrashableFileSystem();
+    const garbage = new KeyspaceGarbage();
+    const open = async (): Promise<SeriesAccess> => {
+      const engine = await Engine.open({ dir: '/db', fs, syncPolicy: 'no', compactionFilter: garbage.filter });
+      opened.push(engine);
+      return { keyspace: await Keyspace.open(engine, { garbage }), db: 0, sealer: new Sealer() };
+    };
+    const store = await open();
+    await create(store, { chunkSizeBytes: 64, duplicatePolicy: 'last' });
+    await add(store, series(0, 40, 1, () => 1));
+    await sealAll(store);
+    await opened.at(-1)!.flush(); // durable: the chunks with 1s
+    await add(store, [[5, 7]]);
+    await sealAll(store);
+    expect(sampleAt(store.keyspace, current(store), 5)).toBe(7); // the rewritten chunk, decoded
+    fs.crash({ mode: 'drop', seed: 1 }); // syncPolicy 'no': the rewrite was never synced
+    const reopened = await open();
+    expect(sampleAt(reopened.keyspace, current(reopened), 5)).toBe(1);
+    expect(ascending(reopened, 5, 5)).toEqual([{ ts: 5, value: 1 }]);
+  });
+});
