@@ -217,6 +217,22 @@ describe('TS.DEL over chunks', () => {
     }
   });
 
+  it('keeps an upsert not yet sealed when TS.DEL rewrites its chunk', async () => {
+    const store = await openStore();
+    await create(store, { chunkSizeBytes: 48, encoding: 'uncompressed', duplicatePolicy: 'last' });
+    await add(store, series(0, 9, 1, () => 1));
+    await sealAll(store); // [0,2] [3,5] [6,8]
+    await add(store, [[4, 40]]); // raw, over the chunk's 4
+    expect(deleteRange(store, KEY, current(store), 5, 5)).toBe(1); // the chunk [3,5] loses its last sample
+    await store.keyspace.commit();
+    expect(ascending(store).map((sample) => [sample.ts, sample.value])).toEqual([[0, 1], [1, 1], [2, 1], [3, 1], [4, 40], [6, 1], [7, 1], [8, 1]]);
+    expect(current(store).record.count).toBe(8);
+    await sealAll(store);
+    expect(ascending(store).map((sample) => [sample.ts, sample.value])).toEqual([[0, 1], [1, 1], [2, 1], [3, 1], [4, 40], [6, 1], [7, 1], [8, 1]]);
+    expect(current(store).record.count).toBe(8);
+    expectLinked(store);
+  });
+
   it('empties a series whole and starts its chunks afresh', async () => {
     const store = await openStore();
     await create(store, { chunkSizeBytes: 48 });

@@ -376,13 +376,15 @@ export function deleteSamples(keyspace: Keyspace, series: Series, from: number, 
   return deleted;
 }
 
-/** Removes chunk (or ends it earlier): its successor's link skips it; the kept samples go raw. */
+/** Removes chunk (or ends it earlier): its successor's link skips it; the kept samples go raw (under any newer raw one). */
 function relinkWithout(keyspace: Keyspace, series: Series, chunk: StoredChunk, kept: Sample[]): void {
   const { state, record } = series;
   keyspace.deleteElement(chunk.key);
   state.chunkCount--;
   for (const sample of kept) {
-    keyspace.putElement(rawKey(record.version, sample.ts), encodeValue(sample.value));
+    const key = rawKey(record.version, sample.ts);
+    if (keyspace.element(key) !== undefined) continue; // a raw sample there is newer: an upsert not folded yet
+    keyspace.putElement(key, encodeValue(sample.value));
     state.rawCount++;
   }
   const successor = chunksFrom(keyspace, record.version, chunk.lastTs + 1).next().value;
