@@ -242,17 +242,18 @@ function encodeValue(value: number): Buffer {
 export const SEAL_SAMPLES_MAX = 100_000;
 
 /**
- * Folds the oldest raw samples (at most maxSamples) into chunks (the sealer): late ones into the
- * chunk their timestamp falls in, the rest into new chunks of about chunkSizeBytes; drops chunks
- * wholly past retention. Stages everything; the caller stores the record. Returns how many it
+ * Folds the oldest raw samples (at most maxSamples, never more than SEAL_SAMPLES_MAX) into chunks
+ * (the sealer): late ones into the chunk their timestamp falls in, the rest into new chunks of
+ * about chunkSizeBytes; drops chunks wholly past retention. Stages everything; the caller stores the record. Returns how many it
  * folded (rawCount > 0 after it means call again).
  */
 export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPLES_MAX): number {
   const { state, record } = series;
   const version = record.version;
+  const limit = Math.min(maxSamples, SEAL_SAMPLES_MAX);
   const raws: Sample[] = [];
   for (const raw of rawSamples(keyspace, version, 0, TIMESTAMP_MAX)) {
-    if (raws.length >= maxSamples) break;
+    if (raws.length >= limit) break;
     raws.push(raw);
   }
   for (const raw of raws) keyspace.deleteElement(rawKey(version, raw.ts));

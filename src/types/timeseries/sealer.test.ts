@@ -6,11 +6,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine } from '../../../storage/index.js';
 import { Keyspace, KeyspaceGarbage, KEY_TYPE } from '../../keyspace/keyspace.js';
-import { samplesAscending, sealThreshold } from './samples.js';
-import { Sealer } from './sealer.js';
+import { SEAL_SAMPLES_MAX, samplesAscending, seal, sealThreshold } from './samples.js';
+import { SEAL_SAMPLES_PER_TICK_MAX, Sealer } from './sealer.js';
 import type { CreateOptions } from './series-options.js';
 import { addSample, createSeries, findSeries, type SeriesAccess } from './series-store.js';
-import { TIMESTAMP_MAX } from './series.js';
+import { TIMESTAMP_MAX, seriesRecord } from './series.js';
 
 const opened: Engine[] = [];
 afterEach(async () => {
@@ -72,6 +72,21 @@ describe('the sealer', () => {
     expect(rawCount(store, 'big')).toBeLessThan(sealThreshold(findSeriesOptions({ chunkSizeBytes: 64 }))); // what is left is below the threshold
     expect(stored(store, 'big')).toEqual(Array.from({ length: 1000 }, (_, index) => index));
   });
+
+  it('folds no more than SEAL_SAMPLES_MAX in one seal(), even under the larger tick budget', async () => {
+    expect(SEAL_SAMPLES_PER_TICK_MAX).toBeGreaterThan(SEAL_SAMPLES_MAX);
+    const store = await openStore();
+    await fill(store, 'huge', SEAL_SAMPLES_MAX + 5_000);
+    const series = findSeries(store, Buffer.from('huge'))!;
+    expect(seal(store.keyspace, series, SEAL_SAMPLES_PER_TICK_MAX)).toBe(SEAL_SAMPLES_MAX);
+    store.keyspace.set(0, Buffer.from('huge'), seriesRecord(series));
+    await store.keyspace.commit();
+    expect(rawCount(store, 'huge')).toBe(5_000);
+    expect(store.sealer.sealQueued(store.keyspace)).toBe(5_000); // the tick takes the rest
+    await store.keyspace.commit();
+    expect(rawCount(store, 'huge')).toBe(0);
+    expect(stored(store, 'huge')).toHaveLength(SEAL_SAMPLES_MAX + 5_000);
+  }, 60_000);
 
   it('skips a queued series that was deleted or overwritten, and follows one that was renamed', async () => {
     const store = await openStore();
