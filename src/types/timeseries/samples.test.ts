@@ -11,7 +11,7 @@ import { chunksFrom, rawSamples, sampleAt, samplesAscending, samplesDescending, 
 import { Sealer } from './sealer.js';
 import type { CreateOptions, DuplicatePolicy } from './series-options.js';
 import { addSample, createRule, createSeries, deleteRange, findSeries, type SeriesAccess } from './series-store.js';
-import { TIMESTAMP_MAX, seriesOf, seriesRecord, type Series } from './series.js';
+import { TIMESTAMP_MAX, seriesRecord, type Series } from './series.js';
 
 const opened: Engine[] = [];
 afterEach(async () => {
@@ -105,6 +105,26 @@ describe('retention at sealing', () => {
     const all = [...samplesAscending(store.keyspace, { ...current(store), state: { ...current(store).state, retentionMs: 0 } }, 0, TIMESTAMP_MAX)];
     expect(all[0]!.ts).toBeGreaterThan(1000); // chunks went
     expect(current(store).state.firstTs).toBe(all[0]!.ts);
+  });
+});
+
+describe('retention at sealing, with raw samples left', () => {
+  it('drops the raw samples of the chunks it drops, and counts what stays', async () => {
+    const store = await openStore();
+    await create(store, { retentionMs: 100, chunkSizeBytes: 48, encoding: 'uncompressed', duplicatePolicy: 'last' });
+    await add(store, series(0, 30));
+    await sealAll(store); // [0,2] [3,5] ... [27,29]
+    await add(store, [[4, 98], [10, 99]]); // upserts, raw over sealed samples
+    await add(store, series(30, 170)); // the cutoff moves to 99: every chunk but the last is past it
+    const series0 = current(store);
+    seal(store.keyspace, series0, 1); // folds 4 alone; 10 stays raw, its chunk goes
+    store.keyspace.set(0, KEY, seriesRecord(series0));
+    await store.keyspace.commit();
+    const stored = [...samplesAscending(store.keyspace, { ...current(store), state: { ...current(store).state, retentionMs: 0 } }, 0, TIMESTAMP_MAX)];
+    expect(stored.map((sample) => sample.ts)).toEqual(Array.from({ length: 173 }, (_, index) => index + 27));
+    expect(current(store).record.count).toBe(173);
+    expect(current(store).state.rawCount).toBe([...rawSamples(store.keyspace, current(store).record.version, 0, TIMESTAMP_MAX)].length);
+    expect(current(store).state.firstTs).toBe(27);
   });
 });
 

@@ -307,8 +307,8 @@ function encodeSamples(samples: readonly Sample[], encoding: number): Buffer {
 
 /**
  * Deletes chunks wholly older than the retention window (RedisTimeSeries trims at a new chunk),
- * never the newest; the first chunk that stays then links to none, and firstTs moves to the
- * oldest sample left (TS.INFO shows it once retention grows).
+ * never the newest, with the raw samples in their time; the first chunk that stays then links
+ * to none, and firstTs moves to the oldest sample left (TS.INFO shows it once retention grows).
  */
 function dropExpiredChunks(keyspace: Keyspace, series: Series): void {
   const { state, record } = series;
@@ -320,10 +320,22 @@ function dropExpiredChunks(keyspace: Keyspace, series: Series): void {
     expired.push(chunk);
   }
   if (expired.length === 0) return;
+  let previous = -1;
   for (const chunk of expired) {
     keyspace.deleteElement(chunk.key);
     state.chunkCount--;
     record.count -= chunk.header.count;
+    // raw samples in its time (an upsert or a late sample a partial seal left) go with it
+    const raws = [...rawSamples(keyspace, record.version, previous + 1, chunk.lastTs)];
+    if (raws.length > 0) {
+      const held = new Set(decodeChunk(chunk.value.subarray(CHUNK_LINK_BYTES)).timestamps);
+      for (const raw of raws) {
+        keyspace.deleteElement(rawKey(record.version, raw.ts));
+        state.rawCount--;
+        if (!held.has(raw.ts)) record.count--;
+      }
+    }
+    previous = chunk.lastTs;
   }
   const first = chunksFrom(keyspace, record.version, expired.at(-1)!.lastTs + 1).next().value as StoredChunk; // the newest stays
   keyspace.putElement(first.key, chunkValue(undefined, first.value.subarray(CHUNK_LINK_BYTES)));
