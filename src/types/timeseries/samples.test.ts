@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine } from '../../../storage/index.js';
 import { Keyspace, KeyspaceGarbage } from '../../keyspace/keyspace.js';
+import { CHUNK_HEADER_BYTES } from './chunk-codec.js';
 import type { Sample } from './sample.js';
 import { chunksFrom, rawSamples, sampleAt, samplesAscending, samplesDescending, seal } from './samples.js';
 import { Sealer } from './sealer.js';
@@ -208,6 +209,30 @@ describe('chunks and their links', () => {
     expect(current(store).record.count).toBe(200 + 4); // two replaced samples
     expect(current(store).state.rawCount).toBe(0);
   });
+});
+
+describe('chunks that late samples grow', () => {
+  for (const encoding of ['compressed', 'uncompressed'] as const) {
+    it(`splits one past its size into chunks of about CHUNK_SIZE (${encoding}), linked in order`, async () => {
+      const store = await openStore();
+      await create(store, { chunkSizeBytes: 64, encoding, duplicatePolicy: 'last' });
+      await add(store, [[0, 0], [100_000, 1]]);
+      await sealAll(store);
+      expect(chunks(store)).toEqual([[0, 100_000, undefined]]);
+      const late = Array.from({ length: 1500 }, (_, index): [number, number] => [(index + 1) * 50, (index * 7919) % 101]);
+      await add(store, late);
+      await sealAll(store);
+      const list = [...chunksFrom(store.keyspace, current(store).record.version, 0)];
+      expect(list.length).toBeGreaterThan(10);
+      for (const chunk of list) expect(chunk.header.byteLength - CHUNK_HEADER_BYTES).toBeLessThanOrEqual(64 * 1.2);
+      expectLinked(store);
+      const want = [[0, 0], ...late, [100_000, 1]].sort((a, b) => a[0]! - b[0]!);
+      expect(ascending(store).map((sample) => [sample.ts, sample.value])).toEqual(want);
+      expect(descending(store).map((sample) => sample.ts)).toEqual(want.map(([ts]) => ts).reverse());
+      expect(current(store).record.count).toBe(want.length);
+      for (const [ts, value] of [late[0]!, late[700]!, late[1499]!]) expect(sampleAt(store.keyspace, current(store), ts)).toBe(value);
+    });
+  }
 });
 
 describe('TS.DEL over chunks', () => {

@@ -7,11 +7,13 @@
 //   the chunk holding it: decoded once and kept in a small cache, never re-encoded on this path).
 // - Reads see chunks and raw samples merged in timestamp order, a raw sample winning over a chunk's
 //   at the same timestamp, and never return a sample older than lastTs - retention.
-// - seal() rewrites only the chunks late samples fall into and appends new ones; it deletes the raw
-//   samples it folded, in the same batch, so a crash leaves either the raw samples or the chunks.
+// - seal() rewrites only the chunks late samples fall into (cutting one again when they grow it past
+//   CHUNK_SPLIT_FACTOR times its size) and appends new ones; it deletes the raw samples it folded, in
+//   the same batch, so a crash leaves either the raw samples or the chunks.
+import assert from 'node:assert/strict';
 import type { Keyspace } from '../../keyspace/keyspace.js';
 import { elementPrefix, prefixEnd } from '../../keyspace/layout.js';
-import { ChunkEncoder, decodeChunk, readChunkHeader, type ChunkEncoding, type ChunkHeader } from './chunk-codec.js';
+import { CHUNK_HEADER_BYTES, ChunkEncoder, decodeChunk, readChunkHeader, type ChunkEncoding, type ChunkHeader } from './chunk-codec.js';
 import { TS_ERRORS, fail } from './errors.js';
 import type { Sample } from './sample.js';
 import type { DuplicatePolicy } from './series-options.js';
@@ -28,6 +30,8 @@ function chunkEncoding(encoding: number): ChunkEncoding {
 export function sealThreshold(series: Series): number {
   return Math.max(64, Math.floor(series.state.chunkSizeBytes / 2));
 }
+/** A chunk that late samples grow past this many times chunkSizeBytes is cut again (RTS's SPLIT_FACTOR). */
+const CHUNK_SPLIT_FACTOR = 1.2;
 /** Decoded chunks kept for upserts and point reads (a late sample's chunk is often the last one's). */
 const DECODED_CHUNKS_MAX = 64;
 const CHUNK_LINK_BYTES = 8;
@@ -272,7 +276,7 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
       merged.push(raw);
     }
     while (at < decoded.timestamps.length) merged.push({ ts: decoded.timestamps[at]!, value: decoded.values[at++]! });
-    keyspace.putElement(chunk.key, chunkValue(chunk.prevLastTs, encodeSamples(merged, state.encoding)));
+    rewriteChunk(keyspace, series, chunk, merged);
   }
   // the head: new chunks cut at about chunkSizeBytes, each linked to the one before
   let previous = state.chunkCount > 0 ? state.sealedLastTs : undefined;
@@ -297,6 +301,39 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   state.rawCount -= raws.length;
   dropExpiredChunks(keyspace, series);
   return raws.length;
+}
+
+/**
+ * Writes a chunk's samples back after late ones joined it: in place while the chunk stays within
+ * CHUNK_SPLIT_FACTOR times chunkSizeBytes, else cut again at chunkSizeBytes as the head is, each
+ * piece keyed by its last timestamp and linked to the one before; the last piece keeps the
+ * chunk's key, which its successor's link names.
+ */
+function rewriteChunk(keyspace: Keyspace, series: Series, chunk: StoredChunk, samples: readonly Sample[]): void {
+  const { state, record } = series;
+  const whole = encodeSamples(samples, state.encoding);
+  if (whole.length - CHUNK_HEADER_BYTES <= state.chunkSizeBytes * CHUNK_SPLIT_FACTOR) {
+    keyspace.putElement(chunk.key, chunkValue(chunk.prevLastTs, whole));
+    return;
+  }
+  assert.equal(samples.at(-1)!.ts, chunk.lastTs, 'a chunk keeps its last timestamp');
+  const encoder = new ChunkEncoder(chunkEncoding(state.encoding));
+  let previous = chunk.prevLastTs;
+  let last = 0;
+  const flush = (): void => {
+    keyspace.putElement(chunkKey(record.version, last), chunkValue(previous, encoder.finish()));
+    previous = last;
+    state.chunkCount++;
+  };
+  for (const sample of samples) {
+    if (!encoder.tryAppend(sample.ts, sample.value, state.chunkSizeBytes)) {
+      flush();
+      encoder.append(sample.ts, sample.value); // a chunk's first sample always fits
+    }
+    last = sample.ts;
+  }
+  flush();
+  state.chunkCount--; // the last piece took the chunk's place
 }
 
 function encodeSamples(samples: readonly Sample[], encoding: number): Buffer {
