@@ -7,6 +7,7 @@
 // chaos/series-history.ts).
 // Prints ONE line on stdout:
 //   kill9: cycles=N keys_checked=K lost=L impossible=I median_recovery_ms=M ...
+// (the ts workload adds series_samples and series_chunks: what the last check read back)
 // Exit status 1 if impossible > 0, or lost > 0 under --appendfsync always; 2 if the loop itself
 // could not run (the server did not start). Violations are described on stderr.
 // Bounds: --cycles and --seconds (whichever comes first; one last restart and check always runs).
@@ -49,6 +50,9 @@ export interface KillLoopResult {
   ackedOps: number;
   maybeOps: number;
   errorReplies: number;
+  /** The ts workload, at the last check: samples read back and chunks holding them (TS.INFO). */
+  seriesSamples: number;
+  seriesChunks: number;
   seconds: number;
   messages: string[];
   summary: string; // the one final line
@@ -260,6 +264,8 @@ export async function runKillLoop(partial: Partial<KillLoopOptions> = {}): Promi
     ackedOps: sum((history) => history.ackedOps),
     maybeOps: sum((history) => history.maybeOps),
     errorReplies: sum((history) => history.errorReplies),
+    seriesSamples: sum((history) => history.series?.lastCheck.samples ?? 0),
+    seriesChunks: sum((history) => history.series?.lastCheck.chunks ?? 0),
     seconds: (performance.now() - startedAt) / 1000,
     messages: [...tally.messages, ...histories.flatMap((history) => history.lastErrorReply === undefined ? [] : [`client ${history.client} last error reply: ${history.lastErrorReply}`])],
     summary: '',
@@ -267,7 +273,9 @@ export async function runKillLoop(partial: Partial<KillLoopOptions> = {}): Promi
   result.summary = `kill9: cycles=${result.cycles} keys_checked=${result.keysChecked} lost=${result.lost} impossible=${result.impossible}` +
     ` median_recovery_ms=${result.medianRecoveryMs.toFixed(1)} max_recovery_ms=${result.maxRecoveryMs.toFixed(1)}` +
     ` server=${options.server} workload=${options.workload} appendfsync=${options.appendfsync} clients=${options.clients} preload=${options.preload}` +
-    ` acked_ops=${result.ackedOps} unanswered_ops=${result.maybeOps} error_replies=${result.errorReplies} seconds=${result.seconds.toFixed(1)}`;
+    ` acked_ops=${result.ackedOps} unanswered_ops=${result.maybeOps} error_replies=${result.errorReplies}` +
+    (options.workload === 'ts' ? ` series_samples=${result.seriesSamples} series_chunks=${result.seriesChunks}` : '') +
+    ` seconds=${result.seconds.toFixed(1)}`;
   return result;
 }
 

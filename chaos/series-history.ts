@@ -138,6 +138,8 @@ function infoFields(reply: Reply | undefined): Map<string, Reply> {
 export class SeriesHistory {
   readonly tracks: SeriesTrack[] = [];
   ops: SeriesOp[] = []; // sent since the last check, in send order
+  /** At the last check: samples read back, and chunks TS.INFO counted (sealing at work). */
+  readonly lastCheck = { samples: 0, chunks: 0 };
 
   constructor(readonly client: number) {
     for (let index = 0; index < SERIES_PER_CLIENT; index++) {
@@ -208,6 +210,8 @@ export class SeriesHistory {
   check(replies: readonly (Reply | undefined)[], tally: CheckTally): number {
     let at = 0;
     const read = new Map<SeriesTrack, Map<number, number>>();
+    this.lastCheck.samples = 0;
+    this.lastCheck.chunks = 0;
     const fail = (verdict: 'lost' | 'impossible', message: string): void => {
       tally[verdict]++;
       note(tally, `${verdict}: ${message}`);
@@ -223,6 +227,9 @@ export class SeriesHistory {
         continue;
       }
       read.set(track, new Map(samples));
+      this.lastCheck.samples += samples.length;
+      const chunkCount = info.get('chunkCount');
+      if (typeof chunkCount === 'number') this.lastCheck.chunks += chunkCount;
       this.checkSamples(track, samples, fail);
       const last = samples.at(-1)?.[0] ?? 0;
       if (info.get('totalSamples') !== samples.length || info.get('lastTimestamp') !== last) {
