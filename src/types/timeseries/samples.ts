@@ -248,8 +248,8 @@ export const SEAL_SAMPLES_MAX = 100_000;
 /**
  * Folds the oldest raw samples (at most maxSamples, never more than SEAL_SAMPLES_MAX) into chunks
  * (the sealer): late ones into the chunk their timestamp falls in, the rest into new chunks of
- * about chunkSizeBytes; drops chunks wholly past retention. Stages everything; the caller stores the record. Returns how many it
- * folded (rawCount > 0 after it means call again).
+ * about chunkSizeBytes; drops chunks wholly past retention. Stages everything; the caller stores
+ * the record. Returns how many it folded (rawCount > 0 after it means call again).
  */
 export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPLES_MAX): number {
   const { state, record } = series;
