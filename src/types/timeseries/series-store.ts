@@ -287,8 +287,8 @@ export function addSample(access: SeriesAccess, key: Buffer, series: Series, ts:
     return state.lastTs;
   }
   const hasRules = (state.flags & SERIES_FLAGS.hasRules) !== 0;
+  const outcome = writeSample(access.keyspace, series, ts, value, policy); // throws (BLOCK) before staging anything
   if (hasRules) dropDanglingReferences(access, key, series);
-  const outcome = writeSample(access.keyspace, series, ts, value, policy);
   if (outcome.kind === 'appended' && hasRules) feedRules(access, series, { ts, value });
   else if (outcome.kind === 'upserted' && hasRules) reviseRules(access, series, ts);
   storeSeries(access, key, series);
