@@ -29,7 +29,7 @@ import type { Label, Sample } from '../types/timeseries/sample.js';
 import { chunksFrom, retentionStart, samplesAscending, samplesDescending } from '../types/timeseries/samples.js';
 import {
   parseAddSample, parseCreateOptions, parseCreateRuleOptions, parseDuplicatePolicyOption, parseGetLatest, parseIncrByAmount,
-  parseIncrByTimestamp, parseInfoDebug,
+  parseIncrByTimestamp, parseInfoDebug, type TimestampArg,
 } from '../types/timeseries/series-options.js';
 import {
   addSample, alterSeries, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
@@ -79,6 +79,16 @@ function nowMs(ctx: CommandContext): number {
   return ctx.server.keyspace.now();
 }
 
+/**
+ * A sample's timestamp: '*' is now; above TIMESTAMP_MAX (2^53 - 1) refused, since a JS number
+ * there is rounded and two timestamps would become one sample.
+ */
+function sampleTimestamp(ts: TimestampArg, now: number): number {
+  if (ts === 'now') return now;
+  if (ts > TIMESTAMP_MAX) fail(TS_ERRORS.timestampTooLarge);
+  return ts;
+}
+
 // ---- writes -----------------------------------------------------------------------------------
 
 function tsCreate(ctx: CommandContext, args: Buffer[]): void {
@@ -112,10 +122,10 @@ function tsAdd(ctx: CommandContext, args: Buffer[]): void {
   if (args.length < 4) throwWrongArity(args);
   const key = args[1] as Buffer;
   const sample = parseAddSample(args[2] as Buffer, args[3] as Buffer);
+  const ts = sampleTimestamp(sample.ts, nowMs(ctx));
   const store = access(ctx);
   const { series, created } = seriesForAdd(store, key, args);
   const override = created ? undefined : parseDuplicatePolicyOption(args, 'ON_DUPLICATE');
-  const ts = sample.ts === 'now' ? nowMs(ctx) : sample.ts;
   writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, override));
 }
 
@@ -128,10 +138,11 @@ function tsMadd(ctx: CommandContext, args: Buffer[]): void {
     const key = args[index] as Buffer;
     try {
       const sample = parseAddSample(args[index + 1] as Buffer, args[index + 2] as Buffer);
+      const ts = sampleTimestamp(sample.ts, now);
       const record = store.keyspace.get(store.db, key);
       if (record === undefined || record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.notTsdbKey);
       const series = findSeries(store, key)!;
-      writeInteger(ctx.out, addSample(store, key, series, sample.ts === 'now' ? now : sample.ts, sample.value, undefined));
+      writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, undefined));
     } catch (error) {
       if (!(error instanceof TimeSeriesError)) throw error;
       ctx.server.stats.errorReplies++;
@@ -149,16 +160,14 @@ function tsIncrBy(ctx: CommandContext, args: Buffer[], sign: 1 | -1): void {
   if (record === undefined) {
     const options = parseCreateOptions(args);
     const amount = parseIncrByAmount(args);
-    const stamp = parseIncrByTimestamp(args);
+    const ts = sampleTimestamp(parseIncrByTimestamp(args), nowMs(ctx));
     series = createSeries(store, key, options);
-    const ts = stamp === 'now' ? nowMs(ctx) : stamp;
     return writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
   }
   if (record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.wrongType);
   series = findSeries(store, key)!;
   const amount = parseIncrByAmount(args);
-  const stamp = parseIncrByTimestamp(args);
-  const ts = stamp === 'now' ? nowMs(ctx) : stamp;
+  const ts = sampleTimestamp(parseIncrByTimestamp(args), nowMs(ctx));
   writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
 }
 
