@@ -33,7 +33,7 @@ import {
 } from '../types/timeseries/series-options.js';
 import {
   addSample, alterSeries, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
-  lastSample, latestSample, readLabels, readRules, requireSeries, storeSeries, type SeriesAccess,
+  lastSample, latestSample, liveReferences, readLabels, requireSeries, storeSeries, type SeriesAccess,
 } from '../types/timeseries/series-store.js';
 import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from '../types/timeseries/series.js';
 import { timeseriesType } from '../types/timeseries/module.js';
@@ -321,7 +321,7 @@ function tsInfo(ctx: CommandContext, args: Buffer[]): void {
   const series = requireSeries(store, key);
   const debug = parseInfoDebug(args);
   const { keyspace } = store;
-  const { labels, sourceKey } = readLabels(keyspace, series);
+  const { labels: { labels }, sourceKey, rules } = liveReferences(store, key, series); // RTS drops the dangling ones first
   const cutoff = retentionStart(series);
   let hidden = 0;
   let firstTimestamp = series.state.firstTs;
@@ -350,7 +350,7 @@ function tsInfo(ctx: CommandContext, args: Buffer[]): void {
     duplicatePolicy: series.state.duplicatePolicy,
     labels,
     sourceKey,
-    rules: readRules(keyspace, series).map((rule) => ({ destKey: rule.destKey, bucketDuration: rule.spec.bucketDuration, aggregation: rule.spec.aggregation, alignment: rule.spec.alignment })),
+    rules: rules.map((rule) => ({ destKey: rule.destKey, bucketDuration: rule.spec.bucketDuration, aggregation: rule.spec.aggregation, alignment: rule.spec.alignment })),
     ignoreMaxTimeDiff: series.state.ignoreMaxTimeDiff,
     ignoreMaxValDiff: series.state.ignoreMaxValDiff,
     debug: debug ? { keySelfName: key, chunks } : undefined,
