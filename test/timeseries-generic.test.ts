@@ -31,6 +31,84 @@ beforeEach(async () => {
 
 const sorted = (value: Py) => [...(value as Py[])].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 
+describe('test_rename.py', () => {
+  test('test_rename_src', async () => {
+    await r.cmd('TS.CREATE', 'a1{1}');
+    await r.cmd('TS.CREATE', 'b{1}');
+    expect(await r.cmd('RENAME', 'a1{1}', 'a2{1}')).toBe('OK');
+    let info = await r.info('a2{1}');
+    expect(info.sourceKey).toBe(null);
+    expect(info.rules).toEqual([]);
+    expect(await r.cmd('TS.CREATERULE', 'a2{1}', 'b{1}', 'AGGREGATION', 'AVG', 5000)).toBe('OK');
+    info = await r.info('b{1}');
+    expect(info.sourceKey).toBe('a2{1}');
+    expect(info.rules).toEqual([]);
+    expect(await r.cmd('RENAME', 'a2{1}', 'a3{1}')).toBe('OK');
+    info = await r.info('b{1}');
+    expect(info.sourceKey).toBe('a3{1}');
+    expect(info.rules).toEqual([]);
+    expect((await r.info('a3{1}')).rules).toEqual([['b{1}', 5000, 'AVG', 0]]);
+  });
+
+  test('test_rename_dst', async () => {
+    await r.cmd('TS.CREATE', 'a{2}');
+    await r.cmd('TS.CREATE', 'b{2}');
+    await r.cmd('TS.CREATERULE', 'a{2}', 'b{2}', 'AGGREGATION', 'AVG', 5000);
+    expect(await r.cmd('RENAME', 'b{2}', 'b1{2}')).toBe('OK');
+    let info = await r.info('a{2}');
+    expect(info.sourceKey).toBe(null);
+    expect((info.rules as Py[][])[0]![0]).toBe('b1{2}');
+    await r.cmd('TS.CREATE', 'c{2}');
+    await r.cmd('TS.CREATERULE', 'a{2}', 'c{2}', 'AGGREGATION', 'COUNT', 2000);
+    await r.cmd('TS.CREATE', 'd{2}');
+    await r.cmd('TS.CREATERULE', 'a{2}', 'd{2}', 'AGGREGATION', 'SUM', 3000);
+    expect(await r.cmd('RENAME', 'c{2}', 'c1{2}')).toBe('OK');
+    info = await r.info('a{2}');
+    expect(info.sourceKey).toBe(null);
+    expect(info.rules).toEqual([['b1{2}', 5000, 'AVG', 0], ['c1{2}', 2000, 'COUNT', 0], ['d{2}', 3000, 'SUM', 0]]);
+    expect((await r.info('c1{2}')).sourceKey).toBe('a{2}');
+  });
+
+  test('test_rename_indexed', async () => {
+    expect(await r.cmd('TS.ADD', 'a{3}', 100, 200, 'LABELS', 'sensor_id', '2', 'area_id', '32')).toBe(100);
+    expect(await r1.cmd('TS.MGET', 'FILTER', 'area_id=32')).toEqual([['a{3}', [], [100, '200']]]);
+    expect(await r.cmd('RENAME', 'a{3}', 'a1{3}')).toBe('OK');
+    expect(await r1.cmd('TS.MGET', 'FILTER', 'area_id=32')).toEqual([['a1{3}', [], [100, '200']]]);
+  });
+
+  test('test_rename_none_ts', async () => {
+    await r.cmd('TS.CREATE', 'a{4}');
+    await r.cmd('SET', 'key1{4}', 'val1');
+    await r.cmd('SET', 'key2{4}', 'val2');
+    expect(await r.cmd('RENAME', 'key1{4}', 'key3{4}')).toBe('OK');
+    expect(await r.cmd('RENAME', 'key2{4}', 'key1{4}')).toBe('OK');
+    await r.cmd('SET', 'key1{4}', 'val3');
+    await r.cmd('SET', 'key3{4}', 'val4');
+    const info = await r.info('a{4}');
+    expect(info.sourceKey).toBe(null);
+    expect(info.rules).toEqual([]);
+  });
+
+  test('the renamed series still feeds its rule, and a rename onto the other end drops the pair', async () => {
+    await r.cmd('TS.CREATE', 'src');
+    await r.cmd('TS.CREATE', 'dst');
+    await r.cmd('TS.CREATERULE', 'src', 'dst', 'AGGREGATION', 'sum', 10);
+    await r.cmd('TS.ADD', 'src', 1, 1);
+    await r.cmd('RENAME', 'src', 'src2');
+    await r.cmd('RENAME', 'dst', 'dst2');
+    await r.cmd('TS.ADD', 'src2', 5, 2);
+    await r.cmd('TS.ADD', 'src2', 11, 4);
+    expect(await r.cmd('TS.RANGE', 'dst2', '-', '+')).toEqual([[0, '3']]);
+    expect(await r.cmd('TS.GET', 'dst2', 'LATEST')).toEqual([10, '4']);
+    expect(await r.cmd('RENAMENX', 'dst2', 'src2')).toBe(0);
+    expect(await r.cmd('RENAME', 'dst2', 'src2')).toBe('OK'); // the source is overwritten by its destination
+    const info = await r.info('src2');
+    expect(info.sourceKey).toBe(null);
+    expect(info.rules).toEqual([]);
+    expect(await r.cmd('TS.RANGE', 'src2', '-', '+')).toEqual([[0, '3']]);
+  });
+});
+
 describe('test_lazy_del.py', () => {
   test('test_lazy_del_src', async () => {
     await r.cmd('ts.create', 'src{test}');
@@ -135,6 +213,26 @@ describe('test_generic_cmds.py', () => {
   test('test_restore: DUMP of a series is refused with tskv\'s text', async () => {
     await init();
     expect(await flowError(r.cmd('DUMP', 't{1}'))).toBe('ERR DUMP is not supported for time series keys (TSDB-TYPE) yet');
+  });
+
+  test('test_rename', async () => {
+    await init();
+    expect(await r.cmd('RENAME', 't{1}', 't{1}_renamed')).toBe('OK');
+    expect((await r.info('t{1}_agg')).sourceKey).toBe('t{1}_renamed');
+    expect(sorted(await r1.cmd('TS.QUERYINDEX', 'name=(mush,zavi,rex)'))).toEqual(['t{1}_agg', 't{1}_renamed', 't{2}']);
+    expect(sorted(await r1.cmd('TS.MGET', 'filter', 'name=(mush,zavi,rex)'))).toEqual([['t{1}_agg', [], []], ['t{1}_renamed', [], [10, '19']], ['t{2}', [], []]]);
+    expect(await r.cmd('RENAME', 't{1}_agg', 't{1}')).toBe('OK');
+    expect((await r.info('t{1}_renamed')).rules).toEqual([['t{1}', 10, 'AVG', 0]]);
+  });
+
+  test('test_renamenx', async () => {
+    await init();
+    expect(await r.cmd('RENAMENX', 't{1}', 't{1}_renamed')).toBe(1);
+    expect((await r.info('t{1}_agg')).sourceKey).toBe('t{1}_renamed');
+    expect(sorted(await r1.cmd('TS.QUERYINDEX', 'name=(mush,zavi,rex)'))).toEqual(['t{1}_agg', 't{1}_renamed', 't{2}']);
+    expect(sorted(await r1.cmd('TS.MGET', 'filter', 'name=(mush,zavi,rex)'))).toEqual([['t{1}_agg', [], []], ['t{1}_renamed', [], [10, '19']], ['t{2}', [], []]]);
+    expect(await r.cmd('RENAMENX', 't{1}_agg', 't{1}_agg_renamed')).toBe(1);
+    expect((await r.info('t{1}_renamed')).rules).toEqual([['t{1}_agg_renamed', 10, 'AVG', 0]]);
   });
 
   test('test_copy_compressed_uncompressed: the copy has the samples and labels, no rules', async () => {

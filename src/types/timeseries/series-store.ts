@@ -203,6 +203,33 @@ export function dropDanglingReferences(access: KeyspaceAccess, key: Buffer, seri
   if (live.rules.length === 0) series.state.flags &= ~SERIES_FLAGS.hasRules;
 }
 
+/**
+ * RenameSeriesTo (tsdb.c), after RENAME moved a series from oldKey to newKey in the same database:
+ * drops its dangling references (seen under its old name), then points its source's rule and its
+ * destinations' source key at newKey. The label index follows the version by itself.
+ */
+export function renameReferences(access: KeyspaceAccess, oldKey: Buffer, newKey: Buffer): void {
+  const { keyspace, db } = access;
+  const record = keyspace.get(db, newKey);
+  if (record === undefined || record.type !== KEY_TYPE.timeseries) return;
+  const series = seriesOf(record);
+  const flagsBefore = series.state.flags;
+  dropDanglingReferences(access, oldKey, series);
+  const { sourceKey } = readLabels(keyspace, series);
+  const source = sourceKey === undefined ? undefined : seriesAt(access, sourceKey);
+  const rule = source === undefined ? undefined : readRules(keyspace, source).find((candidate) => candidate.destKey.equals(oldKey));
+  if (source !== undefined && rule !== undefined) {
+    removeRule(keyspace, source, oldKey);
+    writeRule(keyspace, source, { ...rule, destKey: Buffer.from(newKey) });
+  }
+  for (const { destKey } of readRules(keyspace, series)) {
+    const destination = seriesAt(access, destKey);
+    if (destination === undefined) continue;
+    writeLabels(keyspace, destination, { labels: readLabels(keyspace, destination).labels, sourceKey: Buffer.from(newKey) });
+  }
+  if (series.state.flags !== flagsBefore) keyspace.set(db, newKey, seriesRecord(series));
+}
+
 /** TS.CREATERULE, after the caller's checks: the rule with an empty context; both ends staged. */
 export function createRule(access: SeriesAccess, sourceKey: Buffer, source: Series, destKey: Buffer, destination: Series, spec: CompactionRuleSpec): void {
   const { keyspace } = access;
