@@ -32,7 +32,7 @@ import {
   parseIncrByTimestamp, parseInfoDebug, type TimestampArg,
 } from '../types/timeseries/series-options.js';
 import {
-  addSample, alterSeries, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
+  addSample, alterSeries, checkDeletePossible, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
   lastSample, latestSample, liveReferences, readLabels, requireSeries, storeSeries, type SeriesAccess,
 } from '../types/timeseries/series-store.js';
 import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from '../types/timeseries/series.js';
@@ -176,6 +176,7 @@ function tsDel(ctx: CommandContext, args: Buffer[]): void {
   const key = args[1] as Buffer;
   const store = access(ctx);
   const series = requireSeries(store, key);
+  checkDeletePossible(store.keyspace, series, from);
   if (from > to) return ctx.out.integer(0);
   writeInteger(ctx.out, deleteRange(store, key, series, from, Math.min(to, TIMESTAMP_MAX)));
 }

@@ -353,11 +353,26 @@ export function incrementSeries(access: SeriesAccess, key: Buffer, series: Serie
   return addSample(access, key, series, ts, value, 'last');
 }
 
+/**
+ * verify_compaction_del_possible: a series with rules and a retention refuses TS.DEL from a time
+ * older than lastTs - retention, or whose bucket (of any rule) starts before it, since that bucket
+ * could not be recomputed from the source. RTS checks it before comparing from and to.
+ */
+export function checkDeletePossible(keyspace: Keyspace, series: Series, from: number): void {
+  if ((series.state.flags & SERIES_FLAGS.hasRules) === 0 || series.state.retentionMs === 0) return;
+  const cutoff = retentionStart(series);
+  if (cutoff === 0) return; // lastTs <= retention: nothing is obsolete
+  if (from < cutoff) fail(TS_ERRORS.deleteBeyondRetention);
+  for (const rule of readRules(keyspace, series)) {
+    if (normalizeBucketStart(startOfBucket(from, rule.spec.bucketDuration, rule.spec.alignment)) < cutoff) fail(TS_ERRORS.deleteBeyondRetention);
+  }
+}
+
 /** TS.DEL from..to: the samples removed, and the rules' buckets recomputed (CompactionDelRange). */
 export function deleteRange(access: SeriesAccess, key: Buffer, series: Series, from: number, to: number): number {
   const { keyspace } = access;
   const hasRules = (series.state.flags & SERIES_FLAGS.hasRules) !== 0;
-  if (hasRules && series.state.retentionMs > 0 && from < retentionStart(series)) fail(TS_ERRORS.deleteBeyondRetention);
+  checkDeletePossible(keyspace, series, from);
   const lastBefore = series.state.lastTs;
   const deleted = deleteSamples(keyspace, series, from, Math.min(to, TIMESTAMP_MAX));
   if (hasRules) {
