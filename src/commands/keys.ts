@@ -50,6 +50,7 @@ function rename(ctx: CommandContext, args: Buffer[], nx: boolean): void {
   if (source.equals(target)) return ctx.out.raw(nx ? REPLY.zero : REPLY.ok);
   if (nx && writeKey(ctx, target) !== undefined) return ctx.out.raw(REPLY.zero);
   ctx.server.keyspace.relocate(ctx.client.db, source, ctx.client.db, target);
+  typeModule(record.type).renamed?.(ctx.server.keyspace, ctx.client.db, source, target);
   notify(ctx, EVENT.generic, 'rename_from', source);
   notify(ctx, EVENT.generic, 'rename_to', target);
   ctx.out.raw(nx ? REPLY.one : REPLY.ok);

@@ -34,11 +34,11 @@ import type { Label, Sample } from '../types/timeseries/sample.js';
 import { chunksFrom, retentionStart, samplesAscending, samplesDescending } from '../types/timeseries/samples.js';
 import {
   parseAddSample, parseCreateOptions, parseCreateRuleOptions, parseDuplicatePolicyOption, parseGetLatest, parseIncrByAmount,
-  parseIncrByTimestamp, parseInfoDebug,
+  parseIncrByTimestamp, parseInfoDebug, type TimestampArg,
 } from '../types/timeseries/series-options.js';
 import {
-  addSample, alterSeries, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
-  lastSample, latestSample, readLabels, readRules, requireSeries, storeSeries, type SeriesAccess,
+  addSample, alterSeries, checkDeletePossible, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
+  lastSample, latestSample, liveReferences, readLabels, requireSeries, storeSeries, type SeriesAccess,
 } from '../types/timeseries/series-store.js';
 import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from '../types/timeseries/series.js';
 import { timeseriesType } from '../types/timeseries/module.js';
@@ -85,6 +85,16 @@ function nowMs(ctx: CommandContext): number {
   return ctx.server.keyspace.now();
 }
 
+/**
+ * A sample's timestamp: '*' is now; above TIMESTAMP_MAX (2^53 - 1) refused, since a JS number
+ * there is rounded and two timestamps would become one sample.
+ */
+function sampleTimestamp(ts: TimestampArg, now: number): number {
+  if (ts === 'now') return now;
+  if (ts > TIMESTAMP_MAX) fail(TS_ERRORS.timestampTooLarge);
+  return ts;
+}
+
 // ---- writes -----------------------------------------------------------------------------------
 
 function tsCreate(ctx: CommandContext, args: Buffer[]): void {
@@ -120,10 +130,10 @@ function tsAdd(ctx: CommandContext, args: Buffer[]): void {
   if (args.length < 4) throwWrongArity(args);
   const key = args[1] as Buffer;
   const sample = parseAddSample(args[2] as Buffer, args[3] as Buffer);
+  const ts = sampleTimestamp(sample.ts, nowMs(ctx));
   const store = access(ctx);
   const { series, created } = seriesForAdd(store, key, args);
   const override = created ? undefined : parseDuplicatePolicyOption(args, 'ON_DUPLICATE');
-  const ts = sample.ts === 'now' ? nowMs(ctx) : sample.ts;
   writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, override));
   notify(ctx, EVENT.module, 'ts.add', key);
 }
@@ -137,10 +147,11 @@ function tsMadd(ctx: CommandContext, args: Buffer[]): void {
     const key = args[index] as Buffer;
     try {
       const sample = parseAddSample(args[index + 1] as Buffer, args[index + 2] as Buffer);
+      const ts = sampleTimestamp(sample.ts, now);
       const record = store.keyspace.get(store.db, key);
       if (record === undefined || record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.notTsdbKey);
       const series = findSeries(store, key)!;
-      writeInteger(ctx.out, addSample(store, key, series, sample.ts === 'now' ? now : sample.ts, sample.value, undefined));
+      writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, undefined));
       notify(ctx, EVENT.module, 'ts.add', key);
     } catch (error) {
       if (!(error instanceof TimeSeriesError)) throw error;
@@ -159,17 +170,15 @@ function tsIncrBy(ctx: CommandContext, args: Buffer[], sign: 1 | -1): void {
   if (record === undefined) {
     const options = parseCreateOptions(args);
     const amount = parseIncrByAmount(args);
-    const stamp = parseIncrByTimestamp(args);
+    const ts = sampleTimestamp(parseIncrByTimestamp(args), nowMs(ctx));
     series = createSeries(store, key, options);
-    const ts = stamp === 'now' ? nowMs(ctx) : stamp;
     writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
     return notify(ctx, EVENT.generic, sign === 1 ? 'ts.incrby' : 'ts.decrby', key);
   }
   if (record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.wrongType);
   series = findSeries(store, key)!;
   const amount = parseIncrByAmount(args);
-  const stamp = parseIncrByTimestamp(args);
-  const ts = stamp === 'now' ? nowMs(ctx) : stamp;
+  const ts = sampleTimestamp(parseIncrByTimestamp(args), nowMs(ctx));
   writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
   notify(ctx, EVENT.generic, sign === 1 ? 'ts.incrby' : 'ts.decrby', key);
 }
@@ -179,6 +188,7 @@ function tsDel(ctx: CommandContext, args: Buffer[]): void {
   const key = args[1] as Buffer;
   const store = access(ctx);
   const series = requireSeries(store, key);
+  checkDeletePossible(store.keyspace, series, from);
   if (from > to) ctx.out.integer(0);
   else writeInteger(ctx.out, deleteRange(store, key, series, from, Math.min(to, TIMESTAMP_MAX)));
   notify(ctx, EVENT.module, 'ts.del', key);
@@ -329,7 +339,7 @@ function tsInfo(ctx: CommandContext, args: Buffer[]): void {
   const series = requireSeries(store, key);
   const debug = parseInfoDebug(args);
   const { keyspace } = store;
-  const { labels, sourceKey } = readLabels(keyspace, series);
+  const { labels: { labels }, sourceKey, rules } = liveReferences(store, key, series); // RTS drops the dangling ones first
   const cutoff = retentionStart(series);
   let hidden = 0;
   let firstTimestamp = series.state.firstTs;
@@ -358,7 +368,7 @@ function tsInfo(ctx: CommandContext, args: Buffer[]): void {
     duplicatePolicy: series.state.duplicatePolicy,
     labels,
     sourceKey,
-    rules: readRules(keyspace, series).map((rule) => ({ destKey: rule.destKey, bucketDuration: rule.spec.bucketDuration, aggregation: rule.spec.aggregation, alignment: rule.spec.alignment })),
+    rules: rules.map((rule) => ({ destKey: rule.destKey, bucketDuration: rule.spec.bucketDuration, aggregation: rule.spec.aggregation, alignment: rule.spec.alignment })),
     ignoreMaxTimeDiff: series.state.ignoreMaxTimeDiff,
     ignoreMaxValDiff: series.state.ignoreMaxValDiff,
     debug: debug ? { keySelfName: key, chunks } : undefined,

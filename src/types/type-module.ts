@@ -45,6 +45,11 @@ export interface TypeModule {
   readonly dumpUnsupported?: string;
   /** COPY: a record for the target holding the same value. */
   copy(keyspace: Keyspace, record: KeyRecord): KeyRecord;
+  /**
+   * RENAME / RENAMENX, after the key moved from source to target in db (its record and elements
+   * unchanged): stages what other keys must learn of the new name (time series rules).
+   */
+  renamed?(keyspace: Keyspace, db: number, source: Buffer, target: Buffer): void;
   /** The RDB object types restoreObject reads (RESTORE picks the module by the payload's type byte). */
   readonly rdbTypes: readonly number[];
   /**
