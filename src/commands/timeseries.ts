@@ -235,8 +235,8 @@ function tsGet(ctx: CommandContext, args: Buffer[]): void {
   const store = access(ctx);
   const series = requireSeries(store, key);
   const latest = parseGetLatest(args);
-  const sample = latest ? (latestSample(store, key, series) ?? lastSample(series)) : lastSample(series);
-  writeLastSample(ctx.out, latest && sample !== undefined && series.record.count > 0 && sample.ts < series.state.lastTs ? lastSample(series) : sample);
+  // RTS (TSDB_get): LATEST on a rule's destination answers the open bucket whenever there is one
+  writeLastSample(ctx.out, (latest ? latestSample(store, key, series) : undefined) ?? lastSample(series));
 }
 
 /** What queryRange needs for one series and one range: its samples, LATEST, twa's neighbours. */
@@ -317,11 +317,7 @@ function tsMGet(ctx: CommandContext, args: Buffer[]): void {
   const options = parseMGetOptions(args);
   const store = access(ctx);
   const entries = seriesFiltered(store, options.matchers).map(({ key, series, labels }) => {
-    let sample = lastSample(series);
-    if (options.latest) {
-      const latest = latestSample(store, key, series);
-      if (latest !== undefined && (sample === undefined || latest.ts >= sample.ts)) sample = latest;
-    }
+    const sample = (options.latest ? latestSample(store, key, series) : undefined) ?? lastSample(series); // as TS.GET
     return { key, labels, sample };
   });
   writeMGet(ctx.out, entries, { withLabels: options.withLabels, selectedLabels: options.selectedLabels });
