@@ -3,7 +3,8 @@
 # BASEPORT+N-1, and assigns the 16384 slots evenly (as redis-cli --cluster create splits them).
 #   DIR/topology.conf   the topology (version 1, ids drawn once), given to every node at start
 #   DIR/<port>/         a node's data directory (its nodes.conf keeps its id and slots from then on)
-#   DIR/<port>.log      its output;  DIR/<port>.pid  its process id (cluster/down.sh DIR stops them)
+#   DIR/<port>.log      its output (the previous run's: <port>.log.1)
+#   DIR/<port>.pid      its process id (cluster/down.sh DIR stops them)
 # Running it again on the same DIR restarts stopped nodes with their data and slots. Waits up to
 # 30 s for each node to accept connections; exits 1 if one does not. TSKV_BUNDLE overrides the
 # server (default dist/tskv.js next to this script's folder); node must be on PATH.
@@ -50,8 +51,9 @@ while [ "$i" -lt "$N" ]; do
     echo "node 127.0.0.1:$port already running (pid $(cat "$DIR/$port.pid"))"
   else
     mkdir -p "$DIR/$port"
+    [ -f "$DIR/$port.log" ] && mv "$DIR/$port.log" "$DIR/$port.log.1"
     nohup node "$BUNDLE" --port "$port" --bind 127.0.0.1 --dir "$DIR/$port" \
-      --cluster-enabled yes --cluster-topology-file "$TOPOLOGY" >> "$DIR/$port.log" 2>&1 &
+      --cluster-enabled yes --cluster-topology-file "$TOPOLOGY" > "$DIR/$port.log" 2>&1 &
     echo $! > "$DIR/$port.pid"
   fi
   i=$((i + 1))
