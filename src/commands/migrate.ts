@@ -1,7 +1,8 @@
 // src/commands/migrate.ts: MIGRATE and RESTORE-ASKING (Redis 7.0 src/cluster.c migrateCommand,
-// texts word for word). MIGRATE serializes each key as DUMP does, sends RESTORE (RESTORE-ASKING
-// in cluster mode) to the target over a cached link (cluster/migrate-link.ts), and deletes the
-// keys the target acknowledged (unless COPY).
+// texts word for word). MIGRATE serializes each key as DUMP does (a time series, which DUMP
+// refuses, as tskv's own payload: types/timeseries/series-payload.ts), sends RESTORE
+// (RESTORE-ASKING in cluster mode) to the target over a cached link (cluster/migrate-link.ts),
+// and deletes the keys the target acknowledged (unless COPY).
 // Unlike Redis, the server does not block while the target answers: the reply waits instead
 // (server.replyWaitsFor), and the keys are locked meanwhile (cluster/migration-locks.ts): any
 // command naming one gets TRYAGAIN, so nothing writes a copy that is about to be deleted.
@@ -16,9 +17,9 @@ import { MigrateLinks, type ExchangeResult } from '../cluster/migrate-link.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { CommandError, ERRORS } from '../dispatch/errors.js';
 import type { ServerState } from '../dispatch/server-state.js';
-import type { KeyRecord } from '../keyspace/keyspace.js';
+import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { createObjectDumpPayload } from '../types/dump-payload.js';
-import { typeModule } from '../types/index.js';
+import { seriesMigrationObject, typeModule } from '../types/index.js';
 import { isWord, string2ll } from './arguments.js';
 import { dumpCommands } from './dump.js';
 import { defineSpec } from './key-access.js';
@@ -110,11 +111,13 @@ interface Prepared {
   payload: Buffer;
 }
 
-/** The RESTORE payload of a live record (DUMP's). */
+/** The RESTORE payload of a live record: DUMP's, or tskv's own for a time series (no RDB form yet). */
 function payloadOf(ctx: CommandContext, record: KeyRecord): Buffer {
+  const { keyspace } = ctx.server;
+  if (record.type === KEY_TYPE.timeseries) return createObjectDumpPayload(seriesMigrationObject(keyspace, record));
   const module = typeModule(record.type);
   if (module.dumpUnsupported !== undefined) throw new CommandError(module.dumpUnsupported);
-  return createObjectDumpPayload(module.dumpObject(ctx.server.keyspace, record));
+  return createObjectDumpPayload(module.dumpObject(keyspace, record));
 }
 
 function encodeRequest(writer: RespWriter, words: readonly (Buffer | string)[]): void {
