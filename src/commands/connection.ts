@@ -13,6 +13,7 @@ import { REPLY } from '../../protocol/index.js';
 import { parseInteger } from './arguments.js';
 import { stopMonitoring } from '../dispatch/monitor.js';
 import { discardTransaction } from '../dispatch/transactions.js';
+import { CLUSTER_FLAGS_KEY } from '../dispatch/cluster-gate.js';
 
 const PONG = Buffer.from('pong');
 const EMPTY = Buffer.alloc(0);
@@ -96,7 +97,7 @@ function hello(ctx: CommandContext, args: Buffer[]): void {
   out.bulk('id');
   out.integer(client.id);
   out.bulk('mode');
-  out.bulk('standalone');
+  out.bulk(ctx.server.cluster === undefined ? 'standalone' : 'cluster');
   out.bulk('role');
   out.bulk('master');
   out.bulk('modules');
@@ -113,6 +114,7 @@ export function validClientName(name: Buffer): string {
 
 function select(ctx: CommandContext, args: Buffer[]): void {
   const index = parseInteger(args[1] as Buffer, ERRORS.notInteger);
+  if (ctx.server.cluster !== undefined && index !== 0) throw new CommandError('ERR SELECT is not allowed in cluster mode');
   if (index < 0 || index >= ctx.server.config.databases) throw new CommandError(ERRORS.dbIndexOutOfRange);
   ctx.client.db = index;
   ctx.out.simple('OK');
@@ -128,6 +130,7 @@ function reset(ctx: CommandContext): void {
   client.replyMode = 'on';
   client.noEvict = false;
   client.noTouch = false;
+  client.extensions.delete(CLUSTER_FLAGS_KEY); // ASKING, READONLY
   stopMonitoring(ctx.server, client);
   ctx.server.pubsub.unsubscribeAll(client); // no unsubscribe frames, as Redis's clearClientConnectionState
   client.authenticated = ctx.server.config.requirepass === '';

@@ -5,6 +5,9 @@
 //   (defineCommands asserts).
 import { defineCommands } from '../dispatch/command-table.js';
 import { clientCommands } from './client.js';
+import { clusterCommands } from './cluster.js';
+import { clusterxCommands } from './clusterx.js';
+import { migrateCommands } from './migrate.js';
 import { connectionCommands } from './connection.js';
 import { dumpCommands } from './dump.js';
 import { expiryCommands } from './expiry.js';
@@ -55,5 +58,8 @@ export function registerAllCommands(): void {
     ...scanCommands,
     ...transactionCommands,
     ...slowlogCommands,
+    ...clusterCommands,
+    ...clusterxCommands,
+    ...migrateCommands,
   ]);
 }

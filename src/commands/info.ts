@@ -30,7 +30,7 @@ function serverFields(state: ServerState): Fields {
   const uptimeS = Math.floor((Date.now() - state.startedAtMs) / 1000);
   return [
     ['redis_version', REDIS_COMPATIBLE_VERSION], ['tskv_version', TSKV_VERSION], ['redis_git_sha1', '00000000'], ['redis_git_dirty', 0],
-    ['redis_build_id', '0'], ['redis_mode', 'standalone'], ['os', `${os.type()} ${os.release()} ${os.arch()}`], ['arch_bits', 64],
+    ['redis_build_id', '0'], ['redis_mode', state.cluster === undefined ? 'standalone' : 'cluster'], ['os', `${os.type()} ${os.release()} ${os.arch()}`], ['arch_bits', 64],
     ['monotonic_clock', 'POSIX clock_gettime'], ['multiplexing_api', 'epoll'], ['atomicvar_api', 'c11-builtin'], ['node_version', process.version],
     ['process_id', process.pid], ['process_supervised', 'no'], ['run_id', state.runId], ['tcp_port', state.listeningPorts[0] ?? state.config.port],
     ['server_time_usec', Date.now() * 1000], ['uptime_in_seconds', uptimeS], ['uptime_in_days', Math.floor(uptimeS / 86400)],
@@ -123,7 +123,7 @@ const SECTIONS: Record<string, { title: string; fields: (state: ServerState) => 
   cpu: { title: 'CPU', fields: cpuFields },
   modules: { title: 'Modules', fields: () => [] },
   errorstats: { title: 'Errorstats', fields: (state) => state.metrics.errorStatsFields() },
-  cluster: { title: 'Cluster', fields: () => [['cluster_enabled', 0]] },
+  cluster: { title: 'Cluster', fields: (state) => [['cluster_enabled', state.cluster === undefined ? 0 : 1]] },
   keyspace: { title: 'Keyspace', fields: keyspaceFields },
   commandstats: { title: 'Commandstats', fields: (state) => state.metrics.commandStatsFields() },
   latencystats: { title: 'Latencystats', fields: (state) => state.metrics.latencyStatsFields() },

@@ -70,6 +70,7 @@ function copy(ctx: CommandContext, args: Buffer[]): void {
       throw new CommandError(ERRORS.syntax);
     }
   }
+  if (ctx.server.cluster !== undefined && (ctx.client.db !== 0 || targetDb !== 0)) throw new CommandError('ERR Copying to another database is not allowed in cluster mode');
   const source = args[1] as Buffer;
   const target = args[2] as Buffer;
   if (targetDb === ctx.client.db && source.equals(target)) throw new CommandError(KEY_ERRORS.sameObject);
@@ -83,6 +84,7 @@ function copy(ctx: CommandContext, args: Buffer[]): void {
 }
 
 function move(ctx: CommandContext, args: Buffer[]): void {
+  if (ctx.server.cluster !== undefined) throw new CommandError('ERR MOVE is not allowed in cluster mode');
   const key = args[1] as Buffer;
   const targetDb = parseInt32(args[2] as Buffer);
   checkDatabaseIndex(ctx, targetDb);
@@ -97,6 +99,7 @@ function move(ctx: CommandContext, args: Buffer[]): void {
 }
 
 function swapdb(ctx: CommandContext, args: Buffer[]): void {
+  if (ctx.server.cluster !== undefined) throw new CommandError('ERR SWAPDB is not allowed in cluster mode');
   const first = parseInt32(args[1] as Buffer, 'ERR invalid first DB index');
   const second = parseInt32(args[2] as Buffer, 'ERR invalid second DB index');
   checkDatabaseIndex(ctx, first);

@@ -1,9 +1,11 @@
 // src/dispatch/dispatch.ts: runs one parsed command for one client, synchronously, and says whether its
 // reply must wait for a commit. The only place that turns errors into replies (STYLE.md).
 // Order of checks, as Redis's processCommand: unknown command / unknown subcommand, arity,
-// authentication, a monitor's keyspace commands, a RESP2 subscriber's commands other than
-// (P|S)(UN)SUBSCRIBE PING QUIT RESET, MULTI queueing, refusal of writes by a failed engine; then the handler, then one
-// keyspace.commit() for everything the command staged (one command = one atomic WAL batch).
+// authentication, a monitor's keyspace commands, cluster redirection (cluster-gate.ts: MOVED, ASK,
+// CROSSSLOT ...), a RESP2 subscriber's commands other than (P|S)(UN)SUBSCRIBE PING QUIT RESET,
+// MULTI queueing, refusal of writes by a failed engine; then the handler, then one
+// keyspace.commit() for everything the command staged (one command = one atomic WAL batch). A
+// handler may set server.replyWaitsFor (MIGRATE): its reply then also waits for that promise.
 // Invariants:
 // - Exactly one reply is written to ctx.out per call (an error reply counts).
 // - A handler that throws CommandError leaves nothing staged (dispatch discards staged ops).
@@ -21,6 +23,7 @@ import { feedMonitors, MONITOR_ERRORS, refusesKeyspace } from './monitor.js';
 import { SUBSCRIBED_MODE_COMMANDS, subscribedModeError } from './pubsub.js';
 import { rerunWaiter, serveReadyKeys, type Waiter } from './blocking.js';
 import type { ServerState } from './server-state.js';
+import { clusterRefusal } from './cluster-gate.js';
 
 /** Commands that run even while a MULTI is open (everything else is queued). */
 const MULTI_PASS_THROUGH: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'reset', 'quit']);
@@ -70,6 +73,22 @@ function reject(ctx: CommandContext, message: string, entry?: CommandEntry): voi
   ctx.out.error(message);
 }
 
+/**
+ * A cluster redirection or refusal (MOVED, ASK, CROSSSLOT, ...) as Redis's processCommand answers
+ * it: a refused EXEC discards the transaction and answers the error itself, anything else flags
+ * an open MULTI. The reply waits for a pending commit, as a read's would.
+ */
+function redirect(ctx: CommandContext, entry: CommandEntry, message: string): DispatchResult {
+  const { server, client } = ctx;
+  server.stats.errorReplies++;
+  server.metrics.recordErrorReply(message);
+  server.metrics.recordOf(entry).rejectedCalls++;
+  if (entry.spec.name === 'exec' && entry.container === undefined) discardTransaction(client, server.keyspace);
+  else flagTransaction(client);
+  ctx.out.error(message);
+  return { commit: commitStaged(ctx), entry };
+}
+
 export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
   const { server, client } = ctx;
   const entry = resolveCommand(ctx, args);
@@ -82,6 +101,10 @@ export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
   if (refusesKeyspace(client, entry)) {
     reject(ctx, MONITOR_ERRORS.keyspace, entry);
     return { commit: undefined, entry };
+  }
+  if (server.cluster !== undefined || server.migrationLocks.size > 0) {
+    const refusal = clusterRefusal(ctx, entry, args);
+    if (refusal !== undefined) return redirect(ctx, entry, refusal);
   }
   if (client.subscribed && client.protocol === 2 && (entry.container !== undefined || !SUBSCRIBED_MODE_COMMANDS.has(entry.spec.name))) {
     reject(ctx, subscribedModeError(entry.fullName), entry);
@@ -169,7 +192,11 @@ export function runHandler(ctx: CommandContext, entry: CommandEntry, args: Buffe
 /** Runs the handler and commits what it staged (a failed command's staged ops are dropped). */
 export function execute(ctx: CommandContext, entry: CommandEntry, args: Buffer[]): Promise<void> | undefined {
   if (!runHandler(ctx, entry, args) && ctx.server.keyspace.hasStaged()) ctx.server.keyspace.discardStaged();
-  return commitStaged(ctx);
+  const commit = commitStaged(ctx);
+  const waits = ctx.server.replyWaitsFor;
+  if (waits === undefined) return commit;
+  ctx.server.replyWaitsFor = undefined;
+  return commit === undefined ? waits : Promise.all([commit, waits]).then(() => undefined);
 }
 
 let lastTrackedCommit: Promise<void> | undefined;

@@ -9,6 +9,8 @@ import type { Engine } from '../../storage/index.js';
 import type { ClientState } from './client-state.js';
 import type { LogLevel, ServerConfig } from '../ops/config.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
+import type { ClusterState } from '../cluster/cluster-state.js';
+import { MigrationLocks } from '../cluster/migration-locks.js';
 import { Sealer } from '../types/timeseries/sealer.js';
 import { Metrics, type ServerCounters } from '../ops/metrics.js';
 import { Slowlog } from '../ops/slowlog.js';
@@ -67,6 +69,16 @@ export class ServerState {
   readonly slowlog: Slowlog;
   /** Folds time series' raw samples into chunks in the background (types/timeseries/sealer.ts). */
   readonly sealer = new Sealer();
+  /** Cluster mode (--cluster-enabled yes): this node's view of the cluster; undefined otherwise. */
+  cluster: ClusterState | undefined = undefined;
+  /** Keys a MIGRATE is moving now: commands naming them get TRYAGAIN (cluster/migration-locks.ts). */
+  readonly migrationLocks = new MigrationLocks();
+  /**
+   * Set by a handler whose reply depends on work that finishes after it returns (MIGRATE waits
+   * for the target): dispatch takes it and the reply waits for it; a rejection with a
+   * CommandError replaces the reply by that error.
+   */
+  replyWaitsFor: Promise<void> | undefined = undefined;
   /** Absolute path of the config file named on the command line (CONFIG REWRITE, INFO config_file). */
   readonly configFile: string | undefined;
   listeningPorts: number[] = [];

@@ -31,12 +31,12 @@ import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
 import {
   COUNT_PREFIX, DATABASE_COUNT, emptyCounts, DBMAP_KEY, DEAD_PREFIX, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
   VERSION_NEXT_KEY, decodeCounts, decodeDatabaseMap, decodeRecord, encodeCounts, encodeDatabaseMap, encodeRecord,
-  encodeVersion, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
+  encodeVersion, expireAtOfValue, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
   VERSION_MARK_NAMESPACE_OFFSET, ttlKey, userKeyOf, versionMarkKey, versionMarksStart, type DatabaseMap, type KeyRecord, type NamespaceCounts,
 } from './layout.js';
 import { migrateIfNeeded } from './migrate.js';
 import { StagedOverlay, type StoredEntry } from './overlay.js';
-import { dueExpiryEntries, isExpired, randomNamespaceKey, scanNamespacePage, walkNamespace, type KeyFilter } from './walks.js';
+import { dueExpiryEntries, isExpired, randomNamespaceKey, scanNamespacePage, slotKeys, walkNamespace, type KeyFilter } from './walks.js';
 
 export { DATABASE_COUNT, KEY_TYPE, type KeyRecord } from './layout.js';
 export { KeyspaceGarbage } from './garbage.js';
@@ -389,6 +389,22 @@ export class Keyspace {
   /** Every live key of db, in position (slot, then hash) order. */
   keys(db: number): Generator<{ key: Buffer; record: KeyRecord }> {
     return walkNamespace(this.staged, this.namespaceOf(db), this.now());
+  }
+
+  /** Up to countMax live keys of a hash slot of db, in position order (CLUSTER GETKEYSINSLOT). */
+  slotKeys(db: number, slot: number, countMax: number): Buffer[] {
+    return slotKeys(this.staged, this.namespaceOf(db), slot, this.now(), countMax).keys;
+  }
+
+  /** Live keys of a hash slot of db, counted up to countMax by a walk of that slot (COUNTKEYSINSLOT). */
+  countSlotKeys(db: number, slot: number, countMax = Number.MAX_SAFE_INTEGER): number {
+    return slotKeys(this.staged, this.namespaceOf(db), slot, this.now(), countMax, false).count;
+  }
+
+  /** Whether key is live, staged writes included; unlike get() it stages nothing (no lazy expiry). */
+  exists(db: number, key: Buffer): boolean {
+    const { stored } = this.locate(this.namespaceOf(db), key);
+    return stored !== undefined && !isExpired(expireAtOfValue(stored), this.now());
   }
 
   randomKey(db: number): Buffer | undefined {

@@ -401,11 +401,12 @@ export class Connection implements ConnectionView {
       this.segmentBytes -= bytesOf(segment).length; // a message about writes that did not commit: dropped
       segment.bytes = Buffer.alloc(0);
     } else if (error !== undefined) {
-      this.server.stats.commitsFailed += segment.commandCount;
+      const text = commitFailureText(error); // MISCONF, or a reply decided late (MIGRATE)
+      if (text.startsWith('MISCONF')) this.server.stats.commitsFailed += segment.commandCount;
       this.server.stats.errorReplies += segment.commandCount;
-      for (let index = 0; index < segment.commandCount; index++) this.server.metrics.recordErrorReply('MISCONF');
+      for (let index = 0; index < segment.commandCount; index++) this.server.metrics.recordErrorReply(text);
       this.segmentBytes -= bytesOf(segment).length;
-      segment.bytes = errorReplyBytes(commitFailureText(error), segment.commandCount);
+      segment.bytes = errorReplyBytes(text, segment.commandCount);
       this.segmentBytes += segment.bytes.length;
     }
     segment.ready = true;

@@ -98,6 +98,11 @@ export interface ServerConfig {
   clientOutputBufferLimits: OutputBufferLimits; // the pubsub class bounds subscribers (net/output-limit.ts); the others are stored
   activerehashing: boolean;
   hz: number; // 1..500 once set, as Redis clamps it; INFO server hz / configured_hz
+  clusterEnabled: boolean; // cluster mode: slots assigned from outside (src/cluster/)
+  clusterConfigFile: string; // the node's cluster state (id, topology), relative to dir
+  clusterTopologyFile: string; // '' = none; a topology applied at start when newer than the node's
+  clusterAnnounceIp: string; // '' = none; an address this node is known by in topologies
+  clusterRequireFullCoverage: boolean; // cluster_state:fail (CLUSTERDOWN) while some slot has no owner
 }
 
 export function defaultConfig(): ServerConfig {
@@ -143,6 +148,11 @@ export function defaultConfig(): ServerConfig {
     clientOutputBufferLimits: defaultOutputBufferLimits(),
     activerehashing: true,
     hz: 10,
+    clusterEnabled: false,
+    clusterConfigFile: 'nodes.conf',
+    clusterTopologyFile: '',
+    clusterAnnounceIp: '',
+    clusterRequireFullCoverage: true,
   };
 }
 
@@ -239,6 +249,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'memory for table blocks read from disk (block cache + open tables), e.g. 1gb (default 256mb)', runtime: false,
   }),
   numberOption('metrics-port', 'metricsPort', { min: 0, max: 65535 }, { help: 'serve Prometheus metrics at http://<bind>:<port>/metrics, 0 = off (default 0)', runtime: false }),
+  yesNoOption('cluster-enabled', 'clusterEnabled', {
+    help: 'yes|no: cluster mode; slots are assigned from outside (CLUSTERX SETNODES, --cluster-topology-file) (default no)', runtime: false,
+  }),
+  { name: 'cluster-config-file', help: "the node's cluster state (id, topology), in --dir (default nodes.conf)", apply: (c, v) => (c.clusterConfigFile = v), read: (c) => c.clusterConfigFile },
+  {
+    name: 'cluster-topology-file', help: 'a topology file (version line, then CLUSTERX SETNODES lines) applied at start when newer than the node\'s (default none)',
+    apply: (c, v) => (c.clusterTopologyFile = v), read: (c) => c.clusterTopologyFile,
+  },
+  { name: 'cluster-announce-ip', help: 'an address this node is listed under in topologies, besides --bind (default none)', apply: (c, v) => (c.clusterAnnounceIp = v), read: (c) => c.clusterAnnounceIp },
+  yesNoOption('cluster-require-full-coverage', 'clusterRequireFullCoverage', { help: 'yes|no: refuse keyed commands (CLUSTERDOWN) while some slot has no owner (default yes)' }),
   numberOption('maxmemory', 'maxmemoryBytes', { min: 0, max: ULLONG_MAX, memory: true }, {
     help: 'memory budget, e.g. 1gb; shown in CONFIG GET and INFO memory, bounds nothing yet (default 0 = none)',
   }),

@@ -3,6 +3,7 @@
 import { hashType } from './hash.js';
 import { listType } from './list.js';
 import { timeseriesType } from './timeseries/module.js';
+import { RDB_TYPE_MODULE_2, restoreSeriesObject, seriesMigrationObject } from './timeseries/series-payload.js';
 import { setType } from './set.js';
 import { stringType } from './string.js';
 import type { TypeModule } from './type-module.js';
@@ -17,11 +18,15 @@ export function typeModule(type: number): TypeModule {
   return module;
 }
 
-const RESTORERS: ReadonlyMap<number, TypeModule> = new Map([stringType, hashType, listType, setType, zsetType, timeseriesType].flatMap((module) => module.rdbTypes.map((rdbType) => [rdbType, module] as const)));
+/** MIGRATE's tskv-only series payload (timeseries/series-payload.ts): RESTORE reads it, DUMP never writes it. */
+const seriesMigration: TypeModule = { ...timeseriesType, rdbTypes: [RDB_TYPE_MODULE_2], restoreObject: (keyspace, _rdbType, cursor) => restoreSeriesObject(keyspace, cursor) };
+
+const RESTORERS: ReadonlyMap<number, TypeModule> = new Map([stringType, hashType, listType, setType, zsetType, timeseriesType, seriesMigration].flatMap((module) => module.rdbTypes.map((rdbType) => [rdbType, module] as const)));
 
 /** The module that reads an RDB object of this type (RESTORE), if any. */
 export function restorerOf(rdbType: number): TypeModule | undefined {
   return RESTORERS.get(rdbType);
 }
 
+export { seriesMigrationObject };
 export { ENCODING_LIMITS_DEFAULT, type EncodingLimits, type TypeModule } from './type-module.js';
