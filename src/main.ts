@@ -16,6 +16,7 @@ import { registerAllCommands } from './commands/index.js';
 import { ConfigError, limits, parseArguments, type ServerConfig } from './ops/config.js';
 import { resolveCommandLine } from './ops/config-file.js';
 import { createLogger, setLogLevel } from './ops/logger.js';
+import { budgetFor } from './ops/memory-budget.js';
 import { startMetricsServer, type MetricsServer } from './ops/metrics-http.js';
 import { Keyspace, KeyspaceGarbage } from './keyspace/keyspace.js';
 import { startActiveExpire } from './keyspace/active-expire.js';
@@ -112,6 +113,7 @@ function installSignalHandlers(state: ServerState, listener: Listener, expiry: {
     hardStop.unref();
     expiry.stop();
     state.metrics.stopSampling();
+    state.memoryBudget.stop();
     await metricsServer?.close();
     await listener.close(Date.now() + limits.shutdownMs / 2);
     try {
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
     engine = await Engine.open({
       dir: config.dir,
       syncPolicy: config.appendfsync,
-      cacheBytes: config.cacheBytes,
+      ...budgetFor(config), // memtableBytesMax, cacheBytes (ops/memory-budget.ts)
       logger: engineLogger,
       compactionFilter: garbage.filter,
       dropExpired: false,
@@ -207,6 +209,7 @@ async function main(): Promise<void> {
     }
   }
   state.metrics.startSampling();
+  state.memoryBudget.start();
   const expiry = startExpiry(state);
   installSignalHandlers(state, listener, expiry, metricsServer);
   logger.info(

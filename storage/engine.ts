@@ -36,7 +36,7 @@ import { RealFileSystem, type FileSystem } from './file-system.js';
 import type { TableOptions } from './flush.js';
 import { GroupCommit, type SyncPolicy } from './group-commit.js';
 import { LsmFiles, type KillPoint } from './lsm-files.js';
-import { Memtable, TAIL_NODES_MAX, type MemtableArrays } from './memtable.js';
+import { arraysBytes, Memtable, TAIL_NODES_MAX, type MemtableArrays } from './memtable.js';
 import { parseFileName, walPath, type EngineLogger } from './recovery.js';
 import { isExpired, readPage, ScanCursor, scanIterable, type ScanCounters, type ScanItem, type ScanIterable, type ScanOptions } from './scan.js';
 import { TABLE_CACHE_BUDGET_SHARE, TABLE_CACHE_READERS_MAX_DEFAULT, TableCache } from './table-cache.js';
@@ -116,6 +116,9 @@ export interface EngineDetailedStats extends EngineStats, CompactionStats {
   tableCacheBytes: number;
   blockCacheBytes: number;
   cacheBytes: number; // the budget both of the above share
+  memtableArenaBytes: number; // active + immutable memtables' arena slabs
+  memtableIndexBytes: number; // their typed arrays, and the spare set kept for the next memtable
+  memtableBytesMax: number; // the active memtable is flushed at this size
   blockReads: number;
   tablesProbed: number; // point reads: tables whose key range held the key
   entriesSkipped: number; // scans: entries passed over without being returned
@@ -151,14 +154,15 @@ export class Engine {
 
   private constructor(
     private readonly files: LsmFiles,
-    private readonly memtableBytesMax: number,
+    private memtableBytesMax: number,
     private readonly logger: EngineLogger,
     private readonly replayedBatches: number,
     recovered: { memtable: Memtable; lastSequence: number },
     syncPolicy: SyncPolicy,
     private readonly tuning: CompactionTuning,
     dropExpired: boolean,
-    private readonly cacheBytes: number,
+    private cacheBytes: number,
+    private readonly blockCache: BlockCache,
   ) {
     this.active = recovered.memtable;
     this.lastSequence = recovered.lastSequence;
@@ -211,6 +215,7 @@ export class Engine {
         tuning,
         options.dropExpired ?? true,
         cacheBytes,
+        cache,
       );
     } catch (error) {
       opened.files.close();
@@ -298,6 +303,49 @@ export class Engine {
   setSyncPolicy(policy: SyncPolicy): void {
     this.checkWritable();
     this.group.setPolicy(policy);
+  }
+
+  /**
+   * The server's memory budget moved (maxmemory): the active memtable is flushed at
+   * memtableBytesMax from now on (at once if it is past it), and the block cache holds at most
+   * cacheBytes (least recently used blocks evicted now). Compaction tuning stays as opened. A
+   * smaller memtable also lets go of the spare arrays kept for the next one.
+   */
+  setMemoryBudget(budget: { memtableBytesMax: number; cacheBytes: number }): void {
+    assert.ok(Number.isSafeInteger(budget.memtableBytesMax) && budget.memtableBytesMax > 0, 'memtableBytesMax is a positive integer');
+    if (budget.memtableBytesMax < this.memtableBytesMax) this.spareArrays = undefined;
+    this.memtableBytesMax = budget.memtableBytesMax;
+    this.cacheBytes = budget.cacheBytes;
+    this.blockCache.resize(budget.cacheBytes);
+    try {
+      this.maybeRotate();
+    } catch {
+      // failed: recorded by fail()
+    }
+  }
+
+  /** Lets go of memory that only saves time: the spare memtable arrays, and cached blocks down to cacheBytes. */
+  shedMemory(cacheBytes: number): void {
+    this.spareArrays = undefined;
+    this.blockCache.resize(Math.min(this.cacheBytes, cacheBytes));
+    this.blockCache.resize(this.cacheBytes); // the budget stays; blocks come back as they are read
+  }
+
+  /** Starts flushing the active memtable now if no flush is in progress (memory pressure). */
+  flushEarly(): void {
+    if (this.immutable !== undefined || this.failedWith !== undefined || this.closing || this.active.entryCount() === 0) return;
+    try {
+      this.rotate();
+    } catch {
+      // failed: recorded by fail()
+    }
+  }
+
+  private memtableResidentBytes(): { memtableArenaBytes: number; memtableIndexBytes: number } {
+    const active = this.active.residentBytes();
+    const immutable = this.immutable?.residentBytes() ?? { arenaBytes: 0, indexBytes: 0 };
+    const spare = this.spareArrays === undefined ? 0 : arraysBytes(this.spareArrays);
+    return { memtableArenaBytes: active.arenaBytes + immutable.arenaBytes, memtableIndexBytes: active.indexBytes + immutable.indexBytes + spare };
   }
 
   /** Freezes the active memtable (if it holds anything) and waits until it is an SSTable. */
@@ -391,6 +439,8 @@ export class Engine {
       compactionRunning: compaction.compactionRunning || this.manualCompactionsWaiting > 0,
       pendingCompactionBytes: this.levelState.pendingBytes,
       cacheBytes: this.cacheBytes,
+      ...this.memtableResidentBytes(),
+      memtableBytesMax: this.memtableBytesMax,
       ...this.scanCounters,
       bytesWritten: wal.walBytes + files.flushBytesWritten + compaction.compactionBytesWritten,
       lastSequence: this.lastSequence,

@@ -111,6 +111,7 @@ function configSet(ctx: CommandContext, args: Buffer[]): void {
   }
   const previousLevel = ctx.server.config.loglevel;
   Object.assign(ctx.server.config, next);
+  ctx.server.memoryBudget.apply(); // maxmemory moved the memtable and cache sizes
   if (next.loglevel !== previousLevel) ctx.server.setLogLevel(next.loglevel);
   ctx.out.simple('OK');
 }

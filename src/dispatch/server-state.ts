@@ -13,6 +13,7 @@ import type { ClusterState } from '../cluster/cluster-state.js';
 import { MigrationLocks } from '../cluster/migration-locks.js';
 import { Sealer } from '../types/timeseries/sealer.js';
 import { Metrics, type ServerCounters } from '../ops/metrics.js';
+import { MemoryBudget } from '../ops/memory-budget.js';
 import { Slowlog } from '../ops/slowlog.js';
 import { EVENT, publishKeyspaceEvent } from './notify.js';
 import { PubSub } from './pubsub.js';
@@ -66,6 +67,7 @@ export class ServerState {
   readonly runId = randomBytes(20).toString('hex');
   stats: ServerStats = emptyStats(Date.now());
   readonly metrics: Metrics;
+  readonly memoryBudget: MemoryBudget; // maxmemory as the engine's memtable and cache sizes
   readonly slowlog: Slowlog;
   /** Folds time series' raw samples into chunks in the background (types/timeseries/sealer.ts). */
   readonly sealer = new Sealer();
@@ -99,6 +101,7 @@ export class ServerState {
   constructor(options: { config: ServerConfig; engine: Engine; keyspace: Keyspace; logger: Logger; configFile?: string | undefined }) {
     this.config = options.config;
     this.configFile = options.configFile;
+    this.memoryBudget = new MemoryBudget(options.engine, this.config, () => this.stats.commandsProcessed);
     this.metrics = new Metrics({ sources: { server: () => this.counters(), engine: () => this.engine.stats() }, settings: this.config });
     this.slowlog = new Slowlog(this.config);
     this.engine = options.engine;
