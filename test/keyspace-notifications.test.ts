@@ -11,13 +11,14 @@
 // The Redis comparisons are skipped, with the reason printed, when redis-server is missing.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CrashableFileSystem, Engine, type WritableFile } from '../storage/index.js';
+import { Engine } from '../storage/index.js';
 import { registerAllCommands } from '../src/commands/index.js';
 import { Keyspace } from '../src/keyspace/keyspace.js';
 import { Listener } from '../src/net/listener.js';
 import { defaultConfig } from '../src/ops/config.js';
 import { ServerState, type Logger } from '../src/dispatch/server-state.js';
 import { ByteSocket } from './helpers/byte-socket.js';
+import { HoldingFileSystem } from './helpers/holding-file-system.js';
 import { RawClient, formatReply } from './helpers/raw-client.js';
 import { hasRedisServer, startRealRedis, type RealRedis } from './helpers/real-redis.js';
 import { startServer, type StartedServer } from './helpers/server.js';
@@ -239,37 +240,6 @@ describe('keyspace notifications', () => {
 });
 
 // ---- durability -------------------------------------------------------------------------------
-
-/** A file system whose WAL fsyncs wait while `held` (the in-memory one otherwise). */
-class HoldingFileSystem extends CrashableFileSystem {
-  private release: (() => void) | undefined;
-  private gate: Promise<void> = Promise.resolve();
-
-  hold(): void {
-    this.gate = new Promise((resolve) => (this.release = resolve));
-  }
-
-  unhold(): void {
-    this.release?.();
-  }
-
-  private wrap(file: WritableFile): WritableFile {
-    const syncAsync = file.syncAsync.bind(file);
-    file.syncAsync = async () => {
-      await this.gate;
-      await syncAsync();
-    };
-    return file;
-  }
-
-  override create(path: string): WritableFile {
-    return this.wrap(super.create(path));
-  }
-
-  override openAppend(path: string): WritableFile {
-    return this.wrap(super.openAppend(path));
-  }
-}
 
 describe('keyspace notifications and durability', () => {
   const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
