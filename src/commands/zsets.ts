@@ -6,6 +6,8 @@
 // - Every check that can fail (arity, options, scores, WRONGTYPE) runs before the first element
 //   is staged, so a refused command changes nothing. A command that removes the last member
 //   deletes the key; one that changes nothing writes nothing (WATCH is not disturbed).
+// - Each write publishes t_zset.c's keyspace events (notify.ts): zadd / zincr when a member was
+//   added or changed, zrem, zpopmin / zpopmax, then 'del' when the zset was emptied.
 // - ZRANK / ZREVRANK cost O(min(rank, N - rank)) entries of the score index (zset-index.ts):
 //   the layout keeps no counts, Redis's skiplist does (O(log N)).
 // - ZPOPMIN pops from the index's head (count entries), ZPOPMAX from its tail (the bisection of
@@ -19,6 +21,7 @@
 import { isWord, parseBlockingTimeout, parseInt64 } from './arguments.js';
 import { blockClient, mayBlock } from '../dispatch/blocking.js';
 import { CommandError, ERRORS } from '../dispatch/errors.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { globMatch, REPLY } from '../../protocol/index.js';
@@ -95,7 +98,10 @@ function zadd(ctx: CommandContext, args: Buffer[], incrCommand: boolean): void {
       updated++;
     }
   }
-  if (added > 0 || updated > 0) storeAggregate(ctx, key, record, before);
+  if (added > 0 || updated > 0) {
+    storeAggregate(ctx, key, record, before);
+    notify(ctx, EVENT.zset, incr ? 'zincr' : 'zadd', key);
+  }
   if (!incr) return ctx.out.integer(has('ch') ? added + updated : added);
   if (processed === 0) return ctx.out.nullBulk();
   replyScore(ctx, lastScore);
@@ -111,7 +117,11 @@ function zrem(ctx: CommandContext, args: Buffer[]): void {
   for (let index = 2; index < args.length && record.count > 0; index++) {
     if (removeMember(ctx.server.keyspace, record, args[index] as Buffer)) removed++;
   }
-  if (removed > 0) storeAggregate(ctx, key, record, before);
+  if (removed > 0) {
+    storeAggregate(ctx, key, record, before);
+    notify(ctx, EVENT.zset, 'zrem', key);
+    if (record.count === 0) notify(ctx, EVENT.generic, 'del', key);
+  }
   ctx.out.integer(removed);
 }
 
@@ -186,6 +196,8 @@ function popFirstZset(ctx: CommandContext, request: PopRequest): boolean {
   const record = { ...before };
   for (const { member, score } of entries) removeKnownMember(ctx.server.keyspace, record, member, score);
   storeAggregate(ctx, key, record, before);
+  notify(ctx, EVENT.zset, request.max ? 'zpopmax' : 'zpopmin', key);
+  if (record.count === 0) notify(ctx, EVENT.generic, 'del', key);
   const { out } = ctx;
   if (request.emitKey && request.nested) {
     out.arrayHeader(2);
