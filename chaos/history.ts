@@ -5,8 +5,11 @@
 //   n:{c}:{i}          counter, written by INCR
 //   t:{c}:{g}:a|b|n    transaction group, written only by MULTI SET a v; SET b v; INCR n; EXEC
 //   h:{c}:{i} z:{c}:{i} hashes and sets of the `types` workload (chaos/aggregate-history.ts)
-// Workloads: `strings` (SET 50%, DEL 10%, INCR 25%, MULTI 15%) and `types` (SET 20%, DEL 5% on
-// strings; HSET / HDEL / DEL on hashes 40%; SADD / SREM / DEL on sets 35%).
+//   l:{c}:{i}:a|b      list pairs of the `types` workload (chaos/list-history.ts)
+//   ts:{c}:{i} tsr:{c}:{i} time series and rule destinations of the `ts` workload (chaos/series-history.ts)
+// Workloads: `strings` (SET 50%, DEL 10%, INCR 25%, MULTI 15%), `types` (SET 20%, DEL 5% on
+// strings; HSET / HDEL / DEL on hashes 30%; SADD / SREM / DEL on sets 25%; LPUSH / RPOP / LMOVE
+// on list pairs 20%) and `ts` (TS.ADD and TS.MADD on the client's series, chaos/series-history.ts).
 // A value is `${key}|${version}|${padding}`: the version is unique per key for the whole run, so a
 // value read back names exactly one send (or none: "impossible").
 // Rules checked after each restart (a = the last acknowledged op of the key in this cycle):
@@ -19,15 +22,18 @@
 import type { Reply } from './resp-client.js';
 import { isReplyError } from './resp-client.js';
 import { AggregateTrack, checkAggregate, planAggregateOp } from './aggregate-history.js';
+import { ListPairTrack, checkListPair, planListOp } from './list-history.js';
+import { SeriesHistory } from './series-history.js';
 
 export type Durability = 'always' | 'everysec' | 'no';
-export type Workload = 'strings' | 'types';
+export type Workload = 'strings' | 'types' | 'ts';
 export interface KeyCounts {
   strings: number;
   counters: number;
   groups: number;
   hashes: number;
   sets: number;
+  listPairs: number;
 }
 type OpStatus = 'pending' | 'acked' | 'maybe';
 
@@ -103,6 +109,8 @@ export class ClientHistory {
   readonly counters: CounterTrack[] = [];
   readonly groups: GroupTrack[] = [];
   readonly aggregates: AggregateTrack[] = []; // hashes, then sets
+  readonly listPairs: ListPairTrack[] = [];
+  readonly series: SeriesHistory | undefined; // the `ts` workload's series (chaos/series-history.ts)
   ackedOps = 0;
   maybeOps = 0;
   errorReplies = 0;
@@ -115,6 +123,13 @@ export class ClientHistory {
     for (let g = 0; g < sizes.groups; g++) this.groups.push(new GroupTrack(`t:${client}:${g}`));
     for (let i = 0; i < sizes.hashes; i++) this.aggregates.push(new AggregateTrack(`h:${client}:${i}`, 'hash'));
     for (let i = 0; i < sizes.sets; i++) this.aggregates.push(new AggregateTrack(`z:${client}:${i}`, 'set'));
+    for (let i = 0; i < sizes.listPairs; i++) this.listPairs.push(new ListPairTrack(`l:${client}:${i}`));
+    this.series = workload === 'ts' ? new SeriesHistory(client) : undefined;
+  }
+
+  /** The read commands of every aggregate and list pair, by track key, in the order to send them. */
+  aggregateReads(): { key: string; commands: string[][] }[] {
+    return [...this.aggregates, ...this.listPairs].map((track) => ({ key: track.key, commands: track.readCommands() }));
   }
 
   /** The string keys (read back with GET); aggregates are read with their own commands. */
@@ -136,11 +151,13 @@ export class ClientHistory {
   }
 
   planOp(rng: Rng): PlannedOp {
+    if (this.series !== undefined) return this.series.planOp(rng, (reply, status) => this.countReply(reply, status), this.unexpectedReplies);
     const roll = rng();
     if (this.workload === 'types') {
       if (roll < 0.2) return this.planSet(pick(this.strings, rng));
       if (roll < 0.25) return this.planDelete(pick(this.strings, rng));
-      const kind = roll < 0.65 ? 'hash' : 'set';
+      if (roll >= 0.8 && this.listPairs.length > 0) return planListOp(pick(this.listPairs, rng), rng, (reply, status) => this.countReply(reply, status), this.unexpectedReplies);
+      const kind = roll < 0.55 ? 'hash' : 'set';
       const tracks = this.aggregates.filter((track) => track.kind === kind);
       return planAggregateOp(pick(tracks, rng), rng, (reply, status) => this.countReply(reply, status), this.unexpectedReplies);
     }
@@ -207,12 +224,18 @@ export class ClientHistory {
   }
 
   /**
-   * Checks the values read back (key -> value or null; for aggregates, the replies to their
-   * readCommands()) and makes them the new baselines. Returns the aggregates present.
+   * Checks the values read back (key -> value or null; for aggregates and series, the replies to
+   * their readCommands()) and makes them the new baselines. Returns the aggregates and series present.
    */
-  checkAndRebase(values: ReadonlyMap<string, string | null>, tally: CheckTally, aggregateReplies: ReadonlyMap<string, readonly (Reply | undefined)[]> = new Map()): number {
-    let present = 0;
+  checkAndRebase(
+    values: ReadonlyMap<string, string | null>,
+    tally: CheckTally,
+    aggregateReplies: ReadonlyMap<string, readonly (Reply | undefined)[]> = new Map(),
+    seriesReplies: readonly (Reply | undefined)[] = [],
+  ): number {
+    let present = this.series === undefined ? 0 : this.series.check(seriesReplies, tally);
     for (const track of this.aggregates) if (checkAggregate(track, aggregateReplies.get(track.key) ?? [], tally)) present++;
+    for (const track of this.listPairs) present += checkListPair(track, aggregateReplies.get(track.key) ?? [], tally);
     for (const track of this.strings) this.checkString(track, values.get(track.key) ?? null, tally);
     for (const track of this.counters) this.checkCounter(track, values.get(track.key) ?? null, tally);
     for (const track of this.groups) this.checkGroup(track, values, tally);

@@ -1,17 +1,19 @@
 // chaos/kill9.ts: the kill -9 loop (`npm run chaos -- --cycles 200 --seconds 500 --clients 8`).
 // Starts the real built server on a free port and a temp dir, drives pipelined SET / DEL / INCR /
-// MULTI-EXEC (`--workload strings`) or SET / HSET / HDEL / SADD / SREM / DEL (`--workload types`)
-// from several clients with versioned values, SIGKILLs the server at a random moment, restarts
-// it, reads every key back and checks it against what was sent (chaos/history.ts,
-// chaos/aggregate-history.ts).
+// MULTI-EXEC (`--workload strings`), SET / HSET / HDEL / SADD / SREM / DEL / LPUSH / RPOP / LMOVE
+// (`--workload types`) or TS.ADD / TS.MADD into series with compaction rules (`--workload ts`)
+// from several clients with versioned values, SIGKILLs the server at a random moment, restarts it,
+// reads every key back and checks it against what was sent (chaos/history.ts,
+// chaos/aggregate-history.ts, chaos/list-history.ts, chaos/series-history.ts).
 // Prints ONE line on stdout:
 //   kill9: cycles=N keys_checked=K lost=L impossible=I median_recovery_ms=M ...
+// (the ts workload adds series_samples and series_chunks: what the last check read back)
 // Exit status 1 if impossible > 0, or lost > 0 under --appendfsync always; 2 if the loop itself
 // could not run (the server did not start). Violations are described on stderr.
 // Bounds: --cycles and --seconds (whichever comes first; one last restart and check always runs).
 // Flags: --cycles N (10) --seconds S (60) --clients C (4) --appendfsync always|everysec|no
 //        --depth D (16 ops per pipeline) --run-ms-max M (800) --preload N (0) --seed X
-//        --workload strings|types (strings)
+//        --workload strings|types|ts (strings; ts needs --server tskv)
 //        --server tskv|redis (redis: a stock redis-server with AOF, to validate the checker)
 //        --server-arg ARG (repeatable, passed through) --dir D (default: a fresh temp dir, removed)
 import fs from 'node:fs';
@@ -48,6 +50,9 @@ export interface KillLoopResult {
   ackedOps: number;
   maybeOps: number;
   errorReplies: number;
+  /** The ts workload, at the last check: samples read back and chunks holding them (TS.INFO). */
+  seriesSamples: number;
+  seriesChunks: number;
   seconds: number;
   messages: string[];
   summary: string; // the one final line
@@ -58,8 +63,9 @@ export const DEFAULT_KILL_LOOP_OPTIONS: KillLoopOptions = {
   preload: 0, seed: 1, server: 'tskv', serverArgs: [],
 };
 const KEYS_PER_CLIENT: Record<Workload, KeyCounts> = {
-  strings: { strings: 64, counters: 16, groups: 8, hashes: 0, sets: 0 },
-  types: { strings: 32, counters: 0, groups: 0, hashes: 16, sets: 16 },
+  strings: { strings: 64, counters: 16, groups: 8, hashes: 0, sets: 0, listPairs: 0 },
+  types: { strings: 32, counters: 0, groups: 0, hashes: 16, sets: 16, listPairs: 8 },
+  ts: { strings: 0, counters: 0, groups: 0, hashes: 0, sets: 0, listPairs: 0 }, // the series: chaos/series-history.ts
 };
 const READ_CHUNK_KEYS = 1_000;
 const PRELOAD_CHUNK_KEYS = 100;
@@ -142,11 +148,39 @@ async function checkPreloaded(client: RespClient, keys: readonly number[], tally
   }
 }
 
-/** The replies to each aggregate's read commands (its elements, then its count), by key. */
+/** The replies to each aggregate's and list pair's read commands (elements, then counts), by key. */
 async function readAggregates(client: RespClient, history: ClientHistory): Promise<Map<string, Reply[]>> {
-  const commands = history.aggregates.flatMap((track) => track.readCommands());
-  const replies = await Promise.all(client.pipeline(commands));
-  return new Map(history.aggregates.map((track, index) => [track.key, replies.slice(index * 2, index * 2 + 2)]));
+  const reads = history.aggregateReads();
+  const replies = await Promise.all(client.pipeline(reads.flatMap((read) => read.commands)));
+  const byKey = new Map<string, Reply[]>();
+  let offset = 0;
+  for (const read of reads) {
+    byKey.set(read.key, replies.slice(offset, offset + read.commands.length));
+    offset += read.commands.length;
+  }
+  return byKey;
+}
+
+/** The replies to the series' read commands (the `ts` workload), in order. */
+async function readSeries(client: RespClient, history: ClientHistory): Promise<Reply[]> {
+  if (history.series === undefined) return [];
+  return Promise.all(client.pipeline(history.series.readCommands()));
+}
+
+/** The `ts` workload's series and rules, created before the first kill; every reply must be OK. */
+async function createSeries(port: number, histories: readonly ClientHistory[]): Promise<void> {
+  const client = await RespClient.connect(port);
+  try {
+    for (const history of histories) {
+      const commands = history.series?.setupCommands() ?? [];
+      const replies = await Promise.all(client.pipeline(commands));
+      replies.forEach((reply, index) => {
+        if (reply !== 'OK') throw new Error(`${commands[index]!.join(' ')} answered ${isReplyError(reply) ? reply.message : JSON.stringify(reply)}`);
+      });
+    }
+  } finally {
+    client.close();
+  }
 }
 
 /** Reads every key back, checks it, and checks DBSIZE against the keys found. */
@@ -157,7 +191,7 @@ async function checkServer(port: number, histories: readonly ClientHistory[], pr
     for (const history of histories) {
       const values = await readKeys(client, history.keys());
       for (const value of values.values()) if (value !== null) present++;
-      present += history.checkAndRebase(values, tally, await readAggregates(client, history));
+      present += history.checkAndRebase(values, tally, await readAggregates(client, history), await readSeries(client, history));
     }
     await checkPreloaded(client, preloadSample, tally);
     const size = await client.call('DBSIZE');
@@ -192,6 +226,7 @@ export async function runKillLoop(partial: Partial<KillLoopOptions> = {}): Promi
   let cycles = 0;
   try {
     await server.start();
+    if (options.workload === 'ts') await createSeries(server.port, histories);
     if (options.preload > 0) {
       const client = await RespClient.connect(server.port);
       try {
@@ -235,6 +270,8 @@ export async function runKillLoop(partial: Partial<KillLoopOptions> = {}): Promi
     ackedOps: sum((history) => history.ackedOps),
     maybeOps: sum((history) => history.maybeOps),
     errorReplies: sum((history) => history.errorReplies),
+    seriesSamples: sum((history) => history.series?.lastCheck.samples ?? 0),
+    seriesChunks: sum((history) => history.series?.lastCheck.chunks ?? 0),
     seconds: (performance.now() - startedAt) / 1000,
     messages: [...tally.messages, ...histories.flatMap((history) => history.lastErrorReply === undefined ? [] : [`client ${history.client} last error reply: ${history.lastErrorReply}`])],
     summary: '',
@@ -242,7 +279,9 @@ export async function runKillLoop(partial: Partial<KillLoopOptions> = {}): Promi
   result.summary = `kill9: cycles=${result.cycles} keys_checked=${result.keysChecked} lost=${result.lost} impossible=${result.impossible}` +
     ` median_recovery_ms=${result.medianRecoveryMs.toFixed(1)} max_recovery_ms=${result.maxRecoveryMs.toFixed(1)}` +
     ` server=${options.server} workload=${options.workload} appendfsync=${options.appendfsync} clients=${options.clients} preload=${options.preload}` +
-    ` acked_ops=${result.ackedOps} unanswered_ops=${result.maybeOps} error_replies=${result.errorReplies} seconds=${result.seconds.toFixed(1)}`;
+    ` acked_ops=${result.ackedOps} unanswered_ops=${result.maybeOps} error_replies=${result.errorReplies}` +
+    (options.workload === 'ts' ? ` series_samples=${result.seriesSamples} series_chunks=${result.seriesChunks}` : '') +
+    ` seconds=${result.seconds.toFixed(1)}`;
   return result;
 }
 
@@ -273,7 +312,7 @@ export function parseKillLoopArgs(argv: readonly string[]): Partial<KillLoopOpti
         options.appendfsync = value;
         break;
       case '--workload':
-        if (value !== 'strings' && value !== 'types') throw new Error(`--workload: strings or types`);
+        if (value !== 'strings' && value !== 'types' && value !== 'ts') throw new Error(`--workload: strings, types or ts`);
         options.workload = value;
         break;
       case '--server':
@@ -284,6 +323,7 @@ export function parseKillLoopArgs(argv: readonly string[]): Partial<KillLoopOpti
     }
   }
   if (serverArgs.length > 0) options.serverArgs = serverArgs;
+  if (options.workload === 'ts' && (options.server === 'redis' || process.env.CHAOS_SERVER === 'redis')) throw new Error('--workload ts needs --server tskv (redis-server has no TS.* commands)');
   return options;
 }
 

@@ -44,6 +44,7 @@ const GOLDEN: Golden[] = [
   ['double integer', (w) => w.double(10), '$2\r\n10\r\n', ',10\r\n'],
   ['double inf', (w) => w.double(Infinity), '$3\r\ninf\r\n', ',inf\r\n'],
   ['double -inf', (w) => w.double(-Infinity), '$4\r\n-inf\r\n', ',-inf\r\n'],
+  ['double text', (w) => w.doubleText('0.10000000000000001'), '$19\r\n0.10000000000000001\r\n', ',0.10000000000000001\r\n'],
   ['double nan', (w) => w.double(NaN), '$3\r\nnan\r\n', ',nan\r\n'],
   ['boolean true', (w) => w.boolean(true), ':1\r\n', '#t\r\n'],
   ['boolean false', (w) => w.boolean(false), ':0\r\n', '#f\r\n'],

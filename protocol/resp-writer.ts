@@ -176,6 +176,12 @@ export class RespWriter {
     this.crlf();
   }
 
+  /** A double already formatted (Redis 7.0's "%.17g" replies): RESP3 `,text`, a bulk string in RESP2. */
+  doubleText(text: string): void {
+    if (this.protocol === 2) return this.bulk(text);
+    this.line(TYPE.double, text);
+  }
+
   boolean(value: boolean): void {
     if (this.protocol === 2) return this.raw(value ? REPLY.one : REPLY.zero);
     this.ensure(4);

@@ -7,8 +7,11 @@
 // - Shutdown: stop accepting, stop reading, send the replies of commands already run (their
 //   commits settle first), close the engine (flushes and syncs the WAL), exit 0, all within
 //   limits.shutdownMs; past that, or on a second signal, exit 1 at once.
-import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
-import { Engine, type EngineLogLevel } from '../storage/index.js';
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Engine, RealFileSystem, type EngineLogLevel } from '../storage/index.js';
+import { ClusterState } from './cluster/cluster-state.js';
+import { decodeNodesFile } from './cluster/nodes-file.js';
 import { registerAllCommands } from './commands/index.js';
 import { ConfigError, limits, parseArguments, type ServerConfig } from './ops/config.js';
 import { resolveCommandLine } from './ops/config-file.js';
@@ -125,11 +128,32 @@ function installSignalHandlers(state: ServerState, listener: Listener, expiry: {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
+/** Cluster mode: the node's state from its nodes file, then a newer topology file if one is given. */
+function openClusterOrExit(config: ServerConfig, logger: Logger): ClusterState {
+  try {
+    const cluster = ClusterState.open({
+      fs: new RealFileSystem(), file: path.resolve(config.dir, config.clusterConfigFile), port: config.port, binds: config.bind,
+      announceIp: config.clusterAnnounceIp, requireFullCoverage: () => config.clusterRequireFullCoverage,
+    });
+    if (config.clusterTopologyFile !== '') {
+      const file = path.resolve(config.clusterTopologyFile);
+      const { topology } = decodeNodesFile(file, readFileSync(file, 'utf8'));
+      if (cluster.applyStartTopology(topology)) logger.info({ file, version: topology.version }, 'cluster topology loaded from file');
+    }
+    logger.info({ id: cluster.myId, version: cluster.version, file: cluster.file, inTopology: cluster.myself() !== undefined }, 'cluster mode');
+    return cluster;
+  } catch (error) {
+    process.stderr.write(`tskv: cluster: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
   const { config, configFile } = parseOrExit();
   prepareDataDirOrExit(config.dir);
   const log = createLogger({ level: config.loglevel });
   const logger: Logger = log;
+  const cluster = config.clusterEnabled ? openClusterOrExit(config, logger) : undefined;
   const engineLogger = (level: EngineLogLevel, msg: string, fields: Record<string, unknown>) => logger[level](fields, msg);
   // Namespaces dropped by FLUSHDB/FLUSHALL and the elements of dead aggregates are reclaimed by
   // compaction (keyspace/garbage.ts). Expiry is the keyspace's alone (the engine never sees one).
@@ -158,6 +182,7 @@ async function main(): Promise<void> {
   }
   registerAllCommands();
   const state = new ServerState({ config, engine, keyspace, logger, configFile });
+  state.cluster = cluster;
   state.setLogLevel = (level) => setLogLevel(log, level);
   const listener = new Listener(state);
   let ports: number[];

@@ -24,8 +24,11 @@ if (cliSkipReason !== undefined) console.warn(`command docs test skipped in part
 
 /** Subcommands tskv serves that Redis 7.0.15 does not have (7.2's, and tskv's DEBUG subcommands). */
 const TSKV_ONLY = ['client|no-touch', 'client|setinfo', 'debug|compact', 'debug|help', 'debug|set-active-expire', 'debug|sleep'];
-/** RedisTimeSeries's commands (a module's, which redis-server 7.0.15 without it does not serve). */
-const isModuleCommand = (name: string): boolean => name.startsWith('ts.');
+/**
+ * RedisTimeSeries's commands (a module's, which redis-server 7.0.15 without it does not serve), and
+ * tskv's own top-level commands (CLUSTERX, Kvrocks's topology pushes): Redis has no docs for them.
+ */
+const isModuleCommand = (name: string): boolean => name.startsWith('ts.') || name === 'clusterx' || name.startsWith('clusterx|');
 
 let tskv: StartedServer;
 let redis: RealRedis;

@@ -1,9 +1,12 @@
-// test/differential.test.ts: fast-check sequences of string, hash, set, keyspace, expiry and
-// transaction commands run against a real redis-server 7.0.15 and against tskv, every reply
-// compared. Strings, hashes and sets share one small key pool, so types mix (WRONGTYPE paths,
-// DEL / RENAME / COPY / MOVE / TYPE over every type). Each run starts with FLUSHALL and random
-// small encoding thresholds (CONFIG SET hash-max-listpack-entries / -value, set-max-intset-entries)
-// on both servers, so encodings convert within short sequences.
+// test/differential.test.ts: fast-check sequences of string, hash, set, sorted set, list, keyspace,
+// expiry and transaction commands run against a real redis-server 7.0.15 and against tskv, every
+// reply compared. Strings, hashes, sets, sorted sets and lists share one small key pool, so types
+// mix (WRONGTYPE paths, DEL / RENAME / COPY / MOVE / TYPE over every type). Lists come out in
+// order, so their replies compare exactly; blocking pops run in MULTI (where they never block) or
+// with a timeout that fails before any wait. Each run starts with FLUSHALL and random small
+// encoding thresholds (CONFIG SET hash-max-listpack-entries / -value, set-max-intset-entries,
+// zset-max-listpack-entries / -value, list-max-listpack-size) on both servers, so encodings
+// convert within short sequences.
 // How replies are compared (test/helpers/reply-compare.ts):
 // - exactly (type byte, error text, bytes), in RESP2 or RESP3 (chosen per run);
 // - KEYS as a set; SCAN, HSCAN and SSCAN by iterating to cursor 0 on each server and comparing the
@@ -11,27 +14,33 @@
 //   only by shape (Redis itself answers either way);
 // - HKEYS, HVALS, SMEMBERS, SINTER, SUNION, SDIFF as unordered arrays (RESP3 sets); HGETALL as a
 //   set of pairs (RESP3 map, RESP2 flat array): tskv lists elements in hash order;
-// - HRANDFIELD and SRANDMEMBER by shape and properties: the same reply type and number of picks
-//   (nested pairs in RESP3), distinct picks for a positive count, the whole content when the count
-//   reached the size; as a lone command, every pick (and value) is asked of the oracle too;
+// - HRANDFIELD, SRANDMEMBER and ZRANDMEMBER by shape and properties: the same reply type and number
+//   of picks (nested pairs in RESP3), distinct picks for a positive count, the whole content when
+//   the count reached the size; as a lone command, every pick (and value, or score) is asked of the
+//   oracle too;
+// - sorted set replies exactly, order included (Redis's order is the scores'): ZPOPMIN, ZPOPMAX and
+//   ZMPOP are not random, so they run as plain commands; BYLEX ranges only on a key that only ever
+//   holds score 0 (Redis defines them for one score); ZSCAN by iterating to cursor 0, as pairs;
 // - SPOP, which leaves the two servers with different members, is its own step (alone, in
 //   MULTI/EXEC, or pipelined with SCARD): the oracle's SMEMBERS before, then tskv's picks must be
 //   distinct members of it, tskv's SMEMBERS after must be the rest, SCARD must agree; then, if
 //   anything was popped, the key is DELeted on both, so later steps compare equal states again;
 // - OBJECT ENCODING: hash encodings exactly; set encodings where Redis 7.0 and 7.2 agree (intset,
 //   hashtable): a set 7.0 holds as a hashtable may be a listpack in tskv (7.2's small-set
-//   encoding), so each OBJECT ENCODING is followed by a TYPE of its key and that difference passes
-//   only when TYPE says set; string encodings only by shape (see encodingSame);
-// - DUMP: strings byte for byte, hashes and sets by payload type (7.0 writes listpack / intset
-//   payloads, tskv the plain ones); as a lone command, tskv's payload must RESTORE in the oracle
-//   and in tskv to the key's content;
+//   encoding), and a list 7.0 holds as a quicklist (all of them) may be a listpack in tskv (7.2's
+//   small lists), so each OBJECT ENCODING is followed by a TYPE of its key and those differences
+//   pass only when TYPE says set, or list; sorted set encodings are 7.0's and compared exactly;
+//   string encodings only by shape (see encodingSame);
+// - DUMP: strings byte for byte, hashes, sets, sorted sets and lists by payload type (7.0 writes
+//   listpack / intset payloads, tskv the plain ones; list nodes may be filled otherwise); as a lone
+//   command, tskv's payload must RESTORE in the oracle and in tskv to the key's content;
 // - TTL / PTTL / EXPIRETIME / PEXPIRETIME within a tolerance (the two servers run the command a
 //   few ms apart); every TTL is either >= 100 s, in the past, or 5 ms followed by a 30 ms pause,
 //   so no comparison lands near an expiry boundary;
 // - DBSIZE exactly, until the run has made a key that may sit expired and not yet reaped (its
 //   count then depends on each server's active expiry timing), then only by shape.
-// Set commands are generated when tskv has them (COMMAND INFO sadd answers); DIFF_SETS=0 leaves
-// them out, DIFF_SETS=1 forces them in.
+// Set and sorted set commands are generated when tskv has them (COMMAND INFO sadd / zadd answers);
+// DIFF_SETS / DIFF_ZSETS=0 leaves them out, =1 forces them in.
 // Bounded to ~18 s (fast-check interruptAfterTimeLimit, DIFF_TIME_MS). Reproduce with DIFF_SEED=<seed>.
 // A second part drives both servers with a fixed list of CONFIG SET / CONFIG GET commands (the
 // Redis settings clients set at start, their validation errors, their echoes, globs compared as
@@ -52,7 +61,7 @@ interface Command { args: Arg[]; mode: Mode }
 type Step =
   | { kind: 'command'; command: Command }
   | { kind: 'scanAll'; options: Arg[] }
-  | { kind: 'elementScanAll'; name: 'HSCAN' | 'SSCAN'; key: Arg; options: Arg[] }
+  | { kind: 'elementScanAll'; name: 'HSCAN' | 'SSCAN' | 'ZSCAN'; key: Arg; options: Arg[] }
   | { kind: 'spop'; key: Arg; count: Arg | undefined; wrap: 'alone' | 'multi' | 'pipeline' }
   | { kind: 'pipeline'; commands: Command[] } // sent in one write; no 5 ms TTLs inside
   | { kind: 'transaction'; watch: Arg[][]; before: Command[]; queued: Command[]; end: 'EXEC' | 'DISCARD' };
@@ -140,7 +149,8 @@ const pairs = fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 4 }).map
 // checksum, one from RDB version 11, and a well-framed one whose body is not a string ('00c4');
 // then aggregates: a listpack hash {f1: 1, f2: two, '': empty}, a hashtable hash {f1: 1, 'g' x 65: x},
 // an intset {1, -2^63, 2^63-1}, a hashtable set {a, 1, 'm' x 65}, and the listpack hash with a bad
-// checksum. RESTORE re-derives their encodings from the run's thresholds, in both servers.
+// checksum; then sorted sets: a listpack {'': -inf, a: 1, b: 2.5} and a skiplist {'x' x 65: 0.5, a: 1}.
+// RESTORE re-derives their encodings from the run's thresholds, in both servers.
 const dumpPayload = fc.constantFrom<Arg>(
   ...['00036261720a00e6be4960ee66fd17', '00c0010a002678e7b6d10111fc', '00c3094064016161e057000161610a00e8a3b507b06df271',
     '00036261720a00e6be4960ee66fd18', '00036261720b00e6be4960ee66fd17', '00c40a00acb0f0a3c8b0585b',
@@ -148,7 +158,9 @@ const dumpPayload = fc.constantFrom<Arg>(
     '0402026631c001c3094041016767e0340001676701780a001f6ff6ad07c67e96',
     '0bc316200408000000032003a000018001a00800ff600001ff7f0a00c895268b19c8d67b',
     '0203c001c3094041016d6de03400016d6d01610a003950095c04cb7f61',
-    '101f1f0000000600826631030101826632038374776f04800185656d70747906ff0a00bbe7125a6e36336c'].map((hex) => Buffer.from(hex, 'hex')),
+    '101f1f0000000600826631030101826632038374776f04800185656d70747906ff0a00bbe7125a6e36336c',
+    '111c1c00000006008001842d696e6605816102010181620283322e3504ff0a00fe30ee84bf768a15',
+    '05020161000000000000f03fc3094041017878e03400017878000000000000e03f0a001a4ee5299858f554'].map((hex) => Buffer.from(hex, 'hex')),
   'garbage', '',
 );
 const restoreOption = option(word('REPLACE'), word('ABSTTL'), withArg('IDLETIME', index), withArg('FREQ', fc.constantFrom<Arg>('0', '255', '256', '-1', 'x')));
@@ -316,7 +328,105 @@ const spopCount = fc.option(fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0
 const spopStep = fc.record({ key: setKey, count: spopCount, wrap: fc.constantFrom<'alone' | 'multi' | 'pipeline'>('alone', 'alone', 'multi', 'pipeline') })
   .map(({ key: k, count, wrap }): Step => ({ kind: 'spop', key: k, count: count ?? undefined, wrap }));
 
+// ---- sorted sets ---------------------------------------------------------------------------------
+
+// Two favored keys, and 'zlex', which only ever holds score 0 (written by the lex commands alone):
+// Redis defines BYLEX ranges for one score, and a skiplist's answer otherwise follows its random
+// levels. Scores repeat (ties ordered by member), include -0 (0 in a listpack, -0 in a skiplist),
+// infinities, and texts Redis refuses; a member past 64 bytes turns a zset into a skiplist.
+const zsetKey = keyFavoring('k3', 'z:1');
+const zsetKeys = (min: number, max: number) => fc.array(fc.oneof({ weight: 3, arbitrary: zsetKey }, { weight: 1, arbitrary: setKey }), { minLength: min, maxLength: max });
+const LEX_KEY = 'zlex';
+const zmember = fc.constantFrom<Arg>('a', 'b', 'c', 'm1', 'm2', '', '1', '-1', b('\x00\xff\r\nz'), 'z'.repeat(65), 'ohmytext');
+const zmembers = (min: number, max: number) => fc.array(zmember, { minLength: min, maxLength: max });
+const zscore = fc.oneof(
+  { weight: 5, arbitrary: fc.integer({ min: -3, max: 3 }).map<Arg>(String) },
+  { weight: 3, arbitrary: fc.constantFrom<Arg>('-0', '0.5', '-1.5', '0.1', '1e17', 'inf', '-inf', '+inf', '2.5e-3', '4611686018427387905') },
+  { weight: 1, arbitrary: fc.constantFrom<Arg>('nan', 'abc', '', ' 1', '1e400', '(1') },
+);
+const scoreBound = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.constantFrom('', '', '('), fc.integer({ min: -4, max: 4 })).map<Arg>(([open, value]) => `${open}${value}`) },
+  { weight: 2, arbitrary: fc.constantFrom<Arg>('-inf', '+inf', '(-inf', 'inf', '(0', '-0', '0.5', '(0.1', '1e17', ' 1') },
+  { weight: 1, arbitrary: fc.constantFrom<Arg>('x', '(', '', 'nan', '1x', '((1') },
+);
+const lexBound = fc.constantFrom<Arg>('-', '+', '[a', '(a', '[b', '(b', '[m1', '(m2', '[', '(', '[z', 'a', '', '+x');
+const zindex = fc.oneof(fc.integer({ min: -6, max: 6 }).map<Arg>(String), fc.constantFrom<Arg>('x', '-9223372036854775808', '9223372036854775807'));
+const zlimit = fc.array(fc.tuple(casing('LIMIT'), fc.integer({ min: -1, max: 4 }), fc.integer({ min: -1, max: 5 }))
+  .map(([w, offset, count]) => [w, String(offset), String(count)] as Arg[]), { maxLength: 1 }).map(flat);
+const zaddOptions = fc.array(fc.constantFrom<Arg>('NX', 'XX', 'GT', 'LT', 'CH', 'INCR', 'ch', 'gt'), { maxLength: 2 });
+const zpairs = (min: number, max: number) => fc.array(fc.tuple(zscore, zmember), { minLength: min, maxLength: max }).map((list) => list.flat());
+const withScores = fc.array(casing('WITHSCORES'), { maxLength: 1 });
+const weightsAndAggregate = (count: number) => fc.tuple(
+  fc.option(fc.array(fc.constantFrom<Arg>('1', '2', '-1', '0', '0.5', 'inf', 'x'), { minLength: count, maxLength: count }), { freq: 2 }),
+  fc.option(fc.constantFrom<Arg>('SUM', 'MIN', 'MAX', 'max', 'AVG'), { freq: 2 }),
+).map(([weights, how]) => [...(weights === null ? [] : ['WEIGHTS', ...weights]), ...(how === null ? [] : ['AGGREGATE', how])] as Arg[]);
+/** numkeys, then the keys, then options made for that many keys (numkeys sometimes wrong). */
+const numkeysArgs = (options: (count: number) => fc.Arbitrary<Arg[]>) => zsetKeys(1, 3).chain((keysGiven) => fc.tuple(
+  fc.oneof({ weight: 8, arbitrary: fc.constant<Arg>(String(keysGiven.length)) }, { weight: 1, arbitrary: fc.constantFrom<Arg>('0', '-1', 'x', '4') }),
+  options(keysGiven.length),
+).map(([numkeys, rest]) => [numkeys, ...keysGiven, ...rest]));
+const rangeKind = fc.oneof(
+  { weight: 3, arbitrary: fc.tuple(zindex, zindex, fc.constant<Arg[]>([])) },
+  { weight: 3, arbitrary: fc.tuple(scoreBound, scoreBound, fc.constant<Arg[]>(['BYSCORE'])) },
+);
+const rangeArgs = fc.tuple(rangeKind, fc.array(casing('REV'), { maxLength: 1 }), zlimit)
+  .map(([[min, max, by], rev, limit]) => [min, max, ...by, ...rev, ...limit]);
+
+const zsetWriteCommands: fc.Arbitrary<Command>[] = [
+  ...Array<fc.Arbitrary<Command>>(3).fill(command('ZADD', fc.tuple(zsetKey, zaddOptions, zpairs(1, 4)).map(([k, o, p]) => [k, ...o, ...p]))), // zsets grow
+  command('ZADD', fc.tuple(zsetKey, zaddOptions, zpairs(1, 1)).map(([k, o, p]) => [k, 'INCR', ...o, ...p])),
+  command('ZINCRBY', fc.tuple(zsetKey, zscore, zmember)),
+  command('ZREM', fc.tuple(zsetKey, zmembers(1, 3)).map(([k, m]) => [k, ...m])),
+  command('ZPOPMIN', fc.tuple(zsetKey, fc.array(fc.constantFrom<Arg>('0', '1', '2', '5', '-1', 'x'), { maxLength: 1 })).map(([k, c]) => [k, ...c])),
+  command('ZPOPMAX', fc.tuple(zsetKey, fc.array(fc.constantFrom<Arg>('0', '1', '3', '-1'), { maxLength: 1 })).map(([k, c]) => [k, ...c])),
+  command('ZMPOP', fc.tuple(numkeysArgs(() => fc.constant([])), fc.constantFrom<Arg>('MIN', 'MAX', 'max', 'MID'),
+    fc.array(fc.tuple(casing('COUNT'), fc.constantFrom<Arg>('1', '2', '10', '0', 'x')), { maxLength: 1 }))
+    .map(([keysPart, where, count]) => [...keysPart, where, ...count.flat()])),
+  command('ZREMRANGEBYSCORE', fc.tuple(zsetKey, scoreBound, scoreBound)),
+  command('ZREMRANGEBYRANK', fc.tuple(zsetKey, zindex, zindex)),
+  command('ZUNIONSTORE', fc.tuple(key, numkeysArgs(weightsAndAggregate)).map(([d, rest]) => [d, ...rest])),
+  command('ZINTERSTORE', fc.tuple(key, numkeysArgs(weightsAndAggregate)).map(([d, rest]) => [d, ...rest])),
+  command('ZDIFFSTORE', fc.tuple(key, numkeysArgs(() => fc.constant([]))).map(([d, rest]) => [d, ...rest])),
+  command('ZRANGESTORE', fc.tuple(key, zsetKey, rangeArgs).map(([d, k, r]) => [d, k, ...r])),
+  // the lex key: score 0 only
+  command('ZADD', fc.tuple(zmembers(1, 4)).map(([m]) => [LEX_KEY, ...m.flatMap((name) => ['0', name])])),
+  command('ZREMRANGEBYLEX', fc.tuple(lexBound, lexBound).map(([min, max]) => [LEX_KEY, min, max])),
+];
+const zsetReadCommands: fc.Arbitrary<Command>[] = [
+  command('ZCARD', fc.tuple(zsetKey)),
+  command('ZSCORE', fc.tuple(zsetKey, zmember)),
+  command('ZMSCORE', fc.tuple(zsetKey, zmembers(1, 3)).map(([k, m]) => [k, ...m])),
+  command('ZRANK', fc.tuple(zsetKey, zmember)),
+  command('ZREVRANK', fc.tuple(zsetKey, zmember)),
+  command('ZCOUNT', fc.tuple(zsetKey, scoreBound, scoreBound)),
+  command('ZRANGE', fc.tuple(zsetKey, rangeArgs, withScores).map(([k, r, w]) => [k, ...r, ...w])),
+  command('ZREVRANGE', fc.tuple(zsetKey, zindex, zindex, withScores).map(([k, i, j, w]) => [k, i, j, ...w])),
+  command('ZRANGEBYSCORE', fc.tuple(zsetKey, scoreBound, scoreBound, withScores, zlimit).map(([k, i, j, w, l]) => [k, i, j, ...w, ...l])),
+  command('ZREVRANGEBYSCORE', fc.tuple(zsetKey, scoreBound, scoreBound, withScores, zlimit).map(([k, i, j, w, l]) => [k, i, j, ...w, ...l])),
+  command('ZUNION', fc.tuple(numkeysArgs(weightsAndAggregate), withScores).map(([rest, w]) => [...rest, ...w])),
+  command('ZINTER', fc.tuple(numkeysArgs(weightsAndAggregate), withScores).map(([rest, w]) => [...rest, ...w])),
+  command('ZDIFF', fc.tuple(numkeysArgs(() => fc.constant([])), withScores).map(([rest, w]) => [...rest, ...w])),
+  command('ZINTERCARD', numkeysArgs(() => intercardLimit)),
+  command('ZRANDMEMBER', fc.oneof(
+    fc.tuple(zsetKey).map((args): Arg[] => args),
+    fc.tuple(zsetKey, randomCount).map((args): Arg[] => args),
+    fc.tuple(zsetKey, randomCount, casing('WITHSCORES')).map((args): Arg[] => args),
+  ), 'random'),
+  command('ZSCAN', fc.tuple(zsetKey, elementCursor, elementScanOptions).map(([k, c, o]) => [k, c, ...o]), 'shape'),
+  fc.tuple(casing('ENCODING'), zsetKey).map(([w, k]): Command => ({ args: ['OBJECT', w, k], mode: 'encoding' })),
+  // the lex key
+  command('ZRANGEBYLEX', fc.tuple(lexBound, lexBound, zlimit).map(([min, max, l]) => [LEX_KEY, min, max, ...l])),
+  command('ZREVRANGEBYLEX', fc.tuple(lexBound, lexBound, zlimit).map(([min, max, l]) => [LEX_KEY, min, max, ...l])),
+  command('ZLEXCOUNT', fc.tuple(lexBound, lexBound).map(([min, max]) => [LEX_KEY, min, max])),
+  command('ZRANGE', fc.tuple(lexBound, lexBound, fc.array(casing('REV'), { maxLength: 1 }), zlimit)
+    .map(([min, max, rev, l]) => [LEX_KEY, min, max, 'BYLEX', ...rev, ...l])),
+];
+
 const exactly = (list: string[][]) => list.map((args): Command => ({ args, mode: 'exact' }));
+const zsetArityErrors = exactly([['ZADD', 'a', '1'], ['ZINCRBY', 'a', '1'], ['ZREM', 'a'], ['ZCARD'], ['ZSCORE', 'a'], ['ZRANGE', 'a', '0'],
+  ['ZRANGESTORE', 'd', 'a', '0'], ['ZUNION'], ['ZUNIONSTORE', 'd'], ['ZMPOP', '1'], ['ZRANDMEMBER'], ['ZSCAN', 'a'], ['ZRANK', 'a'],
+  ['ZRANGE', 'a', '0', '1', 'LIMIT', '0', '1'], ['ZRANGE', 'a', '-', '+', 'BYLEX', 'WITHSCORES'], ['ZRANGEBYLEX', 'a', 'x', 'y']]);
+
 const hashArityErrors = exactly([['HSET', 'a', 'f'], ['HSET', 'a'], ['HMSET', 'a', 'f', 'v', 'g'], ['HGET', 'a'], ['HMGET', 'a'], ['HDEL', 'a'],
   ['HLEN'], ['HGETALL', 'a', 'b'], ['HRANDFIELD'], ['HSCAN', 'a'], ['HINCRBY', 'a', 'f'], ['HINCRBYFLOAT', 'a', 'f', '1', '2'], ['HSETNX', 'a', 'f']]);
 const setArityErrors = exactly([['SADD', 'a'], ['SREM', 'a'], ['SCARD'], ['SMOVE', 'a', 'b'], ['SINTER'], ['SINTERCARD', '1'], ['SINTERSTORE', 'a'],
@@ -332,30 +442,39 @@ const encodingConfig = fc.record({
   hashEntries: fc.constantFrom('0', '1', '2', '3', '4', '8', '512', '512'),
   hashValue: fc.constantFrom('0', '4', '16', '64', '64', '64'),
   intsetEntries: fc.constantFrom('0', '1', '2', '3', '4', '512', '512'),
-}).map(({ hashEntries, hashValue, intsetEntries }) => ({
-  args: ['CONFIG', 'SET', 'hash-max-listpack-entries', hashEntries, 'hash-max-listpack-value', hashValue, 'set-max-intset-entries', intsetEntries],
+  listSize: fc.constantFrom('-2', '-2', '-1', '0', '1', '3', '8'),
+  zsetEntries: fc.constantFrom('0', '1', '2', '3', '4', '8', '128', '128'),
+  zsetValue: fc.constantFrom('0', '1', '4', '64', '64'),
+}).map(({ hashEntries, hashValue, intsetEntries, listSize, zsetEntries, zsetValue }) => ({
+  args: ['CONFIG', 'SET', 'hash-max-listpack-entries', hashEntries, 'hash-max-listpack-value', hashValue, 'set-max-intset-entries', intsetEntries,
+    'list-max-listpack-size', listSize, 'zset-max-listpack-entries', zsetEntries, 'zset-max-listpack-value', zsetValue],
   intsetEntriesMax: Number(intsetEntries),
 }));
 
-/** The run arbitrary; set commands only when the target has them. */
-function runs(withSets: boolean) {
+/** The run arbitrary; set and sorted set commands only when the target has them. */
+function runs(withSets: boolean, withZsets: boolean) {
   const families = [
     { weight: 4, arbitrary: fc.oneof(...writeCommands) },
     { weight: 3, arbitrary: fc.oneof(...readCommands) },
     { weight: 4, arbitrary: fc.oneof(...hashWriteCommands) },
     { weight: 4, arbitrary: fc.oneof(...hashReadCommands) },
     ...(withSets ? [{ weight: 4, arbitrary: fc.oneof(...setWriteCommands) }, { weight: 4, arbitrary: fc.oneof(...setReadCommands) }] : []),
-    { weight: 1, arbitrary: fc.oneof(...otherCommands, fc.constantFrom(...hashArityErrors, ...(withSets ? setArityErrors : []))) },
+    ...(withZsets ? [{ weight: 5, arbitrary: fc.oneof(...zsetWriteCommands) }, { weight: 5, arbitrary: fc.oneof(...zsetReadCommands) }] : []),
+    { weight: 4, arbitrary: fc.oneof(...listWriteCommands) },
+    { weight: 3, arbitrary: fc.oneof(...listReadCommands) },
+    { weight: 1, arbitrary: fc.oneof(...otherCommands, fc.constantFrom(...hashArityErrors, ...listArityErrors, ...(withSets ? setArityErrors : []), ...(withZsets ? zsetArityErrors : []))) },
   ];
   const simpleCommand = fc.oneof(...families);
-  const anyWrite = fc.oneof(...writeCommands, ...hashWriteCommands, ...(withSets ? setWriteCommands : []));
+  const anyWrite = fc.oneof(...writeCommands, ...hashWriteCommands, ...listWriteCommands, ...(withSets ? setWriteCommands : []), ...(withZsets ? zsetWriteCommands : []));
+  // blocking pops with any timeout run only queued: EXEC never lets them block
+  const queuedCommand = fc.oneof({ weight: 8, arbitrary: simpleCommand }, { weight: 1, arbitrary: fc.oneof(...blockingPops(anyTimeout)) });
   const scanOptions = fc.array(option(withArg('MATCH', pattern), withArg('COUNT', fc.constantFrom<Arg>('1', '2', '3', '10', '1000', '0', '-1', 'x')),
     // not TYPE none: Redis 7.0 then returns expired keys its active expiry has not reaped yet
-    withArg('TYPE', fc.constantFrom<Arg>('string', 'STRING', 'list', 'hash', 'set')), word('MATCH')), { maxLength: 3 }).map(flat);
+    withArg('TYPE', fc.constantFrom<Arg>('string', 'STRING', 'list', 'hash', 'set', 'zset')), word('MATCH')), { maxLength: 3 }).map(flat);
   const transaction = fc.record({
     watch: fc.array(keys(1, 2), { maxLength: 1 }),
     before: fc.array(anyWrite, { maxLength: 1 }),
-    queued: fc.array(simpleCommand, { maxLength: 4 }).map(withTypeProbes),
+    queued: fc.array(queuedCommand, { maxLength: 4 }).map(withTypeProbes),
     end: fc.constantFrom<'EXEC' | 'DISCARD'>('EXEC', 'EXEC', 'EXEC', 'DISCARD'),
   });
   const step: fc.Arbitrary<Step> = fc.oneof(
@@ -364,6 +483,7 @@ function runs(withSets: boolean) {
     { weight: 2, arbitrary: fc.oneof(
       fc.tuple(fc.constant('HSCAN' as const), hashKey, elementScanOptions),
       ...(withSets ? [fc.tuple(fc.constant('SSCAN' as const), setKey, elementScanOptions)] : []),
+      ...(withZsets ? [fc.tuple(fc.constant('ZSCAN' as const), zsetKey, elementScanOptions)] : []),
     ).map(([name, k, options]): Step => ({ kind: 'elementScanAll', name, key: k, options })) },
     ...(withSets ? [{ weight: 1, arbitrary: spopStep }] : []),
     { weight: 2, arbitrary: transaction.map((t): Step => ({ kind: 'transaction', ...t })) },
@@ -377,15 +497,87 @@ function runs(withSets: boolean) {
   const prelude = fc.array(fc.oneof(
     { weight: 8, arbitrary: command('HSET', fc.tuple(hashKey, fieldPairsOf(3, 8)).map(([k, p]) => [k, ...p])) },
     { weight: 1, arbitrary: command('HSET', fc.tuple(hashKey, big).map(([k, names]): Arg[] => [k, ...names.flatMap((name) => [`f${name}`, name])])) },
+    { weight: 6, arbitrary: command('RPUSH', fc.tuple(listKey, elements(3, 12)).map(([k, e]) => [k, ...e])) },
+    { weight: 1, arbitrary: command('RPUSH', fc.tuple(listKey, big).map(([k, names]): Arg[] => [k, ...names])) }, // many quicklist nodes
     ...(withSets ? [
       { weight: 8, arbitrary: command('SADD', fc.tuple(setKey, members(3, 12)).map(([k, m]) => [k, ...m])) },
       { weight: 4, arbitrary: command('SADD', fc.tuple(setKey, fc.array(setInteger, { minLength: 2, maxLength: 8 })).map(([k, m]) => [k, ...m])) }, // an intset
       { weight: 1, arbitrary: command('SADD', fc.tuple(setKey, big).map(([k, names]): Arg[] => [k, ...names])) },
     ] : []),
+    ...(withZsets ? [
+      { weight: 8, arbitrary: command('ZADD', fc.tuple(zsetKey, zpairs(3, 12)).map(([k, p]) => [k, ...p])) },
+      { weight: 2, arbitrary: command('ZADD', fc.tuple(zmembers(3, 10)).map(([m]) => [LEX_KEY, ...m.flatMap((name) => ['0', name])])) },
+      { weight: 1, arbitrary: command('ZADD', fc.tuple(zsetKey, big).map(([k, names]): Arg[] => [k, ...names.flatMap((name, index) => [String(index % 50), name])])) },
+    ] : []),
   ).map((c): Step => ({ kind: 'command', command: c })), { maxLength: 3 });
   const steps = fc.tuple(prelude, fc.array(step, { minLength: 1, maxLength: 40, size: 'medium' })).map(([first, rest]) => [...first, ...rest]);
   return fc.record({ resp3: fc.boolean(), config: encodingConfig, steps });
 }
+
+// ---- lists ---------------------------------------------------------------------------------------
+
+// Lists favor two keys of the pool; elements repeat (for LPOS, LREM, LINSERT's pivot), with '',
+// binary ones, one past 64 bytes and integers (listpack integer entries in DUMP).
+const listKey = keyFavoring('k3', 'k*');
+const listKeys = (min: number, max: number) => fc.array(listKey, { minLength: min, maxLength: max });
+const element = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom<Arg>('a', 'b', 'c', '1', '-2', '') },
+  { weight: 1, arbitrary: fc.constantFrom<Arg>(b('\x00\xff\r\ne'), 'e'.repeat(65), '9223372036854775808', 'ohmytext') },
+);
+const elements = (min: number, max: number) => fc.array(element, { minLength: min, maxLength: max });
+const listEnd = fc.constantFrom<Arg>('LEFT', 'RIGHT', 'left', 'Right', 'UP');
+const popCount = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 6 }).map<Arg>(String) },
+  { weight: 1, arbitrary: fc.constantFrom<Arg>('-1', 'x', '9223372036854775807', '') });
+const mpopCount = fc.array(withArg('COUNT', fc.constantFrom<Arg>('1', '2', '5', '0', '-1', 'x')), { maxLength: 1 }).map(flat);
+// A timeout that fails before any wait (a blocking command on an empty key would hang the run),
+// and any timeout for commands queued in MULTI, which never block. Not the overflowing ones
+// ('inf', 1e400): 7.0.15 calls them negative, 7.2 (and tskv) out of range.
+const failingTimeout = fc.constantFrom<Arg>('-1', 'x', '', 'nan', '-0.002');
+const anyTimeout = fc.oneof(failingTimeout, fc.constantFrom<Arg>('0', '0.01', '1', '-0.0001', '-0.001'));
+// Not RANK -9223372036854775808: 7.0.15 negates it (undefined), 7.2 refuses it.
+const lposOption = option(withArg('RANK', fc.constantFrom<Arg>('1', '-1', '2', '-2', '0', 'x', '9223372036854775807')),
+  withArg('COUNT', fc.constantFrom<Arg>('0', '1', '2', '-1', 'x')), withArg('MAXLEN', fc.constantFrom<Arg>('0', '1', '3', '-1', 'x')),
+  word('RANK'), fc.constant<Arg[]>(['FOO']));
+const mpop = (name: string, timeout: fc.Arbitrary<Arg> | undefined) => command(name, fc.tuple(
+  timeout === undefined ? fc.constant<Arg[]>([]) : timeout.map((t) => [t]), listKeys(1, 3),
+  fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom<Arg>('0', '-1', 'x', '4', '9223372036854775807') }),
+  listEnd, mpopCount,
+).map(([t, k, numkeys, e, count]) => [...t, numkeys ?? String(k.length), ...k, e, ...count]));
+/** The blocking pops with the given timeouts. */
+const blockingPops = (timeout: fc.Arbitrary<Arg>): fc.Arbitrary<Command>[] => [
+  command('BLPOP', fc.tuple(listKeys(1, 3), timeout).map(([k, t]) => [...k, t])),
+  command('BRPOP', fc.tuple(listKeys(1, 3), timeout).map(([k, t]) => [...k, t])),
+  command('BLMOVE', fc.tuple(listKey, listKey, listEnd, listEnd, timeout)),
+  command('BRPOPLPUSH', fc.tuple(listKey, listKey, timeout)),
+  mpop('BLMPOP', timeout),
+];
+const listEncodingCommand = fc.tuple(casing('ENCODING'), listKey).map(([w, k]): Command => ({ args: ['OBJECT', w, k], mode: 'encoding' }));
+
+const listWriteCommands: fc.Arbitrary<Command>[] = [
+  ...Array<fc.Arbitrary<Command>>(2).fill(command('RPUSH', fc.tuple(listKey, elements(1, 6)).map(([k, e]) => [k, ...e]))), // lists grow
+  command('LPUSH', fc.tuple(listKey, elements(1, 6)).map(([k, e]) => [k, ...e])),
+  command('LPUSHX', fc.tuple(listKey, elements(1, 3)).map(([k, e]) => [k, ...e])),
+  command('RPUSHX', fc.tuple(listKey, elements(1, 3)).map(([k, e]) => [k, ...e])),
+  command('LINSERT', fc.tuple(listKey, fc.constantFrom<Arg>('BEFORE', 'after', 'AFTER', 'NEAR'), element, element)),
+  command('LSET', fc.tuple(listKey, index, element)),
+  command('LTRIM', fc.tuple(listKey, index, index)),
+  command('LPOP', fc.tuple(listKey, fc.option(popCount, { freq: 2 })).map(([k, c]) => (c === null ? [k] : [k, c]))),
+  command('RPOP', fc.tuple(listKey, fc.option(popCount, { freq: 2 })).map(([k, c]) => (c === null ? [k] : [k, c]))),
+  command('LREM', fc.tuple(listKey, index, element)),
+  command('LMOVE', fc.tuple(listKey, listKey, listEnd, listEnd)),
+  command('RPOPLPUSH', fc.tuple(listKey, listKey)),
+  mpop('LMPOP', undefined),
+  ...blockingPops(failingTimeout),
+];
+const listReadCommands: fc.Arbitrary<Command>[] = [
+  command('LLEN', fc.tuple(listKey)),
+  command('LINDEX', fc.tuple(listKey, index)),
+  command('LRANGE', fc.tuple(listKey, index, index)),
+  command('LPOS', fc.tuple(listKey, element, fc.array(lposOption, { maxLength: 3 })).map(([k, e, o]) => [k, e, ...flat(o)])),
+  listEncodingCommand,
+];
+const listArityErrors = exactly([['LPUSH', 'a'], ['LPOP'], ['LPOP', 'a', '1', '2'], ['LRANGE', 'a', '0'], ['LINSERT', 'a', 'before', 'b'], ['LSET', 'a', '0'],
+  ['LMOVE', 'a', 'b', 'left'], ['LMPOP', '1', 'a'], ['BLPOP', 'a'], ['BLMPOP', '0', '1', 'a'], ['BLMOVE', 'a', 'b', 'left', 'left'], ['LPOS', 'a']]);
 
 // ---- execution and comparison -----------------------------------------------------------------
 
@@ -407,7 +599,7 @@ function resolve(args: readonly Arg[], nowMs: number): Resolved {
 const show = (args: readonly Buffer[]) => args.map((a) => JSON.stringify(a.toString('latin1'))).join(' ');
 const bytes = (text: string) => Buffer.from(text, 'latin1');
 
-function compare(mode: Mode, args: readonly Buffer[], expected: Reply, actual: Reply, sawExpiry: boolean): boolean | 'if-set' | 'if-hinted' {
+function compare(mode: Mode, args: readonly Buffer[], expected: Reply, actual: Reply, sawExpiry: boolean): boolean | 'if-set' | 'if-hinted' | 'if-list' {
   if (expected.type === 'error' || actual.type === 'error') return sameReply(expected, actual);
   const name = args[0]!.toString('latin1').toLowerCase();
   switch (mode) {
@@ -464,13 +656,15 @@ async function randomPicksMissing(oracle: RawClient, args: readonly Buffer[], ac
     ? (actual.type === 'bulk' ? [{ part: actual.value, value: undefined }] : [])
     : randomPicks(actual, args.length === 4) ?? [];
   if (picks.length === 0) return undefined;
-  const hash = args[0]!.toString('latin1').toLowerCase() === 'hrandfield';
-  const reply = await oracle.send([bytes(hash ? 'HMGET' : 'SMISMEMBER'), args[1]!, ...picks.map((pick) => pick.part)]);
+  const name = args[0]!.toString('latin1').toLowerCase();
+  const lookup = name === 'hrandfield' ? 'HMGET' : name === 'zrandmember' ? 'ZMSCORE' : 'SMISMEMBER';
+  const reply = await oracle.send([bytes(lookup), args[1]!, ...picks.map((pick) => pick.part)]);
   const found = replyItems(reply);
   for (const [index, pick] of picks.entries()) {
     const item = found[index];
-    if (hash ? item?.type !== 'bulk' : !(item?.type === 'integer' && item.value === 1n)) return `${JSON.stringify(pick.part.toString('latin1'))} is not in the key`;
-    if (pick.value !== undefined && item?.type === 'bulk' && !item.value.equals(pick.value)) return `${JSON.stringify(pick.part.toString('latin1'))} has another value`;
+    const present = lookup === 'SMISMEMBER' ? item?.type === 'integer' && item.value === 1n : item?.type === 'bulk' || item?.type === 'double';
+    if (!present) return `${JSON.stringify(pick.part.toString('latin1'))} is not in the key`;
+    if (pick.value !== undefined && item !== undefined && !replyBytes(item).equals(pick.value)) return `${JSON.stringify(pick.part.toString('latin1'))} has another value`;
   }
   return undefined;
 }
@@ -478,18 +672,22 @@ async function randomPicksMissing(oracle: RawClient, args: readonly Buffer[], ac
 const DUMP_SCRATCH_KEY = bytes('{differential}dump-scratch');
 
 /**
- * A lone DUMP of a hash or set: tskv's payload RESTOREs in the oracle and in tskv, and the oracle's
- * (listpack, intset) in tskv, each to the content the key holds there. A reason, or undefined.
+ * A lone DUMP of a hash, set or list: tskv's payload RESTOREs in the oracle and in tskv, and the
+ * oracle's (listpack, intset, quicklist) in tskv, each to the content the key holds there. A
+ * reason, or undefined.
  */
 async function dumpRestoreFailure(oracle: RawClient, target: RawClient, key: Buffer, payloads: { redis: Buffer; tskv: Buffer }): Promise<string | undefined> {
-  const read = payloads.redis[0] === 4 || payloads.redis[0] === 16 ? 'HGETALL' : 'SMEMBERS';
+  const list = [1, 10, 14, 18].includes(payloads.redis[0]!);
+  const zset = [3, 5, 12, 17].includes(payloads.redis[0]!);
+  const read = list ? 'LRANGE' : zset ? 'ZRANGE' : payloads.redis[0] === 4 || payloads.redis[0] === 16 ? 'HGETALL' : 'SMEMBERS';
+  const readArgs = (name: Buffer) => (list ? [bytes(read), name, bytes('0'), bytes('-1')] : zset ? [bytes(read), name, bytes('0'), bytes('-1'), bytes('WITHSCORES')] : [bytes(read), name]);
   const trials = [['redis', oracle, 'tskv'], ['tskv', target, 'tskv'], ['tskv', target, 'redis']] as const;
   for (const [name, client, source] of trials) {
     const restored = await client.send([bytes('RESTORE'), DUMP_SCRATCH_KEY, bytes('0'), payloads[source], bytes('REPLACE')]);
     if (restored.type !== 'simple') return `${name} answered RESTORE of ${source}'s payload with ${formatReply(restored)}`;
-    const [copy, original] = [await client.send([bytes(read), DUMP_SCRATCH_KEY]), await client.send([bytes(read), key])];
+    const [copy, original] = [await client.send(readArgs(DUMP_SCRATCH_KEY)), await client.send(readArgs(key))];
     await client.send([bytes('DEL'), DUMP_SCRATCH_KEY]);
-    const same = read === 'HGETALL' ? pairsSame(original, copy) : unorderedSame(original, copy);
+    const same = read === 'HGETALL' ? pairsSame(original, copy) : read === 'LRANGE' || read === 'ZRANGE' ? sameReply(original, copy) : unorderedSame(original, copy);
     if (!same) return `${name} restored ${source}'s payload as ${formatReply(copy)}, the key holds ${formatReply(original)}`;
   }
   return undefined;
@@ -499,7 +697,7 @@ async function dumpRestoreFailure(oracle: RawClient, target: RawClient, key: Buf
 async function runSteps(oracle: RawClient, target: RawClient, steps: readonly Step[], intsetEntriesMax: number): Promise<void> {
   const transcript: string[] = [];
   let sawExpiry = false;
-  let pendingSetEncoding: string | undefined; // an OBJECT ENCODING accepted only if the TYPE after it says set
+  let pendingEncoding: { type: 'set' | 'list'; text: string } | undefined; // an OBJECT ENCODING accepted only if the TYPE after it says that type
   let sawHintedSadd = false; // an SADD of more arguments than set-max-intset-entries ran
   const fail = (reason: string): never => {
     throw new Mismatch(`${reason}\ntranscript (redis replies):\n  ${transcript.join('\n  ')}`);
@@ -511,12 +709,14 @@ async function runSteps(oracle: RawClient, target: RawClient, steps: readonly St
     if (expected.type === 'integer' && own[0]!.toString('latin1').toLowerCase() === 'sadd' && own.length - 2 > intsetEntriesMax) sawHintedSadd = true;
     if (verdict === 'if-hinted' && !sawHintedSadd) fail(`reply differs for ${show(args)} (no SADD of more than ${intsetEntriesMax} members ran)\n  redis: ${formatReply(expected)}\n  tskv:  ${formatReply(actual)}`);
     if (verdict === false) fail(`reply differs for ${show(args)}\n  redis: ${formatReply(expected)}\n  tskv:  ${formatReply(actual)}`);
-    if (pendingSetEncoding !== undefined) {
+    if (pendingEncoding !== undefined) {
       if (mode !== 'typeProbe') throw new Error(`harness: OBJECT ENCODING without its TYPE probe before ${show(args)}`);
-      if (!(expected.type === 'simple' && expected.value === 'set')) fail(`reply differs for ${pendingSetEncoding} (a ${formatReply(expected)}, not a set)`);
-      pendingSetEncoding = undefined;
+      if (!(expected.type === 'simple' && expected.value === pendingEncoding.type)) fail(`reply differs for ${pendingEncoding.text} (a ${formatReply(expected)}, not a ${pendingEncoding.type})`);
+      pendingEncoding = undefined;
     }
-    if (verdict === 'if-set') pendingSetEncoding = `${show(args)}\n  redis: ${formatReply(expected)}\n  tskv:  ${formatReply(actual)}`;
+    if (verdict === 'if-set' || verdict === 'if-list') {
+      pendingEncoding = { type: verdict === 'if-set' ? 'set' : 'list', text: `${show(args)}\n  redis: ${formatReply(expected)}\n  tskv:  ${formatReply(actual)}` };
+    }
   };
   /** A command on both servers; alone (not queued, not pipelined), with the checks that read more. */
   const both = async (command: Command, alone = false) => {
@@ -592,7 +792,7 @@ async function runSteps(oracle: RawClient, target: RawClient, steps: readonly St
       transcript.push(`${item.name}* ${show(args)}  ->  redis ${formatReply(expected)}`);
       const same = expected.type === 'error' || actual.type === 'error'
         ? sameReply(expected, actual)
-        : scannedSet(expected, item.name === 'HSCAN').join() === scannedSet(actual, item.name === 'HSCAN').join();
+        : scannedSet(expected, item.name !== 'SSCAN').join() === scannedSet(actual, item.name !== 'SSCAN').join();
       if (!same) fail(`${item.name} from cursor 0 to 0 differs for ${show(args)}\n  redis: ${formatReply(expected)}\n  tskv:  ${formatReply(actual)}`);
     } else if (item.kind === 'spop') {
       await spop(item);
@@ -613,22 +813,21 @@ async function runSteps(oracle: RawClient, target: RawClient, steps: readonly St
           check(queued.mode, [bytes('(exec)'), ...queuedArgs], expected.value[i]!, actual.value[i]!);
         });
       } else {
-        pendingSetEncoding = undefined; // nothing ran
+        pendingEncoding = undefined; // nothing ran
         check('exact', args, expected, actual);
       }
       if (item.queued.some((c) => c.args.includes(TINY_PX))) await new Promise((r) => setTimeout(r, TINY_PAUSE_MS));
     }
-    if (pendingSetEncoding !== undefined) throw new Error('harness: a step ended on an OBJECT ENCODING without its TYPE probe');
+    if (pendingEncoding !== undefined) throw new Error('harness: a step ended on an OBJECT ENCODING without its TYPE probe');
   }
 }
 
-/** DIFF_SETS=1 / 0 forces set commands in / out; by default they are in once tskv knows SADD. */
-async function targetHasSets(port: number): Promise<boolean> {
-  const forced = process.env['DIFF_SETS'];
+/** DIFF_SETS / DIFF_ZSETS=1 / 0 force set / sorted set commands in / out; by default they are in once tskv knows SADD / ZADD. */
+async function targetHas(port: number, command: string, forced: string | undefined): Promise<boolean> {
   if (forced === '0' || forced === '1') return forced === '1';
   const client = await RawClient.connect(port);
   try {
-    const info = await client.send(['COMMAND', 'INFO', 'sadd']);
+    const info = await client.send(['COMMAND', 'INFO', command]);
     return info.type === 'array' && info.value[0]?.type === 'array';
   } finally {
     client.close();
@@ -662,11 +861,13 @@ describe.skipIf(skipReason !== undefined)('differential: tskv answers like redis
 
   it('gives the same reply to every command of random sequences', async () => {
     const seedText = process.env['DIFF_SEED'];
-    const withSets = await targetHasSets(targetPort);
+    const withSets = await targetHas(targetPort, 'sadd', process.env['DIFF_SETS']);
+    const withZsets = await targetHas(targetPort, 'zadd', process.env['DIFF_ZSETS']);
     console.log(`differential: set commands ${withSets ? 'included' : 'left out (tskv lacks SADD, or DIFF_SETS=0)'}`);
+    console.log(`differential: sorted set commands ${withZsets ? 'included' : 'left out (tskv lacks ZADD, or DIFF_ZSETS=0)'}`);
     let sequences = 0;
     await fc.assert(
-      fc.asyncProperty(runs(withSets), async ({ resp3, config, steps }) => {
+      fc.asyncProperty(runs(withSets, withZsets), async ({ resp3, config, steps }) => {
         sequences++;
         const [redisClient, tskvClient] = await Promise.all([RawClient.connect(oracle.port), RawClient.connect(targetPort)]);
         try {
@@ -728,6 +929,10 @@ const CONFIG_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['lazyfree-lazy-user-del', ['yes', 'no']],
   ['lazyfree-lazy-user-flush', ['yes', 'no']],
   ['notify-keyspace-events', ['KEA', 'Exm$g', 'KEQ', 'AKEmn', 'lshzxetd', 'k', '']],
+  ['client-output-buffer-limit', [
+    'pubsub 1mb 2k 5', 'PUBSUB 1MB 2KB 0', 'pubsub 1mb 2k', 'master 1 1 1', 'pubsub x 1 1', 'pubsub 1 1 -1', 'pubsub 1 1 1x', 'replica 1 1 1 slave 2 2 2',
+    'normal 1gb 0 0', '', 'normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60',
+  ]],
   ['activerehashing', ['no', 'yes']],
   ['hz', ['0', '1000', '-1', 'x', '25', '10']],
   ['proto-max-bulk-len', ['1000', 'x', '64mb', '512mb']],

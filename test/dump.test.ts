@@ -205,9 +205,9 @@ describe.skipIf(!hasRedisServer())('DUMP and RESTORE compared with redis-server'
   });
 
   it('answers Bad data format for a type tskv does not store yet', async () => {
-    await oracle.rpush('list', 'a', 'b');
-    const payload = await oracle.dumpBuffer('list');
-    await expect(tskv.restore('list', 0, payload)).rejects.toThrow(/^ERR Bad data format$/);
+    await oracle.xadd('stream', '*', 'field', 'value');
+    const payload = await oracle.dumpBuffer('stream');
+    await expect(tskv.restore('stream', 0, payload)).rejects.toThrow(/^ERR Bad data format$/);
   });
 
   it('describes DUMP and RESTORE in COMMAND INFO as redis-server does (name, arity, flags, keys)', async () => {

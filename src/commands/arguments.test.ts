@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addFloats, DOUBLE, floatFromNumber, formatGeneral, LONG_DOUBLE, parseFloatText } from '../types/binary-float.js';
 import {
-  EXPIRE_AT_MS_MAX, formatDoubleG17, formatLongDoubleHuman, isWord, parseExpireWhen, parseInt32, parseSetExpire,
+  EXPIRE_AT_MS_MAX, TIMEOUT_ERRORS, formatDoubleG17, formatLongDoubleHuman, isWord, parseBlockingTimeout, parseExpireWhen, parseInt32, parseSetExpire,
   string2d, string2ld, string2ll,
 } from './arguments.js';
 import { CommandError } from '../dispatch/errors.js';
@@ -129,6 +129,9 @@ describe('formatDoubleG17 (%.17g)', () => {
     [-2.5e-300, '-2.5e-300'],
     [Infinity, 'inf'],
     [5e-324, '4.9406564584124654e-324'],
+    [2 ** 56, '72057594037927936'], // an integer past 2^53: every digit, not JS's shortest form
+    [-(2 ** 60), '-1.152921504606847e+18'],
+    [1 + 2 ** -17, '1.0000076293945312'], // 1.00000762939453125: a tie, broken to even
   ])('%s -> %s', (value, expected) => {
     expect(formatDoubleG17(value)).toBe(expected);
   });
@@ -136,6 +139,14 @@ describe('formatDoubleG17 (%.17g)', () => {
     // 26215 / 2^18 = 0.100002288818359375 exactly: 18 digits ending in 5
     expect(formatDoubleG17(26215 / 2 ** 18)).toBe('0.10000228881835938');
     expect(formatGeneral(floatFromNumber(26213 / 2 ** 18), 17)).toBe('0.099994659423828125');
+  });
+  it('agrees with the exact formatter for every double', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (value) => {
+        expect(formatDoubleG17(value)).toBe(formatGeneral(floatFromNumber(value), 17));
+      }),
+      { numRuns: 5000 },
+    );
   });
   it('agrees with toPrecision(17) away from ties', () => {
     fc.assert(
@@ -179,5 +190,26 @@ describe('isWord', () => {
     expect(isWord(b('keepttl '), 'keepttl')).toBe(false);
     expect(isWord(b('@x'), '`x')).toBe(false);
     expect(isWord(undefined, 'nx')).toBe(false);
+  });
+});
+
+// Redis 7.2's getTimeoutFromObjectOrReply; 7.0.15 agrees except where it overflows (7.2's 'out of
+// range' cases, which 7.0 answers with 'timeout is negative').
+describe('parseBlockingTimeout', () => {
+  const nowMs = 1_700_000_000_000;
+  it.each([
+    // -0.001 too: 0.001 as a long double is a hair below it, times 1000 rounds to 1 - 2^-64, whose ceiling is -0 (checked on 7.2.4)
+    ['0', 0], ['0.0', 0], ['-0', 0], ['-0.0001', 0], ['-0.001', 0], ['1', nowMs + 1000], ['1.5', nowMs + 1500], ['0.001', nowMs + 1], ['0.0001', nowMs + 1],
+    ['0.0015', nowMs + 2], ['1e-300', nowMs + 1], ['2e3', nowMs + 2_000_000], ['9223372036854', nowMs + 9223372036854000],
+  ])('reads %s seconds', (text, deadline) => {
+    expect(parseBlockingTimeout(b(text), nowMs)).toBe(deadline);
+  });
+  it.each([
+    ['x', TIMEOUT_ERRORS.notFloat], ['', TIMEOUT_ERRORS.notFloat], ['nan', TIMEOUT_ERRORS.notFloat], [' 1', TIMEOUT_ERRORS.notFloat], ['1e99999', TIMEOUT_ERRORS.notFloat],
+    ['-1', TIMEOUT_ERRORS.negative], ['-0.002', TIMEOUT_ERRORS.negative], ['-inf', TIMEOUT_ERRORS.negative], ['-1e400', TIMEOUT_ERRORS.negative],
+    ['inf', TIMEOUT_ERRORS.outOfRange], ['1e400', TIMEOUT_ERRORS.outOfRange], ['9223372036854775807', TIMEOUT_ERRORS.outOfRange],
+    ['9223372036854775', TIMEOUT_ERRORS.outOfRange], // fits in ms, not once now is added
+  ])('refuses %j with its error', (text, message) => {
+    expect(() => parseBlockingTimeout(b(text), nowMs)).toThrow(new CommandError(message));
   });
 });

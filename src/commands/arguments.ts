@@ -5,7 +5,7 @@
 // Invariants:
 // - Absolute expiry times are kept as JS numbers: times past EXPIRE_AT_MS_MAX (2^53-1 ms, year
 //   287396) are clamped to it.
-import type { BinaryFloat } from '../types/binary-float.js';
+import { LONG_DOUBLE, roundToFormat, type BinaryFloat } from '../types/binary-float.js';
 import { CommandError, ERRORS } from '../dispatch/errors.js';
 import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, string2ld, string2ll } from '../types/number-text.js';
 
@@ -95,6 +95,41 @@ export function parseExpireWhen(arg: Buffer, unit: TimeUnit, basetimeMs: number,
   if (when > INT64_MAX - BigInt(basetimeMs)) throw invalidExpireTime(command);
   when += BigInt(basetimeMs);
   return when < 0n ? Math.max(Number(when), -EXPIRE_AT_MS_MAX) : clampExpireAt(when);
+}
+
+// ---- blocking commands' timeout ---------------------------------------------------------------
+
+export const TIMEOUT_ERRORS = {
+  notFloat: 'ERR timeout is not a float or out of range',
+  negative: 'ERR timeout is negative',
+  outOfRange: 'ERR timeout is out of range',
+} as const;
+
+/** The value of a finite long double, rounded up to an integer (ceill). */
+function ceilOf(value: BinaryFloat): bigint {
+  const { mantissa, exponent, negative } = value;
+  if (exponent >= 0) return (negative ? -mantissa : mantissa) << BigInt(exponent);
+  const whole = mantissa >> BigInt(-exponent);
+  if (negative) return -whole;
+  return (whole << BigInt(-exponent)) === mantissa ? whole : whole + 1n;
+}
+
+/**
+ * getTimeoutFromObjectOrReply(UNIT_SECONDS) of Redis 7.2 (BLPOP & co.): float seconds, times 1000
+ * in long double and rounded up to whole ms; the absolute deadline in ms, or 0 (block forever)
+ * for 0 and for anything that rounds up to 0 (-0.0001 does).
+ */
+export function parseBlockingTimeout(arg: Buffer, nowMs: number): number {
+  const seconds = string2ld(arg);
+  if (seconds === undefined) throw new CommandError(TIMEOUT_ERRORS.notFloat);
+  const product = seconds.kind === 'finite' ? roundToFormat(seconds.negative, seconds.mantissa * 1000n, 1n, seconds.exponent, LONG_DOUBLE).value : seconds;
+  if (product.kind !== 'finite') throw new CommandError(product.negative ? TIMEOUT_ERRORS.negative : TIMEOUT_ERRORS.outOfRange);
+  const ms = ceilOf(product);
+  if (ms > INT64_MAX) throw new CommandError(TIMEOUT_ERRORS.outOfRange);
+  if (ms < 0n) throw new CommandError(TIMEOUT_ERRORS.negative);
+  if (ms === 0n) return 0;
+  if (ms > INT64_MAX - BigInt(nowMs)) throw new CommandError(TIMEOUT_ERRORS.outOfRange);
+  return Number(ms) + nowMs;
 }
 
 /** Case-insensitive comparison of an argument with an ASCII word written in lower case. */

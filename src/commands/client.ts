@@ -1,5 +1,5 @@
 // src/commands/client.ts: CLIENT and its subcommands (ID, GETNAME, SETNAME, INFO, LIST, SETINFO,
-// KILL, NO-EVICT, NO-TOUCH, REPLY, HELP), with Redis 7.2's replies and error texts
+// KILL, NO-EVICT, NO-TOUCH, REPLY, UNBLOCK, HELP), with Redis 7.2's replies and error texts
 // (src/networking.c clientCommand).
 // Invariants:
 // - CLIENT KILL closes other clients at once and this client only after its reply (Redis's
@@ -7,7 +7,9 @@
 import { CommandError, ERRORS, unknownSubcommand } from '../dispatch/errors.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import type { ClientState } from '../dispatch/client-state.js';
-import { parseInteger } from './arguments.js';
+import { REPLY } from '../../protocol/index.js';
+import { parseInt64, parseInteger } from './arguments.js';
+import { BLOCKING_ERRORS, unblockClient } from '../dispatch/blocking.js';
 import { validClientName } from './connection.js';
 
 const HELP_LINES = [
@@ -24,6 +26,7 @@ const HELP_LINES = [
   'REPLY (ON|OFF|SKIP)', '    Control the replies sent to the current connection.',
   'SETNAME <name>', '    Assign the name <name> to the current connection.',
   'SETINFO <option> <value>', '    Set client meta attr. Options are: LIB-NAME, LIB-VER.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]', '    Unblock the specified blocked client.',
   'HELP', '    Print this help.',
 ];
 
@@ -53,7 +56,7 @@ function list(ctx: CommandContext, args: Buffer[]): void {
   let text = '';
   for (const client of ctx.server.clients.values()) {
     if (ids && !ids.has(client.id)) continue;
-    if (type !== undefined && type !== 'normal') continue;
+    if (type !== undefined && type !== client.type()) continue;
     text += `${client.describe(nowMs)}\n`;
   }
   ctx.out.verbatim(text, 'txt');
@@ -94,7 +97,7 @@ function killMatches(filter: KillFilter, client: ClientState, self: ClientState,
   if (filter.id !== undefined && client.id !== filter.id) return false;
   if (filter.address !== undefined && client.address !== filter.address) return false;
   if (filter.localAddress !== undefined && client.localAddress !== filter.localAddress) return false;
-  if (filter.type !== undefined && filter.type !== 'normal') return false;
+  if (filter.type !== undefined && filter.type !== client.type()) return false;
   if (filter.user !== undefined && filter.user !== 'default') return false;
   if (filter.maxAgeS !== undefined && nowMs - client.createdAtMs < filter.maxAgeS * 1000) return false;
   if (filter.skipMe && client === self) return false;
@@ -152,6 +155,20 @@ function reply(ctx: CommandContext, args: Buffer[]): void {
   }
 }
 
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked (it gets a timeout's reply or an error), else 0. */
+function unblock(ctx: CommandContext, args: Buffer[]): void {
+  if (args.length > 4) throw new CommandError(`ERR unknown subcommand or wrong number of arguments for '${(args[1] as Buffer).toString('latin1').slice(0, 128)}'. Try CLIENT HELP.`);
+  let how: 'timeout' | 'error' = 'timeout';
+  if (args.length === 4) {
+    const reason = (args[3] as Buffer).toString('latin1').toLowerCase();
+    if (reason === 'error') how = 'error';
+    else if (reason !== 'timeout') throw new CommandError(BLOCKING_ERRORS.unblockReason);
+  }
+  const id = parseInt64(args[2] as Buffer);
+  const target = id > 0n && id <= BigInt(Number.MAX_SAFE_INTEGER) ? ctx.server.clients.get(Number(id)) : undefined;
+  ctx.out.raw(target !== undefined && unblockClient(ctx.server, target, how) ? REPLY.one : REPLY.zero);
+}
+
 const sub = { firstKey: 0, lastKey: 0, keyStep: 0, group: 'connection', since: '2.4.0' } as const;
 const flags = ['noscript', 'loading', 'stale'] as const;
 
@@ -198,6 +215,7 @@ export const clientCommands: CommandSpec[] = [
           ctx.out.simple('OK');
         },
       },
+      { ...sub, name: 'unblock', arity: -3, flags: [...flags, 'admin'], summary: 'Unblocks a client blocked by a blocking command from a different connection.', since: '5.0.0', handler: unblock },
       { ...sub, name: 'reply', arity: 3, flags, summary: 'Instructs the server whether to reply to commands.', since: '3.2.0', handler: reply },
       { ...sub, name: 'help', arity: 2, flags, summary: 'Returns helpful text about the different subcommands.', since: '5.0.0', handler: (ctx) => writeHelp(ctx, HELP_LINES) },
     ],

@@ -13,6 +13,10 @@ import { REPLY } from '../../protocol/index.js';
 import { parseInteger } from './arguments.js';
 import { stopMonitoring } from '../dispatch/monitor.js';
 import { discardTransaction } from '../dispatch/transactions.js';
+import { CLUSTER_FLAGS_KEY } from '../dispatch/cluster-gate.js';
+
+const PONG = Buffer.from('pong');
+const EMPTY = Buffer.alloc(0);
 
 const HELLO_NOAUTH =
   'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time';
@@ -93,7 +97,7 @@ function hello(ctx: CommandContext, args: Buffer[]): void {
   out.bulk('id');
   out.integer(client.id);
   out.bulk('mode');
-  out.bulk('standalone');
+  out.bulk(ctx.server.cluster === undefined ? 'standalone' : 'cluster');
   out.bulk('role');
   out.bulk('master');
   out.bulk('modules');
@@ -110,6 +114,7 @@ export function validClientName(name: Buffer): string {
 
 function select(ctx: CommandContext, args: Buffer[]): void {
   const index = parseInteger(args[1] as Buffer, ERRORS.notInteger);
+  if (ctx.server.cluster !== undefined && index !== 0) throw new CommandError('ERR SELECT is not allowed in cluster mode');
   if (index < 0 || index >= ctx.server.config.databases) throw new CommandError(ERRORS.dbIndexOutOfRange);
   ctx.client.db = index;
   ctx.out.simple('OK');
@@ -125,7 +130,9 @@ function reset(ctx: CommandContext): void {
   client.replyMode = 'on';
   client.noEvict = false;
   client.noTouch = false;
+  client.extensions.delete(CLUSTER_FLAGS_KEY); // ASKING, READONLY
   stopMonitoring(ctx.server, client);
+  ctx.server.pubsub.unsubscribeAll(client); // no unsubscribe frames, as Redis's clearClientConnectionState
   client.authenticated = ctx.server.config.requirepass === '';
   ctx.out.simple('RESET');
 }
@@ -139,7 +146,11 @@ export const connectionCommands: CommandSpec[] = [
     ...base, name: 'ping', arity: -1, flags: ['fast', 'stale'], summary: 'Returns the server\'s liveliness response.', since: '1.0.0',
     handler: (ctx, args) => {
       if (args.length > 2) throw new CommandError("ERR wrong number of arguments for 'ping' command");
-      if (args.length === 2) ctx.out.bulk(args[1] as Buffer);
+      if (ctx.client.subscribed && ctx.client.protocol === 2) { // Pub/Sub mode in RESP2: ["pong", message or ""]
+        ctx.out.arrayHeader(2);
+        ctx.out.bulk(PONG);
+        ctx.out.bulk(args[1] ?? EMPTY);
+      } else if (args.length === 2) ctx.out.bulk(args[1] as Buffer);
       else ctx.out.raw(REPLY.pong);
     },
   },

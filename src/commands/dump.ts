@@ -16,6 +16,7 @@ import type { RdbCursor } from '../types/rdb-string.js';
 import { restorerOf, typeModule } from '../types/index.js';
 import { REPLY } from '../../protocol/index.js';
 import { defineSpec, encodingLimits, readKey, writeKey } from './key-access.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 
 export const DUMP_ERRORS = {
   busyKey: 'BUSYKEY Target key name already exists.',
@@ -75,12 +76,16 @@ function restore(ctx: CommandContext, args: Buffer[]): void {
   const restorer = restorerOf(payload[0]!);
   const restored = restorer?.restoreObject(keyspace, payload[0]!, cursor, { limits: encodingLimits(ctx), valueBytesMax: ctx.server.config.protoMaxBulkLen });
   if (restored === undefined) throw new CommandError(DUMP_ERRORS.badData);
-  if (replace) keyspace.delete(ctx.client.db, key);
+  const deleted = replace && keyspace.delete(ctx.client.db, key);
   const now = keyspace.now();
   if (ttl !== 0n && !absttl) ttl += BigInt(now);
   // checkAlreadyExpired; a relative TTL past 2^63 - 1 wraps negative in Redis, so it is expired too
-  if (ttl !== 0n && (ttl <= BigInt(now) || ttl > INT64_MAX)) return ctx.out.raw(REPLY.ok);
+  if (ttl !== 0n && (ttl <= BigInt(now) || ttl > INT64_MAX)) {
+    if (deleted) notify(ctx, EVENT.generic, 'del', key);
+    return ctx.out.raw(REPLY.ok);
+  }
   keyspace.set(ctx.client.db, key, { ...restored, expireAtMs: ttl > BigInt(EXPIRE_AT_MS_MAX) ? EXPIRE_AT_MS_MAX : Number(ttl) });
+  notify(ctx, EVENT.generic, 'restore', key);
   ctx.out.raw(REPLY.ok);
 }
 

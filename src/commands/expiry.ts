@@ -4,11 +4,13 @@
 // - An expiry is an absolute time in ms stored with the key (the engine entry's expireAtMs), so
 //   it is the same after a restart; a time at or before now deletes the key at once.
 // - No TTL counts as infinite: GT never beats it, LT always does (Redis 7 semantics).
+// - Keyspace events as Redis's: expire, or del for a time already past; persist.
 import { parseExpireWhen, type TimeUnit } from './arguments.js';
 import { CommandError } from '../dispatch/errors.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { REPLY } from '../../protocol/index.js';
 import { defineSpec, readKey, writeKey } from './key-access.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 
 interface ExpireFlags {
   nx: boolean;
@@ -48,8 +50,13 @@ function expireGeneric(relative: boolean, unit: TimeUnit, command: string) {
       (flags.gt && (current === -1 || when <= current)) ||
       (flags.lt && current !== -1 && when >= current);
     if (refused) return ctx.out.raw(REPLY.zero);
-    if (when <= now) keyspace.delete(ctx.client.db, key);
-    else keyspace.set(ctx.client.db, key, { ...record, expireAtMs: when });
+    if (when <= now) {
+      keyspace.delete(ctx.client.db, key);
+      notify(ctx, EVENT.generic, 'del', key);
+    } else {
+      keyspace.set(ctx.client.db, key, { ...record, expireAtMs: when });
+      notify(ctx, EVENT.generic, 'expire', key);
+    }
     ctx.out.raw(REPLY.one);
   };
 }
@@ -70,6 +77,7 @@ function persist(ctx: CommandContext, args: Buffer[]): void {
   const record = writeKey(ctx, key);
   if (record === undefined || record.expireAtMs === 0) return ctx.out.raw(REPLY.zero);
   ctx.server.keyspace.set(ctx.client.db, key, { ...record, expireAtMs: 0 });
+  notify(ctx, EVENT.generic, 'persist', key);
   ctx.out.raw(REPLY.one);
 }
 

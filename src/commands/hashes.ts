@@ -7,6 +7,8 @@
 // - A command that removes the last field deletes the key (keyspace.set with count 0).
 // - Fields come out in hash order (Redis: insertion order for listpack, table order for
 //   hashtable); HGETALL is a map in RESP3, HRANDFIELD WITHVALUES pairs in RESP3 and flat in RESP2.
+// - Keyspace events as Redis's: hset (HSET HMSET HSETNX), hincrby, hincrbyfloat, hdel (then del
+//   when the last field went).
 import { INT64_MAX, INT64_MIN, NUMBER_ERRORS, formatLongDoubleHuman, parseInt64, parseLongDouble, string2ld, string2ll } from './arguments.js';
 import { addFloats, LONG_DOUBLE } from '../types/binary-float.js';
 import { CommandError, ERRORS, wrongArity } from '../dispatch/errors.js';
@@ -18,6 +20,7 @@ import { distinctElements, elementsWithRepeats, randomElement, scanElements, typ
 import { defineSpec, encodingLimits, readTyped, storeAggregate, writeTyped } from './key-access.js';
 import { INVALID_CURSOR, encodeScanReply, parseScanCursor, parseScanOptions } from './scan.js';
 import { parseRandomCount, RANDOM_ERRORS } from './random-count.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 
 export const HASH_ERRORS = {
   notInteger: 'ERR hash value is not an integer',
@@ -45,6 +48,7 @@ function hset(ctx: CommandContext, args: Buffer[]): void {
     if (putField(ctx.server.keyspace, record, args[index] as Buffer, args[index + 1] as Buffer, limits)) created++;
   }
   storeAggregate(ctx, key, record, before);
+  notify(ctx, EVENT.hash, 'hset', key);
   const name = args[0] as Buffer;
   if (name[1] === 0x73 || name[1] === 0x53) ctx.out.integer(created); // HSET; HMSET answers OK
   else ctx.out.raw(REPLY.ok);
@@ -56,6 +60,7 @@ function hsetnx(ctx: CommandContext, args: Buffer[]): void {
   if (before !== undefined && getField(ctx.server.keyspace, before, args[2] as Buffer) !== undefined) return ctx.out.raw(REPLY.zero);
   putField(ctx.server.keyspace, record, args[2] as Buffer, args[3] as Buffer, encodingLimits(ctx));
   storeAggregate(ctx, key, record, before);
+  notify(ctx, EVENT.hash, 'hset', key);
   ctx.out.raw(REPLY.one);
 }
 
@@ -85,7 +90,11 @@ function hdel(ctx: CommandContext, args: Buffer[]): void {
   for (let index = 2; index < args.length && record.count > 0; index++) {
     if (removeField(ctx.server.keyspace, record, args[index] as Buffer)) deleted++;
   }
-  if (deleted > 0) storeAggregate(ctx, key, record, before);
+  if (deleted > 0) {
+    storeAggregate(ctx, key, record, before);
+    notify(ctx, EVENT.hash, 'hdel', key);
+    if (record.count === 0) notify(ctx, EVENT.generic, 'del', key);
+  }
   ctx.out.integer(deleted);
 }
 
@@ -134,6 +143,7 @@ function hincrby(ctx: CommandContext, args: Buffer[]): void {
   const result = value + increment;
   putField(ctx.server.keyspace, record, field, Buffer.from(result.toString(), 'latin1'), encodingLimits(ctx));
   storeAggregate(ctx, key, record, before);
+  notify(ctx, EVENT.hash, 'hincrby', key);
   ctx.out.integer(result);
 }
 
@@ -154,6 +164,7 @@ function hincrbyfloat(ctx: CommandContext, args: Buffer[]): void {
   const text = Buffer.from(formatLongDoubleHuman(sum), 'latin1');
   putField(ctx.server.keyspace, record, field, text, encodingLimits(ctx));
   storeAggregate(ctx, key, record, before);
+  notify(ctx, EVENT.hash, 'hincrbyfloat', key);
   ctx.out.bulk(text);
 }
 

@@ -5,6 +5,9 @@
 //   (defineCommands asserts).
 import { defineCommands } from '../dispatch/command-table.js';
 import { clientCommands } from './client.js';
+import { clusterCommands } from './cluster.js';
+import { clusterxCommands } from './clusterx.js';
+import { migrateCommands } from './migrate.js';
 import { connectionCommands } from './connection.js';
 import { dumpCommands } from './dump.js';
 import { expiryCommands } from './expiry.js';
@@ -13,11 +16,16 @@ import { introspectionCommands } from './introspection.js';
 import { keyCommands } from './keys.js';
 import { memoryCommands } from './memory.js';
 import { monitorCommands } from './monitor.js';
+import { pubsubCommands } from './pubsub.js';
 import { scanCommands } from './scan.js';
 import { serverCommands } from './server.js';
 import { hashCommands } from './hashes.js';
+import { listCommands } from './lists.js';
 import { timeseriesCommands } from './timeseries.js';
 import { setCommands } from './sets.js';
+import { zsetCommands } from './zsets.js';
+import { zsetRangeCommands } from './zset-ranges.js';
+import { zsetCombineCommands } from './zset-combine.js';
 import { stringCommands } from './strings.js';
 import { transactionCommands } from './transactions.js';
 import { slowlogCommands } from './slowlog.js';
@@ -35,15 +43,23 @@ export function registerAllCommands(): void {
     ...introspectionCommands,
     ...stringCommands,
     ...hashCommands,
+    ...listCommands,
     ...timeseriesCommands,
     ...setCommands,
+    ...zsetCommands,
+    ...zsetRangeCommands,
+    ...zsetCombineCommands,
     ...keyCommands,
     ...dumpCommands,
     ...memoryCommands,
     ...monitorCommands,
+    ...pubsubCommands,
     ...expiryCommands,
     ...scanCommands,
     ...transactionCommands,
     ...slowlogCommands,
+    ...clusterCommands,
+    ...clusterxCommands,
+    ...migrateCommands,
   ]);
 }

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { limits } from '../ops/config.js';
+import { blockingCounts } from '../dispatch/blocking.js';
 import { REDIS_COMPATIBLE_VERSION, TSKV_VERSION, type ServerState } from '../dispatch/server-state.js';
 
 type Fields = Array<[string, string | number]>;
@@ -29,7 +30,7 @@ function serverFields(state: ServerState): Fields {
   const uptimeS = Math.floor((Date.now() - state.startedAtMs) / 1000);
   return [
     ['redis_version', REDIS_COMPATIBLE_VERSION], ['tskv_version', TSKV_VERSION], ['redis_git_sha1', '00000000'], ['redis_git_dirty', 0],
-    ['redis_build_id', '0'], ['redis_mode', 'standalone'], ['os', `${os.type()} ${os.release()} ${os.arch()}`], ['arch_bits', 64],
+    ['redis_build_id', '0'], ['redis_mode', state.cluster === undefined ? 'standalone' : 'cluster'], ['os', `${os.type()} ${os.release()} ${os.arch()}`], ['arch_bits', 64],
     ['monotonic_clock', 'POSIX clock_gettime'], ['multiplexing_api', 'epoll'], ['atomicvar_api', 'c11-builtin'], ['node_version', process.version],
     ['process_id', process.pid], ['process_supervised', 'no'], ['run_id', state.runId], ['tcp_port', state.listeningPorts[0] ?? state.config.port],
     ['server_time_usec', Date.now() * 1000], ['uptime_in_seconds', uptimeS], ['uptime_in_days', Math.floor(uptimeS / 86400)],
@@ -45,10 +46,11 @@ function clientFields(state: ServerState): Fields {
     inputMax = Math.max(inputMax, client.connection.queryBufferBytes());
     outputMax = Math.max(outputMax, client.connection.replyBytesPending());
   }
+  const blocking = blockingCounts(state);
   return [
     ['connected_clients', state.clients.size], ['cluster_connections', 0], ['maxclients', state.config.maxclients],
-    ['client_recent_max_input_buffer', inputMax], ['client_recent_max_output_buffer', outputMax], ['blocked_clients', 0],
-    ['tracking_clients', 0], ['clients_in_timeout_table', 0], ['total_blocking_keys', 0], ['total_blocking_keys_on_nokey', 0],
+    ['client_recent_max_input_buffer', inputMax], ['client_recent_max_output_buffer', outputMax], ['blocked_clients', blocking.blockedClients],
+    ['tracking_clients', 0], ['clients_in_timeout_table', blocking.timedClients], ['total_blocking_keys', blocking.blockingKeys], ['total_blocking_keys_on_nokey', 0],
   ];
 }
 
@@ -88,8 +90,10 @@ function statsFields(state: ServerState): Fields {
     ['total_connections_received', stats.connectionsReceived], ['total_commands_processed', stats.commandsProcessed],
     ...state.metrics.instantaneousFields(), ['total_net_input_bytes', stats.netInputBytes],
     ['total_net_output_bytes', stats.netOutputBytes], ['rejected_connections', stats.connectionsRejected], ['expired_keys', state.expiredKeys()],
-    ['evicted_keys', 0], ['keyspace_hits', stats.keyspaceHits], ['keyspace_misses', stats.keyspaceMisses], ['pubsub_channels', 0],
-    ['pubsub_patterns', 0], ['total_error_replies', stats.errorReplies], ['tskv_backpressure_events', stats.backpressureEvents],
+    ['evicted_keys', 0], ['keyspace_hits', stats.keyspaceHits], ['keyspace_misses', stats.keyspaceMisses],
+    ['pubsub_channels', state.pubsub.channelCount()], ['pubsub_patterns', state.pubsub.patternCount()],
+    ['pubsubshard_channels', state.pubsub.shardChannelCount()], ['total_error_replies', stats.errorReplies],
+    ['client_output_buffer_limit_disconnections', stats.outputLimitDisconnections], ['tskv_backpressure_events', stats.backpressureEvents],
     ['tskv_turn_yields', stats.yieldsPerTurn], ['tskv_protocol_errors', stats.protocolErrors], ['tskv_commits_failed', stats.commitsFailed],
     ['tskv_pipeline_depth_max', limits.pipelineDepthMax], ['tskv_reply_bytes_pending_max', limits.replyBytesPendingMax],
   ];
@@ -119,7 +123,7 @@ const SECTIONS: Record<string, { title: string; fields: (state: ServerState) => 
   cpu: { title: 'CPU', fields: cpuFields },
   modules: { title: 'Modules', fields: () => [] },
   errorstats: { title: 'Errorstats', fields: (state) => state.metrics.errorStatsFields() },
-  cluster: { title: 'Cluster', fields: () => [['cluster_enabled', 0]] },
+  cluster: { title: 'Cluster', fields: (state) => [['cluster_enabled', state.cluster === undefined ? 0 : 1]] },
   keyspace: { title: 'Keyspace', fields: keyspaceFields },
   commandstats: { title: 'Commandstats', fields: (state) => state.metrics.commandStatsFields() },
   latencystats: { title: 'Latencystats', fields: (state) => state.metrics.latencyStatsFields() },

@@ -12,7 +12,7 @@ import {
 import { globMatch } from '../../protocol/index.js';
 import { writeHelp } from './client.js';
 import { writeCommandDocs } from './command-docs.js';
-import { keyFlagNames, keyFlagsByPosition } from './redis-commands.js';
+import { keyFlagNames, keyFlagsByPosition, redisKeySpecs } from './redis-commands.js';
 
 function aclCategories(entry: CommandEntry): string[] {
   const spec = entry.spec;
@@ -133,7 +133,9 @@ function commandGetKeys(ctx: CommandContext, args: Buffer[], withFlags: boolean)
   const target = args.slice(2);
   const entry = resolveEntry(target);
   if (entry === undefined) throw new CommandError('ERR Invalid command specified');
-  if (entry.spec.firstKey <= 0 && entry.spec.keyPositions === undefined) throw new CommandError('ERR The command has no key arguments');
+  const keySpecs = redisKeySpecs(entry.fullName); // SSUBSCRIBE's shard channels: not_key specs, so no keys here
+  const notKeys = keySpecs.length > 0 && keySpecs.every((spec) => spec.flags.includes('NOT_KEY'));
+  if ((entry.spec.firstKey <= 0 && entry.spec.keyPositions === undefined) || notKeys) throw new CommandError('ERR The command has no key arguments');
   if (!arityMatches(entry.spec, target.length)) throw new CommandError('ERR Invalid number of arguments specified for command');
   const positions = commandKeyPositions(entry.spec, target);
   if (positions.length === 0) throw new CommandError('ERR Invalid arguments specified for command');

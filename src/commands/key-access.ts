@@ -60,6 +60,9 @@ export function encodingLimits(ctx: CommandContext): EncodingLimits {
     setIntsetEntries: config.setMaxIntsetEntries,
     setListpackEntries: config.setMaxListpackEntries,
     setListpackValue: config.setMaxListpackValueBytes,
+    listListpackSize: config.listMaxListpackSize,
+    zsetListpackEntries: config.zsetMaxListpackEntries,
+    zsetListpackValue: config.zsetMaxListpackValueBytes,
   };
 }
 

@@ -6,6 +6,8 @@
 //   carry the key's absolute expiry with it.
 // - KEYS writes its reply from the keyspace walk: the matching keys are collected as references
 //   (no copy) and then written, header first, as one array.
+// - Keyspace events as Redis's: del, rename_from + rename_to, move_from + move_to (each in its
+//   db), copy_to (in the target db).
 import { isWord, parseInt32 } from './arguments.js';
 import { CommandError, ERRORS, unknownSubcommand } from '../dispatch/errors.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
@@ -14,11 +16,14 @@ import { typeModule } from '../types/index.js';
 import { REPLY, globMatch, isMatchAllPattern } from '../../protocol/index.js';
 import { KEY_ERRORS, checkDatabaseIndex, defineSpec, readKey, writeKey } from './key-access.js';
 import { objectSubcommands } from './object.js';
+import { EVENT, notify, notifyIn } from '../dispatch/notify.js';
 
 function del(ctx: CommandContext, args: Buffer[]): void {
   let deleted = 0;
   for (let index = 1; index < args.length; index++) {
-    if (ctx.server.keyspace.delete(ctx.client.db, args[index] as Buffer)) deleted++;
+    if (!ctx.server.keyspace.delete(ctx.client.db, args[index] as Buffer)) continue;
+    notify(ctx, EVENT.generic, 'del', args[index] as Buffer);
+    deleted++;
   }
   ctx.out.integer(deleted);
 }
@@ -45,6 +50,9 @@ function rename(ctx: CommandContext, args: Buffer[], nx: boolean): void {
   if (source.equals(target)) return ctx.out.raw(nx ? REPLY.zero : REPLY.ok);
   if (nx && writeKey(ctx, target) !== undefined) return ctx.out.raw(REPLY.zero);
   ctx.server.keyspace.relocate(ctx.client.db, source, ctx.client.db, target);
+  typeModule(record.type).renamed?.(ctx.server.keyspace, ctx.client.db, source, target);
+  notify(ctx, EVENT.generic, 'rename_from', source);
+  notify(ctx, EVENT.generic, 'rename_to', target);
   ctx.out.raw(nx ? REPLY.one : REPLY.ok);
 }
 
@@ -62,6 +70,7 @@ function copy(ctx: CommandContext, args: Buffer[]): void {
       throw new CommandError(ERRORS.syntax);
     }
   }
+  if (ctx.server.cluster !== undefined && (ctx.client.db !== 0 || targetDb !== 0)) throw new CommandError('ERR Copying to another database is not allowed in cluster mode');
   const source = args[1] as Buffer;
   const target = args[2] as Buffer;
   if (targetDb === ctx.client.db && source.equals(target)) throw new CommandError(KEY_ERRORS.sameObject);
@@ -70,10 +79,12 @@ function copy(ctx: CommandContext, args: Buffer[]): void {
   const { keyspace } = ctx.server;
   if (keyspace.get(targetDb, target) !== undefined && !replace) return ctx.out.raw(REPLY.zero);
   keyspace.set(targetDb, target, typeModule(record.type).copy(keyspace, record));
+  notifyIn(ctx, targetDb, EVENT.generic, 'copy_to', target);
   ctx.out.raw(REPLY.one);
 }
 
 function move(ctx: CommandContext, args: Buffer[]): void {
+  if (ctx.server.cluster !== undefined) throw new CommandError('ERR MOVE is not allowed in cluster mode');
   const key = args[1] as Buffer;
   const targetDb = parseInt32(args[2] as Buffer);
   checkDatabaseIndex(ctx, targetDb);
@@ -82,10 +93,13 @@ function move(ctx: CommandContext, args: Buffer[]): void {
   const { keyspace } = ctx.server;
   if (record === undefined || keyspace.get(targetDb, key) !== undefined) return ctx.out.raw(REPLY.zero);
   keyspace.relocate(ctx.client.db, key, targetDb, key);
+  notify(ctx, EVENT.generic, 'move_from', key);
+  notifyIn(ctx, targetDb, EVENT.generic, 'move_to', key);
   ctx.out.raw(REPLY.one);
 }
 
 function swapdb(ctx: CommandContext, args: Buffer[]): void {
+  if (ctx.server.cluster !== undefined) throw new CommandError('ERR SWAPDB is not allowed in cluster mode');
   const first = parseInt32(args[1] as Buffer, 'ERR invalid first DB index');
   const second = parseInt32(args[2] as Buffer, 'ERR invalid second DB index');
   checkDatabaseIndex(ctx, first);

@@ -21,7 +21,6 @@ const FIXED_PARAMETERS: ReadonlyArray<readonly [string, (config: ServerConfig) =
   ['appendonly', () => 'yes'],
   ['appendfilename', () => 'appendonly.aof'],
   ['client-query-buffer-limit', () => String(limits.queryBufferBytesMax)],
-  ['cluster-enabled', () => 'no'],
   ['daemonize', () => 'no'],
   ['io-threads', () => '1'],
   ['latency-tracking', (c) => (c.metrics ? 'yes' : 'no')],

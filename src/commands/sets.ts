@@ -11,6 +11,8 @@
 // - Work is bounded by the sets' sizes (set-algebra.ts); SPOP reads the set whole at most once.
 // - Members come out in hash order. SMEMBERS, SINTER, SUNION, SDIFF and SPOP with a count are
 //   sets in RESP3 (`~`), SRANDMEMBER with a count and SMISMEMBER arrays.
+// - Keyspace events as Redis's: sadd, srem, spop (then del when the last member went),
+//   sinterstore / sunionstore / sdiffstore, or del when an empty result removed the destination.
 import { isWord, parseInt64 } from './arguments.js';
 import { CommandError, ERRORS } from '../dispatch/errors.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
@@ -25,6 +27,7 @@ import { builtEncoding, differenceOfSets, intersectSets, intersectionEncoding, u
 import { checkType, defineSpec, encodingLimits, readTyped, storeAggregate, writeKey, writeTyped } from './key-access.js';
 import { parseRandomCount } from './random-count.js';
 import { INVALID_CURSOR, encodeScanReply, parseScanCursor, parseScanOptions } from './scan.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 
 export const SET_ERRORS = {
   popCount: 'ERR value is out of range, must be positive',
@@ -59,6 +62,7 @@ function sadd(ctx: CommandContext, args: Buffer[]): void {
     if (addMember(keyspace, record, args[index] as Buffer, limits)) added++;
   }
   if (added > 0 || record.encoding !== before?.encoding) storeAggregate(ctx, key, record, before);
+  if (added > 0) notify(ctx, EVENT.set, 'sadd', key);
   ctx.out.integer(added);
 }
 
@@ -71,7 +75,11 @@ function srem(ctx: CommandContext, args: Buffer[]): void {
   for (let index = 2; index < args.length && record.count > 0; index++) {
     if (removeMember(ctx.server.keyspace, record, args[index] as Buffer)) removed++;
   }
-  if (removed > 0) storeAggregate(ctx, key, record, before);
+  if (removed > 0) {
+    storeAggregate(ctx, key, record, before);
+    notify(ctx, EVENT.set, 'srem', key);
+    if (record.count === 0) notify(ctx, EVENT.generic, 'del', key);
+  }
   ctx.out.integer(removed);
 }
 
@@ -90,9 +98,14 @@ function smove(ctx: CommandContext, args: Buffer[]): void {
   const sourceRecord = { ...sourceBefore };
   if (!removeMember(keyspace, sourceRecord, member)) return ctx.out.raw(REPLY.zero);
   storeAggregate(ctx, source, sourceRecord, sourceBefore);
+  notify(ctx, EVENT.set, 'srem', source);
+  if (sourceRecord.count === 0) notify(ctx, EVENT.generic, 'del', source);
   const limits = encodingLimits(ctx);
   const targetRecord = targetBefore === undefined ? createSet(keyspace, member, 1, limits) : { ...targetBefore };
-  if (addMember(keyspace, targetRecord, member, limits)) storeAggregate(ctx, target, targetRecord, targetBefore);
+  if (addMember(keyspace, targetRecord, member, limits)) {
+    storeAggregate(ctx, target, targetRecord, targetBefore);
+    notify(ctx, EVENT.set, 'sadd', target);
+  }
   ctx.out.raw(REPLY.one);
 }
 
@@ -143,6 +156,8 @@ function spop(ctx: CommandContext, args: Buffer[]): void {
   const record = { ...before };
   removeKnownMember(ctx.server.keyspace, record, member);
   storeAggregate(ctx, key, record, before);
+  notify(ctx, EVENT.set, 'spop', key);
+  if (record.count === 0) notify(ctx, EVENT.generic, 'del', key);
   ctx.out.bulk(member);
 }
 
@@ -154,9 +169,11 @@ function spopWithCount(ctx: CommandContext, args: Buffer[]): void {
   const key = args[1] as Buffer;
   const before = writeTyped(ctx, key, KEY_TYPE.set);
   if (before === undefined || count === 0n) return ctx.out.setHeader(0);
+  notify(ctx, EVENT.set, 'spop', key);
   if (count >= BigInt(before.count)) {
     const members = [...setMembers(keyspace, before)];
     keyspace.delete(ctx.client.db, key);
+    notify(ctx, EVENT.generic, 'del', key);
     return replyMembers(ctx, members);
   }
   const popCount = Number(count);
@@ -210,13 +227,14 @@ function readSets(ctx: CommandContext, keys: readonly Buffer[]): Array<KeyRecord
 }
 
 /** Writes a *STORE result: the members under a new version, or the destination deleted. */
-function storeResult(ctx: CommandContext, target: Buffer, members: readonly Buffer[], encoding: number): void {
+function storeResult(ctx: CommandContext, target: Buffer, members: readonly Buffer[], encoding: number, event: string): void {
   const { keyspace } = ctx.server;
   if (members.length === 0) {
-    keyspace.delete(ctx.client.db, target);
+    if (keyspace.delete(ctx.client.db, target)) notify(ctx, EVENT.generic, 'del', target);
     return ctx.out.raw(REPLY.zero);
   }
   keyspace.set(ctx.client.db, target, setWithMembers(keyspace, members, encoding));
+  notify(ctx, EVENT.set, event, target);
   ctx.out.integer(members.length);
 }
 
@@ -227,7 +245,7 @@ function sinter(ctx: CommandContext, args: Buffer[]): void {
 function sinterstore(ctx: CommandContext, args: Buffer[]): void {
   const { members, smallest } = intersectSets(ctx.server.keyspace, readSets(ctx, args.slice(2)), 0);
   const encoding = smallest === undefined ? SET_ENCODING.intset : intersectionEncoding(smallest, members, encodingLimits(ctx));
-  storeResult(ctx, args[1] as Buffer, members, encoding);
+  storeResult(ctx, args[1] as Buffer, members, encoding, 'sinterstore');
 }
 
 /** SINTERCARD numkeys key [key ...] [LIMIT limit] (sinterCardCommand). */
@@ -255,7 +273,7 @@ function sunion(ctx: CommandContext, args: Buffer[]): void {
 
 function sunionstore(ctx: CommandContext, args: Buffer[]): void {
   const members = unionSets(ctx.server.keyspace, readSets(ctx, args.slice(2)));
-  storeResult(ctx, args[1] as Buffer, members, builtEncoding(members, encodingLimits(ctx)));
+  storeResult(ctx, args[1] as Buffer, members, builtEncoding(members, encodingLimits(ctx)), 'sunionstore');
 }
 
 function sdiff(ctx: CommandContext, args: Buffer[]): void {
@@ -264,7 +282,7 @@ function sdiff(ctx: CommandContext, args: Buffer[]): void {
 
 function sdiffstore(ctx: CommandContext, args: Buffer[]): void {
   const { members, addedFirst } = differenceOfSets(ctx.server.keyspace, readSets(ctx, args.slice(2)));
-  storeResult(ctx, args[1] as Buffer, members, builtEncoding(addedFirst ?? members, encodingLimits(ctx)));
+  storeResult(ctx, args[1] as Buffer, members, builtEncoding(addedFirst ?? members, encodingLimits(ctx)), 'sdiffstore');
 }
 
 /** SSCAN key cursor [MATCH pattern] [COUNT count]: an intset or listpack set comes whole, as in Redis. */

@@ -5,6 +5,7 @@
 // - A read-modify-write keeps the key's TTL (Redis's dbReplaceValue / in-place edits).
 // - Integers follow string2ll (so " 1" or "01" is not an integer) and 64-bit overflow is an error;
 //   INCRBYFLOAT computes in x87 long double and stores ld2string's human form, like Redis on x86-64.
+// - Keyspace events as Redis's: incrby (INCR DECR INCRBY DECRBY), incrbyfloat, append, setrange.
 import {
   INT64_MAX, INT64_MIN, NUMBER_ERRORS, formatLongDoubleHuman, parseInt64, parseInteger, parseLongDouble, string2ll,
 } from './arguments.js';
@@ -14,6 +15,7 @@ import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { REPLY } from '../../protocol/index.js';
 import { STRING_ENCODING } from '../types/string.js';
 import { KEY_ERRORS, checkStringLength, defineSpec, putString, readString, writeString } from './key-access.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -27,6 +29,7 @@ function incrDecr(ctx: CommandContext, key: Buffer, increment: bigint): void {
   }
   const result = value + increment;
   putString(ctx, key, Buffer.from(result.toString(), 'latin1'), record?.expireAtMs ?? 0);
+  notify(ctx, EVENT.string, 'incrby', key);
   ctx.out.integer(result);
 }
 
@@ -45,6 +48,7 @@ function incrbyfloat(ctx: CommandContext, args: Buffer[]): void {
   if (sum.kind !== 'finite') throw new CommandError(NUMBER_ERRORS.nanOrInfinity);
   const text = Buffer.from(formatLongDoubleHuman(sum), 'latin1');
   putString(ctx, key, text, record?.expireAtMs ?? 0);
+  notify(ctx, EVENT.string, 'incrbyfloat', key);
   ctx.out.bulk(text);
 }
 
@@ -54,11 +58,13 @@ function append(ctx: CommandContext, args: Buffer[]): void {
   const record = writeString(ctx, key);
   if (record === undefined) {
     putString(ctx, key, suffix, 0);
+    notify(ctx, EVENT.string, 'append', key);
     return ctx.out.integer(suffix.length);
   }
   checkStringLength(ctx, record.payload.length, suffix.length);
   const payload = Buffer.concat([record.payload, suffix]);
   putString(ctx, key, payload, record.expireAtMs, STRING_ENCODING.raw); // dbUnshareStringValue
+  notify(ctx, EVENT.string, 'append', key);
   ctx.out.integer(payload.length);
 }
 
@@ -91,6 +97,7 @@ function setrange(ctx: CommandContext, args: Buffer[]): void {
   old.copy(payload, 0);
   value.copy(payload, offset);
   putString(ctx, key, payload, record?.expireAtMs ?? 0, STRING_ENCODING.raw); // dbUnshareStringValue, or a new raw sds
+  notify(ctx, EVENT.string, 'setrange', key);
   ctx.out.integer(payload.length);
 }
 

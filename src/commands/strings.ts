@@ -5,12 +5,14 @@
 // - Option parsing, expiry validation, then the GET part, then NX/XX, then the write: the same
 //   order as Redis, so the same error wins when several apply.
 // - SET without KEEPTTL or an expiry removes the key's TTL; values are stored as given (binary).
+// - Keyspace events as Redis's: set (and expire when SET gives one), del, expire, persist.
 import { isWord, parseSetExpire, type TimeUnit } from './arguments.js';
 import { CommandError, ERRORS, wrongArity } from '../dispatch/errors.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
 import { defineSpec, putString, readString, writeKey } from './key-access.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 import { lcsCommands } from './lcs.js';
 import { stringEditCommands } from './string-edits.js';
 
@@ -77,6 +79,8 @@ function setGeneric(
     return;
   }
   putString(ctx, key, value, expireAtMs ?? (options.keepTtl ? (found?.expireAtMs ?? 0) : 0));
+  notify(ctx, EVENT.string, 'set', key);
+  if (expireAtMs !== undefined) notify(ctx, EVENT.generic, 'expire', key);
   if (!options.get) ctx.out.raw(replies.ok ?? REPLY.ok);
 }
 
@@ -105,10 +109,13 @@ function getex(ctx: CommandContext, args: Buffer[]): void {
   const { keyspace } = ctx.server;
   if (expireAtMs !== undefined && options.expire?.absolute === true && expireAtMs <= keyspace.now()) {
     keyspace.delete(ctx.client.db, key);
+    notify(ctx, EVENT.generic, 'del', key);
   } else if (expireAtMs !== undefined) {
     putString(ctx, key, record.payload, expireAtMs);
+    notify(ctx, EVENT.generic, 'expire', key);
   } else if (options.persist && record.expireAtMs !== 0) {
     putString(ctx, key, record.payload, 0);
+    notify(ctx, EVENT.generic, 'persist', key);
   }
 }
 
@@ -118,6 +125,7 @@ function getdel(ctx: CommandContext, args: Buffer[]): void {
   if (record === undefined) return ctx.out.nullBulk();
   ctx.out.bulk(record.payload);
   ctx.server.keyspace.delete(ctx.client.db, key);
+  notify(ctx, EVENT.generic, 'del', key);
 }
 
 function mget(ctx: CommandContext, args: Buffer[]): void {
@@ -137,7 +145,10 @@ function msetGeneric(ctx: CommandContext, args: Buffer[], nx: boolean): void {
       if (writeKey(ctx, args[index] as Buffer) !== undefined) return ctx.out.raw(REPLY.zero);
     }
   }
-  for (let index = 1; index < args.length; index += 2) putString(ctx, args[index] as Buffer, args[index + 1] as Buffer, 0);
+  for (let index = 1; index < args.length; index += 2) {
+    putString(ctx, args[index] as Buffer, args[index + 1] as Buffer, 0);
+    notify(ctx, EVENT.string, 'set', args[index] as Buffer);
+  }
   ctx.out.raw(nx ? REPLY.one : REPLY.ok);
 }
 

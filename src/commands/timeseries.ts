@@ -9,6 +9,11 @@
 // - Replies that grow with the data (ranges, EMPTY buckets, MRANGE over many series) stop at
 //   TS_REPLY_SAMPLES_MAX samples with an error, before anything is written: a reply is built in
 //   memory, and past that it would exceed the reply bound of any client.
+// - Keyspace events as RedisTimeSeries 1.12's, class d (module) unless noted, for writes that
+//   succeeded: ts.create, ts.alter, ts.add (TS.ADD, each TS.MADD key), ts.incrby / ts.decrby
+//   (class g, as module.c), ts.del, ts.createrule:src + :dest, ts.deleterule:src + :dest.
+//   (RedisTimeSeries also sends ts.add:dest for compacted samples and events for failed adds;
+//   tskv does not.)
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { CommandError } from '../dispatch/errors.js';
 import { KEY_TYPE } from '../keyspace/keyspace.js';
@@ -29,15 +34,16 @@ import type { Label, Sample } from '../types/timeseries/sample.js';
 import { chunksFrom, retentionStart, samplesAscending, samplesDescending } from '../types/timeseries/samples.js';
 import {
   parseAddSample, parseCreateOptions, parseCreateRuleOptions, parseDuplicatePolicyOption, parseGetLatest, parseIncrByAmount,
-  parseIncrByTimestamp, parseInfoDebug,
+  parseIncrByTimestamp, parseInfoDebug, type TimestampArg,
 } from '../types/timeseries/series-options.js';
 import {
-  addSample, alterSeries, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
-  lastSample, latestSample, readLabels, readRules, requireSeries, storeSeries, type SeriesAccess,
+  addSample, alterSeries, checkDeletePossible, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
+  lastSample, latestSample, liveReferences, readLabels, requireSeries, storeSeries, type SeriesAccess,
 } from '../types/timeseries/series-store.js';
 import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from '../types/timeseries/series.js';
 import { timeseriesType } from '../types/timeseries/module.js';
 import { REPLY } from '../../protocol/index.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 
 /** The most samples one reply may carry (all series of an MRANGE together). */
 export const TS_REPLY_SAMPLES_MAX = 16_000_000;
@@ -79,6 +85,16 @@ function nowMs(ctx: CommandContext): number {
   return ctx.server.keyspace.now();
 }
 
+/**
+ * A sample's timestamp: '*' is now; above TIMESTAMP_MAX (2^53 - 1) refused, since a JS number
+ * there is rounded and two timestamps would become one sample.
+ */
+function sampleTimestamp(ts: TimestampArg, now: number): number {
+  if (ts === 'now') return now;
+  if (ts > TIMESTAMP_MAX) fail(TS_ERRORS.timestampTooLarge);
+  return ts;
+}
+
 // ---- writes -----------------------------------------------------------------------------------
 
 function tsCreate(ctx: CommandContext, args: Buffer[]): void {
@@ -87,6 +103,7 @@ function tsCreate(ctx: CommandContext, args: Buffer[]): void {
   const key = args[1] as Buffer;
   if (ctx.server.keyspace.get(ctx.client.db, key) !== undefined) fail(TS_ERRORS.keyExists);
   createSeries(access(ctx), key, options);
+  notify(ctx, EVENT.module, 'ts.create', key);
   ctx.out.raw(REPLY.ok);
 }
 
@@ -97,6 +114,7 @@ function tsAlter(ctx: CommandContext, args: Buffer[]): void {
   const store = access(ctx);
   const series = requireSeries(store, key);
   alterSeries(store, key, series, options);
+  notify(ctx, EVENT.module, 'ts.alter', key);
   ctx.out.raw(REPLY.ok);
 }
 
@@ -112,11 +130,12 @@ function tsAdd(ctx: CommandContext, args: Buffer[]): void {
   if (args.length < 4) throwWrongArity(args);
   const key = args[1] as Buffer;
   const sample = parseAddSample(args[2] as Buffer, args[3] as Buffer);
+  const ts = sampleTimestamp(sample.ts, nowMs(ctx));
   const store = access(ctx);
   const { series, created } = seriesForAdd(store, key, args);
   const override = created ? undefined : parseDuplicatePolicyOption(args, 'ON_DUPLICATE');
-  const ts = sample.ts === 'now' ? nowMs(ctx) : sample.ts;
   writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, override));
+  notify(ctx, EVENT.module, 'ts.add', key);
 }
 
 function tsMadd(ctx: CommandContext, args: Buffer[]): void {
@@ -128,10 +147,12 @@ function tsMadd(ctx: CommandContext, args: Buffer[]): void {
     const key = args[index] as Buffer;
     try {
       const sample = parseAddSample(args[index + 1] as Buffer, args[index + 2] as Buffer);
+      const ts = sampleTimestamp(sample.ts, now);
       const record = store.keyspace.get(store.db, key);
       if (record === undefined || record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.notTsdbKey);
       const series = findSeries(store, key)!;
-      writeInteger(ctx.out, addSample(store, key, series, sample.ts === 'now' ? now : sample.ts, sample.value, undefined));
+      writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, undefined));
+      notify(ctx, EVENT.module, 'ts.add', key);
     } catch (error) {
       if (!(error instanceof TimeSeriesError)) throw error;
       ctx.server.stats.errorReplies++;
@@ -149,17 +170,17 @@ function tsIncrBy(ctx: CommandContext, args: Buffer[], sign: 1 | -1): void {
   if (record === undefined) {
     const options = parseCreateOptions(args);
     const amount = parseIncrByAmount(args);
-    const stamp = parseIncrByTimestamp(args);
+    const ts = sampleTimestamp(parseIncrByTimestamp(args), nowMs(ctx));
     series = createSeries(store, key, options);
-    const ts = stamp === 'now' ? nowMs(ctx) : stamp;
-    return writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
+    writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
+    return notify(ctx, EVENT.generic, sign === 1 ? 'ts.incrby' : 'ts.decrby', key);
   }
   if (record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.wrongType);
   series = findSeries(store, key)!;
   const amount = parseIncrByAmount(args);
-  const stamp = parseIncrByTimestamp(args);
-  const ts = stamp === 'now' ? nowMs(ctx) : stamp;
+  const ts = sampleTimestamp(parseIncrByTimestamp(args), nowMs(ctx));
   writeInteger(ctx.out, incrementSeries(store, key, series, ts, sign * amount));
+  notify(ctx, EVENT.generic, sign === 1 ? 'ts.incrby' : 'ts.decrby', key);
 }
 
 function tsDel(ctx: CommandContext, args: Buffer[]): void {
@@ -167,8 +188,10 @@ function tsDel(ctx: CommandContext, args: Buffer[]): void {
   const key = args[1] as Buffer;
   const store = access(ctx);
   const series = requireSeries(store, key);
-  if (from > to) return ctx.out.integer(0);
-  writeInteger(ctx.out, deleteRange(store, key, series, from, Math.min(to, TIMESTAMP_MAX)));
+  checkDeletePossible(store.keyspace, series, from);
+  if (from > to) ctx.out.integer(0);
+  else writeInteger(ctx.out, deleteRange(store, key, series, from, Math.min(to, TIMESTAMP_MAX)));
+  notify(ctx, EVENT.module, 'ts.del', key);
 }
 
 function tsCreateRule(ctx: CommandContext, args: Buffer[]): void {
@@ -185,6 +208,8 @@ function tsCreateRule(ctx: CommandContext, args: Buffer[]): void {
   if ((destination.state.flags & SERIES_FLAGS.isDestination) !== 0) fail(TS_ERRORS.ruleDestinationHasSource);
   if ((destination.state.flags & SERIES_FLAGS.hasRules) !== 0) fail(TS_ERRORS.ruleDestinationHasRules);
   createRule(store, sourceKey, source, destKey, destination, { aggregation: rule.aggregation, bucketDuration: rule.bucketDuration, alignment: rule.alignment });
+  notify(ctx, EVENT.module, 'ts.createrule:src', sourceKey);
+  notify(ctx, EVENT.module, 'ts.createrule:dest', destKey);
   ctx.out.raw(REPLY.ok);
 }
 
@@ -197,6 +222,8 @@ function tsDeleteRule(ctx: CommandContext, args: Buffer[]): void {
   dropDanglingReferences(store, sourceKey, source);
   if (!deleteRule(store, sourceKey, source, destKey)) fail(TS_ERRORS.ruleMissing);
   requireSeries(store, destKey);
+  notify(ctx, EVENT.module, 'ts.deleterule:src', sourceKey);
+  notify(ctx, EVENT.module, 'ts.deleterule:dest', destKey);
   ctx.out.raw(REPLY.ok);
 }
 
@@ -208,8 +235,8 @@ function tsGet(ctx: CommandContext, args: Buffer[]): void {
   const store = access(ctx);
   const series = requireSeries(store, key);
   const latest = parseGetLatest(args);
-  const sample = latest ? (latestSample(store, key, series) ?? lastSample(series)) : lastSample(series);
-  writeLastSample(ctx.out, latest && sample !== undefined && series.record.count > 0 && sample.ts < series.state.lastTs ? lastSample(series) : sample);
+  // RTS (TSDB_get): LATEST on a rule's destination answers the open bucket whenever there is one
+  writeLastSample(ctx.out, (latest ? latestSample(store, key, series) : undefined) ?? lastSample(series));
 }
 
 /** What queryRange needs for one series and one range: its samples, LATEST, twa's neighbours. */
@@ -290,11 +317,7 @@ function tsMGet(ctx: CommandContext, args: Buffer[]): void {
   const options = parseMGetOptions(args);
   const store = access(ctx);
   const entries = seriesFiltered(store, options.matchers).map(({ key, series, labels }) => {
-    let sample = lastSample(series);
-    if (options.latest) {
-      const latest = latestSample(store, key, series);
-      if (latest !== undefined && (sample === undefined || latest.ts >= sample.ts)) sample = latest;
-    }
+    const sample = (options.latest ? latestSample(store, key, series) : undefined) ?? lastSample(series); // as TS.GET
     return { key, labels, sample };
   });
   writeMGet(ctx.out, entries, { withLabels: options.withLabels, selectedLabels: options.selectedLabels });
@@ -312,7 +335,7 @@ function tsInfo(ctx: CommandContext, args: Buffer[]): void {
   const series = requireSeries(store, key);
   const debug = parseInfoDebug(args);
   const { keyspace } = store;
-  const { labels, sourceKey } = readLabels(keyspace, series);
+  const { labels: { labels }, sourceKey, rules } = liveReferences(store, key, series); // RTS drops the dangling ones first
   const cutoff = retentionStart(series);
   let hidden = 0;
   let firstTimestamp = series.state.firstTs;
@@ -341,7 +364,7 @@ function tsInfo(ctx: CommandContext, args: Buffer[]): void {
     duplicatePolicy: series.state.duplicatePolicy,
     labels,
     sourceKey,
-    rules: readRules(keyspace, series).map((rule) => ({ destKey: rule.destKey, bucketDuration: rule.spec.bucketDuration, aggregation: rule.spec.aggregation, alignment: rule.spec.alignment })),
+    rules: rules.map((rule) => ({ destKey: rule.destKey, bucketDuration: rule.spec.bucketDuration, aggregation: rule.spec.aggregation, alignment: rule.spec.alignment })),
     ignoreMaxTimeDiff: series.state.ignoreMaxTimeDiff,
     ignoreMaxValDiff: series.state.ignoreMaxValDiff,
     debug: debug ? { keySelfName: key, chunks } : undefined,

@@ -7,6 +7,8 @@
 // - db is always in 0 .. databases-1; protocol is 2 or 3.
 // - multi is set from MULTI until EXEC / DISCARD / RESET; while set, dispatch queues commands
 //   (transactions.ts owns the queue's contents and EXEC).
+// - subscribed is true exactly while subscriptions holds a channel, pattern or shard channel
+//   (pubsub.ts keeps both, and the server's side).
 import { SLAB_BYTES } from '../../protocol/index.js';
 
 /** What a command may ask of the connection behind a client (CLIENT KILL, CLIENT LIST, QUIT). */
@@ -18,7 +20,29 @@ export interface ConnectionView {
   queryBufferFreeBytes(): number; // room left in the memory holding the input
   replyBytesPending(): number;
   commandsPending(): number;
-  sendOutOfBand(bytes: Buffer): void; // MONITOR lines: queued after what is already pending
+  /**
+   * MONITOR lines, Pub/Sub messages: queued after what is already pending; with `wait`, not sent
+   * before it settles and dropped if it rejects (a message about writes that did not commit).
+   */
+  sendOutOfBand(bytes: Buffer, wait?: Promise<unknown>): void;
+  /**
+   * The end of a wait (dispatch/blocking.ts): runs work as the blocked command's second half; what
+   * it writes is that command's reply, held until the commit work returns. Then the client's
+   * input, held while it was blocked, is processed again (unless work blocked it again).
+   */
+  runUnblocked(work: () => Promise<void> | undefined): void;
+}
+
+/** A client blocked by BLPOP & co.; dispatch/blocking.ts owns the rest of it. */
+export interface BlockedWait {
+  readonly keyCount: number;
+}
+
+/** A client's Pub/Sub subscriptions, each name as a latin1 string (one char per byte) -> its bytes. */
+export interface ClientSubscriptions {
+  readonly channels: Map<string, Buffer>;
+  readonly patterns: Map<string, Buffer>;
+  readonly shardChannels: Map<string, Buffer>;
 }
 
 /** What Redis adds per queued argument to multi-mem: one pointer (sizeof(robj *)). */
@@ -55,12 +79,17 @@ export class ClientState {
   noEvict = false;
   noTouch = false;
   monitoring = false; // MONITOR: receives every command; may not touch the keyspace
+  /** Pub/Sub mode (Redis's CLIENT_PUBSUB): in RESP2 only (P|S)(UN)SUBSCRIBE, PING, QUIT, RESET run. */
+  subscribed = false;
+  subscriptions: ClientSubscriptions | undefined = undefined;
   /** EXEC is running this client's queued commands (Redis's CLIENT_DENY_BLOCKING during EXEC). */
   inExec = false;
   lastCommand = 'NULL';
   multi: MultiState | undefined = undefined;
   /** WATCH: keys (db:hex) this client watches; transactions.ts owns its meaning. */
   watchedKeys: Set<string> | undefined = undefined;
+  /** Set while a blocking command waits (dispatch/blocking.ts): the client runs nothing else. */
+  blocked: BlockedWait | undefined = undefined;
   /** Set when a watched key changed; EXEC then answers null. */
   watchDirty = false;
   /** Free slot for command families that keep per-client state (e.g. transactions.ts). */
@@ -77,6 +106,11 @@ export class ClientState {
     this.connection = options.connection;
   }
 
+  /** Redis's getClientType for CLIENT LIST / CLIENT KILL TYPE and the output buffer limit class. */
+  type(): 'normal' | 'pubsub' {
+    return this.subscribed ? 'pubsub' : 'normal';
+  }
+
   /** Memory of the commands queued by MULTI as Redis counts it (mstate.argv_len_sums): each argument's bytes and one reference. */
   multiBytes(): number {
     let bytes = 0;
@@ -91,7 +125,8 @@ export class ClientState {
    * the kernel; tot-mem is their sum plus multi-mem.
    */
   describe(nowMs: number): string {
-    const flags = (this.monitoring ? 'O' : '') + (this.multi ? 'x' : '') + (this.noEvict ? 'e' : '') + (this.noTouch ? 'T' : '') || 'N';
+    const flags = (this.monitoring ? 'O' : '') + (this.subscribed ? 'P' : '') + (this.multi ? 'x' : '') + (this.blocked ? 'b' : '') + (this.noEvict ? 'e' : '') + (this.noTouch ? 'T' : '') || 'N';
+    const subscriptions = this.subscriptions;
     const { connection } = this;
     const queryBytes = connection.queryBufferBytes();
     const queryFreeBytes = connection.queryBufferFreeBytes();
@@ -101,7 +136,8 @@ export class ClientState {
     const fields = [
       `id=${this.id}`, `addr=${this.address}`, `laddr=${this.localAddress}`, `fd=${connection.socketFd()}`, `name=${this.name}`,
       `age=${Math.floor((nowMs - this.createdAtMs) / 1000)}`, `idle=${Math.floor((nowMs - this.lastInteractionMs) / 1000)}`,
-      `flags=${flags}`, `db=${this.db}`, `sub=0`, `psub=0`, `ssub=0`, `multi=${this.multi ? this.multi.queued.length : -1}`,
+      `flags=${flags}`, `db=${this.db}`, `sub=${subscriptions?.channels.size ?? 0}`, `psub=${subscriptions?.patterns.size ?? 0}`,
+      `ssub=${subscriptions?.shardChannels.size ?? 0}`, `multi=${this.multi ? this.multi.queued.length : -1}`,
       `qbuf=${queryBytes}`, `qbuf-free=${queryFreeBytes}`, `argv-mem=0`, `multi-mem=${multiBytes}`, `rbs=${SLAB_BYTES}`, `rbp=0`,
       `obl=0`, `oll=0`, `omem=${replyBytes}`, `tot-mem=${totalBytes}`, `events=r`,
       `cmd=${this.lastCommand}`, `user=default`, `redir=-1`, `resp=${this.protocol}`,

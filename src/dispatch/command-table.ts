@@ -13,7 +13,7 @@ import type { ServerState } from './server-state.js';
 
 export type CommandFlag =
   | 'write' | 'readonly' | 'denyoom' | 'admin' | 'pubsub' | 'noscript' | 'loading' | 'stale'
-  | 'fast' | 'no_auth' | 'allow_busy' | 'no_multi' | 'skip_slowlog';
+  | 'fast' | 'no_auth' | 'allow_busy' | 'no_multi' | 'skip_slowlog' | 'blocking' | 'asking';
 
 export interface CommandContext {
   readonly server: ServerState;

@@ -1,8 +1,11 @@
 // src/dispatch/dispatch.ts: runs one parsed command for one client, synchronously, and says whether its
 // reply must wait for a commit. The only place that turns errors into replies (STYLE.md).
 // Order of checks, as Redis's processCommand: unknown command / unknown subcommand, arity,
-// authentication, MULTI queueing, refusal of writes by a failed engine; then the handler, then one
-// keyspace.commit() for everything the command staged (one command = one atomic WAL batch).
+// authentication, a monitor's keyspace commands, cluster redirection (cluster-gate.ts: MOVED, ASK,
+// CROSSSLOT ...), a RESP2 subscriber's commands other than (P|S)(UN)SUBSCRIBE PING QUIT RESET,
+// MULTI queueing, refusal of writes by a failed engine; then the handler, then one
+// keyspace.commit() for everything the command staged (one command = one atomic WAL batch). A
+// handler may set server.replyWaitsFor (MIGRATE): its reply then also waits for that promise.
 // Invariants:
 // - Exactly one reply is written to ctx.out per call (an error reply counts).
 // - A handler that throws CommandError leaves nothing staged (dispatch discards staged ops).
@@ -10,10 +13,17 @@
 //   connection keeps parsing and executing the next commands meanwhile (group commit).
 // - A rejected commit (or an engine that refuses the write synchronously) rejects the returned
 //   promise; the connection then replaces this command's reply with the MISCONF error.
+// - A blocking command that blocks (blocking.ts) writes no reply; its reply comes when the wait
+//   ends. After each command that ran (an EXEC counts once), the clients blocked on keys it made
+//   ready are served (serveBlockedClients), each command run again with its own commit.
 import { CommandError, ERRORS, misconf, unknownCommand, unknownSubcommand, wrongArity } from './errors.js';
 import { execAbortText, discardTransaction, flagTransaction, queueCommand } from './transactions.js';
 import { arityMatches, lookupCommand, lookupSubcommand, type CommandContext, type CommandEntry } from './command-table.js';
 import { feedMonitors, MONITOR_ERRORS, refusesKeyspace } from './monitor.js';
+import { SUBSCRIBED_MODE_COMMANDS, subscribedModeError } from './pubsub.js';
+import { rerunWaiter, serveReadyKeys, type Waiter } from './blocking.js';
+import type { ServerState } from './server-state.js';
+import { clusterRefusal } from './cluster-gate.js';
 
 /** Commands that run even while a MULTI is open (everything else is queued). */
 const MULTI_PASS_THROUGH: ReadonlySet<string> = new Set(['exec', 'discard', 'multi', 'watch', 'reset', 'quit']);
@@ -63,6 +73,22 @@ function reject(ctx: CommandContext, message: string, entry?: CommandEntry): voi
   ctx.out.error(message);
 }
 
+/**
+ * A cluster redirection or refusal (MOVED, ASK, CROSSSLOT, ...) as Redis's processCommand answers
+ * it: a refused EXEC discards the transaction and answers the error itself, anything else flags
+ * an open MULTI. The reply waits for a pending commit, as a read's would.
+ */
+function redirect(ctx: CommandContext, entry: CommandEntry, message: string): DispatchResult {
+  const { server, client } = ctx;
+  server.stats.errorReplies++;
+  server.metrics.recordErrorReply(message);
+  server.metrics.recordOf(entry).rejectedCalls++;
+  if (entry.spec.name === 'exec' && entry.container === undefined) discardTransaction(client, server.keyspace);
+  else flagTransaction(client);
+  ctx.out.error(message);
+  return { commit: commitStaged(ctx), entry };
+}
+
 export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
   const { server, client } = ctx;
   const entry = resolveCommand(ctx, args);
@@ -76,6 +102,14 @@ export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
     reject(ctx, MONITOR_ERRORS.keyspace, entry);
     return { commit: undefined, entry };
   }
+  if (server.cluster !== undefined || server.migrationLocks.size > 0) {
+    const refusal = clusterRefusal(ctx, entry, args);
+    if (refusal !== undefined) return redirect(ctx, entry, refusal);
+  }
+  if (client.subscribed && client.protocol === 2 && (entry.container !== undefined || !SUBSCRIBED_MODE_COMMANDS.has(entry.spec.name))) {
+    reject(ctx, subscribedModeError(entry.fullName), entry);
+    return { commit: undefined, entry };
+  }
   if (client.multi && !MULTI_PASS_THROUGH.has(top.spec.name)) {
     queueCommand(ctx, entry, args);
     return { commit: undefined, entry };
@@ -87,7 +121,44 @@ export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
       return { commit: undefined, entry };
     }
   }
-  return { commit: execute(ctx, entry, args), entry };
+  const commit = execute(ctx, entry, args);
+  serveBlockedClients(server);
+  return { commit, entry };
+}
+
+/**
+ * Serves the clients blocked on keys the last command made ready (blocking.ts): each one's
+ * command runs again in its own context, as Redis 7.2 reprocesses it, and commits on its own; the
+ * reply waits for that commit. No MONITOR line, slowlog entry or call count: the command was
+ * counted when it blocked.
+ */
+function serveBlockedClients(server: ServerState): void {
+  const lookup = (db: number, key: Buffer) => {
+    const record = server.keyspace.get(db, key);
+    if (server.keyspace.hasStaged()) void commitServerStaged(server)?.catch(() => undefined); // a lazy expiry's delete
+    return record;
+  };
+  serveReadyKeys(server, lookup, (waiter: Waiter) => {
+    const ctx = waiter.context;
+    ctx.client.connection.runUnblocked(() => {
+      const blocked = rerunWaiter(server, waiter, () => {
+        try {
+          waiter.entry.spec.handler(ctx, waiter.args);
+        } catch (error) {
+          if (!(error instanceof CommandError)) throw error; // a bug: let the process die (STYLE.md)
+          server.stats.errorReplies++;
+          server.metrics.recordErrorReply(error.message);
+          ctx.out.error(error.message);
+          if (server.keyspace.hasStaged()) server.keyspace.discardStaged();
+        }
+      });
+      if (blocked) {
+        if (server.keyspace.hasStaged()) server.keyspace.discardStaged();
+        return undefined;
+      }
+      return commitStaged(ctx);
+    });
+  });
 }
 
 /**
@@ -121,7 +192,11 @@ export function runHandler(ctx: CommandContext, entry: CommandEntry, args: Buffe
 /** Runs the handler and commits what it staged (a failed command's staged ops are dropped). */
 export function execute(ctx: CommandContext, entry: CommandEntry, args: Buffer[]): Promise<void> | undefined {
   if (!runHandler(ctx, entry, args) && ctx.server.keyspace.hasStaged()) ctx.server.keyspace.discardStaged();
-  return commitStaged(ctx);
+  const commit = commitStaged(ctx);
+  const waits = ctx.server.replyWaitsFor;
+  if (waits === undefined) return commit;
+  ctx.server.replyWaitsFor = undefined;
+  return commit === undefined ? waits : Promise.all([commit, waits]).then(() => undefined);
 }
 
 let lastTrackedCommit: Promise<void> | undefined;
@@ -131,7 +206,10 @@ let lastPendingWait: Promise<void> | undefined;
 
 /** One engine write for everything staged; the reply waits for it (or for an earlier pending one). */
 export function commitStaged(ctx: CommandContext): Promise<void> | undefined {
-  const { server } = ctx;
+  return commitServerStaged(ctx.server);
+}
+
+function commitServerStaged(server: ServerState): Promise<void> | undefined {
   let commit: Promise<void> | undefined;
   try {
     commit = server.keyspace.commit();

@@ -68,8 +68,12 @@ function sanitize(text: string, lengthMax: number): string {
   return cut.replace(/[\r\n]/g, ' ');
 }
 
-/** A refused commit (the engine failed the write): every reply that waited for it says this. */
+/**
+ * A refused commit (the engine failed the write): every reply that waited for it says this. A
+ * CommandError is a reply decided after the command ran (server.replyWaitsFor: MIGRATE): its own text.
+ */
 export function commitFailureText(error: unknown): string {
+  if (error instanceof CommandError) return error.message;
   const reason = error instanceof Error ? error.message : String(error);
   return misconf(reason);
 }

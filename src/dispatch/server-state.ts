@@ -9,9 +9,13 @@ import type { Engine } from '../../storage/index.js';
 import type { ClientState } from './client-state.js';
 import type { LogLevel, ServerConfig } from '../ops/config.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
+import type { ClusterState } from '../cluster/cluster-state.js';
+import { MigrationLocks } from '../cluster/migration-locks.js';
 import { Sealer } from '../types/timeseries/sealer.js';
 import { Metrics, type ServerCounters } from '../ops/metrics.js';
 import { Slowlog } from '../ops/slowlog.js';
+import { EVENT, publishKeyspaceEvent } from './notify.js';
+import { PubSub } from './pubsub.js';
 
 export const TSKV_VERSION = '0.1.0';
 export const REDIS_COMPATIBLE_VERSION = '7.2.0';
@@ -36,6 +40,7 @@ export interface ServerStats {
   keyspaceHits: number;
   keyspaceMisses: number;
   commitsFailed: number;
+  outputLimitDisconnections: number; // clients closed by client-output-buffer-limit (Redis 7.4's INFO field)
   resetAtMs: number;
 }
 
@@ -43,7 +48,7 @@ function emptyStats(nowMs: number): ServerStats {
   return {
     connectionsReceived: 0, connectionsRejected: 0, commandsProcessed: 0, netInputBytes: 0, netOutputBytes: 0,
     backpressureEvents: 0, yieldsPerTurn: 0, protocolErrors: 0, errorReplies: 0, keyspaceHits: 0,
-    keyspaceMisses: 0, commitsFailed: 0, resetAtMs: nowMs,
+    keyspaceMisses: 0, commitsFailed: 0, outputLimitDisconnections: 0, resetAtMs: nowMs,
   };
 }
 
@@ -55,6 +60,8 @@ export class ServerState {
   readonly clients = new Map<number, ClientState>();
   /** Clients in MONITOR mode (commands/monitor.ts). */
   readonly monitors = new Set<ClientState>();
+  /** Pub/Sub subscriptions and delivery; keyspace notifications go through it (notify.ts). */
+  readonly pubsub: PubSub;
   readonly startedAtMs = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   stats: ServerStats = emptyStats(Date.now());
@@ -62,6 +69,16 @@ export class ServerState {
   readonly slowlog: Slowlog;
   /** Folds time series' raw samples into chunks in the background (types/timeseries/sealer.ts). */
   readonly sealer = new Sealer();
+  /** Cluster mode (--cluster-enabled yes): this node's view of the cluster; undefined otherwise. */
+  cluster: ClusterState | undefined = undefined;
+  /** Keys a MIGRATE is moving now: commands naming them get TRYAGAIN (cluster/migration-locks.ts). */
+  readonly migrationLocks = new MigrationLocks();
+  /**
+   * Set by a handler whose reply depends on work that finishes after it returns (MIGRATE waits
+   * for the target): dispatch takes it and the reply waits for it; a rejection with a
+   * CommandError replaces the reply by that error.
+   */
+  replyWaitsFor: Promise<void> | undefined = undefined;
   /** Absolute path of the config file named on the command line (CONFIG REWRITE, INFO config_file). */
   readonly configFile: string | undefined;
   listeningPorts: number[] = [];
@@ -87,6 +104,8 @@ export class ServerState {
     this.engine = options.engine;
     this.keyspace = options.keyspace;
     this.logger = options.logger;
+    this.pubsub = new PubSub(this.keyspace, () => this.pendingCommit());
+    this.keyspace.onKeyExpired = (db, key) => publishKeyspaceEvent(this, EVENT.expired, 'expired', key, db);
   }
 
   /** The counters the metrics report (metrics.ts reads them when a report is made). */

@@ -25,18 +25,23 @@
 //   open() neither migrates nor writes the layout key. Its primary's batches reach the engine
 //   through engine.applyReplicated; noteReplicated() then brings the cached map, counts and
 //   version lease up to date and tells WATCH which keys changed.
+// - Hooks for the layers above (this file imports none of them): onKeyModified (WATCH) for every
+//   key staged; onKeyExpired once per expired key removed, whichever path found it (get, delete,
+//   set or relocate over it, the active cycle), as Redis's "expired" keyspace event; and
+//   onStagedSettled once per commit() (the engine's promise) or discardStaged() (undefined), so
+//   what waits for the staged writes (Pub/Sub messages) learns their fate.
 import assert from 'node:assert/strict';
 import type { Engine, WriteOp } from '../../storage/index.js';
 import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
 import {
   COUNT_PREFIX, DATABASE_COUNT, emptyCounts, DBMAP_KEY, DEAD_PREFIX, ELEMENT_NAMESPACE, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
   VERSION_MARK_PREFIX, VERSION_NEXT_KEY, decodeCounts, elementVersionOf, decodeDatabaseMap, decodeRecord, encodeCounts, encodeDatabaseMap, encodeRecord,
-  encodeVersion, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
+  encodeVersion, expireAtOfValue, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
   VERSION_MARK_NAMESPACE_OFFSET, ttlKey, userKeyOf, versionMarkKey, versionMarksStart, type DatabaseMap, type KeyRecord, type NamespaceCounts,
 } from './layout.js';
 import { migrateIfNeeded } from './migrate.js';
 import { StagedOverlay, type StoredEntry } from './overlay.js';
-import { dueExpiryEntries, isExpired, randomNamespaceKey, scanNamespacePage, walkNamespace, type KeyFilter } from './walks.js';
+import { dueExpiryEntries, isExpired, randomNamespaceKey, scanNamespacePage, slotKeys, walkNamespace, type KeyFilter } from './walks.js';
 
 export { DATABASE_COUNT, KEY_TYPE, type KeyRecord } from './layout.js';
 export { KeyspaceGarbage } from './garbage.js';
@@ -77,6 +82,8 @@ interface Located {
 export class Keyspace {
   onKeyModified: ((db: number, key: Buffer) => void) | undefined = undefined;
   onDbFlushed: ((db: number | 'all') => void) | undefined = undefined;
+  onKeyExpired: ((db: number, key: Buffer) => void) | undefined = undefined;
+  onStagedSettled: ((durable: Promise<void> | undefined) => void) | undefined = undefined;
   /** Expired keys deleted since open, by get() or by the active expiry cycle. */
   expiredKeysTotal = 0;
   /** A replica's: nothing of its own is written (see the header). */
@@ -171,6 +178,7 @@ export class Keyspace {
     if (this.engine.failure() === undefined && !this.readOnly) {
       this.removeStored(namespace, internal, record, true);
       this.expiredKeysTotal++;
+      this.onKeyExpired?.(db, key);
       this.onKeyModified?.(db, key);
     }
     return undefined;
@@ -191,6 +199,7 @@ export class Keyspace {
     const before = stored === undefined ? undefined : decodeRecord(stored);
     if (aggregate && record.count === 0 && isDeletedWhenEmpty(record.type)) {
       if (before !== undefined) this.removeStored(namespace, internal, before, true);
+      if (before !== undefined) this.noteIfExpired(db, key, before);
       this.onKeyModified?.(db, key);
       return;
     }
@@ -200,6 +209,7 @@ export class Keyspace {
     this.account(namespace, before, record);
     this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs, record.version);
     if (record.expireAtMs !== 0 && isExpired(record.expireAtMs, this.now())) this.expireCursor = undefined; // indexed behind the cursor
+    if (before !== undefined) this.noteIfExpired(db, key, before); // once staged: its event waits for this commit
     this.onKeyModified?.(db, key);
   }
 
@@ -210,8 +220,9 @@ export class Keyspace {
     if (stored === undefined) return false;
     const before = decodeRecord(stored);
     this.removeStored(namespace, internal, before, true);
+    const expired = this.noteIfExpired(db, key, before);
     this.onKeyModified?.(db, key);
-    return !isExpired(before.expireAtMs, this.now());
+    return !expired;
   }
 
   /**
@@ -237,6 +248,7 @@ export class Keyspace {
     this.staged.put(internal, encodeRecord(record), 0);
     this.account(targetNamespace, before, record);
     this.restageTtl(internal, before?.expireAtMs ?? 0, record.expireAtMs, record.version);
+    if (before !== undefined) this.noteIfExpired(targetDb, target, before);
     this.onKeyModified?.(targetDb, target);
   }
 
@@ -319,6 +331,7 @@ export class Keyspace {
     if (this.mapBefore !== undefined) this.map = this.mapBefore;
     if (this.versionLimitBefore !== undefined) this.versionLimit = this.versionLimitBefore;
     this.clearStaging();
+    this.onStagedSettled?.(undefined);
   }
 
   /** One engine.write with every staged op plus the changed counts and dbmap; undefined if nothing is staged. */
@@ -349,6 +362,7 @@ export class Keyspace {
     for (const namespace of dead) this.garbage.noteDeadNamespace(namespace, seq);
     for (const version of kills) this.garbage.noteDeadVersion(version, seq);
     this.clearStaging();
+    this.onStagedSettled?.(durable);
     // A refused commit: the engine rolled its memtable back to the acknowledged writes, so the
     // cached database map and counts (which include this commit) are re-read from it. The
     // commits of one event-loop turn share the engine's group promise: one reaction covers them.
@@ -470,6 +484,22 @@ export class Keyspace {
     return walkNamespace(this.staged, this.namespaceOf(db), this.now());
   }
 
+  /** Up to countMax live keys of a hash slot of db, in position order (CLUSTER GETKEYSINSLOT). */
+  slotKeys(db: number, slot: number, countMax: number): Buffer[] {
+    return slotKeys(this.staged, this.namespaceOf(db), slot, this.now(), countMax).keys;
+  }
+
+  /** Live keys of a hash slot of db, counted up to countMax by a walk of that slot (COUNTKEYSINSLOT). */
+  countSlotKeys(db: number, slot: number, countMax = Number.MAX_SAFE_INTEGER): number {
+    return slotKeys(this.staged, this.namespaceOf(db), slot, this.now(), countMax, false).count;
+  }
+
+  /** Whether key is live, staged writes included; unlike get() it stages nothing (no lazy expiry). */
+  exists(db: number, key: Buffer): boolean {
+    const { stored } = this.locate(this.namespaceOf(db), key);
+    return stored !== undefined && !isExpired(expireAtOfValue(stored), this.now());
+  }
+
   randomKey(db: number): Buffer | undefined {
     return randomNamespaceKey(this.staged, this.namespaceOf(db), this.now());
   }
@@ -499,11 +529,21 @@ export class Keyspace {
         continue;
       }
       this.removeStored(namespace, key, record, true);
-      this.onKeyModified?.(db, userKeyOf(key));
+      const userKey = userKeyOf(key);
+      this.onKeyExpired?.(db, userKey);
+      this.onKeyModified?.(db, userKey);
       deleted++;
     }
     this.expiredKeysTotal += deleted;
     return deleted;
+  }
+
+  /** A stored record found expired by a write path (Redis's expireIfNeeded in lookupKeyWrite): counted and told. */
+  private noteIfExpired(db: number, key: Buffer, record: KeyRecord): boolean {
+    if (record.expireAtMs === 0 || !isExpired(record.expireAtMs, this.now())) return false;
+    this.expiredKeysTotal++;
+    this.onKeyExpired?.(db, key);
+    return true;
   }
 
   /** The metadata key of key and its newest stored value (staged or engine), expired included. */

@@ -12,6 +12,7 @@ import {
   positionOf, readU64BE, ttlKeyBound, userKeyOf, type KeyRecord,
 } from './layout.js';
 import type { StagedOverlay } from './overlay.js';
+import { SLOT_COUNT, slotStartPosition } from './slot.js';
 
 /** A SCAN filter (MATCH, TYPE): sees the key and its metadata value (type at byte 0). */
 export type KeyFilter = (key: Buffer, value: Buffer) => boolean;
@@ -79,6 +80,29 @@ export function* walkNamespace(overlay: StagedOverlay, namespace: number, now: n
     const record = decodeRecord(entry.value);
     if (!isExpired(record.expireAtMs, now)) yield { key: userKeyOf(entry.key), record };
   }
+}
+
+/** The metadata keys of one hash slot of namespace: [start, end) (a slot is one range, slot.ts). */
+function slotBounds(namespace: number, slot: number): [Buffer, Buffer] {
+  const start = metadataKeyAt(namespace, slotStartPosition(slot));
+  return [start, slot + 1 < SLOT_COUNT ? metadataKeyAt(namespace, slotStartPosition(slot + 1)) : namespaceStart(namespace + 1)];
+}
+
+/**
+ * Live keys of one hash slot, in position order, at most countMax of them (CLUSTER
+ * GETKEYSINSLOT); with collect false, only counted (COUNTKEYSINSLOT). A walk of that slot only.
+ */
+export function slotKeys(overlay: StagedOverlay, namespace: number, slot: number, now: number, countMax: number, collect = true): { count: number; keys: Buffer[] } {
+  const keys: Buffer[] = [];
+  let count = 0;
+  if (countMax <= 0) return { count, keys };
+  const [start, end] = slotBounds(namespace, slot);
+  for (const entry of overlay.entries(start, end)) {
+    if (isExpired(expireAtOfValue(entry.value), now)) continue;
+    if (collect) keys.push(userKeyOf(entry.key));
+    if (++count >= countMax) break;
+  }
+  return { count, keys };
 }
 
 /** The first live key at or after a random position, wrapping around once. */

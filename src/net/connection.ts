@@ -24,8 +24,18 @@
 // - A peer's FIN (its write side closed) is the end of its input: the commands it sent before
 //   it run and are answered, then the connection closes as after QUIT (Redis, too, writes those
 //   replies before it reads the EOF).
-// - The client is released (listener and clients map, MULTI/WATCH state, monitors) exactly
-//   once: when the socket is destroyed here, or when it closes on its own (peer reset, error).
+// - The client is released (listener and clients map, MULTI/WATCH state, monitors, Pub/Sub
+//   subscriptions, a blocked wait) exactly once: when the socket is destroyed here, or when it
+//   closes on its own (peer reset, error).
+// - Out-of-band output (MONITOR lines, Pub/Sub messages: sendOutOfBand) goes after what the
+//   client is already owed, never inside a reply; a subscriber's unsent output is held to
+//   client-output-buffer-limit pubsub (output-limit.ts), a monitor's to replyBytesPendingMax, and
+//   anything's to outOfBandBytesPendingMax: past it the client is closed and counted.
+// - A blocked client (BLPOP & co., dispatch/blocking.ts) runs nothing: its blocking command wrote
+//   no reply, and the commands it sends after it stay in the reader (still bounded by
+//   queryBufferBytesMax) until runUnblocked writes that reply, in its place among the replies,
+//   and resumes processing. A FIN while blocked ends the wait unanswered and closes, as Redis
+//   frees the client.
 import type { Socket } from 'node:net';
 import { BULK_COPY_BYTES_MIN, RespReader, RespWriter, RespProtocolError, type ReaderLimits } from '../../protocol/index.js';
 import { ClientState, type ConnectionView } from '../dispatch/client-state.js';
@@ -34,14 +44,16 @@ import { limits } from '../ops/config.js';
 import { dispatch } from '../dispatch/dispatch.js';
 import { commitFailureText, errorReplyBytes, protocolErrorText } from '../dispatch/errors.js';
 import { stopMonitoring } from '../dispatch/monitor.js';
+import { forgetBlockedClient } from '../dispatch/blocking.js';
 import { forgetClient } from '../dispatch/transactions.js';
 import type { ServerState } from '../dispatch/server-state.js';
 import { READ_BUFFER_BYTES, readInto } from './socket-reader.js';
+import { OutputLimitWatch } from './output-limit.js';
 
 interface Segment {
   bytes: Buffer;
   ready: boolean;
-  commit: Promise<void> | undefined; // what a waiting segment waits for
+  commit: Promise<unknown> | undefined; // what a waiting segment waits for
   commandCount: number; // replies of a waiting segment: each becomes the MISCONF error if it fails
   extraBytes: number; // bytes right after `bytes` in the same memory that belong to it too (see bytesOf)
 }
@@ -100,8 +112,11 @@ export class Connection implements ConnectionView {
   private backpressured = false;
   private flushQueued = false; // in flushQueue, to be written at the end of this turn
   private authenticatedLimits: boolean;
-  private running = false; // inside runCommand: this client's own MONITOR lines wait for its reply
-  private deferredLines: Buffer[] = [];
+  private running = false; // inside runCommand: out-of-band output for this client waits for its reply
+  private deferredLines: Array<{ bytes: Buffer; wait: Promise<unknown> | undefined }> = [];
+  private readonly outputWatch = new OutputLimitWatch();
+  private softLimitTimer: NodeJS.Timeout | undefined; // re-checks a subscriber over its soft output limit
+  private blockedReplyMode: ClientState['replyMode'] = 'on'; // CLIENT REPLY as the blocked command found it
 
   constructor(
     private readonly server: ServerState,
@@ -134,6 +149,14 @@ export class Connection implements ConnectionView {
   /** The peer's FIN: run what is left of its input (process closes once it runs out). */
   private onPeerEnd(): void {
     this.inputEnded = true;
+    if (this.client.blocked !== undefined) {
+      // Redis frees a blocked client at EOF: its wait ends unanswered (no element is taken for a
+      // peer that left), nothing sent after it runs, and earlier replies still go out before the close
+      forgetBlockedClient(this.server, this.client);
+      this.closing = true;
+      this.updateReading();
+      return;
+    }
     if (!this.closing && !this.closed) this.process();
   }
 
@@ -143,8 +166,11 @@ export class Connection implements ConnectionView {
     this.released = true;
     this.closed = true;
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    if (this.softLimitTimer !== undefined) clearTimeout(this.softLimitTimer);
     forgetClient(this.client, this.server.keyspace); // MULTI queue, WATCH registry
     stopMonitoring(this.server, this.client);
+    this.server.pubsub.unsubscribeAll(this.client);
+    forgetBlockedClient(this.server, this.client);
     this.onClose(this);
   }
 
@@ -220,7 +246,7 @@ export class Connection implements ConnectionView {
     const { metrics } = this.server;
     metrics.beginRun(); // one clock read per command (metrics.ts)
     try {
-      while (!this.closing && !this.closed && !this.stalled && !this.yielding && !this.backpressured && !this.overBounds()) {
+      while (!this.closing && !this.closed && !this.stalled && !this.yielding && !this.backpressured && this.client.blocked === undefined && !this.overBounds()) {
         if (budget-- === 0) {
           this.yieldTurn();
           break;
@@ -293,8 +319,32 @@ export class Connection implements ConnectionView {
     } finally {
       this.running = false;
     }
+    if (client.blocked !== undefined) {
+      this.blockedReplyMode = modeBefore; // its reply comes through runUnblocked
+      return;
+    }
     this.handleReply(client, before, modeBefore, commit);
     if (this.deferredLines.length > 0) this.sendDeferredLines();
+  }
+
+  // ConnectionView: the end of a blocked command's wait (dispatch/blocking.ts)
+  runUnblocked(work: () => Promise<void> | undefined): void {
+    const client = this.client;
+    const before = this.writer.bytesPending();
+    this.running = true;
+    let commit: Promise<void> | undefined;
+    try {
+      commit = work();
+    } finally {
+      this.running = false;
+    }
+    if (client.blocked !== undefined || this.closed) return;
+    this.handleReply(client, before, this.blockedReplyMode, commit);
+    if (this.deferredLines.length > 0) this.sendDeferredLines();
+    this.scheduleFlush();
+    setImmediate(() => {
+      if (!this.closed) this.process(); // what it sent while blocked
+    });
   }
 
   /** Queues the reply dispatch just wrote: as-is when ready, or as a segment waiting for commit. */
@@ -347,12 +397,16 @@ export class Connection implements ConnectionView {
   }
 
   private settle(segment: Segment, error: unknown): void {
-    if (error !== undefined) {
-      this.server.stats.commitsFailed += segment.commandCount;
+    if (error !== undefined && segment.commandCount === 0) {
+      this.segmentBytes -= bytesOf(segment).length; // a message about writes that did not commit: dropped
+      segment.bytes = Buffer.alloc(0);
+    } else if (error !== undefined) {
+      const text = commitFailureText(error); // MISCONF, or a reply decided late (MIGRATE)
+      if (text.startsWith('MISCONF')) this.server.stats.commitsFailed += segment.commandCount;
       this.server.stats.errorReplies += segment.commandCount;
-      for (let index = 0; index < segment.commandCount; index++) this.server.metrics.recordErrorReply('MISCONF');
+      for (let index = 0; index < segment.commandCount; index++) this.server.metrics.recordErrorReply(text);
       this.segmentBytes -= bytesOf(segment).length;
-      segment.bytes = errorReplyBytes(commitFailureText(error), segment.commandCount);
+      segment.bytes = errorReplyBytes(text, segment.commandCount);
       this.segmentBytes += segment.bytes.length;
     }
     segment.ready = true;
@@ -362,29 +416,64 @@ export class Connection implements ConnectionView {
     this.scheduleFlush();
   }
 
-  /** MONITOR lines of this client's own command: after its reply, as Redis appends them. */
+  /**
+   * Out-of-band output of this client's own command (its MONITOR line, messages it published to
+   * itself, keyspace events of its writes): after its reply, as Redis 7.2 appends them.
+   */
   private sendDeferredLines(): void {
     const lines = this.deferredLines;
     this.deferredLines = [];
     if (this.writer.bytesPending() > 0) this.pushSegment(this.writer.take(), true);
-    for (const line of lines) this.sendOutOfBand(line);
+    for (const { bytes, wait } of lines) this.sendOutOfBand(bytes, wait);
   }
 
-  /** MONITOR lines: a ready segment of their own (never joined: no copy per line), flushed once per turn. */
-  sendOutOfBand(bytes: Buffer): void {
+  /**
+   * MONITOR lines and Pub/Sub messages: a segment of their own (never joined: no copy per line),
+   * ready now or once `wait` settles (dropped if it rejects), flushed once per turn.
+   */
+  sendOutOfBand(bytes: Buffer, wait?: Promise<unknown>): void {
     if (this.closed || this.closing) return;
     if (this.running) {
-      this.deferredLines.push(bytes); // at most one line per command: fed once, after it ran
+      this.deferredLines.push({ bytes, wait }); // as many as the command made: bounded by its arguments
       return;
     }
-    if (this.replyBytesPending() + bytes.length > limits.replyBytesPendingMax) {
-      this.server.logger.warn({ client: this.client.id, bytes: this.replyBytesPending() }, 'closing a monitor that does not read its output');
-      this.destroy('monitor output over the reply limit');
-      return;
-    }
+    if (this.outputOverLimit(bytes.length)) return;
     this.segmentBytes += bytes.length;
-    this.segments.push({ bytes, ready: true, commit: undefined, commandCount: 0, extraBytes: 0 });
-    this.scheduleFlush();
+    const segment: Segment = { bytes, ready: wait === undefined, commit: wait, commandCount: 0, extraBytes: 0 };
+    this.segments.push(segment);
+    if (wait === undefined) this.scheduleFlush();
+    else wait.then(() => this.settle(segment, undefined), (error: unknown) => this.settle(segment, error ?? new Error('rejected')));
+  }
+
+  /** Whether adding bytes puts this client over its output limit; if so it is closed (and counted). */
+  private outputOverLimit(adding: number): boolean {
+    const usedBytes = this.replyBytesPending() + adding;
+    let reason: string | undefined;
+    if (usedBytes > limits.outOfBandBytesPendingMax) reason = 'output over outOfBandBytesPendingMax';
+    else if (this.client.subscribed) reason = this.checkSubscriberOutput(usedBytes);
+    else if (usedBytes > limits.replyBytesPendingMax) reason = 'monitor output over the reply limit';
+    if (reason === undefined) return false;
+    this.server.stats.outputLimitDisconnections++;
+    this.server.logger.warn({ client: this.client.id, bytes: usedBytes, reason }, 'closing a client for overcoming its output buffer limits');
+    this.destroy(reason);
+    return true;
+  }
+
+  /** client-output-buffer-limit pubsub: the reason to close now, if any; arms the soft limit's re-check. */
+  private checkSubscriberOutput(usedBytes: number): string | undefined {
+    const limit = this.server.config.clientOutputBufferLimits.pubsub;
+    const nowMs = Date.now();
+    const verdict = this.outputWatch.verdict(usedBytes, limit, nowMs);
+    if (verdict === 'close-hard') return 'client-output-buffer-limit pubsub: hard limit';
+    if (verdict === 'close-soft') return 'client-output-buffer-limit pubsub: soft limit';
+    if (verdict === 'soft-pending' && this.softLimitTimer === undefined) {
+      this.softLimitTimer = setTimeout(() => {
+        this.softLimitTimer = undefined;
+        if (!this.closed && this.client.subscribed) this.outputOverLimit(0);
+      }, this.outputWatch.softDueInMs(limit, nowMs));
+      this.softLimitTimer.unref();
+    }
+    return undefined;
   }
 
   /** Queues this connection's write for the end of the event-loop turn (see flushTurn). */

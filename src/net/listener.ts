@@ -90,14 +90,16 @@ export class Listener {
     state.clients.set(connection.client.id, connection.client);
   }
 
-  /** Redis clientsCron: close clients idle for more than `timeout` seconds (0 = never). */
+  /** Redis clientsCron: close clients idle for more than `timeout` seconds (0 = never); subscribers wait on. */
   private closeIdleClients(): void {
     const timeoutS = this.state.config.timeout;
     if (timeoutS <= 0) return;
     const nowMs = Date.now();
     for (const connection of this.connections) {
       const client = connection.client;
-      if (nowMs - client.lastInteractionMs > timeoutS * 1000 && connection.idle()) connection.destroy('idle timeout');
+      if (client.subscribed) continue; // Redis: no timeout for Pub/Sub clients
+      // Redis never times out a blocked client (clientsCronHandleTimeout)
+      if (nowMs - client.lastInteractionMs > timeoutS * 1000 && connection.idle() && client.blocked === undefined) connection.destroy('idle timeout');
     }
   }
 

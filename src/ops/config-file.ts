@@ -236,7 +236,7 @@ export function rewriteOptionsFrom<C>(
   defaults: C,
   fileOptions: ReadonlySet<string>,
   parse?: (flags: string[]) => C,
-  multiWord: ReadonlySet<string> = new Set(['bind', 'latency-tracking-info-percentiles', 'save']),
+  multiWord: ReadonlySet<string> = new Set(['bind', 'latency-tracking-info-percentiles', 'save', 'client-output-buffer-limit']),
 ): RewriteOption[] {
   const words = (name: string, value: string) => {
     const split = value.split(' ').filter(Boolean);

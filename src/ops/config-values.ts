@@ -154,3 +154,52 @@ export function formatKeyspaceEvents(flags: number): string {
   for (const [letter, bit] of EVENT_LETTERS_AFTER) if (flags & bit) text += letter;
   return text;
 }
+
+// client-output-buffer-limit: src/config.c updateClientOutputBufferLimit, Redis 7.0. Classes in
+// CONFIG GET's order; 'replica' is read as 'slave', 'master' is refused.
+export interface OutputBufferLimit {
+  hardBytes: number; // 0 = none
+  softBytes: number; // 0 = none
+  softSeconds: number; // how long the soft limit may be passed
+}
+export interface OutputBufferLimits {
+  normal: OutputBufferLimit;
+  slave: OutputBufferLimit;
+  pubsub: OutputBufferLimit;
+}
+const OUTPUT_BUFFER_CLASSES = ['normal', 'slave', 'pubsub'] as const;
+
+/** Redis's defaults: normal 0 0 0, slave 256mb 64mb 60, pubsub 32mb 8mb 60. */
+export function defaultOutputBufferLimits(): OutputBufferLimits {
+  return {
+    normal: { hardBytes: 0, softBytes: 0, softSeconds: 0 },
+    slave: { hardBytes: 256 * 1024 * 1024, softBytes: 64 * 1024 * 1024, softSeconds: 60 },
+    pubsub: { hardBytes: 32 * 1024 * 1024, softBytes: 8 * 1024 * 1024, softSeconds: 60 },
+  };
+}
+
+/** `<class> <hard> <soft> <soft seconds>` groups; all are checked before any applies (the others keep `current`). */
+export function parseOutputBufferLimits(text: string, current: OutputBufferLimits): OutputBufferLimits {
+  const words = text.split(' ').filter((word) => word !== '');
+  if (words.length % 4 !== 0) throw new InvalidValue('Wrong number of arguments in buffer limit configuration.');
+  const next: OutputBufferLimits = { normal: { ...current.normal }, slave: { ...current.slave }, pubsub: { ...current.pubsub } };
+  for (let index = 0; index < words.length; index += 4) {
+    const name = (words[index] as string).toLowerCase();
+    const kind = name === 'replica' ? 'slave' : OUTPUT_BUFFER_CLASSES.find((known) => known === name);
+    if (kind === undefined) throw new InvalidValue('Invalid client class specified in buffer limit configuration.');
+    const hard = memtoull(words[index + 1] as string);
+    const soft = memtoull(words[index + 2] as string);
+    const seconds = strtollWhole(words[index + 3] as string);
+    if (hard === undefined || soft === undefined || seconds === undefined || seconds < 0) {
+      throw new InvalidValue('Error in hard, soft or soft_seconds setting in buffer limit configuration.');
+    }
+    const bytes = (value: bigint) => Number(value > SAFE_MAX ? SAFE_MAX : value);
+    next[kind] = { hardBytes: bytes(hard), softBytes: bytes(soft), softSeconds: seconds };
+  }
+  return next;
+}
+
+/** getConfigClientOutputBufferLimitOption: every class, bytes. */
+export function formatOutputBufferLimits(limits: OutputBufferLimits): string {
+  return OUTPUT_BUFFER_CLASSES.map((kind) => `${kind} ${limits[kind].hardBytes} ${limits[kind].softBytes} ${limits[kind].softSeconds}`).join(' ');
+}

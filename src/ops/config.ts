@@ -17,8 +17,9 @@
 //   stops taking values at a word that looks like a file: one with '/' or ending in '.conf'.
 import path from 'node:path';
 import {
-  INT_MAX, INT_MIN, InvalidValue, LONG_MAX, UINT_MAX, ULLONG_MAX, formatKeyspaceEvents, formatMemory, formatSave, formatYesNo, parseEnum, parseKeyspaceEvents,
-  parseNumber, parseSave, parseYesNo, type NumberSpec, type SavePoint,
+  INT_MAX, INT_MIN, InvalidValue, LONG_MAX, UINT_MAX, ULLONG_MAX, defaultOutputBufferLimits, formatKeyspaceEvents, formatMemory, formatOutputBufferLimits,
+  formatSave, formatYesNo, parseEnum, parseKeyspaceEvents, parseNumber, parseOutputBufferLimits, parseSave, parseYesNo, type NumberSpec,
+  type OutputBufferLimits, type SavePoint,
 } from './config-values.js';
 import { parsePercentiles } from './metrics.js';
 
@@ -48,16 +49,21 @@ export const limits = {
   replicaAckIntervalMs: 1000, // a replica acks at least this often (Redis: each second)
   replicaReconnectMs: 1000, // a lost link to the primary is tried again after this
   replicaSyncIntervalMs: 100, // a primary with replicas fsyncs at least this often under everysec / no
+  blockedClientsMax: 10_000, // clients blocked at once (BLPOP & co.); past it a blocking command answers an error
+  waitersPerKeyMax: 10_000, // clients blocked on one key
+  listBatchBytesMax: 256 * 1024 * 1024, // what one LTRIM / LREM / LINSERT may stage (under the WAL's 1 GiB record)
   cacheBytesDefault: 256 * 1024 * 1024, // --cache-size: the engine's block cache + open tables
   cacheBytesMin: 1024 * 1024,
   cacheBytesMax: 1024 ** 4,
+  subscriptionsPerClientMax: 100_000, // channels + patterns + shard channels one client may subscribe to
+  outOfBandBytesPendingMax: 1024 * 1024 * 1024, // Pub/Sub and MONITOR output not yet sent, whatever client-output-buffer-limit says
 } as const;
 
 export type SyncPolicy = 'always' | 'everysec' | 'no';
 export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning' | 'nothing';
 export const MAXMEMORY_POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] as const;
 export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
-export type { SavePoint } from './config-values.js';
+export type { OutputBufferLimit, OutputBufferLimits, SavePoint } from './config-values.js';
 
 export interface ServerConfig {
   port: number;
@@ -97,7 +103,8 @@ export interface ServerConfig {
   lazyfreeLazyServerDel: boolean;
   lazyfreeLazyUserDel: boolean;
   lazyfreeLazyUserFlush: boolean;
-  notifyKeyspaceEvents: number; // KEYSPACE_EVENT bits (config-values.ts)
+  notifyKeyspaceEvents: number; // KEYSPACE_EVENT bits (config-values.ts): which keyspace notifications are published
+  clientOutputBufferLimits: OutputBufferLimits; // the pubsub class bounds subscribers (net/output-limit.ts); the others are stored
   activerehashing: boolean;
   hz: number; // 1..500 once set, as Redis clamps it; INFO server hz / configured_hz
   // replication (src/replication/)
@@ -111,6 +118,11 @@ export interface ServerConfig {
   replicaPriority: number; // INFO slave_priority (for failover tools)
   replicaAnnounceIp: string; // '' = the primary sees the connection's address
   replicaAnnouncePort: number; // 0 = the port this server listens on
+  clusterEnabled: boolean; // cluster mode: slots assigned from outside (src/cluster/)
+  clusterConfigFile: string; // the node's cluster state (id, topology), relative to dir
+  clusterTopologyFile: string; // '' = none; a topology applied at start when newer than the node's
+  clusterAnnounceIp: string; // '' = none; an address this node is known by in topologies
+  clusterRequireFullCoverage: boolean; // cluster_state:fail (CLUSTERDOWN) while some slot has no owner
 }
 
 export function defaultConfig(): ServerConfig {
@@ -153,6 +165,7 @@ export function defaultConfig(): ServerConfig {
     lazyfreeLazyUserDel: false,
     lazyfreeLazyUserFlush: false,
     notifyKeyspaceEvents: 0,
+    clientOutputBufferLimits: defaultOutputBufferLimits(),
     activerehashing: true,
     hz: 10,
     replicaof: undefined,
@@ -165,6 +178,11 @@ export function defaultConfig(): ServerConfig {
     replicaPriority: 100,
     replicaAnnounceIp: '',
     replicaAnnouncePort: 0,
+    clusterEnabled: false,
+    clusterConfigFile: 'nodes.conf',
+    clusterTopologyFile: '',
+    clusterAnnounceIp: '',
+    clusterRequireFullCoverage: true,
   };
 }
 
@@ -261,6 +279,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'memory for table blocks read from disk (block cache + open tables), e.g. 1gb (default 256mb)', runtime: false,
   }),
   numberOption('metrics-port', 'metricsPort', { min: 0, max: 65535 }, { help: 'serve Prometheus metrics at http://<bind>:<port>/metrics, 0 = off (default 0)', runtime: false }),
+  yesNoOption('cluster-enabled', 'clusterEnabled', {
+    help: 'yes|no: cluster mode; slots are assigned from outside (CLUSTERX SETNODES, --cluster-topology-file) (default no)', runtime: false,
+  }),
+  { name: 'cluster-config-file', help: "the node's cluster state (id, topology), in --dir (default nodes.conf)", apply: (c, v) => (c.clusterConfigFile = v), read: (c) => c.clusterConfigFile },
+  {
+    name: 'cluster-topology-file', help: 'a topology file (version line, then CLUSTERX SETNODES lines) applied at start when newer than the node\'s (default none)',
+    apply: (c, v) => (c.clusterTopologyFile = v), read: (c) => c.clusterTopologyFile,
+  },
+  { name: 'cluster-announce-ip', help: 'an address this node is listed under in topologies, besides --bind (default none)', apply: (c, v) => (c.clusterAnnounceIp = v), read: (c) => c.clusterAnnounceIp },
+  yesNoOption('cluster-require-full-coverage', 'clusterRequireFullCoverage', { help: 'yes|no: refuse keyed commands (CLUSTERDOWN) while some slot has no owner (default yes)' }),
   numberOption('maxmemory', 'maxmemoryBytes', { min: 0, max: ULLONG_MAX, memory: true }, {
     help: 'memory budget, e.g. 1gb; shown in CONFIG GET and INFO memory, bounds nothing yet (default 0 = none)',
   }),
@@ -282,8 +310,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   yesNoOption('lazyfree-lazy-user-del', 'lazyfreeLazyUserDel'),
   yesNoOption('lazyfree-lazy-user-flush', 'lazyfreeLazyUserFlush'),
   {
-    name: 'notify-keyspace-events', runtime: true,
+    name: 'notify-keyspace-events', runtime: true, help: 'keyspace notifications to publish, Redis letters e.g. KEA or Ex (default "" = none)',
     apply: (c, v) => (c.notifyKeyspaceEvents = parseKeyspaceEvents(v)), read: (c) => formatKeyspaceEvents(c.notifyKeyspaceEvents),
+  },
+  {
+    name: 'client-output-buffer-limit', values: 'many', runtime: true,
+    help: '<class> <hard> <soft> <seconds>...: a Pub/Sub subscriber whose unsent output passes hard, or stays past soft longer than seconds, is disconnected (default "pubsub 32mb 8mb 60")',
+    apply: (c, v) => (c.clientOutputBufferLimits = parseOutputBufferLimits(v, c.clientOutputBufferLimits)), read: (c) => formatOutputBufferLimits(c.clientOutputBufferLimits),
   },
   yesNoOption('activerehashing', 'activerehashing'),
   {

@@ -15,7 +15,10 @@ import { decodeRdbString, encodeRdbString, type RdbCursor } from './rdb-string.j
 export const DUMP_RDB_VERSION = 10;
 export const DUMP_FOOTER_BYTES = 10; // version (2) + crc (8)
 /** RDB object types (src/rdb.h) tskv reads or writes. */
-export const RDB_TYPE = { string: 0, set: 2, hash: 4, hashZipmap: 9, setIntset: 11, hashZiplist: 13, hashListpack: 16, setListpack: 20 } as const;
+export const RDB_TYPE = {
+  string: 0, list: 1, set: 2, zset: 3, hash: 4, zset2: 5, hashZipmap: 9, listZiplist: 10, setIntset: 11, zsetZiplist: 12, hashZiplist: 13,
+  listQuicklist: 14, hashListpack: 16, zsetListpack: 17, listQuicklist2: 18, setListpack: 20,
+} as const;
 
 /** createDumpPayload for a string value. */
 export function createDumpPayload(value: Buffer): Buffer {

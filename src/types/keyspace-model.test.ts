@@ -1,8 +1,10 @@
-// src/types/keyspace-model.test.ts: the keyspace with strings, hashes and sets (and the layout's
+// src/types/keyspace-model.test.ts: the keyspace with strings, hashes, sets and lists (and the layout's
 // versioned elements under them) against a Map model, over the crashable in-memory file system,
 // driven by random command sequences (fast-check asyncModelRun, STYLE.md's pattern).
 // Commands are staged the way src/commands/ stages them (hashes.ts: newHash / putField /
 // removeField, storeAggregate's set-or-touch; sets.ts: createSet / addMember / removeMember;
+// lists.ts: pushElement / popElements / setElement / insertAt / removePositions / trimList with
+// growEncoding / shrinkEncoding, storeList's set-or-touch;
 // keys.ts: relocate for RENAME and MOVE, a type module's copy for COPY; expiry.ts: set with a new
 // expireAtMs), then committed as dispatch does.
 // The clock is the test's (nowMs), so keys expire when a Tick says so, across crashes too.
@@ -11,8 +13,9 @@
 //   crash is all there or all gone; 'no': the state after some write at or past the last durable
 //   one (engine.durableSequence()).
 // - every live key has the model's type, expiry and contents (elements walked, got by name, and
-//   cursor-scanned); record.count (HLEN, SCARD) equals the elements walked; DBSIZE equals the
-//   metadata present;
+//   cursor-scanned; a list's walked both ways and read by index); record.count (HLEN, SCARD, LLEN)
+//   equals the elements walked, and a list's element keys are exactly its [head, tail); DBSIZE
+//   equals the metadata present;
 // - every aggregate's metadata has its one 'ver' entry naming it, every 'ver' entry of a live
 //   database names metadata holding that version, and every expiry has its 'ttl' entry;
 // - elements of a version no live key holds (DEL, overwrite, expiry, emptied, FLUSHDB) may still
@@ -30,11 +33,16 @@ import { CrashableFileSystem, Engine, type CrashMode, type EngineOptions, type S
 import { HASH_ENCODING, HASH_KIND, getField, hashFields, newHash, putField, removeField } from './hash.js';
 import { SET_KIND, addMember, convertForHint, createSet, isMember, removeMember, setMembers } from './set.js';
 import { scanElements } from './hashed-elements.js';
+import {
+  LIST_KIND, backwardElements, elementAt, forwardElements, growEncoding, insertAt, listLength, listRecord, matchPositions, newListState,
+  popElements, pushElement, readListState, removePositions, setElement, shrinkEncoding, trimList, type ListEnd, type ListState,
+} from './list.js';
+import { listpackEntryBytes } from './redis-memory.js';
 import { typeModule } from './index.js';
 import type { EncodingLimits } from './type-module.js';
 import {
   DATABASE_COUNT, DBMAP_KEY, DEAD_PREFIX, ELEMENT_NAMESPACE, KEY_TYPE, TTL_PREFIX, VERSION_MARK_PREFIX, decodeDatabaseMap,
-  decodeRecord, elementVersionOf, expireAtOfValue, metadataKey, namespaceStart, parseTtlKey, prefixEnd, readU64BE,
+  decodeRecord, elementPrefix, elementVersionOf, expireAtOfValue, metadataKey, namespaceStart, parseTtlKey, prefixEnd, readU64BE,
   ttlKey, userKeyOf, versionMarksStart, VERSION_MARK_NAMESPACE_OFFSET, type KeyRecord,
 } from '../keyspace/layout.js';
 import { Keyspace, KeyspaceGarbage } from '../keyspace/keyspace.js';
@@ -47,7 +55,10 @@ const COMMANDS_MAX = 60;
 const KEYS = ['a', 'b', 'c', 'd', 'e', '{a}x'];
 const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'longer-field-name'];
 const MEMBERS = ['1', '2', '-7', '300', '12345678901234', 'x', 'y', 'a-member-longer-than-12'];
-const LIMITS: EncodingLimits = { hashListpackEntries: 6, hashListpackValue: 12, setIntsetEntries: 4, setListpackEntries: 6, setListpackValue: 12 };
+const ELEMENTS = ['a', 'b', '', '7', '-12345', 'an-element-longer-than-a-few-bytes'];
+const LIST_FILL = 4; // list-max-listpack-size: small, so lists convert both ways within a run
+const LIST_BATCH_BYTES_MAX = Number.MAX_SAFE_INTEGER;
+const LIMITS: EncodingLimits = { hashListpackEntries: 6, hashListpackValue: 12, setIntsetEntries: 4, setListpackEntries: 6, setListpackValue: 12, listListpackSize: -2, zsetListpackEntries: 6, zsetListpackValue: 12 };
 const ELEMENTS_START = namespaceStart(ELEMENT_NAMESPACE);
 
 /** Small memtables and compaction triggers: flushes and background compactions every few commands. */
@@ -61,7 +72,8 @@ const ENGINE_TUNING: Partial<EngineOptions> = {
 type Value =
   | { type: 'string'; value: string }
   | { type: 'hash'; fields: Map<string, string>; encoding: number }
-  | { type: 'set'; members: Set<string>; encoding: number }; // encoding: what SADD left (set.ts's rules)
+  | { type: 'set'; members: Set<string>; encoding: number } // encoding: what SADD left (set.ts's rules)
+  | { type: 'list'; elements: string[]; encoding: number }; // encoding: what the last list write left (list.ts's rules)
 interface ModelKey {
   value: Value;
   expireAtMs: number; // 0: none
@@ -96,7 +108,8 @@ function cloneEntry(entry: ModelKey): ModelKey {
     expireAtMs: entry.expireAtMs,
     value: value.type === 'string' ? { ...value }
       : value.type === 'hash' ? { type: 'hash', fields: new Map(value.fields), encoding: value.encoding }
-        : { type: 'set', members: new Set(value.members), encoding: value.encoding },
+        : value.type === 'list' ? { type: 'list', elements: [...value.elements], encoding: value.encoding }
+          : { type: 'set', members: new Set(value.members), encoding: value.encoding },
   };
 }
 
@@ -293,6 +306,107 @@ class SRem extends WriteStep {
   toString = (): string => `SREM ${this.db}:${this.key} ${this.members.join(' ')}`;
 }
 
+/** storeList (commands/lists.ts): metadata when the record changed (count 0 deletes), else touch. */
+function storeList(keyspace: Keyspace, db: number, key: Buffer, state: ListState, before: KeyRecord | undefined): void {
+  const record = listRecord(state);
+  if (before !== undefined && before.version === record.version && before.count === record.count && before.encoding === record.encoding && before.payload.equals(record.payload)) {
+    keyspace.touch(db, key);
+    return;
+  }
+  keyspace.set(db, key, record);
+}
+
+type ListEdit =
+  | { kind: 'push'; end: ListEnd; elements: string[] }
+  | { kind: 'pop'; end: ListEnd; count: number }
+  | { kind: 'set'; at: number; element: string }
+  | { kind: 'insert'; after: boolean; pivot: string; element: string }
+  | { kind: 'remove'; count: number; element: string }
+  | { kind: 'trim'; from: number; to: number };
+
+/** An LPUSH / RPUSH / LPOP / RPOP / LSET / LINSERT / LREM / LTRIM as lists.ts stages it (WRONGTYPE changes nothing). */
+class ListWrite extends WriteStep {
+  private encoding = -1;
+  constructor(readonly db: number, readonly key: string, readonly edit: ListEdit) { super(); }
+  stage(real: Real): void {
+    const { keyspace } = real;
+    const key = b(this.key);
+    const before = keyspace.get(this.db, key);
+    this.encoding = -1;
+    if (before !== undefined && before.type !== KEY_TYPE.list) return;
+    if (before === undefined && this.edit.kind !== 'push') return;
+    const state = before === undefined ? newListState(keyspace) : readListState(before);
+    const length = listLength(state);
+    const edit = this.edit;
+    switch (edit.kind) {
+      case 'push':
+        growEncoding(state, LIST_FILL, edit.elements.reduce((sum, element) => sum + element.length, 0), edit.elements.length);
+        for (const element of edit.elements) pushElement(keyspace, state, edit.end, b(element));
+        break;
+      case 'pop':
+        popElements(keyspace, state, edit.end, edit.count);
+        shrinkEncoding(state, LIST_FILL);
+        break;
+      case 'set':
+        growEncoding(state, LIST_FILL, edit.element.length, 1);
+        setElement(keyspace, state, edit.at % length, b(edit.element));
+        shrinkEncoding(state, LIST_FILL);
+        break;
+      case 'insert': {
+        growEncoding(state, LIST_FILL, edit.element.length, 1);
+        const [pivot] = matchPositions(keyspace, state, b(edit.pivot), false, 1);
+        if (pivot !== undefined) insertAt(keyspace, state, edit.after ? pivot + 1 : pivot, b(edit.element), LIST_BATCH_BYTES_MAX);
+        break;
+      }
+      case 'remove': {
+        const positions = matchPositions(keyspace, state, b(edit.element), edit.count < 0, Math.abs(edit.count));
+        if (positions.length === 0) return;
+        removePositions(keyspace, state, positions, LIST_BATCH_BYTES_MAX);
+        shrinkEncoding(state, LIST_FILL);
+        break;
+      }
+      case 'trim':
+        trimList(keyspace, state, edit.from, Math.min(edit.to, length - 1), LIST_BATCH_BYTES_MAX);
+        shrinkEncoding(state, LIST_FILL);
+        break;
+    }
+    storeList(keyspace, this.db, key, state, before);
+    this.encoding = state.record.encoding;
+  }
+  apply(model: Model, nowMs: number): void {
+    const entry = model.dbs[this.db]!.get(this.key);
+    const live = isLive(entry, nowMs);
+    if (live && entry.value.type !== 'list') return;
+    if (!live && this.edit.kind !== 'push') return;
+    const value: Extract<Value, { type: 'list' }> = live && entry.value.type === 'list' ? entry.value : { type: 'list', elements: [], encoding: 0 };
+    const list = value.elements;
+    const edit = this.edit;
+    if (edit.kind === 'push') {
+      if (edit.end === 'tail') list.push(...edit.elements);
+      else list.unshift(...[...edit.elements].reverse());
+    } else if (edit.kind === 'pop') {
+      if (edit.end === 'head') list.splice(0, edit.count);
+      else list.splice(Math.max(0, list.length - edit.count));
+    } else if (edit.kind === 'set') {
+      list[edit.at % list.length] = edit.element;
+    } else if (edit.kind === 'insert') {
+      const pivot = list.indexOf(edit.pivot);
+      if (pivot >= 0) list.splice(edit.after ? pivot + 1 : pivot, 0, edit.element);
+    } else if (edit.kind === 'remove') {
+      const matches = list.flatMap((element, index) => (element === edit.element ? [index] : []));
+      const limit = Math.abs(edit.count);
+      const chosen = limit === 0 ? matches : edit.count < 0 ? matches.slice(-limit) : matches.slice(0, limit);
+      for (const index of chosen.reverse()) list.splice(index, 1);
+    } else {
+      list.splice(0, list.length, ...list.slice(edit.from, Math.min(edit.to, list.length - 1) + 1));
+    }
+    if (this.encoding >= 0) value.encoding = this.encoding;
+    if (list.length === 0) model.dbs[this.db]!.delete(this.key);
+    else if (!live) model.dbs[this.db]!.set(this.key, { value, expireAtMs: 0 });
+  }
+  toString = (): string => `LIST ${this.db}:${this.key} ${JSON.stringify(this.edit)}`;
+}
+
 /** expiry.ts's PEXPIRE key delta: a time not in the future deletes the key. */
 class Expire extends WriteStep {
   constructor(readonly db: number, readonly key: string, readonly deltaMs: number) { super(); }
@@ -426,6 +540,15 @@ class ReadAll implements fc.AsyncCommand<Model, Real> {
             if (isMember(keyspace, record, b(member)) !== entry.value.members.has(member)) throw new Error(`${where}: SISMEMBER ${member} disagrees with the model`);
           }
           checkElementScan(real, record, SET_KIND.member, membersMap(entry.value.members), where);
+        } else if (entry.value.type === 'list') {
+          const state = readListState(record);
+          const elements = entry.value.elements;
+          const backward = [...backwardElements(keyspace, state, 0, elements.length - 1)].map((element) => element.toString('latin1'));
+          if (backward.join('\n') !== [...elements].reverse().join('\n')) throw new Error(`${where}: walked from the tail, ${JSON.stringify(backward)}`);
+          for (const position of [0, elements.length - 1, Math.floor(elements.length / 2)]) {
+            const element = elementAt(keyspace, state, position).toString('latin1');
+            if (element !== elements[position]) throw new Error(`${where}: LINDEX ${position} = ${JSON.stringify(element)}, the model says ${JSON.stringify(elements[position])}`);
+          }
         }
       }
     }
@@ -539,6 +662,7 @@ class CompactDuringWrites implements fc.AsyncCommand<Model, Real> {
 
 function describeValue(value: Value): string {
   if (value.type === 'string') return `string ${JSON.stringify(value.value)}`;
+  if (value.type === 'list') return `list ${JSON.stringify(value.elements)}`;
   return value.type === 'hash' ? `hash ${JSON.stringify([...value.fields].sort())}` : `set ${JSON.stringify([...value.members].sort())}`;
 }
 
@@ -568,6 +692,7 @@ function recordMismatch(real: Real, record: KeyRecord, entry: ModelKey): string 
     if (record.payload.toString('latin1') !== value.value) return `value ${JSON.stringify(record.payload.toString('latin1'))}, the model holds ${describeValue(value)}`;
     return undefined;
   }
+  if (value.type === 'list') return listMismatch(real, record, value);
   if (value.type === 'set') {
     if (record.type !== KEY_TYPE.set) return `type ${record.type}, the model holds ${describeValue(value)}`;
     const members = new Set([...setMembers(real.keyspace, record)].map((member) => member.toString('latin1')));
@@ -580,6 +705,22 @@ function recordMismatch(real: Real, record: KeyRecord, entry: ModelKey): string 
   const fields = fieldsOf(real, record);
   if (!sameFields(fields, value.fields)) return `fields ${JSON.stringify([...fields].sort())}, the model holds ${describeValue(value)}`;
   if (record.count !== fields.size) return `HLEN ${record.count}, ${fields.size} fields walked`;
+  if (record.encoding !== value.encoding) return `encoding ${record.encoding}, the model says ${value.encoding}`;
+  return undefined;
+}
+
+/** A list: its elements head to tail, LLEN = the walk, its element keys exactly [head, tail), its entry bytes, its encoding. */
+function listMismatch(real: Real, record: KeyRecord, value: Extract<Value, { type: 'list' }>): string | undefined {
+  if (record.type !== KEY_TYPE.list) return `type ${record.type}, the model holds ${describeValue(value)}`;
+  const state = readListState(record);
+  const walked = [...forwardElements(real.keyspace, state, 0, listLength(state) - 1)].map((element) => element.toString('latin1'));
+  if (walked.join('\n') !== value.elements.join('\n') || walked.length !== value.elements.length) return `elements ${JSON.stringify(walked)}, the model holds ${describeValue(value)}`;
+  if (record.count !== walked.length) return `LLEN ${record.count}, ${walked.length} elements walked`;
+  const prefix = elementPrefix(record.version, LIST_KIND.element);
+  const keys = [...real.keyspace.elements(prefix, prefixEnd(prefix))].length;
+  if (keys !== walked.length) return `${keys} element keys under version ${record.version}, ${walked.length} elements`;
+  const bytes = value.elements.reduce((sum, element) => sum + listpackEntryBytes(b(element)), 0);
+  if (state.entryBytes !== bytes) return `entry bytes ${state.entryBytes}, the elements take ${bytes}`;
   if (record.encoding !== value.encoding) return `encoding ${record.encoding}, the model says ${value.encoding}`;
   return undefined;
 }
@@ -744,6 +885,18 @@ const memberArb = fc.constantFrom(...MEMBERS);
 const manyMembersArb = fc.tuple(fc.integer({ min: 5, max: 60 }), fc.boolean())
   .map(([count, integers]) => Array.from({ length: count }, (_, index) => (integers ? String(index * 7 - 20) : `m${index}`)));
 
+const elementArb = fc.constantFrom(...ELEMENTS);
+const endArb = fc.constantFrom<ListEnd>('head', 'tail');
+const listEditArb: fc.Arbitrary<ListEdit> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('push' as const), end: endArb, elements: fc.array(elementArb, { minLength: 1, maxLength: 5 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('push' as const), end: endArb, elements: fc.integer({ min: 10, max: 60 }).map((count) => Array.from({ length: count }, (_, index) => `e${index}`)) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('pop' as const), end: endArb, count: fc.integer({ min: 1, max: 8 }) }) },
+  fc.record({ kind: fc.constant('set' as const), at: fc.nat(70), element: elementArb }),
+  fc.record({ kind: fc.constant('insert' as const), after: fc.boolean(), pivot: elementArb, element: elementArb }),
+  fc.record({ kind: fc.constant('remove' as const), count: fc.integer({ min: -3, max: 3 }), element: elementArb }),
+  fc.record({ kind: fc.constant('trim' as const), from: fc.nat(40), to: fc.nat(70) }),
+);
+
 const writeSteps: fc.Arbitrary<WriteStep>[] = [
   fc.tuple(dbArb, keyArb, textArb).map(([db, key, value]) => new SetString(db, key, value)),
   fc.tuple(dbArb, keyArb).map(([db, key]) => new Del(db, key)),
@@ -754,6 +907,8 @@ const writeSteps: fc.Arbitrary<WriteStep>[] = [
   fc.tuple(dbArb, keyArb, fc.array(memberArb, { minLength: 1, maxLength: 4 })).map(([db, key, members]) => new SAdd(db, key, members)),
   fc.tuple(dbArb, keyArb, manyMembersArb).map(([db, key, members]) => new SAdd(db, key, members)),
   fc.tuple(dbArb, keyArb, fc.array(memberArb, { minLength: 1, maxLength: 4 })).map(([db, key, members]) => new SRem(db, key, members)),
+  fc.tuple(dbArb, keyArb, listEditArb).map(([db, key, edit]) => new ListWrite(db, key, edit)),
+  fc.tuple(dbArb, keyArb, listEditArb).map(([db, key, edit]) => new ListWrite(db, key, edit)),
   fc.tuple(dbArb, keyArb, fc.integer({ min: -1, max: 6 })).map(([db, key, delta]) => new Expire(db, key, delta)),
   fc.tuple(dbArb, keyArb, keyArb).map(([db, source, target]) => new Relocate(db, source, db, target)),
   fc.tuple(dbArb, keyArb).map(([db, key]) => new Relocate(db, key, 1 - db, key)),
@@ -764,7 +919,7 @@ const writeSteps: fc.Arbitrary<WriteStep>[] = [
 
 const steps: fc.Arbitrary<fc.AsyncCommand<Model, Real>>[] = [
   ...writeSteps,
-  ...writeSteps.slice(0, 10), // strings, hashes, sets and expiries twice as often as the key-level commands
+  ...writeSteps.slice(0, 12), // strings, hashes, sets, lists and expiries twice as often as the key-level commands
   fc.integer({ min: 1, max: 4 }).map((ms) => new Tick(ms)),
   fc.integer({ min: 1, max: 4 }).map((ms) => new Tick(ms)),
   fc.constant(new ReadAll()),
@@ -816,7 +971,7 @@ function resetTally(): void {
   for (const name of Object.keys(tally) as (keyof typeof tally)[]) tally[name] = 0;
 }
 
-describe('keyspace against a Map model (strings, hashes, sets; crashes, reopens, compactions)', () => {
+describe('keyspace against a Map model (strings, hashes, sets, lists; crashes, reopens, compactions)', () => {
   it('keeps every acknowledged command (always), counts what a walk counts, and never shows a dead element', async () => {
     resetTally();
     await runModel('always', RUNS, SECONDS);

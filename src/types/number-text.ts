@@ -74,6 +74,27 @@ export function formatDoubleG17(value: number): string {
   if (value === Infinity) return 'inf';
   if (value === -Infinity) return '-inf';
   if (Number.isNaN(value)) return 'nan';
-  if (Number.isInteger(value) && Math.abs(value) < 1e17) return Object.is(value, -0) ? '-0' : String(value);
-  return formatGeneral(floatFromNumber(value), 17);
+  if (Number.isSafeInteger(value)) return Object.is(value, -0) ? '-0' : String(value);
+  return formatG17Rounded(value) ?? formatGeneral(floatFromNumber(value), 17);
+}
+
+/**
+ * "%.17g" from JS's own rounding, which is exact but breaks ties away from zero where glibc breaks
+ * them to even: undefined when the value might be such a tie (its 18th digit is a 5).
+ */
+function formatG17Rounded(value: number): string | undefined {
+  const wide = value.toExponential(17);
+  if (wide.charCodeAt(wide.indexOf('e') - 1) === 53) return undefined;
+  const text = value.toExponential(16);
+  const at = text.indexOf('e');
+  const exponent = Number(text.slice(at + 1));
+  const negative = value < 0;
+  const digits = text.slice(negative ? 1 : 0, at).replace('.', '');
+  const sign = negative ? '-' : '';
+  if (exponent >= -4 && exponent < 17) {
+    const fixed = exponent >= 0 ? `${digits.slice(0, exponent + 1)}.${digits.slice(exponent + 1)}` : `0.${'0'.repeat(-exponent - 1)}${digits}`;
+    return sign + trimFraction(fixed);
+  }
+  const exponentText = String(Math.abs(exponent)).padStart(2, '0');
+  return `${sign}${trimFraction(`${digits[0]}.${digits.slice(1)}`)}e${exponent < 0 ? '-' : '+'}${exponentText}`;
 }

@@ -15,6 +15,9 @@ export interface EncodingLimits {
   setIntsetEntries: number;
   setListpackEntries: number;
   setListpackValue: number;
+  listListpackSize: number; // list-max-listpack-size: < 0 a node's size class (-2 = 8 KiB), > 0 its entries
+  zsetListpackEntries: number;
+  zsetListpackValue: number;
 }
 
 export const ENCODING_LIMITS_DEFAULT: EncodingLimits = {
@@ -23,6 +26,9 @@ export const ENCODING_LIMITS_DEFAULT: EncodingLimits = {
   setIntsetEntries: 512,
   setListpackEntries: 128,
   setListpackValue: 64,
+  listListpackSize: -2,
+  zsetListpackEntries: 128,
+  zsetListpackValue: 64,
 };
 
 export interface TypeModule {
@@ -39,6 +45,11 @@ export interface TypeModule {
   readonly dumpUnsupported?: string;
   /** COPY: a record for the target holding the same value. */
   copy(keyspace: Keyspace, record: KeyRecord): KeyRecord;
+  /**
+   * RENAME / RENAMENX, after the key moved from source to target in db (its record and elements
+   * unchanged): stages what other keys must learn of the new name (time series rules).
+   */
+  renamed?(keyspace: Keyspace, db: number, source: Buffer, target: Buffer): void;
   /** The RDB object types restoreObject reads (RESTORE picks the module by the payload's type byte). */
   readonly rdbTypes: readonly number[];
   /**

@@ -186,7 +186,7 @@ export function formatReply(reply: Reply): string {
 /** Bulk or simple reply as a Buffer (for keys in SCAN/KEYS pages); throws on anything else. */
 export function replyBytes(reply: Reply): Buffer {
   if (reply.type === 'bulk' || reply.type === 'verbatim') return reply.value;
-  if (reply.type === 'simple') return Buffer.from(reply.value);
+  if (reply.type === 'simple' || reply.type === 'double') return Buffer.from(reply.value);
   throw new Error(`expected a string reply, got ${formatReply(reply)}`);
 }
 

@@ -4,11 +4,13 @@
 // - unorderedSame: arrays or RESP3 sets holding the same items, order aside (HKEYS, SMEMBERS...);
 // - pairsSame: HGETALL-like replies (a RESP3 map, or a RESP2 flat array of field, value) holding
 //   the same pairs, order aside;
-// - randomSame: HRANDFIELD / SRANDMEMBER / SPOP, whose picks differ between servers: the same
+// - randomSame: HRANDFIELD / SRANDMEMBER / ZRANDMEMBER / SPOP, whose picks differ between servers: the same
 //   shape and length, distinct picks for a positive count, and every element when the count
 //   reached the size (Redis then returned fewer than asked); membership is checked apart
 //   (randomPicks gives the picks to ask the oracle about);
-// - encodingSame: OBJECT ENCODING, exact except where Redis 7.0.15 and tskv (7.2) may disagree.
+// - encodingSame: OBJECT ENCODING, exact except where Redis 7.0.15 and tskv (7.2) may disagree
+//   (set and list encodings; sorted set encodings are 7.0's and compared exactly).
+// - dumpSame: DUMP, strings byte for byte, aggregates by the type their payload holds.
 import { formatReply, replyBytes, replyItems, type Reply } from './raw-client.js';
 
 export function sameReply(a: Reply, b: Reply): boolean {
@@ -129,27 +131,32 @@ const STRING_ENCODINGS = new Set(['int', 'embstr', 'raw']);
  *   SADD of more arguments than set-max-intset-entries makes a new key a listpack and converts an
  *   intset to a hashtable, even when repeated or present members leave fewer than that. The
  *   caller accepts it only in a run that made such an SADD.
+ * - 'if-list': Redis 7.0 holds every list as a quicklist, 7.2 small ones as listpacks
+ *   (list-max-listpack-size); the caller accepts it only if TYPE says list.
  * String encodings are compared by shape: tskv keeps no robj, and its int / embstr / raw answers
  * follow the value, not Redis's object history (an APPENDed "1" is raw in Redis).
  */
-export function encodingSame(expected: Reply, actual: Reply): boolean | 'if-set' | 'if-hinted' {
+export function encodingSame(expected: Reply, actual: Reply): boolean | 'if-set' | 'if-hinted' | 'if-list' {
   if (expected.type !== 'bulk' || actual.type !== 'bulk') return sameReply(expected, actual);
   const [mine, theirs] = [expected.value.toString('latin1'), actual.value.toString('latin1')];
   if (STRING_ENCODINGS.has(mine)) return STRING_ENCODINGS.has(theirs);
   if (mine === theirs) return true;
   if (mine === 'hashtable' && theirs === 'listpack') return 'if-set';
+  if (mine === 'quicklist' && theirs === 'listpack') return 'if-list';
   return mine === 'intset' && (theirs === 'listpack' || theirs === 'hashtable') ? 'if-hinted' : false;
 }
 
 /** RDB object type families (rdb.h): a DUMP payload's first byte, by the type it holds. */
 const RDB_FAMILIES: ReadonlyMap<number, string> = new Map([
   [0, 'string'], [4, 'hash'], [9, 'hash'], [13, 'hash'], [16, 'hash'], [2, 'set'], [11, 'set'], [20, 'set'],
+  [1, 'list'], [10, 'list'], [14, 'list'], [18, 'list'], [3, 'zset'], [5, 'zset'], [12, 'zset'], [17, 'zset'],
 ]);
 
 /**
- * DUMP: strings byte for byte; a hash or set payload only by the type it holds (Redis 7.0 writes
- * listpack / intset payloads, tskv the plain dict form: both RESTORE in Redis 7.0, which the
- * caller checks by restoring tskv's payload into the oracle).
+ * DUMP: strings byte for byte; a hash, set, sorted set or list payload only by the type it holds
+ * (Redis 7.0 writes listpack / intset payloads, tskv the plain forms; a list's quicklist nodes
+ * follow Redis 7.0's push history and list-max-listpack-size, tskv's a tail fill at -2: all
+ * RESTORE in Redis 7.0, which the caller checks by restoring tskv's payload into the oracle).
  */
 export function dumpSame(expected: Reply, actual: Reply): boolean {
   if (expected.type !== 'bulk' || actual.type !== 'bulk' || expected.value[0] === 0) return sameReply(expected, actual);

@@ -37,6 +37,8 @@ export const TS_ERRORS = {
   // samples
   invalidTimestamp: 'ERR TSDB: invalid timestamp',
   negativeTimestamp: 'ERR TSDB: invalid timestamp, must be a nonnegative integer',
+  /** tskv's own: timestamps are exact JS numbers (RedisTimeSeries takes any int64 >= 0). */
+  timestampTooLarge: 'ERR TSDB: invalid timestamp, must be at most 9007199254740991',
   invalidValue: 'ERR TSDB: invalid value',
   olderThanRetention: 'ERR TSDB: Timestamp is older than retention',
   duplicateBlocked: 'ERR TSDB: Error at upsert, update is not supported when DUPLICATE_POLICY is set to BLOCK mode',

@@ -1,11 +1,13 @@
 // src/types/timeseries/module.ts: the time series' type hooks for the generic commands: TYPE says
 // TSDB-TYPE (RedisTimeSeries's module type name), OBJECT ENCODING says raw (as Redis says for
 // module values), MEMORY USAGE estimates RedisTimeSeries's SeriesMemUsage, COPY copies samples and
-// labels but no rules (CopySeries), DUMP is refused (no RDB encoding yet).
+// labels but no rules (CopySeries), RENAME points the rules' other ends at the new name
+// (RenameSeriesTo), DUMP is refused (no RDB encoding yet).
 import type { Keyspace, KeyRecord } from '../../keyspace/keyspace.js';
 import { KEY_TYPE, elementPrefix, prefixEnd } from '../../keyspace/layout.js';
 import type { TypeModule } from '../type-module.js';
 import { indexLabels } from './label-index.js';
+import { renameReferences } from './series-store.js';
 import {
   SERIES_FLAGS, SERIES_KIND, decodeSeriesLabels, encodeSeriesLabels, labelsKey, seriesOf, seriesRecord, type Series,
 } from './series.js';
@@ -58,6 +60,9 @@ export const timeseriesType: TypeModule = {
     indexLabels(keyspace, version, info.labels);
     series.state.flags &= ~(SERIES_FLAGS.hasRules | SERIES_FLAGS.isDestination);
     return { ...seriesRecord(series), version };
+  },
+  renamed(keyspace, db, source, target) {
+    renameReferences({ keyspace, db }, source, target);
   },
   rdbTypes: [],
   restoreObject: () => undefined,

@@ -7,11 +7,13 @@
 //   the chunk holding it: decoded once and kept in a small cache, never re-encoded on this path).
 // - Reads see chunks and raw samples merged in timestamp order, a raw sample winning over a chunk's
 //   at the same timestamp, and never return a sample older than lastTs - retention.
-// - seal() rewrites only the chunks late samples fall into and appends new ones; it deletes the raw
-//   samples it folded, in the same batch, so a crash leaves either the raw samples or the chunks.
+// - seal() rewrites only the chunks late samples fall into (cutting one again when they grow it past
+//   CHUNK_SPLIT_FACTOR times its size) and appends new ones; it deletes the raw samples it folded, in
+//   the same batch, so a crash leaves either the raw samples or the chunks.
+import assert from 'node:assert/strict';
 import type { Keyspace } from '../../keyspace/keyspace.js';
 import { elementPrefix, prefixEnd } from '../../keyspace/layout.js';
-import { ChunkEncoder, decodeChunk, readChunkHeader, type ChunkEncoding, type ChunkHeader } from './chunk-codec.js';
+import { CHUNK_HEADER_BYTES, ChunkEncoder, decodeChunk, readChunkHeader, type ChunkEncoding, type ChunkHeader } from './chunk-codec.js';
 import { TS_ERRORS, fail } from './errors.js';
 import type { Sample } from './sample.js';
 import type { DuplicatePolicy } from './series-options.js';
@@ -28,6 +30,8 @@ function chunkEncoding(encoding: number): ChunkEncoding {
 export function sealThreshold(series: Series): number {
   return Math.max(64, Math.floor(series.state.chunkSizeBytes / 2));
 }
+/** A chunk that late samples grow past this many times chunkSizeBytes is cut again (RTS's SPLIT_FACTOR). */
+const CHUNK_SPLIT_FACTOR = 1.2;
 /** Decoded chunks kept for upserts and point reads (a late sample's chunk is often the last one's). */
 const DECODED_CHUNKS_MAX = 64;
 const CHUNK_LINK_BYTES = 8;
@@ -202,15 +206,14 @@ function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): 
 export type AddOutcome = { kind: 'appended' } | { kind: 'upserted'; value: number; created: boolean } | { kind: 'unchanged' };
 
 /**
- * Stages one sample (internalAdd after its checks): an append past lastTs, else an upsert under
- * policy. Mutates series (state, count); the caller stores the record. Throws TimeSeriesError for
- * a sample older than retention or a duplicate under BLOCK.
+ * Stages one sample (SeriesAddSample / SeriesUpsertSample): an append past lastTs, else an upsert
+ * under policy. Mutates series (state, count); the caller stores the record. Throws
+ * TimeSeriesError for a duplicate under BLOCK, before staging anything. Retention is the
+ * caller's to check (internalAdd does; a rule's bucket written into its destination is not
+ * checked, as RedisTimeSeries's upsertCompaction does not).
  */
 export function writeSample(keyspace: Keyspace, series: Series, ts: number, value: number, policy: DuplicatePolicy): AddOutcome {
   const { state, record } = series;
-  if (state.retentionMs > 0 && record.count > 0 && ts < state.lastTs && state.retentionMs < state.lastTs - ts) {
-    fail(TS_ERRORS.olderThanRetention);
-  }
   const key = rawKey(record.version, ts);
   if (record.count === 0 || ts > state.lastTs) {
     keyspace.putElement(key, encodeValue(value));
@@ -243,17 +246,18 @@ function encodeValue(value: number): Buffer {
 export const SEAL_SAMPLES_MAX = 100_000;
 
 /**
- * Folds the oldest raw samples (at most maxSamples) into chunks (the sealer): late ones into the
- * chunk their timestamp falls in, the rest into new chunks of about chunkSizeBytes; drops chunks
- * wholly past retention. Stages everything; the caller stores the record. Returns how many it
- * folded (rawCount > 0 after it means call again).
+ * Folds the oldest raw samples (at most maxSamples, never more than SEAL_SAMPLES_MAX) into chunks
+ * (the sealer): late ones into the chunk their timestamp falls in, the rest into new chunks of
+ * about chunkSizeBytes; drops chunks wholly past retention. Stages everything; the caller stores
+ * the record. Returns how many it folded (rawCount > 0 after it means call again).
  */
 export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPLES_MAX): number {
   const { state, record } = series;
   const version = record.version;
+  const limit = Math.min(maxSamples, SEAL_SAMPLES_MAX);
   const raws: Sample[] = [];
   for (const raw of rawSamples(keyspace, version, 0, TIMESTAMP_MAX)) {
-    if (raws.length >= maxSamples) break;
+    if (raws.length >= limit) break;
     raws.push(raw);
   }
   for (const raw of raws) keyspace.deleteElement(rawKey(version, raw.ts));
@@ -272,7 +276,7 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
       merged.push(raw);
     }
     while (at < decoded.timestamps.length) merged.push({ ts: decoded.timestamps[at]!, value: decoded.values[at++]! });
-    keyspace.putElement(chunk.key, chunkValue(chunk.prevLastTs, encodeSamples(merged, state.encoding)));
+    rewriteChunk(keyspace, series, chunk, merged);
   }
   // the head: new chunks cut at about chunkSizeBytes, each linked to the one before
   let previous = state.chunkCount > 0 ? state.sealedLastTs : undefined;
@@ -299,22 +303,81 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   return raws.length;
 }
 
+/**
+ * Writes a chunk's samples back after late ones joined it: in place while the chunk stays within
+ * CHUNK_SPLIT_FACTOR times chunkSizeBytes, else cut again at chunkSizeBytes as the head is, each
+ * piece keyed by its last timestamp and linked to the one before; the last piece keeps the
+ * chunk's key, which its successor's link names.
+ */
+function rewriteChunk(keyspace: Keyspace, series: Series, chunk: StoredChunk, samples: readonly Sample[]): void {
+  const { state, record } = series;
+  const whole = encodeSamples(samples, state.encoding);
+  if (whole.length - CHUNK_HEADER_BYTES <= state.chunkSizeBytes * CHUNK_SPLIT_FACTOR) {
+    keyspace.putElement(chunk.key, chunkValue(chunk.prevLastTs, whole));
+    return;
+  }
+  assert.equal(samples.at(-1)!.ts, chunk.lastTs, 'a chunk keeps its last timestamp');
+  const encoder = new ChunkEncoder(chunkEncoding(state.encoding));
+  let previous = chunk.prevLastTs;
+  let last = 0;
+  const flush = (): void => {
+    keyspace.putElement(chunkKey(record.version, last), chunkValue(previous, encoder.finish()));
+    previous = last;
+    state.chunkCount++;
+  };
+  for (const sample of samples) {
+    if (!encoder.tryAppend(sample.ts, sample.value, state.chunkSizeBytes)) {
+      flush();
+      encoder.append(sample.ts, sample.value); // a chunk's first sample always fits
+    }
+    last = sample.ts;
+  }
+  flush();
+  state.chunkCount--; // the last piece took the chunk's place
+}
+
 function encodeSamples(samples: readonly Sample[], encoding: number): Buffer {
   const encoder = new ChunkEncoder(chunkEncoding(encoding));
   for (const sample of samples) encoder.append(sample.ts, sample.value);
   return encoder.finish();
 }
 
-/** Deletes chunks wholly older than the retention window (RedisTimeSeries trims at a new chunk). */
+/**
+ * Deletes chunks wholly older than the retention window (RedisTimeSeries trims at a new chunk),
+ * never the newest, with the raw samples in their time; the first chunk that stays then links
+ * to none, and firstTs moves to the oldest sample left (TS.INFO shows it once retention grows).
+ */
 function dropExpiredChunks(keyspace: Keyspace, series: Series): void {
+  const { state, record } = series;
   const cutoff = retentionStart(series);
-  if (cutoff === 0 || series.state.chunkCount === 0) return;
-  for (const chunk of chunksFrom(keyspace, series.record.version, 0)) {
-    if (chunk.lastTs >= cutoff || chunk.lastTs === series.state.sealedLastTs) break;
-    keyspace.deleteElement(chunk.key);
-    series.state.chunkCount--;
-    series.record.count -= chunk.header.count;
+  if (cutoff === 0 || state.chunkCount === 0) return;
+  const expired: StoredChunk[] = [];
+  for (const chunk of chunksFrom(keyspace, record.version, 0)) {
+    if (chunk.lastTs >= cutoff || chunk.lastTs === state.sealedLastTs) break;
+    expired.push(chunk);
   }
+  if (expired.length === 0) return;
+  let previous = -1;
+  for (const chunk of expired) {
+    keyspace.deleteElement(chunk.key);
+    state.chunkCount--;
+    record.count -= chunk.header.count;
+    // raw samples in its time (an upsert or a late sample a partial seal left) go with it
+    const raws = [...rawSamples(keyspace, record.version, previous + 1, chunk.lastTs)];
+    if (raws.length > 0) {
+      const held = new Set(decodeChunk(chunk.value.subarray(CHUNK_LINK_BYTES)).timestamps);
+      for (const raw of raws) {
+        keyspace.deleteElement(rawKey(record.version, raw.ts));
+        state.rawCount--;
+        if (!held.has(raw.ts)) record.count--;
+      }
+    }
+    previous = chunk.lastTs;
+  }
+  const first = chunksFrom(keyspace, record.version, expired.at(-1)!.lastTs + 1).next().value as StoredChunk; // the newest stays
+  keyspace.putElement(first.key, chunkValue(undefined, first.value.subarray(CHUNK_LINK_BYTES)));
+  const firstRaw = rawSamples(keyspace, record.version, 0, first.header.firstTimestamp).next().value;
+  state.firstTs = firstRaw === undefined ? first.header.firstTimestamp : firstRaw.ts;
 }
 
 /**
@@ -363,13 +426,15 @@ export function deleteSamples(keyspace: Keyspace, series: Series, from: number, 
   return deleted;
 }
 
-/** Removes chunk (or ends it earlier): its successor's link skips it; the kept samples go raw. */
+/** Removes chunk (or ends it earlier): its successor's link skips it; the kept samples go raw (under any newer raw one). */
 function relinkWithout(keyspace: Keyspace, series: Series, chunk: StoredChunk, kept: Sample[]): void {
   const { state, record } = series;
   keyspace.deleteElement(chunk.key);
   state.chunkCount--;
   for (const sample of kept) {
-    keyspace.putElement(rawKey(record.version, sample.ts), encodeValue(sample.value));
+    const key = rawKey(record.version, sample.ts);
+    if (keyspace.element(key) !== undefined) continue; // a raw sample there is newer: an upsert not folded yet
+    keyspace.putElement(key, encodeValue(sample.value));
     state.rawCount++;
   }
   const successor = chunksFrom(keyspace, record.version, chunk.lastTs + 1).next().value;

@@ -35,7 +35,10 @@ export class Sealer {
     return this.queued.size;
   }
 
-  /** Seals queued series, up to the sample budget; stages their writes (the caller commits). */
+  /**
+   * Seals queued series, at most budgetSamples raw samples in all (a series noted with fewer
+   * may have more by now); stages their writes (the caller commits).
+   */
   sealQueued(keyspace: Keyspace, budgetSamples = SEAL_SAMPLES_PER_TICK_MAX): number {
     let sealed = 0;
     for (const [version, rawCount] of this.queued) {
@@ -46,7 +49,7 @@ export class Sealer {
       const record = keyspace.get(owner.db, owner.key);
       if (record === undefined || record.type !== KEY_TYPE.timeseries || record.version !== version) continue;
       const series = seriesOf(record);
-      sealed += seal(keyspace, series, budgetSamples);
+      sealed += seal(keyspace, series, budgetSamples - sealed);
       keyspace.set(owner.db, owner.key, seriesRecord(series));
       this.note(series); // still over the threshold: queued again
     }

@@ -35,6 +35,9 @@ export interface SeriesAccess {
   sealer: Sealer;
 }
 
+/** What reading series (and rewriting references, which adds no raw sample) needs. */
+export type KeyspaceAccess = Pick<SeriesAccess, 'keyspace' | 'db'>;
+
 export interface StoredRule {
   destKey: Buffer;
   spec: CompactionRuleSpec;
@@ -58,7 +61,7 @@ export function requireSeries(access: SeriesAccess, key: Buffer): Series {
 }
 
 /** The series at key when it is one (no error otherwise): rule ends and lazy cleanups. */
-function seriesAt(access: SeriesAccess, key: Buffer): Series | undefined {
+function seriesAt(access: KeyspaceAccess, key: Buffer): Series | undefined {
   const record = access.keyspace.get(access.db, key);
   return record === undefined || record.type !== KEY_TYPE.timeseries ? undefined : seriesOf(record);
 }
@@ -157,26 +160,74 @@ function removeRule(keyspace: Keyspace, series: Series, destKey: Buffer): void {
   keyspace.deleteElement(ruleKey(series.record.version, destKey));
 }
 
-/** deleteReferenceToDeletedSeries: drops a source reference and rules whose other end is gone. */
-export function dropDanglingReferences(access: SeriesAccess, key: Buffer, series: Series): void {
+/** A series' references whose other end still names it: what deleteReferenceToDeletedSeries keeps. */
+export interface LiveReferences {
+  labels: SeriesLabels;
+  /** labels.sourceKey when that source still has a rule to this key, else undefined. */
+  sourceKey: Buffer | undefined;
+  /** The rules whose destination still names this key as its source, in creation order. */
+  rules: StoredRule[];
+  /** The rules to drop (their destination is gone or names another source). */
+  dangling: StoredRule[];
+}
+
+/** deleteReferenceToDeletedSeries's view, writing nothing (TS.INFO reads it; writes drop the rest). */
+export function liveReferences(access: KeyspaceAccess, key: Buffer, series: Series): LiveReferences {
   const { keyspace } = access;
   const labels = readLabels(keyspace, series);
+  let sourceKey: Buffer | undefined;
   if (labels.sourceKey !== undefined) {
     const source = seriesAt(access, labels.sourceKey);
-    const keeps = source !== undefined && readRules(keyspace, source).some((rule) => rule.destKey.equals(key));
-    if (!keeps) {
-      writeLabels(keyspace, series, { labels: labels.labels, sourceKey: undefined });
-      series.state.flags &= ~SERIES_FLAGS.isDestination;
-    }
+    if (source !== undefined && readRules(keyspace, source).some((rule) => rule.destKey.equals(key))) sourceKey = labels.sourceKey;
   }
-  let remaining = 0;
+  const rules: StoredRule[] = [];
+  const dangling: StoredRule[] = [];
   for (const rule of readRules(keyspace, series)) {
     const destination = seriesAt(access, rule.destKey);
     const sourceOfDestination = destination === undefined ? undefined : readLabels(keyspace, destination).sourceKey;
-    if (sourceOfDestination === undefined || !sourceOfDestination.equals(key)) removeRule(keyspace, series, rule.destKey);
-    else remaining++;
+    if (sourceOfDestination !== undefined && sourceOfDestination.equals(key)) rules.push(rule);
+    else dangling.push(rule);
   }
-  if (remaining === 0) series.state.flags &= ~SERIES_FLAGS.hasRules;
+  return { labels, sourceKey, rules, dangling };
+}
+
+/** deleteReferenceToDeletedSeries: drops a source reference and rules whose other end is gone. */
+export function dropDanglingReferences(access: KeyspaceAccess, key: Buffer, series: Series): void {
+  const { keyspace } = access;
+  const live = liveReferences(access, key, series);
+  if (live.labels.sourceKey !== undefined && live.sourceKey === undefined) {
+    writeLabels(keyspace, series, { labels: live.labels.labels, sourceKey: undefined });
+    series.state.flags &= ~SERIES_FLAGS.isDestination;
+  }
+  for (const rule of live.dangling) removeRule(keyspace, series, rule.destKey);
+  if (live.rules.length === 0) series.state.flags &= ~SERIES_FLAGS.hasRules;
+}
+
+/**
+ * RenameSeriesTo (tsdb.c), after RENAME moved a series from oldKey to newKey in the same database:
+ * drops its dangling references (seen under its old name), then points its source's rule and its
+ * destinations' source key at newKey. The label index follows the version by itself.
+ */
+export function renameReferences(access: KeyspaceAccess, oldKey: Buffer, newKey: Buffer): void {
+  const { keyspace, db } = access;
+  const record = keyspace.get(db, newKey);
+  if (record === undefined || record.type !== KEY_TYPE.timeseries) return;
+  const series = seriesOf(record);
+  const flagsBefore = series.state.flags;
+  dropDanglingReferences(access, oldKey, series);
+  const { sourceKey } = readLabels(keyspace, series);
+  const source = sourceKey === undefined ? undefined : seriesAt(access, sourceKey);
+  const rule = source === undefined ? undefined : readRules(keyspace, source).find((candidate) => candidate.destKey.equals(oldKey));
+  if (source !== undefined && rule !== undefined) {
+    removeRule(keyspace, source, oldKey);
+    writeRule(keyspace, source, { ...rule, destKey: Buffer.from(newKey) });
+  }
+  for (const { destKey } of readRules(keyspace, series)) {
+    const destination = seriesAt(access, destKey);
+    if (destination === undefined) continue;
+    writeLabels(keyspace, destination, { labels: readLabels(keyspace, destination).labels, sourceKey: Buffer.from(newKey) });
+  }
+  if (series.state.flags !== flagsBefore) keyspace.set(db, newKey, seriesRecord(series));
 }
 
 /** TS.CREATERULE, after the caller's checks: the rule with an empty context; both ends staged. */
@@ -287,8 +338,8 @@ export function addSample(access: SeriesAccess, key: Buffer, series: Series, ts:
     return state.lastTs;
   }
   const hasRules = (state.flags & SERIES_FLAGS.hasRules) !== 0;
+  const outcome = writeSample(access.keyspace, series, ts, value, policy); // throws (BLOCK) before staging anything
   if (hasRules) dropDanglingReferences(access, key, series);
-  const outcome = writeSample(access.keyspace, series, ts, value, policy);
   if (outcome.kind === 'appended' && hasRules) feedRules(access, series, { ts, value });
   else if (outcome.kind === 'upserted' && hasRules) reviseRules(access, series, ts);
   storeSeries(access, key, series);
@@ -302,11 +353,26 @@ export function incrementSeries(access: SeriesAccess, key: Buffer, series: Serie
   return addSample(access, key, series, ts, value, 'last');
 }
 
+/**
+ * verify_compaction_del_possible: a series with rules and a retention refuses TS.DEL from a time
+ * older than lastTs - retention, or whose bucket (of any rule) starts before it, since that bucket
+ * could not be recomputed from the source. RTS checks it before comparing from and to.
+ */
+export function checkDeletePossible(keyspace: Keyspace, series: Series, from: number): void {
+  if ((series.state.flags & SERIES_FLAGS.hasRules) === 0 || series.state.retentionMs === 0) return;
+  const cutoff = retentionStart(series);
+  if (cutoff === 0) return; // lastTs <= retention: nothing is obsolete
+  if (from < cutoff) fail(TS_ERRORS.deleteBeyondRetention);
+  for (const rule of readRules(keyspace, series)) {
+    if (normalizeBucketStart(startOfBucket(from, rule.spec.bucketDuration, rule.spec.alignment)) < cutoff) fail(TS_ERRORS.deleteBeyondRetention);
+  }
+}
+
 /** TS.DEL from..to: the samples removed, and the rules' buckets recomputed (CompactionDelRange). */
 export function deleteRange(access: SeriesAccess, key: Buffer, series: Series, from: number, to: number): number {
   const { keyspace } = access;
   const hasRules = (series.state.flags & SERIES_FLAGS.hasRules) !== 0;
-  if (hasRules && series.state.retentionMs > 0 && from < retentionStart(series)) fail(TS_ERRORS.deleteBeyondRetention);
+  checkDeletePossible(keyspace, series, from);
   const lastBefore = series.state.lastTs;
   const deleted = deleteSamples(keyspace, series, from, Math.min(to, TIMESTAMP_MAX));
   if (hasRules) {

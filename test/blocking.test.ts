@@ -1,0 +1,371 @@
+// test/blocking.test.ts: blocking pops (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP) end to end with
+// several clients: who is served and when (FIFO per key, after the pushing command or the whole
+// EXEC, only while the key is a list, a BLMOVE's push serving the next waiter), timeouts, MULTI
+// never blocking, CLIENT UNBLOCK, a disconnect or CLIENT KILL, INFO blocked_clients, a blocked
+// client's pipelined commands waiting behind it, and kill -9: a wait ends with the connection, an
+// acknowledged pop is gone for good and an element nobody was answered with is not lost.
+// Waits are bounded: every poll loop has a count and every blocking call a timeout or a push.
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RawClient, formatReply, type Reply } from './helpers/raw-client.js';
+import { startServer, type StartedServer } from './helpers/server.js';
+
+const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+const POLL_INTERVAL_MS = 10;
+const POLL_ROUNDS_MAX = 500; // 5 s
+const QUIET_MS = 150; // how long a reply that must not come is waited for
+
+let server: StartedServer;
+let redis: Redis;
+const opened: Array<Redis | RawClient> = [];
+
+function client(): Redis {
+  const connection = new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false });
+  connection.on('error', () => undefined);
+  opened.push(connection);
+  return connection;
+}
+
+async function raw(): Promise<RawClient> {
+  const connection = await RawClient.connect(server.port);
+  opened.push(connection);
+  return connection;
+}
+
+async function blockedClients(): Promise<number> {
+  const info = await redis.info('clients');
+  return Number(/blocked_clients:(\d+)/.exec(info)?.[1]);
+}
+
+/** Redis's wait_for_blocked_clients_count: polls INFO until count clients are blocked. */
+async function waitForBlocked(count: number): Promise<void> {
+  for (let round = 0; round < POLL_ROUNDS_MAX; round++) {
+    if ((await blockedClients()) === count) return;
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+  throw new Error(`${await blockedClients()} clients blocked, not ${count}, after ${POLL_ROUNDS_MAX * POLL_INTERVAL_MS} ms`);
+}
+
+/** Whether promise settles within ms. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const quiet = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  const settled = promise.then(() => true, () => true);
+  try {
+    return await Promise.race([settled, quiet]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return 'no error';
+}
+
+beforeAll(async () => {
+  server = await startServer();
+  redis = new Redis({ port: server.port, host: '127.0.0.1' });
+  redis.on('error', () => undefined);
+});
+
+afterAll(async () => {
+  redis?.disconnect();
+  await server?.stop();
+});
+
+beforeEach(async () => {
+  await redis.flushall();
+});
+
+afterEach(async () => {
+  for (const connection of opened.splice(0)) {
+    if (connection instanceof RawClient) connection.close();
+    else connection.disconnect();
+  }
+  await waitForBlocked(0);
+});
+
+describe('serving blocked clients', () => {
+  it('serves a BLPOP and a BRPOP from a push by another client', async () => {
+    const [left, right] = [client(), client()];
+    const popped = left.blpop('q', 0);
+    await waitForBlocked(1);
+    const tail = right.brpop('r', 5);
+    await waitForBlocked(2);
+    expect(await redis.rpush('q', 'a', 'b')).toBe(2);
+    expect(await popped).toEqual(['q', 'a']);
+    expect(await redis.rpush('r', 'x', 'y')).toBe(2);
+    expect(await tail).toEqual(['r', 'y']);
+    expect(await redis.lrange('q', 0, -1)).toEqual(['b']);
+    expect(await redis.lrange('r', 0, -1)).toEqual(['x']);
+  });
+
+  it('serves the clients waiting on one key in the order they blocked', async () => {
+    const waiters = [client(), client(), client()];
+    const pops: Promise<unknown>[] = [];
+    for (const [index, waiter] of waiters.entries()) {
+      pops.push(waiter.blpop('fifo', 0));
+      await waitForBlocked(index + 1);
+    }
+    await redis.rpush('fifo', 'first', 'second');
+    expect(await pops[0]).toEqual(['fifo', 'first']);
+    expect(await pops[1]).toEqual(['fifo', 'second']);
+    expect(await settlesWithin(pops[2]!, QUIET_MS)).toBe(false);
+    expect(await redis.exists('fifo')).toBe(0); // emptied by the pops: deleted
+    await redis.rpush('fifo', 'third');
+    expect(await pops[2]).toEqual(['fifo', 'third']);
+  });
+
+  it('serves a client waiting on several keys (named twice or not) from the key that got an element', async () => {
+    const waiter = client();
+    const popped = waiter.blpop('k1', 'k2', 'k1', 0);
+    await waitForBlocked(1);
+    expect(await redis.info('clients')).toContain('total_blocking_keys:2');
+    await redis.rpush('k2', 'v');
+    expect(await popped).toEqual(['k2', 'v']);
+    expect(await redis.info('clients')).toContain('total_blocking_keys:0');
+  });
+
+  it('serves BLMPOP up to its count and BRPOPLPUSH into its destination', async () => {
+    const [mpop, move] = [client(), client()];
+    const many = mpop.call('BLMPOP', '0', '2', 'm1', 'm2', 'RIGHT', 'COUNT', '3');
+    await waitForBlocked(1);
+    await redis.rpush('m2', 'a', 'b', 'c', 'd');
+    expect(await many).toEqual(['m2', ['d', 'c', 'b']]);
+    const moved = move.brpoplpush('src', 'dst', 0);
+    await waitForBlocked(1);
+    await redis.lpush('src', 'e');
+    expect(await moved).toBe('e');
+    expect(await redis.lrange('dst', 0, -1)).toEqual(['e']);
+  });
+
+  it("passes an element on through a BLMOVE to the next list's waiter", async () => {
+    const [mover, reader] = [client(), client()];
+    const moved = mover.blmove('a', 'b', 'LEFT', 'RIGHT', 0);
+    await waitForBlocked(1);
+    const read = reader.blpop('b', 0);
+    await waitForBlocked(2);
+    await redis.rpush('a', 'token');
+    expect(await moved).toBe('token');
+    expect(await read).toEqual(['b', 'token']);
+    expect(await redis.exists('a', 'b')).toBe(0);
+  });
+
+  it('answers WRONGTYPE to a BLMOVE waiter whose destination is no list once served, popping nothing', async () => {
+    const mover = client();
+    const moved = mover.blmove('from', 'to', 'LEFT', 'RIGHT', 0);
+    await waitForBlocked(1);
+    await redis.set('to', 'string');
+    await redis.rpush('from', 'x');
+    expect(await errorOf(moved)).toBe(WRONGTYPE);
+    expect(await redis.lrange('from', 0, -1)).toEqual(['x']);
+  });
+
+  it('wakes a waiter when SWAPDB brings a list to its key', async () => {
+    const waiter = client();
+    const popped = waiter.blpop('swapped', 0);
+    await waitForBlocked(1);
+    await redis.select(1);
+    try {
+      await redis.rpush('swapped', 'from-db1');
+      await redis.swapdb(0, 1);
+    } finally {
+      await redis.select(0);
+    }
+    expect(await popped).toEqual(['swapped', 'from-db1']);
+  });
+});
+
+describe('what a push in a transaction or of another type does', () => {
+  it('serves only after the whole EXEC, with the list as EXEC left it', async () => {
+    const waiter = client();
+    const popped = waiter.blpop('t', 0);
+    await waitForBlocked(1);
+    const results = await redis.multi().lpush('t', 'a').lpush('t', 'b').lpush('t', 'c').exec();
+    expect(results).toEqual([[null, 1], [null, 2], [null, 3]]);
+    expect(await popped).toEqual(['t', 'c']);
+    expect(await redis.lrange('t', 0, -1)).toEqual(['b', 'a']);
+  });
+
+  it('wakes nobody when the EXEC that pushed also deleted the key', async () => {
+    const waiter = client();
+    const popped = waiter.blpop('gone', 0);
+    await waitForBlocked(1);
+    await redis.multi().lpush('gone', 'x').del('gone').exec();
+    expect(await settlesWithin(popped, QUIET_MS)).toBe(false);
+    expect(await blockedClients()).toBe(1);
+    await redis.rpush('gone', 'y');
+    expect(await popped).toEqual(['gone', 'y']);
+  });
+
+  it('keeps waiters blocked while the key holds a string, and serves them once it is a list again', async () => {
+    const waiter = client();
+    const popped = waiter.blpop('s', 0);
+    await waitForBlocked(1);
+    await redis.set('s', 'a string');
+    expect(await settlesWithin(popped, QUIET_MS)).toBe(false);
+    expect(await errorOf(redis.lpush('s', 'x'))).toBe(WRONGTYPE);
+    await redis.multi().del('s').rpush('s', 'listed').exec();
+    expect(await popped).toEqual(['s', 'listed']);
+  });
+
+  it('never blocks inside MULTI: a null at once, whatever the timeout', async () => {
+    const results = await redis.multi().blpop('empty', 0).brpop('empty', 0).blmove('empty', 'd', 'LEFT', 'LEFT', 0)
+      .call('BLMPOP', '0', '1', 'empty', 'LEFT').brpoplpush('empty', 'd', 0).exec();
+    expect(results).toEqual([[null, null], [null, null], [null, null], [null, null], [null, null]]);
+    const transaction = await raw();
+    const replies = await transaction.pipeline([['MULTI'], ['BLPOP', 'empty', '0'], ['BLMOVE', 'empty', 'd', 'LEFT', 'LEFT', '0'], ['EXEC']]);
+    expect(formatReply(replies[3]!)).toBe('[*-1, $-1]'); // BLPOP's null array, BLMOVE's null bulk, as Redis
+  });
+});
+
+describe('ending a wait', () => {
+  it('times out with a null after fractional seconds, and waits for ever with 0', async () => {
+    const waiter = client();
+    const started = Date.now();
+    expect(await waiter.blpop('none', 0.2)).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(await waiter.blmove('none', 'd', 'LEFT', 'LEFT', 0.05)).toBeNull();
+    const forever = waiter.blpop('none', 0);
+    await waitForBlocked(1);
+    expect(await settlesWithin(forever, 300)).toBe(false);
+    await redis.rpush('none', 'finally');
+    expect(await forever).toEqual(['none', 'finally']);
+    expect(await errorOf(waiter.blpop('none', -1))).toBe('ERR timeout is negative');
+    expect(await errorOf(waiter.blpop('none', 'soon'))).toBe('ERR timeout is not a float or out of range');
+    expect(await errorOf(waiter.blpop('none', 'inf'))).toBe('ERR timeout is out of range');
+  });
+
+  it('ends a wait on CLIENT UNBLOCK with a null or an UNBLOCKED error, and answers 0 for a client not blocked', async () => {
+    const waiter = client();
+    const id = (await waiter.client('ID')) as number;
+    expect(await redis.client('UNBLOCK', id)).toBe(0);
+    const first = waiter.blpop('u', 0);
+    await waitForBlocked(1);
+    expect(await redis.client('UNBLOCK', id, 'TIMEOUT')).toBe(1);
+    expect(await first).toBeNull();
+    const second = errorOf(waiter.brpoplpush('u', 'v', 0)); // handled now: it fails while UNBLOCK is answered
+    await waitForBlocked(1);
+    expect(await errorOf(redis.call('CLIENT', 'UNBLOCK', String(id), 'NOW'))).toBe('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+    expect(await redis.call('CLIENT', 'UNBLOCK', String(id), 'ERROR')).toBe(1);
+    expect(await second).toBe('UNBLOCKED client unblocked via CLIENT UNBLOCK');
+    expect(await waiter.ping()).toBe('PONG');
+    expect(await redis.client('UNBLOCK', 999_999)).toBe(0);
+  });
+
+  it('forgets a waiter that disconnects or is killed, so a later push stays in the list', async () => {
+    const [leaving, killed] = [client(), client()];
+    const killedId = (await killed.client('ID')) as number;
+    void leaving.blpop('bye', 0).catch(() => undefined);
+    void killed.blpop('bye', 0).catch(() => undefined);
+    await waitForBlocked(2);
+    leaving.disconnect();
+    await waitForBlocked(1);
+    expect(await redis.client('KILL', 'ID', String(killedId))).toBe(1);
+    await waitForBlocked(0);
+    await redis.rpush('bye', 'kept');
+    expect(await redis.lrange('bye', 0, -1)).toEqual(['kept']);
+  });
+});
+
+describe('a blocked connection', () => {
+  it('holds the commands pipelined after a blocking one until that one is answered', async () => {
+    const waiter = await raw();
+    const replies = waiter.pipeline([['BLPOP', 'p', '0'], ['PING'], ['LLEN', 'p'], ['RPUSH', 'p', 'mine']]);
+    await waitForBlocked(1);
+    expect(await settlesWithin(replies, QUIET_MS)).toBe(false);
+    expect(await redis.llen('p')).toBe(0);
+    await redis.rpush('p', 'theirs', 'second');
+    expect((await replies).map(formatReply)).toEqual(['["p", "theirs"]', '+PONG', ':1', ':2']);
+  });
+
+  it('shows in INFO clients and CLIENT LIST while blocked, with the timeout table', async () => {
+    const [forever, timed] = [client(), client()];
+    void forever.blpop('i', 0);
+    void timed.blpop('j', 30);
+    await waitForBlocked(2);
+    const info = await redis.info('clients');
+    expect(info).toContain('blocked_clients:2');
+    expect(info).toContain('clients_in_timeout_table:1');
+    expect(info).toContain('total_blocking_keys:2');
+    expect(String(await redis.client('LIST')).split('\n').filter((line) => / flags=b /.test(line))).toHaveLength(2);
+    await redis.rpush('i', 'x');
+    await redis.rpush('j', 'y');
+    await waitForBlocked(0);
+    expect(await redis.info('clients')).toContain('clients_in_timeout_table:0');
+  });
+});
+
+describe('kill -9 while clients are blocked', () => {
+  /** The elements a reply to BLPOP handed out (none for a timeout). */
+  const element = (reply: Reply): string | undefined => (reply.type === 'array' && reply.value[1]?.type === 'bulk' ? reply.value[1].value.toString() : undefined);
+
+  it('ends the waits with the connection; an acknowledged pop stays popped, an element not handed out stays', async () => {
+    const waiters = await Promise.all([raw(), raw(), raw()]);
+    const pops = waiters.map((waiter) => waiter.send(['BLPOP', 'q', '0']));
+    await waitForBlocked(3);
+    expect(await redis.rpush('q', 'a', 'b', 'c', 'd', 'e')).toBe(5);
+    const handed = (await Promise.all(pops)).map(element);
+    expect(handed.sort()).toEqual(['a', 'b', 'c']);
+    const late = await raw();
+    const lost = errorOf(late.send(['BLPOP', 'never', '0'])); // handled now: it fails during the kill
+    await waitForBlocked(1);
+    await server.kill9();
+    expect(await lost).toBe('connection closed');
+    await server.restart();
+    expect(await redis.lrange('q', 0, -1)).toEqual(['d', 'e']);
+    expect(await blockedClients()).toBe(0);
+  });
+
+  it('loses no acknowledged push: each is handed out, still listed, or in a pop the crash cut off', async () => {
+    const ROUNDS = 3;
+    const WAITERS = 4;
+    const PUSHES = 60;
+    for (let round = 0; round < ROUNDS; round++) {
+      await redis.del('burst');
+      const waiters = await Promise.all(Array.from({ length: WAITERS }, () => raw()));
+      const handed: string[] = [];
+      let stop = false;
+      const loops = waiters.map(async (waiter) => {
+        while (!stop) {
+          let reply: Reply;
+          try {
+            reply = await waiter.send(['BLPOP', 'burst', '5']);
+          } catch {
+            return;
+          }
+          const value = element(reply);
+          if (value !== undefined) handed.push(value);
+        }
+      });
+      const pusher = await raw();
+      const acknowledged: string[] = [];
+      const pushes = (async () => {
+        for (let index = 0; index < PUSHES; index++) {
+          const value = `r${round}-${index}`;
+          try {
+            await pusher.send(['RPUSH', 'burst', value]);
+          } catch {
+            return;
+          }
+          acknowledged.push(value);
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 5 + round * 7));
+      await server.kill9();
+      stop = true;
+      await Promise.all([...loops, pushes]);
+      await server.restart();
+      const listed = await redis.lrange('burst', 0, -1);
+      expect(new Set([...handed, ...listed]).size).toBe(handed.length + listed.length); // nothing both handed out and listed
+      const missing = acknowledged.filter((value) => !handed.includes(value) && !listed.includes(value));
+      expect(missing.length).toBeLessThanOrEqual(WAITERS); // at most one pop in flight per waiter
+      for (const connection of [...waiters, pusher]) connection.close();
+    }
+  });
+});
