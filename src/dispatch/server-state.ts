@@ -10,6 +10,7 @@ import type { ClientState } from './client-state.js';
 import type { LogLevel, ServerConfig } from '../ops/config.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
+import type { Replication } from '../replication/replication.js';
 import { MigrationLocks } from '../cluster/migration-locks.js';
 import { Sealer } from '../types/timeseries/sealer.js';
 import { Metrics, type ServerCounters } from '../ops/metrics.js';
@@ -54,8 +55,9 @@ function emptyStats(nowMs: number): ServerStats {
 
 export class ServerState {
   readonly config: ServerConfig;
-  readonly engine: Engine;
-  readonly keyspace: Keyspace;
+  /** Replaced only by a replica's full copy from its primary (replication.ts installFullSync). */
+  engine: Engine;
+  keyspace: Keyspace;
   readonly logger: Logger;
   readonly clients = new Map<number, ClientState>();
   /** Clients in MONITOR mode (commands/monitor.ts). */
@@ -71,6 +73,10 @@ export class ServerState {
   readonly sealer = new Sealer();
   /** Cluster mode (--cluster-enabled yes): this node's view of the cluster; undefined otherwise. */
   cluster: ClusterState | undefined = undefined;
+  /** Replicas and REPLICAOF (src/replication/); set by main.ts. */
+  replication: Replication | undefined = undefined;
+  /** A replica installing a full copy from its primary: commands get -LOADING. */
+  loading = false;
   /** Keys a MIGRATE is moving now: commands naming them get TRYAGAIN (cluster/migration-locks.ts). */
   readonly migrationLocks = new MigrationLocks();
   /**

@@ -46,7 +46,8 @@ export interface ReplicationHost {
 /** Set by main.ts: how storage is opened, and who hears of a swap or a role change. */
 export interface StorageHooks {
   open(readOnly: boolean): Promise<{ engine: Engine; keyspace: Keyspace }>;
-  replaced(): void;
+  /** The engine and keyspace were swapped (a full copy): previous is the keyspace before. */
+  replaced(previous: Keyspace): void;
   roleChanged(role: Role): void;
   fatal(message: string, error: unknown): void;
 }
@@ -68,6 +69,8 @@ interface Waiter {
 
 export const REPLICATION_ERRORS = {
   unblockedRoleChange: 'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)',
+  readOnly: "READONLY You can't write against a read only replica.",
+  loading: 'LOADING Redis is loading the dataset in memory',
 } as const;
 
 /** What the cluster code (C1) may read: role, offsets, the primary link, the replicas. */
@@ -140,6 +143,13 @@ export class Replication {
 
   isReplica(): boolean {
     return this.role === 'replica';
+  }
+
+  /** dispatch's gate: LOADING while a full copy is installed (for commands without the loading flag), READONLY for a replica's writes. */
+  refusal(writes: boolean, allowedWhileLoading: boolean): string | undefined {
+    if (this.host.loading && !allowedWhileLoading) return REPLICATION_ERRORS.loading;
+    if (writes && this.role === 'replica') return REPLICATION_ERRORS.readOnly;
+    return undefined;
   }
 
   // ---- role changes (REPLICAOF, and the cluster code) ---------------------------------------
@@ -367,9 +377,11 @@ export class Replication {
     this.closeLinks('full resynchronization with the primary');
     this.host.loading = true;
     const startedAt = Date.now();
+    let previous: Keyspace;
     try {
       const { engine, keyspace } = this.host;
       keyspace.onDbFlushed?.('all'); // WATCH: every key may have changed
+      previous = keyspace;
       this.stopDurable?.();
       await engine.close().catch((error: unknown) => this.host.logger.warn({ error: String(error) }, 'the old engine did not close cleanly; its data is being replaced'));
       installCheckpoint(new RealFileSystem(), this.host.config.dir, lastSequence, tables);
@@ -377,7 +389,7 @@ export class Replication {
       this.host.engine = opened.engine;
       this.host.keyspace = opened.keyspace;
       this.watchEngine();
-      hooks.replaced();
+      hooks.replaced(previous);
     } catch (error) {
       hooks.fatal('could not install the full copy from the primary', error);
       throw error;

@@ -1,0 +1,173 @@
+// test/replication.test.ts: replicas fed by the primary's WAL, end to end with real processes on
+// 127.0.0.1: a replica under a write load matches its primary key for key; WAIT 1 counts a write
+// only once the replica has it durably, so kill -9 of the primary loses none of those; a replica
+// restarted mid-stream resumes from its own sequence number; one too far behind the retained WAL
+// takes a full copy (a checkpoint) first; ROLE and INFO replication read as Redis's.
+// Every loop is bounded in rounds and seconds; servers are stopped by PID (helpers/server.ts).
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startServer, type StartedServer } from './helpers/server.js';
+
+const started: StartedServer[] = [];
+const clients: Redis[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.disconnect();
+  for (const server of started.splice(0)) await server.kill9();
+});
+
+async function server(args: string[] = [], dir?: string): Promise<StartedServer> {
+  const s = await startServer({ args, ...(dir === undefined ? {} : { dir }) });
+  started.push(s);
+  return s;
+}
+
+function client(port: number): Redis {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  clients.push(redis);
+  return redis;
+}
+
+async function info(redis: Redis): Promise<Map<string, string>> {
+  const text = await redis.info('replication');
+  return new Map(text.split('\r\n').filter((line) => line.includes(':')).map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)] as [string, string]));
+}
+
+/** Polls check every 50 ms until it returns true, for at most seconds. */
+async function waitUntil(what: string, seconds: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+}
+
+async function caughtUp(primary: Redis, replica: Redis, seconds = 20): Promise<void> {
+  await waitUntil('the replica to apply every write', seconds, async () => {
+    const [p, r] = await Promise.all([info(primary), info(replica)]);
+    return r.get('master_link_status') === 'up' && p.get('master_repl_offset') === r.get('slave_repl_offset');
+  });
+}
+
+/** Every key of db 0 with its DUMP, sorted (SCAN to the end, bounded). */
+async function snapshot(redis: Redis): Promise<Array<[string, string]>> {
+  const keys = new Set<string>();
+  let cursor = '0';
+  for (let round = 0; round < 100_000; round++) {
+    const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
+    for (const key of batch) keys.add(key);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  const sorted = [...keys].sort();
+  const pipeline = redis.pipeline();
+  for (const key of sorted) pipeline.dumpBuffer(key);
+  const dumps = (await pipeline.exec()) ?? [];
+  return sorted.map((key, index) => [key, (dumps[index]?.[1] as Buffer | null)?.toString('hex') ?? 'null']);
+}
+
+/** A mixed write load of count commands over a few hundred keys of several types. */
+async function writeLoad(redis: Redis, count: number, tag: string): Promise<void> {
+  for (let index = 0; index < count; index += 50) {
+    const pipeline = redis.pipeline();
+    for (let step = index; step < Math.min(count, index + 50); step++) {
+      const n = step % 200;
+      switch (step % 7) {
+        case 0: pipeline.set(`s:${n}`, `${tag}-${step}`); break;
+        case 1: pipeline.hset(`h:${n % 40}`, `f${n}`, `${tag}-${step}`); break;
+        case 2: pipeline.sadd(`set:${n % 30}`, `m${step % 97}`); break;
+        case 3: pipeline.zadd(`z:${n % 20}`, step % 1000, `m${n}`); break;
+        case 4: pipeline.rpush(`l:${n % 10}`, `${step}`); break;
+        case 5: pipeline.incrby(`c:${n % 50}`, step); break;
+        default: pipeline.del(`s:${(n + 3) % 200}`);
+      }
+    }
+    await pipeline.exec();
+  }
+}
+
+describe('replication', () => {
+  it('a replica under a write load matches its primary key for key, serves reads and refuses writes', async () => {
+    const primary = await server();
+    const replicaServer = await server(['--replicaof', '127.0.0.1', String(primary.port)]);
+    const p = client(primary.port);
+    const r = client(replicaServer.port);
+    await waitUntil('the link to come up', 10, async () => (await info(r)).get('master_link_status') === 'up');
+    const writers = [0, 1, 2].map(() => client(primary.port));
+    await Promise.all(writers.map((writer, index) => writeLoad(writer, 4000, `w${index}`)));
+    await caughtUp(p, r);
+    const [ours, theirs] = await Promise.all([snapshot(p), snapshot(r)]);
+    expect(ours.length).toBeGreaterThan(200);
+    expect(theirs).toEqual(ours);
+    expect(await r.get('s:0')).toBe(await p.get('s:0'));
+    await expect(r.set('x', '1')).rejects.toThrow("READONLY You can't write against a read only replica.");
+    await expect(r.wait(1, 10)).rejects.toThrow('ERR WAIT cannot be used with replica instances');
+  });
+
+  it('keeps every WAIT 1-confirmed write on the replica when the primary is killed with -9', async () => {
+    const primary = await server();
+    const replicaServer = await server(['--replicaof', '127.0.0.1', String(primary.port)]);
+    const r = client(replicaServer.port);
+    await waitUntil('the link to come up', 10, async () => (await info(r)).get('master_link_status') === 'up');
+    const confirmed = new Map<string, string>();
+    let stop = false;
+    const worker = async (id: number) => {
+      const w = client(primary.port);
+      for (let index = 0; index < 100_000 && !stop; index++) {
+        const key = `k:${id}:${index}`;
+        try {
+          const pipeline = w.pipeline();
+          pipeline.set(key, `v${index}`);
+          pipeline.hset(`h:${id}`, `f${index % 20}`, `v${index}`);
+          pipeline.wait(1, 2000);
+          const replies = (await pipeline.exec()) ?? [];
+          if (replies.some(([error]) => error !== null)) return; // the primary is gone (ioredis resolves, with errors)
+          if (replies[2]?.[0] === null && Number(replies[2][1]) >= 1) confirmed.set(key, `v${index}`);
+        } catch {
+          return; // the primary is gone
+        }
+      }
+    };
+    const workers = [0, 1, 2, 3].map((id) => worker(id));
+    await waitUntil('some confirmed writes', 20, async () => confirmed.size >= 300);
+    await primary.kill9();
+    stop = true;
+    await Promise.all(workers);
+    expect(confirmed.size).toBeGreaterThanOrEqual(300);
+    const keys = [...confirmed.keys()];
+    const values = await r.mget(...keys);
+    const missing = keys.filter((key, index) => values[index] !== confirmed.get(key));
+    expect(missing).toEqual([]);
+    expect((await info(r)).get('master_link_status')).toBe('down');
+  });
+
+  it('a replica restarted mid-stream resumes from its own sequence number', async () => {
+    const primary = await server();
+    const replicaServer = await server(['--replicaof', '127.0.0.1', String(primary.port)]);
+    const p = client(primary.port);
+    let r = client(replicaServer.port);
+    await waitUntil('the link to come up', 10, async () => (await info(r)).get('master_link_status') === 'up');
+    const loading = writeLoad(client(primary.port), 6000, 'a');
+    await waitUntil('the replica to apply some writes', 20, async () => Number((await info(r)).get('slave_repl_offset')) > 500);
+    await replicaServer.kill9();
+    await loading;
+    const seqAtRestart = Number((await info(p)).get('master_repl_offset'));
+    await replicaServer.restart();
+    r = client(replicaServer.port);
+    await waitUntil('the link to come up again', 10, async () => (await info(r)).get('master_link_status') === 'up');
+    await writeLoad(client(primary.port), 1000, 'b');
+    await caughtUp(p, r);
+    const fields = await info(r);
+    expect(fields.get('tskv_full_syncs')).toBe('0');
+    expect(fields.get('tskv_partial_syncs')).toBe('1');
+    expect(replicaServer.output()).toMatch(/partial resynchronization: streaming the WAL/);
+    expect(primary.output()).toMatch(/partial resynchronization accepted/);
+    const resumedFrom = [...primary.output().matchAll(/"asked":"[0-9a-f]{40} (\d+)"/g)].map((match) => Number(match[1]));
+    expect(resumedFrom.length).toBe(1);
+    expect(resumedFrom[0]).toBeGreaterThan(500);
+    expect(resumedFrom[0]).toBeLessThanOrEqual(seqAtRestart);
+    expect(await snapshot(r)).toEqual(await snapshot(p));
+  });
+});
