@@ -170,4 +170,76 @@ describe('replication', () => {
     expect(resumedFrom[0]).toBeLessThanOrEqual(seqAtRestart);
     expect(await snapshot(r)).toEqual(await snapshot(p));
   });
+
+  it('answers ROLE and INFO replication as Redis, and REPLICAOF switches roles at run time', async () => {
+    const a = await server();
+    const b = await server();
+    const pa = client(a.port);
+    const pb = client(b.port);
+    await writeLoad(pa, 700, 'a');
+    await pb.set('only-on-b', '1'); // a full copy replaces what the new replica had
+    await expect(pb.call('REPLICAOF', '127.0.0.1', 'x')).rejects.toThrow('ERR Invalid master port');
+    await expect(pb.call('REPLICAOF', '127.0.0.1', '70000')).rejects.toThrow('ERR Invalid master port');
+    expect(await pb.call('REPLICAOF', '127.0.0.1', String(a.port))).toBe('OK');
+    expect(await pb.call('SLAVEOF', '127.0.0.1', String(a.port))).toBe('OK Already connected to specified master');
+    await caughtUp(pa, pb);
+    expect(await pb.exists('only-on-b')).toBe(0);
+    expect(await snapshot(pb)).toEqual(await snapshot(pa));
+    const offset = Number((await info(pa)).get('master_repl_offset'));
+    expect(offset).toBeGreaterThan(0);
+    await waitUntil('the ack to reach the primary', 10, async () => (await info(pa)).get('slave0')?.includes(`offset=${offset},`) ?? false);
+    const primaryInfo = await info(pa);
+    expect(primaryInfo.get('role')).toBe('master');
+    expect(primaryInfo.get('connected_slaves')).toBe('1');
+    expect(primaryInfo.get('slave0')).toMatch(new RegExp(`^ip=127\\.0\\.0\\.1,port=${b.port},state=online,offset=${offset},lag=\\d+$`));
+    expect(primaryInfo.get('master_replid')).toMatch(/^[0-9a-f]{40}$/);
+    expect(await pa.call('ROLE')).toEqual(['master', offset, [['127.0.0.1', String(b.port), String(offset)]]]);
+    const replicaInfo = await info(pb);
+    expect(replicaInfo.get('role')).toBe('slave');
+    expect(replicaInfo.get('master_host')).toBe('127.0.0.1');
+    expect(replicaInfo.get('master_port')).toBe(String(a.port));
+    expect(replicaInfo.get('master_link_status')).toBe('up');
+    expect(replicaInfo.get('slave_repl_offset')).toBe(String(offset));
+    expect(replicaInfo.get('master_replid')).toBe(primaryInfo.get('master_replid'));
+    expect(replicaInfo.get('tskv_full_syncs')).toBe('1');
+    expect(await pb.call('ROLE')).toEqual(['slave', '127.0.0.1', a.port, 'connected', offset]);
+    expect(await pa.wait(1, 1000)).toBe(1);
+    expect(await pa.wait(2, 200)).toBe(1); // the timeout: one replica has it
+    // the replica's clients see its primary's writes
+    await pa.set('fresh', 'v');
+    await waitUntil('the fresh write on the replica', 10, async () => (await pb.get('fresh')) === 'v');
+    // promotion: writes accepted, the old history kept as replid2
+    expect(await pb.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    expect(await pb.set('after', '1')).toBe('OK');
+    const promoted = await info(pb);
+    expect(promoted.get('role')).toBe('master');
+    expect(promoted.get('master_replid2')).toBe(primaryInfo.get('master_replid'));
+    expect((await pb.call('ROLE')) as unknown[]).toEqual(['master', Number(promoted.get('master_repl_offset')), []]);
+    await waitUntil('the primary to see the replica go', 10, async () => (await info(pa)).get('connected_slaves') === '0');
+  });
+
+  it('a replica too far behind the retained WAL gets a checkpoint, then the stream', async () => {
+    // repl-backlog-ttl 1: a second without replicas and the primary keeps no WAL for them
+    const primary = await server(['--repl-backlog-ttl', '1']);
+    const replicaServer = await server(['--replicaof', '127.0.0.1', String(primary.port)]);
+    const p = client(primary.port);
+    let r = client(replicaServer.port);
+    await writeLoad(p, 1000, 'a');
+    await caughtUp(p, r);
+    await replicaServer.stop();
+    await writeLoad(p, 3000, 'b');
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // past the ttl: retention off
+    await p.call('DEBUG', 'COMPACT'); // flushes the memtable: the WAL holding the replica's next batch goes
+    await waitUntil('the compaction to end', 30, async () => (await p.info('persistence')).includes('tskv_compaction_in_progress:0'));
+    await writeLoad(p, 500, 'c');
+    await replicaServer.restart();
+    r = client(replicaServer.port);
+    await caughtUp(p, r);
+    expect((await info(r)).get('tskv_full_syncs')).toBe('1');
+    // it asked to continue from its own sequence number and was refused: the WAL no longer held it
+    expect(primary.output()).toMatch(/"asked":"[0-9a-f]{40} [1-9]\d*","reply":"\+FULLRESYNC [0-9a-f]{40} \d+","tables":[1-9]/);
+    await writeLoad(p, 500, 'd'); // the stream after the checkpoint
+    await caughtUp(p, r);
+    expect(await snapshot(r)).toEqual(await snapshot(p));
+  });
 });
