@@ -125,7 +125,7 @@ describe.skipIf(!hasNutcracker)('twemproxy (nutcracker) over three tskv nodes', 
     expect(await redis.sadd('s', 'x', 'y')).toBe(2);
     expect((await redis.smembers('s')).sort()).toEqual(['x', 'y']);
     expect(await redis.zadd('z', 1, 'one', 2, 'two')).toBe(2);
-    expect(await redis.zrange('z', 0, -1, 'WITHSCORES')).toEqual(['one', '1', 'two', '2']);
+    expect(await redis.zrange('z', '0', '-1', 'WITHSCORES')).toEqual(['one', '1', 'two', '2']);
     expect(await redis.rpush('l', 'p', 'q')).toBe(2);
     expect(await redis.lrange('l', 0, -1)).toEqual(['p', 'q']);
     expect(await redis.expire('counter', 100)).toBe(1);
