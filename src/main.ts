@@ -152,6 +152,26 @@ function openClusterOrExit(config: ServerConfig, logger: Logger): ClusterState {
   }
 }
 
+/** The master this node's topology entry names, when it is a replica. */
+function clusterMaster(cluster: ClusterState): { host: string; port: number } | undefined {
+  const myself = cluster.myself();
+  return myself?.role === 'slave' && myself.masterId !== undefined ? cluster.topology.node(myself.masterId) : undefined;
+}
+
+/**
+ * Cluster mode: a node whose topology entry is a replica follows its master (REPLICAOF host port,
+ * a no-op when it already does); one listed as a master stops following (REPLICAOF NO ONE).
+ */
+function followClusterRole(state: ServerState, replication: Replication, cluster: ClusterState): void {
+  const master = clusterMaster(cluster);
+  try {
+    if (master !== undefined) replication.replicaOf(master.host, master.port);
+    else if (cluster.myself()?.role === 'master' && replication.isReplica()) replication.promote();
+  } catch (error) {
+    state.logger.warn({ error: String(error) }, 'could not follow the cluster topology\'s replication role now');
+  }
+}
+
 /**
  * The engine and the keyspace on --dir. A replica's keyspace is read-only (it writes only its
  * primary's batches). Namespaces dropped by FLUSHDB/FLUSHALL and the elements of dead aggregates
@@ -184,6 +204,8 @@ async function main(): Promise<void> {
   const log = createLogger({ level: config.loglevel });
   const logger: Logger = log;
   const cluster = config.clusterEnabled ? openClusterOrExit(config, logger) : undefined;
+  const master = cluster === undefined ? undefined : clusterMaster(cluster);
+  if (master !== undefined) config.replicaof = { host: master.host, port: master.port }; // opened read-only, resumed as a replica
   const engineLogger = (level: EngineLogLevel, msg: string, fields: Record<string, unknown>) => logger[level](fields, msg);
   let engine: Engine;
   let keyspace: Keyspace;
@@ -243,6 +265,10 @@ async function main(): Promise<void> {
   };
   state.replication = replication;
   replication.start();
+  if (cluster !== undefined) {
+    cluster.onChange = () => followClusterRole(state, replication, cluster);
+    followClusterRole(state, replication, cluster);
+  }
   installSignalHandlers(state, listener, () => expiry, metricsServer);
   logger.info(
     { version: TSKV_VERSION, bind: config.bind, port: ports[0], dir: config.dir, appendfsync: config.appendfsync, configFile, metricsPort: metricsServer?.ports[0] },

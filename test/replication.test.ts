@@ -242,4 +242,22 @@ describe('replication', () => {
     await caughtUp(p, r);
     expect(await snapshot(r)).toEqual(await snapshot(p));
   });
+
+  it('a cluster node the topology lists as a replica follows its master, and stops when listed as a master', async () => {
+    const a = await server(['--cluster-enabled', 'yes']);
+    const b = await server(['--cluster-enabled', 'yes']);
+    const pa = client(a.port);
+    const pb = client(b.port);
+    const [idA, idB] = [String(await pa.call('CLUSTER', 'MYID')), String(await pb.call('CLUSTER', 'MYID'))];
+    const replicaLayout = `${idA} 127.0.0.1 ${a.port} master - 0-16383\n${idB} 127.0.0.1 ${b.port} slave ${idA}`;
+    for (const redis of [pa, pb]) expect(await redis.call('CLUSTERX', 'SETNODES', replicaLayout, '1')).toBe('OK');
+    await pa.mset('{t}a', '1', '{t}b', '2', '{t}c', '3');
+    await caughtUp(pa, pb);
+    expect((await info(pb)).get('master_port')).toBe(String(a.port));
+    expect(await pb.dbsize()).toBe(3);
+    await expect(pb.call('REPLICAOF', 'NO', 'ONE')).rejects.toThrow('ERR REPLICAOF not allowed in cluster mode.');
+    const masterLayout = `${idA} 127.0.0.1 ${a.port} master - 0-8191\n${idB} 127.0.0.1 ${b.port} master - 8192-16383`;
+    for (const redis of [pa, pb]) expect(await redis.call('CLUSTERX', 'SETNODES', masterLayout, '2')).toBe('OK');
+    expect((await info(pb)).get('role')).toBe('master');
+  });
 });
