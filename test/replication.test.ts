@@ -205,6 +205,16 @@ describe('replication', () => {
     expect(await pb.call('ROLE')).toEqual(['slave', '127.0.0.1', a.port, 'connected', offset]);
     expect(await pa.wait(1, 1000)).toBe(1);
     expect(await pa.wait(2, 200)).toBe(1); // the timeout: one replica has it
+    // a replica that has not acknowledged a write is not counted: stopped, it acks nothing
+    process.kill(b.pid, 'SIGSTOP');
+    try {
+      await pa.set('while-stopped', '1');
+      expect(await pa.wait(1, 300)).toBe(0);
+    } finally {
+      process.kill(b.pid, 'SIGCONT');
+    }
+    expect(await pa.wait(1, 10_000)).toBe(1);
+    expect(await pb.get('while-stopped')).toBe('1');
     // the replica's clients see its primary's writes
     await pa.set('fresh', 'v');
     await waitUntil('the fresh write on the replica', 10, async () => (await pb.get('fresh')) === 'v');

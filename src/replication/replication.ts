@@ -9,8 +9,9 @@
 //             replaces the data (installFullSync: close, installCheckpoint, reopen). Writes are
 //             refused (dispatch's gate), the keyspace is read-only, the background jobs that
 //             write (active expiry, the time series sealer) do not run (main.ts asks isReplica()).
-// The API the cluster code (src/cluster/, helper C1) may call: replicaOf(host, port), promote(),
-// status(); and the commands' (commands/replication.ts): accept, wait, infoFields, roleReply.
+// The API the cluster code may call: replicaOf(host, port), promote(), status() (main.ts makes a
+// cluster node follow its topology entry's role with the first two); and the commands'
+// (commands/replication.ts): accept, wait, ackedCount, infoFields, roleReply, refusal.
 // Invariants:
 // - ids (replication-ids.ts) name the history the data belongs to, and are stored before the data
 //   changes history: promote() takes a new replid keeping the old one as replid2 with the durable
@@ -261,9 +262,15 @@ export class Replication {
   /**
    * WAIT: done(count) once count replicas acked seq, or when timeoutMs passed (0: no timeout) with
    * the count then; done(error) if the server stops being a master first. Returns a cancel function.
+   * At most limits.replicaWaitsMax wait at once (a WAIT past it is answered as on a timeout, and a
+   * client that disconnects leaves its WAIT until its timeout or its acks).
    */
   wait(seq: number, count: number, timeoutMs: number, done: (result: number | Error) => void): () => void {
     const waiter: Waiter = { seq, count, timer: undefined, done };
+    if (this.waiters.size >= limits.replicaWaitsMax) {
+      setImmediate(() => done(this.ackedCount(seq))); // bounded: answered as on a timeout
+      return () => undefined;
+    }
     if (timeoutMs > 0) waiter.timer = setTimeout(() => this.finishWaiter(waiter, this.ackedCount(seq)), timeoutMs);
     this.waiters.add(waiter);
     for (const link of this.links) link.requestAck();
