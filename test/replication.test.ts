@@ -22,8 +22,8 @@ async function server(args: string[] = [], dir?: string): Promise<StartedServer>
   return s;
 }
 
-function client(port: number): Redis {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: () => null });
+function client(port: number, password?: string): Redis {
+  const redis = new Redis({ port, host: '127.0.0.1', ...(password === undefined ? {} : { password }), lazyConnect: false, maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: () => null });
   redis.on('error', () => undefined);
   clients.push(redis);
   return redis;
@@ -269,5 +269,29 @@ describe('replication', () => {
     const masterLayout = `${idA} 127.0.0.1 ${a.port} master - 0-8191\n${idB} 127.0.0.1 ${b.port} master - 8192-16383`;
     for (const redis of [pa, pb]) expect(await redis.call('CLUSTERX', 'SETNODES', masterLayout, '2')).toBe('OK');
     expect((await info(pb)).get('role')).toBe('master');
+  });
+
+  it("authenticates with masterauth; a replica's WATCH sees its primary's writes and its MULTI refuses writes", async () => {
+    const primary = await server(['--requirepass', 'secret']);
+    const refused = await server(['--replicaof', '127.0.0.1', String(primary.port)]);
+    const replicaServer = await server(['--replicaof', '127.0.0.1', String(primary.port), '--masterauth', 'secret']);
+    const p = client(primary.port, 'secret');
+    const r = client(replicaServer.port);
+    await p.set('watched', '1');
+    await caughtUp(p, r);
+    expect((await info(client(refused.port))).get('master_link_status')).toBe('down');
+    expect(refused.output()).toMatch(/the primary refused REPLCONF listening-port: NOAUTH Authentication required/);
+    // WATCH on the replica, then the primary changes the key: EXEC aborts
+    const watcher = client(replicaServer.port);
+    await watcher.watch('watched');
+    await p.set('watched', '2');
+    await caughtUp(p, r);
+    expect(await watcher.multi().get('watched').exec()).toBeNull();
+    // a write inside MULTI is refused when queued; EXEC then aborts
+    const tx = client(replicaServer.port);
+    await tx.call('MULTI');
+    await expect(tx.call('SET', 'x', '1')).rejects.toThrow("READONLY You can't write against a read only replica.");
+    await expect(tx.call('EXEC')).rejects.toThrow('EXECABORT');
+    expect(await r.get('watched')).toBe('2');
   });
 });
