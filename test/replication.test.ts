@@ -6,7 +6,7 @@
 // Every loop is bounded in rounds and seconds; servers are stopped by PID (helpers/server.ts).
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type StartedServer } from './helpers/server.js';
+import { rawRequest, startServer, type StartedServer } from './helpers/server.js';
 
 const started: StartedServer[] = [];
 const clients: Redis[] = [];
@@ -210,6 +210,10 @@ describe('replication', () => {
     try {
       await pa.set('while-stopped', '1');
       expect(await pa.wait(1, 300)).toBe(0);
+      // a WAIT whose reply is switched off (CLIENT REPLY OFF) times out without a reply, and the server lives on
+      expect(await rawRequest(a.port, 'CLIENT REPLY OFF\r\nSET quiet 1\r\nWAIT 1 100\r\nCLIENT REPLY ON\r\n', 3000)).toBe('+OK\r\n');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await pa.ping()).toBe('PONG');
     } finally {
       process.kill(b.pid, 'SIGCONT');
     }

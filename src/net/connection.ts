@@ -366,7 +366,10 @@ export class Connection implements ConnectionView {
     if (commit === undefined && !suppressed) return;
     const all = this.writer.take();
     if (before > 0) this.pushSegment(all.subarray(0, before), true);
-    if (suppressed) return;
+    if (suppressed) {
+      void commit?.catch(() => undefined); // no reply to write: a rejection (WAIT's LateReply, a failed commit) has no one else to hear it
+      return;
+    }
     const reply = all.subarray(before);
     this.waitingCount++;
     this.segmentBytes += reply.length;
