@@ -253,7 +253,7 @@ async function main(): Promise<void> {
       current.onKeyModified = previous.onKeyModified;
       current.onDbFlushed = previous.onDbFlushed;
       current.onKeyExpired = previous.onKeyExpired;
-      current.onStagedSettled = previous.onStagedSettled;
+      state.pubsub.useKeyspace(current);
       expiry.stop();
       expiry = startExpiry(state);
     },
