@@ -2,7 +2,8 @@
 // 127.0.0.1: a replica under a write load matches its primary key for key; WAIT 1 counts a write
 // only once the replica has it durably, so kill -9 of the primary loses none of those; a replica
 // restarted mid-stream resumes from its own sequence number; one too far behind the retained WAL
-// takes a full copy (a checkpoint) first; ROLE and INFO replication read as Redis's.
+// takes a full copy (a checkpoint) first, and a primary restarted after kill -9 is continued
+// from; ROLE and INFO replication read as Redis's.
 // Every loop is bounded in rounds and seconds; servers are stopped by PID (helpers/server.ts).
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -141,6 +142,15 @@ describe('replication', () => {
     const missing = keys.filter((key, index) => values[index] !== confirmed.get(key));
     expect(missing).toEqual([]);
     expect((await info(r)).get('master_link_status')).toBe('down');
+    // the primary comes back on its own data: the replica continues from its sequence, no full copy
+    await primary.restart();
+    const p = client(primary.port);
+    await writeLoad(p, 500, 'after');
+    await caughtUp(p, r);
+    const fields = await info(r);
+    expect(fields.get('tskv_full_syncs')).toBe('1'); // the first one, from nothing
+    expect(fields.get('tskv_partial_syncs')).toBe('1');
+    expect(await snapshot(r)).toEqual(await snapshot(p));
   });
 
   it('a replica restarted mid-stream resumes from its own sequence number', async () => {
