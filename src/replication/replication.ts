@@ -30,9 +30,11 @@ import { limits, type ServerConfig } from '../ops/config.js';
 import { Follower, type FollowerHost } from './follower.js';
 import { ReplicaLink, type LinkHost, type ReplicationLogger } from './replica-link.js';
 import { freshIds, loadIds, newReplid, NO_REPLID, saveIds, UNKNOWN_REPLID, type ReplicationIds } from './replication-ids.js';
+import { infoFields, roleReply, type InfoFields, type InfoSource, type RoleReply } from './replication-info.js';
 
 export type { ReplicationLogger } from './replica-link.js';
-export type Role = 'master' | 'replica';
+export type { Role } from './replication-info.js';
+import type { Role } from './replication-info.js';
 
 /** What replication needs of the server (ServerState is one). */
 export interface ReplicationHost {
@@ -283,61 +285,20 @@ export class Replication {
 
   // ---- introspection -------------------------------------------------------------------------
 
-  /** INFO replication, Redis 7.0's fields in its order (src/server.c genRedisInfoString). */
-  infoFields(): Array<[string, string | number]> {
-    const { engine, config } = this.host;
-    const fields: Array<[string, string | number]> = [['role', this.role === 'master' ? 'master' : 'slave']];
-    const follower = this.follower;
-    if (this.role === 'replica' && follower !== undefined) {
-      const nowS = Date.now() / 1000;
-      fields.push(
-        ['master_host', follower.primaryHost], ['master_port', follower.primaryPort],
-        ['master_link_status', follower.linkUp ? 'up' : 'down'],
-        ['master_last_io_seconds_ago', follower.lastIoMs === 0 || follower.state === 'connect' ? -1 : Math.floor(nowS - follower.lastIoMs / 1000)],
-        ['master_sync_in_progress', follower.state === 'sync' ? 1 : 0],
-        ['slave_read_repl_offset', Math.max(follower.readSeq, engine.sequence())], ['slave_repl_offset', engine.sequence()],
-      );
-      if (follower.state === 'sync') {
-        const left = follower.syncTotalBytes - follower.syncReadBytes;
-        fields.push(
-          ['master_sync_total_bytes', follower.syncTotalBytes], ['master_sync_read_bytes', follower.syncReadBytes], ['master_sync_left_bytes', left],
-          ['master_sync_perc', (follower.syncTotalBytes === 0 ? 0 : (follower.syncReadBytes / follower.syncTotalBytes) * 100).toFixed(2)],
-          ['master_sync_last_io_seconds_ago', Math.floor(nowS - follower.lastIoMs / 1000)],
-        );
-      }
-      if (!follower.linkUp) fields.push(['master_link_down_since_seconds', Math.floor(nowS - follower.linkDownSinceMs / 1000)]);
-      fields.push(
-        ['slave_priority', config.replicaPriority], ['slave_read_only', 1], ['replica_announced', 1],
-        ['tskv_slave_durable_offset', engine.durableSequence()], ['tskv_full_syncs', this.stats.replicaFullSyncs], ['tskv_partial_syncs', this.stats.replicaPartialSyncs],
-      );
-    }
-    fields.push(['connected_slaves', this.links.size]);
-    let index = 0;
-    const nowMs = Date.now();
-    for (const link of this.links) {
-      const lag = link.state === 'online' ? Math.floor((nowMs - link.lastAckMs) / 1000) : 0;
-      fields.push([`slave${index++}`, `ip=${link.address},port=${link.listeningPort},state=${link.state},offset=${link.ackSeq},lag=${lag}`]);
-    }
-    const history = engine.walHistory();
-    const backlogActive = this.links.size > 0 || this.backlogKept();
-    fields.push(
-      ['master_failover_state', 'no-failover'], ['master_replid', this.ids.replid], ['master_replid2', this.ids.replid2],
-      ['master_repl_offset', engine.sequence()], ['second_repl_offset', this.ids.secondSeq < 0 ? -1 : this.ids.secondSeq + 1],
-      ['repl_backlog_active', backlogActive ? 1 : 0], ['repl_backlog_size', config.replBacklogSize],
-      ['repl_backlog_first_byte_offset', backlogActive ? history.firstSeq : 0], ['repl_backlog_histlen', backlogActive ? history.bytes : 0],
-    );
-    return fields;
+  /** INFO replication (replication-info.ts). */
+  infoFields(): InfoFields {
+    return infoFields(this.infoSource());
   }
 
-  /** ROLE's reply (src/replication.c roleCommand): the master's online replicas, or the replica's link. */
-  roleReply(): { kind: 'master'; offset: number; replicas: Array<[string, string, string]> } | { kind: 'slave'; host: string; port: number; state: string; offset: number } {
-    const { engine } = this.host;
-    const follower = this.follower;
-    if (this.role === 'master' || follower === undefined) {
-      const replicas = [...this.links].filter((link) => link.state === 'online').map((link): [string, string, string] => [link.address, String(link.listeningPort), String(link.ackSeq)]);
-      return { kind: 'master', offset: engine.sequence(), replicas };
-    }
-    return { kind: 'slave', host: follower.primaryHost, port: follower.primaryPort, state: follower.state, offset: follower.linkUp ? engine.sequence() : -1 };
+  /** ROLE's reply (replication-info.ts). */
+  roleReply(): RoleReply {
+    return roleReply(this.infoSource());
+  }
+
+  private infoSource(): InfoSource {
+    const { engine, config } = this.host;
+    const backlogActive = this.links.size > 0 || this.backlogKept();
+    return { role: this.role, ids: this.ids, stats: this.stats, follower: this.follower, links: [...this.links], engine, config, backlogActive };
   }
 
   // ---- internals -----------------------------------------------------------------------------
