@@ -129,7 +129,10 @@ const SECTIONS: Record<string, { title: string; fields: (state: ServerState) => 
   memory: { title: 'Memory', fields: memoryFields },
   persistence: { title: 'Persistence', fields: persistenceFields },
   stats: { title: 'Stats', fields: statsFields },
-  replication: { title: 'Replication', fields: (state) => [['role', 'master'], ['connected_slaves', 0], ['master_failover_state', 'no-failover'], ['master_replid', state.runId], ['master_repl_offset', 0], ['repl_backlog_active', 0]] },
+  replication: {
+    title: 'Replication',
+    fields: (state) => state.replication?.infoFields() ?? [['role', 'master'], ['connected_slaves', 0], ['master_failover_state', 'no-failover'], ['master_replid', state.runId], ['master_repl_offset', 0], ['repl_backlog_active', 0]],
+  },
   cpu: { title: 'CPU', fields: cpuFields },
   modules: { title: 'Modules', fields: () => [] },
   errorstats: { title: 'Errorstats', fields: (state) => state.metrics.errorStatsFields() },

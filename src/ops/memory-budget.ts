@@ -71,17 +71,17 @@ export class MemoryBudget {
   private lastIdleCollectionMs = 0;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engineOf: () => Engine, // the server's engine (a replica's full copy replaces it)
     private readonly config: MemoryBudgetConfig,
     private readonly activity: () => number = () => 0, // commands run so far
   ) {}
 
-  /** Applies the config's budget to the engine (at start, and after CONFIG SET). */
-  apply(): void {
+  /** Applies the config's budget to the engine (at start, after CONFIG SET, to a new engine with force). */
+  apply(force = false): void {
     const next = budgetFor(this.config);
-    if (next.memtableBytesMax === this.current.memtableBytesMax && next.cacheBytes === this.current.cacheBytes) return;
+    if (!force && next.memtableBytesMax === this.current.memtableBytesMax && next.cacheBytes === this.current.cacheBytes) return;
     this.current = next;
-    this.engine.setMemoryBudget(next);
+    this.engineOf().setMemoryBudget(next);
   }
 
   start(): void {
@@ -109,8 +109,8 @@ export class MemoryBudget {
     const maxmemory = this.config.maxmemoryBytes;
     if (maxmemory <= 0 || memory.rss <= maxmemory) return false;
     this.pressureEvents++;
-    this.engine.shedMemory(Math.floor(this.current.cacheBytes / 2));
-    if (this.engine.stats().memtableBytes >= MEMTABLE_FLUSH_EARLY_MIN) this.engine.flushEarly();
+    this.engineOf().shedMemory(Math.floor(this.current.cacheBytes / 2));
+    if (this.engineOf().stats().memtableBytes >= MEMTABLE_FLUSH_EARLY_MIN) this.engineOf().flushEarly();
     return true;
   }
 
@@ -119,7 +119,7 @@ export class MemoryBudget {
   }
 
   private engineBytes(): number {
-    const engine = this.engine.stats();
+    const engine = this.engineOf().stats();
     return engine.memtableArenaBytes + engine.memtableIndexBytes + engine.blockCacheBytes + engine.tableCacheBytes;
   }
 }
