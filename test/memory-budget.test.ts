@@ -38,7 +38,7 @@ describe('maxmemory as the memory budget', () => {
     expect([info['tskv_memtable_bytes_max'], info['tskv_cache_bytes_max']]).toEqual([String(4 * MIB), String(12 * MIB)]);
     expect(await client.config('SET', 'maxmemory', '0')).toBe('OK');
     info = await memoryInfo();
-    expect([info['tskv_memtable_bytes_max'], info['tskv_cache_bytes_max']]).toEqual([String(32 * MIB), String(64 * MIB)]);
+    expect([info['tskv_memtable_bytes_max'], info['tskv_cache_bytes_max']]).toEqual([String(32 * MIB), String(256 * MIB)]);
   });
 
   it('explains RSS in INFO memory: engine parts, JS heap, the rest', async () => {

@@ -53,7 +53,7 @@ export const limits = {
   blockedClientsMax: 10_000, // clients blocked at once (BLPOP & co.); past it a blocking command answers an error
   waitersPerKeyMax: 10_000, // clients blocked on one key
   listBatchBytesMax: 256 * 1024 * 1024, // what one LTRIM / LREM / LINSERT may stage (under the WAL's 1 GiB record)
-  cacheBytesDefault: 64 * 1024 * 1024, // --cache-size: the engine's block cache + open tables
+  cacheBytesDefault: 256 * 1024 * 1024, // --cache-size: the engine's block cache + open tables
   cacheBytesMin: 1024 * 1024,
   cacheBytesMax: 1024 ** 4,
   subscriptionsPerClientMax: 100_000, // channels + patterns + shard channels one client may subscribe to
@@ -277,7 +277,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     read: (c) => c.latencyTrackingInfoPercentiles.join(' '),
   },
   numberOption('cache-size', 'cacheBytes', { min: limits.cacheBytesMin, max: limits.cacheBytesMax, memory: true }, {
-    help: 'memory for table blocks read from disk (block cache + open tables), e.g. 1gb (default 64mb; with maxmemory, at most 3/8 of it)', runtime: false,
+    help: 'memory for table blocks read from disk (block cache + open tables), e.g. 1gb (default 256mb; with maxmemory, at most 3/8 of it)', runtime: false,
   }),
   numberOption('metrics-port', 'metricsPort', { min: 0, max: 65535 }, { help: 'serve Prometheus metrics at http://<bind>:<port>/metrics, 0 = off (default 0)', runtime: false }),
   yesNoOption('cluster-enabled', 'clusterEnabled', {
