@@ -387,3 +387,79 @@ describe('subscriptions', () => {
     }
   });
 });
+
+// ---- client libraries: shard channels, resubscription, node-redis RESP2 patterns ----------------
+
+describe('ioredis shard channels and reconnection', () => {
+  it.each([2, 3] as const)('delivers shard messages and resubscribes everything after CLIENT KILL, in RESP%i', async (protocol) => {
+    const subscriber = new Redis({ port: server.port, host: '127.0.0.1', protocol, retryStrategy: () => 50 });
+    subscriber.on('error', () => undefined); // the kill: ioredis reconnects
+    const publisher = new Redis({ port: server.port, host: '127.0.0.1' });
+    try {
+      expect(String(await subscriber.client('INFO'))).toContain(` resp=${protocol} `);
+      const got: string[] = [];
+      subscriber.on('message', (channel: string, message: string) => got.push(`message ${channel} ${message}`));
+      subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => got.push(`pmessage ${channel} ${message}`));
+      subscriber.on('smessage', (channel: string, message: string) => got.push(`smessage ${channel} ${message}`));
+      expect(await subscriber.subscribe(`plain${protocol}`)).toBe(1);
+      expect(await subscriber.psubscribe(`pat${protocol}.*`)).toBe(2);
+      expect(await subscriber.ssubscribe(`shard${protocol}`)).toBe(1); // Redis counts shard channels apart
+      expect(await publisher.spublish(`shard${protocol}`, 'one')).toBe(1);
+      expect(await publisher.publish(`shard${protocol}`, 'not a shard publish')).toBe(0);
+      await until(() => got.length === 1, 3000, 'the shard message');
+      const ready = new Promise((resolve) => subscriber.once('ready', resolve));
+      expect(await publisher.call('CLIENT', 'KILL', 'TYPE', 'pubsub')).toBe(1);
+      await ready; // reconnected; ioredis then subscribes again to what it had
+      await until(async () => {
+        const counts = await publisher.pubsub('NUMSUB', `plain${protocol}`);
+        const shards = await publisher.pubsub('SHARDNUMSUB', `shard${protocol}`);
+        return counts[1] === 1 && shards[1] === 1 && (await publisher.call('PUBSUB', 'NUMPAT')) === 1;
+      }, 5000, 'resubscribed');
+      expect(await publisher.publish(`plain${protocol}`, 'two')).toBe(1);
+      expect(await publisher.publish(`pat${protocol}.x`, 'three')).toBe(1);
+      expect(await publisher.spublish(`shard${protocol}`, 'four')).toBe(1);
+      await until(() => got.length === 4, 3000, 'three more messages');
+      expect(got).toEqual([`smessage shard${protocol} one`, `message plain${protocol} two`, `pmessage pat${protocol}.x three`, `smessage shard${protocol} four`]);
+      expect(await subscriber.sunsubscribe(`shard${protocol}`)).toBe(0);
+      expect(await subscriber.punsubscribe(`pat${protocol}.*`)).toBe(1);
+      expect(await subscriber.unsubscribe(`plain${protocol}`)).toBe(0);
+    } finally {
+      subscriber.disconnect();
+      publisher.disconnect();
+    }
+  });
+});
+
+describe('node-redis in RESP2', () => {
+  it('pattern- and shard-subscribes, unsubscribes one of several, and reads PUBSUB', async () => {
+    const client = createClient({ url: `redis://127.0.0.1:${server.port}` });
+    const publisher = createClient({ url: `redis://127.0.0.1:${server.port}` });
+    await client.connect();
+    await publisher.connect();
+    try {
+      const got: string[] = [];
+      await client.pSubscribe(['r2.*', 'other.*'], (message, channel) => got.push(`p ${channel}:${message}`));
+      await client.sSubscribe('r2shard', (message, channel) => got.push(`s ${channel}:${message}`));
+      await client.subscribe('r2plain', (message, channel) => got.push(`${channel}:${message}`), true); // buffers
+      expect(await publisher.pubSubNumPat()).toBe(2);
+      expect(await publisher.pubSubChannels('r2*')).toEqual(['r2plain']);
+      expect(await publisher.pubSubShardChannels()).toEqual(['r2shard']);
+      expect(await publisher.publish('r2.a', 'one')).toBe(1);
+      expect(await publisher.sPublish('r2shard', 'two')).toBe(1);
+      expect(await publisher.publish('r2plain', Buffer.from([0, 0xff, 0x0a]))).toBe(1);
+      await until(() => got.length === 3, 3000, 'three messages');
+      expect(got).toEqual(['p r2.a:one', 's r2shard:two', `r2plain:${Buffer.from([0, 0xff, 0x0a]).toString()}`]);
+      await client.pUnsubscribe('r2.*');
+      expect(await publisher.pubSubNumPat()).toBe(1);
+      expect(await publisher.publish('r2.a', 'gone')).toBe(0);
+      expect(await publisher.publish('other.a', 'kept')).toBe(1);
+      await until(() => got.length === 4, 3000, 'the other pattern');
+      expect(got[3]).toBe('p other.a:kept');
+      await client.sUnsubscribe();
+      expect(await publisher.sPublish('r2shard', 'gone')).toBe(0);
+    } finally {
+      await client.quit();
+      await publisher.quit();
+    }
+  });
+});
