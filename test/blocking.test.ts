@@ -5,6 +5,7 @@
 // client's pipelined commands waiting behind it, and kill -9: a wait ends with the connection, an
 // acknowledged pop is gone for good and an element nobody was answered with is not lost.
 // Waits are bounded: every poll loop has a count and every blocking call a timeout or a push.
+import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RawClient, formatReply, type Reply } from './helpers/raw-client.js';
@@ -419,4 +420,43 @@ describe("ioredis's blocking commands in RESP2 and RESP3", () => {
     expect(pushes).toEqual([1, 1, null, 1]);
     expect(await Promise.all(pops)).toEqual([['shared', 'a'], ['w1', 'b'], ['shared', 'c']]); // FIFO on shared: w0's waiter first
   });
+});
+
+describe('limits.waitersPerKeyMax', () => {
+  const WAITERS_PER_KEY_MAX = 10_000;
+  const CONNECT_BATCH = 250; // under the listen backlog (511)
+
+  it('refuses the waiter past it with an error, blocking nothing, while other keys still block', async () => {
+    const crowded = await startServer({ args: ['--maxclients', String(WAITERS_PER_KEY_MAX + 100)] });
+    const sockets: net.Socket[] = [];
+    const admin = await RawClient.connect(crowded.port);
+    try {
+      for (let start = 0; start < WAITERS_PER_KEY_MAX; start += CONNECT_BATCH) {
+        await Promise.all(Array.from({ length: Math.min(CONNECT_BATCH, WAITERS_PER_KEY_MAX - start) }, () => new Promise<void>((resolve, reject) => {
+          const socket = net.connect(crowded.port, '127.0.0.1');
+          sockets.push(socket);
+          socket.once('error', reject);
+          socket.once('connect', () => {
+            socket.write('*3\r\n$5\r\nBLPOP\r\n$7\r\ncrowded\r\n$1\r\n0\r\n');
+            resolve();
+          });
+        })));
+      }
+      const blocked = async () => Number(/blocked_clients:(\d+)/.exec(formatReply(await admin.send(['INFO', 'clients'])))?.[1]);
+      for (let round = 0; round < 6_000 && (await blocked()) < WAITERS_PER_KEY_MAX; round++) await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      expect(await blocked()).toBe(WAITERS_PER_KEY_MAX);
+      const late = await RawClient.connect(crowded.port);
+      expect(formatReply(await late.send(['BLPOP', 'other', 'crowded', '0']))).toBe(`-ERR too many clients blocked on one key (max ${WAITERS_PER_KEY_MAX})`);
+      expect(formatReply(await late.send(['BLMOVE', 'crowded', 'd', 'LEFT', 'LEFT', '0.01']))).toBe(`-ERR too many clients blocked on one key (max ${WAITERS_PER_KEY_MAX})`);
+      expect(await blocked()).toBe(WAITERS_PER_KEY_MAX); // neither blocked, on 'other' either
+      expect(formatReply(await late.send(['BLPOP', 'other', '0.01']))).toBe('*-1'); // another key: blocks, then times out
+      expect(formatReply(await admin.send(['RPUSH', 'crowded', 'one']))).toBe(':1');
+      expect(formatReply(await late.send(['BLPOP', 'crowded', '0.01']))).toBe('*-1'); // the first waiter took it; one place free
+      late.close();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      admin.close();
+      await crowded.stop();
+    }
+  }, 180_000);
 });

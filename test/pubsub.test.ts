@@ -463,3 +463,33 @@ describe('node-redis in RESP2', () => {
     }
   });
 });
+
+describe('limits.subscriptionsPerClientMax', () => {
+  it('counts channels, patterns and shard channels together, refusing the command that would pass it', async () => {
+    const TOO_MANY = '-ERR too many subscriptions for this client (at most 100000)\r\n';
+    const names = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix}${index}`);
+    const admin = await RawClient.connect(server.port);
+    const client = await ByteSocket.connect(server.port);
+    try {
+      client.send(['CLIENT', 'SETNAME', 'hoarder']);
+      client.send(['SUBSCRIBE', ...names('lc', 60_000)]);
+      client.send(['PSUBSCRIBE', ...names('lp*', 30_000)]);
+      client.send(['SSUBSCRIBE', ...names('ls', 9_999)]);
+      await client.waitForEnd(['$6\r\nls9998\r\n:9999\r\n'], 30_000);
+      client.clear();
+      client.send(['SSUBSCRIBE', 'ls-a', 'ls-b']); // 100,001
+      client.send(['SUBSCRIBE', 'lc-last']); // 100,000: still allowed
+      client.send(['PSUBSCRIBE', 'lp-more*']);
+      client.send(['SUBSCRIBE', 'lc-more']);
+      client.send(['PING']);
+      await client.waitForEnd(['*2\r\n$4\r\npong\r\n$0\r\n\r\n'], 10_000);
+      expect(client.text()).toBe(`${TOO_MANY}*3\r\n$9\r\nsubscribe\r\n$7\r\nlc-last\r\n:90001\r\n${TOO_MANY}${TOO_MANY}*2\r\n$4\r\npong\r\n$0\r\n\r\n`);
+      expect(formatReply(await admin.send(['CLIENT', 'LIST', 'TYPE', 'pubsub']))).toMatch(/name=hoarder .*sub=60001 psub=30000 ssub=9999 /);
+      expect(formatReply(await admin.send(['PUBLISH', 'lc-more', 'x']))).toBe(':0');
+      expect(formatReply(await admin.send(['PUBLISH', 'lc-last', 'x']))).toBe(':1');
+    } finally {
+      client.close();
+      admin.close();
+    }
+  }, 60_000);
+});

@@ -40,8 +40,8 @@ export const limits = {
   activeExpireEntriesMax: 200, // keys the active expiry cycle may examine per run
   shutdownMs: 10_000, // SIGTERM: exit within this even if clients or the engine hang
   clientNameBytesMax: 4096,
-  blockedClientsMax: 10_000, // clients blocked at once (BLPOP & co.); past it a blocking command answers an error
-  waitersPerKeyMax: 10_000, // clients blocked on one key
+  blockedClientsMax: 100_000, // clients blocked at once (BLPOP & co.); past it a blocking command answers an error
+  waitersPerKeyMax: 10_000, // clients blocked on one key (Redis has no such limit); past it likewise
   listBatchBytesMax: 256 * 1024 * 1024, // what one LTRIM / LREM / LINSERT may stage (under the WAL's 1 GiB record)
   cacheBytesDefault: 256 * 1024 * 1024, // --cache-size: the engine's block cache + open tables
   cacheBytesMin: 1024 * 1024,
