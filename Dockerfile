@@ -27,7 +27,9 @@ COPY storage ./storage
 RUN node build.mjs && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+# freed buffers of 64 KiB and more go back to the kernel at once (glibc raises its mmap threshold
+# as big buffers are freed, then keeps their memory in its heap: ~80 MiB of RSS after 1M SETs)
+ENV NODE_ENV=production MALLOC_MMAP_THRESHOLD_=65536
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
