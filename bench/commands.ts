@@ -18,12 +18,23 @@
 // growing to 100,000 fields / members); HGET and SISMEMBER on them; HGETALL and SMEMBERS of
 // 10,000 hashes / sets of 10 fields / members each. Then DEL of a 1,000,000-field hash, timed
 // from one client (the issue asks for under 1 ms). `--types-only` runs just that part.
+// Sorted sets, lists and Pub/Sub (issue 17), durable only (fsync always), each against Redis and
+// beside SET and GET in the same run: ZADD (redis-benchmark's own test: one zset growing to
+// 100,000 members); ZRANGE 0 9 and ZRANGEBYSCORE <random> +inf LIMIT 0 10 on a 1,000,000-member
+// zset (random scores 0 .. 1e6) loaded first; LPUSH (its own test: one list), LRANGE 0 99 on that
+// list, RPOP (its own test; as many pops as pushes, so each pops an element); PUBLISH (one fixed
+// 100-byte message) to 1 and to 50 subscribers: connections of this process that read and count
+// the messages they get (by bytes: every message frame has the same length). A PUBLISH row checks
+// that every subscriber got every message and prints delivered messages per second of wall time
+// (from redis-benchmark's start until the last one arrived) beside redis-benchmark's rate.
+// `--collections-only` runs just that part; `--publish-only` just SET and the PUBLISH rows (no zset load).
 // Prints a markdown table (medians of the repeats) for bench/README.md. Not part of CI.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { freePort, rawRequest, REPO_DIR, SERVER_BUNDLE } from '../test/helpers/server.js';
 import { RawClient, formatReply } from '../test/helpers/raw-client.js';
 
@@ -35,6 +46,8 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const scanOnly = argv.includes('--scan-only');
 const typesOnly = argv.includes('--types-only');
+const collectionsOnly = argv.includes('--collections-only');
+const publishOnly = argv.includes('--publish-only');
 const repeatsIndex = argv.indexOf('--repeats');
 const repeats = repeatsIndex >= 0 ? Number(argv[repeatsIndex + 1]) : quick ? 1 : 3;
 const bundles = argv.flatMap((arg, index) => (arg === '--bundle' && argv[index + 1] !== undefined ? [path.resolve(argv[index + 1] as string)] : []));
@@ -342,6 +355,177 @@ async function typeRows(policy: Policy): Promise<void> {
   }
 }
 
+// ---- sorted sets, lists and Pub/Sub (issue 17) -----------------------------------------------
+
+const runAsync = promisify(execFile);
+const BIG_ZSET_MEMBERS = quick ? 100_000 : 1_000_000;
+const BIG_ZSET_SCORES = 1_000_000; // scores are integers 0 .. 999,999; ZRANGEBYSCORE draws its minimum there
+const MESSAGE = 'm'.repeat(VALUE_BYTES);
+const DELIVERY_WAIT_MS = 120_000;
+
+/** `bigzset`: BIG_ZSET_MEMBERS members m<i> with the same pseudo-random scores on every server. */
+async function loadBigZset(port: number): Promise<void> {
+  const client = await RawClient.connect(port);
+  let seed = 12345;
+  const nextScore = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % BIG_ZSET_SCORES;
+  };
+  try {
+    for (let start = 0; start < BIG_ZSET_MEMBERS; start += LOAD_KEYS_PER_MSET * LOAD_MSETS_IN_FLIGHT) {
+      const commands: string[][] = [];
+      for (let first = start; first < Math.min(BIG_ZSET_MEMBERS, start + LOAD_KEYS_PER_MSET * LOAD_MSETS_IN_FLIGHT); first += LOAD_KEYS_PER_MSET) {
+        const args = ['ZADD', 'bigzset'];
+        for (let index = first; index < Math.min(BIG_ZSET_MEMBERS, first + LOAD_KEYS_PER_MSET); index++) args.push(String(nextScore()), `m${index}`);
+        commands.push(args);
+      }
+      for (const reply of await client.pipeline(commands)) if (reply.type === 'error') throw new Error(`load failed: ${formatReply(reply)}`);
+    }
+    const count = formatReply(await client.send(['ZCARD', 'bigzset']));
+    if (count !== `:${BIG_ZSET_MEMBERS}`) throw new Error(`ZCARD says ${count}`);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * `count` connections subscribed to `channel`, counting the messages they read. Every message is
+ * the same frame (`*3 message <channel> MESSAGE`), so a count is bytes / frame length.
+ */
+class Subscribers {
+  private readonly frameBytes: number;
+  private readonly sockets: net.Socket[] = [];
+  private readonly bytes: number[] = [];
+  private closedCount = 0;
+
+  private constructor(readonly channel: string) {
+    this.frameBytes = Buffer.byteLength(`*3\r\n$7\r\nmessage\r\n$${channel.length}\r\n${channel}\r\n$${MESSAGE.length}\r\n${MESSAGE}\r\n`);
+  }
+
+  static async open(port: number, channel: string, count: number): Promise<Subscribers> {
+    const set = new Subscribers(channel);
+    const confirmation = `*3\r\n$9\r\nsubscribe\r\n$${channel.length}\r\n${channel}\r\n:1\r\n`;
+    await Promise.all(Array.from({ length: count }, (_, index) => new Promise<void>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      set.sockets.push(socket);
+      set.bytes[index] = -confirmation.length;
+      socket.once('error', reject);
+      socket.once('close', () => set.closedCount++);
+      socket.on('data', (chunk: Buffer) => {
+        set.bytes[index]! += chunk.length;
+        if (set.bytes[index]! >= 0) resolve();
+      });
+      socket.once('connect', () => socket.write(`*2\r\n$9\r\nSUBSCRIBE\r\n$${channel.length}\r\n${channel}\r\n`));
+    })));
+    return set;
+  }
+
+  /** Messages each subscriber has read (whole frames). */
+  counts(): number[] {
+    return this.bytes.map((bytes) => bytes / this.frameBytes);
+  }
+
+  /** Until every subscriber has read `each` messages in all; throws past DELIVERY_WAIT_MS, on a drop or a surplus. */
+  async waitFor(each: number): Promise<void> {
+    const deadline = Date.now() + DELIVERY_WAIT_MS;
+    for (;;) {
+      if (this.closedCount > 0) throw new Error(`${this.closedCount} subscribers of ${this.channel} were disconnected`);
+      const counts = this.counts();
+      if (counts.some((got) => got > each)) throw new Error(`a subscriber of ${this.channel} got more than ${each} messages`);
+      if (counts.every((got) => got === each)) return;
+      if (Date.now() > deadline) throw new Error(`subscribers of ${this.channel}: ${Math.min(...counts)} of ${each} messages after ${DELIVERY_WAIT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  close(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+}
+
+/** One PUBLISH run: redis-benchmark's sample and the messages delivered per second of wall time. */
+async function runPublish(server: Server, subscribers: Subscribers, count: number): Promise<Sample & { deliveredPerSecond: number }> {
+  const before = Math.max(...subscribers.counts());
+  const started = process.hrtime.bigint();
+  const { stdout } = await runAsync('redis-benchmark', ['-p', String(server.port), '-c', String(CLIENTS), '-P', String(PIPELINE), '-n', String(count), '--csv',
+    'PUBLISH', subscribers.channel, MESSAGE], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  await subscribers.waitFor(before + count);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const row = stdout.trim().split('\n').find((line) => !line.startsWith('"test"'));
+  if (!row) throw new Error(`no result from redis-benchmark for PUBLISH on ${server.name}:\n${stdout}`);
+  const cells = row.split(',').map((cell) => cell.replace(/"/g, ''));
+  return { rps: Number(cells[1]), p50Ms: Number(cells[4]), p99Ms: Number(cells[6]), deliveredPerSecond: (count * subscribers.counts().length) / seconds };
+}
+
+const COLLECTION_ROWS: readonly { name: string; run: (server: Server) => Sample }[] = [
+  { name: 'SET', run: (server) => runBenchmark(server, 'set', requests(400_000)) },
+  { name: 'GET', run: (server) => runBenchmark(server, 'get', requests(1_000_000)) },
+  { name: 'ZADD (1 zset, 100k members)', run: (server) => runBenchmark(server, 'zadd', requests(400_000)) },
+  { name: `ZRANGE 0 9 (${BIG_ZSET_MEMBERS} members)`, run: (server) => runCommand(server, ['ZRANGE', 'bigzset', '0', '9'], requests(400_000), KEYSPACE) },
+  { name: 'ZRANGEBYSCORE <rand> +inf LIMIT 0 10', run: (server) => runCommand(server, ['ZRANGEBYSCORE', 'bigzset', '__rand_int__', '+inf', 'LIMIT', '0', '10'], requests(400_000), BIG_ZSET_SCORES) },
+  { name: 'LPUSH (1 list)', run: (server) => runBenchmark(server, 'lpush', requests(400_000)) },
+  { name: 'LRANGE 0 99 (100 B elements)', run: (server) => runCommand(server, ['LRANGE', 'mylist', '0', '99'], requests(100_000), KEYSPACE) },
+  { name: 'RPOP (as many as LPUSH pushed)', run: (server) => runBenchmark(server, 'rpop', requests(400_000)) },
+];
+const PUBLISH_ROWS = [
+  { name: 'PUBLISH to 1 subscriber', subscribers: 1, requests: 200_000 },
+  { name: 'PUBLISH to 50 subscribers', subscribers: 50, requests: 40_000 },
+] as const;
+
+function printRow(name: string, samples: { tskv: Sample[]; redis: Sample[] }): void {
+  const [a, b] = [samples.tskv, samples.redis].map((list) => ({
+    rps: median(list.map((s) => s.rps)), p50Ms: median(list.map((s) => s.p50Ms)), p99Ms: median(list.map((s) => s.p99Ms)),
+  })) as [Sample, Sample];
+  console.log(`| durable (fsync always) | ${name} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ` +
+    `${(a.rps / b.rps).toFixed(2)} | ${a.p50Ms.toFixed(3)} / ${a.p99Ms.toFixed(3)} | ${b.p50Ms.toFixed(3)} / ${b.p99Ms.toFixed(3)} |`);
+}
+
+async function collectionRows(): Promise<void> {
+  const tskv = await startTskv('always');
+  const redis = await startRedis('always');
+  try {
+    for (const server of publishOnly ? [] : [tskv, redis]) {
+      const started = Date.now();
+      await loadBigZset(server.port);
+      console.log(`${server.name}: loaded a ${BIG_ZSET_MEMBERS}-member zset in ${((Date.now() - started) / 1000).toFixed(1)} s (ZADDs of ${LOAD_KEYS_PER_MSET}, ${LOAD_MSETS_IN_FLIGHT} in flight)`);
+    }
+    for (const row of publishOnly ? COLLECTION_ROWS.slice(0, 1) : COLLECTION_ROWS) {
+      const samples: { tskv: Sample[]; redis: Sample[] } = { tskv: [], redis: [] };
+      for (let repeat = 0; repeat < repeats; repeat++) {
+        samples.tskv.push(row.run(tskv));
+        samples.redis.push(row.run(redis));
+      }
+      printRow(row.name, samples);
+    }
+    for (const row of PUBLISH_ROWS) {
+      const count = requests(row.requests);
+      const [ours, theirs] = [await Subscribers.open(tskv.port, `bench:${row.subscribers}`, row.subscribers), await Subscribers.open(redis.port, `bench:${row.subscribers}`, row.subscribers)];
+      try {
+        const samples = { tskv: [] as Sample[], redis: [] as Sample[] };
+        const delivered = { tskv: [] as number[], redis: [] as number[] };
+        for (let repeat = 0; repeat < repeats; repeat++) {
+          const a = await runPublish(tskv, ours, count);
+          const b = await runPublish(redis, theirs, count);
+          console.error(`${row.name}, repeat ${repeat + 1}: tskv ${a.rps.toFixed(0)} req/s, redis ${b.rps.toFixed(0)} req/s`);
+          samples.tskv.push(a);
+          samples.redis.push(b);
+          delivered.tskv.push(a.deliveredPerSecond);
+          delivered.redis.push(b.deliveredPerSecond);
+        }
+        printRow(row.name, samples);
+        console.log(`  ${row.name}: every subscriber got all ${count * repeats} messages; delivered messages/s (wall, from redis-benchmark's start): ` +
+          `tskv ${median(delivered.tskv).toFixed(0)}, redis ${median(delivered.redis).toFixed(0)}, tskv/redis ${(median(delivered.tskv) / median(delivered.redis)).toFixed(2)}`);
+      } finally {
+        ours.close();
+        theirs.close();
+      }
+    }
+  } finally {
+    await stop(tskv);
+    await stop(redis);
+  }
+}
+
 /** Until INFO's compaction count and table count stay put for 3 s (at most 120 s); Redis has neither. */
 async function waitForQuietStorage(port: number): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -402,8 +586,13 @@ async function main(): Promise<void> {
     `bundle ${path.relative(REPO_DIR, SERVER_BUNDLE)}`);
   console.log('| pairing | test | tskv req/s | redis req/s | tskv/redis | tskv p50 / p99 ms | redis p50 / p99 ms |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  if (collectionsOnly || publishOnly) {
+    await collectionRows();
+    return;
+  }
   if (!scanOnly && !typesOnly) for (const policy of ['always', 'no'] as const) await commandRows(policy);
   if (!scanOnly) for (const policy of ['always', 'no'] as const) await typeRows(policy);
+  if (!scanOnly) await collectionRows();
   if (typesOnly) return;
   console.log('| walk | tskv | redis | tskv/redis |');
   console.log('| --- | --- | --- | --- |');

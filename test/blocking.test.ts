@@ -5,6 +5,7 @@
 // client's pipelined commands waiting behind it, and kill -9: a wait ends with the connection, an
 // acknowledged pop is gone for good and an element nobody was answered with is not lost.
 // Waits are bounded: every poll loop has a count and every blocking call a timeout or a push.
+import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RawClient, formatReply, type Reply } from './helpers/raw-client.js';
@@ -368,4 +369,94 @@ describe('kill -9 while clients are blocked', () => {
       for (const connection of [...waiters, pusher]) connection.close();
     }
   });
+});
+
+describe("ioredis's blocking commands in RESP2 and RESP3", () => {
+  /** An ioredis client speaking `protocol` (ioredis 6 defaults to 3). */
+  function speaking(protocol: 2 | 3): Redis {
+    const connection = new Redis({ port: server.port, host: '127.0.0.1', protocol, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false });
+    connection.on('error', () => undefined);
+    opened.push(connection);
+    return connection;
+  }
+
+  it.each([2, 3] as const)('serves blpop, brpop, blmove, brpoplpush, blmpop and blpopBuffer, and times each out with a null, in RESP%i', async (protocol) => {
+    const waiter = speaking(protocol);
+    expect(String(await waiter.client('INFO'))).toContain(` resp=${protocol} `);
+    const binary = Buffer.from([0x00, 0x0d, 0x0a, 0xff, 0x24]);
+    const served = async <T>(pop: Promise<T>, push: () => Promise<unknown>): Promise<T> => {
+      await waitForBlocked(1);
+      await push();
+      return pop;
+    };
+    expect(await served(waiter.blpop('b1', 'b2', 0), () => redis.rpush('b2', 'x', 'y'))).toEqual(['b2', 'x']);
+    expect(await served(waiter.brpop('b3', 'b9', 0), () => redis.rpush('b3', 'z'))).toEqual(['b3', 'z']);
+    expect(await served(waiter.blmove('b4', 'd', 'RIGHT', 'LEFT', 0), () => redis.lpush('b4', 'm1', 'm2'))).toBe('m1');
+    expect(await served(waiter.brpoplpush('b5', 'd', 0), () => redis.rpush('b5', 'n'))).toBe('n');
+    expect(await redis.lrange('d', 0, -1)).toEqual(['n', 'm1']);
+    expect(await served(waiter.blmpop(0, 2, 'b6', 'b7', 'LEFT', 'COUNT', 2), () => redis.rpush('b7', 'p', 'q', 'r'))).toEqual(['b7', ['p', 'q']]);
+    const buffer = await served(waiter.blpopBuffer('b8', 0), () => redis.rpush('b8', binary));
+    expect(buffer?.[0]).toEqual(Buffer.from('b8'));
+    expect(buffer?.[1]).toEqual(binary);
+    expect(await waiter.blpop('none', 0.05)).toBeNull();
+    expect(await waiter.brpop('none', 0.05)).toBeNull();
+    expect(await waiter.blmove('none', 'd', 'LEFT', 'LEFT', 0.05)).toBeNull();
+    expect(await waiter.brpoplpush('none', 'd', 0.05)).toBeNull();
+    expect(await waiter.blmpop(0.05, 1, 'none', 'RIGHT')).toBeNull();
+    expect(await waiter.lrange('b2', 0, -1)).toEqual(['y']); // the connection still answers in order
+  });
+
+  it('keeps blocking calls of several ioredis clients apart from an auto-pipelined one', async () => {
+    const pipelined = new Redis({ port: server.port, host: '127.0.0.1', enableAutoPipelining: true });
+    pipelined.on('error', () => undefined);
+    opened.push(pipelined);
+    const waiters = [client(), client(), client()];
+    const pops: Promise<[string, string] | null>[] = [];
+    for (const [index, waiter] of waiters.entries()) { // one at a time: the FIFO order on 'shared' is the index order
+      pops.push(waiter.brpop(`w${index}`, 'shared', 0));
+      await waitForBlocked(index + 1);
+    }
+    const pushes = await Promise.all([pipelined.lpush('shared', 'a'), pipelined.lpush('w1', 'b'), pipelined.get('nothing'), pipelined.lpush('shared', 'c')]);
+    expect(pushes).toEqual([1, 1, null, 1]);
+    expect(await Promise.all(pops)).toEqual([['shared', 'a'], ['w1', 'b'], ['shared', 'c']]); // FIFO on shared: w0's waiter first
+  });
+});
+
+describe('limits.waitersPerKeyMax', () => {
+  const WAITERS_PER_KEY_MAX = 10_000;
+  const CONNECT_BATCH = 250; // under the listen backlog (511)
+
+  it('refuses the waiter past it with an error, blocking nothing, while other keys still block', async () => {
+    const crowded = await startServer({ args: ['--maxclients', String(WAITERS_PER_KEY_MAX + 100)] });
+    const sockets: net.Socket[] = [];
+    const admin = await RawClient.connect(crowded.port);
+    try {
+      for (let start = 0; start < WAITERS_PER_KEY_MAX; start += CONNECT_BATCH) {
+        await Promise.all(Array.from({ length: Math.min(CONNECT_BATCH, WAITERS_PER_KEY_MAX - start) }, () => new Promise<void>((resolve, reject) => {
+          const socket = net.connect(crowded.port, '127.0.0.1');
+          sockets.push(socket);
+          socket.once('error', reject);
+          socket.once('connect', () => {
+            socket.write('*3\r\n$5\r\nBLPOP\r\n$7\r\ncrowded\r\n$1\r\n0\r\n');
+            resolve();
+          });
+        })));
+      }
+      const blocked = async () => Number(/blocked_clients:(\d+)/.exec(formatReply(await admin.send(['INFO', 'clients'])))?.[1]);
+      for (let round = 0; round < 6_000 && (await blocked()) < WAITERS_PER_KEY_MAX; round++) await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+      expect(await blocked()).toBe(WAITERS_PER_KEY_MAX);
+      const late = await RawClient.connect(crowded.port);
+      expect(formatReply(await late.send(['BLPOP', 'other', 'crowded', '0']))).toBe(`-ERR too many clients blocked on one key (max ${WAITERS_PER_KEY_MAX})`);
+      expect(formatReply(await late.send(['BLMOVE', 'crowded', 'd', 'LEFT', 'LEFT', '0.01']))).toBe(`-ERR too many clients blocked on one key (max ${WAITERS_PER_KEY_MAX})`);
+      expect(await blocked()).toBe(WAITERS_PER_KEY_MAX); // neither blocked, on 'other' either
+      expect(formatReply(await late.send(['BLPOP', 'other', '0.01']))).toBe('*-1'); // another key: blocks, then times out
+      expect(formatReply(await admin.send(['RPUSH', 'crowded', 'one']))).toBe(':1');
+      expect(formatReply(await late.send(['BLPOP', 'crowded', '0.01']))).toBe('*-1'); // the first waiter took it; one place free
+      late.close();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      admin.close();
+      await crowded.stop();
+    }
+  }, 180_000);
 });

@@ -50,8 +50,8 @@ export const limits = {
   replicaReconnectMs: 1000, // a lost link to the primary is tried again after this
   replicaSyncIntervalMs: 100, // a primary with replicas fsyncs at least this often under everysec / no
   replicaWaitsMax: 10_000, // WAITs blocked at once; past it a WAIT answers the count it has now
-  blockedClientsMax: 10_000, // clients blocked at once (BLPOP & co.); past it a blocking command answers an error
-  waitersPerKeyMax: 10_000, // clients blocked on one key
+  blockedClientsMax: 100_000, // clients blocked at once (BLPOP & co.); past it a blocking command answers an error
+  waitersPerKeyMax: 10_000, // clients blocked on one key (Redis has no such limit); past it likewise
   listBatchBytesMax: 256 * 1024 * 1024, // what one LTRIM / LREM / LINSERT may stage (under the WAL's 1 GiB record)
   cacheBytesDefault: 256 * 1024 * 1024, // --cache-size: the engine's block cache + open tables
   cacheBytesMin: 1024 * 1024,
