@@ -553,6 +553,36 @@ describe.skipIf(skipReason !== undefined)('moving slots with redis-cli under an 
   }, 120_000);
 });
 
+describe.skipIf(skipReason !== undefined)('a slot left open by a move', () => {
+  it('answers ASK and TRYAGAIN while it is open, and redis-cli --cluster fix closes it', async () => {
+    const owners = await ownerPorts();
+    const tag = Array.from({ length: 200 }, (_, index) => `open${index}`).find((candidate) => owners[calculateSlot(candidate)] === cluster.ports[0]) as string;
+    const slot = String(calculateSlot(tag));
+    const [source, target] = [raw[0] as RawClient, raw[1] as RawClient];
+    const keys = ['a', 'b', 'c'].map((name) => `{${tag}}${name}`);
+    expect((await source.pipeline([
+      ['MSET', keys[0] as string, '1', keys[1] as string, '2', keys[2] as string, '3'],
+      ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', ids[1] as string],
+    ])).map(formatReply)).toEqual(['+OK', '+OK']);
+    expect(formatReply(await target.send(['CLUSTER', 'SETSLOT', slot, 'IMPORTING', ids[0] as string]))).toBe('+OK');
+    expect(formatReply(await source.send(['MIGRATE', '127.0.0.1', String(cluster.ports[1]), '', '0', '5000', 'KEYS', keys[0] as string]))).toBe('+OK');
+    const ask = `-ASK ${slot} 127.0.0.1:${cluster.ports[1]}`;
+    expect((await source.pipeline([['GET', keys[0] as string], ['GET', keys[1] as string], ['MGET', keys[0] as string, keys[1] as string], ['MGET', keys[1] as string, keys[2] as string]])).map(formatReply))
+      .toEqual([ask, '"2"', '-TRYAGAIN Multiple keys request during rehashing of slot', '["2", "3"]']);
+    expect((await target.pipeline([['GET', keys[0] as string], ['ASKING'], ['GET', keys[0] as string], ['ASKING'], ['MGET', keys[0] as string, keys[1] as string]])).map(formatReply))
+      .toEqual([`-MOVED ${slot} 127.0.0.1:${cluster.ports[0]}`, '+OK', '"1"', '+OK', '-TRYAGAIN Multiple keys request during rehashing of slot']);
+    const open = await cli(['--cluster', 'check', `127.0.0.1:${cluster.ports[0]}`]).then(({ stdout }) => stdout, (error: { stdout?: string }) => error.stdout ?? '');
+    expect(open).toContain(`[WARNING] The following slots are open: ${slot}.`);
+    const { stdout } = await run('redis-cli', ['--cluster', 'fix', `127.0.0.1:${cluster.ports[0]}`], { timeout: 60_000 });
+    expect(stdout).toContain(`Fixing open slot ${slot}`);
+    expectClean(await check());
+    const owner = cluster.ports.indexOf((await ownerPorts())[Number(slot)] as number);
+    expect(formatReply(await (raw[owner] as RawClient).send(['MGET', ...keys]))).toBe('["1", "2", "3"]');
+    expect(formatReply(await (raw[owner] as RawClient).send(['CLUSTER', 'COUNTKEYSINSLOT', slot]))).toBe(':3');
+    for (const [index, key] of keys.entries()) acked.set(key, Buffer.from(String(index + 1)));
+  }, 60_000);
+});
+
 describe.skipIf(skipReason !== undefined)('kill -9 of one node', () => {
   it('fails only its slots meanwhile and loses none of its acknowledged keys', async () => {
     const owners = await ownerPorts();
