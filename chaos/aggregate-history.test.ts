@@ -1,6 +1,6 @@
-// chaos/aggregate-history.test.ts: the kill -9 loop's hash and set checker on hand-made histories:
-// it must call a missing acknowledged op lost, a half-applied command or a reordering impossible,
-// and accept in-flight ops applied or not.
+// chaos/aggregate-history.test.ts: the kill -9 loop's hash, set and sorted set checker on hand-made
+// histories: it must call a missing acknowledged op lost, a half-applied command, a reordering, a
+// score no op gave or ZRANGE out of order impossible, and accept in-flight ops applied or not.
 import { describe, expect, it } from 'vitest';
 import { AggregateTrack, checkAggregate, planAggregateOp } from './aggregate-history.js';
 import { createRng, type CheckTally, type PlannedOp } from './history.js';
@@ -83,6 +83,49 @@ describe('the hash and set checker of the kill -9 loop', () => {
       op = planAggregateOp(track, rng, () => undefined, unexpected);
     }
     op.settle([0]); // an empty set: every member is new, so 0 is wrong
+    expect(unexpected).toHaveLength(1);
+  });
+
+  it('checks a sorted set by member and score: the last acknowledged ZADD\'s score, in ZRANGE order', () => {
+    const track = new AggregateTrack('zs:0:0', 'zset');
+    const add = planUntil(track, 'ZADD', 21);
+    add.op.settle([(add.command.length - 2) / 2]);
+    const score = add.command[2]!;
+    const members = add.command.filter((_, index) => index >= 3 && index % 2 === 1).sort();
+    const fresh = () => Object.assign(new AggregateTrack(track.key, 'zset'), { ops: [...track.ops] });
+    const ranged = (scoreText: string, order: string[]): Reply[] => order.flatMap((member) => [member, scoreText]);
+    const good = tally();
+    checkAggregate(fresh(), [ranged(score, members), members.length], good);
+    expect(good).toMatchObject({ lost: 0, impossible: 0 });
+    const lost = tally();
+    checkAggregate(fresh(), [[], 0], lost);
+    expect(lost).toMatchObject({ lost: 1, impossible: 0 });
+    const wrongScore = tally();
+    checkAggregate(fresh(), [ranged(`${score}1`, members), members.length], wrongScore);
+    expect(wrongScore).toMatchObject({ impossible: 1 });
+    if (members.length > 1) {
+      const disorder = tally();
+      checkAggregate(fresh(), [ranged(score, [...members].reverse()), members.length], disorder);
+      expect(disorder.impossible).toBeGreaterThan(0);
+      expect(disorder.messages.join()).toContain('out of order');
+    }
+    const count = tally();
+    checkAggregate(fresh(), [ranged(score, members), members.length + 1], count);
+    expect(count).toMatchObject({ impossible: 1 });
+  });
+
+  it('plans ZADD with a score per op and ZREM on a sorted set, and checks their replies', () => {
+    const track = new AggregateTrack('zs:0:1', 'zset');
+    const unexpected: string[] = [];
+    const add = planUntil(track, 'ZADD', 31);
+    add.op.settle([(add.command.length - 2) / 2]);
+    const remove = planUntil(track, 'ZREM', 32);
+    remove.op.settle([99]);
+    expect(add.command[2]).toMatch(/^-?\d+(\.\d+)?$/);
+    expect(remove.command.slice(0, 2)).toEqual(['ZREM', 'zs:0:1']);
+    const rng = createRng(33);
+    const op = planAggregateOp(Object.assign(new AggregateTrack('zs:0:2', 'zset'), {}), rng, () => undefined, unexpected);
+    op.settle([op.commands[0]![0] === 'DEL' ? 7 : 99]); // an empty zset: none of these counts is right
     expect(unexpected).toHaveLength(1);
   });
 });

@@ -4,12 +4,12 @@
 //   s:{c}:{i}          string, written by SET (versioned value) and DEL
 //   n:{c}:{i}          counter, written by INCR
 //   t:{c}:{g}:a|b|n    transaction group, written only by MULTI SET a v; SET b v; INCR n; EXEC
-//   h:{c}:{i} z:{c}:{i} hashes and sets of the `types` workload (chaos/aggregate-history.ts)
+//   h:{c}:{i} z:{c}:{i} zs:{c}:{i} hashes, sets and sorted sets of the `types` workload (chaos/aggregate-history.ts)
 //   l:{c}:{i}:a|b      list pairs of the `types` workload (chaos/list-history.ts)
 //   ts:{c}:{i} tsr:{c}:{i} time series and rule destinations of the `ts` workload (chaos/series-history.ts)
 // Workloads: `strings` (SET 50%, DEL 10%, INCR 25%, MULTI 15%), `types` (SET 20%, DEL 5% on
-// strings; HSET / HDEL / DEL on hashes 30%; SADD / SREM / DEL on sets 25%; LPUSH / RPOP / LMOVE
-// on list pairs 20%) and `ts` (TS.ADD and TS.MADD on the client's series, chaos/series-history.ts).
+// strings; HSET / HDEL / DEL on hashes 21%; SADD / SREM / DEL on sets 17%; ZADD / ZREM / DEL on
+// sorted sets 17%; LPUSH / RPOP / LMOVE on list pairs 20%) and `ts` (TS.ADD and TS.MADD on the client's series, chaos/series-history.ts).
 // A value is `${key}|${version}|${padding}`: the version is unique per key for the whole run, so a
 // value read back names exactly one send (or none: "impossible").
 // Rules checked after each restart (a = the last acknowledged op of the key in this cycle):
@@ -33,6 +33,7 @@ export interface KeyCounts {
   groups: number;
   hashes: number;
   sets: number;
+  zsets: number;
   listPairs: number;
 }
 type OpStatus = 'pending' | 'acked' | 'maybe';
@@ -108,7 +109,7 @@ export class ClientHistory {
   readonly strings: StringTrack[] = [];
   readonly counters: CounterTrack[] = [];
   readonly groups: GroupTrack[] = [];
-  readonly aggregates: AggregateTrack[] = []; // hashes, then sets
+  readonly aggregates: AggregateTrack[] = []; // hashes, then sets, then sorted sets
   readonly listPairs: ListPairTrack[] = [];
   readonly series: SeriesHistory | undefined; // the `ts` workload's series (chaos/series-history.ts)
   ackedOps = 0;
@@ -123,6 +124,7 @@ export class ClientHistory {
     for (let g = 0; g < sizes.groups; g++) this.groups.push(new GroupTrack(`t:${client}:${g}`));
     for (let i = 0; i < sizes.hashes; i++) this.aggregates.push(new AggregateTrack(`h:${client}:${i}`, 'hash'));
     for (let i = 0; i < sizes.sets; i++) this.aggregates.push(new AggregateTrack(`z:${client}:${i}`, 'set'));
+    for (let i = 0; i < sizes.zsets; i++) this.aggregates.push(new AggregateTrack(`zs:${client}:${i}`, 'zset'));
     for (let i = 0; i < sizes.listPairs; i++) this.listPairs.push(new ListPairTrack(`l:${client}:${i}`));
     this.series = workload === 'ts' ? new SeriesHistory(client) : undefined;
   }
@@ -157,7 +159,7 @@ export class ClientHistory {
       if (roll < 0.2) return this.planSet(pick(this.strings, rng));
       if (roll < 0.25) return this.planDelete(pick(this.strings, rng));
       if (roll >= 0.8 && this.listPairs.length > 0) return planListOp(pick(this.listPairs, rng), rng, (reply, status) => this.countReply(reply, status), this.unexpectedReplies);
-      const kind = roll < 0.55 ? 'hash' : 'set';
+      const kind = roll < 0.46 ? 'hash' : roll < 0.63 || this.aggregates.every((track) => track.kind !== 'zset') ? 'set' : 'zset';
       const tracks = this.aggregates.filter((track) => track.kind === kind);
       return planAggregateOp(pick(tracks, rng), rng, (reply, status) => this.countReply(reply, status), this.unexpectedReplies);
     }

@@ -1,6 +1,6 @@
 // chaos/kill9.test.ts: the short kill -9 loops CI runs (appendfsync always, 4 clients): 10 cycles
-// of the strings workload (~60 s at most), 6 of the types workload (hashes, sets and list pairs,
-// ~40 s at most) and 6 of the ts workload (series with compaction rules, ~40 s at most): nothing
+// of the strings workload (~60 s at most), 6 of the types workload (hashes, sets, sorted sets and
+// list pairs, ~40 s at most) and 6 of the ts workload (series with compaction rules, ~40 s at most): nothing
 // acknowledged lost, nothing impossible read back.
 import { describe, expect, it } from 'vitest';
 import { runKillLoop } from './kill9.js';
@@ -19,7 +19,7 @@ describe('kill -9 loop', () => {
     expect(result.impossible).toBe(0);
   }, 90_000);
 
-  it('loses no acknowledged HSET, HDEL, SADD, SREM, DEL, LPUSH, RPOP or LMOVE and reads back no impossible hash, set or list over 6 kills', async () => {
+  it('loses no acknowledged HSET, HDEL, SADD, SREM, ZADD, ZREM, DEL, LPUSH, RPOP or LMOVE and reads back no impossible hash, set, zset or list over 6 kills', async () => {
     ensureServerBuilt();
     const result = await runKillLoop({ cycles: 6, seconds: 40, clients: 4, appendfsync: 'always', workload: 'types', seed: 11 });
     console.log(result.summary);

@@ -1,7 +1,7 @@
 // chaos/kill9.ts: the kill -9 loop (`npm run chaos -- --cycles 200 --seconds 500 --clients 8`).
 // Starts the real built server on a free port and a temp dir, drives pipelined SET / DEL / INCR /
-// MULTI-EXEC (`--workload strings`), SET / HSET / HDEL / SADD / SREM / DEL / LPUSH / RPOP / LMOVE
-// (`--workload types`) or TS.ADD / TS.MADD into series with compaction rules (`--workload ts`)
+// MULTI-EXEC (`--workload strings`), SET / HSET / HDEL / SADD / SREM / ZADD / ZREM / DEL / LPUSH /
+// RPOP / LMOVE (`--workload types`) or TS.ADD / TS.MADD into series with compaction rules (`--workload ts`)
 // from several clients with versioned values, SIGKILLs the server at a random moment, restarts it,
 // reads every key back and checks it against what was sent (chaos/history.ts,
 // chaos/aggregate-history.ts, chaos/list-history.ts, chaos/series-history.ts).
@@ -63,9 +63,9 @@ export const DEFAULT_KILL_LOOP_OPTIONS: KillLoopOptions = {
   preload: 0, seed: 1, server: 'tskv', serverArgs: [],
 };
 const KEYS_PER_CLIENT: Record<Workload, KeyCounts> = {
-  strings: { strings: 64, counters: 16, groups: 8, hashes: 0, sets: 0, listPairs: 0 },
-  types: { strings: 32, counters: 0, groups: 0, hashes: 16, sets: 16, listPairs: 8 },
-  ts: { strings: 0, counters: 0, groups: 0, hashes: 0, sets: 0, listPairs: 0 }, // the series: chaos/series-history.ts
+  strings: { strings: 64, counters: 16, groups: 8, hashes: 0, sets: 0, zsets: 0, listPairs: 0 },
+  types: { strings: 32, counters: 0, groups: 0, hashes: 16, sets: 16, zsets: 12, listPairs: 8 },
+  ts: { strings: 0, counters: 0, groups: 0, hashes: 0, sets: 0, zsets: 0, listPairs: 0 }, // the series: chaos/series-history.ts
 };
 const READ_CHUNK_KEYS = 1_000;
 const PRELOAD_CHUNK_KEYS = 100;

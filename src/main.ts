@@ -16,12 +16,14 @@ import { registerAllCommands } from './commands/index.js';
 import { ConfigError, limits, parseArguments, type ServerConfig } from './ops/config.js';
 import { resolveCommandLine } from './ops/config-file.js';
 import { createLogger, setLogLevel } from './ops/logger.js';
+import { budgetFor } from './ops/memory-budget.js';
 import { startMetricsServer, type MetricsServer } from './ops/metrics-http.js';
 import { Keyspace, KeyspaceGarbage } from './keyspace/keyspace.js';
 import { startActiveExpire } from './keyspace/active-expire.js';
 import { startSealer } from './types/timeseries/sealer.js';
 import { Listener } from './net/listener.js';
 import { ServerState, TSKV_VERSION, type Logger } from './dispatch/server-state.js';
+import { Replication } from './replication/replication.js';
 
 function parseOrExit(): { config: ServerConfig; configFile: string | undefined } {
   try {
@@ -74,7 +76,9 @@ function prepareDataDirOrExit(dir: string): void {
 /** Redis's activeExpireCycle (src/active-expire.ts): bounded deletes of expired keys, committed. */
 /** The background jobs on the keyspace: active expiry, and the time series sealer. */
 function startExpiry(state: ServerState): { stop(): void } {
-  const canWrite = () => !state.shuttingDown && state.engine.failure() === undefined && state.engine.writeStallMs() === 0;
+  // a replica writes only its primary's batches: no expiry or sealing of its own
+  const isReplica = () => state.replication?.isReplica() ?? false;
+  const canWrite = () => !state.shuttingDown && !isReplica() && state.engine.failure() === undefined && state.engine.writeStallMs() === 0;
   const sealer = startSealer(state.keyspace, state.sealer, {
     canWrite,
     onCommit: (commit) => void state.trackCommit(commit),
@@ -83,7 +87,7 @@ function startExpiry(state: ServerState): { stop(): void } {
   const expiry = startActiveExpire(state.keyspace, {
     intervalMs: limits.activeExpireIntervalMs,
     entriesPerTickMax: limits.activeExpireEntriesMax,
-    canWrite: () => !state.shuttingDown && state.activeExpireEnabled && state.engine.failure() === undefined && state.engine.writeStallMs() === 0,
+    canWrite: () => state.activeExpireEnabled && canWrite(),
     onCommit: (commit) => void state.trackCommit(commit),
     onError: (error) => state.logger.warn({ error: String(error) }, 'active expiry could not commit'),
   });
@@ -95,7 +99,7 @@ function startExpiry(state: ServerState): { stop(): void } {
   };
 }
 
-function installSignalHandlers(state: ServerState, listener: Listener, expiry: { stop(): void }, metricsServer: MetricsServer | undefined): void {
+function installSignalHandlers(state: ServerState, listener: Listener, expiry: () => { stop(): void }, metricsServer: MetricsServer | undefined): void {
   let stopping = false;
   const shutdown = async (reason: string) => {
     if (stopping) {
@@ -110,8 +114,10 @@ function installSignalHandlers(state: ServerState, listener: Listener, expiry: {
       process.exit(1);
     }, limits.shutdownMs);
     hardStop.unref();
-    expiry.stop();
+    expiry().stop();
+    state.replication?.stop();
     state.metrics.stopSampling();
+    state.memoryBudget.stop();
     await metricsServer?.close();
     await listener.close(Date.now() + limits.shutdownMs / 2);
     try {
@@ -148,36 +154,67 @@ function openClusterOrExit(config: ServerConfig, logger: Logger): ClusterState {
   }
 }
 
+/** The master this node's topology entry names, when it is a replica. */
+function clusterMaster(cluster: ClusterState): { host: string; port: number } | undefined {
+  const myself = cluster.myself();
+  return myself?.role === 'slave' && myself.masterId !== undefined ? cluster.topology.node(myself.masterId) : undefined;
+}
+
+/**
+ * Cluster mode: a node whose topology entry is a replica follows its master (REPLICAOF host port,
+ * a no-op when it already does); one listed as a master stops following (REPLICAOF NO ONE).
+ */
+function followClusterRole(state: ServerState, replication: Replication, cluster: ClusterState): void {
+  const master = clusterMaster(cluster);
+  try {
+    if (master !== undefined) replication.replicaOf(master.host, master.port);
+    else if (cluster.myself()?.role === 'master' && replication.isReplica()) replication.promote();
+  } catch (error) {
+    state.logger.warn({ error: String(error) }, 'could not follow the cluster topology\'s replication role now');
+  }
+}
+
+/**
+ * The engine and the keyspace on --dir. A replica's keyspace is read-only (it writes only its
+ * primary's batches). Namespaces dropped by FLUSHDB/FLUSHALL and the elements of dead aggregates
+ * are reclaimed by compaction (keyspace/garbage.ts); expiry is the keyspace's alone (the engine
+ * never sees one).
+ */
+async function openStorage(config: ServerConfig, logger: Logger, readOnly: boolean): Promise<{ engine: Engine; keyspace: Keyspace }> {
+  const engineLogger = (level: EngineLogLevel, msg: string, fields: Record<string, unknown>) => logger[level](fields, msg);
+  const garbage = new KeyspaceGarbage();
+  const engine = await Engine.open({
+    dir: config.dir,
+    syncPolicy: config.appendfsync,
+    ...budgetFor(config), // memtableBytesMax, cacheBytes (ops/memory-budget.ts)
+    logger: engineLogger,
+    compactionFilter: garbage.filter,
+    dropExpired: false,
+  });
+  try {
+    const keyspace = await Keyspace.open(engine, { garbage, readOnly, log: (message, fields) => logger.info(fields, message) });
+    return { engine, keyspace };
+  } catch (error) {
+    await engine.close().catch(() => undefined);
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
   const { config, configFile } = parseOrExit();
   prepareDataDirOrExit(config.dir);
   const log = createLogger({ level: config.loglevel });
   const logger: Logger = log;
   const cluster = config.clusterEnabled ? openClusterOrExit(config, logger) : undefined;
+  const master = cluster === undefined ? undefined : clusterMaster(cluster);
+  if (master !== undefined) config.replicaof = { host: master.host, port: master.port }; // opened read-only, resumed as a replica
   const engineLogger = (level: EngineLogLevel, msg: string, fields: Record<string, unknown>) => logger[level](fields, msg);
-  // Namespaces dropped by FLUSHDB/FLUSHALL and the elements of dead aggregates are reclaimed by
-  // compaction (keyspace/garbage.ts). Expiry is the keyspace's alone (the engine never sees one).
-  const garbage = new KeyspaceGarbage();
   let engine: Engine;
-  try {
-    engine = await Engine.open({
-      dir: config.dir,
-      syncPolicy: config.appendfsync,
-      cacheBytes: config.cacheBytes,
-      logger: engineLogger,
-      compactionFilter: garbage.filter,
-      dropExpired: false,
-    });
-  } catch (error) {
-    logger.error({ dir: config.dir, error: String(error) }, 'could not open the data directory');
-    process.exit(1);
-  }
   let keyspace: Keyspace;
   try {
-    keyspace = await Keyspace.open(engine, { garbage, log: (message, fields) => logger.info(fields, message) });
+    ({ engine, keyspace } = await openStorage(config, logger, config.replicaof !== undefined));
   } catch (error) {
-    logger.error({ dir: config.dir, error: String(error) }, 'could not open the keyspace');
-    await engine.close().catch(() => undefined);
+    logger.error({ dir: config.dir, error: String(error) }, 'could not open the data directory');
     process.exit(1);
   }
   registerAllCommands();
@@ -207,8 +244,36 @@ async function main(): Promise<void> {
     }
   }
   state.metrics.startSampling();
-  const expiry = startExpiry(state);
-  installSignalHandlers(state, listener, expiry, metricsServer);
+  state.memoryBudget.start();
+  let expiry = startExpiry(state);
+  const replication = new Replication(state);
+  replication.hooks = {
+    open: (readOnly) => openStorage(config, logger, readOnly),
+    replaced: (previous) => {
+      // a full copy from the primary replaced the engine and the keyspace: the hooks of the layers
+      // above (WATCH, blocking pops, Pub/Sub, expired events) and the background jobs move over
+      const current = state.keyspace;
+      current.onKeyModified = previous.onKeyModified;
+      current.onDbFlushed = previous.onDbFlushed;
+      current.onKeyExpired = previous.onKeyExpired;
+      state.pubsub.useKeyspace(current);
+      state.memoryBudget.apply(true); // the new engine gets the budget CONFIG SET may have moved
+      expiry.stop();
+      expiry = startExpiry(state);
+    },
+    roleChanged: (role) => logger.info({ role }, `role changed to ${role}`),
+    fatal: (message, error) => {
+      logger.error({ error: String(error) }, message);
+      process.exit(1);
+    },
+  };
+  state.replication = replication;
+  replication.start();
+  if (cluster !== undefined) {
+    cluster.onChange = () => followClusterRole(state, replication, cluster);
+    followClusterRole(state, replication, cluster);
+  }
+  installSignalHandlers(state, listener, () => expiry, metricsServer);
   logger.info(
     { version: TSKV_VERSION, bind: config.bind, port: ports[0], dir: config.dir, appendfsync: config.appendfsync, configFile, metricsPort: metricsServer?.ports[0] },
     `tskv ${TSKV_VERSION} ready to accept connections on ${config.bind.join(' ')} port ${ports[0]} (dir ${config.dir}, appendfsync ${config.appendfsync})`,

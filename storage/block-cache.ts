@@ -92,8 +92,19 @@ export class BlockCache {
   private misses = 0;
   private evictions = 0;
 
-  constructor(readonly capacityBytes: number) {
+  constructor(private capacity: number) {
+    assert.ok(Number.isSafeInteger(capacity) && capacity >= 0, 'capacityBytes must be a non-negative integer');
+  }
+
+  get capacityBytes(): number {
+    return this.capacity;
+  }
+
+  /** A new capacity (the server's memory budget moved): evicts least recently used blocks to fit it. */
+  resize(capacityBytes: number): void {
     assert.ok(Number.isSafeInteger(capacityBytes) && capacityBytes >= 0, 'capacityBytes must be a non-negative integer');
+    this.capacity = capacityBytes;
+    this.evictToCapacity();
   }
 
   /** The cached block, if any; with slots, the node is also put in slots[slotIndex]. */
@@ -134,7 +145,7 @@ export class BlockCache {
       this.removeNode(existing);
       blocks = this.files.get(fileNumber); // gone if that was the file's only block
     }
-    if (bytes > this.capacityBytes - this.reserved) return;
+    if (bytes > this.capacity - this.reserved) return;
     if (blocks === undefined) {
       blocks = new Map();
       this.files.set(fileNumber, blocks);
@@ -203,7 +214,7 @@ export class BlockCache {
   }
 
   private evictToCapacity(): void {
-    while (this.usedBytes + this.reserved > this.capacityBytes && this.oldest !== undefined) {
+    while (this.usedBytes + this.reserved > this.capacity && this.oldest !== undefined) {
       this.removeNode(this.oldest);
       this.evictions++;
     }

@@ -25,22 +25,33 @@
 //   squeeze in).
 // - While any scan is open, memtable puts keep older versions and flushes keep what a snapshot
 //   sees; tables a scan pinned stay open (Version refcounts).
+// Replication (additive; nothing changes until a replica asks):
+// - A primary's history is its WAL: openWalCursor(seq) reads durable batches from seq on, from
+//   the in-memory tail (wal-tail.ts, sized by setWalRetention) or the WAL files; obsolete WALs are
+//   kept up to setWalRetention's bytesMax for that (wal-archive.ts). checkpoint() pins a Version
+//   and the WALs after it for a full sync (checkpoint.ts). onDurable() hears durableSequence grow.
+// - A replica applies the primary's batches with applyReplicated(): same sequence numbers, one
+//   batch = one WAL record, as write() does; it never calls write().
 import assert from 'node:assert/strict';
 import { BlockCache } from './block-cache.js';
 import { bloomHash } from './bloom.js';
 import { compactionTuning, type CompactionTuning } from './compaction-picker.js';
 import { CompactionScheduler, type CompactionStats } from './compaction-scheduler.js';
 import type { CompactionFilter, Entry } from './entry.js';
-import { EngineClosedError, EngineFailedError } from './errors.js';
+import type { EngineCheckpoint } from './checkpoint.js';
+import { EngineClosedError, EngineFailedError, ReplicationGapError, WalCorruptionError } from './errors.js';
 import { RealFileSystem, type FileSystem } from './file-system.js';
 import type { TableOptions } from './flush.js';
 import { GroupCommit, type SyncPolicy } from './group-commit.js';
 import { LsmFiles, type KillPoint } from './lsm-files.js';
-import { Memtable, TAIL_NODES_MAX, type MemtableArrays } from './memtable.js';
-import { parseFileName, walPath, type EngineLogger } from './recovery.js';
+import { arraysBytes, Memtable, TAIL_NODES_MAX, type MemtableArrays } from './memtable.js';
+import { parseFileName, tablePath, walPath, type EngineLogger } from './recovery.js';
 import { isExpired, readPage, ScanCursor, scanIterable, type ScanCounters, type ScanItem, type ScanIterable, type ScanOptions } from './scan.js';
 import { TABLE_CACHE_BUDGET_SHARE, TABLE_CACHE_READERS_MAX_DEFAULT, TableCache } from './table-cache.js';
-import { encodeBatch, readWal, type WriteOp } from './wal.js';
+import { decodeBatch, encodeBatch, readWal, type WriteOp } from './wal.js';
+import { WalArchive } from './wal-archive.js';
+import { WalCursor } from './wal-cursor.js';
+import { WalTail } from './wal-tail.js';
 import { WriteStall, type StallCondition } from './write-stall.js';
 
 export type { SyncPolicy } from './group-commit.js';
@@ -50,6 +61,9 @@ export type { WriteOp } from './wal.js';
 export type { CompactionTuning } from './compaction-picker.js';
 export type { KillPoint } from './lsm-files.js';
 export type { CompactionFilter } from './entry.js';
+export type { EngineCheckpoint } from './checkpoint.js';
+export type { WalCursor } from './wal-cursor.js';
+export type { WalBatchRecord } from './wal-tail.js';
 
 export interface EngineTestHooks {
   /** Called at each named point of a compaction; throw (after copying the file system) to "crash" there. */
@@ -116,6 +130,9 @@ export interface EngineDetailedStats extends EngineStats, CompactionStats {
   tableCacheBytes: number;
   blockCacheBytes: number;
   cacheBytes: number; // the budget both of the above share
+  memtableArenaBytes: number; // active + immutable memtables' arena slabs
+  memtableIndexBytes: number; // their typed arrays, and the spare set kept for the next memtable
+  memtableBytesMax: number; // the active memtable is flushed at this size
   blockReads: number;
   tablesProbed: number; // point reads: tables whose key range held the key
   entriesSkipped: number; // scans: entries passed over without being returned
@@ -148,22 +165,35 @@ export class Engine {
   private closing = false;
   private closed = false;
   private closePromise: Promise<void> | undefined;
+  private readonly archive: WalArchive; // the WAL files cursors read (replication)
+  private readonly tail = new WalTail(0); // the newest batches in memory, once setWalRetention sized it
+  private readonly durableListeners = new Set<(durableSeq: number) => void>();
 
   private constructor(
     private readonly files: LsmFiles,
-    private readonly memtableBytesMax: number,
+    private memtableBytesMax: number,
     private readonly logger: EngineLogger,
     private readonly replayedBatches: number,
     recovered: { memtable: Memtable; lastSequence: number },
     syncPolicy: SyncPolicy,
     private readonly tuning: CompactionTuning,
     dropExpired: boolean,
-    private readonly cacheBytes: number,
+    private cacheBytes: number,
+    private readonly blockCache: BlockCache,
   ) {
     this.active = recovered.memtable;
     this.lastSequence = recovered.lastSequence;
-    const { log } = files.createWal(); // throws: the open fails
-    this.group = new GroupCommit(syncPolicy, log, (reason, error) => this.fail(reason, error));
+    const created = files.createWal(); // throws: the open fails
+    this.group = new GroupCommit(syncPolicy, created.log, (reason, error) => this.fail(reason, error));
+    this.group.onSynced = (durableSeq) => {
+      for (const listener of this.durableListeners) listener(durableSeq);
+    };
+    const { fs, dir } = files.options;
+    this.archive = new WalArchive({ fs, logger, healthy: () => this.failedWith === undefined });
+    for (const number of files.liveWalNumbers()) {
+      this.archive.addFile(number, walPath(dir, number), number === created.number ? recovered.lastSequence + 1 : undefined);
+    }
+    files.walRetirer = (number, path) => this.archive.retire(number, path);
     files.hooks = { fail: (reason, error) => this.fail(reason, error), failed: () => this.failedWith !== undefined };
     this.scheduler = new CompactionScheduler({
       files,
@@ -211,6 +241,7 @@ export class Engine {
         tuning,
         options.dropExpired ?? true,
         cacheBytes,
+        cache,
       );
     } catch (error) {
       opened.files.close();
@@ -242,10 +273,29 @@ export class Engine {
     this.checkWritable();
     if (ops.length === 0) return Promise.resolve();
     const firstSeq = this.lastSequence + 1;
-    this.lastSequence += ops.length;
-    assert.ok(Number.isSafeInteger(this.lastSequence), 'sequence numbers exhausted');
-    const record = encodeBatch(firstSeq, ops);
+    assert.ok(Number.isSafeInteger(firstSeq + ops.length), 'sequence numbers exhausted');
+    return this.commitBatch(firstSeq, ops, encodeBatch(firstSeq, ops));
+  }
+
+  /**
+   * A replica's write: one batch as the primary's WAL holds it (wal.ts payload), applied with the
+   * primary's sequence numbers, which must follow this engine's last one (ReplicationGapError
+   * otherwise; WalCorruptionError for a payload that does not decode). Returns its ops (views
+   * into payload) and its durability promise, settled as write()'s.
+   */
+  applyReplicated(payload: Buffer): { firstSeq: number; ops: WriteOp[]; durable: Promise<void> } {
+    this.checkWritable();
+    const { firstSeq, ops } = decodeBatch(payload);
+    if (ops.length === 0) throw new WalCorruptionError('batch', 8, 'a replicated batch holds no op');
+    if (firstSeq !== this.lastSequence + 1) throw new ReplicationGapError(this.lastSequence + 1, firstSeq);
+    return { firstSeq, ops, durable: this.commitBatch(firstSeq, ops, payload) };
+  }
+
+  /** One batch, ops firstSeq .. firstSeq + ops.length - 1, as the WAL record `record`. */
+  private commitBatch(firstSeq: number, ops: readonly WriteOp[], record: Buffer): Promise<void> {
+    this.lastSequence = firstSeq + ops.length - 1;
     const durable = this.group.add(record, this.lastSequence);
+    this.tail.push({ firstSeq, lastSeq: this.lastSequence, payload: record });
     this.stall.noteWrite(record.length);
     const keepOlderVersions = this.snapshots.size > 0;
     for (let index = 0; index < ops.length; index++) {
@@ -300,6 +350,49 @@ export class Engine {
     this.group.setPolicy(policy);
   }
 
+  /**
+   * The server's memory budget moved (maxmemory): the active memtable is flushed at
+   * memtableBytesMax from now on (at once if it is past it), and the block cache holds at most
+   * cacheBytes (least recently used blocks evicted now). Compaction tuning stays as opened. A
+   * smaller memtable also lets go of the spare arrays kept for the next one.
+   */
+  setMemoryBudget(budget: { memtableBytesMax: number; cacheBytes: number }): void {
+    assert.ok(Number.isSafeInteger(budget.memtableBytesMax) && budget.memtableBytesMax > 0, 'memtableBytesMax is a positive integer');
+    if (budget.memtableBytesMax < this.memtableBytesMax) this.spareArrays = undefined;
+    this.memtableBytesMax = budget.memtableBytesMax;
+    this.cacheBytes = budget.cacheBytes;
+    this.blockCache.resize(budget.cacheBytes);
+    try {
+      this.maybeRotate();
+    } catch {
+      // failed: recorded by fail()
+    }
+  }
+
+  /** Lets go of memory that only saves time: the spare memtable arrays, and cached blocks down to cacheBytes. */
+  shedMemory(cacheBytes: number): void {
+    this.spareArrays = undefined;
+    this.blockCache.resize(Math.min(this.cacheBytes, cacheBytes));
+    this.blockCache.resize(this.cacheBytes); // the budget stays; blocks come back as they are read
+  }
+
+  /** Starts flushing the active memtable now if no flush is in progress (memory pressure). */
+  flushEarly(): void {
+    if (this.immutable !== undefined || this.failedWith !== undefined || this.closing || this.active.entryCount() === 0) return;
+    try {
+      this.rotate();
+    } catch {
+      // failed: recorded by fail()
+    }
+  }
+
+  private memtableResidentBytes(): { memtableArenaBytes: number; memtableIndexBytes: number } {
+    const active = this.active.residentBytes();
+    const immutable = this.immutable?.residentBytes() ?? { arenaBytes: 0, indexBytes: 0 };
+    const spare = this.spareArrays === undefined ? 0 : arraysBytes(this.spareArrays);
+    return { memtableArenaBytes: active.arenaBytes + immutable.arenaBytes, memtableIndexBytes: active.indexBytes + immutable.indexBytes + spare };
+  }
+
   /** Freezes the active memtable (if it holds anything) and waits until it is an SSTable. */
   async flush(): Promise<void> {
     await this.waitForFlushes();
@@ -337,6 +430,76 @@ export class Engine {
 
   failure(): EngineFailedError | undefined {
     return this.failedWith;
+  }
+
+  // ---- replication -------------------------------------------------------------------------
+
+  /**
+   * How much history cursors may read: obsolete WALs are kept up to bytesMax bytes (0: deleted
+   * as soon as obsolete), the newest batches up to tailBytesMax in memory (0: none kept).
+   */
+  setWalRetention(bytesMax: number, tailBytesMax: number): void {
+    this.archive.setBytesMax(bytesMax);
+    this.tail.setBytesMax(tailBytesMax);
+  }
+
+  /** The oldest sequence number a cursor may start at, and the WAL bytes kept (INFO's backlog). */
+  walHistory(): { firstSeq: number; bytes: number; retainedBytes: number } {
+    return { firstSeq: this.archive.firstSeq() ?? this.lastSequence + 1, bytes: this.archive.totalBytes(), retainedBytes: this.archive.retainedBytes() };
+  }
+
+  /**
+   * Reads durable batches from fromSeq on (the first sequence number of a batch, or one past the
+   * newest). Throws WalGoneError when the WAL no longer holds fromSeq.
+   */
+  openWalCursor(fromSeq: number): WalCursor {
+    if (this.closed) throw new EngineClosedError();
+    const archive = this.archive;
+    return new WalCursor(
+      {
+        fs: archive.fs,
+        tail: this.tail,
+        durableSeq: () => this.group.syncedSeq,
+        fileHolding: (seq) => archive.holding(seq),
+        fileAfter: (number) => archive.after(number),
+      },
+      fromSeq,
+    );
+  }
+
+  /** Calls listener each time durableSequence() grows; returns the function that stops it. */
+  onDurable(listener: (durableSeq: number) => void): () => void {
+    this.durableListeners.add(listener);
+    return () => this.durableListeners.delete(listener);
+  }
+
+  /** Under 'everysec' and 'no', starts an fsync of what was written now rather than later. */
+  requestSync(): void {
+    if (this.failedWith === undefined && !this.closing) this.group.syncSoon();
+  }
+
+  /**
+   * Pins the current Version's tables and the WAL after them for a full sync (checkpoint.ts).
+   * Release it before close().
+   */
+  checkpoint(): EngineCheckpoint {
+    if (this.closed || this.closing) throw new EngineClosedError();
+    const version = this.files.current;
+    version.ref();
+    const unpin = this.archive.pin(version.lastSequence + 1);
+    const fs = this.archive.fs;
+    let released = false;
+    return {
+      lastSequence: version.lastSequence,
+      tables: version.levels.flatMap((level) => level.map((table) => table.meta)),
+      openTable: (meta) => fs.openRead(tablePath(this.files.options.dir, meta.number)),
+      release: () => {
+        if (released) return;
+        released = true;
+        unpin();
+        version.unref();
+      },
+    };
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -391,6 +554,8 @@ export class Engine {
       compactionRunning: compaction.compactionRunning || this.manualCompactionsWaiting > 0,
       pendingCompactionBytes: this.levelState.pendingBytes,
       cacheBytes: this.cacheBytes,
+      ...this.memtableResidentBytes(),
+      memtableBytesMax: this.memtableBytesMax,
       ...this.scanCounters,
       bytesWritten: wal.walBytes + files.flushBytesWritten + compaction.compactionBytesWritten,
       lastSequence: this.lastSequence,
@@ -485,6 +650,7 @@ export class Engine {
       throw this.fail('WAL creation failed', error);
     }
     this.group.rotate(wal.log);
+    this.archive.addFile(wal.number, walPath(this.files.options.dir, wal.number), this.lastSequence + 1);
     this.immutable = this.active;
     this.immutableLogNumber = wal.number;
     this.activeFirstLogNumber = wal.number;
@@ -586,6 +752,7 @@ export class Engine {
       await this.waitForFlushes();
       await this.group.drain();
       this.group.syncNow('WAL sync at close failed');
+      this.archive.close(); // the final flush makes every WAL obsolete: they go, as before replication
       if (this.failedWith === undefined) {
         // Everything goes into one table; the edit's logNumber makes every WAL obsolete, so the
         // next open replays nothing.

@@ -99,3 +99,27 @@ export class EngineClosedError extends StorageError {
     super('the storage engine is closed', options);
   }
 }
+
+/** A WAL reader (a replica's cursor) asked for writes the retained WAL files no longer hold. */
+export class WalGoneError extends StorageError {
+  override name = 'WalGoneError';
+  override readonly code = 'ERR_WAL_GONE';
+  readonly seq: number;
+  constructor(seq: number, detail: string, options?: ErrorOptions) {
+    super(`the WAL no longer holds sequence number ${seq}: ${detail}`, options);
+    this.seq = seq;
+  }
+}
+
+/** A replicated batch that does not follow the engine's last sequence number. */
+export class ReplicationGapError extends StorageError {
+  override name = 'ReplicationGapError';
+  override readonly code = 'ERR_REPLICATION_GAP';
+  readonly expectedSeq: number;
+  readonly firstSeq: number;
+  constructor(expectedSeq: number, firstSeq: number, options?: ErrorOptions) {
+    super(`a replicated batch starts at sequence number ${firstSeq}, the engine expects ${expectedSeq}`, options);
+    this.expectedSeq = expectedSeq;
+    this.firstSeq = firstSeq;
+  }
+}

@@ -64,6 +64,8 @@ export class GroupCommit {
   acknowledgedSeq = 0;
   /** The highest sequence number whose record an fsync that returned covered, under any policy. */
   syncedSeq = 0;
+  /** Called each time syncedSeq grows (replication ships only what is synced), after the groups settled. */
+  onSynced: ((syncedSeq: number) => void) | undefined = undefined;
   private appendedSeq = 0; // the highest sequence number of the records appended so far
   private log: LogWriter;
   private staging: Group | undefined; // records staged, not yet appended
@@ -145,10 +147,22 @@ export class GroupCommit {
     this.stats.fsyncs++;
     this.appendedSinceSync = false;
     this.bytesSinceSync = 0;
+    const grew = this.appendedSeq > this.syncedSeq;
     this.syncedSeq = Math.max(this.syncedSeq, this.appendedSeq);
     const groups = this.awaitingSync;
     this.awaitingSync = [];
     for (const group of groups) this.acknowledge(group);
+    if (grew) this.onSynced?.(this.syncedSeq);
+  }
+
+  /**
+   * 'everysec' and 'no': appends what is staged and starts a background fsync now (one at a time)
+   * rather than at the next second, so syncedSeq catches up (a replica asked for an ack). Under
+   * 'always' every group is synced anyway: nothing to do.
+   */
+  syncSoon(): void {
+    if (this.policy === 'always') return;
+    this.syncEverySecond();
   }
 
   /** Waits for an fsync in flight (a close must not close the file under it). */
@@ -245,7 +259,8 @@ export class GroupCommit {
       () => {
         this.syncInFlight = undefined;
         this.stats.fsyncs++;
-        if (covered > this.syncedSeq) this.syncedSeq = covered;
+        const grew = covered > this.syncedSeq;
+        if (grew) this.syncedSeq = covered;
         // The engine failed while this fsync ran: its memtable was rolled back to what was
         // acknowledged before, so these writes are refused too (durable or not, reads no longer
         // show them; a restart may bring them back, as with any write whose reply was an error).
@@ -255,6 +270,7 @@ export class GroupCommit {
           else group.reject(failed);
         }
         this.closeRetired();
+        if (grew) this.onSynced?.(this.syncedSeq);
         if (this.failedWith !== undefined || this.policy !== 'always') return;
         if (this.staging !== undefined || this.log.stagedBytes() > 0) this.appendStaged();
         this.startSync();

@@ -17,7 +17,11 @@ export {
   type ScanIterable,
   type SyncPolicy,
   type WriteOp,
+  type WalCursor,
+  type WalBatchRecord,
+  type EngineCheckpoint,
 } from './engine.js';
+export { installCheckpoint, encodeCheckpointHeader, decodeCheckpointHeader, type FileMeta, type StagedTable } from './checkpoint.js';
 export {
   StorageError,
   WalCorruptionError,
@@ -27,6 +31,8 @@ export {
   LockedError,
   EngineFailedError,
   EngineClosedError,
+  WalGoneError,
+  ReplicationGapError,
 } from './errors.js';
 export {
   RealFileSystem,

@@ -84,6 +84,11 @@ export class LsmFiles {
     },
     failed: () => false,
   };
+  /**
+   * Set by the engine: takes over each WAL the manifest no longer needs (wal-archive.ts keeps it
+   * for replicas or deletes it). Unset, such a WAL is deleted at once.
+   */
+  walRetirer: ((number: number, path: string) => void) | undefined = undefined;
   private readonly counters = { flushes: 0, flushBytesWritten: 0 };
   private versionsOrUndefined: VersionSet | undefined;
   private probe: ReadableFile | undefined;
@@ -125,6 +130,11 @@ export class LsmFiles {
 
   get current(): Version {
     return this.versions.current;
+  }
+
+  /** The live WALs (their writes are in no SSTable yet), oldest first; the last takes writes. */
+  liveWalNumbers(): readonly number[] {
+    return this.walNumbers;
   }
 
   /** A number for a file that will never be named by the manifest as a WAL (close's logNumber). */
@@ -275,6 +285,10 @@ export class LsmFiles {
         continue;
       }
       const path = walPath(this.options.dir, number);
+      if (this.walRetirer !== undefined) {
+        this.walRetirer(number, path); // invariant 12 holds there too: only after the edit is durable
+        continue;
+      }
       try {
         this.options.fs.remove(path); // invariant 12: after the edit is durable
       } catch (error) {

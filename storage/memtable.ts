@@ -112,6 +112,13 @@ export interface MemtableArrays {
   olderVersion: Int32Array<ArrayBuffer>;
 }
 
+/** The bytes of a set of memtable arrays. */
+export function arraysBytes(arrays: MemtableArrays): number {
+  let bytes = 0;
+  for (const array of Object.values(arrays) as ArrayBufferView[]) bytes += array.byteLength;
+  return bytes;
+}
+
 export class Memtable {
   // arena
   private slabs: Buffer[] = [];
@@ -274,6 +281,15 @@ export class Memtable {
 
   approximateBytes(): number {
     return this.bytes;
+  }
+
+  /** Bytes the table holds outside the JS heap: its arena slabs and its typed arrays (INFO memory). */
+  residentBytes(): { arenaBytes: number; indexBytes: number } {
+    let arenaBytes = 0;
+    for (const slab of this.slabs) arenaBytes += slab.length;
+    let indexBytes = this.tail.byteLength + (this.oldBuckets?.byteLength ?? 0);
+    if (!this.retired) indexBytes += arraysBytes(this.ownArrays());
+    return { arenaBytes, indexBytes };
   }
 
   /** Number of versions held (all keys). */

@@ -75,6 +75,8 @@ export class Version {
   constructor(
     readonly levels: readonly (readonly TableHandle[])[],
     private readonly readStats: ReadStats = { tablesProbed: 0 },
+    /** The manifest's lastSequence when this Version was installed: its tables hold every write up to it, none after. */
+    readonly lastSequence = 0,
   ) {
     assert.equal(levels.length, LEVEL_COUNT);
     for (const level of levels) for (const table of level) table.ref();
@@ -158,7 +160,7 @@ export class VersionSet {
     private readonly manifest: Manifest,
     initialTables: readonly TableHandle[],
   ) {
-    this.currentVersion = new Version(buildLevels(emptyLevels(), new Set(), initialTables), this.readStats);
+    this.currentVersion = new Version(buildLevels(emptyLevels(), new Set(), initialTables), this.readStats, manifest.state.lastSequence);
     this.currentVersion.ref();
     this.checkAgainstManifest();
   }
@@ -187,7 +189,7 @@ export class VersionSet {
     );
     await this.manifest.applyAsync(edit);
     const removed = new Set((edit.removeFiles ?? []).map((file) => `${file.level}:${file.number}`));
-    const next = new Version(buildLevels(this.currentVersion.levels, removed, addTables), this.readStats);
+    const next = new Version(buildLevels(this.currentVersion.levels, removed, addTables), this.readStats, this.manifest.state.lastSequence);
     for (const level of this.currentVersion.levels) {
       for (const table of level) if (removed.has(`${table.meta.level}:${table.meta.number}`)) table.markRemoved();
     }

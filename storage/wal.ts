@@ -61,7 +61,8 @@ export function unmaskCrc(masked: number): number {
 }
 const TYPE_CRCS = [0, 1, 2, 3, 4].map((type) => crc32(Buffer.of(type)));
 
-function recordCrc(type: number, payload: Buffer): number {
+/** The masked crc a physical record's header holds for its type and payload fragment. */
+export function recordCrc(type: number, payload: Buffer): number {
   const typeCrc = TYPE_CRCS[type] ?? crc32(Buffer.of(type));
   // Node 20's zlib.crc32 returns 0, not the initial value, for some empty views: skip them
   return maskCrc(payload.length === 0 ? typeCrc : crc32(payload, typeCrc));

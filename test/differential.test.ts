@@ -392,6 +392,16 @@ const zsetWriteCommands: fc.Arbitrary<Command>[] = [
   command('ZADD', fc.tuple(zmembers(1, 4)).map(([m]) => [LEX_KEY, ...m.flatMap((name) => ['0', name])])),
   command('ZREMRANGEBYLEX', fc.tuple(lexBound, lexBound).map(([min, max]) => [LEX_KEY, min, max])),
 ];
+/** BZPOPMIN, BZPOPMAX, BZMPOP with the given timeouts (a function: the timeouts are defined with the lists). */
+function zsetBlockingPops(timeout: fc.Arbitrary<Arg>): fc.Arbitrary<Command>[] {
+  return [
+    command('BZPOPMIN', fc.tuple(zsetKeys(1, 3), timeout).map(([k, t]) => [...k, t])),
+    command('BZPOPMAX', fc.tuple(zsetKeys(1, 3), timeout).map(([k, t]) => [...k, t])),
+    command('BZMPOP', fc.tuple(timeout, numkeysArgs(() => fc.constant([])), fc.constantFrom<Arg>('MIN', 'MAX', 'max', 'MID'),
+      fc.array(fc.tuple(casing('COUNT'), fc.constantFrom<Arg>('1', '2', '10', '0', 'x')), { maxLength: 1 }))
+      .map(([t, keysPart, where, count]) => [t, ...keysPart, where, ...count.flat()])),
+  ];
+}
 const zsetReadCommands: fc.Arbitrary<Command>[] = [
   command('ZCARD', fc.tuple(zsetKey)),
   command('ZSCORE', fc.tuple(zsetKey, zmember)),
@@ -425,7 +435,8 @@ const zsetReadCommands: fc.Arbitrary<Command>[] = [
 const exactly = (list: string[][]) => list.map((args): Command => ({ args, mode: 'exact' }));
 const zsetArityErrors = exactly([['ZADD', 'a', '1'], ['ZINCRBY', 'a', '1'], ['ZREM', 'a'], ['ZCARD'], ['ZSCORE', 'a'], ['ZRANGE', 'a', '0'],
   ['ZRANGESTORE', 'd', 'a', '0'], ['ZUNION'], ['ZUNIONSTORE', 'd'], ['ZMPOP', '1'], ['ZRANDMEMBER'], ['ZSCAN', 'a'], ['ZRANK', 'a'],
-  ['ZRANGE', 'a', '0', '1', 'LIMIT', '0', '1'], ['ZRANGE', 'a', '-', '+', 'BYLEX', 'WITHSCORES'], ['ZRANGEBYLEX', 'a', 'x', 'y']]);
+  ['ZRANGE', 'a', '0', '1', 'LIMIT', '0', '1'], ['ZRANGE', 'a', '-', '+', 'BYLEX', 'WITHSCORES'], ['ZRANGEBYLEX', 'a', 'x', 'y'],
+  ['BZPOPMIN', 'a'], ['BZPOPMAX'], ['BZMPOP', '0', '1', 'a']]);
 
 const hashArityErrors = exactly([['HSET', 'a', 'f'], ['HSET', 'a'], ['HMSET', 'a', 'f', 'v', 'g'], ['HGET', 'a'], ['HMGET', 'a'], ['HDEL', 'a'],
   ['HLEN'], ['HGETALL', 'a', 'b'], ['HRANDFIELD'], ['HSCAN', 'a'], ['HINCRBY', 'a', 'f'], ['HINCRBYFLOAT', 'a', 'f', '1', '2'], ['HSETNX', 'a', 'f']]);
@@ -459,7 +470,7 @@ function runs(withSets: boolean, withZsets: boolean) {
     { weight: 4, arbitrary: fc.oneof(...hashWriteCommands) },
     { weight: 4, arbitrary: fc.oneof(...hashReadCommands) },
     ...(withSets ? [{ weight: 4, arbitrary: fc.oneof(...setWriteCommands) }, { weight: 4, arbitrary: fc.oneof(...setReadCommands) }] : []),
-    ...(withZsets ? [{ weight: 5, arbitrary: fc.oneof(...zsetWriteCommands) }, { weight: 5, arbitrary: fc.oneof(...zsetReadCommands) }] : []),
+    ...(withZsets ? [{ weight: 5, arbitrary: fc.oneof(...zsetWriteCommands, ...zsetBlockingPops(failingTimeout)) }, { weight: 5, arbitrary: fc.oneof(...zsetReadCommands) }] : []),
     { weight: 4, arbitrary: fc.oneof(...listWriteCommands) },
     { weight: 3, arbitrary: fc.oneof(...listReadCommands) },
     { weight: 1, arbitrary: fc.oneof(...otherCommands, fc.constantFrom(...hashArityErrors, ...listArityErrors, ...(withSets ? setArityErrors : []), ...(withZsets ? zsetArityErrors : []))) },
@@ -467,7 +478,8 @@ function runs(withSets: boolean, withZsets: boolean) {
   const simpleCommand = fc.oneof(...families);
   const anyWrite = fc.oneof(...writeCommands, ...hashWriteCommands, ...listWriteCommands, ...(withSets ? setWriteCommands : []), ...(withZsets ? zsetWriteCommands : []));
   // blocking pops with any timeout run only queued: EXEC never lets them block
-  const queuedCommand = fc.oneof({ weight: 8, arbitrary: simpleCommand }, { weight: 1, arbitrary: fc.oneof(...blockingPops(anyTimeout)) });
+  const queuedCommand = fc.oneof({ weight: 8, arbitrary: simpleCommand },
+    { weight: 1, arbitrary: fc.oneof(...blockingPops(anyTimeout), ...(withZsets ? zsetBlockingPops(anyTimeout) : [])) });
   const scanOptions = fc.array(option(withArg('MATCH', pattern), withArg('COUNT', fc.constantFrom<Arg>('1', '2', '3', '10', '1000', '0', '-1', 'x')),
     // not TYPE none: Redis 7.0 then returns expired keys its active expiry has not reaped yet
     withArg('TYPE', fc.constantFrom<Arg>('string', 'STRING', 'list', 'hash', 'set', 'zset')), word('MATCH')), { maxLength: 3 }).map(flat);

@@ -13,7 +13,9 @@
 // commands/; handlers import the table's contract (CommandSpec, CommandContext, CommandError) and
 // dispatch's state, so commands/ ranks just above dispatch/. cluster/ (slot map, routing, MIGRATE's
 // links) is consulted by dispatch before a command runs and reads the keyspace, so it ranks between
-// dispatch/ and types/. ops/ (config, metrics, logs) is read
+// dispatch/ and types/. replication/ (a primary's replica links, a replica's follower) is driven by
+// commands and dispatch's read-only gate, may be driven by cluster/, and reads the keyspace, so it
+// ranks below cluster/. ops/ (config, metrics, logs) is read
 // by every folder and reads none.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -23,7 +25,7 @@ import { REPO_DIR } from './helpers/server.js';
 type Area = 'src' | 'protocol' | 'storage';
 
 /** src/ folders by rank: a folder may import its own files and folders of a lower rank. */
-export const SRC_RANKS: Readonly<Record<string, number>> = { net: 7, commands: 6, dispatch: 5, cluster: 4, types: 3, keyspace: 2, ops: 1 };
+export const SRC_RANKS: Readonly<Record<string, number>> = { net: 8, commands: 7, dispatch: 6, cluster: 5, replication: 4, types: 3, keyspace: 2, ops: 1 };
 
 function sourceFiles(dir: string): string[] {
   let found: string[] = [];

@@ -1,8 +1,9 @@
 // test/keyspace-notifications.test.ts: keyspace notifications (notify-keyspace-events) end to end.
-// - For each event class (g $ x h s, then A with K or E alone) the same commands run on tskv and
-//   on redis-server 7.0.15, each watched by a PSUBSCRIBE __key*__:* connection; the messages
+// - For each event class (g $ x h s z l, then A with K or E alone) the same commands run on tskv
+//   and on redis-server 7.0.15, each watched by a PSUBSCRIBE __key*__:* connection; the messages
 //   must be the same, in the same order ('expired', whose moment depends on the expiry cycles,
-//   as the same multiset).
+//   as the same multiset); also for blocked BLMOVE / BLPOP / BZPOPMIN clients served by another
+//   client's writes.
 // - With notifications off (the default) nothing is published; e (evicted) never fires (no
 //   eviction); d carries RedisTimeSeries's ts.* events (no Redis to compare: listed here).
 // - ioredis: the library pattern of subscribing to __keyevent@0__:expired and seeing a key expire.
@@ -11,14 +12,15 @@
 // The Redis comparisons are skipped, with the reason printed, when redis-server is missing.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CrashableFileSystem, Engine, type WritableFile } from '../storage/index.js';
+import { Engine } from '../storage/index.js';
 import { registerAllCommands } from '../src/commands/index.js';
 import { Keyspace } from '../src/keyspace/keyspace.js';
 import { Listener } from '../src/net/listener.js';
 import { defaultConfig } from '../src/ops/config.js';
 import { ServerState, type Logger } from '../src/dispatch/server-state.js';
 import { ByteSocket } from './helpers/byte-socket.js';
-import { RawClient, formatReply } from './helpers/raw-client.js';
+import { HoldingFileSystem } from './helpers/holding-file-system.js';
+import { RawClient, formatReply, type Reply } from './helpers/raw-client.js';
 import { hasRedisServer, startRealRedis, type RealRedis } from './helpers/real-redis.js';
 import { startServer, type StartedServer } from './helpers/server.js';
 
@@ -144,11 +146,57 @@ const SET_COMMANDS: Command[] = [
   ['SDIFFSTORE', 'u', 'u', 'u'], ['SMEMBERS', 't'],
 ];
 
+const ZSET_COMMANDS: Command[] = [
+  ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c'], ['ZADD', 'z', '1', 'a'], ['ZADD', 'z', 'XX', '5', 'nope'], ['ZADD', 'z', 'CH', '9', 'a'], ['ZADD', 'z', 'NX', 'INCR', '1', 'a'],
+  ['ZADD', 'z', 'INCR', '1', 'a'], ['ZINCRBY', 'z', '0', 'b'], ['ZINCRBY', 'z', '2', 'b'], ['ZINCRBY', 'z', '1', 'new'], ['ZREM', 'z', 'nope'], ['ZREM', 'z', 'new', 'nope'],
+  ['ZPOPMIN', 'z', '0'], ['ZPOPMIN', 'z'], ['ZPOPMAX', 'z', '1'], ['ZPOPMIN', 'nope'], ['ZADD', 'z', '1', 'x', '2', 'y', '3', 'w'], ['ZMPOP', '2', 'nope', 'z', 'MAX', 'COUNT', '2'],
+  ['ZADD', 'z2', '1', 'a', '2', 'b', '3', 'c', '4', 'd'], ['ZREMRANGEBYSCORE', 'z2', '10', '20'], ['ZREMRANGEBYSCORE', 'z2', '1', '1'], ['ZREMRANGEBYRANK', 'z2', '0', '0'],
+  ['ZREMRANGEBYRANK', 'z2', '5', '9'], ['ZADD', 'zl', '0', 'a', '0', 'b'], ['ZREMRANGEBYLEX', 'zl', '[a', '[a'], ['ZREMRANGEBYLEX', 'zl', '[x', '[y'], ['ZREMRANGEBYLEX', 'zl', '-', '+'],
+  ['ZUNIONSTORE', 'd', '2', 'z', 'z2'], ['ZINTERSTORE', 'd', '2', 'z', 'z2'], ['ZINTERSTORE', 'd', '2', 'z', 'nope'], ['ZINTERSTORE', 'd', '2', 'z', 'nope'],
+  ['ZDIFFSTORE', 'd', '1', 'z2'], ['ZDIFFSTORE', 'd', '2', 'z2', 'z2'], ['ZRANGESTORE', 'd', 'z2', '0', '-1'], ['ZRANGESTORE', 'd', 'z2', '5', '9'], ['ZRANGESTORE', 'd', 'nope', '0', '-1'],
+  ['BZPOPMIN', 'nope', 'z2', '1'], ['BZPOPMAX', 'z2', '1'], ['ZADD', 'z3', '1', 'a', '2', 'b'], ['BZMPOP', '1', '1', 'z3', 'MIN', 'COUNT', '5'], ['ZREM', 'z', 'x', 'y', 'w'],
+  ['ZADD', 'z4', '1', 'a'], ['ZREM', 'z4', 'a', 'b'], ['MULTI'], ['BZPOPMIN', 'z4', '0'], ['ZADD', 'z4', '5', 'e'], ['EXEC'], ['ZCARD', 'z2'], ['ZRANGE', 'z2', '0', '-1'],
+];
+
+const LIST_COMMANDS: Command[] = [
+  ['LPUSH', 'l', 'a', 'b'], ['RPUSH', 'l', 'c'], ['LPUSHX', 'l', 'd'], ['RPUSHX', 'l', 'e'], ['LPUSHX', 'nope', 'd'], ['RPUSHX', 'nope', 'e'],
+  ['LINSERT', 'l', 'BEFORE', 'a', 'x'], ['LINSERT', 'l', 'AFTER', 'nope', 'y'], ['LINSERT', 'nope', 'AFTER', 'a', 'y'], ['LSET', 'l', '0', 'z'], ['LSET', 'l', '99', 'z'],
+  ['LTRIM', 'l', '0', '-1'], ['LTRIM', 'l', '1', '-2'], ['LTRIM', 'nope', '0', '1'], ['LREM', 'l', '0', 'nope'], ['LREM', 'l', '1', 'a'], ['LPOP', 'l'], ['RPOP', 'l', '0'],
+  ['RPOP', 'l', '2'], ['LPOP', 'l', '5'], ['LPOP', 'l'], ['RPUSH', 'm', '1', '2', '3'], ['LMOVE', 'm', 'n', 'LEFT', 'RIGHT'], ['RPOPLPUSH', 'm', 'n'], ['LMOVE', 'm', 'm', 'LEFT', 'RIGHT'],
+  ['LMOVE', 'nope', 'n', 'LEFT', 'LEFT'], ['LMOVE', 'm', 'n', 'RIGHT', 'LEFT'], ['RPUSH', 'o', 'x'], ['LMOVE', 'o', 'o', 'LEFT', 'RIGHT'], ['RPOPLPUSH', 'n', 'n'],
+  ['LMPOP', '2', 'nope', 'n', 'RIGHT', 'COUNT', '2'], ['LMPOP', '1', 'n', 'LEFT', 'COUNT', '9'], ['RPUSH', 'p', 'a', 'b', 'c'], ['BLPOP', 'nope', 'p', '1'], ['BRPOP', 'p', '1'],
+  ['BLMOVE', 'p', 'q', 'LEFT', 'LEFT', '1'], ['BRPOPLPUSH', 'q', 'p', '1'], ['BLMPOP', '1', '1', 'p', 'LEFT'], ['RPUSH', 'r', 'a', 'a', 'b'], ['LREM', 'r', '0', 'a'],
+  ['LTRIM', 'r', '5', '9'], ['RPUSH', 's', 'a'], ['LREM', 's', '0', 'a'], ['LRANGE', 'l', '0', '-1'], ['LLEN', 'l'],
+];
+
 /** Keys expired by lookups (GET, a write over them) and by the active cycle, in separate databases. */
 const EXPIRY_COMMANDS: Command[] = [
   ['SET', 'lazy', '1', 'PX', '100'], ['SET', 'over', '1', 'PX', '100'], ['SET', 'active', '1', 'PX', '100'], ['HSET', 'h', 'f', '1'], ['PEXPIRE', 'h', '100'],
   { sleepMs: 400 }, ['GET', 'lazy'], ['SET', 'over', '2'], ['HGET', 'h', 'f'], { sleepMs: 600 },
 ];
+
+/** Clients blocked in BLMOVE, BLPOP and BZPOPMIN, then served by another client's writes: what a watcher saw. */
+async function servedNotifications(port: number): Promise<string[]> {
+  const [admin, mover, popper, zpopper] = await Promise.all([RawClient.connect(port), RawClient.connect(port), RawClient.connect(port), RawClient.connect(port)]);
+  try {
+    await admin.send(['FLUSHALL']);
+    await admin.send(['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']);
+    const watcher = await Watcher.open(port);
+    const replies = [mover.send(['BLMOVE', 'src', 'dst', 'LEFT', 'RIGHT', '0']), popper.send(['BLPOP', 'dst', '0']), zpopper.send(['BZPOPMIN', 'zk', '0'])]
+      .map((reply) => reply.catch((error: Error): Reply => ({ type: 'error', value: error.message })));
+    await until(async () => /blocked_clients:3\D/.test(formatReply(await admin.send(['INFO', 'clients']))), 5000, 'three blocked clients');
+    await admin.send(['RPUSH', 'src', 'a', 'b']);
+    await admin.send(['ZADD', 'zk', '1', 'm', '2', 'n']);
+    expect((await Promise.all(replies)).map(formatReply)).toEqual(['"a"', '["dst", "a"]', '["zk", "m", "1"]']);
+    await admin.send(['SET', 'marker', '1']);
+    await until(() => watcher.read().some((message) => message.endsWith(':set marker')), 5000, 'the marker event');
+    watcher.close();
+    return watcher.read().filter((message) => !message.includes('marker'));
+  } finally {
+    await admin.send(['CONFIG', 'SET', 'notify-keyspace-events', '']);
+    for (const client of [admin, mover, popper, zpopper]) client.close();
+  }
+}
 
 describe.skipIf(skipReason !== undefined)('keyspace notifications against redis-server 7.0.15', () => {
   it.each([
@@ -156,7 +204,10 @@ describe.skipIf(skipReason !== undefined)('keyspace notifications against redis-
     ['g', GENERIC_COMMANDS],
     ['h', HASH_COMMANDS],
     ['s', SET_COMMANDS],
+    ['z', ZSET_COMMANDS],
+    ['l', LIST_COMMANDS],
     ['g$hs', [...STRING_COMMANDS, ...HASH_COMMANDS, ...SET_COMMANDS]],
+    ['gzl', [...ZSET_COMMANDS, ...LIST_COMMANDS]],
   ] as const)('publishes the same messages for class %s', async (letters, commands) => {
     for (const classes of [`KE${letters}`]) {
       const expected = await notifications((real as RealRedis).port, classes, commands);
@@ -164,6 +215,12 @@ describe.skipIf(skipReason !== undefined)('keyspace notifications against redis-
       expect(expected.length).toBeGreaterThan(0);
       expect(actual).toEqual(expected);
     }
+  });
+
+  it('publishes the events of blocked clients served by another client, after its own', async () => {
+    const expected = await servedNotifications((real as RealRedis).port);
+    expect(expected).toContain('__keyspace@0__:zk zpopmin');
+    expect(await servedNotifications(server.port)).toEqual(expected);
   });
 
   it.each(['KA', 'EA', 'K$', 'Eg'])('publishes only the channels %s asks for', async (classes) => {
@@ -239,37 +296,6 @@ describe('keyspace notifications', () => {
 });
 
 // ---- durability -------------------------------------------------------------------------------
-
-/** A file system whose WAL fsyncs wait while `held` (the in-memory one otherwise). */
-class HoldingFileSystem extends CrashableFileSystem {
-  private release: (() => void) | undefined;
-  private gate: Promise<void> = Promise.resolve();
-
-  hold(): void {
-    this.gate = new Promise((resolve) => (this.release = resolve));
-  }
-
-  unhold(): void {
-    this.release?.();
-  }
-
-  private wrap(file: WritableFile): WritableFile {
-    const syncAsync = file.syncAsync.bind(file);
-    file.syncAsync = async () => {
-      await this.gate;
-      await syncAsync();
-    };
-    return file;
-  }
-
-  override create(path: string): WritableFile {
-    return this.wrap(super.create(path));
-  }
-
-  override openAppend(path: string): WritableFile {
-    return this.wrap(super.openAppend(path));
-  }
-}
 
 describe('keyspace notifications and durability', () => {
   const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };

@@ -207,7 +207,7 @@ describe('keyspace administration', () => {
   it('answers TIME, LASTSAVE, ROLE, SAVE and ECHO', async () => {
     expect(await send('TIME')).toMatch(/^\["\d{10}", "\d+"\]$/);
     expect(await send('LASTSAVE')).toMatch(/^:\d+$/);
-    expect(await send('ROLE')).toBe('["master", :0, []]');
+    expect(await send('ROLE')).toMatch(/^\["master", :\d+, \[\]\]$/); // the offset is the WAL sequence number
     expect(await send('SAVE')).toBe('+OK');
     expect(await send('ECHO', 'hi')).toBe('"hi"');
   });

@@ -31,6 +31,12 @@ export interface ClusterOptions {
 }
 
 export class ClusterState {
+  /**
+   * Called after every change of the state (topology, own id): main.ts makes this node follow the
+   * master its topology entry names (src/replication/), or stop following when it is a master.
+   */
+  onChange: (() => void) | undefined = undefined;
+
   private constructor(
     private readonly options: ClusterOptions,
     private state: NodesFileState & { myId: string },
@@ -219,6 +225,7 @@ export class ClusterState {
   private commit(next: NodesFileState & { myId: string }): void {
     this.save(next);
     this.state = next;
+    this.onChange?.();
   }
 
   private save(state: NodesFileState): void {

@@ -99,7 +99,7 @@ function hello(ctx: CommandContext, args: Buffer[]): void {
   out.bulk('mode');
   out.bulk(ctx.server.cluster === undefined ? 'standalone' : 'cluster');
   out.bulk('role');
-  out.bulk('master');
+  out.bulk(ctx.server.replication?.isReplica() === true ? 'replica' : 'master');
   out.bulk('modules');
   out.arrayHeader(0);
 }

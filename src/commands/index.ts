@@ -19,6 +19,7 @@ import { monitorCommands } from './monitor.js';
 import { pubsubCommands } from './pubsub.js';
 import { scanCommands } from './scan.js';
 import { serverCommands } from './server.js';
+import { replicationCommands } from './replication.js';
 import { hashCommands } from './hashes.js';
 import { listCommands } from './lists.js';
 import { timeseriesCommands } from './timeseries.js';
@@ -39,6 +40,7 @@ export function registerAllCommands(): void {
     ...connectionCommands,
     ...clientCommands,
     ...serverCommands,
+    ...replicationCommands,
     ...infoCommands,
     ...introspectionCommands,
     ...stringCommands,

@@ -58,13 +58,23 @@ function memoryFields(state: ServerState): Fields {
   const memory = process.memoryUsage();
   const used = memory.heapUsed + memory.external;
   const engine = state.engine.stats();
+  const budget = state.memoryBudget.stats();
+  // where RSS goes: engine buffers (outside the JS heap), the JS heap, and what neither accounts for
+  // (V8's reserve beyond heapTotal, code, stacks, freed memory the allocator keeps)
+  const engineBytes = engine.memtableArenaBytes + engine.memtableIndexBytes + engine.blockCacheBytes + engine.tableCacheBytes;
   return [
     ['used_memory', used], ['used_memory_human', human(used)], ['used_memory_rss', memory.rss], ['used_memory_rss_human', human(memory.rss)],
     ['used_memory_peak', used], ['used_memory_peak_human', human(used)], ['total_system_memory', os.totalmem()],
     ['total_system_memory_human', human(os.totalmem())], ['maxmemory', state.config.maxmemoryBytes], ['maxmemory_human', human(state.config.maxmemoryBytes)], ['maxmemory_policy', state.config.maxmemoryPolicy],
     ['mem_fragmentation_ratio', (memory.rss / Math.max(1, used)).toFixed(2)], ['mem_allocator', 'v8'],
     ['tskv_memtable_bytes', engine.memtableBytes], ['tskv_immutable_memtable_bytes', engine.immutableMemtableBytes],
-    ['tskv_cache_bytes', engine.blockCacheBytes], ['tskv_cache_bytes_max', engine.cacheBytes],
+    ['tskv_memtable_arena_bytes', engine.memtableArenaBytes], ['tskv_memtable_index_bytes', engine.memtableIndexBytes], ['tskv_memtable_bytes_max', engine.memtableBytesMax],
+    ['tskv_cache_bytes', engine.blockCacheBytes], ['tskv_cache_bytes_max', budget.cacheBytesMax || engine.cacheBytes],
+    ['tskv_table_index_filter_bytes', engine.tableCacheBytes], ['tskv_engine_bytes', engineBytes],
+    ['tskv_js_heap_used', memory.heapUsed], ['tskv_js_heap_total', memory.heapTotal],
+    ['tskv_external_other_bytes', Math.max(0, memory.external - engineBytes)],
+    ['tskv_rss_unaccounted_bytes', Math.max(0, memory.rss - memory.heapTotal - Math.max(memory.external, engineBytes))],
+    ['tskv_maxmemory_pressure_events', budget.pressureEvents], ['tskv_idle_gc_runs', budget.idleCollections],
   ];
 }
 
@@ -119,7 +129,10 @@ const SECTIONS: Record<string, { title: string; fields: (state: ServerState) => 
   memory: { title: 'Memory', fields: memoryFields },
   persistence: { title: 'Persistence', fields: persistenceFields },
   stats: { title: 'Stats', fields: statsFields },
-  replication: { title: 'Replication', fields: (state) => [['role', 'master'], ['connected_slaves', 0], ['master_failover_state', 'no-failover'], ['master_replid', state.runId], ['master_repl_offset', 0], ['repl_backlog_active', 0]] },
+  replication: {
+    title: 'Replication',
+    fields: (state) => state.replication?.infoFields() ?? [['role', 'master'], ['connected_slaves', 0], ['master_failover_state', 'no-failover'], ['master_replid', state.runId], ['master_repl_offset', 0], ['repl_backlog_active', 0]],
+  },
   cpu: { title: 'CPU', fields: cpuFields },
   modules: { title: 'Modules', fields: () => [] },
   errorstats: { title: 'Errorstats', fields: (state) => state.metrics.errorStatsFields() },

@@ -9,11 +9,14 @@
 // - A blocking command that finds an element behaves as its non-blocking twin; one that finds
 //   none blocks, unless inside EXEC (mayBlock): then it answers as on a timeout at once, a null
 //   array (BLMOVE / BRPOPLPUSH: a null bulk, as Redis). Served later, it runs again (blocking.ts).
+// - Each write publishes t_list.c's keyspace events (notify.ts) in its order: LMOVE the push's
+//   event on the target, then the pop's on the source, then 'del' if the source was emptied.
 // - LINSERT, LREM and LTRIM refuse, staging nothing, a change that would stage more than
 //   limits.listBatchBytesMax bytes (one command is one WAL record).
 import { CommandError, ERRORS, wrongArity } from '../dispatch/errors.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { blockClient, mayBlock } from '../dispatch/blocking.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
 import {
@@ -101,6 +104,7 @@ function push(ctx: CommandContext, args: Buffer[], end: ListEnd, onlyExisting: b
   const state = found ?? newListState(ctx.server.keyspace);
   pushAll(ctx, state, end, args.slice(2));
   storeList(ctx, key, state, before);
+  notify(ctx, EVENT.list, end === 'head' ? 'lpush' : 'rpush', key);
   ctx.out.integer(listLength(state));
 }
 
@@ -124,6 +128,7 @@ function linsert(ctx: CommandContext, args: Buffer[]): void {
   }
   if (insertAt(keyspace, state, after ? pivot + 1 : pivot, element, limits.listBatchBytesMax) === undefined) throw new CommandError(LIST_ERRORS.batchTooLarge);
   storeList(ctx, key, state, before);
+  notify(ctx, EVENT.list, 'linsert', key);
   ctx.out.integer(listLength(state));
 }
 
@@ -159,6 +164,7 @@ function lset(ctx: CommandContext, args: Buffer[]): void {
   setElement(ctx.server.keyspace, state, position, element);
   shrinkEncoding(state, fill(ctx));
   storeList(ctx, key, state, before);
+  notify(ctx, EVENT.list, 'lset', key);
   ctx.out.raw(REPLY.ok);
 }
 
@@ -194,6 +200,8 @@ function ltrim(ctx: CommandContext, args: Buffer[]): void {
   if (trimList(ctx.server.keyspace, state, range.from, range.to, limits.listBatchBytesMax) === undefined) throw new CommandError(LIST_ERRORS.batchTooLarge);
   shrinkEncoding(state, fill(ctx));
   storeList(ctx, key, state, before);
+  notify(ctx, EVENT.list, 'ltrim', key); // even when nothing was trimmed, as Redis
+  if (listLength(state) === 0) notify(ctx, EVENT.generic, 'del', key);
   ctx.out.raw(REPLY.ok);
 }
 
@@ -210,6 +218,8 @@ function lrem(ctx: CommandContext, args: Buffer[]): void {
     if (removePositions(keyspace, state, positions, limits.listBatchBytesMax) === undefined) throw new CommandError(LIST_ERRORS.batchTooLarge);
     shrinkEncoding(state, fill(ctx));
     storeList(ctx, key, state, before);
+    notify(ctx, EVENT.list, 'lrem', key);
+    if (listLength(state) === 0) notify(ctx, EVENT.generic, 'del', key);
   }
   ctx.out.integer(positions.length);
 }
@@ -268,12 +278,19 @@ function lpos(ctx: CommandContext, args: Buffer[]): void {
 
 // ---- pops -----------------------------------------------------------------------------------------
 
-/** Pops count elements (at most the length) and stores the list (deleted once empty). */
+/** Pops count elements (at most the length) and stores the list (deleted once empty): listElementsRemoved. */
 function popAndStore(ctx: CommandContext, key: Buffer, before: KeyRecord, state: ListState, end: ListEnd, count: number): Buffer[] {
   const values = popElements(ctx.server.keyspace, state, end, count);
   shrinkEncoding(state, fill(ctx));
   storeList(ctx, key, state, before);
+  notifyPopped(ctx, key, state, end);
   return values;
+}
+
+/** The pop's event, then 'del' when the list is gone. */
+function notifyPopped(ctx: CommandContext, key: Buffer, state: ListState, end: ListEnd): void {
+  notify(ctx, EVENT.list, end === 'head' ? 'lpop' : 'rpop', key);
+  if (listLength(state) === 0) notify(ctx, EVENT.generic, 'del', key);
 }
 
 function replyElements(ctx: CommandContext, values: readonly Buffer[]): void {
@@ -363,6 +380,8 @@ function moveElement(ctx: CommandContext, source: Buffer, target: Buffer, from: 
   if (sameKey && listLength(state) === 1) {
     // a one-element rotation changes nothing (popping it then pushing it back would empty the list in between)
     keyspace.touch(ctx.client.db, source);
+    notify(ctx, EVENT.list, to === 'head' ? 'lpush' : 'rpush', source); // Redis pops, pushes back, and notifies both
+    notify(ctx, EVENT.list, from === 'head' ? 'lpop' : 'rpop', source);
     return ctx.out.bulk(elementAt(keyspace, state, 0));
   }
   const [value] = popElements(keyspace, state, from, 1) as [Buffer];
@@ -371,6 +390,8 @@ function moveElement(ctx: CommandContext, source: Buffer, target: Buffer, from: 
   shrinkEncoding(state, fill(ctx));
   if (!sameKey) storeList(ctx, target, targetState, targetFound.before);
   storeList(ctx, source, state, before);
+  notify(ctx, EVENT.list, to === 'head' ? 'lpush' : 'rpush', target); // lmoveHandlePush's, then the pop's
+  notifyPopped(ctx, source, state, from);
   ctx.out.bulk(value);
 }
 

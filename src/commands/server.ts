@@ -1,6 +1,6 @@
 // src/commands/server.ts: the server family: CONFIG GET/SET/RESETSTAT/REWRITE, DBSIZE, FLUSHDB,
 // FLUSHALL, FUNCTION FLUSH/LIST, SCRIPT FLUSH, DEBUG SLEEP, TIME, LASTSAVE, SAVE, BGSAVE,
-// BGREWRITEAOF, SHUTDOWN, ROLE, WAIT. INFO is in info.ts, COMMAND in introspection.ts.
+// BGREWRITEAOF, SHUTDOWN. INFO is in info.ts, ROLE and WAIT in replication.ts, COMMAND in introspection.ts.
 // Invariants:
 // - CONFIG GET and CONFIG SET read and change the one ServerConfig; CONFIG SET validates with the
 //   same parser as the command line and changes nothing unless every pair is valid.
@@ -111,6 +111,7 @@ function configSet(ctx: CommandContext, args: Buffer[]): void {
   }
   const previousLevel = ctx.server.config.loglevel;
   Object.assign(ctx.server.config, next);
+  ctx.server.memoryBudget.apply(); // maxmemory moved the memtable and cache sizes
   if (next.loglevel !== previousLevel) ctx.server.setLogLevel(next.loglevel);
   ctx.out.simple('OK');
 }
@@ -240,14 +241,4 @@ export const serverCommands: CommandSpec[] = [
       ctx.client.connection.closeAfterReply(); // Redis sends no reply: the connection just closes
     },
   },
-  {
-    ...base, name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], summary: 'Returns the replication role.', since: '2.8.12',
-    handler: (ctx) => {
-      ctx.out.arrayHeader(3);
-      ctx.out.bulk('master');
-      ctx.out.integer(0);
-      ctx.out.arrayHeader(0);
-    },
-  },
-  { ...base, group: 'generic', name: 'wait', arity: 3, flags: ['noscript'], summary: 'Blocks until replicas acknowledge the writes (tskv has none: 0).', since: '3.0.0', handler: (ctx) => ctx.out.integer(0) },
 ];

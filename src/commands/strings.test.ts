@@ -25,7 +25,7 @@ beforeAll(async () => {
   const keyspace = await Keyspace.open(engine);
   const quiet = () => undefined;
   server = new ServerState({ config: defaultConfig(), engine, keyspace, logger: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
-  const connection = { closeAfterReply: quiet, destroy: quiet, socketFd: () => -1, queryBufferBytes: () => 0, queryBufferFreeBytes: () => 0, replyBytesPending: () => 0, commandsPending: () => 0, sendOutOfBand: quiet, runUnblocked: quiet };
+  const connection = { closeAfterReply: quiet, destroy: quiet, socketFd: () => -1, queryBufferBytes: () => 0, queryBufferFreeBytes: () => 0, replyBytesPending: () => 0, commandsPending: () => 0, sendOutOfBand: quiet, runUnblocked: quiet, handOver: quiet };
   client = new ClientState({ id: 1, address: '127.0.0.1:1', localAddress: '127.0.0.1:2', authenticated: true, nowMs: Date.now(), connection });
   registerAllCommands();
   keyspace.set(0, Buffer.from('series'), { type: OTHER_TYPE, encoding: 0, expireAtMs: 0, version: keyspace.newVersion(), count: 1, payload: Buffer.alloc(0) });

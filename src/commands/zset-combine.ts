@@ -10,6 +10,7 @@
 // - Results are bounded by ZSET_RESULT_MEMBERS_MAX (zset-reply.ts).
 import { isWord, parseInt64 } from './arguments.js';
 import { CommandError, ERRORS } from '../dispatch/errors.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
@@ -100,11 +101,12 @@ function combineStore(ctx: CommandContext, args: Buffer[], operation: Operation)
   const { keyspace } = ctx.server;
   const target = args[1] as Buffer;
   if (members.length === 0) {
-    keyspace.delete(ctx.client.db, target);
+    if (keyspace.delete(ctx.client.db, target)) notify(ctx, EVENT.generic, 'del', target);
     return ctx.out.raw(REPLY.zero);
   }
   const longest = members.reduce((most, { member }) => Math.max(most, member.length), 0);
   keyspace.set(ctx.client.db, target, zsetFrom(keyspace, members, builtEncoding(members.length, longest, encodingLimits(ctx))));
+  notify(ctx, EVENT.zset, `z${operation}store`, target);
   ctx.out.integer(members.length);
 }
 

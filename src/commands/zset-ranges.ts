@@ -14,6 +14,7 @@
 // is looked up, so the same error wins; a refused command changes nothing.
 import { isWord, parseInt64 } from './arguments.js';
 import { CommandError, ERRORS } from '../dispatch/errors.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
@@ -146,7 +147,7 @@ function zrangestore(ctx: CommandContext, args: Buffer[]): void {
   const { keyspace } = ctx.server;
   const entries = record === undefined ? [] : bounded(() => rangeEntries(ctx, record, request, ZSET_RESULT_MEMBERS_MAX));
   if (entries.length === 0) {
-    keyspace.delete(ctx.client.db, target);
+    if (keyspace.delete(ctx.client.db, target)) notify(ctx, EVENT.generic, 'del', target);
     return ctx.out.raw(REPLY.zero);
   }
   const limits = encodingLimits(ctx);
@@ -155,6 +156,7 @@ function zrangestore(ctx: CommandContext, args: Buffer[]): void {
   const builder = new ZsetBuilder(limits, long ? ZSET_ENCODING.skiplist : ZSET_ENCODING.listpack);
   for (const { member, score } of entries) builder.add(member, score);
   keyspace.set(ctx.client.db, target, builder.stage(keyspace));
+  notify(ctx, EVENT.zset, 'zrangestore', target);
   ctx.out.integer(entries.length);
 }
 
@@ -188,7 +190,11 @@ function zremrange(ctx: CommandContext, args: Buffer[], kind: RangeKind): void {
   const entries = bounded(() => rangeEntries(ctx, before, request, ZSET_WRITE_MEMBERS_MAX), ZSET_ERRORS.tooManyWrites);
   const record = { ...before };
   for (const { member, score } of entries) removeKnownMember(ctx.server.keyspace, record, member, score);
-  if (entries.length > 0) storeAggregate(ctx, key, record, before);
+  if (entries.length > 0) {
+    storeAggregate(ctx, key, record, before);
+    notify(ctx, EVENT.zset, `zremrangeby${kind}`, key);
+    if (record.count === 0) notify(ctx, EVENT.generic, 'del', key);
+  }
   ctx.out.integer(entries.length);
 }
 

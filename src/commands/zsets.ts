@@ -1,20 +1,27 @@
 // src/commands/zsets.ts: the sorted set family's point commands (Redis 7.0 src/t_zset.c): ZADD
-// ZINCRBY ZREM ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK ZPOPMIN ZPOPMAX ZMPOP ZRANDMEMBER ZSCAN. The
-// ranges are zset-ranges.ts's, the algebra zset-combine.ts's; the element layout and the
+// ZINCRBY ZREM ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK ZPOPMIN ZPOPMAX ZMPOP ZRANDMEMBER ZSCAN, and the
+// blocking BZPOPMIN BZPOPMAX BZMPOP over dispatch/blocking.ts. The ranges are zset-ranges.ts's, the algebra zset-combine.ts's; the element layout and the
 // encoding rules src/types/zset.ts's.
 // Invariants:
 // - Every check that can fail (arity, options, scores, WRONGTYPE) runs before the first element
 //   is staged, so a refused command changes nothing. A command that removes the last member
 //   deletes the key; one that changes nothing writes nothing (WATCH is not disturbed).
+// - Each write publishes t_zset.c's keyspace events (notify.ts): zadd / zincr when a member was
+//   added or changed, zrem, zpopmin / zpopmax, then 'del' when the zset was emptied.
 // - ZRANK / ZREVRANK cost O(min(rank, N - rank)) entries of the score index (zset-index.ts):
 //   the layout keeps no counts, Redis's skiplist does (O(log N)).
 // - ZPOPMIN pops from the index's head (count entries), ZPOPMAX from its tail (the bisection of
 //   zset-index.ts), so neither walks a big zset.
+// - A blocking pop that finds a zset behaves as its non-blocking twin (BZPOPMIN answers
+//   [key, member, score] flat in both protocols, BZMPOP as ZMPOP); one that finds none blocks,
+//   unless inside EXEC (mayBlock): then a null array at once. Served later, it runs again.
 // - ZSCAN answers a listpack zset whole in score order, as Redis does, scores as the listpack
 //   holds them (integers, "%.17g"); a skiplist zset by pages in hash order (cursor = the next
 //   member's hash), scores as "%.17Lg".
-import { isWord, parseInt64 } from './arguments.js';
+import { isWord, parseBlockingTimeout, parseInt64 } from './arguments.js';
+import { blockClient, mayBlock } from '../dispatch/blocking.js';
 import { CommandError, ERRORS } from '../dispatch/errors.js';
+import { EVENT, notify } from '../dispatch/notify.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { globMatch, REPLY } from '../../protocol/index.js';
@@ -91,7 +98,10 @@ function zadd(ctx: CommandContext, args: Buffer[], incrCommand: boolean): void {
       updated++;
     }
   }
-  if (added > 0 || updated > 0) storeAggregate(ctx, key, record, before);
+  if (added > 0 || updated > 0) {
+    storeAggregate(ctx, key, record, before);
+    notify(ctx, EVENT.zset, incr ? 'zincr' : 'zadd', key);
+  }
   if (!incr) return ctx.out.integer(has('ch') ? added + updated : added);
   if (processed === 0) return ctx.out.nullBulk();
   replyScore(ctx, lastScore);
@@ -107,7 +117,11 @@ function zrem(ctx: CommandContext, args: Buffer[]): void {
   for (let index = 2; index < args.length && record.count > 0; index++) {
     if (removeMember(ctx.server.keyspace, record, args[index] as Buffer)) removed++;
   }
-  if (removed > 0) storeAggregate(ctx, key, record, before);
+  if (removed > 0) {
+    storeAggregate(ctx, key, record, before);
+    notify(ctx, EVENT.zset, 'zrem', key);
+    if (record.count === 0) notify(ctx, EVENT.generic, 'del', key);
+  }
   ctx.out.integer(removed);
 }
 
@@ -146,7 +160,7 @@ interface PopRequest {
   keys: readonly Buffer[];
   max: boolean;
   count: number; // -1: a single pop without COUNT
-  emitKey: boolean; // ZMPOP: [key, [[member, score], ...]]
+  emitKey: boolean; // the key first: BZPOPMIN [key, member, score], ZMPOP [key, [[member, score], ...]]
   nested: boolean; // [member, score] pairs
 }
 
@@ -157,8 +171,12 @@ function poppedEntries(ctx: CommandContext, record: KeyRecord, count: number, ma
   return max ? lastEntries(keyspace, whole, count).reverse() : entriesFrom(keyspace, whole, 0, count, ZSET_RESULT_MEMBERS_MAX);
 }
 
-/** genericZpopCommand: the first key holding a zset, popped; the others are not looked at. */
-function pop(ctx: CommandContext, request: PopRequest): void {
+/**
+ * genericZpopCommand: the first key holding a zset is popped and answered, the keys after it are
+ * not looked at; WRONGTYPE at the first key of another type. False, with no reply, when every key
+ * is missing (the caller answers: an empty array, ZMPOP's null, or a BZ* wait).
+ */
+function popFirstZset(ctx: CommandContext, request: PopRequest): boolean {
   let key: Buffer | undefined;
   let before: KeyRecord | undefined;
   for (const candidate of request.keys) {
@@ -167,25 +185,36 @@ function pop(ctx: CommandContext, request: PopRequest): void {
     key = candidate;
     break;
   }
-  if (key === undefined || before === undefined) return request.emitKey ? ctx.out.nullArray() : ctx.out.arrayHeader(0);
-  if (request.count === 0) return ctx.out.arrayHeader(0);
+  if (key === undefined || before === undefined) return false;
+  if (request.count === 0) {
+    ctx.out.arrayHeader(0);
+    return true;
+  }
   const take = request.count < 0 ? 1 : Math.min(request.count, before.count);
   checkWriteCount(take);
   const entries = poppedEntries(ctx, before, take, request.max);
   const record = { ...before };
   for (const { member, score } of entries) removeKnownMember(ctx.server.keyspace, record, member, score);
   storeAggregate(ctx, key, record, before);
+  notify(ctx, EVENT.zset, request.max ? 'zpopmax' : 'zpopmin', key);
+  if (record.count === 0) notify(ctx, EVENT.generic, 'del', key);
   const { out } = ctx;
-  if (request.emitKey) {
+  if (request.emitKey && request.nested) {
     out.arrayHeader(2);
     out.bulk(key);
+    out.arrayHeader(entries.length);
+  } else if (request.emitKey) {
+    out.arrayHeader(entries.length * 2 + 1);
+    out.bulk(key);
+  } else {
+    out.arrayHeader(request.nested ? entries.length : entries.length * 2);
   }
-  out.arrayHeader(request.nested ? entries.length : entries.length * 2);
   for (const { member, score } of entries) {
     if (request.nested) out.arrayHeader(2);
     out.bulk(member);
     replyScore(ctx, score);
   }
+  return true;
 }
 
 /** A positive long count (getRangeLongFromObjectOrReply(0 or 1, LONG_MAX, message)). */
@@ -199,15 +228,15 @@ function parseCount(arg: Buffer, message: string, min: bigint): number {
 function zpop(ctx: CommandContext, args: Buffer[], max: boolean): void {
   if (args.length > 3) throw new CommandError(ERRORS.syntax);
   const count = args.length === 3 ? parseCount(args[2] as Buffer, ZSET_ERRORS.positive, 0n) : -1;
-  pop(ctx, { keys: [args[1] as Buffer], max, count, emitKey: false, nested: ctx.client.protocol === 3 && count !== -1 });
+  if (!popFirstZset(ctx, { keys: [args[1] as Buffer], max, count, emitKey: false, nested: ctx.client.protocol === 3 && count !== -1 })) ctx.out.arrayHeader(0);
 }
 
-/** ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] (zmpopGenericCommand). */
-function zmpop(ctx: CommandContext, args: Buffer[]): void {
-  const numkeys = parseInt64(args[1] as Buffer, ZSET_ERRORS.numkeys);
+/** ZMPOP / BZMPOP's numkeys key [key ...] MIN|MAX [COUNT count], numkeys at numkeysIndex (zmpopGenericCommand). */
+function parseZmpop(args: readonly Buffer[], numkeysIndex: number): PopRequest {
+  const numkeys = parseInt64(args[numkeysIndex] as Buffer, ZSET_ERRORS.numkeys);
   if (numkeys < 1n) throw new CommandError(ZSET_ERRORS.numkeys);
-  if (numkeys + 2n >= BigInt(args.length)) throw new CommandError(ERRORS.syntax);
-  const whereIndex = 2 + Number(numkeys);
+  if (numkeys + BigInt(numkeysIndex + 1) >= BigInt(args.length)) throw new CommandError(ERRORS.syntax);
+  const whereIndex = numkeysIndex + 1 + Number(numkeys);
   const where = args[whereIndex];
   if (!isWord(where, 'min') && !isWord(where, 'max')) throw new CommandError(ERRORS.syntax);
   let count = -1;
@@ -215,7 +244,34 @@ function zmpop(ctx: CommandContext, args: Buffer[]): void {
     if (count === -1 && isWord(args[index], 'count') && index + 1 < args.length) count = parseCount(args[++index] as Buffer, ZSET_ERRORS.count, 1n);
     else throw new CommandError(ERRORS.syntax);
   }
-  pop(ctx, { keys: args.slice(2, whereIndex), max: isWord(where, 'max'), count: count === -1 ? 1 : count, emitKey: true, nested: true });
+  return { keys: args.slice(numkeysIndex + 1, whereIndex), max: isWord(where, 'max'), count: count === -1 ? 1 : count, emitKey: true, nested: true };
+}
+
+/** ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]. */
+function zmpop(ctx: CommandContext, args: Buffer[]): void {
+  if (!popFirstZset(ctx, parseZmpop(args, 1))) ctx.out.nullArray();
+}
+
+/**
+ * blockingGenericZpopCommand, once the timeout is parsed: pops as the non-blocking twin when a
+ * key holds a zset; else a null array inside EXEC, or the client waits (served, it runs again).
+ */
+function popOrBlock(ctx: CommandContext, args: Buffer[], request: PopRequest, deadlineMs: number): void {
+  if (popFirstZset(ctx, request)) return;
+  if (!mayBlock(ctx)) return ctx.out.nullArray();
+  blockClient(ctx, args, { keys: request.keys, type: KEY_TYPE.zset, deadlineMs });
+}
+
+/** BZPOPMIN / BZPOPMAX key [key ...] timeout: the timeout is parsed before any key is looked at. */
+function bzpop(ctx: CommandContext, args: Buffer[], max: boolean): void {
+  const deadlineMs = parseBlockingTimeout(args[args.length - 1] as Buffer, Date.now());
+  popOrBlock(ctx, args, { keys: args.slice(1, -1), max, count: -1, emitKey: true, nested: false }, deadlineMs);
+}
+
+/** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: the timeout is parsed after the rest. */
+function bzmpop(ctx: CommandContext, args: Buffer[]): void {
+  const request = parseZmpop(args, 2);
+  popOrBlock(ctx, args, request, parseBlockingTimeout(args[1] as Buffer, Date.now()));
 }
 
 function scoreOfElement(element: HashedElement): number {
@@ -298,6 +354,9 @@ export const zsetCommands: CommandSpec[] = [
   spec({ name: 'zpopmin', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY, summary: 'Remove and return members with the lowest scores in a sorted set', since: '5.0.0', handler: (ctx, args) => zpop(ctx, args, false) }),
   spec({ name: 'zpopmax', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY, summary: 'Remove and return members with the highest scores in a sorted set', since: '5.0.0', handler: (ctx, args) => zpop(ctx, args, true) }),
   spec({ name: 'zmpop', arity: -4, flags: ['write'], keys: [0, 0, 0], keyPositions: numkeysKeyPositions(1), summary: 'Remove and return members with scores in a sorted set', since: '7.0.0', handler: zmpop }),
+  spec({ name: 'bzpopmin', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], keys: [1, -2, 1], summary: 'Remove and return the member with the lowest score from one or more sorted sets, or block until one is available', since: '5.0.0', handler: (ctx, args) => bzpop(ctx, args, false) }),
+  spec({ name: 'bzpopmax', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], keys: [1, -2, 1], summary: 'Remove and return the member with the highest score from one or more sorted sets, or block until one is available', since: '5.0.0', handler: (ctx, args) => bzpop(ctx, args, true) }),
+  spec({ name: 'bzmpop', arity: -5, flags: ['write', 'blocking'], keys: [0, 0, 0], keyPositions: numkeysKeyPositions(2), summary: 'Remove and return members with scores in a sorted set or block until one is available', since: '7.0.0', handler: bzmpop }),
   spec({ name: 'zrandmember', arity: -2, flags: ['readonly'], keys: ONE_KEY, summary: 'Get one or multiple random elements from a sorted set', since: '6.2.0', handler: zrandmember }),
   spec({ name: 'zscan', arity: -3, flags: ['readonly'], keys: ONE_KEY, summary: 'Incrementally iterate sorted sets elements and associated scores', since: '2.8.0', handler: zscan }),
 ];

@@ -9,7 +9,8 @@
 //   (transactions.ts owns the queue's contents and EXEC).
 // - subscribed is true exactly while subscriptions holds a channel, pattern or shard channel
 //   (pubsub.ts keeps both, and the server's side).
-import { SLAB_BYTES } from '../../protocol/index.js';
+import type { Socket } from 'node:net';
+import { SLAB_BYTES, type RespReader } from '../../protocol/index.js';
 
 /** What a command may ask of the connection behind a client (CLIENT KILL, CLIENT LIST, QUIT). */
 export interface ConnectionView {
@@ -31,6 +32,12 @@ export interface ConnectionView {
    * input, held while it was blocked, is processed again (unless work blocked it again).
    */
   runUnblocked(work: () => Promise<void> | undefined): void;
+  /**
+   * PSYNC (src/replication/): no more commands run; once every reply owed is written, the client
+   * is released and take gets the socket and the reader (with the input not yet parsed); the sink
+   * take returns gets every later read (socket-reader.ts contract).
+   */
+  handOver(take: (socket: Socket, reader: RespReader) => (chunk: Buffer) => boolean): void;
 }
 
 /** A client blocked by BLPOP & co.; dispatch/blocking.ts owns the rest of it. */

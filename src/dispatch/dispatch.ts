@@ -2,7 +2,8 @@
 // reply must wait for a commit. The only place that turns errors into replies (STYLE.md).
 // Order of checks, as Redis's processCommand: unknown command / unknown subcommand, arity,
 // authentication, a monitor's keyspace commands, cluster redirection (cluster-gate.ts: MOVED, ASK,
-// CROSSSLOT ...), a RESP2 subscriber's commands other than (P|S)(UN)SUBSCRIBE PING QUIT RESET,
+// CROSSSLOT ...), a replica's refusal of writes (READONLY) and of most commands while it installs
+// a full copy (LOADING), a RESP2 subscriber's commands other than (P|S)(UN)SUBSCRIBE PING QUIT RESET,
 // MULTI queueing, refusal of writes by a failed engine; then the handler, then one
 // keyspace.commit() for everything the command staged (one command = one atomic WAL batch). A
 // handler may set server.replyWaitsFor (MIGRATE): its reply then also waits for that promise.
@@ -105,6 +106,14 @@ export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
   if (server.cluster !== undefined || server.migrationLocks.size > 0) {
     const refusal = clusterRefusal(ctx, entry, args);
     if (refusal !== undefined) return redirect(ctx, entry, refusal);
+  }
+  if (server.replication !== undefined && (server.loading || server.replication.isReplica())) {
+    const writes = entry.isWrite || (top.spec.name === 'exec' && (client.multi?.queued.some((queued) => queued.isWrite) ?? false));
+    const refusal = server.replication.refusal(writes, top.spec.flags.includes('loading'));
+    if (refusal !== undefined) {
+      reject(ctx, refusal, entry);
+      return { commit: undefined, entry };
+    }
   }
   if (client.subscribed && client.protocol === 2 && (entry.container !== undefined || !SUBSCRIBED_MODE_COMMANDS.has(entry.spec.name))) {
     reject(ctx, subscribedModeError(entry.fullName), entry);

@@ -14,6 +14,18 @@ export class CommandError extends Error {
   }
 }
 
+/**
+ * A reply decided after its handler returned (WAIT's count): the handler writes nothing and sets
+ * server.replyWaitsFor to a promise that rejects with one of these; the connection then writes
+ * bytes in the reply's place. Not an error the client sees.
+ */
+export class LateReply extends Error {
+  override name = 'LateReply';
+  constructor(readonly bytes: Buffer) {
+    super('a reply decided late');
+  }
+}
+
 /** Redis's shared error texts (src/server.c createSharedObjects, networking.c), word for word. */
 export const ERRORS = {
   syntax: 'ERR syntax error',

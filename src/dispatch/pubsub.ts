@@ -91,9 +91,15 @@ export class PubSub {
   private gate: Gate | undefined; // what messages about the writes staged now wait for
 
   constructor(
-    private readonly keyspace: Keyspace,
+    private keyspace: Keyspace,
     private readonly pendingCommit: () => Promise<unknown> | undefined,
   ) {
+    keyspace.onStagedSettled = (durable) => this.settleGate(durable);
+  }
+
+  /** A replica's full copy replaced the keyspace (src/replication/): the gate follows the new one. */
+  useKeyspace(keyspace: Keyspace): void {
+    this.keyspace = keyspace;
     keyspace.onStagedSettled = (durable) => this.settleGate(durable);
   }
 

@@ -10,9 +10,11 @@ import type { ClientState } from './client-state.js';
 import type { LogLevel, ServerConfig } from '../ops/config.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
+import type { Replication } from '../replication/replication.js';
 import { MigrationLocks } from '../cluster/migration-locks.js';
 import { Sealer } from '../types/timeseries/sealer.js';
 import { Metrics, type ServerCounters } from '../ops/metrics.js';
+import { MemoryBudget } from '../ops/memory-budget.js';
 import { Slowlog } from '../ops/slowlog.js';
 import { EVENT, publishKeyspaceEvent } from './notify.js';
 import { PubSub } from './pubsub.js';
@@ -54,8 +56,9 @@ function emptyStats(nowMs: number): ServerStats {
 
 export class ServerState {
   readonly config: ServerConfig;
-  readonly engine: Engine;
-  readonly keyspace: Keyspace;
+  /** Replaced only by a replica's full copy from its primary (replication.ts installFullSync). */
+  engine: Engine;
+  keyspace: Keyspace;
   readonly logger: Logger;
   readonly clients = new Map<number, ClientState>();
   /** Clients in MONITOR mode (commands/monitor.ts). */
@@ -66,11 +69,16 @@ export class ServerState {
   readonly runId = randomBytes(20).toString('hex');
   stats: ServerStats = emptyStats(Date.now());
   readonly metrics: Metrics;
+  readonly memoryBudget: MemoryBudget; // maxmemory as the engine's memtable and cache sizes
   readonly slowlog: Slowlog;
   /** Folds time series' raw samples into chunks in the background (types/timeseries/sealer.ts). */
   readonly sealer = new Sealer();
   /** Cluster mode (--cluster-enabled yes): this node's view of the cluster; undefined otherwise. */
   cluster: ClusterState | undefined = undefined;
+  /** Replicas and REPLICAOF (src/replication/); set by main.ts. */
+  replication: Replication | undefined = undefined;
+  /** A replica installing a full copy from its primary: commands get -LOADING. */
+  loading = false;
   /** Keys a MIGRATE is moving now: commands naming them get TRYAGAIN (cluster/migration-locks.ts). */
   readonly migrationLocks = new MigrationLocks();
   /**
@@ -99,6 +107,7 @@ export class ServerState {
   constructor(options: { config: ServerConfig; engine: Engine; keyspace: Keyspace; logger: Logger; configFile?: string | undefined }) {
     this.config = options.config;
     this.configFile = options.configFile;
+    this.memoryBudget = new MemoryBudget(() => this.engine, this.config, () => this.stats.commandsProcessed);
     this.metrics = new Metrics({ sources: { server: () => this.counters(), engine: () => this.engine.stats() }, settings: this.config });
     this.slowlog = new Slowlog(this.config);
     this.engine = options.engine;

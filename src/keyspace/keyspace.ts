@@ -20,6 +20,11 @@
 // - A key Buffer given to get/set/delete is not mutated afterwards (command arguments never are):
 //   the last lookup is remembered by the identity of its key Buffer, its namespace and the
 //   overlay's version, so a command's lookupKeyWrite followed by its write looks up once.
+// - A read-only keyspace (a replica's) writes nothing of its own: get() stages no lazy-expiry
+//   delete (an expired key still reads as absent), commit() drops whatever a command staged, and
+//   open() neither migrates nor writes the layout key. Its primary's batches reach the engine
+//   through engine.applyReplicated; noteReplicated() then brings the cached map, counts and
+//   version lease up to date and tells WATCH which keys changed.
 // - Hooks for the layers above (this file imports none of them): onKeyModified (WATCH) for every
 //   key staged; onKeyExpired once per expired key removed, whichever path found it (get, delete,
 //   set or relocate over it, the active cycle), as Redis's "expired" keyspace event; and
@@ -29,8 +34,8 @@ import assert from 'node:assert/strict';
 import type { Engine, WriteOp } from '../../storage/index.js';
 import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
 import {
-  COUNT_PREFIX, DATABASE_COUNT, emptyCounts, DBMAP_KEY, DEAD_PREFIX, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
-  VERSION_NEXT_KEY, decodeCounts, decodeDatabaseMap, decodeRecord, encodeCounts, encodeDatabaseMap, encodeRecord,
+  COUNT_PREFIX, DATABASE_COUNT, emptyCounts, DBMAP_KEY, DEAD_PREFIX, ELEMENT_NAMESPACE, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
+  VERSION_MARK_PREFIX, VERSION_NEXT_KEY, decodeCounts, elementVersionOf, decodeDatabaseMap, decodeRecord, encodeCounts, encodeDatabaseMap, encodeRecord,
   encodeVersion, expireAtOfValue, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
   VERSION_MARK_NAMESPACE_OFFSET, ttlKey, userKeyOf, versionMarkKey, versionMarksStart, type DatabaseMap, type KeyRecord, type NamespaceCounts,
 } from './layout.js';
@@ -51,9 +56,13 @@ export const KEY_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
 export const EXPIRE_CURSOR_RESET_CYCLES = 600;
 /** Versions reserved by one write of 'vnext' (one extra put per this many new aggregates). */
 export const VERSION_LEASE = 4096;
+/** Aggregates whose owner noteReplicated looks up per batch to tell WATCH (element-only changes). */
+export const REPLICATED_OWNERS_MAX = 64;
 
 export interface KeyspaceOptions {
   garbage?: KeyspaceGarbage;
+  /** A replica's keyspace: writes nothing of its own (see the header). */
+  readOnly?: boolean;
   nowMs?: () => number;
   log?: (message: string, fields: Record<string, unknown>) => void;
 }
@@ -77,6 +86,10 @@ export class Keyspace {
   onStagedSettled: ((durable: Promise<void> | undefined) => void) | undefined = undefined;
   /** Expired keys deleted since open, by get() or by the active expiry cycle. */
   expiredKeysTotal = 0;
+  /** A replica's: nothing of its own is written (see the header). */
+  readOnly = false;
+  /** Commands whose staged writes commit() dropped because the keyspace is read-only. */
+  droppedWritesTotal = 0;
   private reloadedAfterFailure = false;
   readonly now: () => number;
   readonly garbage: KeyspaceGarbage;
@@ -115,9 +128,11 @@ export class Keyspace {
    */
   static async open(engine: Engine, options: KeyspaceOptions = {}): Promise<Keyspace> {
     const log = options.log ?? (() => undefined);
-    await migrateIfNeeded(engine, log);
-    if (engine.getEntry(LAYOUT_KEY) === undefined) {
-      await engine.write([{ kind: 'put', key: LAYOUT_KEY, value: layoutValue() }]);
+    if (options.readOnly !== true) {
+      await migrateIfNeeded(engine, log);
+      if (engine.getEntry(LAYOUT_KEY) === undefined) {
+        await engine.write([{ kind: 'put', key: LAYOUT_KEY, value: layoutValue() }]);
+      }
     }
     const map = decodeDatabaseMap(engine.getEntry(DBMAP_KEY)?.value);
     const counts = new Map<number, NamespaceCounts>();
@@ -129,7 +144,9 @@ export class Keyspace {
     garbage.attach(engine);
     const leased = engine.getEntry(VERSION_NEXT_KEY)?.value;
     const versionNext = leased === undefined ? 1 : readU64BE(leased, 0);
-    return new Keyspace(engine, map, counts, garbage, versionNext, options.nowMs ?? Date.now);
+    const keyspace = new Keyspace(engine, map, counts, garbage, versionNext, options.nowMs ?? Date.now);
+    keyspace.readOnly = options.readOnly === true;
+    return keyspace;
   }
 
   /** Re-reads the database map and the counts from the engine (after a refused commit). */
@@ -158,7 +175,7 @@ export class Keyspace {
     if (stored === undefined) return undefined;
     const record = decodeRecord(stored);
     if (record.expireAtMs === 0 || !isExpired(record.expireAtMs, this.now())) return record;
-    if (this.engine.failure() === undefined) {
+    if (this.engine.failure() === undefined && !this.readOnly) {
       this.removeStored(namespace, internal, record, true);
       this.expiredKeysTotal++;
       this.onKeyExpired?.(db, key);
@@ -320,6 +337,11 @@ export class Keyspace {
   /** One engine.write with every staged op plus the changed counts and dbmap; undefined if nothing is staged. */
   commit(): Promise<void> | undefined {
     if (!this.hasStaged()) return undefined;
+    if (this.readOnly) {
+      this.discardStaged(); // a replica writes only its primary's batches
+      this.droppedWritesTotal++;
+      return undefined;
+    }
     const ops: WriteOp[] = this.staged.takeWriteOps();
     for (const namespace of this.countsBefore.keys()) {
       const counts = this.counts.get(namespace);
@@ -349,6 +371,77 @@ export class Keyspace {
       durable.catch(() => this.reloadCachedMeta());
     }
     return durable;
+  }
+
+  /**
+   * A replica applied one of its primary's batches (engine.applyReplicated): brings the cached
+   * database map, counts and version lease in line with it, notes the deaths it carries for the
+   * garbage filter (as commit() does), and tells WATCH (onKeyModified, onDbFlushed) what changed:
+   * every metadata key, and the owners of up to REPLICATED_OWNERS_MAX aggregates whose elements alone changed.
+   */
+  noteReplicated(ops: readonly WriteOp[], firstSeq: number): void {
+    assert.ok(!this.hasStaged(), 'a replicated batch while a command has writes staged');
+    this.located.key = undefined;
+    this.expireCursor = undefined;
+    let map: DatabaseMap | undefined;
+    const metadata: Buffer[] = [];
+    const versions = new Set<number>();
+    ops.forEach((op, index) => {
+      const { key } = op;
+      if (key.length < NAMESPACE_BYTES) return;
+      const namespace = key.readUInt32BE(0);
+      if (namespace === ELEMENT_NAMESPACE) {
+        if (versions.size < REPLICATED_OWNERS_MAX && key.length >= NAMESPACE_BYTES + 8) versions.add(elementVersionOf(key));
+      } else if (namespace !== 0) {
+        metadata.push(key);
+      } else if (key.equals(DBMAP_KEY)) {
+        if (op.kind === 'put') map = decodeDatabaseMap(op.value);
+      } else if (hasPrefix(key, COUNT_PREFIX, NAMESPACE_BYTES)) {
+        const counted = key.readUInt32BE(COUNT_PREFIX.length);
+        if (op.kind === 'put') this.counts.set(counted, decodeCounts(op.value));
+        else this.counts.delete(counted);
+      } else if (hasPrefix(key, DEAD_PREFIX, NAMESPACE_BYTES)) {
+        if (op.kind === 'put') this.garbage.noteDeadNamespace(deadNamespaceOf(key), firstSeq + index);
+      } else if (hasPrefix(key, VERSION_MARK_PREFIX, 8 + NAMESPACE_BYTES)) {
+        if (op.kind === 'delete') this.garbage.noteDeadVersion(readU64BE(key, VERSION_MARK_PREFIX.length), firstSeq + index);
+      } else if (key.equals(VERSION_NEXT_KEY) && op.kind === 'put') {
+        this.nextVersion = this.versionLimit = readU64BE(op.value, 0);
+      }
+    });
+    const before = this.map;
+    if (map !== undefined) this.map = map;
+    if (map !== undefined && this.onDbFlushed !== undefined) {
+      for (let db = 0; db < DATABASE_COUNT; db++) if (before.namespaces[db] !== map.namespaces[db]) this.onDbFlushed(db);
+    }
+    const modified = this.onKeyModified;
+    if (modified === undefined) return;
+    for (const key of metadata) {
+      const db = this.map.namespaces.indexOf(key.readUInt32BE(0));
+      if (db >= 0) modified(db, userKeyOf(key));
+    }
+    for (const version of versions) {
+      const owner = this.ownerOf(version);
+      if (owner !== undefined) modified(owner.db, owner.key);
+    }
+  }
+
+  /**
+   * Leaves (false) or enters (true) read-only mode. Leaving it (a replica promoted) re-reads the
+   * database map, the counts and the version lease from the engine, as open() does.
+   */
+  setReadOnly(readOnly: boolean): void {
+    assert.ok(!this.hasStaged(), 'setReadOnly while a command has writes staged');
+    this.readOnly = readOnly;
+    if (readOnly) return;
+    this.located.key = undefined;
+    this.expireCursor = undefined;
+    this.map = decodeDatabaseMap(this.engine.getEntry(DBMAP_KEY)?.value);
+    this.counts.clear();
+    for (const namespace of this.map.namespaces) {
+      this.counts.set(namespace, decodeCounts(this.engine.getEntry(namespaceKey(COUNT_PREFIX, namespace))?.value));
+    }
+    const leased = this.engine.getEntry(VERSION_NEXT_KEY)?.value;
+    this.nextVersion = this.versionLimit = leased === undefined ? 1 : readU64BE(leased, 0);
   }
 
   /** The count key of namespace; the engine copies what it writes, so one Buffer serves every commit. */
@@ -551,6 +644,11 @@ export class Keyspace {
     if (this.pendingDead.length > 0) this.pendingDead = [];
     if (this.pendingKills.length > 0) this.pendingKills = [];
   }
+}
+
+/** Whether key is prefix followed by exactly suffixBytes more bytes. */
+function hasPrefix(key: Buffer, prefix: Buffer, suffixBytes: number): boolean {
+  return key.length === prefix.length + suffixBytes && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 }
 
 function layoutValue(): Buffer {

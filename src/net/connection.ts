@@ -42,7 +42,7 @@ import { ClientState, type ConnectionView } from '../dispatch/client-state.js';
 import { lookupCommand, type CommandContext } from '../dispatch/command-table.js';
 import { limits } from '../ops/config.js';
 import { dispatch } from '../dispatch/dispatch.js';
-import { commitFailureText, errorReplyBytes, protocolErrorText } from '../dispatch/errors.js';
+import { commitFailureText, errorReplyBytes, LateReply, protocolErrorText } from '../dispatch/errors.js';
 import { stopMonitoring } from '../dispatch/monitor.js';
 import { forgetBlockedClient } from '../dispatch/blocking.js';
 import { forgetClient } from '../dispatch/transactions.js';
@@ -119,6 +119,8 @@ export class Connection implements ConnectionView {
   private readonly outputWatch = new OutputLimitWatch();
   private softLimitTimer: NodeJS.Timeout | undefined; // re-checks a subscriber over its soft output limit
   private blockedReplyMode: ClientState['replyMode'] = 'on'; // CLIENT REPLY as the blocked command found it
+  private handOverTo: Parameters<ConnectionView['handOver']>[0] | undefined; // PSYNC: who takes the socket
+  private sink: ((chunk: Buffer) => boolean) | undefined; // after a hand-over: where reads go
 
   constructor(
     private readonly server: ServerState,
@@ -229,6 +231,7 @@ export class Connection implements ConnectionView {
    * argument that a reply queued by reference (RespWriter).
    */
   private onData(chunk: Buffer): boolean {
+    if (this.sink !== undefined) return this.sink(chunk);
     this.server.stats.netInputBytes += chunk.length;
     this.client.lastInteractionMs = Date.now();
     if (this.closing || this.closed) return false;
@@ -248,7 +251,7 @@ export class Connection implements ConnectionView {
     const { metrics } = this.server;
     metrics.beginRun(); // one clock read per command (metrics.ts)
     try {
-      while (!this.closing && !this.closed && !this.stalled && !this.yielding && !this.backpressured && this.client.blocked === undefined && !this.overBounds()) {
+      while (!this.closing && !this.closed && this.handOverTo === undefined && !this.stalled && !this.yielding && !this.backpressured && this.client.blocked === undefined && !this.overBounds()) {
         if (budget-- === 0) {
           this.yieldTurn();
           break;
@@ -369,7 +372,10 @@ export class Connection implements ConnectionView {
     // (P|S)(UN)SUBSCRIBE's frames pass CLIENT REPLY OFF / SKIP in RESP2 and RESP3, as Redis's
     // CLIENT_PUSHING makes them; their errors do not
     if (suppressed) {
-      if (!subscription || all.length === before || all[before] === 0x2d) return;
+      if (!subscription || all.length === before || all[before] === 0x2d) {
+        void commit?.catch(() => undefined); // no reply to write: a rejection (WAIT's LateReply, a failed commit) has no one else to hear it
+        return;
+      }
       if (commit === undefined) {
         this.pushSegment(all.subarray(before), true);
         return;
@@ -408,7 +414,10 @@ export class Connection implements ConnectionView {
   }
 
   private settle(segment: Segment, error: unknown): void {
-    if (error !== undefined && segment.commandCount === 0) {
+    if (error instanceof LateReply) {
+      this.segmentBytes += error.bytes.length - bytesOf(segment).length;
+      segment.bytes = error.bytes;
+    } else if (error !== undefined && segment.commandCount === 0) {
       this.segmentBytes -= bytesOf(segment).length; // a message about writes that did not commit: dropped
       segment.bytes = Buffer.alloc(0);
     } else if (error !== undefined) {
@@ -534,6 +543,11 @@ export class Connection implements ConnectionView {
   /** Pauses or resumes reading from the socket to keep every bound; closes when done closing. */
   private updateReading(): void {
     if (this.closed) return;
+    if (this.handOverTo !== undefined) {
+      if (!this.socket.isPaused()) this.socket.pause();
+      if (this.segments.length === 0 && this.writer.bytesPending() === 0) this.completeHandOver();
+      return;
+    }
     if (this.closing) {
       if (!this.socket.isPaused()) this.socket.pause();
       if (this.segments.length === 0 && this.writer.bytesPending() === 0) this.closeAfterFlush();
@@ -561,6 +575,19 @@ export class Connection implements ConnectionView {
     this.closed = true;
     this.closeTimer = setTimeout(() => this.destroy('reply not flushed in time'), limits.closeAfterReplyMs);
     this.socket.end(() => this.destroy('closed after reply'));
+  }
+
+  // ConnectionView: PSYNC
+  handOver(take: Parameters<ConnectionView['handOver']>[0]): void {
+    this.handOverTo = take;
+  }
+
+  /** Every reply owed is written: the socket and the unparsed input go to replication. */
+  private completeHandOver(): void {
+    const take = this.handOverTo as Parameters<ConnectionView['handOver']>[0];
+    this.handOverTo = undefined;
+    this.release(); // the client is gone from CLIENT LIST, WATCH, Pub/Sub; nothing here reads or writes again
+    this.sink = take(this.socket, this.reader);
   }
 
   /** Shutdown: stop reading; answers for commands already parsed still go out. */

@@ -40,10 +40,20 @@ export const limits = {
   activeExpireEntriesMax: 200, // keys the active expiry cycle may examine per run
   shutdownMs: 10_000, // SIGTERM: exit within this even if clients or the engine hang
   clientNameBytesMax: 4096,
+  replicaSendBytesMax: 16 * 1024 * 1024, // a replica's socket buffer: past it the primary reads no more WAL for it
+  replicaReadBytesMax: 1024 * 1024, // WAL batches read per step for one replica (past one batch)
+  replicaChunkBytes: 256 * 1024, // a full copy's table bytes per CHUNK frame
+  replicaInputBytesMax: 1024 * 1024, // unparsed bytes from a replica (its ACKs are tiny): past it the link closes
+  replicaTailBytes: 16 * 1024 * 1024, // newest WAL batches kept in memory while replicas are attached
+  replicaHandshakeBytesMax: 64 * 1024, // one handshake reply line, or one stream frame header
+  replicaAckIntervalMs: 1000, // a replica acks at least this often (Redis: each second)
+  replicaReconnectMs: 1000, // a lost link to the primary is tried again after this
+  replicaSyncIntervalMs: 100, // a primary with replicas fsyncs at least this often under everysec / no
+  replicaWaitsMax: 10_000, // WAITs blocked at once; past it a WAIT answers the count it has now
   blockedClientsMax: 10_000, // clients blocked at once (BLPOP & co.); past it a blocking command answers an error
   waitersPerKeyMax: 10_000, // clients blocked on one key
   listBatchBytesMax: 256 * 1024 * 1024, // what one LTRIM / LREM / LINSERT may stage (under the WAL's 1 GiB record)
-  cacheBytesDefault: 256 * 1024 * 1024, // --cache-size: the engine's block cache + open tables
+  cacheBytesDefault: 64 * 1024 * 1024, // --cache-size: the engine's block cache + open tables
   cacheBytesMin: 1024 * 1024,
   cacheBytesMax: 1024 ** 4,
   subscriptionsPerClientMax: 100_000, // channels + patterns + shard channels one client may subscribe to
@@ -98,6 +108,17 @@ export interface ServerConfig {
   clientOutputBufferLimits: OutputBufferLimits; // the pubsub class bounds subscribers (net/output-limit.ts); the others are stored
   activerehashing: boolean;
   hz: number; // 1..500 once set, as Redis clamps it; INFO server hz / configured_hz
+  // replication (src/replication/)
+  replicaof: { host: string; port: number } | undefined; // this server follows that primary
+  masterauth: string; // '' = send no AUTH to the primary
+  masteruser: string;
+  replBacklogSize: number; // obsolete WAL bytes kept for replicas that fall behind
+  replBacklogTtl: number; // seconds without replicas before that WAL is let go; 0 = never
+  replTimeout: number; // seconds of silence before a replication link is dropped
+  replPingReplicaPeriod: number; // seconds between a primary's PINGs on an idle link
+  replicaPriority: number; // INFO slave_priority (for failover tools)
+  replicaAnnounceIp: string; // '' = the primary sees the connection's address
+  replicaAnnouncePort: number; // 0 = the port this server listens on
   clusterEnabled: boolean; // cluster mode: slots assigned from outside (src/cluster/)
   clusterConfigFile: string; // the node's cluster state (id, topology), relative to dir
   clusterTopologyFile: string; // '' = none; a topology applied at start when newer than the node's
@@ -148,6 +169,16 @@ export function defaultConfig(): ServerConfig {
     clientOutputBufferLimits: defaultOutputBufferLimits(),
     activerehashing: true,
     hz: 10,
+    replicaof: undefined,
+    masterauth: '',
+    masteruser: '',
+    replBacklogSize: 256 * 1024 * 1024,
+    replBacklogTtl: 3600,
+    replTimeout: 60,
+    replPingReplicaPeriod: 10,
+    replicaPriority: 100,
+    replicaAnnounceIp: '',
+    replicaAnnouncePort: 0,
     clusterEnabled: false,
     clusterConfigFile: 'nodes.conf',
     clusterTopologyFile: '',
@@ -246,7 +277,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     read: (c) => c.latencyTrackingInfoPercentiles.join(' '),
   },
   numberOption('cache-size', 'cacheBytes', { min: limits.cacheBytesMin, max: limits.cacheBytesMax, memory: true }, {
-    help: 'memory for table blocks read from disk (block cache + open tables), e.g. 1gb (default 256mb)', runtime: false,
+    help: 'memory for table blocks read from disk (block cache + open tables), e.g. 1gb (default 64mb; with maxmemory, at most 3/8 of it)', runtime: false,
   }),
   numberOption('metrics-port', 'metricsPort', { min: 0, max: 65535 }, { help: 'serve Prometheus metrics at http://<bind>:<port>/metrics, 0 = off (default 0)', runtime: false }),
   yesNoOption('cluster-enabled', 'clusterEnabled', {
@@ -289,8 +320,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     apply: (c, v) => (c.clientOutputBufferLimits = parseOutputBufferLimits(v, c.clientOutputBufferLimits)), read: (c) => formatOutputBufferLimits(c.clientOutputBufferLimits),
   },
   yesNoOption('activerehashing', 'activerehashing'),
+  {
+    name: 'replicaof', alias: 'slaveof', values: 'many', help: 'host port: follow that tskv primary as a read-only replica (default: none)',
+    apply: (c, v) => (c.replicaof = parseReplicaOf(v)), read: (c) => (c.replicaof === undefined ? '' : `${c.replicaof.host} ${c.replicaof.port}`),
+  },
+  { name: 'masterauth', help: 'password a replica sends its primary (default none)', runtime: true, apply: (c, v) => (c.masterauth = v), read: (c) => c.masterauth },
+  { name: 'masteruser', runtime: true, apply: (c, v) => (c.masteruser = v), read: (c) => c.masteruser },
+  numberOption('repl-backlog-size', 'replBacklogSize', { min: 1, max: LONG_MAX, memory: true }, {
+    help: 'WAL bytes kept for replicas beyond the live WAL, e.g. 1gb (default 256mb)',
+  }),
+  numberOption('repl-backlog-ttl', 'replBacklogTtl', { min: 0, max: LONG_MAX }, { help: 'seconds without replicas before that WAL is let go, 0 = never (default 3600)' }),
+  numberOption('repl-timeout', 'replTimeout', { min: 1, max: INT_MAX }, { help: 'seconds of silence before a replication link is dropped (default 60)' }),
+  numberOption('repl-ping-replica-period', 'replPingReplicaPeriod', { min: 1, max: INT_MAX }, { alias: 'repl-ping-slave-period' }),
+  numberOption('replica-priority', 'replicaPriority', { min: 0, max: INT_MAX }, { alias: 'slave-priority' }),
+  { name: 'replica-announce-ip', alias: 'slave-announce-ip', runtime: true, apply: (c, v) => (c.replicaAnnounceIp = v), read: (c) => c.replicaAnnounceIp },
+  numberOption('replica-announce-port', 'replicaAnnouncePort', { min: 0, max: 65535 }, { alias: 'slave-announce-port' }),
   numberOption('hz', 'hz', { min: 0, max: INT_MAX }, { apply: (c, v) => (c.hz = Math.min(500, Math.max(1, parseNumber(v, { min: 0, max: INT_MAX })))) }),
 ];
+
+/** `replicaof host port` (Redis's config directive); `no one` means none. */
+function parseReplicaOf(text: string): { host: string; port: number } | undefined {
+  const words = text.split(/\s+/).filter(Boolean);
+  if (words.length === 2 && words[0]!.toLowerCase() === 'no' && words[1]!.toLowerCase() === 'one') return undefined;
+  if (words.length !== 2) throw new InvalidValue('wrong number of arguments');
+  return { host: words[0]!, port: parseNumber(words[1]!, { min: 0, max: 65535 }) };
+}
 
 /** The option named `name` (lower case) or by its alias. */
 export function findOption(name: string): OptionSpec | undefined {

@@ -1,8 +1,9 @@
-// src/types/keyspace-model.test.ts: the keyspace with strings, hashes, sets and lists (and the layout's
+// src/types/keyspace-model.test.ts: the keyspace with strings, hashes, sets, sorted sets and lists (and the layout's
 // versioned elements under them) against a Map model, over the crashable in-memory file system,
 // driven by random command sequences (fast-check asyncModelRun, STYLE.md's pattern).
 // Commands are staged the way src/commands/ stages them (hashes.ts: newHash / putField /
 // removeField, storeAggregate's set-or-touch; sets.ts: createSet / addMember / removeMember;
+// zsets.ts: newZset / scoreOf / putMember / removeMember, ZPOPMIN's index walk and removeKnownMember;
 // lists.ts: pushElement / popElements / setElement / insertAt / removePositions / trimList with
 // growEncoding / shrinkEncoding, storeList's set-or-touch;
 // keys.ts: relocate for RENAME and MOVE, a type module's copy for COPY; expiry.ts: set with a new
@@ -13,9 +14,11 @@
 //   crash is all there or all gone; 'no': the state after some write at or past the last durable
 //   one (engine.durableSequence()).
 // - every live key has the model's type, expiry and contents (elements walked, got by name, and
-//   cursor-scanned; a list's walked both ways and read by index); record.count (HLEN, SCARD, LLEN)
-//   equals the elements walked, and a list's element keys are exactly its [head, tail); DBSIZE
-//   equals the metadata present;
+//   cursor-scanned; a list's walked both ways and read by index; a sorted set's member elements
+//   walked, its score index walked in (score, member) order, each member's score got by name);
+//   record.count (HLEN, SCARD, ZCARD, LLEN) equals the elements walked (for a sorted set both the
+//   members and the index entries), a list's element keys are exactly its [head, tail), and a
+//   sorted set's element keys are exactly two per member; DBSIZE equals the metadata present;
 // - every aggregate's metadata has its one 'ver' entry naming it, every 'ver' entry of a live
 //   database names metadata holding that version, and every expiry has its 'ttl' entry;
 // - elements of a version no live key holds (DEL, overwrite, expiry, emptied, FLUSHDB) may still
@@ -38,6 +41,9 @@ import {
   popElements, pushElement, readListState, removePositions, setElement, shrinkEncoding, trimList, type ListEnd, type ListState,
 } from './list.js';
 import { listpackEntryBytes } from './redis-memory.js';
+import { encodeStoredScore } from './score-order.js';
+import { ZSET_ENCODING, ZSET_KIND, newZset, putMember, removeKnownMember, removeMember as removeZsetMember, scoreOf, zsetMembers } from './zset.js';
+import { entriesFrom, walkIndex, wholeIndex } from './zset-index.js';
 import { typeModule } from './index.js';
 import type { EncodingLimits } from './type-module.js';
 import {
@@ -56,6 +62,8 @@ const KEYS = ['a', 'b', 'c', 'd', 'e', '{a}x'];
 const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'longer-field-name'];
 const MEMBERS = ['1', '2', '-7', '300', '12345678901234', 'x', 'y', 'a-member-longer-than-12'];
 const ELEMENTS = ['a', 'b', '', '7', '-12345', 'an-element-longer-than-a-few-bytes'];
+const ZMEMBERS = ['a', 'b', 'c', '', '-1', 'm1', 'a-member-longer-than-12'];
+const SCORES = [-2, -1, -0, 0, 0.5, 1, 3, 1e17, Infinity, -Infinity];
 const LIST_FILL = 4; // list-max-listpack-size: small, so lists convert both ways within a run
 const LIST_BATCH_BYTES_MAX = Number.MAX_SAFE_INTEGER;
 const LIMITS: EncodingLimits = { hashListpackEntries: 6, hashListpackValue: 12, setIntsetEntries: 4, setListpackEntries: 6, setListpackValue: 12, listListpackSize: -2, zsetListpackEntries: 6, zsetListpackValue: 12 };
@@ -73,7 +81,8 @@ type Value =
   | { type: 'string'; value: string }
   | { type: 'hash'; fields: Map<string, string>; encoding: number }
   | { type: 'set'; members: Set<string>; encoding: number } // encoding: what SADD left (set.ts's rules)
-  | { type: 'list'; elements: string[]; encoding: number }; // encoding: what the last list write left (list.ts's rules)
+  | { type: 'list'; elements: string[]; encoding: number } // encoding: what the last list write left (list.ts's rules)
+  | { type: 'zset'; members: Map<string, number>; encoding: number }; // scores and encoding as the last ZADD kept them (zset.ts's rules)
 interface ModelKey {
   value: Value;
   expireAtMs: number; // 0: none
@@ -109,7 +118,8 @@ function cloneEntry(entry: ModelKey): ModelKey {
     value: value.type === 'string' ? { ...value }
       : value.type === 'hash' ? { type: 'hash', fields: new Map(value.fields), encoding: value.encoding }
         : value.type === 'list' ? { type: 'list', elements: [...value.elements], encoding: value.encoding }
-          : { type: 'set', members: new Set(value.members), encoding: value.encoding },
+          : value.type === 'zset' ? { type: 'zset', members: new Map(value.members), encoding: value.encoding }
+            : { type: 'set', members: new Set(value.members), encoding: value.encoding },
   };
 }
 
@@ -304,6 +314,85 @@ class SRem extends WriteStep {
     if (entry.value.members.size === 0) model.dbs[this.db]!.delete(this.key);
   }
   toString = (): string => `SREM ${this.db}:${this.key} ${this.members.join(' ')}`;
+}
+
+/**
+ * zsets.ts's ZADD (no options): a member's score read before it is written, a new zset under a
+ * fresh version. The scores and encoding the staged record ends with are the model's (zset.ts's
+ * rules, -0 kept as 0 in a listpack, are tested on their own); what this checks is that they are
+ * kept, in both the member elements and the score index, across everything.
+ */
+class ZAdd extends WriteStep {
+  private kept = new Map<string, number>();
+  private encoding = -1;
+  constructor(readonly db: number, readonly key: string, readonly pairs: [string, number][]) { super(); }
+  stage(real: Real): void {
+    const { keyspace } = real;
+    const key = b(this.key);
+    const before = keyspace.get(this.db, key);
+    this.kept = new Map();
+    this.encoding = -1;
+    if (before !== undefined && before.type !== KEY_TYPE.zset) return;
+    const record = before === undefined ? newZset(keyspace, ZSET_ENCODING.listpack) : { ...before };
+    let changed = 0;
+    for (const [member, score] of this.pairs) {
+      const current = record.count === 0 ? undefined : scoreOf(keyspace, record, b(member));
+      if (current !== undefined && score === current) continue;
+      this.kept.set(member, putMember(keyspace, record, b(member), score, current, LIMITS));
+      changed++;
+    }
+    if (changed > 0) storeAggregate(keyspace, this.db, key, record, before);
+    this.encoding = record.encoding;
+  }
+  apply(model: Model, nowMs: number): void {
+    const entry = model.dbs[this.db]!.get(this.key);
+    const live = isLive(entry, nowMs);
+    if (live && entry.value.type !== 'zset') return;
+    const value: Extract<Value, { type: 'zset' }> = live && entry.value.type === 'zset' ? entry.value : { type: 'zset', members: new Map(), encoding: 0 };
+    for (const [member, score] of this.kept) value.members.set(member, score);
+    value.encoding = this.encoding;
+    if (!live) model.dbs[this.db]!.set(this.key, { value, expireAtMs: 0 });
+  }
+  toString = (): string => `ZADD ${this.db}:${this.key} ${this.pairs.length > 4 ? `${this.pairs.length} members` : this.pairs.map(([m, s]) => `${Object.is(s, -0) ? '-0' : s} ${m}`).join(' ')}`;
+}
+
+/** zsets.ts's ZREM (removeMember) or ZPOPMIN count (the index's first entries, removeKnownMember): the last member removed deletes the key. */
+class ZRemove extends WriteStep {
+  constructor(readonly db: number, readonly key: string, readonly edit: { members: string[] } | { popMin: number }) { super(); }
+  stage(real: Real): void {
+    const { keyspace } = real;
+    const key = b(this.key);
+    const before = keyspace.get(this.db, key);
+    if (before === undefined || before.type !== KEY_TYPE.zset) return;
+    const record = { ...before };
+    let removed = 0;
+    if ('members' in this.edit) {
+      for (const member of this.edit.members) {
+        if (record.count === 0) break;
+        if (removeZsetMember(keyspace, record, b(member))) removed++;
+      }
+    } else {
+      for (const { member, score } of entriesFrom(keyspace, wholeIndex(record.version), 0, this.edit.popMin, Number.MAX_SAFE_INTEGER)) {
+        removeKnownMember(keyspace, record, member, score);
+        removed++;
+      }
+    }
+    if (removed > 0) storeAggregate(keyspace, this.db, key, record, before);
+  }
+  apply(model: Model, nowMs: number): void {
+    const entry = model.dbs[this.db]!.get(this.key);
+    if (!isLive(entry, nowMs) || entry.value.type !== 'zset') return;
+    const members = entry.value.members;
+    const gone = 'members' in this.edit ? this.edit.members : zsetOrder(members).slice(0, this.edit.popMin).map(([member]) => member);
+    for (const member of gone) members.delete(member);
+    if (members.size === 0) model.dbs[this.db]!.delete(this.key);
+  }
+  toString = (): string => ('members' in this.edit ? `ZREM ${this.db}:${this.key} ${this.edit.members.join(' ')}` : `ZPOPMIN ${this.db}:${this.key} ${this.edit.popMin}`);
+}
+
+/** A zset's members in ZRANGE order: score, then the member's bytes (-0 equal to 0). */
+function zsetOrder(members: ReadonlyMap<string, number>): [string, number][] {
+  return [...members].sort(([memberA, scoreA], [memberB, scoreB]) => (scoreA !== scoreB ? (scoreA < scoreB ? -1 : 1) : Buffer.compare(b(memberA), b(memberB))));
 }
 
 /** storeList (commands/lists.ts): metadata when the record changed (count 0 deletes), else touch. */
@@ -540,6 +629,13 @@ class ReadAll implements fc.AsyncCommand<Model, Real> {
             if (isMember(keyspace, record, b(member)) !== entry.value.members.has(member)) throw new Error(`${where}: SISMEMBER ${member} disagrees with the model`);
           }
           checkElementScan(real, record, SET_KIND.member, membersMap(entry.value.members), where);
+        } else if (entry.value.type === 'zset') {
+          for (const member of ZMEMBERS) {
+            const score = scoreOf(keyspace, record, b(member));
+            if (!sameScore(score, entry.value.members.get(member))) throw new Error(`${where}: ZSCORE ${JSON.stringify(member)} = ${score}, the model says ${entry.value.members.get(member)}`);
+          }
+          const stored = new Map([...entry.value.members].map(([member, score]): [string, string] => [member, encodeStoredScore(score).toString('latin1')]));
+          checkElementScan(real, record, ZSET_KIND.member, stored, where);
         } else if (entry.value.type === 'list') {
           const state = readListState(record);
           const elements = entry.value.elements;
@@ -663,6 +759,7 @@ class CompactDuringWrites implements fc.AsyncCommand<Model, Real> {
 function describeValue(value: Value): string {
   if (value.type === 'string') return `string ${JSON.stringify(value.value)}`;
   if (value.type === 'list') return `list ${JSON.stringify(value.elements)}`;
+  if (value.type === 'zset') return `zset ${JSON.stringify(zsetOrder(value.members).map(([member, score]) => `${member}=${Object.is(score, -0) ? '-0' : score}`))}`;
   return value.type === 'hash' ? `hash ${JSON.stringify([...value.fields].sort())}` : `set ${JSON.stringify([...value.members].sort())}`;
 }
 
@@ -693,6 +790,7 @@ function recordMismatch(real: Real, record: KeyRecord, entry: ModelKey): string 
     return undefined;
   }
   if (value.type === 'list') return listMismatch(real, record, value);
+  if (value.type === 'zset') return zsetMismatch(real, record, value);
   if (value.type === 'set') {
     if (record.type !== KEY_TYPE.set) return `type ${record.type}, the model holds ${describeValue(value)}`;
     const members = new Set([...setMembers(real.keyspace, record)].map((member) => member.toString('latin1')));
@@ -723,6 +821,40 @@ function listMismatch(real: Real, record: KeyRecord, value: Extract<Value, { typ
   if (state.entryBytes !== bytes) return `entry bytes ${state.entryBytes}, the elements take ${bytes}`;
   if (record.encoding !== value.encoding) return `encoding ${record.encoding}, the model says ${value.encoding}`;
   return undefined;
+}
+
+function sameScore(a: number | undefined, b: number | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : Object.is(a, b);
+}
+
+/**
+ * A sorted set: its member elements (walked in hash order) and its score index (walked in order)
+ * both hold the model's members and scores; ZCARD = each walk's length; exactly two element keys
+ * per member under its version; its encoding.
+ */
+function zsetMismatch(real: Real, record: KeyRecord, value: Extract<Value, { type: 'zset' }>): string | undefined {
+  if (record.type !== KEY_TYPE.zset) return `type ${record.type}, the model holds ${describeValue(value)}`;
+  const walked = new Map<string, number>();
+  for (const { member, score } of zsetMembers(real.keyspace, record)) walked.set(member.toString('latin1'), score);
+  const expected = zsetOrder(value.members);
+  if (walked.size !== value.members.size || expected.some(([member, score]) => !sameScore(walked.get(member), score))) {
+    return `members ${JSON.stringify([...walked].sort())}, the model holds ${describeValue(value)}`;
+  }
+  if (record.count !== walked.size) return `ZCARD ${record.count}, ${walked.size} members walked`;
+  const ranged = [...walkIndex(real.keyspace, wholeIndex(record.version))].map(({ member, score }): [string, number] => [member.toString('latin1'), score]);
+  if (ranged.length !== record.count) return `ZCARD ${record.count}, ${ranged.length} score index entries walked`;
+  const disorder = ranged.findIndex(([member, score], index) => member !== expected[index]![0] || !sameScore(score, expected[index]![1]));
+  if (disorder >= 0) return `the score index holds ${JSON.stringify(ranged)}, the model ${describeValue(value)}`;
+  const prefix = elementPrefix(record.version, ZSET_KIND.member);
+  const keys = [...real.keyspace.elements(prefix, prefixEnd(prefix))].length + [...real.keyspace.elements(...indexRange(record.version))].length;
+  if (keys !== 2 * record.count) return `${keys} element keys under version ${record.version}, ${record.count} members`;
+  if (record.encoding !== value.encoding) return `encoding ${record.encoding}, the model says ${value.encoding}`;
+  return undefined;
+}
+
+function indexRange(version: number): [Buffer, Buffer] {
+  const prefix = elementPrefix(version, ZSET_KIND.score);
+  return [prefix, prefixEnd(prefix)];
 }
 
 function membersMap(members: ReadonlySet<string>): Map<string, string> {
@@ -897,6 +1029,16 @@ const listEditArb: fc.Arbitrary<ListEdit> = fc.oneof(
   fc.record({ kind: fc.constant('trim' as const), from: fc.nat(40), to: fc.nat(70) }),
 );
 
+const zmemberArb = fc.constantFrom(...ZMEMBERS);
+const zpairsArb = fc.array(fc.tuple(zmemberArb, fc.oneof(fc.constantFrom(...SCORES), fc.integer({ min: -3, max: 3 }))), { minLength: 1, maxLength: 4 });
+/** Many members at once: past the tiny listpack limit (skiplist), with tied scores. */
+const manyZpairsArb = fc.tuple(fc.integer({ min: 7, max: 30 }), fc.string({ maxLength: 3 }))
+  .map(([count, prefix]) => Array.from({ length: count }, (_, index): [string, number] => [`z${prefix}${index}`, (index % 7) - 3]));
+const zremoveArb = fc.oneof(
+  fc.array(zmemberArb, { minLength: 1, maxLength: 4 }).map((members) => ({ members })),
+  fc.integer({ min: 1, max: 8 }).map((popMin) => ({ popMin })),
+);
+
 const writeSteps: fc.Arbitrary<WriteStep>[] = [
   fc.tuple(dbArb, keyArb, textArb).map(([db, key, value]) => new SetString(db, key, value)),
   fc.tuple(dbArb, keyArb).map(([db, key]) => new Del(db, key)),
@@ -909,6 +1051,9 @@ const writeSteps: fc.Arbitrary<WriteStep>[] = [
   fc.tuple(dbArb, keyArb, fc.array(memberArb, { minLength: 1, maxLength: 4 })).map(([db, key, members]) => new SRem(db, key, members)),
   fc.tuple(dbArb, keyArb, listEditArb).map(([db, key, edit]) => new ListWrite(db, key, edit)),
   fc.tuple(dbArb, keyArb, listEditArb).map(([db, key, edit]) => new ListWrite(db, key, edit)),
+  fc.tuple(dbArb, keyArb, zpairsArb).map(([db, key, pairs]) => new ZAdd(db, key, pairs)),
+  fc.tuple(dbArb, keyArb, manyZpairsArb).map(([db, key, pairs]) => new ZAdd(db, key, pairs)),
+  fc.tuple(dbArb, keyArb, zremoveArb).map(([db, key, edit]) => new ZRemove(db, key, edit)),
   fc.tuple(dbArb, keyArb, fc.integer({ min: -1, max: 6 })).map(([db, key, delta]) => new Expire(db, key, delta)),
   fc.tuple(dbArb, keyArb, keyArb).map(([db, source, target]) => new Relocate(db, source, db, target)),
   fc.tuple(dbArb, keyArb).map(([db, key]) => new Relocate(db, key, 1 - db, key)),
@@ -919,7 +1064,7 @@ const writeSteps: fc.Arbitrary<WriteStep>[] = [
 
 const steps: fc.Arbitrary<fc.AsyncCommand<Model, Real>>[] = [
   ...writeSteps,
-  ...writeSteps.slice(0, 12), // strings, hashes, sets, lists and expiries twice as often as the key-level commands
+  ...writeSteps.slice(0, 15), // strings, hashes, sets, lists, sorted sets and expiries twice as often as the key-level commands
   fc.integer({ min: 1, max: 4 }).map((ms) => new Tick(ms)),
   fc.integer({ min: 1, max: 4 }).map((ms) => new Tick(ms)),
   fc.constant(new ReadAll()),
@@ -971,7 +1116,7 @@ function resetTally(): void {
   for (const name of Object.keys(tally) as (keyof typeof tally)[]) tally[name] = 0;
 }
 
-describe('keyspace against a Map model (strings, hashes, sets, lists; crashes, reopens, compactions)', () => {
+describe('keyspace against a Map model (strings, hashes, sets, sorted sets, lists; crashes, reopens, compactions)', () => {
   it('keeps every acknowledged command (always), counts what a walk counts, and never shows a dead element', async () => {
     resetTally();
     await runModel('always', RUNS, SECONDS);

@@ -1,0 +1,120 @@
+// bench/memory.ts: RSS after the same load on tskv and redis-server, in one run.
+// `npm run bench:memory [-- --requests 1000000] [--repeats 3] [--tskv-arg --maxmemory --tskv-arg 200mb]`
+// For each repeat: starts redis-server (--save '' --appendonly no) and tskv (--appendfsync no),
+// one after the other on free ports, runs `redis-benchmark -t set -n N -r N -d 100 -P 16 -c 50`
+// against each, waits SETTLE_MS, then reads RSS (/proc/PID/status VmRSS), DBSIZE and, for tskv,
+// INFO memory's parts (where its RSS is: memtable arena and index, block cache, table indexes and
+// filters, JS heap, other buffers, unaccounted). Prints one line per server per repeat and the
+// median RSS ratio tskv / Redis. --env K=V (repeatable) sets an environment variable for tskv
+// (e.g. MALLOC_ARENA_MAX=2). Not part of CI: each repeat takes a minute or so on this machine.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, rawRequest, SERVER_BUNDLE } from '../test/helpers/server.js';
+
+const argv = process.argv.slice(2);
+function option(name: string, fallback: string): string {
+  const index = argv.indexOf(name);
+  return index >= 0 ? (argv[index + 1] ?? fallback) : fallback;
+}
+function options(name: string): string[] {
+  return argv.flatMap((arg, index) => (arg === name && argv[index + 1] !== undefined ? [argv[index + 1] as string] : []));
+}
+const REQUESTS = Number(option('--requests', '1000000'));
+const REPEATS = Number(option('--repeats', '3'));
+const TSKV_ARGS = options('--tskv-arg');
+const TSKV_ENV = Object.fromEntries(options('--env').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+const SETTLE_MS = 3_000;
+const LOAD_TIMEOUT_MS = 600_000;
+const START_TIMEOUT_MS = 20_000;
+const TSKV_PARTS = [
+  'tskv_memtable_arena_bytes', 'tskv_memtable_index_bytes', 'tskv_cache_bytes', 'tskv_table_index_filter_bytes', 'tskv_js_heap_total',
+  'tskv_external_other_bytes', 'tskv_rss_unaccounted_bytes',
+];
+
+interface Result { name: string; rssBytes: number; keys: number; parts: Record<string, number> }
+
+function rssOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match === null ? 0 : Number(match[1]) * 1024;
+}
+
+async function waitForPing(port: number): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    try {
+      if ((await rawRequest(port, '*1\r\n$4\r\nPING\r\n')).startsWith('+PONG')) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`server on port ${port} did not answer PING`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function infoFields(text: string): Record<string, number> {
+  const fields: Record<string, number> = {};
+  for (const line of text.split('\r\n')) {
+    const [key, value] = line.split(':');
+    if (key !== undefined && value !== undefined && /^-?\d+$/.test(value)) fields[key] = Number(value);
+  }
+  return fields;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+async function measure(name: 'tskv' | 'redis'): Promise<Result> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), `bench-memory-${name}-`));
+  const child = name === 'tskv'
+    ? spawn(process.execPath, [SERVER_BUNDLE, '--port', String(port), '--dir', dir, '--appendfsync', 'no', ...TSKV_ARGS], { stdio: 'ignore', env: { ...process.env, ...TSKV_ENV } })
+    : spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  try {
+    await waitForPing(port);
+    execFileSync('redis-benchmark', ['-p', String(port), '-t', 'set', '-n', String(REQUESTS), '-r', String(REQUESTS), '-d', '100', '-P', '16', '-c', '50', '-q', '--csv'], {
+      timeout: LOAD_TIMEOUT_MS, stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const rssBytes = rssOf(child.pid!);
+    const keys = Number(/:(\d+)/.exec(await rawRequest(port, '*1\r\n$6\r\nDBSIZE\r\n'))?.[1] ?? 0);
+    const parts = name === 'tskv' ? infoFields(await rawRequest(port, '*2\r\n$4\r\nINFO\r\n$6\r\nmemory\r\n')) : {};
+    return { name, rssBytes, keys, parts };
+  } finally {
+    await stopProcess(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:memory: redis-benchmark -t set -n ${REQUESTS} -r ${REQUESTS} -d 100 -P 16 -c 50; tskv ${['--appendfsync no', ...TSKV_ARGS].join(' ')} ${JSON.stringify(TSKV_ENV)}`);
+  const ratios: number[] = [];
+  const rss: Record<string, number[]> = { tskv: [], redis: [] };
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    const redis = await measure('redis');
+    const tskv = await measure('tskv');
+    for (const result of [redis, tskv]) {
+      rss[result.name]!.push(result.rssBytes);
+      const parts = TSKV_PARTS.filter((part) => result.parts[part] !== undefined).map((part) => `${part.replace(/^tskv_/, '')}=${mib(result.parts[part]!)}`);
+      console.log(`  ${result.name.padEnd(5)} keys=${result.keys} rss_mib=${mib(result.rssBytes)}${parts.length > 0 ? ' ' + parts.join(' ') : ''}`);
+    }
+    ratios.push(tskv.rssBytes / redis.rssBytes);
+  }
+  console.log(`median rss_mib tskv=${mib(median(rss.tskv!))} redis=${mib(median(rss.redis!))} ratio=${median(ratios).toFixed(2)} (runs: ${ratios.map((ratio) => ratio.toFixed(2)).join(' ')})`);
+}
+
+await main();

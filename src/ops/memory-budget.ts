@@ -1,0 +1,125 @@
+// src/ops/memory-budget.ts: Redis's `maxmemory` as tskv's one memory budget, and the INFO memory
+// fields that say where the process's memory is.
+//
+//   maxmemory 0 (default): memtable MEMTABLE_BYTES_DEFAULT, block cache --cache-size.
+//   maxmemory M > 0:        memtable clamp(M * MEMTABLE_SHARE), block cache clamp(M * CACHE_SHARE)
+//                           (never more than --cache-size); the rest is the JS heap, connections'
+//                           buffers and the allocator's own slack.
+//   every BUDGET_CHECK_INTERVAL_MS: RSS > M -> the engine sheds what only saves time (the spare
+//                           memtable arrays, cached blocks down to half the cache budget) and the
+//                           active memtable is flushed early once it holds MEMTABLE_FLUSH_EARLY_MIN
+//                           bytes. Data is never dropped and writes are never refused for memory
+//                           (maxmemory-policy is accepted and reported, not acted on: tskv's data
+//                           lives on disk, so there is nothing to evict).
+//
+//   idle GC: a check that finds no command run since the last one and more than IDLE_GC_GARBAGE_MIN
+//                           of buffers the engine does not hold (flushed memtables, evicted blocks,
+//                           compaction buffers: garbage V8 collects only under allocation pressure,
+//                           so an idle server kept them for ever) runs one full GC, at most every
+//                           IDLE_GC_INTERVAL_MS. A request that arrives meanwhile waits for it (a
+//                           few ms at tskv's heap sizes), as it would for any major GC.
+//
+// Invariants:
+// - apply() is called at start and after every CONFIG SET; the budget follows the config at once.
+// - A check costs one process.memoryUsage() (a /proc read), once per interval, off the request path.
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { Engine } from '../../storage/index.js';
+
+/** The memtable size when no maxmemory is set (the engine flushes it to an SSTable at this size). */
+export const MEMTABLE_BYTES_DEFAULT = 32 * 1024 * 1024;
+export const MEMTABLE_BYTES_MIN = 1024 * 1024;
+/** Shares of maxmemory: the memtable (its arrays add about half again), and the block cache. */
+export const MEMTABLE_SHARE = 1 / 8;
+export const CACHE_SHARE = 3 / 8;
+export const CACHE_BYTES_MIN = 1024 * 1024;
+export const BUDGET_CHECK_INTERVAL_MS = 1_000;
+/** Under pressure, the active memtable is flushed early once it holds this much. */
+export const MEMTABLE_FLUSH_EARLY_MIN = 1024 * 1024;
+export const IDLE_GC_GARBAGE_MIN = 16 * 1024 * 1024;
+export const IDLE_GC_INTERVAL_MS = 10_000;
+
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void; // --expose-gc's gc(), without the flag on the command line
+
+export interface MemoryBudgetConfig {
+  maxmemoryBytes: number;
+  cacheBytes: number;
+}
+
+export interface MemoryBudgetStats {
+  memtableBytesMax: number;
+  cacheBytesMax: number;
+  pressureEvents: number; // checks that found RSS over maxmemory
+  idleCollections: number; // idle GCs run
+}
+
+/** The memtable and cache sizes for a config (pure). */
+export function budgetFor(config: MemoryBudgetConfig): { memtableBytesMax: number; cacheBytes: number } {
+  if (config.maxmemoryBytes <= 0) return { memtableBytesMax: MEMTABLE_BYTES_DEFAULT, cacheBytes: config.cacheBytes };
+  const memtableBytesMax = Math.max(MEMTABLE_BYTES_MIN, Math.min(MEMTABLE_BYTES_DEFAULT, Math.floor(config.maxmemoryBytes * MEMTABLE_SHARE)));
+  const cacheBytes = Math.max(CACHE_BYTES_MIN, Math.min(config.cacheBytes, Math.floor(config.maxmemoryBytes * CACHE_SHARE)));
+  return { memtableBytesMax, cacheBytes };
+}
+
+export class MemoryBudget {
+  private timer: NodeJS.Timeout | undefined;
+  private current = { memtableBytesMax: MEMTABLE_BYTES_DEFAULT, cacheBytes: 0 };
+  private pressureEvents = 0;
+  private idleCollections = 0;
+  private lastActivity = -1;
+  private lastIdleCollectionMs = 0;
+
+  constructor(
+    private readonly engineOf: () => Engine, // the server's engine (a replica's full copy replaces it)
+    private readonly config: MemoryBudgetConfig,
+    private readonly activity: () => number = () => 0, // commands run so far
+  ) {}
+
+  /** Applies the config's budget to the engine (at start, after CONFIG SET, to a new engine with force). */
+  apply(force = false): void {
+    const next = budgetFor(this.config);
+    if (!force && next.memtableBytesMax === this.current.memtableBytesMax && next.cacheBytes === this.current.cacheBytes) return;
+    this.current = next;
+    this.engineOf().setMemoryBudget(next);
+  }
+
+  start(): void {
+    this.apply();
+    this.timer = setInterval(() => this.check(), BUDGET_CHECK_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One check: idle GC; over maxmemory, shed caches and flush the memtable early. Never drops data. */
+  check(): boolean {
+    const memory = process.memoryUsage();
+    const activity = this.activity();
+    const idle = activity === this.lastActivity;
+    this.lastActivity = activity;
+    if (idle && Date.now() - this.lastIdleCollectionMs >= IDLE_GC_INTERVAL_MS && memory.external - this.engineBytes() > IDLE_GC_GARBAGE_MIN) {
+      this.lastIdleCollectionMs = Date.now();
+      this.idleCollections++;
+      collectGarbage();
+    }
+    const maxmemory = this.config.maxmemoryBytes;
+    if (maxmemory <= 0 || memory.rss <= maxmemory) return false;
+    this.pressureEvents++;
+    this.engineOf().shedMemory(Math.floor(this.current.cacheBytes / 2));
+    if (this.engineOf().stats().memtableBytes >= MEMTABLE_FLUSH_EARLY_MIN) this.engineOf().flushEarly();
+    return true;
+  }
+
+  stats(): MemoryBudgetStats {
+    return { memtableBytesMax: this.current.memtableBytesMax, cacheBytesMax: this.current.cacheBytes, pressureEvents: this.pressureEvents, idleCollections: this.idleCollections };
+  }
+
+  private engineBytes(): number {
+    const engine = this.engineOf().stats();
+    return engine.memtableArenaBytes + engine.memtableIndexBytes + engine.blockCacheBytes + engine.tableCacheBytes;
+  }
+}
