@@ -296,6 +296,7 @@ describe.skipIf(skipReason !== undefined)('routing lists, sorted sets, blocking 
       ['BLMOVE', a, b, 'LEFT', 'RIGHT', '0.01'], ['BRPOPLPUSH', a, b, '0.01'], ['BLMPOP', '0.01', '2', a, b, 'LEFT'],
       ['ZUNIONSTORE', a, '2', a, b], ['ZINTERSTORE', tagged('d'), '2', tagged('1'), b], ['ZDIFFSTORE', a, '1', b], ['ZUNION', '2', a, b],
       ['ZINTER', '2', a, b], ['ZDIFF', '2', a, b], ['ZINTERCARD', '2', a, b], ['ZMPOP', '2', a, b, 'MIN'], ['ZRANGESTORE', a, b, '0', '-1'],
+      ['BZPOPMIN', a, b, '0.01'], ['BZPOPMAX', a, b, '0.01'], ['BZMPOP', '0.01', '2', a, b, 'MAX'],
       ['RPUSH', tagged('l'), 'p', 'q'], ['LMOVE', tagged('l'), tagged('m'), 'LEFT', 'LEFT'], ['BLMPOP', '0.01', '2', tagged('x'), tagged('l'), 'RIGHT'],
       ['ZADD', tagged('1'), '1', 'u', '2', 'v'], ['ZADD', tagged('2'), '5', 'v'],
       ['ZUNIONSTORE', tagged('d'), '2', tagged('1'), tagged('2'), 'WEIGHTS', '1', '10'], ['ZRANGE', tagged('d'), '0', '-1', 'WITHSCORES'],
@@ -305,6 +306,7 @@ describe.skipIf(skipReason !== undefined)('routing lists, sorted sets, blocking 
       moved, moved, moved, moved,
       CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT,
       CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT,
+      CROSSSLOT, CROSSSLOT, CROSSSLOT,
       ':2', '"p"', `[${JSON.stringify(tagged('l'))}, ["q"]]`,
       ':2', ':1', ':2', '["u", "1", "v", "52"]', ':1', ':4',
     ]);
