@@ -7,7 +7,8 @@
 #   DIR/<port>.pid      its process id (cluster/down.sh DIR stops them)
 # Running it again on the same DIR restarts stopped nodes with their data and slots. Waits up to
 # 30 s for each node to accept connections; exits 1 if one does not. TSKV_BUNDLE overrides the
-# server (default dist/tskv.js next to this script's folder); node must be on PATH.
+# server (default dist/tskv.js next to this script's folder); TSKV_ARGS adds flags to every node
+# (e.g. TSKV_ARGS="--appendfsync no"); node must be on PATH.
 set -eu
 if [ $# -ne 3 ]; then
   echo "usage: $0 N BASEPORT DIR" >&2
@@ -53,7 +54,7 @@ while [ "$i" -lt "$N" ]; do
     mkdir -p "$DIR/$port"
     [ -f "$DIR/$port.log" ] && mv "$DIR/$port.log" "$DIR/$port.log.1"
     nohup node "$BUNDLE" --port "$port" --bind 127.0.0.1 --dir "$DIR/$port" \
-      --cluster-enabled yes --cluster-topology-file "$TOPOLOGY" > "$DIR/$port.log" 2>&1 &
+      --cluster-enabled yes --cluster-topology-file "$TOPOLOGY" ${TSKV_ARGS:-} > "$DIR/$port.log" 2>&1 &
     echo $! > "$DIR/$port.pid"
   fi
   i=$((i + 1))

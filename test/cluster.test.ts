@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -26,6 +27,7 @@ const KEY_COUNT = 10_000;
 const LOAD_MS_MAX = 60_000;
 const LOAD_WORKERS = 4;
 const MOVED_SLOTS = 20;
+const FRAME_WAIT_MS = 5_000;
 
 let cluster: TestCluster;
 let raw: RawClient[] = [];
@@ -255,6 +257,178 @@ describe.skipIf(skipReason !== undefined)('a 3-node tskv cluster', () => {
   });
 });
 
+const CROSSSLOT = "-CROSSSLOT Keys in request don't hash to the same slot";
+
+/** A key (with a tag) whose slot node index owns, and one of another slot it also owns. */
+async function keysOwnedBy(index: number, prefix: string): Promise<[string, string]> {
+  const owners = await ownerPorts();
+  const mine = Array.from({ length: 200 }, (_, n) => `${prefix}{${n}}`).filter((key) => owners[calculateSlot(key)] === cluster.ports[index]);
+  return [mine[0] as string, mine.find((key) => calculateSlot(key) !== calculateSlot(mine[0] as string)) as string];
+}
+
+/** A RESP2 connection read as text, for server-sent frames no request waits for. */
+async function textConnection(port: number): Promise<{ write: (args: string[]) => void; waitFor: (text: string) => Promise<string>; close: () => void }> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let received = '';
+  socket.on('data', (chunk: Buffer) => { received += chunk.toString('latin1'); });
+  return {
+    write: (args) => socket.write(args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('').replace(/^/, `*${args.length}\r\n`)),
+    waitFor: async (text) => {
+      for (const deadline = Date.now() + FRAME_WAIT_MS; !received.includes(text) && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 10));
+      return received;
+    },
+    close: () => socket.destroy(),
+  };
+}
+
+describe.skipIf(skipReason !== undefined)('routing lists, sorted sets, blocking pops, shard channels and time series', () => {
+  it('redirects and refuses list and sorted set commands by their keys, numkeys forms included', async () => {
+    const node = raw[0] as RawClient;
+    const [a, b] = await keysOwnedBy(0, 'rt');
+    const [elsewhere] = await keysOwnedBy(1, 'rt');
+    const slot = calculateSlot(elsewhere);
+    const moved = `-MOVED ${slot} 127.0.0.1:${cluster.ports[1]}`;
+    const tagged = (suffix: string) => `${a}${suffix}`; // a is prefix{n}: the same tag
+    const replies = await node.pipeline([
+      ['RPUSH', elsewhere, 'x'], ['LRANGE', elsewhere, '0', '-1'], ['ZADD', elsewhere, '1', 'm'], ['ZSCORE', elsewhere, 'm'],
+      ['LMOVE', a, b, 'LEFT', 'LEFT'], ['RPOPLPUSH', a, b], ['LMPOP', '2', a, b, 'LEFT'], ['BLPOP', a, b, '0.01'], ['BRPOP', a, b, '0.01'],
+      ['BLMOVE', a, b, 'LEFT', 'RIGHT', '0.01'], ['BRPOPLPUSH', a, b, '0.01'], ['BLMPOP', '0.01', '2', a, b, 'LEFT'],
+      ['ZUNIONSTORE', a, '2', a, b], ['ZINTERSTORE', tagged('d'), '2', tagged('1'), b], ['ZDIFFSTORE', a, '1', b], ['ZUNION', '2', a, b],
+      ['ZINTER', '2', a, b], ['ZDIFF', '2', a, b], ['ZINTERCARD', '2', a, b], ['ZMPOP', '2', a, b, 'MIN'], ['ZRANGESTORE', a, b, '0', '-1'],
+      ['BZPOPMIN', a, b, '0.01'], ['BZPOPMAX', a, b, '0.01'], ['BZMPOP', '0.01', '2', a, b, 'MAX'],
+      ['RPUSH', tagged('l'), 'p', 'q'], ['LMOVE', tagged('l'), tagged('m'), 'LEFT', 'LEFT'], ['BLMPOP', '0.01', '2', tagged('x'), tagged('l'), 'RIGHT'],
+      ['ZADD', tagged('1'), '1', 'u', '2', 'v'], ['ZADD', tagged('2'), '5', 'v'],
+      ['ZUNIONSTORE', tagged('d'), '2', tagged('1'), tagged('2'), 'WEIGHTS', '1', '10'], ['ZRANGE', tagged('d'), '0', '-1', 'WITHSCORES'],
+      ['ZINTERCARD', '2', tagged('1'), tagged('2')], ['DEL', tagged('l'), tagged('m'), tagged('1'), tagged('2'), tagged('d')],
+    ]);
+    expect(replies.map(formatReply)).toEqual([
+      moved, moved, moved, moved,
+      CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT,
+      CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT, CROSSSLOT,
+      CROSSSLOT, CROSSSLOT, CROSSSLOT,
+      ':2', '"p"', `[${JSON.stringify(tagged('l'))}, ["q"]]`,
+      ':2', ':1', ':2', '["u", "1", "v", "52"]', ':1', ':4',
+    ]);
+  });
+
+  it('serves lists, sorted sets and blocking pops through ioredis Cluster and node-redis', async () => {
+    const io = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0] as number }]);
+    const popper = new Cluster([{ host: '127.0.0.1', port: cluster.ports[1] as number }]);
+    const nr = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${cluster.ports[2]}` }] });
+    nr.on('error', () => undefined);
+    await nr.connect();
+    try {
+      const lists = Array.from({ length: 30 }, (_, index) => `tl:${index}`);
+      await Promise.all(lists.map((key, index) => io.rpush(key, 'a', String(index))));
+      expect(await Promise.all(lists.map((key) => nr.lRange(key, 0, -1)))).toEqual(lists.map((_, index) => ['a', String(index)]));
+      await Promise.all(lists.map((key, index) => nr.zAdd(`tz:${index}`, [{ score: index, value: key }])));
+      expect(await Promise.all(lists.map((_, index) => io.zscore(`tz:${index}`, `tl:${index}`)))).toEqual(lists.map((_, index) => String(index)));
+      // a pop blocked on each node, served by a push through another client
+      const waiting = [0, 1, 2].map(async (index) => {
+        const [key] = await keysOwnedBy(index, 'bp');
+        const popped = popper.blpop(key, 10);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await nr.rPush(key, `to ${index}`);
+        return popped;
+      });
+      const popped = await Promise.all(waiting);
+      expect(popped.map((reply) => reply?.[1])).toEqual(['to 0', 'to 1', 'to 2']);
+      await Promise.all(lists.flatMap((key, index) => [io.del(key), io.del(`tz:${index}`)]));
+    } finally {
+      io.disconnect();
+      popper.disconnect();
+      await nr.close();
+    }
+  }, 30_000);
+
+  it('routes SPUBLISH and SSUBSCRIBE by the channel slot, with MOVED from other nodes', async () => {
+    const node = raw[0] as RawClient;
+    const [mine, mineToo] = await keysOwnedBy(0, 'ch');
+    const [theirs] = await keysOwnedBy(2, 'ch');
+    const moved = `-MOVED ${calculateSlot(theirs)} 127.0.0.1:${cluster.ports[2]}`;
+    expect((await node.pipeline([['SPUBLISH', theirs, 'x'], ['SPUBLISH', mine, 'x'], ['SSUBSCRIBE', theirs], ['SSUBSCRIBE', mine, mineToo], ['SUNSUBSCRIBE', mine, theirs]])).map(formatReply))
+      .toEqual([moved, ':0', moved, CROSSSLOT, CROSSSLOT]);
+    const nr = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${cluster.ports[1]}` }] });
+    nr.on('error', () => undefined);
+    await nr.connect();
+    try {
+      const channels = await Promise.all([0, 1, 2].map(async (index) => (await keysOwnedBy(index, 'sc'))[0]));
+      const got: string[] = [];
+      for (const channel of channels) await nr.sSubscribe(channel, (message, from) => got.push(`${from}:${message}`));
+      for (const channel of channels) expect(await nr.sPublish(channel, 'hi')).toBe(1);
+      for (const deadline = Date.now() + FRAME_WAIT_MS; got.length < 3 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(got.sort()).toEqual(channels.map((channel) => `${channel}:hi`).sort());
+    } finally {
+      await nr.close();
+    }
+  }, 30_000);
+
+  it('unblocks a pop with MOVED and drops shard channel subscribers when their slot moves away', async () => {
+    const node = raw[0] as RawClient;
+    const owners = await ownerPorts();
+    let key = '';
+    for (let index = 0; key === ''; index++) {
+      const candidate = `moving:${index}`;
+      const slot = calculateSlot(candidate);
+      if (owners[slot] !== cluster.ports[0]) continue;
+      if (formatReply(await node.send(['CLUSTER', 'COUNTKEYSINSLOT', String(slot)])) === ':0') key = candidate;
+    }
+    const slot = String(calculateSlot(key));
+    const blocked = await RawClient.connect(cluster.ports[0] as number);
+    const subscriber = await textConnection(cluster.ports[0] as number);
+    try {
+      subscriber.write(['SSUBSCRIBE', key]);
+      expect(await subscriber.waitFor(`$${key.length}\r\n${key}\r\n:1\r\n`)).toContain('ssubscribe');
+      const pop = blocked.send(['BLPOP', key, '30']);
+      for (const deadline = Date.now() + FRAME_WAIT_MS; !(await text(node, ['INFO', 'clients'])).includes('blocked_clients:1') && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (const client of raw) expect(formatReply(await client.send(['CLUSTER', 'SETSLOT', slot, 'NODE', ids[1] as string]))).toBe('+OK');
+      expect(formatReply(await pop)).toBe(`-MOVED ${slot} 127.0.0.1:${cluster.ports[1]}`);
+      expect(await subscriber.waitFor('sunsubscribe')).toContain(`*3\r\n$12\r\nsunsubscribe\r\n$${key.length}\r\n${key}\r\n:0\r\n`);
+      expect(formatReply(await node.send(['PUBSUB', 'SHARDCHANNELS', 'moving:*']))).toBe('[]');
+    } finally {
+      blocked.close();
+      subscriber.close();
+      for (const client of raw) await client.send(['CLUSTER', 'SETSLOT', slot, 'NODE', ids[0] as string]);
+    }
+    expectClean(await check());
+  }, 30_000);
+
+  it('routes TS.* keys by slot, and answers TS.MGET, MRANGE and QUERYINDEX from the local series', async () => {
+    const node = raw[0] as RawClient;
+    const [a, b] = await keysOwnedBy(0, 'ts');
+    const [elsewhere] = await keysOwnedBy(1, 'ts');
+    const moved = `-MOVED ${calculateSlot(elsewhere)} 127.0.0.1:${cluster.ports[1]}`;
+    expect((await node.pipeline([
+      ['TS.ADD', elsewhere, '1', '1'], ['TS.RANGE', elsewhere, '-', '+'], ['TS.MADD', a, '1', '1', b, '1', '1'], ['TS.CREATERULE', a, b, 'AGGREGATION', 'avg', '10'],
+      ['TS.MADD', elsewhere, '1', '1', elsewhere, '2', '2'],
+    ])).map(formatReply)).toEqual([moved, moved, CROSSSLOT, CROSSSLOT, moved]);
+    const io = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0] as number }]);
+    try {
+      const series = Array.from({ length: 30 }, (_, index) => `tsr:${index}`);
+      await Promise.all(series.map((key) => io.call('TS.CREATE', key, 'LABELS', 'group', 'c2')));
+      await Promise.all(series.map((key, index) => io.call('TS.MADD', key, '1000', String(index), key, '2000', String(index + 1))));
+      await Promise.all([`${a}1`, `${a}2`].map((key) => io.call('TS.CREATE', key)));
+      expect(await io.call('TS.MADD', `${a}1`, '1', '1', `${a}2`, '1', '2')).toEqual([1, 1]);
+      expect(await io.call('TS.CREATERULE', `${a}1`, `${a}2`, 'AGGREGATION', 'avg', '10')).toBe('OK');
+      const local = await Promise.all(raw.map(async (client) => replyItems(await client.send(['TS.QUERYINDEX', 'group=c2'])).map((item) => replyBytes(item).toString())));
+      expect(local.flat().sort()).toEqual([...series].sort());
+      const owners = await ownerPorts();
+      local.forEach((keys, index) => {
+        expect(keys.length).toBeGreaterThan(0);
+        for (const key of keys) expect(owners[calculateSlot(key)]).toBe(cluster.ports[index]);
+      });
+      const ranges = await Promise.all(raw.map(async (client) => replyItems(await client.send(['TS.MRANGE', '-', '+', 'FILTER', 'group=c2'])).length));
+      expect(ranges).toEqual(local.map((keys) => keys.length));
+      const latest = await Promise.all(raw.map(async (client) => replyItems(await client.send(['TS.MGET', 'FILTER', 'group=c2'])).length));
+      expect(latest).toEqual(local.map((keys) => keys.length));
+      await Promise.all([...series, `${a}1`, `${a}2`].map((key) => io.del(key)));
+    } finally {
+      io.disconnect();
+    }
+  }, 30_000);
+});
+
 /** Tags (hash tag contents) whose slots are in [first, last]. */
 function tagsInSlots(first: number, last: number, count: number): string[] {
   const tags: string[] = [];
@@ -328,6 +502,19 @@ describe.skipIf(skipReason !== undefined)('moving slots with redis-cli under an 
   it('reshards slots from node 0 to node 1 with no error seen by the clients', async () => {
     const moving = tagsInSlots(0, MOVED_SLOTS - 1, 24);
     const elsewhere = tagsInSlots(6000, 16383, 8);
+    // one key of every type in the moving slots: MIGRATE carries each to node 1
+    const typed = moving.slice(0, 3).flatMap((tag) => [
+      [['RPUSH', `typed:{${tag}}:l`, 'a', 'b', 'c'], ['LRANGE', `typed:{${tag}}:l`, '0', '-1']],
+      [['ZADD', `typed:{${tag}}:z`, '1.5', 'x', '-2', 'y'], ['ZRANGE', `typed:{${tag}}:z`, '0', '-1', 'WITHSCORES']],
+      [['HSET', `typed:{${tag}}:h`, 'f', 'v', 'g', 'w'], ['HGETALL', `typed:{${tag}}:h`]],
+      [['SADD', `typed:{${tag}}:s`, 'm'], ['SMEMBERS', `typed:{${tag}}:s`]],
+      [['TS.ADD', `typed:{${tag}}:t`, '1000', '2.5', 'LABELS', 'moved', 'yes'], ['TS.RANGE', `typed:{${tag}}:t`, '-', '+']],
+    ]);
+    const typedBefore = [];
+    for (const [write, read] of typed) {
+      await (raw[0] as RawClient).send(write as string[]);
+      typedBefore.push(formatReply(await (raw[0] as RawClient).send(read as string[])));
+    }
     let output = '';
     const { problems, writes } = await underLoad([...moving, ...elsewhere], async () => {
       ({ stdout: output } = await cli([
@@ -346,6 +533,11 @@ describe.skipIf(skipReason !== undefined)('moving slots with redis-cli under an 
     expect(movedKeys.reduce((sum, reply) => sum + Number((reply as { value: bigint }).value), 0)).toBeGreaterThan(0);
     expectClean(await check());
     await expectAllAcked((key) => key.startsWith('load:') || calculateSlot(Buffer.from(key, 'latin1')) < MOVED_SLOTS);
+    const typedAfter = await Promise.all(typed.map(async ([, read]) => formatReply(await (raw[1] as RawClient).send(read as string[]))));
+    expect(typedAfter).toEqual(typedBefore);
+    expect(formatReply(await (raw[0] as RawClient).send((typed[0] as string[][])[1] as string[]))).toMatch(/^-MOVED /);
+    expect(replyItems(await (raw[1] as RawClient).send(['TS.QUERYINDEX', 'moved=yes']))).toHaveLength(3);
+    expect(replyItems(await (raw[0] as RawClient).send(['TS.QUERYINDEX', 'moved=yes']))).toHaveLength(0);
   }, 120_000);
 
   it('rebalances back with no error seen by the clients', async () => {
@@ -361,6 +553,36 @@ describe.skipIf(skipReason !== undefined)('moving slots with redis-cli under an 
     expect(new Set(slots).size).toBe(1);
     await expectAllAcked((key) => key.startsWith('load:') || calculateSlot(Buffer.from(key, 'latin1')) < 2 * MOVED_SLOTS);
   }, 120_000);
+});
+
+describe.skipIf(skipReason !== undefined)('a slot left open by a move', () => {
+  it('answers ASK and TRYAGAIN while it is open, and redis-cli --cluster fix closes it', async () => {
+    const owners = await ownerPorts();
+    const tag = Array.from({ length: 200 }, (_, index) => `open${index}`).find((candidate) => owners[calculateSlot(candidate)] === cluster.ports[0]) as string;
+    const slot = String(calculateSlot(tag));
+    const [source, target] = [raw[0] as RawClient, raw[1] as RawClient];
+    const keys = ['a', 'b', 'c'].map((name) => `{${tag}}${name}`);
+    expect((await source.pipeline([
+      ['MSET', keys[0] as string, '1', keys[1] as string, '2', keys[2] as string, '3'],
+      ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', ids[1] as string],
+    ])).map(formatReply)).toEqual(['+OK', '+OK']);
+    expect(formatReply(await target.send(['CLUSTER', 'SETSLOT', slot, 'IMPORTING', ids[0] as string]))).toBe('+OK');
+    expect(formatReply(await source.send(['MIGRATE', '127.0.0.1', String(cluster.ports[1]), '', '0', '5000', 'KEYS', keys[0] as string]))).toBe('+OK');
+    const ask = `-ASK ${slot} 127.0.0.1:${cluster.ports[1]}`;
+    expect((await source.pipeline([['GET', keys[0] as string], ['GET', keys[1] as string], ['MGET', keys[0] as string, keys[1] as string], ['MGET', keys[1] as string, keys[2] as string]])).map(formatReply))
+      .toEqual([ask, '"2"', '-TRYAGAIN Multiple keys request during rehashing of slot', '["2", "3"]']);
+    expect((await target.pipeline([['GET', keys[0] as string], ['ASKING'], ['GET', keys[0] as string], ['ASKING'], ['MGET', keys[0] as string, keys[1] as string]])).map(formatReply))
+      .toEqual([`-MOVED ${slot} 127.0.0.1:${cluster.ports[0]}`, '+OK', '"1"', '+OK', '-TRYAGAIN Multiple keys request during rehashing of slot']);
+    const open = await cli(['--cluster', 'check', `127.0.0.1:${cluster.ports[0]}`]).then(({ stdout }) => stdout, (error: { stdout?: string }) => error.stdout ?? '');
+    expect(open).toContain(`[WARNING] The following slots are open: ${slot}.`);
+    const { stdout } = await run('redis-cli', ['--cluster', 'fix', `127.0.0.1:${cluster.ports[0]}`], { timeout: 60_000 });
+    expect(stdout).toContain(`Fixing open slot ${slot}`);
+    expectClean(await check());
+    const owner = cluster.ports.indexOf((await ownerPorts())[Number(slot)] as number);
+    expect(formatReply(await (raw[owner] as RawClient).send(['MGET', ...keys]))).toBe('["1", "2", "3"]');
+    expect(formatReply(await (raw[owner] as RawClient).send(['CLUSTER', 'COUNTKEYSINSLOT', slot]))).toBe(':3');
+    for (const [index, key] of keys.entries()) acked.set(key, Buffer.from(String(index + 1)));
+  }, 60_000);
 });
 
 describe.skipIf(skipReason !== undefined)('kill -9 of one node', () => {

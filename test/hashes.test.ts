@@ -127,6 +127,19 @@ describe('ioredis', () => {
       resp2.disconnect();
     }
   });
+
+  it('picks HRANDFIELD\'s single field uniformly (chi-square < 40 over 1000 draws of 10 fields)', async () => {
+    // Redis's hash.tcl "HRANDFIELD - hashtable" wants every one of 3 fields within 100 draws;
+    // a pick weighted by hash gaps missed a long field
+    await redis.hset('uniform', Object.fromEntries(Array.from({ length: 10 }, (_, index) => [`f${index}`, '1'])));
+    const pipeline = redis.pipeline();
+    for (let round = 0; round < 1000; round++) pipeline.hrandfield('uniform');
+    const counts = new Map<string, number>();
+    for (const [, field] of (await pipeline.exec()) ?? []) counts.set(field as string, (counts.get(field as string) ?? 0) + 1);
+    expect([...counts.keys()].sort()).toEqual(Array.from({ length: 10 }, (_, index) => `f${index}`).sort());
+    const chiSquare = [...counts.values()].reduce((sum, count) => sum + (count - 100) ** 2 / 100, 0);
+    expect(chiSquare).toBeLessThan(40);
+  });
 });
 
 describe('node-redis 6 with RESP3', () => {

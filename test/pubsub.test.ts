@@ -506,3 +506,37 @@ describe('limits.subscriptionsPerClientMax', () => {
     }
   }, 60_000);
 });
+describe.skipIf(skipReason !== undefined)('CLIENT REPLY OFF and subscription frames', () => {
+  it('still sends (un)subscribe frames under CLIENT REPLY OFF, in RESP2 and RESP3, as redis-server 7.0.15', async () => {
+    // Redis's unit/pubsub "PubSub messages with CLIENT REPLY OFF": pushes pass REPLY OFF (CLIENT_PUSHING)
+    const script = async (port: number, protocol: '2' | '3'): Promise<string> => {
+      const subscriber = await ByteSocket.connect(port);
+      const publisher = await RawClient.connect(port);
+      try {
+        subscriber.send(['HELLO', protocol]);
+        await subscriber.waitForText('modules');
+        subscriber.clear();
+        subscriber.send(['CLIENT', 'REPLY', 'OFF']);
+        subscriber.send(['SUBSCRIBE', 'quiet']);
+        subscriber.send(['PSUBSCRIBE', 'qu*']);
+        await until(async () => formatReply(await publisher.send(['PUBSUB', 'NUMPAT'])) === ':1', 3000, 'subscribed');
+        expect(formatReply(await publisher.send(['PUBLISH', 'quiet', 'hello']))).toBe(':2');
+        await subscriber.waitForText('pmessage');
+        subscriber.send(['UNSUBSCRIBE', 'quiet']);
+        subscriber.send(['PUNSUBSCRIBE', 'qu*']);
+        subscriber.send(['CLIENT', 'REPLY', 'ON']);
+        subscriber.send(['ECHO', 'done']);
+        await subscriber.waitForText('done');
+        return subscriber.text();
+      } finally {
+        subscriber.close();
+        publisher.close();
+      }
+    };
+    for (const protocol of ['3', '2'] as const) {
+      const mine = await script(server.port, protocol);
+      expect(mine).toBe(await script((real as RealRedis).port, protocol));
+      expect(mine).toContain(`${protocol === '3' ? '>' : '*'}3\r\n$9\r\nsubscribe\r\n$5\r\nquiet\r\n:1\r\n`);
+    }
+  });
+});

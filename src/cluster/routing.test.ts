@@ -23,7 +23,7 @@ function open(options: { port?: number; fs?: CrashableFileSystem; full?: boolean
 function route(cluster: ClusterState | undefined, keys: string[][], extra: Partial<RouteRequest> & { present?: string[]; locks?: MigrationLocks } = {}): string | undefined {
   const present = new Set(extra.present ?? []);
   return routeRequest(cluster, extra.locks ?? new MigrationLocks(), {
-    keyLists: keys.map((list) => list.map((key) => Buffer.from(key))), isWrite: true, asking: false, readonlyClient: false, isMigrate: false, db: 0,
+    keyLists: keys.map((list) => list.map((key) => Buffer.from(key))), isWrite: true, asking: false, readonlyClient: false, isMigrate: false, isPubsubShard: false, db: 0,
     exists: (key) => present.has(key.toString()), ...extra,
   });
 }
@@ -150,5 +150,27 @@ describe('routeRequest', () => {
     expect(route(replica, [['foo']], { readonlyClient: true, isWrite: false })).toBeUndefined();
     expect(route(replica, [['foo']], { readonlyClient: true, isWrite: true })).toBe('MOVED 12182 127.0.0.2:7002');
     expect(route(replica, [['foo']], { isWrite: false })).toBe('MOVED 12182 127.0.0.2:7002');
+  });
+
+  it('serves a shard channel of a slot in a move on its owner, whatever keys exist, and while the cluster is down', () => {
+    const source = open();
+    source.setNodes(TOPOLOGY, 1, false);
+    source.setMigrating(5061, B);
+    expect(route(source, [['bar']], { isPubsubShard: true, isWrite: false })).toBeUndefined();
+    expect(route(source, [['bar', '{bar}x']], { isPubsubShard: true, isWrite: false, present: ['bar'] })).toBeUndefined();
+    expect(route(source, [['bar', 'foo']], { isPubsubShard: true, isWrite: false })).toBe(ROUTING_ERRORS.crossSlot);
+    const target = open({ port: 7002 });
+    target.setNodes(TOPOLOGY, 1, false);
+    target.setMyId(B);
+    target.setImporting(5061, A);
+    expect(route(target, [['bar']], { isPubsubShard: true, isWrite: false })).toBe('MOVED 5061 127.0.0.1:7001');
+    const strict = open({ full: true });
+    strict.setNodes(`${A} 127.0.0.1 7001 master - 0-5061`, 1, false);
+    expect(route(strict, [['bar']], { isPubsubShard: true, isWrite: false })).toBeUndefined();
+    expect(route(strict, [['foo']], { isPubsubShard: true, isWrite: false })).toBe(ROUTING_ERRORS.unbound);
+    const replica = open({ port: 7003 });
+    replica.setNodes(TOPOLOGY, 1, false);
+    replica.setMyId(R);
+    expect(route(replica, [['foo']], { isPubsubShard: true, isWrite: false })).toBeUndefined();
   });
 });

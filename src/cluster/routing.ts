@@ -4,12 +4,16 @@
 // Order of checks (as Redis):
 //   1. every key in one slot (the same key repeated is fine), else CROSSSLOT;
 //   2. the slot has an owner, else CLUSTERDOWN Hash slot not served;
-//   3. cluster state ok (full coverage), else CLUSTERDOWN The cluster is down;
+//   3. cluster state ok (full coverage), else CLUSTERDOWN The cluster is down (shard channel
+//      commands pass: cluster-allow-pubsubshard-when-down is yes, Redis's default);
 //   4. MIGRATE on an open slot is served here;
 //   5. a key being moved by a MIGRATE right now: TRYAGAIN (migration-locks.ts; tskv's own rule);
 //   6. slot migrating from here: keys all missing -> ASK <target>, some missing -> TRYAGAIN;
 //   7. slot importing here and ASKING: served, unless several keys and some missing -> TRYAGAIN;
-//   8. a READONLY client's read on a replica of the slot's master is served;
+//      (6 and 7 count no keys for SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH: a shard channel is served by
+//      the slot's owner until SETSLOT NODE moves it, whatever keys exist);
+//   8. a READONLY client's read, or a shard channel command, on a replica of the slot's master is
+//      served;
 //   9. the slot's owner is another node -> MOVED <slot> <host>:<port>; else served here.
 import { keySlot } from '../keyspace/slot.js';
 import type { ClusterState } from './cluster-state.js';
@@ -30,6 +34,8 @@ export interface RouteRequest {
   asking: boolean;
   readonlyClient: boolean;
   isMigrate: boolean;
+  /** SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH: the "keys" are shard channels. */
+  isPubsubShard: boolean;
   /** The client's database (MIGRATE's locks are per database; cluster mode has only db 0). */
   db: number;
   /** Whether a key is live in db 0 (without touching it: no lazy expiry). */
@@ -66,7 +72,7 @@ export function routeRequest(cluster: ClusterState | undefined, locks: Migration
         multipleKeys = true;
       }
       if (locks.size > 0 && locks.has(request.db, key)) locked = true;
-      if (migrating || importing) {
+      if ((migrating || importing) && !request.isPubsubShard) {
         if (request.exists(key)) existing++;
         else missing++;
       }
@@ -74,7 +80,7 @@ export function routeRequest(cluster: ClusterState | undefined, locks: Migration
   }
   if (first === undefined) return undefined;
   if (cluster === undefined) return locked && !request.isMigrate ? ROUTING_ERRORS.unstable : undefined;
-  if (!cluster.isOk()) return ROUTING_ERRORS.down;
+  if (!cluster.isOk() && !request.isPubsubShard) return ROUTING_ERRORS.down;
   if ((migrating || importing) && request.isMigrate) return undefined;
   if (locked) return ROUTING_ERRORS.unstable;
   if (migrating && missing > 0) {
@@ -85,7 +91,7 @@ export function routeRequest(cluster: ClusterState | undefined, locks: Migration
   if (importing && request.asking) return multipleKeys && missing > 0 ? ROUTING_ERRORS.unstable : undefined;
   const owner = cluster.ownerOf(slot)!;
   const myself = cluster.myself();
-  if (request.readonlyClient && !request.isWrite && myself?.role === 'slave' && myself.masterId === owner.id) return undefined;
+  if ((request.readonlyClient || request.isPubsubShard) && !request.isWrite && myself?.role === 'slave' && myself.masterId === owner.id) return undefined;
   if (owner.id !== cluster.myId) return `MOVED ${slot} ${owner.host}:${owner.port}`;
   return undefined;
 }

@@ -11,7 +11,7 @@ import { REPLY } from '../../protocol/index.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import { infoText, nodesDescription, parseLocalAddress, shardsView, slotsView, type LocalAddress } from '../cluster/cluster-view.js';
 import { NO_OWNER, type ClusterNode } from '../cluster/topology.js';
-import { clusterFlagsOf } from '../dispatch/cluster-gate.js';
+import { afterTopologyChange, clusterFlagsOf } from '../dispatch/cluster-gate.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { CommandError, ERRORS, unknownSubcommand, wrongArity } from '../dispatch/errors.js';
 import { SLOT_COUNT, keySlot } from '../keyspace/slot.js';
@@ -55,7 +55,10 @@ function parseLongLong(arg: Buffer): bigint {
   return value;
 }
 
-/** Runs a state change, turning a failed save into Redis's SAVECONFIG error text. */
+/**
+ * Runs a state change, turning a failed save into Redis's SAVECONFIG error text; then redirects
+ * blocked clients and drops shard channels of the slots this node no longer serves.
+ */
 function persist(ctx: CommandContext, change: () => void): void {
   try {
     change();
@@ -65,6 +68,7 @@ function persist(ctx: CommandContext, change: () => void): void {
     ctx.server.logger.error({ error: reason }, 'could not save the cluster state');
     throw new CommandError(`ERR error saving the cluster node config: ${reason}`);
   }
+  afterTopologyChange(ctx.server);
 }
 
 function nodeOrError(cluster: ClusterState, arg: Buffer, message: string): ClusterNode {

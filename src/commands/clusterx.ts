@@ -8,6 +8,7 @@
 // - Errors are Kvrocks's texts (TOPOLOGY_ERRORS).
 import { REPLY } from '../../protocol/index.js';
 import { TOPOLOGY_ERRORS, TopologyError, isNodeId } from '../cluster/topology.js';
+import { afterTopologyChange } from '../dispatch/cluster-gate.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { CommandError, ERRORS, unknownSubcommand } from '../dispatch/errors.js';
 import { isWord, string2ll } from './arguments.js';
@@ -30,6 +31,7 @@ function change(ctx: CommandContext, apply: () => void): void {
     ctx.server.logger.error({ error: reason }, 'could not save the cluster state');
     throw new CommandError(`ERR error saving the cluster node config: ${reason}`);
   }
+  afterTopologyChange(ctx.server);
   ctx.out.raw(REPLY.ok);
 }
 

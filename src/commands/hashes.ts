@@ -16,7 +16,7 @@ import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { globMatch, REPLY } from '../../protocol/index.js';
 import { HASH_ENCODING, HASH_KIND, getField, hashFields, newHash, putField, removeField } from '../types/hash.js';
-import { distinctElements, elementsWithRepeats, randomElement, scanElements, type HashedElement } from '../types/hashed-elements.js';
+import { distinctElements, elementsWithRepeats, scanElements, type HashedElement } from '../types/hashed-elements.js';
 import { defineSpec, encodingLimits, readTyped, storeAggregate, writeTyped } from './key-access.js';
 import { INVALID_CURSOR, encodeScanReply, parseScanCursor, parseScanOptions } from './scan.js';
 import { parseRandomCount, RANDOM_ERRORS } from './random-count.js';
@@ -179,7 +179,8 @@ function hrandfield(ctx: CommandContext, args: Buffer[]): void {
   const { keyspace } = ctx.server;
   if (args.length === 2) {
     const record = readHash(ctx, args[1] as Buffer);
-    const element = record === undefined ? undefined : randomElement(keyspace, record.version, HASH_KIND.field);
+    // uniform: a hash of up to SAMPLE_READ_ALL_MAX fields is read whole, as for SRANDMEMBER
+    const element = record === undefined ? undefined : elementsWithRepeats(keyspace, record.version, HASH_KIND.field, record.count, 1)[0];
     if (element === undefined) ctx.out.nullBulk();
     else ctx.out.bulk(element.part);
     return;

@@ -11,6 +11,8 @@
 //                                  serves the waiters of the keys the writes made ready.
 //   unblockClient(server, id, how)   CLIENT UNBLOCK: the null reply ('timeout') or an UNBLOCKED error.
 //   forgetBlockedClient(server, client)  a disconnect or CLIENT KILL: the waiter goes, no reply.
+//   redirectBlockedClients(server, refusal)  cluster mode, after a topology change: waiters whose
+//                                  keys refusal refuses get that error (MOVED ...) as their reply.
 //   blockingCounts(server)         INFO clients: blocked_clients, clients_in_timeout_table, total_blocking_keys.
 //
 // Design:
@@ -275,6 +277,30 @@ export function unblockClient(server: ServerState, client: ClientState, how: 'ti
     ctx.out.error(BLOCKING_ERRORS.unblocked);
   });
   return true;
+}
+
+/**
+ * Cluster mode (Redis's clusterRedirectBlockedClientIfNeeded): each blocked client for whose keys
+ * refusal gives an error gets it as its reply and is unblocked. Returns how many were.
+ */
+export function redirectBlockedClients(server: ServerState, refusal: (keys: readonly Buffer[]) => string | undefined): number {
+  const registry = registries.get(server);
+  if (registry === undefined || registry.blockedCount === 0) return 0;
+  const waiters = new Set<Waiter>();
+  for (const fifo of registry.fifos.values()) for (const waiter of fifo.waiters) waiters.add(waiter);
+  let redirected = 0;
+  for (const waiter of waiters) {
+    if (waiter.rerunning || waiter.context.client.blocked !== waiter) continue;
+    const error = refusal(waiter.keys);
+    if (error === undefined) continue;
+    redirected++;
+    registry.finish(waiter, (ctx) => {
+      ctx.server.stats.errorReplies++;
+      ctx.server.metrics.recordErrorReply(error);
+      ctx.out.error(error);
+    });
+  }
+  return redirected;
 }
 
 /** A disconnect: the waiter goes without a reply. */

@@ -7,9 +7,19 @@
 // - ASKING lasts for one command: any other command but MULTI clears it, except commands queued
 //   inside MULTI (EXEC then clears it), as Redis's resetClient.
 // - A command whose spec names no keys costs one flag check here.
-import { routeRequest } from '../cluster/routing.js';
+// - After every topology change (afterTopologyChange, called by the CLUSTER and CLUSTERX
+//   handlers), no client stays blocked on a key of a slot this node no longer serves, and no
+//   client stays subscribed to a shard channel of such a slot: Redis's
+//   clusterRedirectBlockedClientIfNeeded and removeChannelsInSlot, done at once instead of in
+//   clientsCron.
+import { ROUTING_ERRORS, routeRequest } from '../cluster/routing.js';
+import { keySlot } from '../keyspace/slot.js';
+import { redirectBlockedClients } from './blocking.js';
 import type { ClientState } from './client-state.js';
 import { commandAt, commandKeyPositions, type CommandContext, type CommandEntry, type CommandSpec } from './command-table.js';
+import type { ServerState } from './server-state.js';
+
+const SHARD_CHANNEL_COMMANDS: ReadonlySet<string> = new Set(['ssubscribe', 'sunsubscribe', 'spublish']);
 
 export interface ClusterClientFlags {
   asking: boolean;
@@ -60,6 +70,33 @@ export function clusterRefusal(ctx: CommandContext, entry: CommandEntry, args: B
   }
   return routeRequest(server.cluster, server.migrationLocks, {
     keyLists, isWrite, asking: asking || name === 'restore-asking', readonlyClient: flags?.readonly === true,
-    isMigrate: name === 'migrate', db: client.db, exists: (key) => server.keyspace.exists(0, key),
+    isMigrate: name === 'migrate', isPubsubShard: SHARD_CHANNEL_COMMANDS.has(name), db: client.db, exists: (key) => server.keyspace.exists(0, key),
+  });
+}
+
+/**
+ * After a topology change: blocked clients waiting on keys of a slot this node neither serves nor
+ * imports get MOVED (CLUSTERDOWN when nobody serves it, or when the cluster is down) and are
+ * unblocked; shard channels of slots this node (or its master) does not serve lose their
+ * subscribers, each told by a sunsubscribe message.
+ */
+export function afterTopologyChange(server: ServerState): void {
+  const cluster = server.cluster;
+  if (cluster === undefined) return;
+  const ok = cluster.isOk();
+  redirectBlockedClients(server, (keys) => {
+    if (!ok) return ROUTING_ERRORS.down;
+    const first = keys[0];
+    if (first === undefined) return undefined;
+    const slot = keySlot(first);
+    const owner = cluster.ownerOf(slot);
+    if (owner?.id === cluster.myId || cluster.importingFrom(slot) !== undefined) return undefined;
+    return owner === undefined ? ROUTING_ERRORS.unbound : `MOVED ${slot} ${owner.host}:${owner.port}`;
+  });
+  const myself = cluster.myself();
+  server.pubsub.dropShardChannels((channel) => {
+    const owner = cluster.ownerOf(keySlot(channel));
+    if (owner === undefined) return true;
+    return owner.id !== cluster.myId && !(myself?.role === 'slave' && myself.masterId === owner.id);
   });
 }

@@ -60,6 +60,13 @@ export function messageFrame(protocol: 2 | 3, parts: readonly Buffer[]): Buffer 
   return frame;
 }
 
+/** `*3` / `>3`: kind, name, the client's count after: what an unsubscribe the server did sends. */
+function unsubscribedFrame(protocol: 2 | 3, kind: string, name: Buffer, count: number): Buffer {
+  const head = messageFrame(protocol, [Buffer.from(kind), name]);
+  const header = `${protocol === 3 ? '>' : '*'}2\r\n`;
+  return Buffer.concat([Buffer.from(`${protocol === 3 ? '>' : '*'}3\r\n`), head.subarray(header.length), Buffer.from(`:${count}\r\n`)]);
+}
+
 /** One message's frames, made once per protocol however many subscribers read it. */
 class Frames {
   private resp2: Buffer | undefined;
@@ -172,6 +179,24 @@ export class PubSub {
     for (const name of [...own.patterns.keys()]) this.remove(own.patterns, this.patterns, client, name);
     client.subscriptions = undefined;
     client.subscribed = false;
+  }
+
+  /**
+   * Cluster mode, slots this node no longer serves (Redis's removeChannelsInSlot): every shard
+   * channel `leaving` picks loses its subscribers, each told by a sunsubscribe frame (with its
+   * shard channel count after). Returns how many channels went.
+   */
+  dropShardChannels(leaving: (channel: Buffer) => boolean): number {
+    let dropped = 0;
+    for (const [key, { name, clients }] of [...this.shardChannels]) {
+      if (!leaving(name)) continue;
+      dropped++;
+      for (const client of [...clients]) {
+        this.remove(ownSubscriptions(client).shardChannels, this.shardChannels, client, key);
+        client.connection.sendOutOfBand(unsubscribedFrame(client.protocol, 'sunsubscribe', name, PubSub.shardCount(client)));
+      }
+    }
+    return dropped;
   }
 
   /**

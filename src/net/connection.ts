@@ -81,6 +81,8 @@ function bytesOf(segment: Segment): Buffer {
  * 25% of the server's CPU in the loopback wakeup (sock_def_readable), against 7% for Redis.
  */
 const flushQueue: Connection[] = [];
+/** Commands whose frames pass CLIENT REPLY OFF / SKIP (see handleReply). */
+const SUBSCRIPTION_COMMANDS: ReadonlySet<string> = new Set(['subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe']);
 let flushTurnScheduled = false;
 
 function flushTurn(): void {
@@ -326,7 +328,8 @@ export class Connection implements ConnectionView {
       this.blockedReplyMode = modeBefore; // its reply comes through runUnblocked
       return;
     }
-    this.handleReply(client, before, modeBefore, commit);
+    const subscription = modeBefore !== 'on' && SUBSCRIPTION_COMMANDS.has((args[0] as Buffer).toString('latin1').toLowerCase());
+    this.handleReply(client, before, modeBefore, commit, subscription);
     if (this.deferredLines.length > 0) this.sendDeferredLines();
   }
 
@@ -351,7 +354,7 @@ export class Connection implements ConnectionView {
   }
 
   /** Queues the reply dispatch just wrote: as-is when ready, or as a segment waiting for commit. */
-  private handleReply(client: ClientState, before: number, modeBefore: ClientState['replyMode'], commit: Promise<void> | undefined): void {
+  private handleReply(client: ClientState, before: number, modeBefore: ClientState['replyMode'], commit: Promise<void> | undefined, subscription = false): void {
     if (client.authenticated !== this.authenticatedLimits) {
       this.authenticatedLimits = client.authenticated;
       this.reader.setLimits(this.readerLimits(client.authenticated));
@@ -366,9 +369,17 @@ export class Connection implements ConnectionView {
     if (commit === undefined && !suppressed) return;
     const all = this.writer.take();
     if (before > 0) this.pushSegment(all.subarray(0, before), true);
+    // (P|S)(UN)SUBSCRIBE's frames pass CLIENT REPLY OFF / SKIP in RESP2 and RESP3, as Redis's
+    // CLIENT_PUSHING makes them; their errors do not
     if (suppressed) {
-      void commit?.catch(() => undefined); // no reply to write: a rejection (WAIT's LateReply, a failed commit) has no one else to hear it
-      return;
+      if (!subscription || all.length === before || all[before] === 0x2d) {
+        void commit?.catch(() => undefined); // no reply to write: a rejection (WAIT's LateReply, a failed commit) has no one else to hear it
+        return;
+      }
+      if (commit === undefined) {
+        this.pushSegment(all.subarray(before), true);
+        return;
+      }
     }
     const reply = all.subarray(before);
     this.waitingCount++;

@@ -69,14 +69,16 @@ export interface TestCluster {
   down(): Promise<void>;
 }
 
-export async function startCluster(count: number): Promise<TestCluster> {
+/** count nodes by cluster/up.sh; extraArgs go to every node (up.sh's TSKV_ARGS). */
+export async function startCluster(count: number, extraArgs: readonly string[] = []): Promise<TestCluster> {
   ensureBuilt();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-cluster-'));
   const base = await freePortRange(count);
   const ports = Array.from({ length: count }, (_, index) => base + index);
   const pidFile = (index: number) => path.join(dir, `${ports[index]}.pid`);
   const up = async () => {
-    const { stdout } = await run('sh', [UP_SCRIPT, String(count), String(base), dir], { timeout: SCRIPT_TIMEOUT_MS });
+    const env = { ...process.env, TSKV_ARGS: extraArgs.join(' ') };
+    const { stdout } = await run('sh', [UP_SCRIPT, String(count), String(base), dir], { timeout: SCRIPT_TIMEOUT_MS, env });
     for (let index = 0; index < count; index++) started.add(pidFile(index));
     return stdout;
   };
