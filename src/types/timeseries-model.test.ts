@@ -291,7 +291,14 @@ class ModelStore {
     const series = this.require(key);
     if (from > to) return 0;
     const hasRules = series.rules.length > 0;
-    if (hasRules && series.retentionMs > 0 && from < cutoffOf(series)) fail(TS_ERRORS.deleteBeyondRetention);
+    if (hasRules && series.retentionMs > 0 && cutoffOf(series) > 0) {
+      // RTS's is_valid in TSDB_delete: the start and every rule's bucket of it inside retention
+      const cutoff = cutoffOf(series);
+      if (from < cutoff) fail(TS_ERRORS.deleteBeyondRetention);
+      for (const rule of series.rules) {
+        if (normalizeBucketStart(startOfBucket(from, rule.spec.bucketDuration, rule.spec.alignment)) < cutoff) fail(TS_ERRORS.deleteBeyondRetention);
+      }
+    }
     const lastBefore = lastTsOf(series);
     const deleted = this.deleteSamples(series, from, to);
     if (hasRules) {
