@@ -40,7 +40,7 @@ import {
   addSample, alterSeries, checkDeletePossible, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
   lastSample, latestSample, liveReferences, readLabels, requireSeries, storeSeries, type SeriesAccess,
 } from '../types/timeseries/series-store.js';
-import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from '../types/timeseries/series.js';
+import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, seriesOf, type Series } from '../types/timeseries/series.js';
 import { timeseriesType } from '../types/timeseries/module.js';
 import { REPLY } from '../../protocol/index.js';
 import { EVENT, notify } from '../dispatch/notify.js';
@@ -150,7 +150,7 @@ function tsMadd(ctx: CommandContext, args: Buffer[]): void {
       const ts = sampleTimestamp(sample.ts, now);
       const record = store.keyspace.get(store.db, key);
       if (record === undefined || record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.notTsdbKey);
-      const series = findSeries(store, key)!;
+      const series = seriesOf(record);
       writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, undefined));
       notify(ctx, EVENT.module, 'ts.add', key);
     } catch (error) {

@@ -255,11 +255,7 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   const { state, record } = series;
   const version = record.version;
   const limit = Math.min(maxSamples, SEAL_SAMPLES_MAX);
-  const raws: Sample[] = [];
-  for (const raw of rawSamples(keyspace, version, 0, TIMESTAMP_MAX)) {
-    if (raws.length >= limit) break;
-    raws.push(raw);
-  }
+  const raws = oldestRawSamples(keyspace, series, limit);
   for (const raw of raws) keyspace.deleteElement(rawKey(version, raw.ts));
   let index = 0;
   // late samples: into the chunk holding their time (the first with lastTs >= ts); timestamps in a
@@ -301,6 +297,33 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   state.rawCount -= raws.length;
   dropExpiredChunks(keyspace, series);
   return raws.length;
+}
+
+/**
+ * The oldest raw samples, at most limit, ascending. Those past the newest chunk (the head) are
+ * read first, from sealedLastTs + 1: when they are all of rawCount there is no late one, and the
+ * walk never meets the deletes of the raw samples sealed before (which a walk from 0 would step
+ * over, in the memtable and the tables not yet compacted, at every seal).
+ */
+function oldestRawSamples(keyspace: Keyspace, series: Series, limit: number): Sample[] {
+  const { state, record } = series;
+  const headFrom = state.chunkCount > 0 ? state.sealedLastTs + 1 : 0;
+  const head: Sample[] = [];
+  for (const raw of rawSamples(keyspace, record.version, headFrom, TIMESTAMP_MAX)) {
+    if (head.length >= limit) break;
+    head.push(raw);
+  }
+  if (headFrom === 0 || (head.length < limit && head.length >= state.rawCount)) return head;
+  const raws: Sample[] = [];
+  for (const raw of rawSamples(keyspace, record.version, 0, headFrom - 1)) {
+    if (raws.length >= limit) return raws;
+    raws.push(raw);
+  }
+  for (const raw of head) {
+    if (raws.length >= limit) break;
+    raws.push(raw);
+  }
+  return raws;
 }
 
 /**

@@ -68,7 +68,7 @@ function seriesAt(access: KeyspaceAccess, key: Buffer): Series | undefined {
 
 export function storeSeries(access: SeriesAccess, key: Buffer, series: Series): void {
   access.keyspace.set(access.db, key, seriesRecord(series));
-  access.sealer.note(series);
+  access.sealer.note(series, access.db, key);
 }
 
 export function readLabels(keyspace: Keyspace, series: Series): SeriesLabels {
