@@ -32,6 +32,7 @@ import {
 } from '../types/timeseries/reply.js';
 import type { Label, Sample } from '../types/timeseries/sample.js';
 import { chunksFrom, retentionStart, samplesAscending, samplesDescending } from '../types/timeseries/samples.js';
+import { sampleRunsAscending } from '../types/timeseries/sample-runs.js';
 import {
   parseAddSample, parseCreateOptions, parseCreateRuleOptions, parseDuplicatePolicyOption, parseGetLatest, parseIncrByAmount,
   parseIncrByTimestamp, parseInfoDebug, type TimestampArg,
@@ -245,7 +246,7 @@ function rangeInput(store: SeriesAccess, key: Buffer, series: Series, options: R
   const to = Math.min(options.to, TIMESTAMP_MAX);
   const start = Math.max(options.from, retentionStart(series));
   const samples = reverse ? samplesDescending(keyspace, series, options.from, to) : samplesAscending(keyspace, series, options.from, to);
-  const input: RangeInput = { samples };
+  const input: RangeInput = { samples, runs: reverse ? undefined : sampleRunsAscending(keyspace, series, options.from, to) };
   if (options.latest && options.to > series.state.lastTs) {
     const latest = latestSample(store, key, series);
     if (latest !== undefined && latest.ts >= start && latest.ts <= options.to) input.latest = latest;

@@ -9,11 +9,13 @@
 // - twa's neighbours are the series' samples, never the LATEST one: `see` gets every stored
 //   sample of the range in stream order (aggregated or filtered out), the caller's before/after
 //   stand in for those outside it. NeighbourTrackers are armed for each gap RTS may fill.
+import assert from 'node:assert/strict';
 import { createAggregator, type Aggregator } from './aggregators.js';
 import { bucketStart, normalizeBucketStart, reportedBucketTs, u64 } from './bucket-math.js';
 import { NeighbourTracker, TwaBounds, fillEmptyBuckets, type FillContext } from './empty-buckets.js';
 import type { AggregationOptions } from './range-options.js';
 import type { Sample } from './sample.js';
+import type { SampleRun } from './sample-runs.js';
 
 export interface BucketQuery {
   from: number;
@@ -74,6 +76,29 @@ export class BucketAggregation {
     if (entering) this.arm();
     this.aggregator.append(sample.value, sample.ts);
     this.afterLast = undefined;
+    return true;
+  }
+
+  /**
+   * A run of stored samples, ascending, for a query without twa, filters or reverse: each added
+   * as see() + add() would (see() feeds only twa's trackers); the samples inside the open bucket
+   * go to the aggregator in one loop. false: RTS ended the query here.
+   */
+  *addRun(run: SampleRun): Generator<Sample, boolean> {
+    assert.ok(!this.twa && !this.query.reverse, 'addRun is for forward queries without twa');
+    const { timestamps, values, end } = run;
+    const aggregator = this.aggregator;
+    let index = run.begin;
+    while (index < end) {
+      if (!this.opened || timestamps[index]! >= this.scope) {
+        if (!(yield* this.add({ ts: timestamps[index]!, value: values[index]! }, false))) return false;
+        index++;
+        continue;
+      }
+      const scope = this.scope;
+      for (; index < end && timestamps[index]! < scope; index++) aggregator.append(values[index]!, timestamps[index]!);
+    }
+    if (end > run.begin) this.recent = { ts: timestamps[end - 1]!, value: values[end - 1]! };
     return true;
   }
 

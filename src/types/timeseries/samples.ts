@@ -45,6 +45,11 @@ interface DecodedChunk {
 
 const decodedCache = new Map<string, DecodedChunk>();
 
+/** A chunk's samples, decoded (or from the cache of recent decodes): never mutate the arrays. */
+export function decodedSamples(version: number, chunk: StoredChunk): { timestamps: ArrayLike<number>; values: ArrayLike<number> } {
+  return decodeCached(version, chunk.key, chunk.value);
+}
+
 function decodeCached(version: number, key: Buffer, value: Buffer): DecodedChunk {
   const cacheKey = `${version}:${key.toString('latin1')}`;
   const cached = decodedCache.get(cacheKey);
