@@ -21,7 +21,13 @@ export interface SampleRun {
 }
 
 function runOf(samples: readonly Sample[]): SampleRun {
-  return { timestamps: samples.map((sample) => sample.ts), values: samples.map((sample) => sample.value), begin: 0, end: samples.length };
+  const timestamps = new Float64Array(samples.length);
+  const values = new Float64Array(samples.length);
+  samples.forEach((sample, index) => {
+    timestamps[index] = sample.ts;
+    values[index] = sample.value;
+  });
+  return { timestamps, values, begin: 0, end: samples.length }; // typed like a decoded chunk's: one shape for the loops
 }
 
 /** The first index in [begin, end) whose timestamp is >= ts (end if none). */
