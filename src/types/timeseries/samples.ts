@@ -208,6 +208,26 @@ function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): 
   }
 }
 
+/** Whether a sample at ts appends (past the last one, or the first): writeSample needs no read then. */
+export function isAppend(series: Series, ts: number): boolean {
+  return series.record.count === 0 || ts > series.state.lastTs;
+}
+
+/** An append's change to the series' state and count (the first half of writeSample's append). */
+export function noteAppend(series: Series, ts: number, value: number): void {
+  const { state, record } = series;
+  if (record.count === 0) state.firstTs = ts;
+  state.lastTs = ts;
+  state.lastValue = value;
+  state.rawCount++;
+  record.count++;
+}
+
+/** An append's raw sample, staged (the second half: the caller stages the record in the same command). */
+export function stageAppend(keyspace: Keyspace, series: Series, ts: number, value: number): void {
+  keyspace.putElement(rawKey(series.record.version, ts), encodeValue(value));
+}
+
 export type AddOutcome = { kind: 'appended' } | { kind: 'upserted'; value: number; created: boolean } | { kind: 'unchanged' };
 
 /**
@@ -219,16 +239,12 @@ export type AddOutcome = { kind: 'appended' } | { kind: 'upserted'; value: numbe
  */
 export function writeSample(keyspace: Keyspace, series: Series, ts: number, value: number, policy: DuplicatePolicy): AddOutcome {
   const { state, record } = series;
-  const key = rawKey(record.version, ts);
-  if (record.count === 0 || ts > state.lastTs) {
-    keyspace.putElement(key, encodeValue(value));
-    if (record.count === 0) state.firstTs = ts;
-    state.lastTs = ts;
-    state.lastValue = value;
-    state.rawCount++;
-    record.count++;
+  if (isAppend(series, ts)) {
+    noteAppend(series, ts, value);
+    stageAppend(keyspace, series, ts, value);
     return { kind: 'appended' };
   }
+  const key = rawKey(record.version, ts);
   const old = sampleAt(keyspace, series, ts);
   const stored = old === undefined ? value : resolveDuplicate(policy, old, value);
   if (stored === undefined) return { kind: 'unchanged' };
