@@ -114,7 +114,8 @@ export function seriesOf(record: KeyRecord): Series {
 
 /** The record to store for a series whose state changed (count is the caller's to keep). */
 export function seriesRecord(series: Series): KeyRecord {
-  return { ...series.record, payload: encodeSeriesState(series.state) };
+  const { type, encoding, expireAtMs, version, count } = series.record; // a literal, not a spread: this runs per sample
+  return { type, encoding, expireAtMs, version, count, payload: encodeSeriesState(series.state) };
 }
 
 export function newSeriesRecord(version: number, state: SeriesState): KeyRecord {
