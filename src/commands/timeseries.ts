@@ -32,6 +32,7 @@ import {
 } from '../types/timeseries/reply.js';
 import type { Label, Sample } from '../types/timeseries/sample.js';
 import { chunksFrom, retentionStart, samplesAscending, samplesDescending } from '../types/timeseries/samples.js';
+import { sampleRunsAscending } from '../types/timeseries/sample-runs.js';
 import {
   parseAddSample, parseCreateOptions, parseCreateRuleOptions, parseDuplicatePolicyOption, parseGetLatest, parseIncrByAmount,
   parseIncrByTimestamp, parseInfoDebug, type TimestampArg,
@@ -40,7 +41,7 @@ import {
   addSample, alterSeries, checkDeletePossible, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
   lastSample, latestSample, liveReferences, readLabels, requireSeries, storeSeries, type SeriesAccess,
 } from '../types/timeseries/series-store.js';
-import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from '../types/timeseries/series.js';
+import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, seriesOf, type Series } from '../types/timeseries/series.js';
 import { timeseriesType } from '../types/timeseries/module.js';
 import { REPLY } from '../../protocol/index.js';
 import { EVENT, notify } from '../dispatch/notify.js';
@@ -150,7 +151,7 @@ function tsMadd(ctx: CommandContext, args: Buffer[]): void {
       const ts = sampleTimestamp(sample.ts, now);
       const record = store.keyspace.get(store.db, key);
       if (record === undefined || record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.notTsdbKey);
-      const series = findSeries(store, key)!;
+      const series = seriesOf(record);
       writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, undefined));
       notify(ctx, EVENT.module, 'ts.add', key);
     } catch (error) {
@@ -245,7 +246,7 @@ function rangeInput(store: SeriesAccess, key: Buffer, series: Series, options: R
   const to = Math.min(options.to, TIMESTAMP_MAX);
   const start = Math.max(options.from, retentionStart(series));
   const samples = reverse ? samplesDescending(keyspace, series, options.from, to) : samplesAscending(keyspace, series, options.from, to);
-  const input: RangeInput = { samples };
+  const input: RangeInput = { samples, runs: reverse ? undefined : sampleRunsAscending(keyspace, series, options.from, to) };
   if (options.latest && options.to > series.state.lastTs) {
     const latest = latestSample(store, key, series);
     if (latest !== undefined && latest.ts >= start && latest.ts <= options.to) input.latest = latest;

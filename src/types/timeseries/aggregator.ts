@@ -31,6 +31,10 @@ export abstract class Aggregator {
   abstract readonly type: AggregationType;
   constructor(readonly reverse: boolean) {}
   abstract append(value: number, ts: number): void;
+  /** append() of values[index], timestamps[index] for begin <= index < end, in order. */
+  appendRun(values: ArrayLike<number>, timestamps: ArrayLike<number>, begin: number, end: number): void {
+    for (let index = begin; index < end; index++) this.append(values[index]!, timestamps[index]!);
+  }
   /** The bucket's value; undefined where RTS's finalize fails (avg, std, var of no sample). */
   abstract finalize(): number | undefined;
   finalizeEmpty(): number {

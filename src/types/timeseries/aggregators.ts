@@ -28,6 +28,18 @@ class MaxMin extends Aggregator {
     if (this.type !== 'min' && value > this.maxValue) this.maxValue = value;
     if (this.type !== 'max' && value < this.minValue) this.minValue = value;
   }
+  override appendRun(values: ArrayLike<number>, _timestamps: ArrayLike<number>, begin: number, end: number): void {
+    let { minValue, maxValue } = this;
+    const withMax = this.type !== 'min';
+    const withMin = this.type !== 'max';
+    for (let index = begin; index < end; index++) {
+      const value = values[index]!;
+      if (withMax && value > maxValue) maxValue = value;
+      if (withMin && value < minValue) minValue = value;
+    }
+    this.minValue = minValue;
+    this.maxValue = maxValue;
+  }
   finalize(): number {
     if (this.type === 'min') return this.minValue;
     if (this.type === 'max') return this.maxValue;
@@ -58,6 +70,12 @@ class SingleValue extends Aggregator {
     if (this.type === 'sum') this.value += value;
     else if (this.type === 'count') this.value++;
     else this.value = value;
+  }
+  override appendRun(values: ArrayLike<number>, _timestamps: ArrayLike<number>, begin: number, end: number): void {
+    if (end <= begin) return;
+    if (this.type === 'count') this.value += end - begin;
+    else if (this.type === 'last') this.value = values[end - 1]!;
+    else for (let index = begin; index < end; index++) this.value += values[index]!; // in order, as append
   }
   finalize(): number {
     return this.value;

@@ -8,12 +8,15 @@
 //   the range's buckets before the first and after the last, and a range without samples.
 // - twa's neighbours are the series' samples, never the LATEST one: `see` gets every stored
 //   sample of the range in stream order (aggregated or filtered out), the caller's before/after
-//   stand in for those outside it. NeighbourTrackers are armed for each gap RTS may fill.
+//   stand in for those outside it. NeighbourTrackers are armed for each gap RTS may fill (twa
+//   only: other aggregators fill EMPTY buckets with a constant).
+import assert from 'node:assert/strict';
 import { createAggregator, type Aggregator } from './aggregators.js';
 import { bucketStart, normalizeBucketStart, reportedBucketTs, u64 } from './bucket-math.js';
 import { NeighbourTracker, TwaBounds, fillEmptyBuckets, type FillContext } from './empty-buckets.js';
 import type { AggregationOptions } from './range-options.js';
 import type { Sample } from './sample.js';
+import type { SampleRun } from './sample-runs.js';
 
 export interface BucketQuery {
   from: number;
@@ -57,7 +60,10 @@ export class BucketAggregation {
 
   /** A stored (non-LATEST) sample of the range, before it is filtered and aggregated. */
   see(sample: Sample): void {
-    for (const tracker of [this.edge, this.gap, this.suffix]) tracker?.see(sample);
+    if (!this.twa) return; // the neighbours serve twa alone
+    this.edge.see(sample);
+    this.gap?.see(sample);
+    this.suffix?.see(sample);
     if (this.opened && this.afterLast === undefined) this.afterLast = sample;
   }
 
@@ -71,9 +77,45 @@ export class BucketAggregation {
     const entering = !this.opened || (this.query.reverse ? sample.ts < this.start : sample.ts >= this.scope);
     if (entering && !(yield* this.opened ? this.advance(sample) : this.open(sample))) return false;
     if (!latest) this.recent = sample;
-    if (entering) this.arm();
+    if (entering && this.twa) this.arm(); // the trackers serve twa alone
     this.aggregator.append(sample.value, sample.ts);
     this.afterLast = undefined;
+    return true;
+  }
+
+  /**
+   * A run of stored samples, ascending, for a query without twa, filters or reverse: each added
+   * as see() + add() would (see() feeds only twa's trackers); the samples inside the open bucket
+   * go to the aggregator in one loop. false: RTS ended the query here.
+   */
+  *addRun(run: SampleRun): Generator<Sample, boolean> {
+    assert.ok(!this.twa && !this.query.reverse, 'addRun is for forward queries without twa');
+    const { timestamps, values, end } = run;
+    const aggregator = this.aggregator;
+    let index = run.begin;
+    const fills = this.query.aggregation.empty;
+    while (index < end) {
+      if (this.opened && !fills && timestamps[index]! >= this.scope) { // advance() without twa or EMPTY
+        yield { ts: this.reported(this.start), value: aggregator.finalize() ?? NaN };
+        aggregator.reset();
+        this.enter(this.startOf(timestamps[index]!));
+      } else if (!this.opened || timestamps[index]! >= this.scope) {
+        if (!(yield* this.add({ ts: timestamps[index]!, value: values[index]! }, false))) return false;
+        index++;
+        continue;
+      }
+      let stop = index + 1; // the first sample at or past the bucket's end: gallop, then halve
+      for (let step = 1; stop < end && timestamps[stop]! < this.scope; step *= 2) stop = Math.min(end, stop + step);
+      let low = index + 1;
+      while (low < stop) {
+        const middle = (low + stop) >>> 1;
+        if (timestamps[middle]! < this.scope) low = middle + 1;
+        else stop = middle;
+      }
+      aggregator.appendRun(values, timestamps, index, stop);
+      index = stop;
+    }
+    if (end > run.begin) this.recent = { ts: timestamps[end - 1]!, value: values[end - 1]! };
     return true;
   }
 

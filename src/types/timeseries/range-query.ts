@@ -12,6 +12,8 @@
 // - For twa only: input.before, the nearest sample with ts < max(from, cutoff) and ts >= cutoff;
 //   input.after, the nearest sample with ts > to. RTS reads them from the series to interpolate
 //   at the range edges; samples removed by FILTER_BY_TS / FILTER_BY_VALUE are neighbours too.
+// - input.runs, when given: the same samples as input.samples, as runs (sample-runs.ts), forward;
+//   read instead of them by aggregations other than twa without filters.
 // - The output is lazy: EMPTY can fill up to (to - from) / bucket buckets, so the caller stops
 //   reading at its own reply limit (COUNT is applied here).
 // Invariants: buckets follow bucket-math.ts (u64 wrap of starts before 0 included); a bucket's
@@ -21,6 +23,7 @@
 import { BucketAggregation } from './bucket-aggregation.js';
 import { alignmentTimestamp, type AggregationOptions, type RangeOptions } from './range-options.js';
 import type { Sample } from './sample.js';
+import type { SampleRun } from './sample-runs.js';
 
 export interface RangeQuery {
   from: number;
@@ -34,6 +37,8 @@ export interface RangeQuery {
 
 export interface RangeInput {
   samples: Iterable<Sample>;
+  /** The same samples as runs (forward only), read instead of samples where the query allows it. */
+  runs?: Iterable<SampleRun> | undefined;
   latest?: Sample | undefined;
   before?: Sample | undefined;
   after?: Sample | undefined;
@@ -60,7 +65,10 @@ function* stream(input: RangeInput, reverse: boolean): Generator<StreamItem> {
 export function* queryRange(query: RangeQuery, input: RangeInput): Generator<Sample> {
   let left = query.count ?? Infinity;
   if (left <= 0) return;
-  const output = query.aggregation === undefined ? filtered(query, input) : aggregated(query, query.aggregation, input);
+  const aggregation = query.aggregation;
+  const output = aggregation === undefined ? filtered(query, input)
+    : runsApply(query, aggregation, input) ? aggregatedRuns(query, aggregation, input, input.runs!)
+      : aggregated(query, aggregation, input);
   for (const sample of output) {
     yield sample;
     if (--left <= 0) return;
@@ -76,6 +84,19 @@ function passes(query: RangeQuery, timestamps: ReadonlySet<number> | undefined, 
 function* filtered(query: RangeQuery, input: RangeInput): Generator<Sample> {
   const timestamps = query.filterByTs === undefined ? undefined : new Set(query.filterByTs);
   for (const { sample } of stream(input, query.reverse)) if (passes(query, timestamps, sample)) yield sample;
+}
+
+/** Whether the runs may stand in for the samples: forward, no filter, no twa (whose neighbours need every sample). */
+function runsApply(query: RangeQuery, aggregation: AggregationOptions, input: RangeInput): boolean {
+  return input.runs !== undefined && !query.reverse && aggregation.type !== 'twa' && query.filterByTs === undefined && query.filterByValue === undefined;
+}
+
+/** aggregated() over runs: the same buckets, without a generator step per sample. */
+function* aggregatedRuns(query: RangeQuery, aggregation: AggregationOptions & { alignment: number }, input: RangeInput, runs: Iterable<SampleRun>): Generator<Sample> {
+  const buckets = new BucketAggregation({ from: query.from, to: query.to, reverse: false, aggregation }, input);
+  for (const run of runs) if (!(yield* buckets.addRun(run))) return;
+  if (input.latest !== undefined && !(yield* buckets.add(input.latest, true))) return;
+  yield* buckets.finish();
 }
 
 function* aggregated(query: RangeQuery, aggregation: AggregationOptions & { alignment: number }, input: RangeInput): Generator<Sample> {

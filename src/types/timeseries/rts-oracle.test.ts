@@ -11,7 +11,8 @@ import type { BucketTimestamp } from './bucket-math.js';
 import { formatSampleValue } from './double-format.js';
 import { reduceSamples } from './groupby.js';
 import type { Reducer } from './range-options.js';
-import { queryRange, type RangeQuery } from './range-query.js';
+import { queryRange, type RangeInput, type RangeQuery } from './range-query.js';
+import type { SampleRun } from './sample-runs.js';
 import type { Sample } from './sample.js';
 import { rangeInput } from './test-series.js';
 
@@ -57,6 +58,37 @@ describe('RTS 1.12 C code, recorded', () => {
       };
       const input = rangeInput(samplesOf(series), from, to, reverse === 1, { retentionMs });
       expect(comparable(queryRange(rangeQueryOf, input)), JSON.stringify(query)).toEqual(comparable(samplesOf(expected)));
+    }
+  });
+
+  it('answers them alike when the samples come as runs (the storage\'s aggregating scan)', () => {
+    let seed = 7;
+    const nextLength = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % 5;
+    };
+    for (const { series, query, expected } of fixtures.range) {
+      const [from, to, reverse, type, bucketDuration, alignment, empty, bucketTimestamp, filterByTs, filterByValue, retentionMs] = query;
+      const rangeQueryOf: RangeQuery = {
+        from, to, reverse: reverse === 1, filterByTs: filterByTs ?? undefined, count: undefined,
+        filterByValue: filterByValue === null ? undefined : { min: filterByValue[0], max: filterByValue[1] },
+        aggregation: type === null ? undefined : { type, bucketDuration, alignment, empty: empty === 1, bucketTimestamp },
+      };
+      const input: RangeInput = rangeInput(samplesOf(series), from, to, reverse === 1, { retentionMs });
+      const samples = [...input.samples];
+      const runs: SampleRun[] = [];
+      for (let begin = 0; begin < samples.length;) { // runs of 0..4 samples, some padded on both sides
+        const end = Math.min(samples.length, begin + nextLength());
+        const pad = nextLength() % 2;
+        const timestamps = [...Array<number>(pad).fill(-1), ...samples.slice(begin, end).map((sample) => sample.ts)];
+        const values = [...Array<number>(pad).fill(NaN), ...samples.slice(begin, end).map((sample) => sample.value)];
+        runs.push({ timestamps: [...timestamps, 2 ** 60], values: [...values, NaN], begin: pad, end: pad + end - begin });
+        begin = end;
+      }
+      input.samples = [];
+      input.runs = runs;
+      const reference = { ...input, samples, runs: undefined };
+      expect(comparable(queryRange(rangeQueryOf, type === null || reverse === 1 || type === 'twa' || filterByTs !== null || filterByValue !== null ? reference : input)), JSON.stringify(query)).toEqual(comparable(samplesOf(expected)));
     }
   });
 

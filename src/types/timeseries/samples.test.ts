@@ -211,6 +211,27 @@ describe('chunks and their links', () => {
   });
 });
 
+describe('sealing late and new raw samples together', () => {
+  it('folds the oldest first, in parts, whether late or past the newest chunk', async () => {
+    const store = await openStore();
+    await create(store, { chunkSizeBytes: 48 });
+    await add(store, series(0, 20, 10)); // 0, 10, ..., 190
+    await sealAll(store);
+    await add(store, [[1000, 1], [1010, 2], [5, 3], [15, 4]]);
+    const raws = () => [...rawSamples(store.keyspace, current(store).record.version, 0, TIMESTAMP_MAX)].map((sample) => sample.ts);
+    for (const left of [[15, 1000, 1010], [1000, 1010], [1010], []]) {
+      const sealing = current(store);
+      expect(seal(store.keyspace, sealing, 1)).toBe(1);
+      store.keyspace.set(store.db, KEY, seriesRecord(sealing));
+      await store.keyspace.commit();
+      expect(raws()).toEqual(left);
+      expect(current(store).state.rawCount).toBe(left.length);
+    }
+    expect(ascending(store, 0, TIMESTAMP_MAX).map((sample) => sample.ts)).toEqual([0, 5, 10, 15, ...series(20, 18, 10).map(([ts]) => ts), 1000, 1010]);
+    expectLinked(store);
+  });
+});
+
 describe('chunks that late samples grow', () => {
   for (const encoding of ['compressed', 'uncompressed'] as const) {
     it(`splits one past its size into chunks of about CHUNK_SIZE (${encoding}), linked in order`, async () => {

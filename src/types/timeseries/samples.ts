@@ -45,6 +45,11 @@ interface DecodedChunk {
 
 const decodedCache = new Map<string, DecodedChunk>();
 
+/** A chunk's samples, decoded (or from the cache of recent decodes): never mutate the arrays. */
+export function decodedSamples(version: number, chunk: StoredChunk): { timestamps: ArrayLike<number>; values: ArrayLike<number> } {
+  return decodeCached(version, chunk.key, chunk.value);
+}
+
 function decodeCached(version: number, key: Buffer, value: Buffer): DecodedChunk {
   const cacheKey = `${version}:${key.toString('latin1')}`;
   const cached = decodedCache.get(cacheKey);
@@ -203,6 +208,26 @@ function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): 
   }
 }
 
+/** Whether a sample at ts appends (past the last one, or the first): writeSample needs no read then. */
+export function isAppend(series: Series, ts: number): boolean {
+  return series.record.count === 0 || ts > series.state.lastTs;
+}
+
+/** An append's change to the series' state and count (the first half of writeSample's append). */
+export function noteAppend(series: Series, ts: number, value: number): void {
+  const { state, record } = series;
+  if (record.count === 0) state.firstTs = ts;
+  state.lastTs = ts;
+  state.lastValue = value;
+  state.rawCount++;
+  record.count++;
+}
+
+/** An append's raw sample, staged (the second half: the caller stages the record in the same command). */
+export function stageAppend(keyspace: Keyspace, series: Series, ts: number, value: number): void {
+  keyspace.putElement(rawKey(series.record.version, ts), encodeValue(value));
+}
+
 export type AddOutcome = { kind: 'appended' } | { kind: 'upserted'; value: number; created: boolean } | { kind: 'unchanged' };
 
 /**
@@ -214,16 +239,12 @@ export type AddOutcome = { kind: 'appended' } | { kind: 'upserted'; value: numbe
  */
 export function writeSample(keyspace: Keyspace, series: Series, ts: number, value: number, policy: DuplicatePolicy): AddOutcome {
   const { state, record } = series;
-  const key = rawKey(record.version, ts);
-  if (record.count === 0 || ts > state.lastTs) {
-    keyspace.putElement(key, encodeValue(value));
-    if (record.count === 0) state.firstTs = ts;
-    state.lastTs = ts;
-    state.lastValue = value;
-    state.rawCount++;
-    record.count++;
+  if (isAppend(series, ts)) {
+    noteAppend(series, ts, value);
+    stageAppend(keyspace, series, ts, value);
     return { kind: 'appended' };
   }
+  const key = rawKey(record.version, ts);
   const old = sampleAt(keyspace, series, ts);
   const stored = old === undefined ? value : resolveDuplicate(policy, old, value);
   if (stored === undefined) return { kind: 'unchanged' };
@@ -255,11 +276,7 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   const { state, record } = series;
   const version = record.version;
   const limit = Math.min(maxSamples, SEAL_SAMPLES_MAX);
-  const raws: Sample[] = [];
-  for (const raw of rawSamples(keyspace, version, 0, TIMESTAMP_MAX)) {
-    if (raws.length >= limit) break;
-    raws.push(raw);
-  }
+  const raws = oldestRawSamples(keyspace, series, limit);
   for (const raw of raws) keyspace.deleteElement(rawKey(version, raw.ts));
   let index = 0;
   // late samples: into the chunk holding their time (the first with lastTs >= ts); timestamps in a
@@ -301,6 +318,33 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   state.rawCount -= raws.length;
   dropExpiredChunks(keyspace, series);
   return raws.length;
+}
+
+/**
+ * The oldest raw samples, at most limit, ascending. Those past the newest chunk (the head) are
+ * read first, from sealedLastTs + 1: when they are all of rawCount there is no late one, and the
+ * walk never meets the deletes of the raw samples sealed before (which a walk from 0 would step
+ * over, in the memtable and the tables not yet compacted, at every seal).
+ */
+function oldestRawSamples(keyspace: Keyspace, series: Series, limit: number): Sample[] {
+  const { state, record } = series;
+  const headFrom = state.chunkCount > 0 ? state.sealedLastTs + 1 : 0;
+  const head: Sample[] = [];
+  for (const raw of rawSamples(keyspace, record.version, headFrom, TIMESTAMP_MAX)) {
+    if (head.length >= limit) break;
+    head.push(raw);
+  }
+  if (headFrom === 0 || (head.length < limit && head.length >= state.rawCount)) return head;
+  const raws: Sample[] = [];
+  for (const raw of rawSamples(keyspace, record.version, 0, headFrom - 1)) {
+    if (raws.length >= limit) return raws;
+    raws.push(raw);
+  }
+  for (const raw of head) {
+    if (raws.length >= limit) break;
+    raws.push(raw);
+  }
+  return raws;
 }
 
 /**

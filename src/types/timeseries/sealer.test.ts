@@ -1,13 +1,13 @@
 // src/types/timeseries/sealer.test.ts: the sealer's budgets and its queue, on a real keyspace over
 // the in-memory file system: a tick seals at most its budget of raw samples, one seal() at most
 // SEAL_SAMPLES_MAX, a series with more raw samples than one batch is sealed over several ticks
-// (each committed) without losing or repeating a sample, and a queued series that was deleted,
-// overwritten or renamed is skipped or followed.
+// (each committed) without losing or repeating a sample, a queued series that was deleted,
+// overwritten or renamed is skipped or followed, and the timer's tick commits series one by one.
 import { afterEach, describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine } from '../../../storage/index.js';
 import { Keyspace, KeyspaceGarbage, KEY_TYPE } from '../../keyspace/keyspace.js';
 import { SEAL_SAMPLES_MAX, samplesAscending, seal, sealThreshold } from './samples.js';
-import { SEAL_SAMPLES_PER_TICK_MAX, Sealer } from './sealer.js';
+import { SEAL_SAMPLES_PER_TICK_MAX, Sealer, runSealerTick } from './sealer.js';
 import type { CreateOptions } from './series-options.js';
 import { addSample, createSeries, findSeries, type SeriesAccess } from './series-store.js';
 import { TIMESTAMP_MAX, seriesRecord } from './series.js';
@@ -101,6 +101,22 @@ describe('the sealer', () => {
     await store.keyspace.commit();
     expect(rawCount(store, 'moved')).toBe(0);
     expect(stored(store, 'moved')).toHaveLength(threshold);
+    expect(store.sealer.size).toBe(0);
+  });
+
+  it("commits each series' seal on its own in a timer tick, and skips a tick while writes are staged", async () => {
+    const store = await openStore();
+    const threshold = sealThreshold(findSeriesOptions());
+    for (const key of ['a', 'b', 'c']) await fill(store, key, threshold);
+    createSeries(store, Buffer.from('staged'), options()); // a command's writes, not committed
+    expect(runSealerTick(store.keyspace, store.sealer)).toBe(0);
+    await store.keyspace.commit();
+    const commits: Promise<void>[] = [];
+    expect(runSealerTick(store.keyspace, store.sealer, { onCommit: (commit) => commits.push(commit) })).toBe(3 * threshold);
+    expect(commits).toHaveLength(3);
+    await Promise.all(commits);
+    expect(store.keyspace.hasStaged()).toBe(false);
+    for (const key of ['a', 'b', 'c']) expect(rawCount(store, key)).toBe(0);
     expect(store.sealer.size).toBe(0);
   });
 });

@@ -1,7 +1,9 @@
 // src/types/timeseries/sealer.ts: folds series' raw samples into compressed chunks in the
 // background (samples.ts seal()), so the write path only ever appends raw samples.
 // A series is queued when a write leaves it with at least sealThreshold() raw samples; each tick
-// seals queued series until a budget of raw samples is spent, and commits them as one batch.
+// seals queued series until a budget of raw samples is spent, committing each series' seal as its
+// own batch (a batch of one series' ops keeps the staged overlay small: a tick staging 200,000
+// deletes made every later series' walks sort and search them).
 // Invariants:
 // - The queue holds at most SEAL_QUEUE_MAX series (a full queue skips: the series is queued again
 //   by its next write); a tick never runs while a command's writes are staged, and whatever it
@@ -9,7 +11,7 @@
 // - A queued series is sealed only if its key still holds that version (RENAME, DEL, overwrite
 //   are followed or skipped).
 import { runBackgroundTick, type ActiveExpireOptions } from '../../keyspace/active-expire.js';
-import type { Keyspace } from '../../keyspace/keyspace.js';
+import type { Keyspace, KeyRecord } from '../../keyspace/keyspace.js';
 
 type BackgroundTickOptions = Omit<ActiveExpireOptions, 'onExpired'>;
 import { KEY_TYPE } from '../../keyspace/layout.js';
@@ -20,15 +22,27 @@ export const SEAL_QUEUE_MAX = 100_000;
 export const SEAL_INTERVAL_MS = 50;
 /** Raw samples sealed per tick, at most (bounds a tick's time and its WAL record). */
 export const SEAL_SAMPLES_PER_TICK_MAX = 200_000;
+/** Series one tick seals (each its own commit), at most. */
+export const SEAL_SERIES_PER_TICK_MAX = 1_000;
+
+/** A queued series: its raw count when queued, and where it was (db, key) unless unknown. */
+interface QueuedSeries {
+  rawCount: number;
+  db: number;
+  key: Buffer | undefined;
+}
 
 export class Sealer {
-  private readonly queued = new Map<number, number>(); // version -> raw count when queued
+  private readonly queued = new Map<number, QueuedSeries>(); // by version
 
-  /** Called by the write path after a series' write: queues it once it has enough raw samples. */
-  note(series: Series): void {
+  /**
+   * Called by the write path after a series' write: queues it once it has enough raw samples.
+   * db and key, when given, save the tick a lookup of the version's owner (a copy of key is kept).
+   */
+  note(series: Series, db = 0, key?: Buffer): void {
     if (series.state.rawCount < sealThreshold(series) || this.queued.has(series.record.version)) return;
     if (this.queued.size >= SEAL_QUEUE_MAX) return;
-    this.queued.set(series.record.version, series.state.rawCount);
+    this.queued.set(series.record.version, { rawCount: series.state.rawCount, db, key: key === undefined ? undefined : Buffer.from(key) });
   }
 
   get size(): number {
@@ -39,21 +53,35 @@ export class Sealer {
    * Seals queued series, at most budgetSamples raw samples in all (a series noted with fewer
    * may have more by now); stages their writes (the caller commits).
    */
-  sealQueued(keyspace: Keyspace, budgetSamples = SEAL_SAMPLES_PER_TICK_MAX): number {
+  sealQueued(keyspace: Keyspace, budgetSamples = SEAL_SAMPLES_PER_TICK_MAX, seriesMax = Number.MAX_SAFE_INTEGER): number {
     let sealed = 0;
-    for (const [version, rawCount] of this.queued) {
-      if (sealed > 0 && sealed + rawCount > budgetSamples) break;
+    let visited = 0;
+    for (const [version, queued] of this.queued) {
+      if (visited >= seriesMax || (sealed > 0 && sealed + queued.rawCount > budgetSamples)) break;
+      visited++;
       this.queued.delete(version);
-      const owner = keyspace.ownerOf(version);
-      if (owner === undefined) continue;
-      const record = keyspace.get(owner.db, owner.key);
-      if (record === undefined || record.type !== KEY_TYPE.timeseries || record.version !== version) continue;
+      const found = this.find(keyspace, version, queued);
+      if (found === undefined) continue;
+      const { owner, record } = found;
       const series = seriesOf(record);
       sealed += seal(keyspace, series, budgetSamples - sealed);
       keyspace.set(owner.db, owner.key, seriesRecord(series));
-      this.note(series); // still over the threshold: queued again
+      this.note(series, owner.db, owner.key); // still over the threshold: queued again
     }
     return sealed;
+  }
+
+  /** The series of version and where it lives: the key it was noted under if that still holds it, else its 'ver' entry's. */
+  private find(keyspace: Keyspace, version: number, queued: QueuedSeries): { owner: { db: number; key: Buffer }; record: KeyRecord } | undefined {
+    const isIt = (record: KeyRecord | undefined): record is KeyRecord => record !== undefined && record.type === KEY_TYPE.timeseries && record.version === version;
+    if (queued.key !== undefined) {
+      const record = keyspace.get(queued.db, queued.key);
+      if (isIt(record)) return { owner: { db: queued.db, key: queued.key }, record };
+    }
+    const owner = keyspace.ownerOf(version);
+    if (owner === undefined) return undefined;
+    const record = keyspace.get(owner.db, owner.key);
+    return isIt(record) ? { owner, record } : undefined;
   }
 
   /**
@@ -81,10 +109,24 @@ export class Sealer {
   }
 }
 
-/** The sealer's timer: every SEAL_INTERVAL_MS, a background tick (keyspace/active-expire.ts) seals queued series. */
+/**
+ * One tick of the timer: seals queued series one at a time, each committed as its own background
+ * tick (keyspace/active-expire.ts), until SEAL_SAMPLES_PER_TICK_MAX raw samples or
+ * SEAL_SERIES_PER_TICK_MAX series. Returns the raw samples sealed.
+ */
+export function runSealerTick(keyspace: Keyspace, sealer: Sealer, options: BackgroundTickOptions = {}): number {
+  let budget = SEAL_SAMPLES_PER_TICK_MAX;
+  for (let round = 0; round < SEAL_SERIES_PER_TICK_MAX && budget > 0 && sealer.size > 0; round++) {
+    if (keyspace.hasStaged() || (options.canWrite !== undefined && !options.canWrite())) break;
+    budget -= runBackgroundTick(keyspace, () => sealer.sealQueued(keyspace, budget, 1), options);
+  }
+  return SEAL_SAMPLES_PER_TICK_MAX - budget;
+}
+
+/** The sealer's timer: every SEAL_INTERVAL_MS, runSealerTick. */
 export function startSealer(keyspace: Keyspace, sealer: Sealer, options: BackgroundTickOptions): { stop(): void } {
   const timer = setInterval(() => {
-    if (sealer.size > 0) runBackgroundTick(keyspace, () => sealer.sealQueued(keyspace), options);
+    if (sealer.size > 0) runSealerTick(keyspace, sealer, options);
   }, SEAL_INTERVAL_MS);
   timer.unref();
   return { stop: () => clearInterval(timer) };

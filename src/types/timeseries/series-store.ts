@@ -20,7 +20,7 @@ import { U64_MAX, appendToRule, calcBucketRange, decodeRuleState, encodeRuleStat
 import { TS_ERRORS, fail } from './errors.js';
 import { indexLabels, unindexLabels } from './label-index.js';
 import type { Label, Sample } from './sample.js';
-import { deleteSamples, retentionStart, sampleAt, samplesAscending, samplesDescending, writeSample } from './samples.js';
+import { deleteSamples, isAppend, noteAppend, retentionStart, sampleAt, samplesAscending, samplesDescending, stageAppend, writeSample } from './samples.js';
 import type { Sealer } from './sealer.js';
 import type { CreateOptions, DuplicatePolicy } from './series-options.js';
 import {
@@ -68,7 +68,7 @@ function seriesAt(access: KeyspaceAccess, key: Buffer): Series | undefined {
 
 export function storeSeries(access: SeriesAccess, key: Buffer, series: Series): void {
   access.keyspace.set(access.db, key, seriesRecord(series));
-  access.sealer.note(series);
+  access.sealer.note(series, access.db, key);
 }
 
 export function readLabels(keyspace: Keyspace, series: Series): SeriesLabels {
@@ -338,6 +338,14 @@ export function addSample(access: SeriesAccess, key: Buffer, series: Series, ts:
     return state.lastTs;
   }
   const hasRules = (state.flags & SERIES_FLAGS.hasRules) !== 0;
+  if (!hasRules && isAppend(series, ts)) {
+    // writeSample's append with the record staged first: its lookup is then still the one the
+    // caller's get() made (a staged element would make set() look the key up again)
+    noteAppend(series, ts, value);
+    storeSeries(access, key, series);
+    stageAppend(access.keyspace, series, ts, value);
+    return ts;
+  }
   const outcome = writeSample(access.keyspace, series, ts, value, policy); // throws (BLOCK) before staging anything
   if (hasRules) dropDanglingReferences(access, key, series);
   if (outcome.kind === 'appended' && hasRules) feedRules(access, series, { ts, value });

@@ -28,7 +28,7 @@
 // - A raw sample at a timestamp a chunk also holds is newer and wins (an upsert not yet folded).
 // - count = distinct timestamps stored (chunks and raw, a raw sample over a chunk's counted once).
 import type { KeyRecord } from '../../keyspace/keyspace.js';
-import { KEY_TYPE, elementPrefix, readU64BE, writeU64BE } from '../../keyspace/layout.js';
+import { ELEMENT_NAMESPACE, KEY_TYPE, NAMESPACE_BYTES, VERSION_BYTES, elementPrefix, readU64BE, writeU64BE } from '../../keyspace/layout.js';
 import type { Label } from './sample.js';
 import { DUPLICATE_POLICIES, type DuplicatePolicy } from './series-options.js';
 
@@ -114,18 +114,23 @@ export function seriesOf(record: KeyRecord): Series {
 
 /** The record to store for a series whose state changed (count is the caller's to keep). */
 export function seriesRecord(series: Series): KeyRecord {
-  return { ...series.record, payload: encodeSeriesState(series.state) };
+  const { type, encoding, expireAtMs, version, count } = series.record; // a literal, not a spread: this runs per sample
+  return { type, encoding, expireAtMs, version, count, payload: encodeSeriesState(series.state) };
 }
 
 export function newSeriesRecord(version: number, state: SeriesState): KeyRecord {
   return { type: KEY_TYPE.timeseries, encoding: 0, expireAtMs: 0, version, count: 0, payload: encodeSeriesState(state) };
 }
 
+const KIND_OFFSET = NAMESPACE_BYTES + VERSION_BYTES;
+
+/** elementPrefix(version, kind) + [ts u64], in one buffer (the write path makes one per sample). */
 function timestampKey(version: number, kind: number, ts: number): Buffer {
-  const prefix = elementPrefix(version, kind);
-  const key = Buffer.allocUnsafe(prefix.length + 8);
-  prefix.copy(key, 0);
-  writeU64BE(key, ts, prefix.length);
+  const key = Buffer.allocUnsafe(KIND_OFFSET + 1 + 8);
+  key.writeUInt32BE(ELEMENT_NAMESPACE, 0);
+  writeU64BE(key, version, NAMESPACE_BYTES);
+  key[KIND_OFFSET] = kind;
+  writeU64BE(key, ts, KIND_OFFSET + 1);
   return key;
 }
 
