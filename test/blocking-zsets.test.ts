@@ -18,10 +18,9 @@ import { HoldingFileSystem } from './helpers/holding-file-system.js';
 import { RawClient, formatReply, type Reply } from './helpers/raw-client.js';
 import { hasRedisServer, startRealRedis, type RealRedis } from './helpers/real-redis.js';
 import { startServer, type StartedServer } from './helpers/server.js';
+import { errorOf, settlesWithin, waitForBlocked as waitForBlockedOn } from './helpers/blocking.js';
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const POLL_INTERVAL_MS = 10;
-const POLL_ROUNDS_MAX = 500; // 5 s
 const QUIET_MS = 150; // how long a reply that must not come is waited for
 const skipReason = hasRedisServer() ? undefined : 'redis-server is not installed (apt-get install redis-server)';
 if (skipReason !== undefined) console.warn(`blocking zset pops against Redis skipped: ${skipReason}`);
@@ -37,45 +36,7 @@ function client(): Redis {
   return connection;
 }
 
-async function blockedClients(port: number): Promise<number> {
-  const admin = await RawClient.connect(port);
-  try {
-    const info = await admin.send(['INFO', 'clients']);
-    return Number(/blocked_clients:(\d+)/.exec(formatReply(info))?.[1]);
-  } finally {
-    admin.close();
-  }
-}
-
-/** Redis's wait_for_blocked_clients_count: polls INFO until count clients are blocked. */
-async function waitForBlocked(count: number, port = server.port): Promise<void> {
-  for (let round = 0; round < POLL_ROUNDS_MAX; round++) {
-    if ((await blockedClients(port)) === count) return;
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-  }
-  throw new Error(`${await blockedClients(port)} clients blocked, not ${count}, after ${POLL_ROUNDS_MAX * POLL_INTERVAL_MS} ms`);
-}
-
-/** Whether promise settles within ms. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const quiet = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
-  const settled = promise.then(() => true, () => true);
-  try {
-    return await Promise.race([settled, quiet]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return 'no error';
-}
+const waitForBlocked = (count: number, port = server.port): Promise<void> => waitForBlockedOn(port, count);
 
 beforeAll(async () => {
   server = await startServer();

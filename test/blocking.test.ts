@@ -10,10 +10,9 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RawClient, formatReply, type Reply } from './helpers/raw-client.js';
 import { startServer, type StartedServer } from './helpers/server.js';
+import { errorOf, POLL_INTERVAL_MS, settlesWithin, blockedClients as blockedClientsOn, waitForBlocked as waitForBlockedOn } from './helpers/blocking.js';
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-const POLL_INTERVAL_MS = 10;
-const POLL_ROUNDS_MAX = 500; // 5 s
 const QUIET_MS = 150; // how long a reply that must not come is waited for
 
 let server: StartedServer;
@@ -33,40 +32,8 @@ async function raw(): Promise<RawClient> {
   return connection;
 }
 
-async function blockedClients(): Promise<number> {
-  const info = await redis.info('clients');
-  return Number(/blocked_clients:(\d+)/.exec(info)?.[1]);
-}
-
-/** Redis's wait_for_blocked_clients_count: polls INFO until count clients are blocked. */
-async function waitForBlocked(count: number): Promise<void> {
-  for (let round = 0; round < POLL_ROUNDS_MAX; round++) {
-    if ((await blockedClients()) === count) return;
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-  }
-  throw new Error(`${await blockedClients()} clients blocked, not ${count}, after ${POLL_ROUNDS_MAX * POLL_INTERVAL_MS} ms`);
-}
-
-/** Whether promise settles within ms. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const quiet = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
-  const settled = promise.then(() => true, () => true);
-  try {
-    return await Promise.race([settled, quiet]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return 'no error';
-}
+const blockedClients = (): Promise<number> => blockedClientsOn(server.port);
+const waitForBlocked = (count: number): Promise<void> => waitForBlockedOn(server.port, count);
 
 beforeAll(async () => {
   server = await startServer();
