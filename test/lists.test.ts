@@ -122,8 +122,8 @@ describe('ioredis', () => {
   it('refuses a list command on another type before changing anything, and a string command on a list', async () => {
     await redis.set('s', 'v');
     await redis.rpush('l', 'a');
-    for (const attempt of [redis.lpush('s', 'x'), redis.lpop('s'), redis.llen('s'), redis.lrange('s', 0, 1), redis.lmpop(2, 'l0', 's', 'LEFT'), redis.blpop('s', 0)]) {
-      expect(await errorOf(attempt)).toBe(WRONGTYPE);
+    for (const attempt of [redis.lpush('s', 'x'), redis.lpop('s'), redis.llen('s'), redis.lrange('s', 0, 1), redis.lmpop(2, 'l0', 's', 'LEFT'), redis.blpop('s', 0)].map(errorOf)) {
+      expect(await attempt).toBe(WRONGTYPE); // each handled at once: later ones reject while earlier ones are awaited
     }
     expect(await errorOf(redis.get('l'))).toBe(WRONGTYPE);
     expect(await redis.get('s')).toBe('v');
