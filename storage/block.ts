@@ -490,6 +490,34 @@ export class BlockIterator implements EntryIterator {
     return compareBytes(this.key, 0, this.keyLength, target);
   }
 
+  /** Compares the current key with b[0 .. bLength) without building an Entry. */
+  compareKeyWith(b: Buffer, bLength: number): number {
+    assert.ok(this.isValid, 'BlockIterator.compareKeyWith() on an invalid iterator');
+    const keyLength = this.keyLength;
+    const length = keyLength < bLength ? keyLength : bLength;
+    if (length > 48) return this.key.compare(b, 0, bLength, 0, keyLength);
+    const key = this.key;
+    for (let index = 0; index < length; index++) {
+      const difference = key[index]! - b[index]!;
+      if (difference !== 0) return difference;
+    }
+    return keyLength - bLength;
+  }
+
+  /** Copies the current key into target, or into a bigger buffer it returns when target is too short. */
+  copyKey(target: Buffer): Buffer {
+    assert.ok(this.isValid, 'BlockIterator.copyKey() on an invalid iterator');
+    const holder = target.length >= this.keyLength ? target : Buffer.allocUnsafe(Math.max(this.keyLength, 2 * target.length));
+    this.key.copy(holder, 0, 0, this.keyLength);
+    return holder;
+  }
+
+  /** The current key's length without building an Entry. */
+  currentKeyLength(): number {
+    assert.ok(this.isValid, 'BlockIterator.currentKeyLength() on an invalid iterator');
+    return this.keyLength;
+  }
+
   /** The current entry's seq without building an Entry. */
   currentSeq(): number {
     assert.ok(this.isValid, 'BlockIterator.currentSeq() on an invalid iterator');

@@ -123,6 +123,39 @@ describe('verifyTable', () => {
     expect(cache.fileBytes(7)).toBeGreaterThan(0);
     reader.close();
   });
+
+  it('fails on entries out of order (key, then seq) and on a key range other than the writer reported', async () => {
+    const cases: Array<{ entries: Entry[]; reason: string }> = [
+      { entries: [put('b', 2, 'x'), put('a', 1, 'y')], reason: 'entries out of order' }, // keys going down
+      { entries: [put('a', 1, 'x'), put('a', 2, 'y')], reason: 'entries out of order' }, // one key, seq going up
+      { entries: [put('a', 2, 'x'), put('a', 2, 'y')], reason: 'entries out of order' }, // one key, one seq twice
+    ];
+    for (const { entries, reason } of cases) {
+      const fs = newFs();
+      const file = fs.create(PATH);
+      const writer = new SstableWriter(file);
+      writer.add(entries[0]!);
+      (writer as unknown as { lastKeyLength: number }).lastKeyLength = -1; // past the writer's own order check
+      writer.add(entries[1]!);
+      const built = writer.finish();
+      file.close();
+      const reader = SstableReader.open(fs, PATH, 7, new BlockCache(1 << 20));
+      await expect(verifyTable({ fs, path: PATH, sliceMs: 1 }, reader, built)).rejects.toThrow(reason);
+      reader.close();
+    }
+    const fs = newFs();
+    const file = fs.create(PATH);
+    const writer = new SstableWriter(file);
+    writer.add(put('a', 2, 'x'));
+    writer.add(put('b', 1, 'y'));
+    const built = writer.finish();
+    file.close();
+    const reader = SstableReader.open(fs, PATH, 7, new BlockCache(1 << 20));
+    await expect(verifyTable({ fs, path: PATH, sliceMs: 1 }, reader, { ...built, largestKey: Buffer.from('c') })).rejects.toThrow('key range differs');
+    await expect(verifyTable({ fs, path: PATH, sliceMs: 1 }, reader, { ...built, smallestKey: Buffer.from('') })).rejects.toThrow('key range differs');
+    await expect(verifyTable({ fs, path: PATH, sliceMs: 1 }, reader, built)).resolves.toBeUndefined();
+    reader.close();
+  });
 });
 
 describe('versionFilter and sameKey', () => {

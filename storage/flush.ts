@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { BlockCache } from './block-cache.js';
 import { Block, BLOCK, blockChecksum, type BlockHandle } from './block.js';
-import { compareEntries, type CompactionFilter, type Entry } from './entry.js';
+import type { CompactionFilter, Entry } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 import type { FileSystem, WritableFile } from './file-system.js';
 import type { FileMeta } from './manifest.js';
@@ -157,8 +157,12 @@ async function verifyTableBlocks(
   if (input.sliceMs !== Infinity) await yieldToEventLoop(); // not in the turn that opened the reader
   const file = input.fs.openRead(path);
   try {
-    let previous: Entry | undefined;
-    let first: Entry | undefined;
+    // entries are checked in order without building them (an Entry and a key Buffer each was 13%
+    // of a SET's CPU under `appendfsync no`): the previous key lives in a reused buffer
+    let previousKey: Buffer = Buffer.allocUnsafe(64);
+    let previousLength = -1;
+    let previousSeq = 0;
+    let firstKey: Buffer | undefined;
     let entryCount = 0;
     let sliceStartMs = performance.now();
     const handles = reader.indexHandles;
@@ -172,10 +176,17 @@ async function verifyTableBlocks(
         const contents = checkedBlock(path, span, handle.offset - base, handle);
         const iterator = new Block(contents, path, handle.offset).iterator();
         for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
-          const entry = iterator.entry();
-          if (previous !== undefined && compareEntries(previous, entry) >= 0) corrupt(handle.offset, 'entries out of order');
-          first ??= entry;
-          previous = entry;
+          const seq = iterator.currentSeq();
+          if (previousLength < 0) {
+            firstKey = Buffer.from(iterator.entry().key);
+          } else {
+            // key ascending, then seq descending (compareEntries)
+            const byKey = iterator.compareKeyWith(previousKey, previousLength);
+            if (byKey < 0 || (byKey === 0 && seq >= previousSeq)) corrupt(handle.offset, 'entries out of order');
+          }
+          previousKey = iterator.copyKey(previousKey);
+          previousLength = iterator.currentKeyLength();
+          previousSeq = seq;
           entryCount++;
         }
         if (input.fillCache === true) reader.cacheBlock(index, contents);
@@ -189,9 +200,10 @@ async function verifyTableBlocks(
     if (entryCount !== built.entryCount || reader.meta.entryCount !== built.entryCount) {
       corrupt(0, `${entryCount} entries (meta ${reader.meta.entryCount}), the writer added ${built.entryCount}`);
     }
+    const lastKey = previousLength < 0 ? undefined : previousKey.subarray(0, previousLength);
     const isBuiltRange = (smallest: Buffer | undefined, largest: Buffer | undefined): boolean =>
       smallest !== undefined && largest !== undefined && smallest.equals(built.smallestKey) && largest.equals(built.largestKey);
-    if (!isBuiltRange(first?.key, previous?.key) || !isBuiltRange(reader.meta.smallestKey, reader.meta.largestKey)) {
+    if (!isBuiltRange(firstKey, lastKey) || !isBuiltRange(reader.meta.smallestKey, reader.meta.largestKey)) {
       corrupt(0, 'key range differs from what the writer reported');
     }
   } finally {
