@@ -32,6 +32,22 @@ describe('BlockCache', () => {
     expect(cache.stats()).toMatchObject({ evictions: 2, blockCount: 2, bytes: 250, capacityBytes: 300, hits: 3, misses: 2 });
   });
 
+  it('evicts down to a byte count, least recently used first, and keeps its capacity (resize changes it)', () => {
+    const cache = new BlockCache(300);
+    cache.set(1, 0, block('a'), 100);
+    cache.set(1, 100, block('b'), 100);
+    cache.set(2, 0, block('c'), 100);
+    expect(keyOf(cache.get(1, 0))).toBe('a'); // b is the oldest, then c
+    cache.evictDownTo(150);
+    expect([cache.has(1, 100), cache.has(2, 0), cache.has(1, 0)]).toEqual([false, false, true]);
+    expect(cache.stats()).toMatchObject({ evictions: 2, bytes: 100, capacityBytes: 300 });
+    cache.set(1, 100, block('b'), 100);
+    cache.set(2, 0, block('c'), 100);
+    expect(cache.bytes()).toBe(300); // the room came back
+    cache.resize(120);
+    expect(cache.stats()).toMatchObject({ bytes: 100, capacityBytes: 120 });
+  });
+
   it('answers has() without counting a hit or a miss or making the block recent', () => {
     const cache = new BlockCache(200);
     cache.set(1, 0, block('a'), 100);

@@ -100,6 +100,14 @@ export class BlockCache {
     return this.capacity;
   }
 
+  /** Evicts least recently used blocks until the cached ones charge at most bytes; the capacity stays. */
+  evictDownTo(bytes: number): void {
+    while (this.usedBytes > bytes && this.oldest !== undefined) {
+      this.removeNode(this.oldest);
+      this.evictions++;
+    }
+  }
+
   /** A new capacity (the server's memory budget moved): evicts least recently used blocks to fit it. */
   resize(capacityBytes: number): void {
     assert.ok(Number.isSafeInteger(capacityBytes) && capacityBytes >= 0, 'capacityBytes must be a non-negative integer');

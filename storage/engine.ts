@@ -372,8 +372,7 @@ export class Engine {
   /** Lets go of memory that only saves time: the spare memtable arrays, and cached blocks down to cacheBytes. */
   shedMemory(cacheBytes: number): void {
     this.spareArrays = undefined;
-    this.blockCache.resize(Math.min(this.cacheBytes, cacheBytes));
-    this.blockCache.resize(this.cacheBytes); // the budget stays; blocks come back as they are read
+    this.blockCache.evictDownTo(cacheBytes); // the budget stays; blocks come back as they are read
   }
 
   /** Starts flushing the active memtable now if no flush is in progress (memory pressure). */

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { limits } from '../ops/config.js';
+import { engineResidentBytes } from '../ops/memory-budget.js';
 import { blockingCounts } from '../dispatch/blocking.js';
 import { REDIS_COMPATIBLE_VERSION, TSKV_VERSION, type ServerState } from '../dispatch/server-state.js';
 
@@ -61,7 +62,7 @@ function memoryFields(state: ServerState): Fields {
   const budget = state.memoryBudget.stats();
   // where RSS goes: engine buffers (outside the JS heap), the JS heap, and what neither accounts for
   // (V8's reserve beyond heapTotal, code, stacks, freed memory the allocator keeps)
-  const engineBytes = engine.memtableArenaBytes + engine.memtableIndexBytes + engine.blockCacheBytes + engine.tableCacheBytes;
+  const engineBytes = engineResidentBytes(engine);
   return [
     ['used_memory', used], ['used_memory_human', human(used)], ['used_memory_rss', memory.rss], ['used_memory_rss_human', human(memory.rss)],
     ['used_memory_peak', used], ['used_memory_peak_human', human(used)], ['total_system_memory', os.totalmem()],

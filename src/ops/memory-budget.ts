@@ -24,7 +24,7 @@
 // - A check costs one process.memoryUsage() (a /proc read), once per interval, off the request path.
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import type { Engine } from '../../storage/index.js';
+import type { Engine, EngineDetailedStats } from '../../storage/index.js';
 
 /** The memtable size when no maxmemory is set (the engine flushes it to an SSTable at this size). */
 export const MEMTABLE_BYTES_DEFAULT = 32 * 1024 * 1024;
@@ -52,6 +52,11 @@ export interface MemoryBudgetStats {
   cacheBytesMax: number;
   pressureEvents: number; // checks that found RSS over maxmemory
   idleCollections: number; // idle GCs run
+}
+
+/** The bytes the engine holds outside the JS heap (INFO memory's tskv_engine_bytes). */
+export function engineResidentBytes(engine: EngineDetailedStats): number {
+  return engine.memtableArenaBytes + engine.memtableIndexBytes + engine.blockCacheBytes + engine.tableCacheBytes;
 }
 
 /** The memtable and cache sizes for a config (pure). */
@@ -98,10 +103,11 @@ export class MemoryBudget {
   /** One check: idle GC; over maxmemory, shed caches and flush the memtable early. Never drops data. */
   check(): boolean {
     const memory = process.memoryUsage();
+    const engine = this.engineOf();
     const activity = this.activity();
     const idle = activity === this.lastActivity;
     this.lastActivity = activity;
-    if (idle && Date.now() - this.lastIdleCollectionMs >= IDLE_GC_INTERVAL_MS && memory.external - this.engineBytes() > IDLE_GC_GARBAGE_MIN) {
+    if (idle && Date.now() - this.lastIdleCollectionMs >= IDLE_GC_INTERVAL_MS && memory.external - engineResidentBytes(engine.stats()) > IDLE_GC_GARBAGE_MIN) {
       this.lastIdleCollectionMs = Date.now();
       this.idleCollections++;
       collectGarbage();
@@ -109,17 +115,12 @@ export class MemoryBudget {
     const maxmemory = this.config.maxmemoryBytes;
     if (maxmemory <= 0 || memory.rss <= maxmemory) return false;
     this.pressureEvents++;
-    this.engineOf().shedMemory(Math.floor(this.current.cacheBytes / 2));
-    if (this.engineOf().stats().memtableBytes >= MEMTABLE_FLUSH_EARLY_MIN) this.engineOf().flushEarly();
+    engine.shedMemory(Math.floor(this.current.cacheBytes / 2));
+    if (engine.stats().memtableBytes >= MEMTABLE_FLUSH_EARLY_MIN) engine.flushEarly();
     return true;
   }
 
   stats(): MemoryBudgetStats {
     return { memtableBytesMax: this.current.memtableBytesMax, cacheBytesMax: this.current.cacheBytes, pressureEvents: this.pressureEvents, idleCollections: this.idleCollections };
-  }
-
-  private engineBytes(): number {
-    const engine = this.engineOf().stats();
-    return engine.memtableArenaBytes + engine.memtableIndexBytes + engine.blockCacheBytes + engine.tableCacheBytes;
   }
 }
