@@ -160,7 +160,10 @@ describe('replication', () => {
     let r = client(replicaServer.port);
     await waitUntil('the link to come up', 10, async () => (await info(r)).get('master_link_status') === 'up');
     const loading = writeLoad(client(primary.port), 6000, 'a');
-    await waitUntil('the replica to apply some writes', 20, async () => Number((await info(r)).get('slave_repl_offset')) > 500);
+    // acknowledged offsets (slave0's offset= on the primary) are fsynced on the replica, so they
+    // survive its kill -9; its slave_repl_offset is what it applied, maybe not yet durable
+    const ackedOffset = async (): Promise<number> => Number(/offset=(\d+)/.exec((await info(p)).get('slave0') ?? '')?.[1] ?? 0);
+    await waitUntil('the replica to acknowledge some writes', 20, async () => (await ackedOffset()) > 500);
     await replicaServer.kill9();
     await loading;
     const seqAtRestart = Number((await info(p)).get('master_repl_offset'));
