@@ -16,7 +16,7 @@ import {
 import { RealFileSystem, type FileSystem, type WritableFile } from './file-system.js';
 import { CrashableFileSystem, type CrashOptions } from './crashable-file-system.js';
 import { Memtable } from './memtable.js';
-import { readWal, WAL_RESERVE_BYTES } from './wal.js';
+import { encodeBatch, LogWriter, readWal, WAL_RESERVE_BYTES } from './wal.js';
 
 const DIR = '/db';
 
@@ -651,6 +651,72 @@ describe('on the real file system', () => {
       }
     }
     expect(checked).toBe(5);
+  });
+
+  it('opens what a kill -9 leaves right after a new WAL is created, with the WAL before it ending at its last record', async () => {
+    dir = await mkdtemp(nodePath.join(tmpdir(), 'tskv-engine-'));
+    const liveDir = nodePath.join(dir, 'live');
+    const real = new RealFileSystem();
+    real.mkdirp(liveDir);
+    const snapshots: { dir: string; acked: number }[] = [];
+    let acked = -1;
+    let newestWal: string | undefined;
+    // Builds before the fix trimmed the older WAL after creating the newer: that state still opens
+    // (the newest WAL holds no batch), and zeros after an older WAL's records stay corruption otherwise.
+    const untrimmed = (from: string, name: string): string => {
+      const copy = nodePath.join(dir!, name);
+      real.mkdirp(copy);
+      for (const file of real.list(from)) if (file !== 'LOCK') real.writeAll(nodePath.join(copy, file), real.readAll(nodePath.join(from, file)));
+      const wals = real.list(copy).filter((file) => file.endsWith('.log'));
+      const older = nodePath.join(copy, wals[wals.length - 2]!);
+      real.writeAll(older, Buffer.concat([real.readAll(older), Buffer.alloc(WAL_RESERVE_BYTES)]));
+      return copy;
+    };
+    // A kill -9 keeps what was written (the page cache), so copying the files is its state. The
+    // newest WAL's directory entry is synced right after its format record: copy there.
+    const fs = new Proxy(real, {
+      get(target, name) {
+        if (name === 'syncDir') {
+          return (path: string) => {
+            target.syncDir(path);
+            const wals = target.list(liveDir).filter((file) => file.endsWith('.log'));
+            if (path !== liveDir || wals.length < 2 || wals[wals.length - 1] === newestWal || snapshots.length >= 4) return;
+            newestWal = wals[wals.length - 1];
+            const copy = nodePath.join(dir!, `kill-${snapshots.length}`);
+            target.mkdirp(copy);
+            for (const file of target.list(liveDir)) if (file !== 'LOCK') target.writeAll(nodePath.join(copy, file), target.readAll(nodePath.join(liveDir, file)));
+            snapshots.push({ dir: copy, acked });
+          };
+        }
+        const member = Reflect.get(target, name, target) as unknown;
+        return typeof member === 'function' ? member.bind(target) : member;
+      },
+    });
+    const engine = await Engine.open({ dir: liveDir, fs, memtableBytesMax: 32 * 1024 });
+    opened.push(engine);
+    for (let index = 0; index < 3_000 && snapshots.length < 4; index++) {
+      await engine.write([put(index, 100)]);
+      acked = index;
+    }
+    expect(snapshots.length).toBe(4);
+    const legacyDir = untrimmed(snapshots[1]!.dir, 'legacy'); // before the loop below opens (and changes) the snapshot
+    const damagedDir = untrimmed(snapshots[2]!.dir, 'damaged');
+    const newest = real.list(damagedDir).filter((file) => file.endsWith('.log')).pop()!;
+    const log = new LogWriter(real.openAppend(nodePath.join(damagedDir, newest)));
+    log.addRecord(encodeBatch(1e9, [put(900_000, 100)])); // the newest WAL holds a batch: nothing excuses the zeros
+    log.sync();
+    log.close();
+    for (const snapshot of snapshots) {
+      const wals = real.list(snapshot.dir).filter((file) => file.endsWith('.log')).map((file) => nodePath.join(snapshot.dir, file));
+      for (const wal of wals.slice(0, -1)) expect(real.fileSize(wal)).toBe(readWal(real, wal, { isLast: false }).validBytes);
+      const reopened = await Engine.open({ dir: snapshot.dir, fs: real }); // a zero tail on an older WAL is corruption
+      opened.push(reopened);
+      for (let index = 0; index <= snapshot.acked; index++) expect(reopened.get(key(index))).toEqual(value(index, 100));
+    }
+    const legacy = await Engine.open({ dir: legacyDir, fs: real });
+    opened.push(legacy);
+    for (let index = 0; index <= snapshots[1]!.acked; index++) expect(legacy.get(key(index))).toEqual(value(index, 100));
+    await expect(Engine.open({ dir: damagedDir, fs: real })).rejects.toThrow(WalCorruptionError);
   });
 
   it('writes, flushes, reopens and refuses a second open', async () => {

@@ -640,7 +640,7 @@ export class Engine {
   /** Active memtable -> immutable, on a new WAL; starts its flush. Throws if the engine fails. */
   private rotate(): void {
     assert.ok(this.immutable === undefined, 'rotate() with a flush in progress');
-    this.group.syncNow('WAL sync at rotation failed'); // invariant 13: older WAL durable first
+    this.group.sealForRotation(); // invariant 13: older WAL durable (and trimmed) before a newer one exists
     if (this.failedWith !== undefined) throw this.failedWith;
     let wal: ReturnType<LsmFiles['createWal']>;
     try {

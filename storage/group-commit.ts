@@ -17,8 +17,9 @@
 // - Invariant 1: no group of 'always' resolves before an fsync covering its bytes returned.
 // - Invariant 14: an append or fsync error fails the engine (onFailure) and is never retried;
 //   every pending group is rejected and nothing more is written.
-// - Invariant 13: rotate() appends and syncs the old WAL before the new one takes writes, after
-//   cutting off the zeros preallocated past its last record.
+// - Invariant 13: sealForRotation() appends and syncs the old WAL, after cutting off the zeros
+//   preallocated past its last record, before the engine creates the new one (a kill -9 between
+//   the two must not leave a WAL that is not the last ending in zeros); rotate() then switches.
 // - setPolicy() appends and fsyncs everything staged before it switches, so every group settles
 //   under the promise of the policy it was written under (or a stronger one).
 // - syncedSeq only grows, and every record with a sequence number at or below it is on disk
@@ -117,17 +118,27 @@ export class GroupCommit {
     return group.promise;
   }
 
-  /** Appends and fsyncs everything (blocking), then continues on newLog (already durable). */
-  rotate(newLog: LogWriter): void {
+  /**
+   * Appends everything staged, cuts off the live WAL's preallocated zeros and fsyncs it (blocking).
+   * Called before the next WAL is created: once a newer WAL exists, a kill -9 must find this one
+   * ending at its last record, since only the last WAL may end in zeros (wal.ts).
+   */
+  sealForRotation(): void {
     this.appendStaged();
     if (this.failedWith !== undefined) throw this.failedWith;
     try {
-      this.log.trimReserve(); // only the last WAL may end in zeros (wal.ts)
+      this.log.trimReserve();
     } catch (error) {
       throw this.fail(this.onFailure('WAL truncate at rotation failed', error));
     }
     this.syncNow('WAL sync at rotation failed');
     if (this.failedWith !== undefined) throw this.failedWith;
+  }
+
+  /** Seals the live WAL (a no-op after sealForRotation), then continues on newLog (already durable). */
+  rotate(newLog: LogWriter): void {
+    if (this.failedWith !== undefined) throw this.failedWith;
+    if (this.log.stagedBytes() > 0 || this.appendedSinceSync) this.sealForRotation();
     this.retired.push(this.log);
     this.log = newLog;
     this.closeRetired();

@@ -24,7 +24,7 @@ import { Memtable } from './memtable.js';
 import { SstableReader } from './sstable-reader.js';
 import type { TableCache } from './table-cache.js';
 import type { TableHandle } from './version.js';
-import { readWal } from './wal.js';
+import { readWal, WAL_BLOCK_BYTES } from './wal.js';
 
 export type FileKind = 'wal' | 'sstable' | 'manifest' | 'current' | 'lock' | 'temp';
 
@@ -164,9 +164,10 @@ function replayWals(
   let batches = 0;
   let bytes = 0;
   const removed: number[] = [];
+  const tornFrom = walNumbers.length - (olderWalMayBeUntrimmed(input, walNumbers) ? 2 : 1);
   for (let index = 0; index < walNumbers.length; index++) {
     const path = walPath(input.dir, walNumbers[index]!);
-    const isLast = index === walNumbers.length - 1;
+    const isLast = index >= tornFrom;
     const result = readWal(input.fs, path, { isLast });
     bytes += result.validBytes;
     for (const batch of result.batches) {
@@ -208,6 +209,18 @@ function replayWals(
     }
   }
   return { lastSequence, batches, bytes, removed };
+}
+
+/**
+ * Builds before 2026-12-07 created the next WAL before trimming the zeros preallocated past the
+ * previous one, so a kill -9 between the two left a WAL that is not the last ending in zeros. That
+ * state has a newest WAL holding no batch; only then may the WAL before it end in a torn tail.
+ */
+function olderWalMayBeUntrimmed(input: RecoveryInput, walNumbers: readonly number[]): boolean {
+  if (walNumbers.length < 2) return false;
+  const newest = walPath(input.dir, walNumbers[walNumbers.length - 1]!);
+  if (input.fs.fileSize(newest) > WAL_BLOCK_BYTES) return false; // holds batches: cheap to tell
+  return readWal(input.fs, newest, { isLast: true }).batches.length === 0;
 }
 
 const EMPTY = Buffer.alloc(0);
