@@ -28,9 +28,13 @@
 // that every subscriber got every message and prints delivered messages per second of wall time
 // (from redis-benchmark's start until the last one arrived) beside redis-benchmark's rate.
 // `--collections-only` runs just that part; `--publish-only` just SET and the PUBLISH rows (no zset load).
+// `--zsets-only` (issue 17's sorted set rows, under 3 min): SET, GET, ZADD, ZRANGE 0 9 and
+// ZRANGEBYSCORE LIMIT on the 1,000,000-member zset, a quarter of the requests, each row also
+// giving each server's CPU µs per request (utime + stime from /proc/PID/stat around the run); with
+// `--bundle <path>` (repeatable) those tskv bundles run side by side, interleaved, each beside Redis.
 // Prints a markdown table (medians of the repeats) for bench/README.md. Not part of CI.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +52,7 @@ const scanOnly = argv.includes('--scan-only');
 const typesOnly = argv.includes('--types-only');
 const collectionsOnly = argv.includes('--collections-only');
 const publishOnly = argv.includes('--publish-only');
+const zsetsOnly = argv.includes('--zsets-only');
 const repeatsIndex = argv.indexOf('--repeats');
 const repeats = repeatsIndex >= 0 ? Number(argv[repeatsIndex + 1]) : quick ? 1 : 3;
 const bundles = argv.flatMap((arg, index) => (arg === '--bundle' && argv[index + 1] !== undefined ? [path.resolve(argv[index + 1] as string)] : []));
@@ -526,6 +531,67 @@ async function collectionRows(): Promise<void> {
   }
 }
 
+const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** utime + stime of a process in µs. */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S; // #14 utime, #15 stime
+}
+
+/** A row's run and the server CPU µs per request it cost. */
+function runCharged(server: Server, run: (server: Server) => Sample, count: number): Sample & { cpuUs: number } {
+  const before = cpuMicros(server.process.pid!);
+  const sample = run(server);
+  return { ...sample, cpuUs: (cpuMicros(server.process.pid!) - before) / count };
+}
+
+/** `--zsets-only`: the sorted set rows of issue 17 beside SET and GET, with server CPU µs per request. */
+async function zsetRows(): Promise<void> {
+  const starts: (() => Promise<Server>)[] = bundles.length > 0 ? bundles.map((bundle) => () => startTskv('always', bundle)) : [() => startTskv('always')];
+  starts.push(() => startRedis('always'));
+  const servers: Server[] = [];
+  const quarter = (base: number) => requests(base) / 4;
+  const rows = [
+    { name: 'SET', count: quarter(400_000), run: (server: Server, count: number) => runBenchmark(server, 'set', count) },
+    { name: 'GET', count: quarter(1_000_000), run: (server: Server, count: number) => runBenchmark(server, 'get', count) },
+    { name: 'ZADD (1 zset)', count: quarter(400_000), run: (server: Server, count: number) => runBenchmark(server, 'zadd', count) },
+    { name: `ZRANGE 0 9 (${BIG_ZSET_MEMBERS} members)`, count: quarter(400_000),
+      run: (server: Server, count: number) => runCommand(server, ['ZRANGE', 'bigzset', '0', '9'], count, KEYSPACE) },
+    { name: 'ZRANGEBYSCORE <rand> +inf LIMIT 0 10', count: quarter(400_000),
+      run: (server: Server, count: number) => runCommand(server, ['ZRANGEBYSCORE', 'bigzset', '__rand_int__', '+inf', 'LIMIT', '0', '10'], count, BIG_ZSET_SCORES) },
+  ];
+  try {
+    for (const start of starts) {
+      const server = await start();
+      servers.push(server);
+      const started = Date.now();
+      await loadBigZset(server.port);
+      console.log(`${server.name}: loaded a ${BIG_ZSET_MEMBERS}-member zset in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    console.log('| server | test | req/s | vs redis | CPU µs/req | redis CPU µs/req |');
+    console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+    const redis = servers[servers.length - 1]!;
+    for (const row of rows) {
+      const samples = servers.map(() => [] as (Sample & { cpuUs: number })[]);
+      for (let repeat = 0; repeat < repeats; repeat++) {
+        for (const [index, server] of servers.entries()) samples[index]!.push(runCharged(server, (target) => row.run(target, row.count), row.count));
+      }
+      const rps = samples.map((list) => median(list.map((sample) => sample.rps)));
+      const cpu = samples.map((list) => median(list.map((sample) => sample.cpuUs)));
+      const redisRps = rps[rps.length - 1]!;
+      const redisCpu = cpu[cpu.length - 1]!;
+      for (const [index, server] of servers.entries()) {
+        if (server === redis) continue;
+        console.log(`| ${server.name} | ${row.name} | ${rps[index]!.toFixed(0)} | ${(rps[index]! / redisRps).toFixed(2)} | ${cpu[index]!.toFixed(1)} | ${redisCpu.toFixed(1)} |`);
+      }
+    }
+  } finally {
+    for (const server of servers) await stop(server);
+  }
+}
+
 /** Until INFO's compaction count and table count stay put for 3 s (at most 120 s); Redis has neither. */
 async function waitForQuietStorage(port: number): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -584,6 +650,10 @@ async function main(): Promise<void> {
   console.log(`machine: ${machine()}`);
   console.log(`redis-benchmark -c ${CLIENTS} -P ${PIPELINE} -r ${KEYSPACE} -d ${VALUE_BYTES} -t <test> -n <n> --csv; medians of ${repeats}; ` +
     `bundle ${path.relative(REPO_DIR, SERVER_BUNDLE)}`);
+  if (zsetsOnly) {
+    await zsetRows();
+    return;
+  }
   console.log('| pairing | test | tskv req/s | redis req/s | tskv/redis | tskv p50 / p99 ms | redis p50 / p99 ms |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   if (collectionsOnly || publishOnly) {
