@@ -41,6 +41,9 @@ export const ENTRY_KIND_CODE = { put: 1, delete: 2 } as const;
 
 export interface BlockHandle { offset: number; size: number } // size excludes the trailer
 
+/** The value of every empty entry an iterator builds (a delete, a sorted set's index entry): one Buffer, never written. */
+const EMPTY_VALUE = Buffer.alloc(0);
+
 /** Copies up to this many bytes in a JS loop rather than a native Buffer.copy call. */
 const SHORT_COPY_BYTES = 32;
 
@@ -231,35 +234,41 @@ function prefixWord(key: Uint8Array, start: number): number {
   return word;
 }
 
+/** Key words KeyIndex keeps per key: bytes 0 .. 15 (a sorted set element shares its first 12). */
+const INDEX_WORDS = 4;
+
 /**
- * Sorted keys (an index block's separators) with their first 8 bytes as two u32s in typed arrays,
- * so a binary search compares numbers and touches the key bytes only on a prefix tie.
+ * Sorted keys (an index block's separators) with their first 16 bytes as four u32s in one typed
+ * array, so a binary search compares numbers and touches the key bytes only on a 16-byte tie
+ * (element keys share 12 bytes: namespace and version; the words reach into what follows).
  */
 export class KeyIndex {
-  private readonly high: Uint32Array;
-  private readonly low: Uint32Array;
+  private readonly words: Uint32Array;
 
   constructor(readonly keys: readonly Buffer[]) {
-    this.high = new Uint32Array(keys.length);
-    this.low = new Uint32Array(keys.length);
+    this.words = new Uint32Array(keys.length * INDEX_WORDS);
     keys.forEach((key, index) => {
-      this.high[index] = prefixWord(key, 0);
-      this.low[index] = prefixWord(key, 4);
+      for (let word = 0; word < INDEX_WORDS; word++) this.words[index * INDEX_WORDS + word] = prefixWord(key, word * 4);
     });
   }
 
   /** Index of the first key >= target. */
   lowerBound(target: Buffer): number {
-    const targetHigh = prefixWord(target, 0);
-    const targetLow = prefixWord(target, 4);
+    const words = this.words;
+    const target0 = prefixWord(target, 0);
+    const target1 = prefixWord(target, 4);
+    const target2 = prefixWord(target, 8);
+    const target3 = prefixWord(target, 12);
     let low = 0;
     let high = this.keys.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      const midHigh = this.high[mid]!;
+      const at = mid * INDEX_WORDS;
       let less: boolean;
-      if (midHigh !== targetHigh) less = midHigh < targetHigh;
-      else if (this.low[mid] !== targetLow) less = this.low[mid]! < targetLow;
+      if (words[at] !== target0) less = words[at]! < target0;
+      else if (words[at + 1] !== target1) less = words[at + 1]! < target1;
+      else if (words[at + 2] !== target2) less = words[at + 2]! < target2;
+      else if (words[at + 3] !== target3) less = words[at + 3]! < target3;
       else {
         const candidate = this.keys[mid]!;
         less = compareBytes(candidate, 0, candidate.length, target) < 0;
@@ -406,6 +415,8 @@ export function compareBytes(a: Buffer, aStart: number, aEnd: number, b: Buffer)
 
 /** Where the last shortVarint ended (a module variable, so the hot decode allocates nothing). */
 let varintEnd = 0;
+/** The bytes the last compareRestartKey found its restart key and target to share. */
+let restartShared = 0;
 
 /**
  * The varint at data[pos] if it has at most 7 bytes (so < 2^49) and ends before end, setting
@@ -432,7 +443,7 @@ function shortVarint(data: Buffer, pos: number, end: number): number {
  * Throws SstableCorruptionError on bad bytes.
  */
 export class BlockIterator implements EntryIterator {
-  private readonly reader: ByteReader;
+  private reader: ByteReader;
   private isValid = false;
   private key = Buffer.allocUnsafe(64); // scratch: the current key is key[0 .. keyLength)
   private keyLength = 0;
@@ -443,9 +454,19 @@ export class BlockIterator implements EntryIterator {
   private valueLength = 0;
   private current: Entry | undefined;
 
-  constructor(private readonly block: Block) {
+  constructor(private block: Block) {
     this.reader = new ByteReader(block.contents, block.file, block.offset, 0, block.restartsOffset);
     this.reader.pos = this.reader.end;
+  }
+
+  /** Re-aims this iterator at another block (unpositioned), keeping its scratch key buffer. */
+  reset(block: Block): void {
+    this.block = block;
+    this.reader = new ByteReader(block.contents, block.file, block.offset, 0, block.restartsOffset);
+    this.reader.pos = this.reader.end;
+    this.isValid = false;
+    this.keyLength = 0;
+    this.current = undefined;
   }
 
   seekToFirst(): void {
@@ -453,13 +474,23 @@ export class BlockIterator implements EntryIterator {
   }
 
   seek(key: Buffer): void {
-    // Last restart whose key is < key; then scan forward to the first entry >= key.
+    // Last restart whose key is < key; then scan forward to the first entry >= key. Every restart
+    // key between the bounds shares with key the bytes both bounds share with it (leftShared,
+    // rightShared: 0 until known), so each comparison starts past them.
     let left = 0;
     let right = this.block.restartCount - 1;
+    let leftShared = 0;
+    let rightShared = 0;
     while (left < right) {
       const mid = (left + right + 1) >>> 1;
-      if (this.compareRestartKey(mid, key) < 0) left = mid;
-      else right = mid - 1;
+      const order = this.compareRestartKey(mid, key, leftShared < rightShared ? leftShared : rightShared);
+      if (order < 0) {
+        left = mid;
+        leftShared = restartShared;
+      } else {
+        right = mid - 1;
+        rightShared = restartShared;
+      }
     }
     this.seekToRestart(left);
     while (this.isValid && compareBytes(this.key, 0, this.keyLength, key) < 0) this.decodeNext();
@@ -478,7 +509,7 @@ export class BlockIterator implements EntryIterator {
       if (length <= SHORT_COPY_BYTES) for (let index = 0; index < length; index++) key[index] = scratch[index]!;
       else scratch.copy(key, 0, 0, length);
       const kind = this.kindCode === ENTRY_KIND_CODE.put ? 'put' : 'delete';
-      const value = this.block.contents.subarray(this.valueStart, this.valueStart + this.valueLength);
+      const value = this.valueLength === 0 ? EMPTY_VALUE : this.block.contents.subarray(this.valueStart, this.valueStart + this.valueLength);
       this.current = { key, seq: this.seq, kind, value, expireAtMs: this.expireAtMs };
     }
     return this.current;
@@ -535,14 +566,28 @@ export class BlockIterator implements EntryIterator {
     this.decodeNext();
   }
 
-  /** Compares the key stored at restart `index` with key (restart keys share nothing). */
-  private compareRestartKey(index: number, key: Buffer): number {
+  /**
+   * Compares the key stored at restart `index` (restart keys share nothing) with key, whose first
+   * `known` bytes it is known to share; sets restartShared to the bytes they share.
+   */
+  private compareRestartKey(index: number, key: Buffer, known: number): number {
+    const contents = this.block.contents;
     const reader = this.reader;
-    reader.pos = this.block.restartAt(index);
-    if (reader.varint() !== 0) reader.fail('restart entry shares a prefix');
-    const length = reader.varint();
-    const start = reader.skip(length);
-    return compareBytes(this.block.contents, start, start + length, key);
+    let pos = this.block.restartAt(index);
+    let length = contents[pos + 1]!;
+    if (contents[pos] === 0 && length < 0x80 && pos + 2 + length <= reader.end) {
+      pos += 2; // the common encoding: shared 0 and a one-byte length, inside the entries
+    } else {
+      reader.pos = pos;
+      if (reader.varint() !== 0) reader.fail('restart entry shares a prefix');
+      length = reader.varint();
+      pos = reader.skip(length);
+    }
+    const common = length < key.length ? length : key.length;
+    let at = known < common ? known : common;
+    while (at < common && contents[pos + at] === key[at]) at++;
+    restartShared = at;
+    return at < common ? contents[pos + at]! - key[at]! : length - key.length;
   }
 
   private decodeNext(): void {

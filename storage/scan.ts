@@ -13,9 +13,11 @@
 //   keepOlderVersions, so no version the snapshot sees disappears, and the memtable's iterator
 //   re-seeks past its last (key, seq) after a put.
 // Cost: the cursor merges its iterators itself (a binary heap of child indexes over each child's
-// current Entry, fetched once per position, with its first 8 key bytes as two numbers), compares
-// keys in JS rather than with the native Buffer.compare, and builds a ScanItem only for an entry
-// it returns.
+// current Entry, fetched once per position, with 8 key bytes as two numbers), compares keys in JS
+// rather than with the native Buffer.compare, and builds a ScanItem only for an entry it returns.
+// The 8 bytes are those after the prefix every key of [seek key, end) shares (a sorted set's
+// index range shares 12 bytes: namespace and version), so heads inside the range differ there;
+// a head past the prefix is past end and sorts after every head inside.
 import { compareKeys, type Entry, type EntryIterator } from './entry.js';
 
 export interface ScanItem {
@@ -66,11 +68,24 @@ function prefixWord(key: Buffer, start: number): number {
   return word;
 }
 
+/** A head word above every u32: the key leaves the shared prefix (it is past the scan's end). */
+const PAST_PREFIX_WORD = 2 ** 32;
+const EMPTY_PREFIX = Buffer.alloc(0);
+
+/** How many leading bytes a and b share. */
+function sharedPrefixBytes(a: Buffer, b: Buffer): number {
+  const length = Math.min(a.length, b.length);
+  let index = 0;
+  while (index < length && a[index] === b[index]) index++;
+  return index;
+}
+
 export class ScanCursor {
   private readonly children: readonly EntryIterator[];
   private readonly heads: (Entry | undefined)[]; // heads[i]: children[i]'s current entry, undefined once exhausted
-  private readonly headHigh: Uint32Array; // key bytes 0 .. 3 of heads[i] (see prefixWord)
-  private readonly headLow: Uint32Array; // key bytes 4 .. 7
+  private readonly headHigh: number[]; // key bytes prefix .. prefix + 3 of heads[i] (prefixWord), or PAST_PREFIX_WORD
+  private readonly headLow: number[]; // key bytes prefix + 4 .. prefix + 7 (0 when past the prefix)
+  private readonly prefix: Buffer; // bytes every key in [seek key, end) starts with
   private heap: number[] = []; // child indexes, heap-ordered by (head entry, child index)
   private readonly nowMs = Date.now();
   private lastKey: Buffer | undefined;
@@ -84,15 +99,19 @@ export class ScanCursor {
     const { start, after } = options;
     this.lastKey = after;
     const seekKey = start !== undefined && (after === undefined || Buffer.compare(start, after) > 0) ? start : after;
-    this.headHigh = new Uint32Array(this.children.length);
-    this.headLow = new Uint32Array(this.children.length);
-    this.heads = this.children.map(() => undefined);
-    this.children.forEach((child, index) => {
+    const { end } = options;
+    this.prefix = seekKey === undefined || end === undefined ? EMPTY_PREFIX : seekKey.subarray(0, sharedPrefixBytes(seekKey, end));
+    const count = this.children.length;
+    this.headHigh = new Array<number>(count).fill(0);
+    this.headLow = new Array<number>(count).fill(0);
+    this.heads = new Array<Entry | undefined>(count).fill(undefined);
+    for (let index = 0; index < count; index++) {
+      const child = this.children[index]!;
       if (seekKey === undefined) child.seekToFirst();
       else child.seek(seekKey);
       if (child.valid()) this.setHead(index, child.entry());
-    });
-    for (let index = 0; index < this.heads.length; index++) if (this.heads[index] !== undefined) this.heap.push(index);
+    }
+    for (let index = 0; index < count; index++) if (this.heads[index] !== undefined) this.heap.push(index);
     for (let position = (this.heap.length >>> 1) - 1; position >= 0; position--) this.siftDown(position);
   }
 
@@ -162,8 +181,13 @@ export class ScanCursor {
 
   private setHead(index: number, entry: Entry): void {
     this.heads[index] = entry;
-    this.headHigh[index] = prefixWord(entry.key, 0);
-    this.headLow[index] = prefixWord(entry.key, 4);
+    const key = entry.key;
+    const prefix = this.prefix;
+    const start = prefix.length;
+    let shared = key.length >= start;
+    for (let at = start - 1; shared && at >= 0; at--) shared = key[at] === prefix[at]; // keys differ late: shared prefixes
+    this.headHigh[index] = shared ? prefixWord(key, start) : PAST_PREFIX_WORD;
+    this.headLow[index] = shared ? prefixWord(key, start + 4) : 0;
   }
 
   /** Entry order (key ascending, seq descending); ties go to the child listed first. */

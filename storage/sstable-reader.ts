@@ -267,7 +267,8 @@ export class SstableReader {
 /** Positioned iterator over every entry of a file, block by block (see the header on readerOf). */
 export class SstableIterator implements EntryIterator {
   private blockIndex = 0;
-  private blockIterator: BlockIterator | undefined;
+  private blockIterator: BlockIterator | undefined; // spareIterator while positioned, undefined past the last block
+  private spareIterator: BlockIterator | undefined; // reset onto each block in turn (one scratch key buffer per table iterator)
   private ahead: Block[] = []; // blocks read ahead: ahead[i] is block aheadFirst + i
   private aheadFirst = 0;
   private readaheadBytes = 0; // 0: the next file read is of one block
@@ -308,7 +309,14 @@ export class SstableIterator implements EntryIterator {
     const reader = this.readerOf();
     const sequential = blockIndex === this.blockIndex + 1;
     this.blockIndex = blockIndex;
-    this.blockIterator = blockIndex < reader.indexHandles.length ? this.blockAt(reader, blockIndex, sequential).iterator() : undefined;
+    if (blockIndex >= reader.indexHandles.length) {
+      this.blockIterator = undefined;
+      return;
+    }
+    const block = this.blockAt(reader, blockIndex, sequential);
+    if (this.spareIterator === undefined) this.spareIterator = block.iterator();
+    else this.spareIterator.reset(block);
+    this.blockIterator = this.spareIterator;
   }
 
   private blockAt(reader: SstableReader, blockIndex: number, sequential: boolean): Block {

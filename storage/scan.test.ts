@@ -1,0 +1,60 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ArrayEntryIterator, compareEntries, type Entry } from './entry.js';
+import { ScanCursor } from './scan.js';
+
+/** Keys that share long prefixes (as a sorted set's index keys do) and keys that leave them early. */
+const keyArbitrary = fc
+  .tuple(fc.constantFrom('', 'ab', 'abcdefghijkl', 'abcdefghijkm', 'abcdefghijkl\x00\x00', 'abd'), fc.uint8Array({ maxLength: 6 }))
+  .map(([prefix, tail]) => Buffer.concat([Buffer.from(prefix, 'latin1'), tail]));
+
+/** Children: each a sorted run of distinct keys; a key may sit in several children at different seqs. */
+const childrenArbitrary = fc.array(fc.array(fc.tuple(keyArbitrary, fc.boolean()), { maxLength: 30 }), { minLength: 1, maxLength: 5 });
+
+function scanAll(children: Entry[][], start: Buffer | undefined, end: Buffer | undefined): string[] {
+  const cursor = new ScanCursor(
+    { iterators: children.map((entries) => new ArrayEntryIterator(entries)), snapshotSeq: Number.MAX_SAFE_INTEGER, release: () => undefined },
+    { ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) },
+  );
+  const keys: string[] = [];
+  for (let item = cursor.next(); item !== undefined; item = cursor.next()) keys.push(item.key.toString('hex'));
+  return keys;
+}
+
+describe('ScanCursor', () => {
+  it('merges children in key order, newest version deciding, within [start, end), prefixes shared or not', () => {
+    fc.assert(
+      fc.property(childrenArbitrary, fc.option(keyArbitrary, { nil: undefined }), fc.option(keyArbitrary, { nil: undefined }), (raw, start, end) => {
+        let seq = 1;
+        const newest = new Map<string, Entry>();
+        const children = raw.map((pairs) => {
+          const byKey = new Map(pairs.map(([key, live]) => [key.toString('hex'), { key, live }]));
+          const entries = [...byKey.values()].map(({ key, live }): Entry => {
+            const entry: Entry = { key, seq: seq++, kind: live ? 'put' : 'delete', value: live ? Buffer.from('v') : Buffer.alloc(0), expireAtMs: 0 };
+            const name = key.toString('hex');
+            if ((newest.get(name)?.seq ?? 0) < entry.seq) newest.set(name, entry);
+            return entry;
+          });
+          return entries.sort(compareEntries);
+        });
+        const expected = [...newest.values()]
+          .filter((entry) => entry.kind === 'put')
+          .filter((entry) => (start === undefined || Buffer.compare(entry.key, start) >= 0) && (end === undefined || Buffer.compare(entry.key, end) < 0))
+          .map((entry) => entry.key)
+          .sort(Buffer.compare)
+          .map((key) => key.toString('hex'));
+        expect(scanAll(children, start, end)).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('stops at end although a child past the shared prefix sorts first by its words', () => {
+    // [start, end) shares 'abcdefghijkl'; a head 'abd...' leaves that prefix (it is past end) while
+    // a head inside the range still comes: the heads inside must all come before it
+    const inside = (tail: string): Entry => ({ key: Buffer.from(`abcdefghijkl${tail}`, 'latin1'), seq: 1, kind: 'put', value: Buffer.from('v'), expireAtMs: 0 });
+    const past: Entry = { key: Buffer.from('abd', 'latin1'), seq: 2, kind: 'put', value: Buffer.from('v'), expireAtMs: 0 };
+    const keys = scanAll([[past], [inside('\x00'), inside('\x01\x02')]], Buffer.from('abcdefghijkl', 'latin1'), Buffer.from('abcdefghijkm', 'latin1'));
+    expect(keys).toEqual([inside('\x00').key.toString('hex'), inside('\x01\x02').key.toString('hex')]);
+  });
+});
