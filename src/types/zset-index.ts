@@ -18,7 +18,9 @@
 //   of a big zset is O(rank), as ZRANK is.
 // Invariants:
 // - Every walk is a generator over keyspace.elements (staged writes included) closed when left
-//   early, so no engine cursor stays open after a call.
+//   early, so no engine cursor stays open after a call. A short forward read (at most
+//   PAGE_ENTRIES_MAX entries: ZRANGE 0 9, a LIMIT, a bisection probe) is one engine page instead
+//   when nothing is staged in its range (keyspace.elementsPage), without generators.
 // - Range bounds follow Redis's comparisons: -0 equals +0, an exclusive bound excludes equal
 //   scores, min > max (or min == max with an open end) is empty.
 import assert from 'node:assert/strict';
@@ -34,6 +36,8 @@ export const TAIL_PROBES_MAX = 256;
 export const TAIL_WALK_FACTOR = 64;
 /** A reverse read with LIMIT buffers at most this many entries (offset + count) before counting instead. */
 export const TAIL_BUFFER_MAX = 65_536;
+/** A forward read of at most this many entries (skip + take) is one engine page, not a walk of generators. */
+export const PAGE_ENTRIES_MAX = 256;
 /** The widest key tail (bytes after the common prefix) the bisection splits. */
 const SPLIT_BYTES_MAX = 256;
 
@@ -67,7 +71,7 @@ function* walkRaw(keyspace: Keyspace, range: KeyRange): Generator<StoredEntry> {
   yield* keyspace.elements(range.start, range.end);
 }
 
-function decoded(entry: StoredEntry): IndexEntry {
+function decoded(entry: { key: Buffer; value: Buffer }): IndexEntry {
   const { member, score } = indexEntryOf(entry.key, entry.value);
   return { key: entry.key, member, score };
 }
@@ -109,6 +113,13 @@ export function scoreRangeKeys(version: number, range: ScoreRange): KeyRange | u
 export function entriesFrom(keyspace: Keyspace, range: KeyRange, skip: number, take: number, limit: number): IndexEntry[] {
   const taken: IndexEntry[] = [];
   if (take === 0) return taken;
+  if (take > 0 && skip + take <= PAGE_ENTRIES_MAX && take <= limit && Buffer.compare(range.start, range.end) < 0) {
+    const page = keyspace.elementsPage(range.start, range.end, skip + take);
+    if (page !== undefined) {
+      for (let index = skip; index < page.items.length; index++) taken.push(decoded(page.items[index]!));
+      return taken;
+    }
+  }
   let skipped = 0;
   for (const entry of walkRaw(keyspace, range)) {
     if (skipped < skip) {
@@ -176,7 +187,11 @@ export function keyBetween(lo: Buffer, hi: Buffer): Buffer | undefined {
 }
 
 /** Up to `window` + 1 entries from `from` to end, and whether the walk reached the end. */
-function probe(keyspace: Keyspace, from: Buffer, end: Buffer, window: number): { entries: StoredEntry[]; complete: boolean } {
+function probe(keyspace: Keyspace, from: Buffer, end: Buffer, window: number): { entries: { key: Buffer; value: Buffer }[]; complete: boolean } {
+  if (window < PAGE_ENTRIES_MAX && Buffer.compare(from, end) < 0) {
+    const page = keyspace.elementsPage(from, end, window + 1);
+    if (page !== undefined) return { entries: page.items, complete: page.items.length <= window };
+  }
   const entries: StoredEntry[] = [];
   for (const entry of walkRaw(keyspace, { start: from, end })) {
     entries.push(entry);

@@ -19,7 +19,7 @@ import {
 } from './zset.js';
 import { aggregate, differenceOf, intersectionCount, intersectionOf, unionOf } from './zset-algebra.js';
 import {
-  countInRange, entriesByRank, keyBetween, lastEntries, rankOf, reverseSlice, scoreRangeKeys, walkIndex, wholeIndex,
+  countInRange, entriesByRank, entriesFrom, keyBetween, lastEntries, rankOf, reverseSlice, scoreRangeKeys, walkIndex, wholeIndex,
 } from './zset-index.js';
 import { gteMin, isEmptyLexRange, lexCount, lexEntries, lteMax, parseLexBound, type LexRange } from './zset-lex.js';
 
@@ -102,6 +102,21 @@ describe('the score index', () => {
         expect(keys === undefined ? 0 : countInRange(keyspace, record.version, record.count, keys)).toBe(inside.length);
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('reads a short forward slice alike as one engine page (nothing staged) and as a walk (writes staged)', async () => {
+    await fc.assert(
+      fc.asyncProperty(membersArb, fc.nat(70), fc.integer({ min: 1, max: 300 }), async (members, skip, take) => {
+        const keyspace = await openKeyspace();
+        const { record, model } = await build(keyspace, members); // half committed, half staged: the walk
+        const expected = show(model.slice(skip, skip + take));
+        expect(show(entriesFrom(keyspace, wholeIndex(record.version), skip, take, 1000))).toEqual(expected);
+        await keyspace.commit(); // nothing staged: the page
+        expect(show(entriesFrom(keyspace, wholeIndex(record.version), skip, take, 1000))).toEqual(expected);
+        expect(show(lastEntries(keyspace, wholeIndex(record.version), take))).toEqual(show(model.slice(-take)));
+      }),
+      { numRuns: 40 },
     );
   });
 
