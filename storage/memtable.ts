@@ -337,14 +337,20 @@ export class Memtable {
     return this.versionSeq[version]!;
   }
 
-  /** First position of run (main or tail) whose key is >= key. */
+  /** First position of run (main or tail) whose key is >= key (nodes' first 8 bytes compared as words first). */
   lowerBound(inTail: boolean, key: Buffer): number {
     const run = inTail ? this.tail : this.main;
+    const keyHigh = prefixWord(key, 0);
+    const keyLow = prefixWord(key, 4);
     let low = 0;
     let high = inTail ? this.tailCount : this.mainCount;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (this.compareWithNode(key, run[mid]!) > 0) low = mid + 1;
+      const node = run[mid]!;
+      const nodeHigh = this.prefixHigh[node]!;
+      const nodeLow = this.prefixLow[node]!;
+      const order = nodeHigh !== keyHigh ? keyHigh - nodeHigh : nodeLow !== keyLow ? keyLow - nodeLow : this.compareWithNode(key, node);
+      if (order > 0) low = mid + 1;
       else high = mid;
     }
     return low;
@@ -378,7 +384,9 @@ export class Memtable {
     const bLength = this.keyLength[b]!;
     const length = aLength < bLength ? aLength : bLength;
     if (length > SHORT_BYTES_MAX) return aSlab.compare(bSlab, bStart, bStart + bLength, aStart, aStart + aLength);
-    for (let index = 0; index < length; index++) {
+    // equal words and both keys 8 bytes or longer: bytes 0..7 are equal (an element's namespace
+    // and version high half), so the comparison starts after them
+    for (let index = length >= 8 ? 8 : 0; index < length; index++) {
       const difference = aSlab[aStart + index]! - bSlab[bStart + index]!;
       if (difference !== 0) return difference;
     }
