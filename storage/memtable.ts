@@ -349,7 +349,7 @@ export class Memtable {
       const node = run[mid]!;
       const nodeHigh = this.prefixHigh[node]!;
       const nodeLow = this.prefixLow[node]!;
-      const order = nodeHigh !== keyHigh ? keyHigh - nodeHigh : nodeLow !== keyLow ? keyLow - nodeLow : this.compareWithNode(key, node);
+      const order = nodeHigh !== keyHigh ? keyHigh - nodeHigh : nodeLow !== keyLow ? keyLow - nodeLow : this.compareWithNode(key, node, 8);
       if (order > 0) low = mid + 1;
       else high = mid;
     }
@@ -409,13 +409,14 @@ export class Memtable {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  private compareWithNode(key: Buffer, node: number): number {
+  /** key against node's key; wordsTied: 8 when their prefix words are equal (bytes 0..7 then are, for keys of 8 bytes or more). */
+  private compareWithNode(key: Buffer, node: number, wordsTied = 0): number {
     const slab = this.slabs[this.keySlab[node]!]!;
     const start = this.keyOffset[node]!;
     const nodeLength = this.keyLength[node]!;
     const length = key.length < nodeLength ? key.length : nodeLength;
     if (length > SHORT_BYTES_MAX) return key.compare(slab, start, start + nodeLength);
-    for (let index = 0; index < length; index++) {
+    for (let index = length >= wordsTied ? wordsTied : 0; index < length; index++) {
       const difference = key[index]! - slab[start + index]!;
       if (difference !== 0) return difference;
     }
