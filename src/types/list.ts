@@ -150,14 +150,13 @@ export function elementsBetween(keyspace: Keyspace, state: ListState, from: numb
   const first = state.head + from;
   const page = count > PAGE_ELEMENTS_MAX ? undefined : keyspace.elementsPage(listElementKey(version, first), listElementKey(version, first + count), count);
   if (page === undefined) return [...forwardElements(keyspace, state, from, to)];
+  // Every key in the range is one of this version's element keys (its 13-byte prefix is the
+  // version's alone), so count distinct keys there are the count indexes first .. first + count - 1.
   const { items } = page;
   if (items.length !== count || page.more) throw new Error(`list positions ${from} .. ${to} hold ${items.length} elements${page.more ? ' and more' : ''}`);
+  if (indexOfKey(items[0]!.key) !== first || indexOfKey(items[count - 1]!.key) !== first + count - 1) throw new Error(`list positions ${from} .. ${to} are out of place`);
   const values = new Array<Buffer>(count);
-  for (let offset = 0; offset < count; offset++) {
-    const item = items[offset]!;
-    if (indexOfKey(item.key) !== first + offset) throw new Error(`list index ${first + offset} is missing`);
-    values[offset] = item.value;
-  }
+  for (let offset = 0; offset < count; offset++) values[offset] = items[offset]!.value;
   return values;
 }
 
@@ -193,20 +192,27 @@ export function pushElement(keyspace: Keyspace, state: ListState, end: ListEnd, 
 export function popElements(keyspace: Keyspace, state: ListState, end: ListEnd, count: number): Buffer[] {
   const length = listLength(state);
   const taken = Math.min(count, length);
+  const emptied = taken === length;
+  const { version } = state.record;
   let values: Buffer[];
+  let keys: Buffer[] | undefined; // the point reads' keys, deleted as they are
   if (taken <= POP_POINT_READS_MAX) {
     values = [];
-    for (let offset = 0; offset < taken; offset++) values.push(elementAt(keyspace, state, end === 'head' ? offset : length - 1 - offset));
+    keys = [];
+    for (let offset = 0; offset < taken; offset++) {
+      const key = listElementKey(version, end === 'head' ? state.head + offset : state.tail - 1 - offset);
+      const value = keyspace.element(key);
+      if (value === undefined) throw new Error(`list element ${end === 'head' ? offset : length - 1 - offset} of ${length} is missing`);
+      values.push(value);
+      keys.push(key);
+    }
   } else {
     values = end === 'head' ? elementsBetween(keyspace, state, 0, taken - 1) : elementsBetween(keyspace, state, length - taken, length - 1).reverse();
   }
-  const emptied = taken === length;
-  const { version } = state.record;
   for (let index = 0; index < taken; index++) {
-    const value = values[index] as Buffer;
     const at = end === 'head' ? state.head++ : --state.tail;
-    if (!emptied) keyspace.deleteElement(listElementKey(version, at));
-    state.entryBytes -= listpackEntryBytes(value);
+    if (!emptied) keyspace.deleteElement(keys?.[index] ?? listElementKey(version, at));
+    state.entryBytes -= listpackEntryBytes(values[index] as Buffer);
   }
   return values;
 }
