@@ -31,7 +31,7 @@
 //   onStagedSettled once per commit() (the engine's promise) or discardStaged() (undefined), so
 //   what waits for the staged writes (Pub/Sub messages) learns their fate.
 import assert from 'node:assert/strict';
-import type { Engine, WriteOp } from '../../storage/index.js';
+import type { Engine, ScanItem, WriteOp } from '../../storage/index.js';
 import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
 import {
   COUNT_PREFIX, DATABASE_COUNT, emptyCounts, DBMAP_KEY, DEAD_PREFIX, ELEMENT_NAMESPACE, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
@@ -279,6 +279,14 @@ export class Keyspace {
   /** Elements in [start, end), staged ones included, in key order. */
   elements(start: Buffer, end: Buffer): Generator<StoredEntry> {
     return this.staged.entries(start, end);
+  }
+
+  /**
+   * Up to limit elements in [start, end) as one array when nothing is staged there (a read
+   * without generators), and whether more remain; undefined when something is (use elements()).
+   */
+  elementsPage(start: Buffer, end: Buffer, limit: number): { items: ScanItem[]; more: boolean } | undefined {
+    return this.staged.enginePage(start, end, limit);
   }
 
   /** Index entries (a type's 'vidx' keys, staged writes included) in [start, end), in key order. */
