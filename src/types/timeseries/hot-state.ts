@@ -24,6 +24,8 @@ import { TIMESTAMP_MAX, decodeSeriesState, seriesRecord, type Series } from './s
 
 /** Series whose live state is cached, at most (about 100 bytes each). */
 export const HOT_SERIES_MAX = 250_000;
+/** After a sweep of a full cache freed nothing, this many calls for room are refused before the next sweep. */
+const SWEEP_BACKOFF_CALLS = 1_024;
 
 interface HotSeries {
   lastTs: number;
@@ -37,6 +39,8 @@ interface HotSeries {
 interface HotCache {
   resets: number; // keyspace.stagedResets when last checked
   byVersion: Map<number, HotSeries>;
+  sweepBackoff: number; // calls for room still refused after a sweep that freed nothing
+  entriesMax: number; // HOT_SERIES_MAX, or less in tests
 }
 
 const caches = new WeakMap<Keyspace, HotCache>();
@@ -45,7 +49,7 @@ function cacheOf(keyspace: Keyspace): HotCache | undefined {
   if (keyspace.readOnly) return undefined;
   let cache = caches.get(keyspace);
   if (cache === undefined) {
-    cache = { resets: keyspace.stagedResets, byVersion: new Map() };
+    cache = { resets: keyspace.stagedResets, byVersion: new Map(), sweepBackoff: 0, entriesMax: HOT_SERIES_MAX };
     caches.set(keyspace, cache);
   } else if (cache.resets !== keyspace.stagedResets) {
     cache.resets = keyspace.stagedResets;
@@ -71,11 +75,20 @@ function rebuild(keyspace: Keyspace, record: KeyRecord, series: Series): HotSeri
   return hot;
 }
 
-/** Room for one more entry: drops those with nothing unrecorded when full; false if none could go. */
+/**
+ * Room for one more entry: when full, drops the entries with nothing unrecorded (a sweep, at most
+ * once per SWEEP_BACKOFF_CALLS calls while sweeps free nothing); false if none could go.
+ */
 function makeRoom(cache: HotCache): boolean {
-  if (cache.byVersion.size < HOT_SERIES_MAX) return true;
+  if (cache.byVersion.size < cache.entriesMax) return true;
+  if (cache.sweepBackoff > 0) {
+    cache.sweepBackoff--;
+    return false;
+  }
   for (const [version, hot] of cache.byVersion) if (hot.unrecorded === 0) cache.byVersion.delete(version);
-  return cache.byVersion.size < HOT_SERIES_MAX;
+  if (cache.byVersion.size < cache.entriesMax) return true;
+  cache.sweepBackoff = SWEEP_BACKOFF_CALLS;
+  return false;
 }
 
 /** The cached live state of a stored series record, rebuilt (and cached when there is room) if absent. */
@@ -165,4 +178,10 @@ Keyspace.seriesSamplesUnrecorded = unrecordedOf;
 /** Drops every cached live state of keyspace (tests: the next loads rebuild, as after a restart). */
 export function forgetHotState(keyspace: Keyspace): void {
   caches.delete(keyspace);
+}
+
+/** Caps keyspace's cache below HOT_SERIES_MAX (tests of a full cache). */
+export function limitHotState(keyspace: Keyspace, entriesMax: number): void {
+  const cache = cacheOf(keyspace);
+  if (cache !== undefined) cache.entriesMax = Math.min(entriesMax, HOT_SERIES_MAX);
 }
