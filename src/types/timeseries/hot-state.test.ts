@@ -56,6 +56,25 @@ describe('the live state of series', () => {
     await store.keyspace.commit();
   });
 
+  it('makes room in a full cache by dropping the states of deleted series', async () => {
+    const store = await openStore();
+    limitHotState(store.keyspace, 4);
+    const append = async (keys: Buffer[]) => {
+      for (const key of keys) createSeries(store, key, NO_OPTIONS);
+      for (let ts = 1; ts <= 5; ts++) for (const key of keys) addSample(store, key, findSeries(store, key)!, ts, ts, undefined);
+      await store.keyspace.commit();
+    };
+    const old = ['a', 'b', 'c', 'd'].map((name) => Buffer.from(name));
+    await append(old);
+    expect(old.map((key) => store.keyspace.get(0, key)!.count)).toEqual([0, 0, 0, 0]); // all cached, none recorded
+    for (const key of old.slice(0, 2)) store.keyspace.delete(0, key);
+    await store.keyspace.commit();
+    const fresh = ['e', 'f'].map((name) => Buffer.from(name));
+    await append(fresh);
+    expect(fresh.map((key) => store.keyspace.get(0, key)!.count)).toEqual([0, 0]); // room was made: no record written
+    expect(store.keyspace.seriesCounts(0)).toEqual({ series: 4, samples: 20 });
+  });
+
   it("drops the cache when a command's staged writes are discarded", async () => {
     const store = await openStore();
     const key = Buffer.from('d');

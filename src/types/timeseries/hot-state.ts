@@ -16,8 +16,9 @@
 //   keyspace drops staged writes, has a commit refused or changes read-only mode (stagedResets),
 //   and a read-only keyspace (a replica's, whose records and raw samples its primary moves)
 //   caches nothing: it rebuilds on every load.
-// - At most HOT_SERIES_MAX entries: when full, entries with nothing unrecorded are dropped; if
-//   none is, a series without an entry writes its record with its appends, as before this cache.
+// - At most HOT_SERIES_MAX entries: when full, entries with nothing unrecorded are dropped, and
+//   those of dead versions (DEL, FLUSHALL...; a bounded number checked per sweep); if none is, a
+//   series without an entry writes its record with its appends, as before this cache.
 import { Keyspace, type KeyRecord } from '../../keyspace/keyspace.js';
 import { noteAppend, rawSamples, stageAppend } from './samples.js';
 import { TIMESTAMP_MAX, decodeSeriesState, seriesRecord, type Series } from './series.js';
@@ -26,6 +27,8 @@ import { TIMESTAMP_MAX, decodeSeriesState, seriesRecord, type Series } from './s
 export const HOT_SERIES_MAX = 250_000;
 /** After a sweep of a full cache freed nothing, this many calls for room are refused before the next sweep. */
 const SWEEP_BACKOFF_CALLS = 1_024;
+/** Entries with unrecorded appends a sweep asks the keyspace about (is the version dead?), at most. */
+const SWEEP_OWNER_CHECKS_MAX = 4_096;
 
 interface HotSeries {
   lastTs: number;
@@ -76,17 +79,28 @@ function rebuild(keyspace: Keyspace, record: KeyRecord, series: Series): HotSeri
 }
 
 /**
- * Room for one more entry: when full, drops the entries with nothing unrecorded (a sweep, at most
- * once per SWEEP_BACKOFF_CALLS calls while sweeps free nothing); false if none could go.
+ * Room for one more entry: when full, drops the entries with nothing unrecorded, then those of
+ * dead versions among the first SWEEP_OWNER_CHECKS_MAX others (the live ones checked move to the
+ * end), at most once per SWEEP_BACKOFF_CALLS calls while sweeps free nothing; false if none went.
  */
-function makeRoom(cache: HotCache): boolean {
-  if (cache.byVersion.size < cache.entriesMax) return true;
+function makeRoom(keyspace: Keyspace, cache: HotCache): boolean {
+  const { byVersion } = cache;
+  if (byVersion.size < cache.entriesMax) return true;
   if (cache.sweepBackoff > 0) {
     cache.sweepBackoff--;
     return false;
   }
-  for (const [version, hot] of cache.byVersion) if (hot.unrecorded === 0) cache.byVersion.delete(version);
-  if (cache.byVersion.size < cache.entriesMax) return true;
+  for (const [version, hot] of byVersion) if (hot.unrecorded === 0) byVersion.delete(version);
+  const checked: [number, HotSeries][] = [];
+  for (const [version, hot] of byVersion) {
+    if (checked.length >= SWEEP_OWNER_CHECKS_MAX) break;
+    checked.push([version, hot]);
+  }
+  for (const [version, hot] of checked) {
+    byVersion.delete(version);
+    if (keyspace.ownerOf(version) !== undefined) byVersion.set(version, hot);
+  }
+  if (byVersion.size < cache.entriesMax) return true;
   cache.sweepBackoff = SWEEP_BACKOFF_CALLS;
   return false;
 }
@@ -97,7 +111,7 @@ function hotOf(keyspace: Keyspace, record: KeyRecord, series: Series): HotSeries
   let hot = cache?.byVersion.get(record.version);
   if (hot !== undefined) return hot;
   hot = rebuild(keyspace, record, series);
-  if (cache !== undefined && makeRoom(cache)) cache.byVersion.set(record.version, hot);
+  if (cache !== undefined && makeRoom(keyspace, cache)) cache.byVersion.set(record.version, hot);
   return hot;
 }
 
@@ -130,7 +144,7 @@ export function recordSeries(keyspace: Keyspace, db: number, key: Buffer, series
   const { state, record } = series;
   const hot = cache.byVersion.get(record.version);
   if (hot === undefined) {
-    if (makeRoom(cache)) cache.byVersion.set(record.version, { lastTs: state.lastTs, lastValue: state.lastValue, firstTs: state.firstTs, rawCount: state.rawCount, count: record.count, unrecorded: 0 });
+    if (makeRoom(keyspace, cache)) cache.byVersion.set(record.version, { lastTs: state.lastTs, lastValue: state.lastValue, firstTs: state.firstTs, rawCount: state.rawCount, count: record.count, unrecorded: 0 });
     return;
   }
   hot.lastTs = state.lastTs;
