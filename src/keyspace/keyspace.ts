@@ -80,6 +80,15 @@ interface Located {
 }
 
 export class Keyspace {
+  /**
+   * Samples a time series record does not count yet: appends the time series layer keeps only as
+   * raw elements (types/timeseries/hot-state.ts sets this once, for every keyspace; 0 for the
+   * record it is writing). Counted with the record wherever a series leaves or enters a
+   * database's counts, so a command rewriting a stored record as it read it (EXPIRE) counts none.
+   */
+  static seriesSamplesUnrecorded: ((keyspace: Keyspace, record: KeyRecord) => number) | undefined = undefined;
+  /** Bumped when staged writes are dropped, a commit is refused or read-only mode changes: caches of what was staged start over. */
+  stagedResets = 0;
   onKeyModified: ((db: number, key: Buffer) => void) | undefined = undefined;
   onDbFlushed: ((db: number | 'all') => void) | undefined = undefined;
   onKeyExpired: ((db: number, key: Buffer) => void) | undefined = undefined;
@@ -332,6 +341,7 @@ export class Keyspace {
   }
 
   discardStaged(): void {
+    this.stagedResets++;
     for (const [namespace, counts] of this.countsBefore) {
       if (counts === undefined) this.counts.delete(namespace);
       else this.counts.set(namespace, counts);
@@ -376,7 +386,10 @@ export class Keyspace {
     // commits of one event-loop turn share the engine's group promise: one reaction covers them.
     if (durable !== this.watchedCommit) {
       this.watchedCommit = durable;
-      durable.catch(() => this.reloadCachedMeta());
+      durable.catch(() => {
+        this.stagedResets++;
+        this.reloadCachedMeta();
+      });
     }
     return durable;
   }
@@ -440,6 +453,7 @@ export class Keyspace {
   setReadOnly(readOnly: boolean): void {
     assert.ok(!this.hasStaged(), 'setReadOnly while a command has writes staged');
     this.readOnly = readOnly;
+    this.stagedResets++;
     if (readOnly) return;
     this.located.key = undefined;
     this.expireCursor = undefined;
@@ -586,6 +600,23 @@ export class Keyspace {
     this.pendingKills.push(version);
   }
 
+  /**
+   * A time series' samples changed without a record write (types/timeseries/hot-state.ts): its
+   * database's sample count follows, written with the staged batch.
+   */
+  adjustSeriesSamples(db: number, delta: number): void {
+    const namespace = this.namespaceOf(db);
+    const counts = this.counts.get(namespace);
+    if (counts === undefined) assert.fail(`no counts for namespace ${namespace}`);
+    if (!this.countsBefore.has(namespace)) this.countsBefore.set(namespace, { ...counts });
+    counts.samples += delta;
+  }
+
+  /** A series record's samples: its count and the appends it does not count yet. */
+  private seriesSamples(record: KeyRecord): number {
+    return record.count + (Keyspace.seriesSamplesUnrecorded?.(this, record) ?? 0);
+  }
+
   /** before/after: the key's record before and after the change, undefined when absent. */
   private account(namespace: number, before: KeyRecord | undefined, after: KeyRecord | undefined): void {
     const keys = (after === undefined ? 0 : 1) - (before === undefined ? 0 : 1);
@@ -595,7 +626,7 @@ export class Keyspace {
     const beforeSeries = before?.type === KEY_TYPE.timeseries;
     const afterSeries = after?.type === KEY_TYPE.timeseries;
     const series = (afterSeries ? 1 : 0) - (beforeSeries ? 1 : 0);
-    const samples = (afterSeries ? after.count : 0) - (beforeSeries ? before.count : 0);
+    const samples = (afterSeries ? this.seriesSamples(after) : 0) - (beforeSeries ? this.seriesSamples(before) : 0);
     if (keys === 0 && beforeExpiry === afterExpiry && series === 0 && samples === 0) return; // an overwrite: no count to write
     const counts = this.counts.get(namespace);
     if (counts === undefined) assert.fail(`no counts for namespace ${namespace}`);
