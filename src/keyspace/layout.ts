@@ -37,7 +37,8 @@
 //   expiry, RENAME, MOVE and FLUSHDB touch metadata, 'ver' and 'ttl' only: O(1) in the elements.
 //   An element whose 'ver' entry is gone, or names a dead namespace, is garbage (KeyspaceFilter).
 // - The 'ttl' entry of a metadata key exists exactly while it holds that expiry.
-import { HASH_BYTES, writeHash64 } from './hash64.js';
+import assert from 'node:assert/strict';
+import { HASH_BYTES, writeHash64, writeWordBE } from './hash64.js';
 import { POSITION_BYTES, writePosition } from './slot.js';
 
 export const DATABASE_COUNT = 16;
@@ -97,11 +98,18 @@ export function namespaceKey(prefix: Buffer, namespace: number): Buffer {
   return key;
 }
 
+/** Keys up to this long are copied by a JS loop (Buffer#copy's native call costs more below it). */
+const SHORT_COPY_BYTES = 64;
+
 export function metadataKey(namespace: number, userKey: Buffer): Buffer {
-  const key = Buffer.allocUnsafe(METADATA_KEY_HEADER_BYTES + userKey.length);
-  key.writeUInt32BE(namespace, 0);
+  const length = userKey.length;
+  const key = Buffer.allocUnsafe(METADATA_KEY_HEADER_BYTES + length);
+  assert.ok(namespace >= 0 && namespace <= NAMESPACE_ID_MAX, 'namespace id in range');
+  writeWordBE(key, 0, namespace);
   writePosition(userKey, key, NAMESPACE_BYTES);
-  userKey.copy(key, METADATA_KEY_HEADER_BYTES);
+  // a JS loop for short keys: Buffer#copy is a native call costing more than the copy
+  if (length <= SHORT_COPY_BYTES) for (let index = 0; index < length; index++) key[METADATA_KEY_HEADER_BYTES + index] = userKey[index]!;
+  else userKey.copy(key, METADATA_KEY_HEADER_BYTES);
   return key;
 }
 
