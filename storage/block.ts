@@ -75,6 +75,10 @@ export class ByteWriter {
     this.length = this.buffer.writeUInt32LE(value, this.length);
   }
   varint(value: number): void {
+    if ((value & 0x7f) === value && this.length < this.buffer.length) {
+      this.buffer[this.length++] = value; // one byte: most lengths, kinds and expiries of a block
+      return;
+    }
     if (!(Number.isSafeInteger(value) && value >= 0)) assert.fail(`varint out of range: ${value}`);
     this.reserve(BLOCK.VARINT_BYTES_MAX);
     let rest = value;
@@ -166,13 +170,18 @@ export class BlockBuilder {
   }
 
   addEntry(entry: Entry): void {
-    assert.ok(entry.kind === 'put' || entry.value.length === 0, 'a delete carries an empty value');
-    this.addKey(entry.key);
-    this.out.varint(entry.seq);
-    this.out.u8(ENTRY_KIND_CODE[entry.kind]);
-    this.out.varint(entry.expireAtMs);
-    this.out.varint(entry.value.length);
-    this.out.bytes(entry.value);
+    this.addEntryParts(entry.key, entry.seq, ENTRY_KIND_CODE[entry.kind], entry.expireAtMs, entry.value, 0, entry.value.length);
+  }
+
+  /** addEntry of an entry whose value is valueSource[valueStart .. valueStart + valueLength) (a flush's arena bytes, no view built). */
+  addEntryParts(key: Buffer, seq: number, kindCode: number, expireAtMs: number, valueSource: Buffer, valueStart: number, valueLength: number): void {
+    assert.ok(kindCode === ENTRY_KIND_CODE.put || (kindCode === ENTRY_KIND_CODE.delete && valueLength === 0), 'a delete carries an empty value');
+    this.addKey(key);
+    this.out.varint(seq);
+    this.out.u8(kindCode);
+    this.out.varint(expireAtMs);
+    this.out.varint(valueLength);
+    this.out.bytes(valueSource, valueStart, valueStart + valueLength);
   }
 
   addHandle(key: Buffer, handle: BlockHandle): void {
@@ -570,8 +579,11 @@ export class BlockIterator implements EntryIterator {
   /** Copies the current key into target, or into a bigger buffer it returns when target is too short. */
   copyKey(target: Buffer): Buffer {
     assert.ok(this.isValid, 'BlockIterator.copyKey() on an invalid iterator');
-    const holder = target.length >= this.keyLength ? target : Buffer.allocUnsafe(Math.max(this.keyLength, 2 * target.length));
-    this.key.copy(holder, 0, 0, this.keyLength);
+    const length = this.keyLength;
+    const holder = target.length >= length ? target : Buffer.allocUnsafe(Math.max(length, 2 * target.length));
+    const key = this.key;
+    if (length <= SHORT_COPY_BYTES) for (let index = 0; index < length; index++) holder[index] = key[index]!;
+    else key.copy(holder, 0, 0, length);
     return holder;
   }
 
