@@ -5,7 +5,7 @@ import { CrashableFileSystem, Engine, type SyncPolicy } from '../../storage/inde
 import { hash64 } from './hash64.js';
 import { keySlot } from './slot.js';
 import {
-  DBMAP_KEY, VERSION_INDEX_PREFIX, VERSION_MARK_NAMESPACE_OFFSET, VERSION_MARK_PREFIX, elementPrefix, encodeVersion, metadataKey, prefixEnd, ttlKey,
+  DBMAP_KEY, VERSION_INDEX_PREFIX, VERSION_MARK_NAMESPACE_OFFSET, VERSION_MARK_PREFIX, decodeRecord, decodeRecordMeta, elementPrefix, encodeRecord, encodeVersion, metadataKey, prefixEnd, ttlKey,
   versionMarksStart,
 } from './layout.js';
 import { KEY_TYPE, Keyspace, KeyspaceGarbage, type KeyRecord } from './keyspace.js';
@@ -72,6 +72,17 @@ describe('hash64', () => {
       expect(internal.subarray(4, 12).toString('hex'), key).toBe(position);
       expect(keySlot(b(key)), key).toBe(slot);
       expect(internal.subarray(12).toString('latin1')).toBe(key);
+    }
+  });
+});
+
+describe('metadata records', () => {
+  it('reads the header of a record without its payload as decodeRecord reads it', () => {
+    const records: KeyRecord[] = [str('v'), str('', 1_700_000_000_123), agg(5), agg(2 ** 40, 2 ** 33, 9_000_000_000_000), { ...agg(7, 3), type: KEY_TYPE.timeseries }];
+    for (const record of records) {
+      const encoded = encodeRecord(record);
+      expect(decodeRecordMeta(encoded)).toEqual({ ...decodeRecord(encoded), payload: Buffer.alloc(0) });
+      expect(decodeRecord(encoded)).toEqual(record);
     }
   });
 });

@@ -279,6 +279,21 @@ export function encodeRecord(record: KeyRecord): Buffer {
   return value;
 }
 
+/**
+ * decodeRecord without the payload view (payload empty): what a write needs of the record it
+ * replaces (type, expiry, version, count), one Buffer view less per SET.
+ */
+export function decodeRecordMeta(value: Buffer): KeyRecord {
+  const type = value[0]!;
+  const flags = value[1]!;
+  const expireAtMs = (flags & META_FLAGS.hasExpiry) === 0 ? 0 : readU64BE(value, VALUE_HEADER_BYTES);
+  const encoding = (flags & META_FLAGS.encodingMask) >> META_FLAGS.encodingShift;
+  if (!isAggregateType(type)) return { type, encoding, expireAtMs, version: 0, count: 0, payload: EMPTY_PAYLOAD };
+  const offset = VALUE_HEADER_BYTES + ((flags & META_FLAGS.hasExpiry) === 0 ? 0 : 8);
+  return { type, encoding, expireAtMs, version: readU64BE(value, offset), count: readU64BE(value, offset + 8), payload: EMPTY_PAYLOAD };
+}
+const EMPTY_PAYLOAD = Buffer.alloc(0);
+
 /** The expiry inside a metadata value, without decoding the rest (walks and lookups). */
 export function expireAtOfValue(value: Buffer): number {
   return (value[1]! & META_FLAGS.hasExpiry) === 0 ? 0 : readU64BE(value, VALUE_HEADER_BYTES);
