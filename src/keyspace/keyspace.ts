@@ -36,7 +36,7 @@ import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
 import {
   COUNT_PREFIX, DATABASE_COUNT, emptyCounts, DBMAP_KEY, DEAD_PREFIX, ELEMENT_NAMESPACE, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
   VERSION_MARK_PREFIX, VERSION_NEXT_KEY, decodeCounts, elementVersionOf, decodeDatabaseMap, decodeRecord, encodeCounts, encodeDatabaseMap, encodeRecord,
-  encodeVersion, expireAtOfValue, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
+  encodeVersion, decodeRecordMeta, expireAtOfValue, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
   VERSION_MARK_NAMESPACE_OFFSET, ttlKey, userKeyOf, versionMarkKey, versionMarksStart, type DatabaseMap, type KeyRecord, type NamespaceCounts,
 } from './layout.js';
 import { migrateIfNeeded } from './migrate.js';
@@ -205,7 +205,7 @@ export class Keyspace {
     assert.equal(aggregate, record.version !== 0, 'aggregates, and only they, carry a version');
     const namespace = this.namespaceOf(db);
     const { internal, stored } = this.locate(namespace, key);
-    const before = stored === undefined ? undefined : decodeRecord(stored);
+    const before = stored === undefined ? undefined : decodeRecordMeta(stored); // never handed out: no payload view
     if (aggregate && record.count === 0 && isDeletedWhenEmpty(record.type)) {
       if (before !== undefined) this.removeStored(namespace, internal, before, true);
       if (before !== undefined) this.noteIfExpired(db, key, before);
@@ -227,7 +227,7 @@ export class Keyspace {
     const namespace = this.namespaceOf(db);
     const { internal, stored } = this.locate(namespace, key);
     if (stored === undefined) return false;
-    const before = decodeRecord(stored);
+    const before = decodeRecordMeta(stored);
     this.removeStored(namespace, internal, before, true);
     const expired = this.noteIfExpired(db, key, before);
     this.onKeyModified?.(db, key);
@@ -248,7 +248,7 @@ export class Keyspace {
     this.onKeyModified?.(sourceDb, source);
     const targetNamespace = this.namespaceOf(targetDb);
     const { internal, stored } = this.locate(targetNamespace, target);
-    const before = stored === undefined ? undefined : decodeRecord(stored);
+    const before = stored === undefined ? undefined : decodeRecordMeta(stored); // never handed out: no payload view
     if (before !== undefined && before.version !== 0 && before.version !== record.version) this.kill(before.version, targetNamespace);
     if (record.version !== 0) {
       if (sourceNamespace !== targetNamespace) this.staged.delete(versionMarkKey(record.version, sourceNamespace));

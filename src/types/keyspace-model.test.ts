@@ -990,13 +990,13 @@ function verify(model: Model, real: Real, when: string): void {
 
 async function openReal(real: Real): Promise<void> {
   const garbage = new KeyspaceGarbage();
-  const compactionFilter = (key: Buffer, value: Buffer | undefined): boolean => {
+  const compactionFilter = (key: Buffer): boolean => {
     const during = real.duringCompaction;
     if (during !== undefined) {
       real.duringCompaction = undefined;
       during();
     }
-    return garbage.filter(key, value);
+    return garbage.filter(key);
   };
   real.engine = await Engine.open({ ...real.options, compactionFilter });
   real.keyspace = await Keyspace.open(real.engine, { garbage, nowMs: () => real.clock.nowMs });

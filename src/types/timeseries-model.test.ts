@@ -1108,7 +1108,7 @@ function take(samples: Iterable<Sample>, max: number): Sample[] {
 
 async function openReal(real: Real): Promise<void> {
   const garbage = new KeyspaceGarbage();
-  real.engine = await Engine.open({ ...real.options, compactionFilter: (key, value) => garbage.filter(key, value) });
+  real.engine = await Engine.open({ ...real.options, compactionFilter: (key) => garbage.filter(key) });
   real.keyspace = await Keyspace.open(real.engine, { garbage, nowMs: () => 1_000_000 });
   real.sealer = new Sealer(); // the queue lives in memory: a restart forgets it
 }
