@@ -79,6 +79,15 @@ interface Located {
   stored: Buffer | undefined; // the metadata value, expired included
 }
 
+/**
+ * The record a write replaces, for the counts and the expiry index: its header alone (no payload
+ * view), except a time series', whose payload says how many samples its record does not count
+ * yet (Keyspace.seriesSamplesUnrecorded reads it).
+ */
+function decodeReplaced(stored: Buffer): KeyRecord {
+  return stored[0] === KEY_TYPE.timeseries ? decodeRecord(stored) : decodeRecordMeta(stored);
+}
+
 export class Keyspace {
   /**
    * Samples a time series record does not count yet: appends the time series layer keeps only as
@@ -205,7 +214,7 @@ export class Keyspace {
     assert.equal(aggregate, record.version !== 0, 'aggregates, and only they, carry a version');
     const namespace = this.namespaceOf(db);
     const { internal, stored } = this.locate(namespace, key);
-    const before = stored === undefined ? undefined : decodeRecordMeta(stored); // never handed out: no payload view
+    const before = stored === undefined ? undefined : decodeReplaced(stored); // never handed out: no payload view
     if (aggregate && record.count === 0 && isDeletedWhenEmpty(record.type)) {
       if (before !== undefined) this.removeStored(namespace, internal, before, true);
       if (before !== undefined) this.noteIfExpired(db, key, before);
@@ -227,7 +236,7 @@ export class Keyspace {
     const namespace = this.namespaceOf(db);
     const { internal, stored } = this.locate(namespace, key);
     if (stored === undefined) return false;
-    const before = decodeRecordMeta(stored);
+    const before = decodeReplaced(stored);
     this.removeStored(namespace, internal, before, true);
     const expired = this.noteIfExpired(db, key, before);
     this.onKeyModified?.(db, key);
@@ -248,7 +257,7 @@ export class Keyspace {
     this.onKeyModified?.(sourceDb, source);
     const targetNamespace = this.namespaceOf(targetDb);
     const { internal, stored } = this.locate(targetNamespace, target);
-    const before = stored === undefined ? undefined : decodeRecordMeta(stored); // never handed out: no payload view
+    const before = stored === undefined ? undefined : decodeReplaced(stored); // never handed out: no payload view
     if (before !== undefined && before.version !== 0 && before.version !== record.version) this.kill(before.version, targetNamespace);
     if (record.version !== 0) {
       if (sourceNamespace !== targetNamespace) this.staged.delete(versionMarkKey(record.version, sourceNamespace));
