@@ -42,5 +42,5 @@ EXPOSE 7379
 STOPSIGNAL SIGTERM
 # PING over loopback (never refused by protected mode) on the configured port; -NOAUTH also proves the server answers.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 CMD ["node", "dist/healthcheck.js"]
-ENTRYPOINT ["node", "dist/tskv.js", "--bind", "0.0.0.0", "--dir", "/data"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/tskv.js", "--bind", "0.0.0.0", "--dir", "/data"]
 CMD ["/etc/tskv/tskv.conf"]

@@ -27,11 +27,13 @@
 // the messages they get (by bytes: every message frame has the same length). A PUBLISH row checks
 // that every subscriber got every message and prints delivered messages per second of wall time
 // (from redis-benchmark's start until the last one arrived) beside redis-benchmark's rate.
-// `--collections-only` runs just that part; `--publish-only` just SET and the PUBLISH rows (no zset load).
 // `--zsets-only` (issue 17's sorted set rows, under 3 min): SET, GET, ZADD, ZRANGE 0 9 and
 // ZRANGEBYSCORE LIMIT on the 1,000,000-member zset, a quarter of the requests, each row also
 // giving each server's CPU µs per request (utime + stime from /proc/PID/stat around the run); with
 // `--bundle <path>` (repeatable) those tskv bundles run side by side, interleaved, each beside Redis.
+// `--collections-only` runs just that part; `--publish-only` just SET and the PUBLISH rows (no zset load);
+// `--lists-only` just SET, GET and the list rows (no zset load, no PUBLISH). Each collection row also
+// prints each server's CPU per request (utime + stime from /proc/PID/stat over its runs).
 // Prints a markdown table (medians of the repeats) for bench/README.md. Not part of CI.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -42,7 +44,7 @@ import { promisify } from 'node:util';
 import { freePort, rawRequest, REPO_DIR, SERVER_BUNDLE } from '../test/helpers/server.js';
 import { RawClient, formatReply } from '../test/helpers/raw-client.js';
 
-interface Sample { rps: number; p50Ms: number; p99Ms: number }
+interface Sample { rps: number; p50Ms: number; p99Ms: number; cpuUsPerRequest?: number }
 interface Server { name: string; port: number; process: ChildProcess; dir: string }
 type Policy = 'always' | 'no';
 
@@ -53,6 +55,7 @@ const typesOnly = argv.includes('--types-only');
 const collectionsOnly = argv.includes('--collections-only');
 const publishOnly = argv.includes('--publish-only');
 const zsetsOnly = argv.includes('--zsets-only');
+const listsOnly = argv.includes('--lists-only');
 const repeatsIndex = argv.indexOf('--repeats');
 const repeats = repeatsIndex >= 0 ? Number(argv[repeatsIndex + 1]) : quick ? 1 : 3;
 const bundles = argv.flatMap((arg, index) => (arg === '--bundle' && argv[index + 1] !== undefined ? [path.resolve(argv[index + 1] as string)] : []));
@@ -111,6 +114,23 @@ async function stop(server: Server): Promise<void> {
   await exited;
   clearTimeout(timer);
   rmSync(server.dir, { recursive: true, force: true });
+}
+
+const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** utime + stime of a process so far, in clock ticks. */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
+  return Number(fields[11]) + Number(fields[12]); // #14 utime, #15 stime
+}
+
+/** run() with the server's CPU per request (µs) added to its sample. */
+function withCpu(server: Server, requestCount: number, run: () => Sample): Sample {
+  const pid = server.process.pid as number;
+  const before = cpuTicks(pid);
+  const sample = run();
+  return { ...sample, cpuUsPerRequest: ((cpuTicks(pid) - before) / CLOCK_TICKS_PER_S) * 1e6 / requestCount };
 }
 
 function requests(base: number): number {
@@ -462,15 +482,16 @@ async function runPublish(server: Server, subscribers: Subscribers, count: numbe
   return { rps: Number(cells[1]), p50Ms: Number(cells[4]), p99Ms: Number(cells[6]), deliveredPerSecond: (count * subscribers.counts().length) / seconds };
 }
 
-const COLLECTION_ROWS: readonly { name: string; run: (server: Server) => Sample }[] = [
-  { name: 'SET', run: (server) => runBenchmark(server, 'set', requests(400_000)) },
-  { name: 'GET', run: (server) => runBenchmark(server, 'get', requests(1_000_000)) },
-  { name: 'ZADD (1 zset, 100k members)', run: (server) => runBenchmark(server, 'zadd', requests(400_000)) },
-  { name: `ZRANGE 0 9 (${BIG_ZSET_MEMBERS} members)`, run: (server) => runCommand(server, ['ZRANGE', 'bigzset', '0', '9'], requests(400_000), KEYSPACE) },
-  { name: 'ZRANGEBYSCORE <rand> +inf LIMIT 0 10', run: (server) => runCommand(server, ['ZRANGEBYSCORE', 'bigzset', '__rand_int__', '+inf', 'LIMIT', '0', '10'], requests(400_000), BIG_ZSET_SCORES) },
-  { name: 'LPUSH (1 list)', run: (server) => runBenchmark(server, 'lpush', requests(400_000)) },
-  { name: 'LRANGE 0 99 (100 B elements)', run: (server) => runCommand(server, ['LRANGE', 'mylist', '0', '99'], requests(100_000), KEYSPACE) },
-  { name: 'RPOP (as many as LPUSH pushed)', run: (server) => runBenchmark(server, 'rpop', requests(400_000)) },
+const LIST_ROW_NAMES: readonly string[] = ['SET', 'GET', 'LPUSH (1 list)', 'LRANGE 0 99 (100 B elements)', 'RPOP (as many as LPUSH pushed)'];
+const COLLECTION_ROWS: readonly { name: string; requests: number; run: (server: Server, count: number) => Sample }[] = [
+  { name: 'SET', requests: requests(400_000), run: (server, count) => runBenchmark(server, 'set', count) },
+  { name: 'GET', requests: requests(1_000_000), run: (server, count) => runBenchmark(server, 'get', count) },
+  { name: 'ZADD (1 zset, 100k members)', requests: requests(400_000), run: (server, count) => runBenchmark(server, 'zadd', count) },
+  { name: `ZRANGE 0 9 (${BIG_ZSET_MEMBERS} members)`, requests: requests(400_000), run: (server, count) => runCommand(server, ['ZRANGE', 'bigzset', '0', '9'], count, KEYSPACE) },
+  { name: 'ZRANGEBYSCORE <rand> +inf LIMIT 0 10', requests: requests(400_000), run: (server, count) => runCommand(server, ['ZRANGEBYSCORE', 'bigzset', '__rand_int__', '+inf', 'LIMIT', '0', '10'], count, BIG_ZSET_SCORES) },
+  { name: 'LPUSH (1 list)', requests: requests(400_000), run: (server, count) => runBenchmark(server, 'lpush', count) },
+  { name: 'LRANGE 0 99 (100 B elements)', requests: requests(100_000), run: (server, count) => runCommand(server, ['LRANGE', 'mylist', '0', '99'], count, KEYSPACE) },
+  { name: 'RPOP (as many as LPUSH pushed)', requests: requests(400_000), run: (server, count) => runBenchmark(server, 'rpop', count) },
 ];
 const PUBLISH_ROWS = [
   { name: 'PUBLISH to 1 subscriber', subscribers: 1, requests: 200_000 },
@@ -483,26 +504,32 @@ function printRow(name: string, samples: { tskv: Sample[]; redis: Sample[] }): v
   })) as [Sample, Sample];
   console.log(`| durable (fsync always) | ${name} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ` +
     `${(a.rps / b.rps).toFixed(2)} | ${a.p50Ms.toFixed(3)} / ${a.p99Ms.toFixed(3)} | ${b.p50Ms.toFixed(3)} / ${b.p99Ms.toFixed(3)} |`);
+  const cpu = [samples.tskv, samples.redis].map((list) => list.flatMap((s) => (s.cpuUsPerRequest === undefined ? [] : [s.cpuUsPerRequest])));
+  if (cpu[0]!.length > 0) {
+    console.log(`  ${name}: server CPU µs/request (median): tskv ${median(cpu[0]!).toFixed(2)} (${cpu[0]!.map((v) => v.toFixed(2)).join(', ')}), ` +
+      `redis ${median(cpu[1]!).toFixed(2)} (${cpu[1]!.map((v) => v.toFixed(2)).join(', ')})`);
+  }
 }
 
 async function collectionRows(): Promise<void> {
   const tskv = await startTskv('always');
   const redis = await startRedis('always');
   try {
-    for (const server of publishOnly ? [] : [tskv, redis]) {
+    for (const server of publishOnly || listsOnly ? [] : [tskv, redis]) {
       const started = Date.now();
       await loadBigZset(server.port);
       console.log(`${server.name}: loaded a ${BIG_ZSET_MEMBERS}-member zset in ${((Date.now() - started) / 1000).toFixed(1)} s (ZADDs of ${LOAD_KEYS_PER_MSET}, ${LOAD_MSETS_IN_FLIGHT} in flight)`);
     }
-    for (const row of publishOnly ? COLLECTION_ROWS.slice(0, 1) : COLLECTION_ROWS) {
+    const rows = publishOnly ? COLLECTION_ROWS.slice(0, 1) : listsOnly ? COLLECTION_ROWS.filter((row) => LIST_ROW_NAMES.includes(row.name)) : COLLECTION_ROWS;
+    for (const row of rows) {
       const samples: { tskv: Sample[]; redis: Sample[] } = { tskv: [], redis: [] };
       for (let repeat = 0; repeat < repeats; repeat++) {
-        samples.tskv.push(row.run(tskv));
-        samples.redis.push(row.run(redis));
+        samples.tskv.push(withCpu(tskv, row.requests, () => row.run(tskv, row.requests)));
+        samples.redis.push(withCpu(redis, row.requests, () => row.run(redis, row.requests)));
       }
       printRow(row.name, samples);
     }
-    for (const row of PUBLISH_ROWS) {
+    for (const row of listsOnly ? [] : PUBLISH_ROWS) {
       const count = requests(row.requests);
       const [ours, theirs] = [await Subscribers.open(tskv.port, `bench:${row.subscribers}`, row.subscribers), await Subscribers.open(redis.port, `bench:${row.subscribers}`, row.subscribers)];
       try {
@@ -531,13 +558,9 @@ async function collectionRows(): Promise<void> {
   }
 }
 
-const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
 /** utime + stime of a process in µs. */
 function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S; // #14 utime, #15 stime
+  return (cpuTicks(pid) * 1e6) / CLOCK_TICKS_PER_S;
 }
 
 /** A row's run and the server CPU µs per request it cost. */
@@ -656,7 +679,7 @@ async function main(): Promise<void> {
   }
   console.log('| pairing | test | tskv req/s | redis req/s | tskv/redis | tskv p50 / p99 ms | redis p50 / p99 ms |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  if (collectionsOnly || publishOnly) {
+  if (collectionsOnly || publishOnly || listsOnly) {
     await collectionRows();
     return;
   }

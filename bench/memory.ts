@@ -5,8 +5,9 @@
 // against each, waits SETTLE_MS, then reads RSS (/proc/PID/status VmRSS), DBSIZE and, for tskv,
 // INFO memory's parts (where its RSS is: memtable arena and index, block cache, table indexes and
 // filters, JS heap, other buffers, unaccounted). Prints one line per server per repeat and the
-// median RSS ratio tskv / Redis. tskv runs with MALLOC_MMAP_THRESHOLD_=65536, as `npm start` and
-// the Docker image run it; --env K=V (repeatable) sets more (or K= to unset). Not part of CI: each
+// median RSS ratio tskv / Redis. tskv runs with MALLOC_MMAP_THRESHOLD_=65536 and node
+// --max-semi-space-size=4, as `npm start` and the Docker image run it; --env K=V (repeatable) sets
+// more (or K= to unset), --node-arg A (repeatable) replaces the node flags. Not part of CI: each
 // repeat takes a minute or so on this machine.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ function options(name: string): string[] {
 const REQUESTS = Number(option('--requests', '1000000'));
 const REPEATS = Number(option('--repeats', '3'));
 const TSKV_ARGS = options('--tskv-arg');
+const NODE_ARGS = argv.includes('--node-arg') ? options('--node-arg') : ['--max-semi-space-size=4'];
 const TSKV_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: '65536' };
 Object.assign(TSKV_ENV, Object.fromEntries(options('--env').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])));
 for (const [key, value] of Object.entries(TSKV_ENV)) if (value === '') delete TSKV_ENV[key];
@@ -76,7 +78,7 @@ async function measure(name: 'tskv' | 'redis'): Promise<Result> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-memory-${name}-`));
   const child = name === 'tskv'
-    ? spawn(process.execPath, [SERVER_BUNDLE, '--port', String(port), '--dir', dir, '--appendfsync', 'no', ...TSKV_ARGS], { stdio: 'ignore', env: { ...process.env, ...TSKV_ENV } })
+    ? spawn(process.execPath, [...NODE_ARGS, SERVER_BUNDLE, '--port', String(port), '--dir', dir, '--appendfsync', 'no', ...TSKV_ARGS], { stdio: 'ignore', env: { ...process.env, ...TSKV_ENV } })
     : spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   try {
     await waitForPing(port);
@@ -104,7 +106,7 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:memory: redis-benchmark -t set -n ${REQUESTS} -r ${REQUESTS} -d 100 -P 16 -c 50; tskv ${['--appendfsync no', ...TSKV_ARGS].join(' ')} ${JSON.stringify(TSKV_ENV)}`);
+  console.log(`bench:memory: redis-benchmark -t set -n ${REQUESTS} -r ${REQUESTS} -d 100 -P 16 -c 50; tskv ${['--appendfsync no', ...TSKV_ARGS].join(' ')} ${JSON.stringify(TSKV_ENV)} node ${NODE_ARGS.join(' ')}`);
   const ratios: number[] = [];
   const rss: Record<string, number[]> = { tskv: [], redis: [] };
   for (let repeat = 0; repeat < REPEATS; repeat++) {

@@ -2,7 +2,7 @@
 // samples in redis-server as one sorted set per series, in the same run.
 //   npm run bench:ts [-- --quick] [--repeats N] [--series 1000] [--days 3] [--late-percent 1]
 //                    [--clients 4] [--batch-samples 10000] [--queries 100] [--bundle dist/tskv.js]
-//                    [--node-args --cpu-prof,--cpu-prof-dir=/tmp/prof]
+//                    [--node-args --cpu-prof,--cpu-prof-dir=/tmp/prof] [--ingest-only]
 // Data and load: bench/ts-load.ts (TSBS's cpu generator: 10 integer metrics per host every 10 s;
 // --series / 10 hosts over --days; TS.MADD per host row vs one ZADD key ts "ts:value" per
 // sample, pipelined from --clients connections). Queries: bench/ts-queries.ts (lastpoint,
@@ -18,6 +18,7 @@
 //      sample, the same queries.
 //   3. and 4. both again with --late-percent of the samples sent 1-5 minutes late: ingest only.
 // --quick: 200 series over 0.75 days (1/20 of the default 26M samples), 20 queries per kind.
+// --ingest-only: the four loads and their checks alone (no DEBUG COMPACT, scans or queries).
 // Not part of CI: the default run writes 26M samples to each server four times.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -43,6 +44,7 @@ const BATCH_SAMPLES = Number(option('--batch-samples') ?? 10_000);
 const QUERIES = Number(option('--queries') ?? (QUICK ? 20 : 100));
 const BUNDLE = path.resolve(option('--bundle') ?? SERVER_BUNDLE);
 const NODE_ARGS = (option('--node-args') ?? '').split(',').filter((arg) => arg !== '');
+const INGEST_ONLY = argv.includes('--ingest-only');
 const SEED = 20_160_101;
 const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const QUIET_POLL_MS = 1_000;
@@ -285,6 +287,22 @@ async function runScans(server: Server, data: Dataset, figures: Figures): Promis
   figures.set('scan mrange client samples/s', samples / wallS);
 }
 
+/** After the in-order load: DEBUG COMPACT, disk and memory, range scans, queries. */
+async function examineTskv(tskv: Server, data: Dataset, figures: Figures, answers: Map<string, Canonical[]>): Promise<void> {
+  const total = data.seriesCount * data.ticks;
+  await tskv.client.call('DEBUG', 'COMPACT');
+  figures.set('tskv compaction wait s', await waitForQuiet(tskv.client));
+  const disk = dataDirBytes(tskv.dir);
+  figures.set('tskv data dir bytes', disk.total);
+  figures.set('tskv data dir bytes/sample', disk.total / total);
+  figures.set('tskv sstable bytes/sample', disk.sst / total);
+  figures.set('tskv rss after compaction', rssBytes(tskv.process.pid as number));
+  log(`tskv compacted: ${disk.total} bytes in ${tskv.dir} (${(disk.total / total).toFixed(3)} B/sample)`);
+  await runScans(tskv, data, figures);
+  await runQueries(tskv, data, 'tskv', figures, answers);
+  figures.set('tskv rss after queries', rssBytes(tskv.process.pid as number));
+}
+
 async function repeatOnce(data: Dataset, figures: Figures): Promise<void> {
   const total = data.seriesCount * data.ticks;
   const answers = new Map<string, Canonical[]>();
@@ -297,17 +315,7 @@ async function repeatOnce(data: Dataset, figures: Figures): Promise<void> {
     figures.set('tskv rss after load', rssBytes(tskv.process.pid as number));
     const stored = await storedSamples(tskv, data, 'tskv');
     if (stored !== total) throw new Error(`tskv holds ${stored} samples, ${total} written`);
-    await tskv.client.call('DEBUG', 'COMPACT');
-    figures.set('tskv compaction wait s', await waitForQuiet(tskv.client));
-    const disk = dataDirBytes(tskv.dir);
-    figures.set('tskv data dir bytes', disk.total);
-    figures.set('tskv data dir bytes/sample', disk.total / total);
-    figures.set('tskv sstable bytes/sample', disk.sst / total);
-    figures.set('tskv rss after compaction', rssBytes(tskv.process.pid as number));
-    log(`tskv compacted: ${disk.total} bytes in ${tskv.dir} (${(disk.total / total).toFixed(3)} B/sample)`);
-    await runScans(tskv, data, figures);
-    await runQueries(tskv, data, 'tskv', figures, answers);
-    figures.set('tskv rss after queries', rssBytes(tskv.process.pid as number));
+    if (!INGEST_ONLY) await examineTskv(tskv, data, figures, answers);
   } finally {
     await stopServer(tskv);
   }
@@ -317,11 +325,13 @@ async function repeatOnce(data: Dataset, figures: Figures): Promise<void> {
     await ingest(redis, data, 'redis', 0, figures, 'redis');
     const stored = await storedSamples(redis, data, 'redis');
     if (stored !== total) throw new Error(`redis holds ${stored} samples, ${total} written`);
-    const memory = await infoFields(redis.client, 'memory');
-    figures.set('redis used_memory_rss', Number(memory.get('used_memory_rss')));
-    figures.set('redis used_memory_rss/sample', Number(memory.get('used_memory_rss')) / total);
-    figures.set('redis used_memory/sample', Number(memory.get('used_memory')) / total);
-    await runQueries(redis, data, 'redis', figures, answers);
+    if (!INGEST_ONLY) {
+      const memory = await infoFields(redis.client, 'memory');
+      figures.set('redis used_memory_rss', Number(memory.get('used_memory_rss')));
+      figures.set('redis used_memory_rss/sample', Number(memory.get('used_memory_rss')) / total);
+      figures.set('redis used_memory/sample', Number(memory.get('used_memory')) / total);
+      await runQueries(redis, data, 'redis', figures, answers);
+    }
   } finally {
     await stopServer(redis);
   }
@@ -367,6 +377,7 @@ function report(runs: Figures[], data: Dataset): void {
     console.log(`tskv ${LATE_PERCENT}% late / in order: ${ratioText('tskv late samples/s', 'tskv samples/s')} (goal >= 0.95; ${int(get('tskv late late samples'))} late samples); redis: ${ratioText('redis late samples/s', 'redis samples/s')}`);
   }
   console.log(`tskv raw samples not yet sealed at the end of the load: ${fixed(get('tskv unsealed raw samples per series after load'), 0)} per series (mean of ${DEBUG_INFO_SERIES})`);
+  if (INGEST_ONLY) return;
   console.log('\n| memory and disk | tskv | redis |');
   console.log('| --- | ---: | ---: |');
   for (let step = 1; step <= PROGRESS_STEPS; step++) {

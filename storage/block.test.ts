@@ -179,6 +179,13 @@ describe('Block decoding of malformed bytes', () => {
         } catch (error) {
           expect(error).toBeInstanceOf(SstableCorruptionError);
         }
+        for (const key of ['kez', 'key', 'kf', 'a'].map((text) => Buffer.from(text))) {
+          try {
+            new Block(damaged, 'f', 0).find(key, undefined); // the point lookup's own decoding
+          } catch (error) {
+            expect(error).toBeInstanceOf(SstableCorruptionError);
+          }
+        }
       }
     }
   });

@@ -78,6 +78,10 @@ export class ByteWriter {
     this.length = this.buffer.writeUInt32LE(value, this.length);
   }
   varint(value: number): void {
+    if ((value & 0x7f) === value && this.length < this.buffer.length) {
+      this.buffer[this.length++] = value; // one byte: most lengths, kinds and expiries of a block
+      return;
+    }
     if (!(Number.isSafeInteger(value) && value >= 0)) assert.fail(`varint out of range: ${value}`);
     this.reserve(BLOCK.VARINT_BYTES_MAX);
     let rest = value;
@@ -169,13 +173,18 @@ export class BlockBuilder {
   }
 
   addEntry(entry: Entry): void {
-    assert.ok(entry.kind === 'put' || entry.value.length === 0, 'a delete carries an empty value');
-    this.addKey(entry.key);
-    this.out.varint(entry.seq);
-    this.out.u8(ENTRY_KIND_CODE[entry.kind]);
-    this.out.varint(entry.expireAtMs);
-    this.out.varint(entry.value.length);
-    this.out.bytes(entry.value);
+    this.addEntryParts(entry.key, entry.seq, ENTRY_KIND_CODE[entry.kind], entry.expireAtMs, entry.value, 0, entry.value.length);
+  }
+
+  /** addEntry of an entry whose value is valueSource[valueStart .. valueStart + valueLength) (a flush's arena bytes, no view built). */
+  addEntryParts(key: Buffer, seq: number, kindCode: number, expireAtMs: number, valueSource: Buffer, valueStart: number, valueLength: number): void {
+    assert.ok(kindCode === ENTRY_KIND_CODE.put || (kindCode === ENTRY_KIND_CODE.delete && valueLength === 0), 'a delete carries an empty value');
+    this.addKey(key);
+    this.out.varint(seq);
+    this.out.u8(kindCode);
+    this.out.varint(expireAtMs);
+    this.out.varint(valueLength);
+    this.out.bytes(valueSource, valueStart, valueStart + valueLength);
   }
 
   addHandle(key: Buffer, handle: BlockHandle): void {
@@ -326,10 +335,18 @@ export class Block {
     let right = this.restartCount - 1;
     while (left < right) {
       const mid = (left + right + 1) >>> 1;
-      reader.pos = this.restartAt(mid);
-      if (reader.varint() !== 0) reader.fail('restart entry shares a prefix');
-      const length = reader.varint();
-      const start = reader.skip(length);
+      const at = this.restartAt(mid);
+      let start: number;
+      let length: number;
+      if (at + 2 <= reader.end && contents[at] === 0 && contents[at + 1]! < 0x80 && at + 2 + contents[at + 1]! <= reader.end) {
+        length = contents[at + 1]!; // the common encoding: one-byte length, key inside the entries
+        start = at + 2;
+      } else {
+        reader.pos = at;
+        if (reader.varint() !== 0) reader.fail('restart entry shares a prefix');
+        length = reader.varint();
+        start = reader.skip(length);
+      }
       if (compareBytes(contents, start, start + length, key) < 0) left = mid;
       else right = mid - 1;
     }
@@ -340,11 +357,41 @@ export class Block {
     let keyLength = 0;
     let matched = 0;
     const targetLength = key.length;
-    while (reader.pos < reader.end) {
-      const shared = reader.varint();
-      const unshared = reader.varint();
-      if (shared > keyLength) reader.fail(`shared length ${shared} exceeds previous key length ${keyLength}`);
-      const start = reader.skip(unshared);
+    const end = reader.end;
+    while (reader.pos < end) {
+      // the common encoding decoded with local offsets (decodeEntryFast); anything else, and every
+      // error, through the checked reader
+      let shared: number;
+      let start: number;
+      let unshared: number;
+      let seq: number;
+      let kindCode: number;
+      let expireAtMs: number;
+      let valueStart: number;
+      let valueLength: number;
+      if (decodeEntryFast(contents, reader.pos, end, keyLength)) {
+        shared = fastEntry.shared;
+        unshared = fastEntry.unshared;
+        start = reader.pos + 2;
+        seq = fastEntry.seq;
+        kindCode = fastEntry.kindCode;
+        expireAtMs = fastEntry.expireAtMs;
+        valueStart = fastEntry.valueStart;
+        valueLength = fastEntry.valueLength;
+        reader.pos = valueStart + valueLength;
+      } else {
+        shared = reader.varint();
+        unshared = reader.varint();
+        if (shared > keyLength) reader.fail(`shared length ${shared} exceeds previous key length ${keyLength}`);
+        start = reader.skip(unshared);
+        seq = reader.varint();
+        kindCode = reader.u8();
+        if (kindCode !== ENTRY_KIND_CODE.put && kindCode !== ENTRY_KIND_CODE.delete) reader.fail(`bad entry kind ${kindCode}`);
+        expireAtMs = reader.varint();
+        valueLength = reader.varint();
+        if (kindCode === ENTRY_KIND_CODE.delete && valueLength !== 0) reader.fail('delete with a value');
+        valueStart = reader.skip(valueLength);
+      }
       keyLength = shared + unshared;
       let order = -1; // below key
       if (shared <= matched) {
@@ -356,13 +403,6 @@ export class Block {
         else order = keyLength - targetLength;
         matched = shared + index;
       }
-      const seq = reader.varint();
-      const kindCode = reader.u8();
-      if (kindCode !== ENTRY_KIND_CODE.put && kindCode !== ENTRY_KIND_CODE.delete) reader.fail(`bad entry kind ${kindCode}`);
-      const expireAtMs = reader.varint();
-      const valueLength = reader.varint();
-      if (kindCode === ENTRY_KIND_CODE.delete && valueLength !== 0) reader.fail('delete with a value');
-      const valueStart = reader.skip(valueLength);
       if (order < 0) continue;
       if (order > 0) return 'absent';
       if (snapshotSeq !== undefined && seq > snapshotSeq) continue;
@@ -371,6 +411,38 @@ export class Block {
     }
     return 'next';
   }
+}
+
+/** What decodeEntryFast decoded (a module scratch, so the point lookup allocates nothing per entry). */
+const fastEntry = { shared: 0, unshared: 0, seq: 0, kindCode: 0, expireAtMs: 0, valueStart: 0, valueLength: 0 };
+
+/**
+ * Decodes the entry at data[pos] into fastEntry if it has the common encoding (one-byte shared
+ * and unshared lengths, shared <= previousKeyLength, varints of at most 7 bytes, a valid kind,
+ * every byte before end); false, having decided nothing, otherwise (the checked path then
+ * decodes it or raises the error).
+ */
+function decodeEntryFast(data: Buffer, pos: number, end: number, previousKeyLength: number): boolean {
+  if (pos + 2 > end) return false;
+  const shared = data[pos]!;
+  const unshared = data[pos + 1]!;
+  if (shared >= 0x80 || unshared >= 0x80 || shared > previousKeyLength) return false;
+  const seq = shortVarint(data, pos + 2 + unshared, end);
+  if (seq < 0 || varintEnd >= end) return false;
+  const kindCode = data[varintEnd]!;
+  if (kindCode !== ENTRY_KIND_CODE.put && kindCode !== ENTRY_KIND_CODE.delete) return false;
+  const expireAtMs = shortVarint(data, varintEnd + 1, end);
+  if (expireAtMs < 0) return false;
+  const valueLength = shortVarint(data, varintEnd, end);
+  if (valueLength < 0 || valueLength > end - varintEnd || (kindCode === ENTRY_KIND_CODE.delete && valueLength !== 0)) return false;
+  fastEntry.shared = shared;
+  fastEntry.unshared = unshared;
+  fastEntry.seq = seq;
+  fastEntry.kindCode = kindCode;
+  fastEntry.expireAtMs = expireAtMs;
+  fastEntry.valueStart = varintEnd;
+  fastEntry.valueLength = valueLength;
+  return true;
 }
 
 /** Decodes one index block whole: separator keys and the handles they point to. */
@@ -538,8 +610,11 @@ export class BlockIterator implements EntryIterator {
   /** Copies the current key into target, or into a bigger buffer it returns when target is too short. */
   copyKey(target: Buffer): Buffer {
     assert.ok(this.isValid, 'BlockIterator.copyKey() on an invalid iterator');
-    const holder = target.length >= this.keyLength ? target : Buffer.allocUnsafe(Math.max(this.keyLength, 2 * target.length));
-    this.key.copy(holder, 0, 0, this.keyLength);
+    const length = this.keyLength;
+    const holder = target.length >= length ? target : Buffer.allocUnsafe(Math.max(length, 2 * target.length));
+    const key = this.key;
+    if (length <= SHORT_COPY_BYTES) for (let index = 0; index < length; index++) holder[index] = key[index]!;
+    else key.copy(holder, 0, 0, length);
     return holder;
   }
 

@@ -17,7 +17,7 @@
 //   tskv writes mostly small keys at moderate rates, so it pays that for reads and space.
 //
 // Rules for each entry, in entry order (key ascending, newest first):
-// - compactionFilter(key, value) true: dropped (dead namespaces and versions; the caller
+// - compactionFilter(key) true: dropped (dead namespaces and versions; the caller
 //   guarantees no read of them).
 // - Snapshots split seqs into buckets (bucket = the first open snapshot >= seq, or the live one);
 //   within a bucket only the newest version of a key is visible, the rest are dropped.
@@ -225,7 +225,7 @@ function entryDecider(plan: CompactionPlan, env: CompactionEnvironment, counters
     const shadowed = previousKey !== undefined && previousBucket === bucket && sameKey(previousKey, entry.key);
     previousKey = entry.key;
     previousBucket = bucket;
-    if (compactionFilter !== undefined && compactionFilter(entry.key, entry.kind === 'put' ? entry.value : undefined)) {
+    if (compactionFilter !== undefined && compactionFilter(entry.key)) {
       counters.filteredDropped++;
       return undefined;
     }

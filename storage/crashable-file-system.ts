@@ -1,5 +1,6 @@
 // storage/crashable-file-system.ts: the in-memory FileSystem tests crash (see file-system.ts for
-// the model: inodes vs directory entries, durable vs live, the four crash modes).
+// the model: inodes vs directory entries, durable vs live, the crash modes; 'lose-pages' is the
+// page cache writing a preallocated file's pages back out of order).
 // Invariant: handles never alias caller buffers; bytes are copied in and out.
 import assert from 'node:assert/strict';
 import * as nodePath from 'node:path';
@@ -7,7 +8,7 @@ import { LockedError } from './errors.js';
 import { currentLockHolder, encodeLockHolder } from './file-lock.js';
 import { createErrnoError, type FileLock, type FileSystem, type ReadableFile, type WritableFile } from './file-system.js';
 
-export type CrashMode = 'drop' | 'keep-random' | 'tear' | 'zero-fill';
+export type CrashMode = 'drop' | 'keep-random' | 'tear' | 'zero-fill' | 'lose-pages';
 export interface CrashOptions {
   mode?: CrashMode;
   seed?: number;
@@ -527,6 +528,9 @@ function normalize(path: string): string {
   return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
 }
 
+/** The page size 'lose-pages' loses pages of. */
+const LOST_PAGE_BYTES = 4096;
+
 /** What a crash leaves of one file whose directory entry survived. */
 function survivingContent(inode: Inode, mode: CrashMode, random: (bound: number) => number): Buffer {
   const durable = inode.durableContent();
@@ -546,5 +550,18 @@ function survivingContent(inode: Inode, mode: CrashMode, random: (bound: number)
     }
     case 'zero-fill':
       return Buffer.concat([durable, Buffer.alloc(unsyncedBytes)]);
+    case 'lose-pages': {
+      // preallocated space written back out of order: every unsynced byte kept, but at least one
+      // 4 KiB page holding unsynced bytes (and each other one at random) reads as zeros from where
+      // the synced bytes end (the durable part of a page is kept)
+      const kept = Buffer.from(inode.content());
+      const firstPage = Math.floor(inode.syncedLength / LOST_PAGE_BYTES);
+      const pages = Math.ceil(inode.length / LOST_PAGE_BYTES) - firstPage;
+      const surely = firstPage + random(pages);
+      for (let page = firstPage; page < firstPage + pages; page++) {
+        if (page === surely || random(2) === 1) kept.fill(0, Math.max(page * LOST_PAGE_BYTES, inode.syncedLength), Math.min((page + 1) * LOST_PAGE_BYTES, inode.length));
+      }
+      return kept;
+    }
   }
 }

@@ -19,11 +19,12 @@ export interface Entry {
 }
 
 /**
- * The engine user's say over what flush and compaction keep: true drops this version of key (value
- * undefined for a delete). The caller guarantees nothing reads a dropped entry again, including an
- * older version of the same key that a deeper table still holds (dead namespaces, dead versions).
+ * The engine user's say over what flush and compaction keep: true drops this version of key, by the
+ * key alone (a flush then builds no view of each value). The caller guarantees nothing reads a
+ * dropped entry again, including an older version of the same key that a deeper table still holds
+ * (dead namespaces, dead versions).
  */
-export type CompactionFilter = (key: Buffer, value: Buffer | undefined) => boolean;
+export type CompactionFilter = (key: Buffer) => boolean;
 
 export interface EntryIterator {
   seekToFirst(): void;

@@ -14,6 +14,8 @@
 //                   of each directory's unsynced operations survive
 //     'tear'        every unsynced append survives except each file's last, cut at a random byte
 //     'zero-fill'   unsynced appended bytes survive as zeros (size persisted, data not)
+//     'lose-pages'  unsynced appended bytes survive, but some of their 4 KiB pages read as zeros
+//                   (the page cache wrote a preallocated file's pages back out of order)
 //   and invalidates every handle opened before it (any call on one throws EBADF).
 // Simplifications of the model: directories made by mkdirp are durable at once; a file rewritten
 // in place (truncate, create over it, writeAll) keeps its last synced content until it is synced;

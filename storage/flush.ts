@@ -9,13 +9,13 @@
 // - Older versions of a key are dropped unless an open snapshot still sees them (a snapshot sees
 //   the newest version with seq <= its own). A visible version is kept even when it is a delete
 //   (older tables may hold the key) or an expired put (dropping it could uncover an older value).
-// - compactionFilter(key, value) true drops that version of key (dead namespaces and versions: the
+// - compactionFilter(key) true drops that version of key (dead namespaces and versions: the
 //   caller guarantees nothing reads such keys again, so an older version left in a table cannot
 //   be seen either).
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { BlockCache } from './block-cache.js';
-import { Block, BLOCK, blockChecksum, type BlockHandle } from './block.js';
+import { Block, BLOCK, blockChecksum, ENTRY_KIND_CODE, type BlockHandle } from './block.js';
 import type { CompactionFilter, Entry } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 import type { FileSystem, WritableFile } from './file-system.js';
@@ -65,19 +65,31 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
   let closed = false;
   try {
     const writer = new SstableWriter(file, writerOptions(input.tableOptions));
-    const iterator = input.memtable.iterator();
+    // The memtable's versions go to the writer as arena bytes: no Entry, no value view, the key's
+    // Bloom hash as put() computed it (an Entry and two views per entry were ~3% of a SET's CPU).
+    const iterator = input.memtable.flushIterator();
     iterator.seekToFirst();
-    const keepVersion = versionFilter(input.snapshotSeqs);
+    const snapshotSeqs = input.snapshotSeqs;
+    const noSnapshots = snapshotSeqs.length === 0;
     const filter = input.compactionFilter;
-    const keep = (entry: Entry): boolean => keepVersion(entry) && (filter === undefined || !filter(entry.key, entry.kind === 'put' ? entry.value : undefined));
+    let previousNode = -1;
+    let previousBucket = -1;
     let entriesDropped = 0;
     let sliceStartMs = performance.now();
     let sinceClockCheck = 0;
     let entriesWritten = 0;
     while (iterator.valid()) {
-      const entry = iterator.entry();
-      if (keep(entry)) {
-        writer.add(entry);
+      // versionFilter's rule: within a snapshot bucket only the newest version of a key is kept
+      const node = iterator.currentNode();
+      const seq = iterator.currentSeq();
+      const bucket = noSnapshots ? 0 : snapshotBucket(snapshotSeqs, seq);
+      const shadowed = node === previousNode && bucket === previousBucket;
+      previousNode = node;
+      previousBucket = bucket;
+      const key = iterator.currentKey();
+      if (!shadowed && (filter === undefined || !filter(key))) {
+        const kindCode = iterator.currentIsPut() ? ENTRY_KIND_CODE.put : ENTRY_KIND_CODE.delete;
+        writer.addParts(key, iterator.currentKeyHash(), seq, kindCode, iterator.currentExpireAtMs(), iterator.currentValueSource(), iterator.currentValueStart(), iterator.currentValueLength());
         entriesWritten++;
       } else {
         entriesDropped++;

@@ -312,6 +312,11 @@ export class Memtable {
     return new MemtableIterator(this);
   }
 
+  /** iterator() with the raw accessors a flush reads instead of entry() (no Entry, no value view). */
+  flushIterator(): MemtableIterator {
+    return new MemtableIterator(this);
+  }
+
   // ---- for MemtableIterator ------------------------------------------------------------------
 
   /** The node at position `index` of the main run (index < mainLength()), or of the tail. */
@@ -400,6 +405,27 @@ export class Memtable {
     const value = length === 0 ? EMPTY : this.slabs[this.valueSlab[version]!]!.subarray(offset, offset + length);
     const kind = this.versionKind[version] === KIND.put ? 'put' : 'delete';
     return { key, seq: this.versionSeq[version]!, kind, value, expireAtMs: this.versionExpire[version]! };
+  }
+
+  /** version's fields, for MemtableIterator's raw accessors. */
+  kindIsPut(version: number): boolean {
+    return this.versionKind[version] === KIND.put;
+  }
+  expireAtOf(version: number): number {
+    return this.versionExpire[version]!;
+  }
+  valueSourceOf(version: number): Buffer {
+    return this.valueLength[version] === 0 ? EMPTY : this.slabs[this.valueSlab[version]!]!;
+  }
+  valueStartOf(version: number): number {
+    return this.valueLength[version] === 0 ? 0 : this.valueOffset[version]!;
+  }
+  valueLengthOf(version: number): number {
+    return this.valueLength[version]!;
+  }
+  /** bloomHash(key of node), as put() computed it (unsigned). */
+  hashOf(node: number): number {
+    return this.nodeHash[node]! >>> 0;
   }
 
   keyOf(node: number): Buffer {
@@ -581,8 +607,12 @@ export class Memtable {
   }
 }
 
-/** Walks main and tail together (their keys are disjoint), each node's versions newest first. */
-class MemtableIterator implements EntryIterator {
+/**
+ * Walks main and tail together (their keys are disjoint), each node's versions newest first.
+ * Besides entry(), raw accessors of the current version (a flush's loop: no Entry, no value view);
+ * their results are views of the arena, valid while the table lives.
+ */
+export class MemtableIterator implements EntryIterator {
   private mainIndex = 0;
   private tailIndex = 0;
   private node = -1; // -1: not valid
@@ -590,7 +620,7 @@ class MemtableIterator implements EntryIterator {
   private version = -1;
   private seq = 0;
   private current: Entry | undefined;
-  private currentKey: Buffer | undefined; // node's key, shared by the entries of its versions
+  private nodeKey: Buffer | undefined; // node's key, shared by the entries of its versions
   private seenMutationCount = 0;
 
   constructor(private readonly table: Memtable) {}
@@ -614,10 +644,43 @@ class MemtableIterator implements EntryIterator {
   entry(): Entry {
     assert.ok(this.node >= 0, 'MemtableIterator.entry() on an invalid iterator');
     if (this.current === undefined) {
-      this.currentKey ??= this.table.keyOf(this.node);
-      this.current = this.table.entryOf(this.currentKey, this.version);
+      this.nodeKey ??= this.table.keyOf(this.node);
+      this.current = this.table.entryOf(this.nodeKey, this.version);
     }
     return this.current;
+  }
+
+  /** The current node (distinct key) id: consecutive versions of one key share it. */
+  currentNode(): number {
+    return this.node;
+  }
+  /** The current key (one view per node, shared by its versions). */
+  currentKey(): Buffer {
+    assert.ok(this.node >= 0, 'MemtableIterator.currentKey() on an invalid iterator');
+    this.nodeKey ??= this.table.keyOf(this.node);
+    return this.nodeKey;
+  }
+  currentKeyHash(): number {
+    return this.table.hashOf(this.node);
+  }
+  currentSeq(): number {
+    return this.seq;
+  }
+  currentIsPut(): boolean {
+    return this.table.kindIsPut(this.version);
+  }
+  currentExpireAtMs(): number {
+    return this.table.expireAtOf(this.version);
+  }
+  /** The current value is currentValueSource()[currentValueStart() .. + currentValueLength()). */
+  currentValueSource(): Buffer {
+    return this.table.valueSourceOf(this.version);
+  }
+  currentValueStart(): number {
+    return this.table.valueStartOf(this.version);
+  }
+  currentValueLength(): number {
+    return this.table.valueLengthOf(this.version);
   }
 
   next(): void {
@@ -660,7 +723,7 @@ class MemtableIterator implements EntryIterator {
   private pickNode(): void {
     const table = this.table;
     this.current = undefined;
-    this.currentKey = undefined;
+    this.nodeKey = undefined;
     this.seenMutationCount = table.mutationCount();
     const fromMain = this.mainIndex < table.mainLength() ? table.mainNode(this.mainIndex) : -1;
     const fromTail = this.tailIndex < table.tailLength() ? table.tailNode(this.tailIndex) : -1;

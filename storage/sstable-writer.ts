@@ -33,7 +33,7 @@
 //   chunk is safe because WritableFile.append() writes (or copies) synchronously.
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
-import { BLOCK, BlockBuilder, ByteWriter, blockChecksum, maskCrc, type BlockHandle } from './block.js';
+import { BLOCK, BlockBuilder, ByteWriter, blockChecksum, ENTRY_KIND_CODE, maskCrc, type BlockHandle } from './block.js';
 import { bloomHash, BloomBuilder, BLOOM } from './bloom.js';
 import type { Entry } from './entry.js';
 import type { WritableFile } from './file-system.js';
@@ -118,12 +118,20 @@ export class SstableWriter {
   }
 
   add(entry: Entry): void {
+    this.addParts(entry.key, -1, entry.seq, ENTRY_KIND_CODE[entry.kind], entry.expireAtMs, entry.value, 0, entry.value.length);
+  }
+
+  /**
+   * add() without an Entry: the value is valueSource[valueStart .. valueStart + valueLength), and
+   * keyHash is bloomHash(key) when the caller has it (a memtable keeps it), else -1. A flush adds
+   * the memtable's arena bytes this way, building no Entry and no value view per entry.
+   */
+  addParts(key: Buffer, keyHash: number, seq: number, kindCode: number, expireAtMs: number, valueSource: Buffer, valueStart: number, valueLength: number): void {
     assert.ok(!this.finished, 'SstableWriter.add() after finish()');
     if (this.filter !== undefined) assert.fail('SstableWriter.add() after buildFilterStep()');
-    assert.ok(Number.isSafeInteger(entry.seq) && entry.seq >= 0, 'entry seq must be a safe non-negative integer');
-    const key = entry.key;
+    assert.ok(Number.isSafeInteger(seq) && seq >= 0, 'entry seq must be a safe non-negative integer');
     const byKey = this.lastKeyLength < 0 ? 1 : this.compareWithLastKey(key);
-    assert.ok(byKey > 0 || (byKey === 0 && entry.seq < this.lastSeq), 'SstableWriter.add() out of entry order');
+    assert.ok(byKey > 0 || (byKey === 0 && seq < this.lastSeq), 'SstableWriter.add() out of entry order');
     if (this.pendingHandle !== undefined) {
       this.indexBlock.addHandle(shortestSeparator(this.lastKeyView(), key), this.pendingHandle); // addHandle copies the key
       this.pendingHandle = undefined;
@@ -131,14 +139,14 @@ export class SstableWriter {
     if (byKey !== 0) {
       this.smallestKey ??= Buffer.from(key);
       this.setLastKey(key);
-      this.addHash(bloomHash(key));
+      this.addHash(keyHash < 0 ? bloomHash(key) : keyHash);
     }
-    this.lastSeq = entry.seq;
+    this.lastSeq = seq;
     this.entryCount++;
-    if (entry.kind === 'delete') this.tombstoneCount++;
-    if (entry.seq < this.smallestSeq) this.smallestSeq = entry.seq;
-    if (entry.seq > this.largestSeq) this.largestSeq = entry.seq;
-    this.dataBlock.addEntry(entry);
+    if (kindCode === ENTRY_KIND_CODE.delete) this.tombstoneCount++;
+    if (seq < this.smallestSeq) this.smallestSeq = seq;
+    if (seq > this.largestSeq) this.largestSeq = seq;
+    this.dataBlock.addEntryParts(key, seq, kindCode, expireAtMs, valueSource, valueStart, valueLength);
     if (this.dataBlock.estimatedBytes() >= this.blockBytes) this.flushDataBlock();
   }
 

@@ -9,6 +9,7 @@ import {
   RECORD_TYPE,
   WAL_BLOCK_BYTES,
   WAL_HEADER_BYTES,
+  WAL_PAGE_BYTES,
   WAL_RESERVE_BYTES,
   createWal,
   decodeBatch,
@@ -256,14 +257,37 @@ describe('log records', () => {
     expect(corruptionOf(() => readAll(fs)).reason).toMatch(/bad record type 9/);
   });
 
-  it('fails on a zero-filled hole followed by records, and on a LAST without a FIRST', () => {
+  it('drops everything after a lost page of the last WAL (a power loss wrote a later page back), and fails on one elsewhere', () => {
     const fs = freshFs();
     writeLog(fs, [Buffer.from('x'), patternBytes(40_000, 6)]);
     const data = fs.readAll(PATH); // "x", then the big record's FIRST, then its LAST in block 1
     const tail = data.subarray(WAL_BLOCK_BYTES);
-    const spliced = Buffer.concat([data.subarray(0, 8), Buffer.alloc(WAL_BLOCK_BYTES - 8), tail]);
-    fs.writeAll(PATH, spliced);
+    fs.writeAll(PATH, Buffer.concat([data.subarray(0, 8), Buffer.alloc(WAL_BLOCK_BYTES - 8), tail])); // zeros from the FIRST's header on
+    let read = readAll(fs);
+    expect(read.records.map(String)).toEqual(['x']);
+    expect(read.validBytes).toBe(8);
+    expect(read.tornTail).toMatch(/zero-filled header/);
+    expect(corruptionOf(() => readAll(fs, PATH, false)).reason).toMatch(/zero-filled header \(not the last log file\)/);
+    const page = Buffer.from(data); // the FIRST's header survived, a page of its payload did not: bad crc
+    page.fill(0, WAL_PAGE_BYTES, 2 * WAL_PAGE_BYTES);
+    fs.writeAll(PATH, page);
+    read = readAll(fs);
+    expect(read.records.map(String)).toEqual(['x']);
+    expect(read.tornTail).toMatch(/bad crc/);
+  });
+
+  it('fails on zeros that are not a lost page followed by records, and on a LAST without a FIRST', () => {
+    const fs = freshFs();
+    writeLog(fs, [Buffer.from('x'), patternBytes(40_000, 6)]);
+    const data = fs.readAll(PATH);
+    const tail = data.subarray(WAL_BLOCK_BYTES);
+    const hole = Buffer.concat([data.subarray(0, 8), Buffer.alloc(WAL_HEADER_BYTES), Buffer.alloc(WAL_BLOCK_BYTES - 8 - WAL_HEADER_BYTES, 0xee), tail]);
+    fs.writeAll(PATH, hole); // a zero header, but its page holds more than zeros
     expect(corruptionOf(() => readAll(fs)).reason).toMatch(/zero-filled header, followed by valid records/);
+    const flipped = Buffer.from(data);
+    flipped[20] = flipped[20]! ^ 0xff; // a bad crc, no page of zeros in it
+    fs.writeAll(PATH, flipped);
+    expect(corruptionOf(() => readAll(fs)).reason).toMatch(/bad crc, followed by valid records/);
     const moved = Buffer.concat([data.subarray(0, 8), tail]); // LAST right after "x": in the wrong block
     fs.writeAll(PATH, moved);
     expect(corruptionOf(() => readAll(fs)).reason).toMatch(/LAST record without a FIRST/);

@@ -31,6 +31,9 @@
 //   no valid record follows. Replay keeps the records before it; validBytes is where they end.
 //   The live WAL keeps zeros preallocated past its last record (WAL_RESERVE_BYTES), so after a
 //   crash it ends in zeros (zeroTail) even when nothing was lost.
+// - A lost page in the last WAL is a torn tail too, whatever follows it: zeros from the damage to
+//   the end of its 4 KiB page, or a whole page of zeros inside the damaged record (a power loss
+//   wrote a later page of the preallocated space back, not this one; see isLostPage).
 // - Anything else bad is corruption and fails the read with the file and byte offset: damage
 //   followed by a valid record, a bad record type under a good crc, fragments out of order, any
 //   damage in a non-last file. A bad record is never skipped.
@@ -271,6 +274,27 @@ function validRecordFollows(data: Buffer, offset: number, claimedEnd: number | u
   return false;
 }
 
+/** The page the page cache writes back as a unit; a power loss can keep one and lose an earlier one. */
+export const WAL_PAGE_BYTES = 4096;
+
+/**
+ * Whether damage at offset is a page the power loss did not write back: zeros from offset to the
+ * end of its page, or a whole page of zeros inside the damaged record. The live WAL's space is
+ * preallocated zeros, and the page cache writes its pages back in any order, so after a power
+ * loss an unsynced page can read as zeros while a later one holds records. Nothing past such a
+ * page was acknowledged (an fsync covering a later record covered this page too): the records
+ * after it are dropped as a torn tail, and replay keeps a prefix.
+ */
+function isLostPage(data: Buffer, offset: number, claimedEnd: number | undefined): boolean {
+  const pageEnd = Math.min((Math.floor(offset / WAL_PAGE_BYTES) + 1) * WAL_PAGE_BYTES, data.length);
+  if (pageEnd - offset >= WAL_HEADER_BYTES && isAllZero(data, offset, pageEnd)) return true;
+  const recordEnd = Math.min(claimedEnd ?? offset + WAL_HEADER_BYTES, data.length);
+  for (let page = pageEnd; page < recordEnd; page += WAL_PAGE_BYTES) {
+    if (isAllZero(data, page, Math.min(page + WAL_PAGE_BYTES, data.length))) return true;
+  }
+  return false;
+}
+
 function isAllZero(data: Buffer, start: number, end: number): boolean {
   for (let index = start; index < end; index++) if (data[index] !== 0) return false;
   return true;
@@ -293,7 +317,7 @@ export function readLogRecords(fs: FileSystem, path: string, options: { isLast: 
   // FIRST .. MIDDLE is dropped with the damage that ends it.
   const tornOrFail = (at: number, physical: Extract<Physical, { kind: 'damage' }>): LogReadResult => {
     if (!options.isLast) fail(at, `${physical.reason} (not the last log file)`);
-    if (!physical.atEndOfFile && validRecordFollows(data, at, physical.end)) fail(at, `${physical.reason}, followed by valid records`);
+    if (!physical.atEndOfFile && !isLostPage(data, at, physical.end) && validRecordFollows(data, at, physical.end)) fail(at, `${physical.reason}, followed by valid records`);
     return { records, offsets, validBytes, tornTail: `${physical.reason} at byte ${at}`, zeroTail: isAllZero(data, validBytes, data.length) };
   };
   while (offset < data.length) {

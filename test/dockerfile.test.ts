@@ -93,8 +93,8 @@ describe('Dockerfile instructions', () => {
     expect(flagValue(entrypoint, '--port')).toBeUndefined();
   });
 
-  it('runs the bundle bound to 0.0.0.0 with --dir /data', () => {
-    expect(command.slice(0, 2)).toEqual(['node', 'dist/tskv.js']);
+  it('runs the bundle bound to 0.0.0.0 with --dir /data, node with the young generation npm start uses', () => {
+    expect(command.slice(0, 3)).toEqual(['node', '--max-semi-space-size=4', 'dist/tskv.js']);
     expect(flagValue(command, '--bind')).toBe('0.0.0.0');
     expect(flagValue(command, '--dir')).toBe('/data');
     expect(flagValue(command, '--port') ?? '7379').toBe('7379');

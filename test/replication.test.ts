@@ -107,6 +107,39 @@ describe('replication', () => {
     await expect(r.wait(1, 10)).rejects.toThrow('ERR WAIT cannot be used with replica instances');
   });
 
+  it("a replica answers TS reads as its primary does: appends past the series' record, seals, a rule", async () => {
+    const primary = await server();
+    const replicaServer = await server(['--replicaof', '127.0.0.1', String(primary.port)]);
+    const p = client(primary.port);
+    const r = client(replicaServer.port);
+    await waitUntil('the link to come up', 10, async () => (await info(r)).get('master_link_status') === 'up');
+    await p.call('TS.CREATE', 'ts:a', 'LABELS', 'kind', 'test');
+    await p.call('TS.CREATE', 'ts:b', 'LABELS', 'kind', 'test', 'DUPLICATE_POLICY', 'LAST');
+    await p.call('TS.CREATE', 'ts:avg', 'LABELS', 'kind', 'rule');
+    await p.call('TS.CREATERULE', 'ts:b', 'ts:avg', 'AGGREGATION', 'avg', 1000);
+    for (let start = 0; start < 6000; start += 500) { // past a chunk's worth, so the sealer seals some
+      const pipeline = p.pipeline();
+      for (let ts = start; ts < start + 500; ts++) pipeline.call('TS.MADD', 'ts:a', 1000 + ts, ts % 97, 'ts:b', 1000 + ts, ts % 13);
+      await pipeline.exec();
+    }
+    await p.call('TS.ADD', 'ts:b', 3000, 42); // an upsert: LAST
+    await caughtUp(p, r);
+    const reads = (redis: Redis): Promise<unknown[]> => Promise.all([
+      redis.call('TS.GET', 'ts:a'), redis.call('TS.GET', 'ts:b'), redis.call('TS.RANGE', 'ts:a', '-', '+', 'COUNT', 5),
+      redis.call('TS.REVRANGE', 'ts:b', '-', '+', 'COUNT', 5), redis.call('TS.RANGE', 'ts:avg', '-', '+'),
+      redis.call('TS.MGET', 'FILTER', 'kind=test'), redis.call('TS.RANGE', 'ts:a', '-', '+', 'AGGREGATION', 'sum', 1000),
+    ]);
+    const fromPrimary = await reads(p);
+    expect(fromPrimary[0]).toEqual([6999, '82']); // 5999 % 97
+    expect(await reads(r)).toEqual(fromPrimary);
+    const totalSamples = async (redis: Redis, key: string): Promise<unknown> => {
+      const fields = (await redis.call('TS.INFO', key)) as unknown[];
+      return fields[fields.indexOf('totalSamples') + 1];
+    };
+    for (const key of ['ts:a', 'ts:b', 'ts:avg']) expect(await totalSamples(r, key)).toBe(await totalSamples(p, key));
+    await expect(r.call('TS.ADD', 'ts:a', '*', 1)).rejects.toThrow("READONLY You can't write against a read only replica.");
+  });
+
   it('keeps every WAIT 1-confirmed write on the replica when the primary is killed with -9', async () => {
     const primary = await server();
     const replicaServer = await server(['--replicaof', '127.0.0.1', String(primary.port)]);

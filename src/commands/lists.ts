@@ -20,7 +20,7 @@ import { EVENT, notify } from '../dispatch/notify.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
 import {
-  backwardElements, elementAt, forwardElements, growEncoding, indexSpaceLeft, insertAt, listLength, listRecord, matchPositions, newListState,
+  backwardElements, elementAt, elementsBetween, forwardElements, growEncoding, indexSpaceLeft, insertAt, listLength, listRecord, matchPositions, newListState,
   popElements, pushElement, readListState, removePositions, setElement, shrinkEncoding, trimList, type ListEnd, type ListState,
 } from '../types/list.js';
 import { limits } from '../ops/config.js';
@@ -186,7 +186,7 @@ function lrange(ctx: CommandContext, args: Buffer[]): void {
   const range = state === undefined ? undefined : clampRange(listLength(state), start, stop);
   if (state === undefined || range === undefined) return ctx.out.arrayHeader(0);
   ctx.out.arrayHeader(range.to - range.from + 1);
-  for (const element of forwardElements(ctx.server.keyspace, state, range.from, range.to)) ctx.out.bulk(element);
+  for (const element of elementsBetween(ctx.server.keyspace, state, range.from, range.to)) ctx.out.bulk(element);
 }
 
 /** LTRIM key start stop. */

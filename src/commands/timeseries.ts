@@ -41,7 +41,8 @@ import {
   addSample, alterSeries, checkDeletePossible, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
   lastSample, latestSample, liveReferences, readLabels, requireSeries, storeSeries, type SeriesAccess,
 } from '../types/timeseries/series-store.js';
-import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, seriesOf, type Series } from '../types/timeseries/series.js';
+import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from '../types/timeseries/series.js';
+import { loadSeries } from '../types/timeseries/hot-state.js';
 import { timeseriesType } from '../types/timeseries/module.js';
 import { REPLY } from '../../protocol/index.js';
 import { EVENT, notify } from '../dispatch/notify.js';
@@ -151,7 +152,7 @@ function tsMadd(ctx: CommandContext, args: Buffer[]): void {
       const ts = sampleTimestamp(sample.ts, now);
       const record = store.keyspace.get(store.db, key);
       if (record === undefined || record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.notTsdbKey);
-      const series = seriesOf(record);
+      const series = loadSeries(store.keyspace, record);
       writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, undefined));
       notify(ctx, EVENT.module, 'ts.add', key);
     } catch (error) {
@@ -285,7 +286,7 @@ function seriesFiltered(store: SeriesAccess, matchers: readonly LabelMatcher[]):
   const lookup = { name: driver.label, values: driver.kind === 'contains' ? undefined : driver.values };
   const found: { key: Buffer; series: Series; labels: Label[] }[] = [];
   for (const { key, record } of seriesMatching(store.keyspace, store.db, [lookup]) as IndexedSeries[]) {
-    const series = { record, state: findSeries(store, key)!.state };
+    const series = loadSeries(store.keyspace, record);
     const labels = readLabels(store.keyspace, series).labels;
     if (matches(labels, plan.residual)) found.push({ key, series, labels });
   }

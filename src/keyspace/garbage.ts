@@ -75,7 +75,7 @@ export class KeyspaceGarbage {
     return this.deadNamespaces.size;
   }
 
-  readonly filter = (key: Buffer, _value: Buffer | undefined): boolean => {
+  readonly filter = (key: Buffer): boolean => {
     if (key.length < NAMESPACE_BYTES) return false;
     const namespace = key.readUInt32BE(0);
     if (namespace === ELEMENT_NAMESPACE) return !this.isLiveVersion(elementVersionOf(key));

@@ -34,8 +34,11 @@ function finalize(h: number, length: number): number {
   return hash >>> 0;
 }
 
-/** Writes the 8 hash bytes (big-endian: high half, then low half) at target[offset]. */
-export function writeHash64(key: Uint8Array, target: Buffer, offset: number): void {
+/** hash64's halves, written by hash64Halves (a module scratch, so the hot path allocates nothing). */
+export const HASH64_HALVES = new Uint32Array(2); // [high, low]
+
+/** Sets HASH64_HALVES to the key's two 32-bit halves (high: HASH_SEEDS.high, low: HASH_SEEDS.low). */
+export function hash64Halves(key: Uint8Array): void {
   const length = key.length;
   const blockEnd = length & ~3;
   let high: number = HASH_SEEDS.high | 0;
@@ -54,8 +57,24 @@ export function writeHash64(key: Uint8Array, target: Buffer, offset: number): vo
     high ^= block;
     low ^= block;
   }
-  target.writeUInt32BE(finalize(high, length), offset);
-  target.writeUInt32BE(finalize(low, length), offset + 4);
+  HASH64_HALVES[0] = finalize(high, length);
+  HASH64_HALVES[1] = finalize(low, length);
+}
+
+/** Writes word as 4 big-endian bytes at target[offset] (offset + 4 <= target.length: the caller sized it). */
+export function writeWordBE(target: Uint8Array, offset: number, word: number): void {
+  target[offset] = word >>> 24;
+  target[offset + 1] = word >>> 16;
+  target[offset + 2] = word >>> 8;
+  target[offset + 3] = word;
+}
+
+/** Writes the 8 hash bytes (big-endian: high half, then low half) at target[offset]. */
+export function writeHash64(key: Uint8Array, target: Buffer, offset: number): void {
+  if (offset < 0 || offset + HASH_BYTES > target.length) throw new RangeError(`hash bytes at ${offset} outside a buffer of ${target.length}`);
+  hash64Halves(key);
+  writeWordBE(target, offset, HASH64_HALVES[0]!);
+  writeWordBE(target, offset + 4, HASH64_HALVES[1]!);
 }
 
 export function hash64(key: Uint8Array): bigint {

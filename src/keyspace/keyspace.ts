@@ -36,7 +36,7 @@ import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
 import {
   COUNT_PREFIX, DATABASE_COUNT, emptyCounts, DBMAP_KEY, DEAD_PREFIX, ELEMENT_NAMESPACE, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
   VERSION_MARK_PREFIX, VERSION_NEXT_KEY, decodeCounts, elementVersionOf, decodeDatabaseMap, decodeRecord, encodeCounts, encodeDatabaseMap, encodeRecord,
-  encodeVersion, expireAtOfValue, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
+  encodeVersion, decodeRecordMeta, expireAtOfValue, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
   VERSION_MARK_NAMESPACE_OFFSET, ttlKey, userKeyOf, versionMarkKey, versionMarksStart, type DatabaseMap, type KeyRecord, type NamespaceCounts,
 } from './layout.js';
 import { migrateIfNeeded } from './migrate.js';
@@ -79,7 +79,25 @@ interface Located {
   stored: Buffer | undefined; // the metadata value, expired included
 }
 
+/**
+ * The record a write replaces, for the counts and the expiry index: its header alone (no payload
+ * view), except a time series', whose payload says how many samples its record does not count
+ * yet (Keyspace.seriesSamplesUnrecorded reads it).
+ */
+function decodeReplaced(stored: Buffer): KeyRecord {
+  return stored[0] === KEY_TYPE.timeseries ? decodeRecord(stored) : decodeRecordMeta(stored);
+}
+
 export class Keyspace {
+  /**
+   * Samples a time series record does not count yet: appends the time series layer keeps only as
+   * raw elements (types/timeseries/hot-state.ts sets this once, for every keyspace; 0 for the
+   * record it is writing). Counted with the record wherever a series leaves or enters a
+   * database's counts, so a command rewriting a stored record as it read it (EXPIRE) counts none.
+   */
+  static seriesSamplesUnrecorded: ((keyspace: Keyspace, record: KeyRecord) => number) | undefined = undefined;
+  /** Bumped when staged writes are dropped, a commit is refused or read-only mode changes: caches of what was staged start over. */
+  stagedResets = 0;
   onKeyModified: ((db: number, key: Buffer) => void) | undefined = undefined;
   onDbFlushed: ((db: number | 'all') => void) | undefined = undefined;
   onKeyExpired: ((db: number, key: Buffer) => void) | undefined = undefined;
@@ -196,7 +214,7 @@ export class Keyspace {
     assert.equal(aggregate, record.version !== 0, 'aggregates, and only they, carry a version');
     const namespace = this.namespaceOf(db);
     const { internal, stored } = this.locate(namespace, key);
-    const before = stored === undefined ? undefined : decodeRecord(stored);
+    const before = stored === undefined ? undefined : decodeReplaced(stored); // never handed out: no payload view
     if (aggregate && record.count === 0 && isDeletedWhenEmpty(record.type)) {
       if (before !== undefined) this.removeStored(namespace, internal, before, true);
       if (before !== undefined) this.noteIfExpired(db, key, before);
@@ -218,7 +236,7 @@ export class Keyspace {
     const namespace = this.namespaceOf(db);
     const { internal, stored } = this.locate(namespace, key);
     if (stored === undefined) return false;
-    const before = decodeRecord(stored);
+    const before = decodeReplaced(stored);
     this.removeStored(namespace, internal, before, true);
     const expired = this.noteIfExpired(db, key, before);
     this.onKeyModified?.(db, key);
@@ -239,7 +257,7 @@ export class Keyspace {
     this.onKeyModified?.(sourceDb, source);
     const targetNamespace = this.namespaceOf(targetDb);
     const { internal, stored } = this.locate(targetNamespace, target);
-    const before = stored === undefined ? undefined : decodeRecord(stored);
+    const before = stored === undefined ? undefined : decodeReplaced(stored); // never handed out: no payload view
     if (before !== undefined && before.version !== 0 && before.version !== record.version) this.kill(before.version, targetNamespace);
     if (record.version !== 0) {
       if (sourceNamespace !== targetNamespace) this.staged.delete(versionMarkKey(record.version, sourceNamespace));
@@ -282,8 +300,8 @@ export class Keyspace {
   }
 
   /**
-   * Up to limit elements in [start, end) and whether more remain, read without a generator, when
-   * no write is staged there; undefined when one is (use elements()).
+   * Up to limit elements in [start, end) as one array when nothing is staged there (a read
+   * without generators), and whether more remain; undefined when something is (use elements()).
    */
   elementsPage(start: Buffer, end: Buffer, limit: number): { items: ScanItem[]; more: boolean } | undefined {
     return this.staged.enginePage(start, end, limit);
@@ -332,6 +350,7 @@ export class Keyspace {
   }
 
   discardStaged(): void {
+    this.stagedResets++;
     for (const [namespace, counts] of this.countsBefore) {
       if (counts === undefined) this.counts.delete(namespace);
       else this.counts.set(namespace, counts);
@@ -376,7 +395,10 @@ export class Keyspace {
     // commits of one event-loop turn share the engine's group promise: one reaction covers them.
     if (durable !== this.watchedCommit) {
       this.watchedCommit = durable;
-      durable.catch(() => this.reloadCachedMeta());
+      durable.catch(() => {
+        this.stagedResets++;
+        this.reloadCachedMeta();
+      });
     }
     return durable;
   }
@@ -440,6 +462,7 @@ export class Keyspace {
   setReadOnly(readOnly: boolean): void {
     assert.ok(!this.hasStaged(), 'setReadOnly while a command has writes staged');
     this.readOnly = readOnly;
+    this.stagedResets++;
     if (readOnly) return;
     this.located.key = undefined;
     this.expireCursor = undefined;
@@ -586,6 +609,23 @@ export class Keyspace {
     this.pendingKills.push(version);
   }
 
+  /**
+   * A time series' samples changed without a record write (types/timeseries/hot-state.ts): its
+   * database's sample count follows, written with the staged batch.
+   */
+  adjustSeriesSamples(db: number, delta: number): void {
+    const namespace = this.namespaceOf(db);
+    const counts = this.counts.get(namespace);
+    if (counts === undefined) assert.fail(`no counts for namespace ${namespace}`);
+    if (!this.countsBefore.has(namespace)) this.countsBefore.set(namespace, { ...counts });
+    counts.samples += delta;
+  }
+
+  /** A series record's samples: its count and the appends it does not count yet. */
+  private seriesSamples(record: KeyRecord): number {
+    return record.count + (Keyspace.seriesSamplesUnrecorded?.(this, record) ?? 0);
+  }
+
   /** before/after: the key's record before and after the change, undefined when absent. */
   private account(namespace: number, before: KeyRecord | undefined, after: KeyRecord | undefined): void {
     const keys = (after === undefined ? 0 : 1) - (before === undefined ? 0 : 1);
@@ -595,7 +635,7 @@ export class Keyspace {
     const beforeSeries = before?.type === KEY_TYPE.timeseries;
     const afterSeries = after?.type === KEY_TYPE.timeseries;
     const series = (afterSeries ? 1 : 0) - (beforeSeries ? 1 : 0);
-    const samples = (afterSeries ? after.count : 0) - (beforeSeries ? before.count : 0);
+    const samples = (afterSeries ? this.seriesSamples(after) : 0) - (beforeSeries ? this.seriesSamples(before) : 0);
     if (keys === 0 && beforeExpiry === afterExpiry && series === 0 && samples === 0) return; // an overwrite: no count to write
     const counts = this.counts.get(namespace);
     if (counts === undefined) assert.fail(`no counts for namespace ${namespace}`);

@@ -37,7 +37,8 @@
 //   expiry, RENAME, MOVE and FLUSHDB touch metadata, 'ver' and 'ttl' only: O(1) in the elements.
 //   An element whose 'ver' entry is gone, or names a dead namespace, is garbage (KeyspaceFilter).
 // - The 'ttl' entry of a metadata key exists exactly while it holds that expiry.
-import { HASH_BYTES, writeHash64 } from './hash64.js';
+import assert from 'node:assert/strict';
+import { HASH_BYTES, writeHash64, writeWordBE } from './hash64.js';
 import { POSITION_BYTES, writePosition } from './slot.js';
 
 export const DATABASE_COUNT = 16;
@@ -97,11 +98,18 @@ export function namespaceKey(prefix: Buffer, namespace: number): Buffer {
   return key;
 }
 
+/** Keys up to this long are copied by a JS loop (Buffer#copy's native call costs more below it). */
+const SHORT_COPY_BYTES = 64;
+
 export function metadataKey(namespace: number, userKey: Buffer): Buffer {
-  const key = Buffer.allocUnsafe(METADATA_KEY_HEADER_BYTES + userKey.length);
-  key.writeUInt32BE(namespace, 0);
+  const length = userKey.length;
+  const key = Buffer.allocUnsafe(METADATA_KEY_HEADER_BYTES + length);
+  assert.ok(namespace >= 0 && namespace <= NAMESPACE_ID_MAX, 'namespace id in range');
+  writeWordBE(key, 0, namespace);
   writePosition(userKey, key, NAMESPACE_BYTES);
-  userKey.copy(key, METADATA_KEY_HEADER_BYTES);
+  // a JS loop for short keys: Buffer#copy is a native call costing more than the copy
+  if (length <= SHORT_COPY_BYTES) for (let index = 0; index < length; index++) key[METADATA_KEY_HEADER_BYTES + index] = userKey[index]!;
+  else userKey.copy(key, METADATA_KEY_HEADER_BYTES);
   return key;
 }
 
@@ -270,6 +278,21 @@ export function encodeRecord(record: KeyRecord): Buffer {
   record.payload.copy(value, offset);
   return value;
 }
+
+/**
+ * decodeRecord without the payload view (payload empty): what a write needs of the record it
+ * replaces (type, expiry, version, count), one Buffer view less per SET.
+ */
+export function decodeRecordMeta(value: Buffer): KeyRecord {
+  const type = value[0]!;
+  const flags = value[1]!;
+  const expireAtMs = (flags & META_FLAGS.hasExpiry) === 0 ? 0 : readU64BE(value, VALUE_HEADER_BYTES);
+  const encoding = (flags & META_FLAGS.encodingMask) >> META_FLAGS.encodingShift;
+  if (!isAggregateType(type)) return { type, encoding, expireAtMs, version: 0, count: 0, payload: EMPTY_PAYLOAD };
+  const offset = VALUE_HEADER_BYTES + ((flags & META_FLAGS.hasExpiry) === 0 ? 0 : 8);
+  return { type, encoding, expireAtMs, version: readU64BE(value, offset), count: readU64BE(value, offset + 8), payload: EMPTY_PAYLOAD };
+}
+const EMPTY_PAYLOAD = Buffer.alloc(0);
 
 /** The expiry inside a metadata value, without decoding the rest (walks and lookups). */
 export function expireAtOfValue(value: Buffer): number {

@@ -8,7 +8,7 @@
 // - Both are fixed functions of the key bytes: they are part of the on-disk key layout, so a key
 //   written by one version is found by the next. Changing either is a format change.
 // - A slot's keys are one contiguous range of positions: [slot << 50, (slot + 1) << 50).
-import { writeHash64 } from './hash64.js';
+import { HASH64_HALVES, hash64Halves, writeWordBE } from './hash64.js';
 
 export const SLOT_COUNT = 16384;
 export const SLOT_BITS = 14;
@@ -33,25 +33,27 @@ export function crc16(bytes: Uint8Array, start = 0, end = bytes.length): number 
 
 /** The key's hash slot, hash tags honoured (Redis's keyHashSlot). */
 export function keySlot(key: Uint8Array): number {
-  const open = key.indexOf(0x7b); // '{'
-  if (open >= 0) {
-    const close = key.indexOf(0x7d, open + 1); // '}'
-    if (close > open + 1) return crc16(key, open + 1, close) & (SLOT_COUNT - 1);
+  const length = key.length;
+  // JS loops: Buffer#indexOf is a native call that cost more than the search (SET's lookup)
+  let open = 0;
+  while (open < length && key[open] !== 0x7b) open++; // '{'
+  if (open < length) {
+    let close = open + 1;
+    while (close < length && key[close] !== 0x7d) close++; // '}'
+    if (close < length && close > open + 1) return crc16(key, open + 1, close) & (SLOT_COUNT - 1);
   }
   return crc16(key) & (SLOT_COUNT - 1);
 }
 
-/**
- * Writes the key's 8-byte position at target[offset]: slot in the top 14 bits, then the top 50
- * bits of hash64(key). Uses target[offset .. offset + 8) as scratch for the hash first.
- */
+/** Writes the key's 8-byte position at target[offset]: slot in the top 14 bits, then the top 50 bits of hash64(key). */
 export function writePosition(key: Uint8Array, target: Buffer, offset: number): void {
-  writeHash64(key, target, offset);
-  const high = target.readUInt32BE(offset);
-  const low = target.readUInt32BE(offset + 4);
+  if (offset < 0 || offset + POSITION_BYTES > target.length) throw new RangeError(`position bytes at ${offset} outside a buffer of ${target.length}`);
   const slot = keySlot(key);
-  target.writeUInt32BE(((slot << 18) | (high >>> 14)) >>> 0, offset);
-  target.writeUInt32BE((((high & 0x3fff) << 18) | (low >>> 14)) >>> 0, offset + 4);
+  hash64Halves(key);
+  const high = HASH64_HALVES[0]!;
+  const low = HASH64_HALVES[1]!;
+  writeWordBE(target, offset, ((slot << 18) | (high >>> 14)) >>> 0);
+  writeWordBE(target, offset + 4, (((high & 0x3fff) << 18) | (low >>> 14)) >>> 0);
 }
 
 /** The first position of a slot (SCAN cursors and cluster ranges). */

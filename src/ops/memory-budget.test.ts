@@ -1,6 +1,7 @@
-// src/ops/memory-budget.test.ts: budgetFor's split of maxmemory (pure).
+// src/ops/memory-budget.test.ts: budgetFor's split of maxmemory (pure), and what an idle check sheds.
 import { describe, expect, it } from 'vitest';
-import { budgetFor, CACHE_BYTES_MIN, MEMTABLE_BYTES_DEFAULT, MEMTABLE_BYTES_MIN } from './memory-budget.js';
+import type { Engine, EngineDetailedStats } from '../../storage/index.js';
+import { budgetFor, CACHE_BYTES_MIN, MemoryBudget, MEMTABLE_BYTES_DEFAULT, MEMTABLE_BYTES_MIN } from './memory-budget.js';
 
 const MIB = 1024 * 1024;
 
@@ -19,5 +20,26 @@ describe('budgetFor', () => {
 
   it('never below the minimums: a tiny maxmemory still leaves a working engine', () => {
     expect(budgetFor({ maxmemoryBytes: 1024, cacheBytes: 64 * MIB })).toEqual({ memtableBytesMax: MEMTABLE_BYTES_MIN, cacheBytes: CACHE_BYTES_MIN });
+  });
+});
+
+describe('MemoryBudget.check', () => {
+  it('lets go of the spare memtable arrays when no command ran since the last check, and only then', () => {
+    const shed: number[] = [];
+    const engine = {
+      setMemoryBudget: () => undefined,
+      shedMemory: (cacheBytes: number) => shed.push(cacheBytes),
+      stats: () => ({ memtableArenaBytes: 0, memtableIndexBytes: 0, blockCacheBytes: 0, tableCacheBytes: 0 }) as unknown as EngineDetailedStats,
+    } as unknown as Engine;
+    let commands = 0;
+    const budget = new MemoryBudget(() => engine, { maxmemoryBytes: 0, cacheBytes: 64 * MIB }, () => commands);
+    budget.apply(true);
+    budget.check(); // the first check has nothing to compare with
+    expect(shed).toEqual([]);
+    commands = 10;
+    budget.check(); // commands ran
+    expect(shed).toEqual([]);
+    budget.check(); // idle: the cache keeps its budget, the spare arrays go
+    expect(shed).toEqual([64 * MIB]);
   });
 });

@@ -12,6 +12,8 @@
 //                           (maxmemory-policy is accepted and reported, not acted on: tskv's data
 //                           lives on disk, so there is nothing to evict).
 //
+//   idle:      a check that finds no command run since the last one lets go of the spare memtable
+//                           arrays (about a memtable's worth of typed arrays kept for the next one).
 //   idle GC: a check that finds no command run since the last one and more than IDLE_GC_GARBAGE_MIN
 //                           of buffers the engine does not hold (flushed memtables, evicted blocks,
 //                           compaction buffers: garbage V8 collects only under allocation pressure,
@@ -107,6 +109,7 @@ export class MemoryBudget {
     const activity = this.activity();
     const idle = activity === this.lastActivity;
     this.lastActivity = activity;
+    if (idle) engine.shedMemory(this.current.cacheBytes); // the spare memtable arrays only save an allocation at the next flush
     if (idle && Date.now() - this.lastIdleCollectionMs >= IDLE_GC_INTERVAL_MS && memory.external - engineResidentBytes(engine.stats()) > IDLE_GC_GARBAGE_MIN) {
       this.lastIdleCollectionMs = Date.now();
       this.idleCollections++;

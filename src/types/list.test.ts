@@ -11,7 +11,7 @@ import { Keyspace, KeyspaceGarbage } from '../keyspace/keyspace.js';
 import { elementPrefix, prefixEnd } from '../keyspace/layout.js';
 import { RDB_TYPE } from './dump-payload.js';
 import {
-  LIST_ENCODING, LIST_INDEX_START, LIST_KIND, backwardElements, forwardElements, growEncoding, insertAt, listLength, listRecord, listType,
+  LIST_ENCODING, LIST_INDEX_START, LIST_KIND, backwardElements, elementsBetween, forwardElements, growEncoding, insertAt, listLength, listRecord, listType,
   matchPositions, newListState, popElements, pushElement, quicklistNodes, readListState, removePositions, setElement, shrinkEncoding, trimList,
   type ListState,
 } from './list.js';
@@ -145,6 +145,24 @@ describe('list elements', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('reads a range and pops the same elements whether they are committed, staged or partly both', async () => {
+    const keyspace = await openKeyspace();
+    const state = newListState(keyspace);
+    const model = Array.from({ length: 1500 }, (_, index) => `e${index}`);
+    pushAll(keyspace, state, 'tail', model);
+    keyspace.set(0, KEY, listRecord(state));
+    const ranges = [[0, 0], [0, 99], [7, 1030], [0, 1499], [1400, 1499]] as const; // 1030 - 7 + 1 and 1500 pass PAGE_ELEMENTS_MAX
+    for (const [from, to] of ranges) expect(texts(elementsBetween(keyspace, state, from, to))).toEqual(model.slice(from, to + 1)); // all staged
+    await keyspace.commit();
+    for (const [from, to] of ranges) expect(texts(elementsBetween(keyspace, state, from, to))).toEqual(model.slice(from, to + 1)); // none staged
+    setElement(keyspace, state, 50, b('staged'));
+    model[50] = 'staged';
+    for (const [from, to] of ranges) expect(texts(elementsBetween(keyspace, state, from, to))).toEqual(model.slice(from, to + 1)); // one staged
+    expect(texts(popElements(keyspace, state, 'tail', 3))).toEqual(model.splice(-3).reverse()); // point reads
+    expect(texts(popElements(keyspace, state, 'head', 60))).toEqual(model.splice(0, 60)); // a range read over a staged element
+    expect(all(keyspace, state)).toEqual(model);
   });
 
   it('rewrites only the shorter side for LINSERT and LREM', async () => {

@@ -12,7 +12,8 @@
 //   LIST_INDEX_START (2^52), so 2^52 pushes fit at either end before the index leaves the safe
 //   integers (a push past that is refused, not wrapped).
 // - Pushes and pops at either end touch one element and the metadata: O(1) in the length.
-//   LINDEX / LSET are one point access; LRANGE, LPOS and the pops of a count one range read.
+//   LINDEX / LSET and pops of up to POP_POINT_READS_MAX are point accesses; LRANGE, LPOS and
+//   larger pops one range read.
 //   LINSERT and LREM rewrite the shorter side of the change one index over; LTRIM deletes what
 //   it removes, or copies what it keeps under a new version when that is less.
 // - A change that empties the list writes no element: the key's deletion kills its version, and
@@ -58,6 +59,13 @@ const QUICKLIST_CONTAINER_PACKED = 2;
 /** Backward walks (LPOS with a negative RANK, LREM with a negative count) read windows this long, doubling. */
 const BACKWARD_WINDOW_MIN = 16;
 const BACKWARD_WINDOW_MAX = 4096;
+/** Reads of at most this many elements may come as one engine page (elementsBetween). */
+const PAGE_ELEMENTS_MAX = 1024;
+/**
+ * Pops of at most this many elements read each by a point lookup (hash probes and filters)
+ * rather than a range read, whose cursor seeks every memtable and table.
+ */
+const POP_POINT_READS_MAX = 4;
 const EMPTY_PAYLOAD = Buffer.alloc(0);
 
 export type ListEnd = 'head' | 'tail';
@@ -130,6 +138,28 @@ export function* forwardElements(keyspace: Keyspace, state: ListState, from: num
   if (expected !== state.head + to + 1) throw new Error(`list ends at index ${expected}, its metadata at ${state.head + to + 1}`);
 }
 
+/**
+ * Elements at positions from .. to (inclusive), head to tail, as an array. Up to
+ * PAGE_ELEMENTS_MAX of them with nothing staged there come from one engine page (no generators,
+ * no per-element wrappers); otherwise from forwardElements.
+ */
+export function elementsBetween(keyspace: Keyspace, state: ListState, from: number, to: number): Buffer[] {
+  if (from > to) return [];
+  const count = to - from + 1;
+  const { version } = state.record;
+  const first = state.head + from;
+  const page = count > PAGE_ELEMENTS_MAX ? undefined : keyspace.elementsPage(listElementKey(version, first), listElementKey(version, first + count), count);
+  if (page === undefined) return [...forwardElements(keyspace, state, from, to)];
+  // Every key in the range is one of this version's element keys (its 13-byte prefix is the
+  // version's alone), so count distinct keys there are the count indexes first .. first + count - 1.
+  const { items } = page;
+  if (items.length !== count || page.more) throw new Error(`list positions ${from} .. ${to} hold ${items.length} elements${page.more ? ' and more' : ''}`);
+  if (indexOfKey(items[0]!.key) !== first || indexOfKey(items[count - 1]!.key) !== first + count - 1) throw new Error(`list positions ${from} .. ${to} are out of place`);
+  const values = new Array<Buffer>(count);
+  for (let offset = 0; offset < count; offset++) values[offset] = items[offset]!.value;
+  return values;
+}
+
 /** Elements at positions to .. from (inclusive), tail to head: range reads of doubling windows. */
 export function* backwardElements(keyspace: Keyspace, state: ListState, from: number, to: number): Generator<Buffer> {
   let end = to + 1; // exclusive
@@ -162,14 +192,27 @@ export function pushElement(keyspace: Keyspace, state: ListState, end: ListEnd, 
 export function popElements(keyspace: Keyspace, state: ListState, end: ListEnd, count: number): Buffer[] {
   const length = listLength(state);
   const taken = Math.min(count, length);
-  const values = end === 'head' ? [...forwardElements(keyspace, state, 0, taken - 1)] : [...forwardElements(keyspace, state, length - taken, length - 1)].reverse();
   const emptied = taken === length;
   const { version } = state.record;
+  let values: Buffer[];
+  let keys: Buffer[] | undefined; // the point reads' keys, deleted as they are
+  if (taken <= POP_POINT_READS_MAX) {
+    values = [];
+    keys = [];
+    for (let offset = 0; offset < taken; offset++) {
+      const key = listElementKey(version, end === 'head' ? state.head + offset : state.tail - 1 - offset);
+      const value = keyspace.element(key);
+      if (value === undefined) throw new Error(`list element ${end === 'head' ? offset : length - 1 - offset} of ${length} is missing`);
+      values.push(value);
+      keys.push(key);
+    }
+  } else {
+    values = end === 'head' ? elementsBetween(keyspace, state, 0, taken - 1) : elementsBetween(keyspace, state, length - taken, length - 1).reverse();
+  }
   for (let index = 0; index < taken; index++) {
-    const value = values[index] as Buffer;
     const at = end === 'head' ? state.head++ : --state.tail;
-    if (!emptied) keyspace.deleteElement(listElementKey(version, at));
-    state.entryBytes -= listpackEntryBytes(value);
+    if (!emptied) keyspace.deleteElement(keys?.[index] ?? listElementKey(version, at));
+    state.entryBytes -= listpackEntryBytes(values[index] as Buffer);
   }
   return values;
 }

@@ -49,7 +49,8 @@ import {
   addSample, alterSeries, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
   latestSample, readLabels, readRules, requireSeries, type SeriesAccess,
 } from './timeseries/series-store.js';
-import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, seriesOf, type Series } from './timeseries/series.js';
+import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from './timeseries/series.js';
+import { forgetHotState, loadSeries } from './timeseries/hot-state.js';
 import { rangeInput as modelRangeInput } from './timeseries/test-series.js';
 
 const DIR = '/db';
@@ -804,7 +805,7 @@ function adoptTrimming(model: Model, real: Real, when: string): void {
   for (const [key, series] of model.keys) {
     const record = real.keyspace.get(DB, b(key));
     if (record === undefined) continue; // verify() reports it
-    const stored = storedSamples(real.keyspace, seriesOf(record));
+    const stored = storedSamples(real.keyspace, loadSeries(real.keyspace, record));
     if (stored.length === series.samples.length) continue;
     const cutoff = cutoffOf(series);
     const kept = new Set(stored.map((sample) => sample.ts));
@@ -935,7 +936,7 @@ function contentMismatch(keys: ModelKeys, real: Real): string | undefined {
   const walked = new Map<string, Series>();
   for (const { key, record } of keyspace.keys(DB)) {
     if (record.type !== KEY_TYPE.timeseries) return `${key.toString('latin1')} is of type ${record.type}`;
-    walked.set(key.toString('latin1'), seriesOf(record));
+    walked.set(key.toString('latin1'), loadSeries(keyspace, record));
   }
   let samplesTotal = 0;
   for (const [key, model] of keys) {
@@ -1003,12 +1004,31 @@ function infoOf(keyspace: Keyspace, series: Series): { totalSamples: number; fir
   };
 }
 
+/**
+ * The live state of every series (hot-state.ts's cache) equals the one rebuilt from its stored
+ * record and raw samples, as a restart would find it; the rebuilt ones stay cached.
+ */
+function checkRebuiltState(model: Model, real: Real, when: string): void {
+  const { keyspace } = real;
+  const live = (key: string) => {
+    const { record, state } = loadSeries(keyspace, keyspace.get(DB, b(key))!);
+    return JSON.stringify({ count: record.count, state });
+  };
+  const cached = new Map([...model.keys.keys()].map((key) => [key, live(key)]));
+  forgetHotState(keyspace);
+  for (const [key, expected] of cached) {
+    const rebuilt = live(key);
+    if (rebuilt !== expected) throw new Error(`${when}: ${key} rebuilds as ${rebuilt}, cached ${expected}`);
+  }
+}
+
 function verify(model: Model, real: Real, when: string): void {
   const mismatch = contentMismatch(model.keys, real);
   if (mismatch !== undefined) throw new Error(`${when}: ${mismatch}`);
   const { keyspace } = real;
+  if (real.rng() < 0.3) checkRebuiltState(model, real, when);
   for (const [key, expected] of model.keys) {
-    const series = seriesOf(keyspace.get(DB, b(key))!);
+    const series = loadSeries(keyspace, keyspace.get(DB, b(key))!);
     const shown = visible(expected, 0, TIMESTAMP_MAX);
     const info = infoOf(keyspace, series);
     const expectedInfo = { totalSamples: shown.length, firstTimestamp: shown[0]?.ts ?? 0, lastTimestamp: lastTsOf(expected) };
@@ -1061,7 +1081,7 @@ function checkRandomRange(real: Real, key: string, expected: ModelSeries, when: 
   const command = `${reverse ? 'TS.REVRANGE' : 'TS.RANGE'} ${key} ${args.join(' ')}`;
   const options = parseRangeOptions([b(reverse ? 'TS.REVRANGE' : 'TS.RANGE'), b(key), ...args.map(b)], 2);
   tally.rangeChecks++;
-  const series = seriesOf(keyspace.get(DB, b(key))!);
+  const series = loadSeries(keyspace, keyspace.get(DB, b(key))!);
   // the storage's input, as src/commands/timeseries.ts rangeInput builds it (LATEST aside)
   const to64 = Math.min(options.to, TIMESTAMP_MAX);
   const start = Math.max(options.from, retentionStart(series));
@@ -1088,7 +1108,7 @@ function take(samples: Iterable<Sample>, max: number): Sample[] {
 
 async function openReal(real: Real): Promise<void> {
   const garbage = new KeyspaceGarbage();
-  real.engine = await Engine.open({ ...real.options, compactionFilter: (key, value) => garbage.filter(key, value) });
+  real.engine = await Engine.open({ ...real.options, compactionFilter: (key) => garbage.filter(key) });
   real.keyspace = await Keyspace.open(real.engine, { garbage, nowMs: () => 1_000_000 });
   real.sealer = new Sealer(); // the queue lives in memory: a restart forgets it
 }

@@ -7,9 +7,10 @@ import type { Keyspace, KeyRecord } from '../../keyspace/keyspace.js';
 import { KEY_TYPE, elementPrefix, prefixEnd } from '../../keyspace/layout.js';
 import type { TypeModule } from '../type-module.js';
 import { indexLabels } from './label-index.js';
+import { loadSeries } from './hot-state.js';
 import { renameReferences } from './series-store.js';
 import {
-  SERIES_FLAGS, SERIES_KIND, decodeSeriesLabels, encodeSeriesLabels, labelsKey, seriesOf, seriesRecord, type Series,
+  SERIES_FLAGS, SERIES_KIND, decodeSeriesLabels, encodeSeriesLabels, labelsKey, seriesRecord, type Series,
 } from './series.js';
 
 export const TIMESERIES_TYPE_NAME = 'TSDB-TYPE';
@@ -51,7 +52,7 @@ export const timeseriesType: TypeModule = {
     throw new Error(DUMP_REFUSED);
   },
   copy(keyspace, record): KeyRecord {
-    const series: Series = seriesOf(record);
+    const series: Series = loadSeries(keyspace, record); // its appends not yet recorded included
     const version = keyspace.newVersion();
     copyElements(keyspace, record.version, version, SERIES_KIND.chunk);
     copyElements(keyspace, record.version, version, SERIES_KIND.raw);

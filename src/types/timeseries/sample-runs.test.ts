@@ -10,7 +10,8 @@ import { chunksFrom, samplesAscending, seal } from './samples.js';
 import { Sealer } from './sealer.js';
 import type { CreateOptions } from './series-options.js';
 import { addSample, createSeries, findSeries, type SeriesAccess } from './series-store.js';
-import { TIMESTAMP_MAX, seriesRecord } from './series.js';
+import { TIMESTAMP_MAX } from './series.js';
+import { recordSeries } from './hot-state.js';
 
 const KEY = Buffer.from('series');
 const opened: Engine[] = [];
@@ -57,7 +58,7 @@ describe('sample runs', () => {
       for (let round = 0; round < 3; round++) {
         const series = findSeries(store, KEY)!;
         seal(store.keyspace, series, 150);
-        store.keyspace.set(0, KEY, seriesRecord(series));
+        recordSeries(store.keyspace, 0, KEY, series); // the live state, as the sealer writes it
         await store.keyspace.commit();
       }
       // late samples (new timestamps and upserts over sealed ones) and new ones past the chunks

@@ -12,7 +12,8 @@ import { chunksFrom, rawSamples, sampleAt, samplesAscending, samplesDescending, 
 import { Sealer } from './sealer.js';
 import type { CreateOptions, DuplicatePolicy } from './series-options.js';
 import { addSample, createRule, createSeries, deleteRange, findSeries, type SeriesAccess } from './series-store.js';
-import { TIMESTAMP_MAX, seriesRecord, type Series } from './series.js';
+import { TIMESTAMP_MAX, type Series } from './series.js';
+import { recordSeries } from './hot-state.js';
 
 const opened: Engine[] = [];
 afterEach(async () => {
@@ -54,7 +55,7 @@ async function sealAll(store: SeriesAccess, maxSamples?: number): Promise<number
   let calls = 0;
   for (let series = current(store); series.state.rawCount > 0 && calls < 1000; series = current(store), calls++) {
     seal(store.keyspace, series, maxSamples);
-    store.keyspace.set(store.db, KEY, seriesRecord(series));
+    recordSeries(store.keyspace, store.db, KEY, series); // the live state, as the sealer writes it
     await store.keyspace.commit();
   }
   return calls;
@@ -119,7 +120,7 @@ describe('retention at sealing, with raw samples left', () => {
     await add(store, series(30, 170)); // the cutoff moves to 99: every chunk but the last is past it
     const series0 = current(store);
     seal(store.keyspace, series0, 1); // folds 4 alone; 10 stays raw, its chunk goes
-    store.keyspace.set(0, KEY, seriesRecord(series0));
+    recordSeries(store.keyspace, 0, KEY, series0); // the live state, as the sealer writes it
     await store.keyspace.commit();
     const stored = [...samplesAscending(store.keyspace, { ...current(store), state: { ...current(store).state, retentionMs: 0 } }, 0, TIMESTAMP_MAX)];
     expect(stored.map((sample) => sample.ts)).toEqual(Array.from({ length: 173 }, (_, index) => index + 27));
@@ -222,7 +223,7 @@ describe('sealing late and new raw samples together', () => {
     for (const left of [[15, 1000, 1010], [1000, 1010], [1010], []]) {
       const sealing = current(store);
       expect(seal(store.keyspace, sealing, 1)).toBe(1);
-      store.keyspace.set(store.db, KEY, seriesRecord(sealing));
+      recordSeries(store.keyspace, store.db, KEY, sealing); // the live state, as the sealer writes it
       await store.keyspace.commit();
       expect(raws()).toEqual(left);
       expect(current(store).state.rawCount).toBe(left.length);

@@ -2,7 +2,8 @@
 // and upserts as raw samples, reads merging chunks and raw samples, TS.DEL, and sealing raw samples
 // into compressed chunks.
 // Invariants:
-// - A write stages its raw sample and the series' new state in the caller's command (one WAL batch).
+// - A write stages its raw sample and the series' new state in the caller's command (one WAL batch;
+//   an append in order stages only the raw sample, its state kept by hot-state.ts).
 //   An append (ts > lastTs) reads nothing; an upsert reads the one sample at ts (a raw element, or
 //   the chunk holding it: decoded once and kept in a small cache, never re-encoded on this path).
 // - Reads see chunks and raw samples merged in timestamp order, a raw sample winning over a chunk's

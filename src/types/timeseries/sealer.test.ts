@@ -10,7 +10,8 @@ import { SEAL_SAMPLES_MAX, samplesAscending, seal, sealThreshold } from './sampl
 import { SEAL_SAMPLES_PER_TICK_MAX, Sealer, runSealerTick } from './sealer.js';
 import type { CreateOptions } from './series-options.js';
 import { addSample, createSeries, findSeries, type SeriesAccess } from './series-store.js';
-import { TIMESTAMP_MAX, seriesRecord } from './series.js';
+import { TIMESTAMP_MAX } from './series.js';
+import { recordSeries } from './hot-state.js';
 
 const opened: Engine[] = [];
 afterEach(async () => {
@@ -79,7 +80,7 @@ describe('the sealer', () => {
     await fill(store, 'huge', SEAL_SAMPLES_MAX + 5_000);
     const series = findSeries(store, Buffer.from('huge'))!;
     expect(seal(store.keyspace, series, SEAL_SAMPLES_PER_TICK_MAX)).toBe(SEAL_SAMPLES_MAX);
-    store.keyspace.set(0, Buffer.from('huge'), seriesRecord(series));
+    recordSeries(store.keyspace, 0, Buffer.from('huge'), series); // the live state, as the sealer writes it
     await store.keyspace.commit();
     expect(rawCount(store, 'huge')).toBe(5_000);
     expect(store.sealer.sealQueued(store.keyspace)).toBe(5_000); // the tick takes the rest

@@ -16,7 +16,8 @@ import type { Keyspace, KeyRecord } from '../../keyspace/keyspace.js';
 type BackgroundTickOptions = Omit<ActiveExpireOptions, 'onExpired'>;
 import { KEY_TYPE } from '../../keyspace/layout.js';
 import { seal, sealThreshold } from './samples.js';
-import { seriesOf, seriesRecord, type Series } from './series.js';
+import { loadSeries, recordSeries } from './hot-state.js';
+import type { Series } from './series.js';
 
 export const SEAL_QUEUE_MAX = 100_000;
 export const SEAL_INTERVAL_MS = 50;
@@ -63,9 +64,9 @@ export class Sealer {
       const found = this.find(keyspace, version, queued);
       if (found === undefined) continue;
       const { owner, record } = found;
-      const series = seriesOf(record);
+      const series = loadSeries(keyspace, record);
       sealed += seal(keyspace, series, budgetSamples - sealed);
-      keyspace.set(owner.db, owner.key, seriesRecord(series));
+      recordSeries(keyspace, owner.db, owner.key, series); // the live state, appends included, persisted
       this.note(series, owner.db, owner.key); // still over the threshold: queued again
     }
     return sealed;
@@ -95,13 +96,13 @@ export class Sealer {
       const found: { key: Buffer; series: Series }[] = [];
       for (const { key, record } of keyspace.keys(db)) {
         if (record.type !== KEY_TYPE.timeseries) continue;
-        const series = seriesOf(record);
+        const series = loadSeries(keyspace, record);
         if (series.state.rawCount > 0) found.push({ key: Buffer.from(key), series });
       }
       for (const { key, series } of found) {
         if (sealed >= budgetSamples) break;
         sealed += seal(keyspace, series, budgetSamples - sealed);
-        keyspace.set(db, key, seriesRecord(series));
+        recordSeries(keyspace, db, key, series);
         if (series.state.rawCount === 0) this.queued.delete(series.record.version);
       }
     }

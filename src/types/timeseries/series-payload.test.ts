@@ -37,7 +37,7 @@ async function seriesWithSamples(keyspace: Keyspace) {
   keyspace.putElement(chunkKey(version, 5), Buffer.from('chunk bytes'));
   keyspace.putElement(labelsKey(version), encodeSeriesLabels({ labels: [['room', '7']], sourceKey: undefined }));
   indexLabels(keyspace, version, [['room', '7']]);
-  const record = { ...newSeriesRecord(version, { ...defaultSeriesState(), rawCount: 2, chunkCount: 1 }), count: 3 };
+  const record = { ...newSeriesRecord(version, { ...defaultSeriesState(), lastTs: 20, lastValue: 1.5, firstTs: 5, sealedLastTs: 5, rawCount: 2, chunkCount: 1 }), count: 3 };
   keyspace.set(0, Buffer.from('s'), record);
   await keyspace.commit();
   return record;

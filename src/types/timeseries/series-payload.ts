@@ -22,7 +22,8 @@ import { DUMP_FOOTER_BYTES } from '../dump-payload.js';
 import type { RdbCursor } from '../rdb-string.js';
 import { indexLabels } from './label-index.js';
 import type { Label } from './sample.js';
-import { SERIES_KIND, SERIES_PAYLOAD_BYTES, decodeSeriesLabels } from './series.js';
+import { loadSeries } from './hot-state.js';
+import { SERIES_KIND, SERIES_PAYLOAD_BYTES, decodeSeriesLabels, seriesRecord } from './series.js';
 
 export const RDB_TYPE_MODULE_2 = 7;
 const RDB_64BIT_LEN = 0x81;
@@ -47,7 +48,8 @@ function u32(value: number): Buffer {
 }
 
 /** The object (type byte first) for createObjectDumpPayload. */
-export function seriesMigrationObject(keyspace: Keyspace, record: KeyRecord): Buffer[] {
+export function seriesMigrationObject(keyspace: Keyspace, stored: KeyRecord): Buffer[] {
+  const record = seriesRecord(loadSeries(keyspace, stored)); // its appends not yet recorded included
   const head = Buffer.allocUnsafe(10);
   head[0] = RDB_TYPE_MODULE_2;
   head[1] = RDB_64BIT_LEN;

@@ -18,6 +18,7 @@ import { createAggregator } from './aggregators.js';
 import { bucketStart as startOfBucket, normalizeBucketStart } from './bucket-math.js';
 import { U64_MAX, appendToRule, calcBucketRange, decodeRuleState, encodeRuleState, newRuleState, type CompactionRuleSpec, type RuleState } from './compaction-rule.js';
 import { TS_ERRORS, fail } from './errors.js';
+import { appendUnrecorded, loadSeries, recordSeries } from './hot-state.js';
 import { indexLabels, unindexLabels } from './label-index.js';
 import type { Label, Sample } from './sample.js';
 import { deleteSamples, isAppend, noteAppend, retentionStart, sampleAt, samplesAscending, samplesDescending, stageAppend, writeSample } from './samples.js';
@@ -25,7 +26,7 @@ import type { Sealer } from './sealer.js';
 import type { CreateOptions, DuplicatePolicy } from './series-options.js';
 import {
   SERIES_ENCODING, SERIES_FLAGS, SERIES_KIND, TIMESTAMP_MAX, decodeSeriesLabels, defaultSeriesState, encodeSeriesLabels,
-  labelsKey, newSeriesRecord, ruleKey, seriesOf, seriesRecord, type Series, type SeriesLabels,
+  labelsKey, newSeriesRecord, ruleKey, seriesOf, type Series, type SeriesLabels,
 } from './series.js';
 
 /** Where a command's series live: its keyspace and database, and the sealer to tell of raw samples. */
@@ -50,7 +51,7 @@ export function findSeries(access: SeriesAccess, key: Buffer): Series | undefine
   const record = access.keyspace.get(access.db, key);
   if (record === undefined) return undefined;
   if (record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.wrongType);
-  return seriesOf(record);
+  return loadSeries(access.keyspace, record);
 }
 
 /** GetSeries, not silent: 'the key does not exist' when missing. */
@@ -63,11 +64,12 @@ export function requireSeries(access: SeriesAccess, key: Buffer): Series {
 /** The series at key when it is one (no error otherwise): rule ends and lazy cleanups. */
 function seriesAt(access: KeyspaceAccess, key: Buffer): Series | undefined {
   const record = access.keyspace.get(access.db, key);
-  return record === undefined || record.type !== KEY_TYPE.timeseries ? undefined : seriesOf(record);
+  return record === undefined || record.type !== KEY_TYPE.timeseries ? undefined : loadSeries(access.keyspace, record);
 }
 
+/** Stages a series' record with its live state (hot-state.ts), and tells the sealer. */
 export function storeSeries(access: SeriesAccess, key: Buffer, series: Series): void {
-  access.keyspace.set(access.db, key, seriesRecord(series));
+  recordSeries(access.keyspace, access.db, key, series);
   access.sealer.note(series, access.db, key);
 }
 
@@ -212,7 +214,7 @@ export function renameReferences(access: KeyspaceAccess, oldKey: Buffer, newKey:
   const { keyspace, db } = access;
   const record = keyspace.get(db, newKey);
   if (record === undefined || record.type !== KEY_TYPE.timeseries) return;
-  const series = seriesOf(record);
+  const series = loadSeries(keyspace, record);
   const flagsBefore = series.state.flags;
   dropDanglingReferences(access, oldKey, series);
   const { sourceKey } = readLabels(keyspace, series);
@@ -227,7 +229,7 @@ export function renameReferences(access: KeyspaceAccess, oldKey: Buffer, newKey:
     if (destination === undefined) continue;
     writeLabels(keyspace, destination, { labels: readLabels(keyspace, destination).labels, sourceKey: Buffer.from(newKey) });
   }
-  if (series.state.flags !== flagsBefore) keyspace.set(db, newKey, seriesRecord(series));
+  if (series.state.flags !== flagsBefore) recordSeries(keyspace, db, newKey, series);
 }
 
 /** TS.CREATERULE, after the caller's checks: the rule with an empty context; both ends staged. */
@@ -338,7 +340,11 @@ export function addSample(access: SeriesAccess, key: Buffer, series: Series, ts:
     return state.lastTs;
   }
   const hasRules = (state.flags & SERIES_FLAGS.hasRules) !== 0;
-  if (!hasRules && isAppend(series, ts)) {
+  if (!hasRules && isAppend(series, ts) && appendUnrecorded(access.keyspace, access.db, key, series, ts, value)) {
+    access.sealer.note(series, access.db, key); // one element staged: the raw sample
+    return ts;
+  }
+  if (!hasRules && isAppend(series, ts)) { // no room to keep the live state in memory: the record goes too
     // writeSample's append with the record staged first: its lookup is then still the one the
     // caller's get() made (a staged element would make set() look the key up again)
     noteAppend(series, ts, value);

@@ -1,7 +1,8 @@
 // src/types/timeseries/series.ts: how a time series lies in the keyspace (keyspace/layout.ts draws
 // the metadata and element frames). A series is one aggregate (type KEY_TYPE.timeseries, version V,
 // count = the samples it stores, living empty after TS.CREATE); integers big-endian.
-//   metadata payload (read and rewritten by every write; the hot settings live here)
+//   metadata payload (read by every write, rewritten by all but appends in order: their lastTs,
+//   lastValue, firstTs, rawCount and count stay in memory until the next rewrite, hot-state.ts)
 //     offset bytes field
 //     0      8     lastTs u64        newest sample's timestamp (valid when count > 0)
 //     8      8     lastValue f64
