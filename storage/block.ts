@@ -676,41 +676,28 @@ export class BlockIterator implements EntryIterator {
   }
 
   /**
-   * Decodes the next entry in its common encoding (one-byte shared and unshared lengths, varints
-   * of at most 7 bytes, every byte inside the entries) with local offsets. Returns false, having
-   * changed nothing, on anything else: decodeNextChecked then decodes it or raises the error.
+   * Decodes the next entry in its common encoding (decodeEntryFast, as the point lookup does) and
+   * copies its key. Returns false, having changed nothing, on anything else: decodeNextChecked
+   * then decodes it or raises the error.
    */
   private decodeNextFast(): boolean {
     const reader = this.reader;
     const contents = this.block.contents;
-    const end = reader.end;
-    let pos = reader.pos;
-    if (pos + 2 > end) return false;
-    const shared = contents[pos]!;
-    const unshared = contents[pos + 1]!;
+    if (!decodeEntryFast(contents, reader.pos, reader.end, this.keyLength)) return false;
+    const { shared, unshared } = fastEntry;
     const keyLength = shared + unshared;
-    if (shared >= 0x80 || unshared >= 0x80 || shared > this.keyLength || keyLength > this.key.length) return false;
-    const start = pos + 2;
-    pos = start + unshared;
-    const seq = shortVarint(contents, pos, end);
-    if (seq < 0 || varintEnd >= end) return false;
-    pos = varintEnd;
-    const kindCode = contents[pos++]!;
-    if (kindCode !== ENTRY_KIND_CODE.put && kindCode !== ENTRY_KIND_CODE.delete) return false;
-    const expireAtMs = shortVarint(contents, pos, end);
-    if (expireAtMs < 0) return false;
-    const valueLength = shortVarint(contents, varintEnd, end);
-    if (valueLength < 0 || valueLength > end - varintEnd || (kindCode === ENTRY_KIND_CODE.delete && valueLength !== 0)) return false;
+    if (keyLength > this.key.length) return false;
+    const start = reader.pos + 2;
     const key = this.key;
     if (unshared <= SHORT_COPY_BYTES) for (let index = 0; index < unshared; index++) key[shared + index] = contents[start + index]!;
     else contents.copy(key, shared, start, start + unshared);
     this.keyLength = keyLength;
-    this.seq = seq;
-    this.kindCode = kindCode;
-    this.expireAtMs = expireAtMs;
-    this.valueStart = varintEnd;
-    this.valueLength = valueLength;
-    reader.pos = varintEnd + valueLength;
+    this.seq = fastEntry.seq;
+    this.kindCode = fastEntry.kindCode;
+    this.expireAtMs = fastEntry.expireAtMs;
+    this.valueStart = fastEntry.valueStart;
+    this.valueLength = fastEntry.valueLength;
+    reader.pos = fastEntry.valueStart + fastEntry.valueLength;
     this.isValid = true;
     return true;
   }
