@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EngineStats } from '../../storage/index.js';
 import { DURATION_BUCKETS_SECONDS, MetricsExporter, startMetricsServer, type MetricsServer } from './metrics-http.js';
 import { Metrics, type ServerCounters } from './metrics.js';
@@ -13,10 +13,18 @@ function makeMetrics(): Metrics {
   };
   const server: ServerCounters = { connectionsOpen: 2, connectionsReceived: 9, rxBytes: 1000, txBytes: 2000, backpressureEvents: 1, errors: 3, commandsProcessed: 50 };
   const metrics = new Metrics({ sources: { server: () => server, engine: () => engine } });
-  const record = (name: string, ns: number) => metrics.recordCall(name, performance.now() - ns / 1e6, false);
-  for (let index = 0; index < 50; index++) record('get', 20_000 + index * 1000);
-  record('set', 2_000_000);
-  record('config|get', 5_000);
+  // the clock stands still while recording, so each call lasts exactly ns (a loaded machine's
+  // pause between the two clock reads moved a 69 us GET past the 100 us bucket once)
+  const now = performance.now();
+  const clock = vi.spyOn(performance, 'now').mockReturnValue(now);
+  const record = (name: string, ns: number) => metrics.recordCall(name, now - ns / 1e6, false);
+  try {
+    for (let index = 0; index < 50; index++) record('get', 20_000 + index * 1000);
+    record('set', 2_000_000);
+    record('config|get', 5_000);
+  } finally {
+    clock.mockRestore();
+  }
   return metrics;
 }
 
