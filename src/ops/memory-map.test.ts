@@ -1,0 +1,40 @@
+// src/ops/memory-map.test.ts: the executable's resident bytes, from smaps text and from this process.
+import { realpathSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { executableResidentBytes, readExecutableResidentBytes } from './memory-map.js';
+
+const SMAPS = [
+  '00400000-00b6f000 r--p 00000000 fe:00 260689                             /usr/bin/node',
+  'Size:               7612 kB',
+  'Rss:                5996 kB',
+  'Pss:                5996 kB',
+  '00b72000-025fe000 r-xp 00772000 fe:00 260689                             /usr/bin/node',
+  'Rss:               21552 kB',
+  '025fe000-02600000 rw-p 00000000 00:00 0 ',
+  'Rss:                   8 kB',
+  '7f5093c7a000-7f5093c7d000 r--p 00000000 fe:00 5695285                    /usr/bin/node-helper.so',
+  'Rss:                  12 kB',
+  '7f508be40000-7f508bfd2000 r-xp 014c4000 fe:00 260689                     /usr/bin/node',
+  'Rss:                 896 kB',
+  '7ffd1000-7ffd2000 rw-p 00000000 00:00 0                                  [stack]',
+  'Rss:                 132 kB',
+].join('\n');
+
+describe('executableResidentBytes', () => {
+  it('sums the Rss of the executable\'s mappings only (not anonymous ones, not other files)', () => {
+    expect(executableResidentBytes(SMAPS, '/usr/bin/node')).toBe((5996 + 21552 + 896) * 1024);
+  });
+
+  it('is 0 for a path no mapping names', () => {
+    expect(executableResidentBytes(SMAPS, '/usr/local/bin/node')).toBe(0);
+  });
+});
+
+describe('readExecutableResidentBytes', () => {
+  it.runIf(process.platform === 'linux')('finds this node\'s own pages: some MiB, below its RSS', () => {
+    expect(realpathSync(process.execPath)).not.toBe('');
+    const bytes = readExecutableResidentBytes();
+    expect(bytes).toBeGreaterThan(1024 * 1024);
+    expect(bytes).toBeLessThan(process.memoryUsage().rss);
+  });
+});
