@@ -1,7 +1,7 @@
 // src/ops/memory-map.test.ts: the executable's resident bytes, from smaps text and from this process.
 import { realpathSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { executableResidentBytes, readExecutableResidentBytes } from './memory-map.js';
+import { EXECUTABLE_READ_INTERVAL_MS, ExecutableResidency, executableResidentBytes, readExecutableResidentBytes } from './memory-map.js';
 
 const SMAPS = [
   '00400000-00b6f000 r--p 00000000 fe:00 260689                             /usr/bin/node',
@@ -36,5 +36,28 @@ describe('readExecutableResidentBytes', () => {
     const bytes = readExecutableResidentBytes();
     expect(bytes).toBeGreaterThan(1024 * 1024);
     expect(bytes).toBeLessThan(process.memoryUsage().rss);
+  });
+});
+
+describe('ExecutableResidency', () => {
+  it('reads smaps at most once per interval and reports the last figure meanwhile', () => {
+    let reads = 0;
+    const residency = new ExecutableResidency(() => {
+      reads++;
+      return SMAPS.replaceAll('/usr/bin/node', realpathSync(process.execPath));
+    });
+    const bytes = (5996 + 21552 + 896) * 1024;
+    expect(residency.bytes(1_000)).toBe(bytes);
+    expect(residency.bytes(1_000 + EXECUTABLE_READ_INTERVAL_MS - 1)).toBe(bytes);
+    expect(reads).toBe(1);
+    expect(residency.bytes(1_000 + EXECUTABLE_READ_INTERVAL_MS)).toBe(bytes);
+    expect(reads).toBe(2);
+  });
+
+  it('is 0 when smaps cannot be read', () => {
+    const residency = new ExecutableResidency(() => {
+      throw new Error('ENOENT');
+    });
+    expect(residency.bytes(0)).toBe(0);
   });
 });
