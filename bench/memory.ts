@@ -4,7 +4,7 @@
 // one after the other on free ports, runs `redis-benchmark -t set -n N -r N -d 100 -P 16 -c 50`
 // against each, waits SETTLE_MS, then reads RSS (/proc/PID/status VmRSS), DBSIZE and, for tskv,
 // INFO memory's parts (where its RSS is: memtable arena and index, block cache, table indexes and
-// filters, JS heap, other buffers, unaccounted). Prints one line per server per repeat and the
+// filters, JS heap, other buffers, the node executable's pages, unaccounted). Prints one line per server per repeat and the
 // median RSS ratio tskv / Redis. tskv runs with MALLOC_MMAP_THRESHOLD_=65536 and node
 // --max-semi-space-size=4, as `npm start` and the Docker image run it; --env K=V (repeatable) sets
 // more (or K= to unset), --node-arg A (repeatable) replaces the node flags. Not part of CI: each
@@ -35,7 +35,7 @@ const LOAD_TIMEOUT_MS = 600_000;
 const START_TIMEOUT_MS = 20_000;
 const TSKV_PARTS = [
   'tskv_memtable_arena_bytes', 'tskv_memtable_index_bytes', 'tskv_cache_bytes', 'tskv_table_index_filter_bytes', 'tskv_js_heap_total',
-  'tskv_external_other_bytes', 'tskv_rss_unaccounted_bytes',
+  'tskv_external_other_bytes', 'tskv_rss_executable_bytes', 'tskv_rss_unaccounted_bytes',
 ];
 
 interface Result { name: string; rssBytes: number; keys: number; parts: Record<string, number> }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { limits } from '../ops/config.js';
 import { engineResidentBytes } from '../ops/memory-budget.js';
+import { readExecutableResidentBytes } from '../ops/memory-map.js';
 import { blockingCounts } from '../dispatch/blocking.js';
 import { REDIS_COMPATIBLE_VERSION, TSKV_VERSION, type ServerState } from '../dispatch/server-state.js';
 
@@ -61,8 +62,9 @@ function memoryFields(state: ServerState): Fields {
   const engine = state.engine.stats();
   const budget = state.memoryBudget.stats();
   // where RSS goes: engine buffers (outside the JS heap), the JS heap, and what neither accounts for
-  // (V8's reserve beyond heapTotal, code, stacks, freed memory the allocator keeps)
+  // (V8's reserve beyond heapTotal, stacks, freed memory the allocator keeps)
   const engineBytes = engineResidentBytes(engine);
+  const executableBytes = readExecutableResidentBytes(); // node's own binary pages (ops/memory-map.ts)
   return [
     ['used_memory', used], ['used_memory_human', human(used)], ['used_memory_rss', memory.rss], ['used_memory_rss_human', human(memory.rss)],
     ['used_memory_peak', used], ['used_memory_peak_human', human(used)], ['total_system_memory', os.totalmem()],
@@ -73,8 +75,8 @@ function memoryFields(state: ServerState): Fields {
     ['tskv_cache_bytes', engine.blockCacheBytes], ['tskv_cache_bytes_max', budget.cacheBytesMax || engine.cacheBytes],
     ['tskv_table_index_filter_bytes', engine.tableCacheBytes], ['tskv_engine_bytes', engineBytes],
     ['tskv_js_heap_used', memory.heapUsed], ['tskv_js_heap_total', memory.heapTotal],
-    ['tskv_external_other_bytes', Math.max(0, memory.external - engineBytes)],
-    ['tskv_rss_unaccounted_bytes', Math.max(0, memory.rss - memory.heapTotal - Math.max(memory.external, engineBytes))],
+    ['tskv_external_other_bytes', Math.max(0, memory.external - engineBytes)], ['tskv_rss_executable_bytes', executableBytes],
+    ['tskv_rss_unaccounted_bytes', Math.max(0, memory.rss - memory.heapTotal - Math.max(memory.external, engineBytes) - executableBytes)],
     ['tskv_maxmemory_pressure_events', budget.pressureEvents], ['tskv_idle_gc_runs', budget.idleCollections],
   ];
 }
