@@ -134,6 +134,25 @@ describe('streamed TS range replies', () => {
     expect(Number((await info()).tskv_reply_streams)).toBe(before + 4); // streamed, not built in memory
   }, 60_000);
 
+  test('COUNT, AGGREGATION and FILTER_BY_VALUE ranges stream byte-identical to the in-memory reply', async () => {
+    const before = Number((await info()).tskv_reply_streams);
+    expect(before).toBeGreaterThanOrEqual(0);
+    const buckets: Sample[] = []; // max over 20 ms buckets: samples 2k and 2k + 1, the second the larger
+    for (let index = 0; index < SAMPLES; index += 2) buckets.push({ ts: T0 + index * STEP_MS, value: valueA(index + 1) });
+    const cases: [string[], Sample[]][] = [
+      [['TS.RANGE', 'big:a', '-', '+', 'COUNT', '100000'], seriesA.slice(0, 100_000)],
+      [['TS.REVRANGE', 'big:a', '-', '+', 'COUNT', '100000'], [...seriesA].reverse().slice(0, 100_000)],
+      [['TS.REVRANGE', 'big:a', '-', '+', 'AGGREGATION', 'max', '20'], [...buckets].reverse()],
+      [['TS.RANGE', 'big:a', '-', '+', 'FILTER_BY_VALUE', '0', '499'], seriesA.filter((sample) => sample.value <= 499)],
+    ];
+    for (const [command, samples] of cases) {
+      const expected = samplesReply(samples, 2);
+      const got = await rawReply([command, ['PING']], expected.length + PONG.length);
+      expect(got.equals(Buffer.concat([expected, PONG]))).toBe(true);
+    }
+    expect(Number((await info()).tskv_reply_streams)).toBe(before + cases.length);
+  }, 60_000);
+
   test('TS.MRANGE and TS.MREVRANGE WITHLABELS arrive byte-identical to the in-memory reply', async () => {
     for (const protocol of [2, 3] as const) {
       for (const reverse of [false, true]) {

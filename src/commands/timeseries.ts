@@ -32,7 +32,7 @@ import {
   checkRangeArity, parseDelRange, parseMGetOptions, parseMRangeOptions, parseQueryIndexOptions, parseRangeOptions,
   RANGE_TIMESTAMP_MAX, type MRangeOptions, type RangeOptions,
 } from '../types/timeseries/range-options.js';
-import { queryRange, rangeQuery, type RangeInput, type RangeQuery } from '../types/timeseries/range-query.js';
+import { countRange, countSamples, plainQuery, queryRange, rangeQuery, type RangeInput, type RangeQuery } from '../types/timeseries/range-query.js';
 import {
   writeInteger, writeLastSample, writeMGet, writeMRange, writeMRangeEntryHead, writeMRangeGroupHead, writeMRangeGrouped, writeMultiHeader, writeQueryIndex,
   writeSamples, writeSamplesInParts, type LabelsShown, type MRangeEntry, type MRangeGroup,
@@ -326,6 +326,21 @@ function streamReply(ctx: CommandContext, parts: (reader: ElementReader) => Gene
   });
 }
 
+/**
+ * One series' range written in parts from reader: counted first (over forward runs when the query
+ * passes samples as they are, the cheap way), then written.
+ */
+function rangeInParts(ctx: CommandContext, reader: ElementReader, query: RangeQuery, series: Series, options: RangeOptions, reverse: boolean, edges: RangeEdges): Generator<void> {
+  const perStep = limits.replyStreamSamplesPerStep;
+  const countReverse = reverse && !plainQuery(query);
+  return writeSamplesInParts(
+    ctx.out,
+    () => queryRange(query, rangeInput(reader, series, options, reverse, edges)),
+    () => countRange(query, rangeInput(reader, series, options, countReverse, edges), perStep * 8),
+    perStep,
+  );
+}
+
 function tsRange(ctx: CommandContext, args: Buffer[], reverse: boolean): void {
   checkRangeArity(args);
   const key = args[1] as Buffer;
@@ -338,7 +353,7 @@ function tsRange(ctx: CommandContext, args: Buffer[], reverse: boolean): void {
   const samples = collectRange(query, rangeInput(store.keyspace, series, options, reverse, edges), replyBudget(streamable));
   if (samples !== undefined) return writeSamples(ctx.out, samples);
   if (!streamable) throw new CommandError(TS_REPLY_TOO_BIG);
-  streamReply(ctx, (reader) => writeSamplesInParts(ctx.out, () => queryRange(query, rangeInput(reader, series, options, reverse, edges)), limits.replyStreamSamplesPerStep));
+  streamReply(ctx, (reader) => rangeInParts(ctx, reader, query, series, options, reverse, edges));
 }
 
 /** The series of the db matching every filter, in key byte order, with their labels. */
@@ -396,7 +411,7 @@ function tsMRange(ctx: CommandContext, args: Buffer[], reverse: boolean): void {
           let headsSinceStep = 0;
           for (const item of found) {
             writeMRangeEntryHead(ctx.out, item, shown, aggregation);
-            yield* writeSamplesInParts(ctx.out, () => queryRange(query, rangeInput(reader, item.series, options, reverse, item.edges)), perStep);
+            yield* rangeInParts(ctx, reader, query, item.series, options, reverse, item.edges);
             if (++headsSinceStep >= MRANGE_SERIES_PER_STEP) {
               headsSinceStep = 0;
               yield;
@@ -439,7 +454,7 @@ function tsMRangeGrouped(
         for (const each of groups) {
           writeMRangeGroupHead(ctx.out, each, shown);
           const reduced = () => take(reduceSamples(reducer, each.members.map((member) => queryRange(forwardQuery, rangeInput(reader, member.series, forward, false, member.edges)))), options.count);
-          yield* writeSamplesInParts(ctx.out, reduced, perStep);
+          yield* writeSamplesInParts(ctx.out, reduced, () => countSamples(reduced(), perStep * 8), perStep);
         }
       });
     }

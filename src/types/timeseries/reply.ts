@@ -213,24 +213,15 @@ export function writeMRangeGroupHead(out: ReplyWriter, group: Omit<MRangeGroup, 
 
 /**
  * Samples as writeSamples writes them, in parts for a streamed reply (dispatch/reply-stream.ts):
- * the array's header needs the count first, so a first pass counts what samples() yields and a
- * second writes it; both read from the same snapshot, so they agree (asserted). Yields (a step
- * ends) every samplesPerStep samples written, or 8 times that counted.
+ * the array's header needs the count first, so `count` (a pass that yields every so often and
+ * returns how many samples there are) runs first, then samples() is written; both read from the
+ * same snapshot, so they agree (asserted). Yields (a step ends) every samplesPerStep written.
  */
-export function* writeSamplesInParts(out: ReplyWriter, samples: () => Iterable<Sample>, samplesPerStep: number): Generator<void> {
-  let count = 0;
-  let sinceStep = 0;
-  const countedPerStep = samplesPerStep * 8;
-  for (const sample of samples()) {
-    void sample;
-    count++;
-    if (++sinceStep >= countedPerStep) {
-      sinceStep = 0;
-      yield;
-    }
-  }
-  out.arrayHeader(count);
+export function* writeSamplesInParts(out: ReplyWriter, samples: () => Iterable<Sample>, count: () => Generator<void, number>, samplesPerStep: number): Generator<void> {
+  const total = yield* count();
+  out.arrayHeader(total);
   let written = 0;
+  let sinceStep = 0;
   for (const sample of samples()) {
     writeSample(out, sample);
     written++;
@@ -239,7 +230,7 @@ export function* writeSamplesInParts(out: ReplyWriter, samples: () => Iterable<S
       yield;
     }
   }
-  assert.equal(written, count, 'a streamed range read different samples in its two passes');
+  assert.equal(written, total, 'a streamed range read different samples in its two passes');
 }
 
 /** TS.QUERYINDEX: the keys (in byte order), a set in RESP3. */
