@@ -56,6 +56,7 @@ import { EVENT, notify } from '../dispatch/notify.js';
 import { replyStreamAllowed, startReplyStream } from '../dispatch/reply-stream.js';
 import { KeyspaceSnapshotView, type ElementReader } from '../keyspace/snapshot-view.js';
 import { limits } from '../ops/config.js';
+import { StorageError } from '../../storage/index.js';
 
 /** The most samples one reply may carry (all series of an MRANGE together). */
 export const TS_REPLY_SAMPLES_MAX = 16_000_000;
@@ -312,8 +313,9 @@ function streamReply(ctx: CommandContext, parts: (reader: ElementReader) => Gene
       try {
         return steps.next().done === true;
       } catch (error) {
-        if (!(error instanceof TimeSeriesError)) throw error;
-        // half a reply is out: the client cannot be answered an error any more (a corrupt chunk)
+        if (!(error instanceof TimeSeriesError) && !(error instanceof StorageError)) throw error;
+        // half a reply is out: the client cannot be answered an error any more (a corrupt chunk,
+        // a replica's engine closed under the snapshot by a full copy from its primary)
         ctx.server.logger.warn({ client: ctx.client.id, error: error.message }, 'closing a client whose streamed reply failed');
         ctx.client.connection.destroy(`streamed reply failed: ${error.message}`);
         return true;
