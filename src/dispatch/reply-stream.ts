@@ -11,10 +11,14 @@
 //   snapshot-view.ts), so later writes never show up in, or tear, the reply.
 // - close() runs exactly once: after the last step, or when the client goes (disconnect, CLIENT
 //   KILL, an output buffer limit) — it releases the snapshot; no step runs after it.
+// - Used by the TS range commands (commands/timeseries.ts); another big reply (LRANGE, ZRANGE,
+//   HGETALL) would do the same: a KeyspaceSnapshotView taken in the handler, and a generator that
+//   writes the reply's headers and elements a part at a time (counts first: RESP needs them).
 // - Streaming is only for a client whose reply goes straight to its socket: not inside EXEC (the
 //   transaction's replies are one array), not under CLIENT REPLY OFF / SKIP, not for a subscribed
 //   client (its messages must not land inside the reply). There the handler builds the reply in
-//   memory under its own bound, as before (replyStreamAllowed).
+//   memory under its own bound, as before (replyStreamAllowed). There are no scripts; MONITOR
+//   shows the command once, as any; a replica streams its own clients' replies from its engine.
 import assert from 'node:assert/strict';
 import type { ReplyStream } from './client-state.js';
 import type { CommandContext } from './command-table.js';
