@@ -286,6 +286,26 @@ describe('streamed TS range replies', () => {
     expect(await redis.call('TS.RANGE', 'sparse', 0, 0)).toEqual([[0, '1']]);
   }, 60_000);
 
+  test('client-output-buffer-limit normal closes a client whose streamed reply piles up past it', async () => {
+    const closedBefore = Number((await info()).client_output_buffer_limit_disconnections);
+    expect(await redis.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1mb 0 0')).toBe('OK');
+    try {
+      const socket = net.connect(server.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.pause(); // never reads: the server's pending output passes 1 MB
+      socket.write(encodeCommand(['TS.RANGE', 'sparse', '0', String(SPARSE_LAST), 'AGGREGATION', 'count', '1', 'EMPTY']));
+      await eventually(async () => Number((await info()).client_output_buffer_limit_disconnections) === closedBefore + 1);
+      await eventually(async () => {
+        const fields = await info();
+        return Number(fields.tskv_open_snapshots) === 0 && Number(fields.tskv_reply_streams_active) === 0;
+      });
+      socket.destroy();
+    } finally {
+      await redis.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 0 0');
+    }
+  }, 60_000);
+
   test('inside MULTI/EXEC the range is built in memory (bounded by the old refusal), not streamed', async () => {
     const before = Number((await info()).tskv_reply_streams);
     expect(before).toBeGreaterThanOrEqual(0);
