@@ -49,6 +49,7 @@ import { parseFileName, tablePath, walPath, type EngineLogger } from './recovery
 import { isExpired, readPage, ScanCursor, scanIterable, type ScanCounters, type ScanItem, type ScanIterable, type ScanOptions } from './scan.js';
 import { TABLE_CACHE_BUDGET_SHARE, TABLE_CACHE_READERS_MAX_DEFAULT, TableCache } from './table-cache.js';
 import { decodeBatch, encodeBatch, readWal, type WriteOp } from './wal.js';
+import { EngineSnapshot, type PinnedReaders } from './snapshot.js';
 import { WalArchive } from './wal-archive.js';
 import { WalCursor } from './wal-cursor.js';
 import { WalTail } from './wal-tail.js';
@@ -57,6 +58,7 @@ import { WriteStall, type StallCondition } from './write-stall.js';
 export type { SyncPolicy } from './group-commit.js';
 export type { EngineLogger, EngineLogLevel } from './recovery.js';
 export type { ScanItem, ScanOptions, ScanIterable } from './scan.js';
+export type { EngineSnapshot } from './snapshot.js';
 export type { WriteOp } from './wal.js';
 export type { CompactionTuning } from './compaction-picker.js';
 export type { KillPoint } from './lsm-files.js';
@@ -579,6 +581,20 @@ export class Engine {
   }
 
   private openCursor(options: ScanOptions): ScanCursor {
+    const pinned = this.pinReaders();
+    return new ScanCursor({ iterators: pinned.iterators(), snapshotSeq: pinned.snapshotSeq, counters: this.scanCounters, release: pinned.release }, options);
+  }
+
+  /**
+   * A point in time to read from later, by many scans (a streamed reply, snapshot.ts): holds its
+   * memtables, Version and snapshot registration until release().
+   */
+  snapshot(): EngineSnapshot {
+    return new EngineSnapshot(this.pinReaders(), this.scanCounters);
+  }
+
+  /** Pins the memtables and the current Version at lastSequence; release() exactly once. */
+  private pinReaders(): PinnedReaders {
     if (this.closed) throw new EngineClosedError();
     if (this.readsRefused !== undefined) throw this.readsRefused;
     const id = this.nextSnapshotId++;
@@ -588,21 +604,16 @@ export class Engine {
     this.snapshots.set(id, snapshotSeq);
     const memtables = this.immutable === undefined ? [this.active] : [this.active, this.immutable];
     for (const memtable of memtables) memtable.pin(); // their arrays stay theirs while the cursor reads
-    const iterators = [...memtables.map((memtable) => memtable.iterator()), ...version.iterators()];
-    return new ScanCursor(
-      {
-        iterators,
-        snapshotSeq,
-        counters: this.scanCounters,
-        release: () => {
-          for (const memtable of memtables) memtable.unpin();
-          this.snapshots.delete(id);
-          version.unref();
-          if (this.snapshots.size === 0) this.scheduler.onSnapshotsReleased();
-        },
+    return {
+      snapshotSeq,
+      iterators: () => [...memtables.map((memtable) => memtable.iterator()), ...version.iterators()],
+      release: () => {
+        for (const memtable of memtables) memtable.unpin();
+        this.snapshots.delete(id);
+        version.unref();
+        if (this.snapshots.size === 0) this.scheduler.onSnapshotsReleased();
       },
-      options,
-    );
+    };
   }
 
   private stallCondition(): StallCondition {

@@ -15,6 +15,7 @@ export {
   type ScanItem,
   type ScanOptions,
   type ScanIterable,
+  type EngineSnapshot,
   type SyncPolicy,
   type WriteOp,
   type WalCursor,

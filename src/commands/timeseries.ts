@@ -6,9 +6,15 @@
 // - Checks run in RedisTimeSeries's order (series-options.ts's header says it command by command),
 //   and a refused command has staged nothing; TS.MADD answers each sample on its own and keeps the
 //   samples that passed, as RedisTimeSeries does.
-// - Replies that grow with the data (ranges, EMPTY buckets, MRANGE over many series) stop at
-//   TS_REPLY_SAMPLES_MAX samples with an error, before anything is written: a reply is built in
-//   memory, and past that it would exceed the reply bound of any client.
+// - Range replies (TS.RANGE, TS.REVRANGE, TS.MRANGE, TS.MREVRANGE: they grow with the data, EMPTY
+//   buckets, many series) are built in memory up to limits.replyStreamSamplesMin samples; past
+//   that they are streamed (dispatch/reply-stream.ts): read again, in parts, from an engine
+//   snapshot taken while the command runs (keyspace/snapshot-view.ts), each part counted and then
+//   written (writeSamplesInParts), so no sample count bounds them and the server holds about
+//   limits.replyStreamBytesPendingMax of reply per client. Where a reply cannot stream (inside
+//   EXEC, CLIENT REPLY OFF/SKIP, a subscribed client) and for TS.MREVRANGE ... GROUPBY (each
+//   group's reduced samples are reversed in memory), it stays in memory and stops at
+//   TS_REPLY_SAMPLES_MAX samples with an error, before anything is written.
 // - Keyspace events as RedisTimeSeries 1.12's, class d (module) unless noted, for writes that
 //   succeeded: ts.create, ts.alter, ts.add (TS.ADD, each TS.MADD key), ts.incrby / ts.decrby
 //   (class g, as module.c), ts.del, ts.createrule:src + :dest, ts.deleterule:src + :dest.
@@ -24,14 +30,15 @@ import { writeInfo, type InfoChunk } from '../types/timeseries/info-reply.js';
 import { seriesMatching, type IndexedSeries } from '../types/timeseries/label-index.js';
 import {
   checkRangeArity, parseDelRange, parseMGetOptions, parseMRangeOptions, parseQueryIndexOptions, parseRangeOptions,
-  RANGE_TIMESTAMP_MAX, type RangeOptions,
+  RANGE_TIMESTAMP_MAX, type MRangeOptions, type RangeOptions,
 } from '../types/timeseries/range-options.js';
-import { queryRange, rangeQuery, type RangeInput } from '../types/timeseries/range-query.js';
+import { countRange, countSamples, plainQuery, queryRange, rangeQuery, type RangeInput, type RangeQuery } from '../types/timeseries/range-query.js';
 import {
-  writeInteger, writeLastSample, writeMGet, writeMRange, writeMRangeGrouped, writeQueryIndex, writeSamples, type MRangeEntry,
+  writeInteger, writeLastSample, writeMGet, writeMRange, writeMRangeEntryHead, writeMRangeGroupHead, writeMRangeGrouped, writeMultiHeader, writeQueryIndex,
+  writeSamples, writeSamplesInParts, type LabelsShown, type MRangeEntry, type MRangeGroup,
 } from '../types/timeseries/reply.js';
 import type { Label, Sample } from '../types/timeseries/sample.js';
-import { chunksFrom, retentionStart, samplesAscending, samplesDescending } from '../types/timeseries/samples.js';
+import { chunksFrom, firstOf, retentionStart, samplesAscending, samplesDescending } from '../types/timeseries/samples.js';
 import { sampleRunsAscending } from '../types/timeseries/sample-runs.js';
 import {
   parseAddSample, parseCreateOptions, parseCreateRuleOptions, parseDuplicatePolicyOption, parseGetLatest, parseIncrByAmount,
@@ -46,6 +53,10 @@ import { loadSeries } from '../types/timeseries/hot-state.js';
 import { timeseriesType } from '../types/timeseries/module.js';
 import { REPLY } from '../../protocol/index.js';
 import { EVENT, notify } from '../dispatch/notify.js';
+import { replyStreamAllowed, startReplyStream } from '../dispatch/reply-stream.js';
+import { KeyspaceSnapshotView, type ElementReader } from '../keyspace/snapshot-view.js';
+import { limits } from '../ops/config.js';
+import { StorageError } from '../../storage/index.js';
 
 /** The most samples one reply may carry (all series of an MRANGE together). */
 export const TS_REPLY_SAMPLES_MAX = 16_000_000;
@@ -241,33 +252,95 @@ function tsGet(ctx: CommandContext, args: Buffer[]): void {
   writeLastSample(ctx.out, (latest ? latestSample(store, key, series) : undefined) ?? lastSample(series));
 }
 
-/** What queryRange needs for one series and one range: its samples, LATEST, twa's neighbours. */
-function rangeInput(store: SeriesAccess, key: Buffer, series: Series, options: RangeOptions, reverse: boolean): RangeInput {
+/** What a range reads once, when its command runs: LATEST's open bucket and twa's neighbours. */
+interface RangeEdges {
+  latest?: Sample | undefined;
+  before?: Sample | undefined;
+  after?: Sample | undefined;
+}
+
+function rangeEdges(store: SeriesAccess, key: Buffer, series: Series, options: RangeOptions): RangeEdges {
   const { keyspace } = store;
   const to = Math.min(options.to, TIMESTAMP_MAX);
   const start = Math.max(options.from, retentionStart(series));
-  const samples = reverse ? samplesDescending(keyspace, series, options.from, to) : samplesAscending(keyspace, series, options.from, to);
-  const input: RangeInput = { samples, runs: reverse ? undefined : sampleRunsAscending(keyspace, series, options.from, to) };
+  const edges: RangeEdges = {};
   if (options.latest && options.to > series.state.lastTs) {
     const latest = latestSample(store, key, series);
-    if (latest !== undefined && latest.ts >= start && latest.ts <= options.to) input.latest = latest;
+    if (latest !== undefined && latest.ts >= start && latest.ts <= options.to) edges.latest = latest;
   }
   if (options.aggregation?.type === 'twa') {
     const cutoff = retentionStart(series);
-    if (start > cutoff) input.before = samplesDescending(keyspace, series, cutoff, start - 1).next().value ?? undefined;
-    if (to < TIMESTAMP_MAX) input.after = samplesAscending(keyspace, series, to + 1, TIMESTAMP_MAX).next().value ?? undefined;
+    if (start > cutoff) edges.before = firstOf(samplesDescending(keyspace, series, cutoff, start - 1));
+    if (to < TIMESTAMP_MAX) edges.after = firstOf(samplesAscending(keyspace, series, to + 1, TIMESTAMP_MAX));
   }
-  return input;
+  return edges;
 }
 
-/** The samples of one series' range, bounded (the reply limit counts across series). */
-function collectRange(store: SeriesAccess, key: Buffer, series: Series, options: RangeOptions, reverse: boolean, budget: { left: number }): Sample[] {
+/** What queryRange needs for one pass over one series' range, its samples read through reader (the keyspace or a snapshot). */
+function rangeInput(reader: ElementReader, series: Series, options: RangeOptions, reverse: boolean, edges: RangeEdges): RangeInput {
+  const to = Math.min(options.to, TIMESTAMP_MAX);
+  const samples = reverse ? samplesDescending(reader, series, options.from, to) : samplesAscending(reader, series, options.from, to);
+  return { samples, runs: reverse ? undefined : sampleRunsAscending(reader, series, options.from, to), ...edges };
+}
+
+/** The samples of one series' range, or undefined past the budget (which counts across series). */
+function collectRange(query: RangeQuery, input: RangeInput, budget: { left: number }): Sample[] | undefined {
   const out: Sample[] = [];
-  for (const sample of queryRange(rangeQuery(options, reverse), rangeInput(store, key, series, options, reverse))) {
-    if (--budget.left < 0) throw new CommandError(TS_REPLY_TOO_BIG);
+  for (const sample of queryRange(query, input)) {
+    if (--budget.left < 0) return undefined;
     out.push(sample);
   }
   return out;
+}
+
+/**
+ * The sample budget of a range reply built in memory: past it the reply is streamed where it may
+ * be (dispatch/reply-stream.ts), else refused with TS_REPLY_TOO_BIG.
+ */
+function replyBudget(streamable: boolean): { left: number } {
+  return { left: streamable ? limits.replyStreamSamplesMin : TS_REPLY_SAMPLES_MAX };
+}
+
+/**
+ * Streams a reply whose parts `parts` writes to ctx.out, reading through a snapshot of the engine
+ * taken now (so what the command saw is what the reply holds), released when the stream closes.
+ */
+function streamReply(ctx: CommandContext, parts: (reader: ElementReader) => Generator<void>): void {
+  const view = new KeyspaceSnapshotView(ctx.server.engine.snapshot());
+  const steps = parts(view);
+  startReplyStream(ctx, {
+    step: () => {
+      try {
+        return steps.next().done === true;
+      } catch (error) {
+        if (!(error instanceof TimeSeriesError) && !(error instanceof StorageError)) throw error;
+        // half a reply is out: the client cannot be answered an error any more (a corrupt chunk,
+        // a replica's engine closed under the snapshot by a full copy from its primary)
+        ctx.server.logger.warn({ client: ctx.client.id, error: error.message }, 'closing a client whose streamed reply failed');
+        ctx.client.connection.destroy(`streamed reply failed: ${error.message}`);
+        return true;
+      }
+    },
+    close: () => {
+      steps.return(undefined);
+      view.release();
+    },
+  });
+}
+
+/**
+ * One series' range written in parts from reader: counted first (over forward runs when the query
+ * passes samples as they are, the cheap way), then written.
+ */
+function rangeInParts(ctx: CommandContext, reader: ElementReader, query: RangeQuery, series: Series, options: RangeOptions, reverse: boolean, edges: RangeEdges): Generator<void> {
+  const perStep = limits.replyStreamSamplesPerStep;
+  const countReverse = reverse && !plainQuery(query);
+  return writeSamplesInParts(
+    ctx.out,
+    () => queryRange(query, rangeInput(reader, series, options, reverse, edges)),
+    () => countRange(query, rangeInput(reader, series, options, countReverse, edges), perStep * 8),
+    perStep,
+  );
 }
 
 function tsRange(ctx: CommandContext, args: Buffer[], reverse: boolean): void {
@@ -276,7 +349,13 @@ function tsRange(ctx: CommandContext, args: Buffer[], reverse: boolean): void {
   const store = access(ctx);
   const series = requireSeries(store, key);
   const options = parseRangeOptions(args, 2);
-  writeSamples(ctx.out, collectRange(store, key, series, options, reverse, { left: TS_REPLY_SAMPLES_MAX }));
+  const query = rangeQuery(options, reverse);
+  const edges = rangeEdges(store, key, series, options);
+  const streamable = replyStreamAllowed(ctx);
+  const samples = collectRange(query, rangeInput(store.keyspace, series, options, reverse, edges), replyBudget(streamable));
+  if (samples !== undefined) return writeSamples(ctx.out, samples);
+  if (!streamable) throw new CommandError(TS_REPLY_TOO_BIG);
+  streamReply(ctx, (reader) => rangeInParts(ctx, reader, query, series, options, reverse, edges));
 }
 
 /** The series of the db matching every filter, in key byte order, with their labels. */
@@ -293,26 +372,100 @@ function seriesFiltered(store: SeriesAccess, matchers: readonly LabelMatcher[]):
   return found;
 }
 
+interface RangedSeries {
+  key: Buffer;
+  series: Series;
+  labels: Label[];
+  edges: RangeEdges;
+}
+
+/** Series heads written per step of a streamed TS.MRANGE (besides the steps of their samples). */
+const MRANGE_SERIES_PER_STEP = 64;
+
+function* take(samples: Iterable<Sample>, count: number | undefined): Generator<Sample> {
+  let left = count ?? Infinity;
+  if (left <= 0) return;
+  for (const sample of samples) {
+    yield sample;
+    if (--left <= 0) return;
+  }
+}
+
 function tsMRange(ctx: CommandContext, args: Buffer[], reverse: boolean): void {
   const options = parseMRangeOptions(args);
   const store = access(ctx);
   const shown = { withLabels: options.withLabels, selectedLabels: options.selectedLabels };
-  const budget = { left: TS_REPLY_SAMPLES_MAX };
-  const found = seriesFiltered(store, options.matchers);
+  // MREVRANGE GROUPBY reverses each group's reduced samples, so it builds them in memory (bounded)
+  const streamable = replyStreamAllowed(ctx) && !(reverse && options.groupBy !== undefined);
+  const budget = replyBudget(streamable);
+  const found: RangedSeries[] = seriesFiltered(store, options.matchers).map((item) => ({ ...item, edges: rangeEdges(store, item.key, item.series, options) }));
+  const perStep = limits.replyStreamSamplesPerStep;
+  const aggregation = options.aggregation?.type;
   if (options.groupBy === undefined) {
-    const entries: MRangeEntry[] = found.map(({ key, series, labels }) => ({ key, labels, samples: collectRange(store, key, series, options, reverse, budget) }));
-    return writeMRange(ctx.out, entries, shown, options.aggregation?.type);
+    const query = rangeQuery(options, reverse);
+    const entries: MRangeEntry[] = [];
+    for (const { key, series, labels, edges } of found) {
+      const samples = collectRange(query, rangeInput(store.keyspace, series, options, reverse, edges), budget);
+      if (samples === undefined) {
+        if (!streamable) throw new CommandError(TS_REPLY_TOO_BIG);
+        return streamReply(ctx, function* (reader) {
+          writeMultiHeader(ctx.out, found.length);
+          let headsSinceStep = 0;
+          for (const item of found) {
+            writeMRangeEntryHead(ctx.out, item, shown, aggregation);
+            yield* rangeInParts(ctx, reader, query, item.series, options, reverse, item.edges);
+            if (++headsSinceStep >= MRANGE_SERIES_PER_STEP) {
+              headsSinceStep = 0;
+              yield;
+            }
+          }
+        });
+      }
+      entries.push({ key, labels, samples });
+    }
+    return writeMRange(ctx.out, entries, shown, aggregation);
   }
-  const { label, reducer } = options.groupBy;
+  tsMRangeGrouped(ctx, options, options.groupBy, found, streamable, budget, shown, reverse);
+}
+
+/** TS.MRANGE / TS.MREVRANGE ... GROUPBY: groupby.ts's steps, in memory or streamed (forward only). */
+function tsMRangeGrouped(
+  ctx: CommandContext, options: MRangeOptions, groupBy: NonNullable<MRangeOptions['groupBy']>, found: RangedSeries[], streamable: boolean, budget: { left: number },
+  shown: LabelsShown, reverse: boolean,
+): void {
+  const perStep = limits.replyStreamSamplesPerStep;
+  const store = access(ctx);
+  const { label, reducer } = groupBy;
   const forward = { ...options, count: undefined };
-  const groups = groupSeries(found, label).map((group) => {
-    const perMember = group.members.map(({ key, series }) => collectRange(store, key, series, forward, false, budget));
+  const forwardQuery = rangeQuery(forward, false);
+  const groups = groupSeries(found, label).map((group) => ({
+    name: group.name, labels: groupLabels(label, group, reducer), reducer, sources: group.members.map((member) => member.key), members: group.members,
+  }));
+  const built: MRangeGroup[] = [];
+  for (const group of groups) {
+    const perMember: Sample[][] = [];
+    for (const member of group.members) {
+      const samples = collectRange(forwardQuery, rangeInput(store.keyspace, member.series, forward, false, member.edges), budget);
+      if (samples === undefined) break;
+      perMember.push(samples);
+    }
+    if (perMember.length < group.members.length) {
+      if (!streamable) throw new CommandError(TS_REPLY_TOO_BIG);
+      return streamReply(ctx, function* (reader) {
+        writeMultiHeader(ctx.out, groups.length);
+        for (const each of groups) {
+          writeMRangeGroupHead(ctx.out, each, shown);
+          const reduced = () => take(reduceSamples(reducer, each.members.map((member) => queryRange(forwardQuery, rangeInput(reader, member.series, forward, false, member.edges)))), options.count);
+          yield* writeSamplesInParts(ctx.out, reduced, () => countSamples(reduced(), perStep * 8), perStep);
+        }
+      });
+    }
     let samples = [...reduceSamples(reducer, perMember)];
     if (reverse) samples.reverse();
     if (options.count !== undefined) samples = samples.slice(0, options.count);
-    return { name: group.name, labels: groupLabels(label, group, reducer), reducer, sources: group.members.map((member) => member.key), samples };
-  });
-  writeMRangeGrouped(ctx.out, groups, shown);
+    built.push({ name: group.name, labels: group.labels, reducer, sources: group.sources, samples });
+  }
+  writeMRangeGrouped(ctx.out, built, shown);
 }
 
 function tsMGet(ctx: CommandContext, args: Buffer[]): void {
@@ -346,7 +499,7 @@ function tsInfo(ctx: CommandContext, args: Buffer[]): void {
       hidden++;
       void sample;
     }
-    firstTimestamp = samplesAscending(keyspace, series, cutoff, TIMESTAMP_MAX).next().value?.ts ?? 0;
+    firstTimestamp = firstOf(samplesAscending(keyspace, series, cutoff, TIMESTAMP_MAX))?.ts ?? 0;
   }
   const chunks: InfoChunk[] = [];
   if (debug) {

@@ -13,6 +13,14 @@ import type { Socket } from 'node:net';
 import { SLAB_BYTES, type RespReader } from '../../protocol/index.js';
 
 /** What a command may ask of the connection behind a client (CLIENT KILL, CLIENT LIST, QUIT). */
+/** A reply produced in parts (dispatch/reply-stream.ts holds its contract). */
+export interface ReplyStream {
+  /** Writes the next part of the reply to the command's ctx.out; true once the reply is complete. */
+  step(): boolean;
+  /** Frees what the reply reads; called exactly once (complete, or its client gone). */
+  close(): void;
+}
+
 export interface ConnectionView {
   closeAfterReply(): void; // QUIT, CLIENT KILL on itself: answer pending replies, then close
   destroy(reason: string): void; // CLIENT KILL: close now
@@ -32,6 +40,8 @@ export interface ConnectionView {
    * input, held while it was blocked, is processed again (unless work blocked it again).
    */
   runUnblocked(work: () => Promise<void> | undefined): void;
+  /** The running command's reply comes in parts from stream (dispatch/reply-stream.ts); absent where it cannot. */
+  streamReply?(stream: ReplyStream): void;
   /**
    * PSYNC (src/replication/): no more commands run; once every reply owed is written, the client
    * is released and take gets the socket and the reader (with the input not yet parsed); the sink

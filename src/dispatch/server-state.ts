@@ -43,6 +43,8 @@ export interface ServerStats {
   keyspaceMisses: number;
   commitsFailed: number;
   outputLimitDisconnections: number; // clients closed by client-output-buffer-limit (Redis 7.4's INFO field)
+  replyStreams: number; // replies streamed in parts (dispatch/reply-stream.ts), started
+  replyStreamsAborted: number; // of those, ended by their client going before the last part
   resetAtMs: number;
 }
 
@@ -50,7 +52,7 @@ function emptyStats(nowMs: number): ServerStats {
   return {
     connectionsReceived: 0, connectionsRejected: 0, commandsProcessed: 0, netInputBytes: 0, netOutputBytes: 0,
     backpressureEvents: 0, yieldsPerTurn: 0, protocolErrors: 0, errorReplies: 0, keyspaceHits: 0,
-    keyspaceMisses: 0, commitsFailed: 0, outputLimitDisconnections: 0, resetAtMs: nowMs,
+    keyspaceMisses: 0, commitsFailed: 0, outputLimitDisconnections: 0, replyStreams: 0, replyStreamsAborted: 0, resetAtMs: nowMs,
   };
 }
 
@@ -68,6 +70,8 @@ export class ServerState {
   readonly startedAtMs = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   stats: ServerStats = emptyStats(Date.now());
+  /** Replies streaming now (dispatch/reply-stream.ts), each holding an engine snapshot. */
+  replyStreamsActive = 0;
   readonly metrics: Metrics;
   readonly memoryBudget: MemoryBudget; // maxmemory as the engine's memtable and cache sizes
   readonly slowlog: Slowlog;

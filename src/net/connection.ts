@@ -36,9 +36,20 @@
 //   queryBufferBytesMax) until runUnblocked writes that reply, in its place among the replies,
 //   and resumes processing. A FIN while blocked ends the wait unanswered and closes, as Redis
 //   frees the client.
+// - A streamed reply (dispatch/reply-stream.ts: its command called streamReply and wrote nothing)
+//   runs nothing after it either, as a blocked client: later commands wait in the reader. Its
+//   parts start once its command's reply is ready (a pending commit it waits for settled; if that
+//   commit fails the reply is the MISCONF error and the stream is closed unread). A part is made
+//   only while replyBytesPending() < limits.replyStreamBytesPendingMax, at most
+//   replyStreamStepsPerTurnMax parts per turn; then it goes on after the socket's 'drain' or the
+//   next turn's flush. So the memory for the reply stays under that bound plus one part. Each part
+//   is checked against client-output-buffer-limit normal (a client past it is closed). The stream
+//   is closed (its snapshot released) when its last part is made, or when the client goes.
+//   Out-of-band output waits until the stream ends.
+import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { BULK_COPY_BYTES_MIN, RespReader, RespWriter, RespProtocolError, type ReaderLimits } from '../../protocol/index.js';
-import { ClientState, type ConnectionView } from '../dispatch/client-state.js';
+import { ClientState, type ConnectionView, type ReplyStream } from '../dispatch/client-state.js';
 import { lookupCommand, type CommandContext } from '../dispatch/command-table.js';
 import { limits } from '../ops/config.js';
 import { dispatch } from '../dispatch/dispatch.js';
@@ -121,6 +132,10 @@ export class Connection implements ConnectionView {
   private blockedReplyMode: ClientState['replyMode'] = 'on'; // CLIENT REPLY as the blocked command found it
   private handOverTo: Parameters<ConnectionView['handOver']>[0] | undefined; // PSYNC: who takes the socket
   private sink: ((chunk: Buffer) => boolean) | undefined; // after a hand-over: where reads go
+  private stream: ReplyStream | undefined; // a reply streaming in parts: no command runs meanwhile
+  private streamStarting = false; // streamReply ran in the current command: runCommand starts it
+  private streamHeld = false; // its command's reply waits for a commit: parts wait too
+  private streamPumpScheduled = false;
 
   constructor(
     private readonly server: ServerState,
@@ -144,7 +159,10 @@ export class Connection implements ConnectionView {
     this.socket = readInto(accepted, (chunk) => this.onData(chunk));
     this.socket.setNoDelay(true);
     if (server.config.tcpKeepalive > 0) this.socket.setKeepAlive(true, server.config.tcpKeepalive * 1000);
-    this.socket.on('drain', () => this.updateReading());
+    this.socket.on('drain', () => {
+      if (this.stream !== undefined) this.pumpStream();
+      this.updateReading();
+    });
     this.socket.on('error', () => this.destroy('socket error'));
     this.socket.on('end', () => this.onPeerEnd());
     this.socket.on('close', () => this.release());
@@ -171,6 +189,10 @@ export class Connection implements ConnectionView {
     this.closed = true;
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     if (this.softLimitTimer !== undefined) clearTimeout(this.softLimitTimer);
+    if (this.stream !== undefined) {
+      this.server.stats.replyStreamsAborted++;
+      this.closeStream();
+    }
     forgetClient(this.client, this.server.keyspace); // MULTI queue, WATCH registry
     stopMonitoring(this.server, this.client);
     this.server.pubsub.unsubscribeAll(this.client);
@@ -217,7 +239,7 @@ export class Connection implements ConnectionView {
   }
   /** True once every reply has been handed to the socket (for shutdown). */
   idle(): boolean {
-    return this.segments.length === 0 && this.writer.bytesPending() === 0 && !this.stalled && this.pendingArgs === undefined;
+    return this.segments.length === 0 && this.writer.bytesPending() === 0 && !this.stalled && this.pendingArgs === undefined && this.stream === undefined;
   }
 
   /** True once every reply has left the process (shutdown waits for this). */
@@ -251,7 +273,7 @@ export class Connection implements ConnectionView {
     const { metrics } = this.server;
     metrics.beginRun(); // one clock read per command (metrics.ts)
     try {
-      while (!this.closing && !this.closed && this.handOverTo === undefined && !this.stalled && !this.yielding && !this.backpressured && this.client.blocked === undefined && !this.overBounds()) {
+      while (!this.closing && !this.closed && this.handOverTo === undefined && !this.stalled && !this.yielding && !this.backpressured && this.client.blocked === undefined && this.stream === undefined && !this.overBounds()) {
         if (budget-- === 0) {
           this.yieldTurn();
           break;
@@ -330,7 +352,94 @@ export class Connection implements ConnectionView {
     }
     const subscription = modeBefore !== 'on' && SUBSCRIPTION_COMMANDS.has((args[0] as Buffer).toString('latin1').toLowerCase());
     this.handleReply(client, before, modeBefore, commit, subscription);
+    if (this.streamStarting) this.startStream(commit);
     if (this.deferredLines.length > 0) this.sendDeferredLines();
+  }
+
+  // ConnectionView: dispatch/reply-stream.ts
+  streamReply(stream: ReplyStream): void {
+    assert.ok(this.running && this.stream === undefined, 'streamReply outside a command, or twice');
+    this.stream = stream;
+    this.streamStarting = true;
+    this.server.stats.replyStreams++;
+    this.server.replyStreamsActive++;
+  }
+
+  /** After the streamed command's (empty) reply was queued: parts once it is ready. */
+  private startStream(commit: Promise<void> | undefined): void {
+    this.streamStarting = false;
+    const stream = this.stream;
+    if (stream === undefined) return;
+    if (commit === undefined) return this.schedulePump();
+    this.streamHeld = true;
+    // settle() (registered first, in handleReply) has turned the reply into MISCONF when this rejects
+    commit.then(
+      () => {
+        this.streamHeld = false;
+        if (this.stream === stream) this.pumpStream();
+      },
+      () => {
+        if (this.stream === stream) this.endStream();
+      },
+    );
+  }
+
+  private schedulePump(): void {
+    if (this.streamPumpScheduled || this.closed) return;
+    this.streamPumpScheduled = true;
+    setImmediate(() => {
+      this.streamPumpScheduled = false;
+      this.pumpStream();
+    });
+  }
+
+  /** Makes parts of the streamed reply while the client's unsent output is under the bound. */
+  private pumpStream(): void {
+    const stream = this.stream;
+    if (stream === undefined || this.streamHeld || this.closed) return;
+    for (let steps = 0; this.replyBytesPending() < limits.replyStreamBytesPendingMax; steps++) {
+      if (steps === limits.replyStreamStepsPerTurnMax) {
+        this.schedulePump(); // other clients first
+        break;
+      }
+      const done = stream.step();
+      if (this.stream !== stream) return; // the step closed the client
+      if (done) {
+        this.endStream();
+        break;
+      }
+    }
+    if (this.streamOverOutputLimit()) return;
+    this.scheduleFlush();
+  }
+
+  /** client-output-buffer-limit normal, as Redis checks it on every reply it appends. */
+  private streamOverOutputLimit(): boolean {
+    const verdict = this.outputWatch.verdict(this.replyBytesPending(), this.server.config.clientOutputBufferLimits.normal, Date.now());
+    if (verdict !== 'close-hard' && verdict !== 'close-soft') return false;
+    this.server.stats.outputLimitDisconnections++;
+    this.server.logger.warn({ client: this.client.id, bytes: this.replyBytesPending(), reason: verdict }, 'closing a client for overcoming its output buffer limits');
+    this.destroy(`client-output-buffer-limit normal: ${verdict === 'close-hard' ? 'hard' : 'soft'} limit`);
+    return true;
+  }
+
+  /** The last part is made: later commands (and held out-of-band output) go on. */
+  private endStream(): void {
+    this.closeStream();
+    if (this.deferredLines.length > 0) this.sendDeferredLines();
+    this.scheduleFlush();
+    setImmediate(() => {
+      if (!this.closed) this.process(); // what the client sent after it
+    });
+  }
+
+  private closeStream(): void {
+    const stream = this.stream as ReplyStream;
+    this.stream = undefined;
+    this.streamStarting = false;
+    this.streamHeld = false;
+    this.server.replyStreamsActive--;
+    stream.close();
   }
 
   // ConnectionView: the end of a blocked command's wait (dispatch/blocking.ts)
@@ -453,8 +562,8 @@ export class Connection implements ConnectionView {
    */
   sendOutOfBand(bytes: Buffer, wait?: Promise<unknown>): void {
     if (this.closed || this.closing) return;
-    if (this.running) {
-      this.deferredLines.push({ bytes, wait }); // as many as the command made: bounded by its arguments
+    if (this.running || this.stream !== undefined) {
+      this.deferredLines.push({ bytes, wait }); // as many as the command made: bounded by its arguments (no subscriber streams)
       return;
     }
     if (this.outputOverLimit(bytes.length)) return;
@@ -511,6 +620,7 @@ export class Connection implements ConnectionView {
   flushQueuedReplies(): void {
     this.flushQueued = false;
     this.flush();
+    if (this.stream !== undefined && this.replyBytesPending() < limits.replyStreamBytesPendingMax) this.schedulePump();
     this.updateReading();
   }
 
@@ -545,12 +655,12 @@ export class Connection implements ConnectionView {
     if (this.closed) return;
     if (this.handOverTo !== undefined) {
       if (!this.socket.isPaused()) this.socket.pause();
-      if (this.segments.length === 0 && this.writer.bytesPending() === 0) this.completeHandOver();
+      if (this.segments.length === 0 && this.writer.bytesPending() === 0 && this.stream === undefined) this.completeHandOver();
       return;
     }
     if (this.closing) {
       if (!this.socket.isPaused()) this.socket.pause();
-      if (this.segments.length === 0 && this.writer.bytesPending() === 0) this.closeAfterFlush();
+      if (this.segments.length === 0 && this.writer.bytesPending() === 0 && this.stream === undefined) this.closeAfterFlush();
       return;
     }
     if (!this.backpressured && this.overBounds()) {

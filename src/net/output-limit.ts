@@ -7,7 +7,9 @@
 //   passed, so the soft seconds count an unbroken stretch over it (as far as samples show).
 // - verdict() is pure in its inputs (bytes, limit, clock): the connection samples on every
 //   message it queues and once more when the soft seconds are due (a timer), as Redis samples on
-//   every reply and in clientsCron.
+//   every reply and in clientsCron. The normal class is sampled after each batch of parts of a
+//   streamed reply (dispatch/reply-stream.ts), the one reply that grows a normal client's output
+//   over time (others are built whole; Redis's default normal limit is 0 0 0, none).
 import type { OutputBufferLimit } from '../ops/config.js';
 
 export type OutputVerdict = 'ok' | 'soft-pending' | 'close-soft' | 'close-hard';

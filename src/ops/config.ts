@@ -34,6 +34,10 @@ export const limits = {
   unauthenticatedBulkBytesMax: 16 * 1024,
   pipelineDepthMax: 1_024, // parsed but not yet answered, per client; over it reading pauses
   replyBytesPendingMax: 64 * 1024 * 1024, // written but not yet flushed, per client; over it reading pauses
+  replyStreamBytesPendingMax: 4 * 1024 * 1024, // a streamed reply's next part is made only while the client's unsent output is under this
+  replyStreamStepsPerTurnMax: 64, // parts of one streamed reply made per event-loop turn (each about replyStreamSamplesPerStep samples)
+  replyStreamSamplesPerStep: 1024, // samples one part of a streamed TS range writes (or counts, times 8)
+  replyStreamSamplesMin: 65_536, // a TS range reply past this many samples is streamed (dispatch/reply-stream.ts), not built in memory
   commandsPerTurnMax: 512, // answered per client per event-loop turn before yielding (setImmediate)
   closeAfterReplyMs: 2_000, // QUIT / protocol error: a reply not flushed by then is dropped with the socket
   activeExpireIntervalMs: 100, // how often the active expiry cycle runs

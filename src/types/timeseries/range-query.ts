@@ -61,6 +61,47 @@ function* stream(input: RangeInput, reverse: boolean): Generator<StreamItem> {
   if (!reverse && input.latest !== undefined) yield { sample: input.latest, latest: true };
 }
 
+/**
+ * How many samples queryRange(query, input) yields, yielding (a step of a streamed reply) every
+ * stepSamples or so. Without aggregation and filters it adds up input.runs' lengths (which must
+ * then be given forward even for a reverse query: the same samples), else it runs the query.
+ */
+export function* countRange(query: RangeQuery, input: RangeInput, stepSamples: number): Generator<void, number> {
+  if (!plainQuery(query) || input.runs === undefined) return yield* countSamples(queryRange(query, input), stepSamples);
+  let count = 0;
+  let sinceStep = 0;
+  for (const run of input.runs) {
+    count += run.end - run.begin;
+    sinceStep += run.end - run.begin;
+    if (sinceStep >= stepSamples) {
+      sinceStep = 0;
+      yield;
+    }
+  }
+  if (input.latest !== undefined) count++;
+  return Math.max(0, Math.min(count, query.count ?? Infinity));
+}
+
+/** Whether the query passes the range's samples as they are (no aggregation, no filter): then countRange reads runs. */
+export function plainQuery(query: RangeQuery): boolean {
+  return query.aggregation === undefined && query.filterByTs === undefined && query.filterByValue === undefined;
+}
+
+/** How many samples there are, yielding every stepSamples. */
+export function* countSamples(samples: Iterable<Sample>, stepSamples: number): Generator<void, number> {
+  let count = 0;
+  let sinceStep = 0;
+  for (const sample of samples) {
+    void sample;
+    count++;
+    if (++sinceStep >= stepSamples) {
+      sinceStep = 0;
+      yield;
+    }
+  }
+  return count;
+}
+
 /** The samples TS.RANGE / TS.REVRANGE reply with, in reply order. */
 export function* queryRange(query: RangeQuery, input: RangeInput): Generator<Sample> {
   let left = query.count ?? Infinity;

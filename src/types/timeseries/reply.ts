@@ -9,10 +9,13 @@
 //   TS.MRANGE    [[key, labels, samples], ...]               {key: [labels, {aggregators: [agg]}, samples]}
 //   grouped      [[l=v, labels, samples], ...]               {l=v: [labels, {reducers: [r]}, {sources: [keys]}, samples]}
 //   QUERYINDEX   [key, ...]                                  ~set of keys
+// Streamed replies (dispatch/reply-stream.ts) write the same bytes through the *Head writers and
+// writeSamplesInParts.
 // Invariants: strings are bulk strings except sample values in RESP2 (simple, double-format.ts);
 // a selected label that a series lacks is named as asked, one it has as stored (found ignoring
 // case); grouped labels in RESP3 WITHLABELS omit __reducer__ and __source__. Series and groups
 // come in the order given (keys in byte order; groups by value, groupby.ts).
+import assert from 'node:assert/strict';
 import { formatSampleValue } from './double-format.js';
 import type { AggregationType } from './aggregators.js';
 import type { Reducer } from './range-options.js';
@@ -139,20 +142,30 @@ export interface MRangeEntry {
 
 /** TS.MRANGE / TS.MREVRANGE without GROUPBY; `aggregation` is the AGGREGATION type, if any. */
 export function writeMRange(out: ReplyWriter, entries: readonly MRangeEntry[], shown: LabelsShown, aggregation: AggregationType | undefined): void {
-  if (out.protocol === 3) out.mapHeader(entries.length);
-  else out.arrayHeader(entries.length);
+  writeMultiHeader(out, entries.length);
   for (const entry of entries) {
-    if (out.protocol === 2) out.arrayHeader(3);
-    out.bulk(entry.key);
-    if (out.protocol === 3) out.arrayHeader(3);
-    writeShownLabels(out, entry.labels, shown);
-    if (out.protocol === 3) {
-      out.mapHeader(1);
-      out.bulk('aggregators');
-      out.arrayHeader(aggregation === undefined ? 0 : 1);
-      if (aggregation !== undefined) out.bulk(aggregation);
-    }
+    writeMRangeEntryHead(out, entry, shown, aggregation);
     writeSamples(out, entry.samples);
+  }
+}
+
+/** The outer map (RESP3) or array (RESP2) of TS.MRANGE's series or groups. */
+export function writeMultiHeader(out: ReplyWriter, count: number): void {
+  if (out.protocol === 3) out.mapHeader(count);
+  else out.arrayHeader(count);
+}
+
+/** One series of TS.MRANGE up to its samples (which the caller writes next, as writeSamples does). */
+export function writeMRangeEntryHead(out: ReplyWriter, entry: { key: Buffer; labels: readonly Label[] }, shown: LabelsShown, aggregation: AggregationType | undefined): void {
+  if (out.protocol === 2) out.arrayHeader(3);
+  out.bulk(entry.key);
+  if (out.protocol === 3) out.arrayHeader(3);
+  writeShownLabels(out, entry.labels, shown);
+  if (out.protocol === 3) {
+    out.mapHeader(1);
+    out.bulk('aggregators');
+    out.arrayHeader(aggregation === undefined ? 0 : 1);
+    if (aggregation !== undefined) out.bulk(aggregation);
   }
 }
 
@@ -170,29 +183,54 @@ export interface MRangeGroup {
 
 /** TS.MRANGE / TS.MREVRANGE with GROUPBY ... REDUCE. */
 export function writeMRangeGrouped(out: ReplyWriter, groups: readonly MRangeGroup[], shown: LabelsShown): void {
-  if (out.protocol === 3) out.mapHeader(groups.length);
-  else out.arrayHeader(groups.length);
+  writeMultiHeader(out, groups.length);
   for (const group of groups) {
-    if (out.protocol === 2) {
-      out.arrayHeader(3);
-      out.bulk(latin1(group.name));
-      writeShownLabels(out, group.labels, shown);
-      writeSamples(out, group.samples);
-      continue;
-    }
-    out.bulk(latin1(group.name));
-    out.arrayHeader(4);
-    writeShownLabels(out, shown.withLabels ? group.labels.slice(0, -2) : group.labels, shown);
-    out.mapHeader(1);
-    out.bulk('reducers');
-    out.arrayHeader(1);
-    out.bulk(group.reducer);
-    out.mapHeader(1);
-    out.bulk('sources');
-    out.arrayHeader(group.sources.length);
-    for (const source of group.sources) out.bulk(source);
+    writeMRangeGroupHead(out, group, shown);
     writeSamples(out, group.samples);
   }
+}
+
+/** One group of TS.MRANGE GROUPBY up to its samples (which the caller writes next). */
+export function writeMRangeGroupHead(out: ReplyWriter, group: Omit<MRangeGroup, 'samples'>, shown: LabelsShown): void {
+  if (out.protocol === 2) {
+    out.arrayHeader(3);
+    out.bulk(latin1(group.name));
+    writeShownLabels(out, group.labels, shown);
+    return;
+  }
+  out.bulk(latin1(group.name));
+  out.arrayHeader(4);
+  writeShownLabels(out, shown.withLabels ? group.labels.slice(0, -2) : group.labels, shown);
+  out.mapHeader(1);
+  out.bulk('reducers');
+  out.arrayHeader(1);
+  out.bulk(group.reducer);
+  out.mapHeader(1);
+  out.bulk('sources');
+  out.arrayHeader(group.sources.length);
+  for (const source of group.sources) out.bulk(source);
+}
+
+/**
+ * Samples as writeSamples writes them, in parts for a streamed reply (dispatch/reply-stream.ts):
+ * the array's header needs the count first, so `count` (a pass that yields every so often and
+ * returns how many samples there are) runs first, then samples() is written; both read from the
+ * same snapshot, so they agree (asserted). Yields (a step ends) every samplesPerStep written.
+ */
+export function* writeSamplesInParts(out: ReplyWriter, samples: () => Iterable<Sample>, count: () => Generator<void, number>, samplesPerStep: number): Generator<void> {
+  const total = yield* count();
+  out.arrayHeader(total);
+  let written = 0;
+  let sinceStep = 0;
+  for (const sample of samples()) {
+    writeSample(out, sample);
+    written++;
+    if (++sinceStep >= samplesPerStep) {
+      sinceStep = 0;
+      yield;
+    }
+  }
+  assert.equal(written, total, 'a streamed range read different samples in its two passes');
 }
 
 /** TS.QUERYINDEX: the keys (in byte order), a set in RESP3. */

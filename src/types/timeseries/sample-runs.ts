@@ -7,7 +7,7 @@
 //   clipped by retention, a raw sample winning over a chunk's at the same timestamp.
 // - A chunk with no raw sample inside its span is handed out as decoded (cached arrays, never
 //   copied or mutated); one with raw samples inside is merged into fresh arrays.
-import type { Keyspace } from '../../keyspace/keyspace.js';
+import type { ElementReader } from '../../keyspace/snapshot-view.js';
 import type { Sample } from './sample.js';
 import { chunksFrom, decodedSamples, rawSamples, retentionStart } from './samples.js';
 import type { Series } from './series.js';
@@ -43,7 +43,7 @@ function lowerBound(timestamps: ArrayLike<number>, begin: number, end: number, t
 }
 
 /** samplesAscending(keyspace, series, from, to) as runs. */
-export function* sampleRunsAscending(keyspace: Keyspace, series: Series, from: number, to: number): Generator<SampleRun> {
+export function* sampleRunsAscending(keyspace: ElementReader, series: Series, from: number, to: number): Generator<SampleRun> {
   const start = Math.max(from, retentionStart(series));
   if (start > to || series.record.count === 0) return;
   const version = series.record.version;

@@ -13,6 +13,7 @@
 //   the same batch, so a crash leaves either the raw samples or the chunks.
 import assert from 'node:assert/strict';
 import type { Keyspace } from '../../keyspace/keyspace.js';
+import type { ElementReader } from '../../keyspace/snapshot-view.js';
 import { elementPrefix, prefixEnd } from '../../keyspace/layout.js';
 import { CHUNK_HEADER_BYTES, ChunkEncoder, decodeChunk, readChunkHeader, type ChunkEncoding, type ChunkHeader } from './chunk-codec.js';
 import { TS_ERRORS, fail } from './errors.js';
@@ -89,20 +90,20 @@ export function chunkValue(prevLastTs: number | undefined, bytes: Buffer): Buffe
 }
 
 /** Chunks in time order from the first whose last timestamp is >= from. */
-export function* chunksFrom(keyspace: Keyspace, version: number, from: number): Generator<StoredChunk> {
+export function* chunksFrom(keyspace: ElementReader, version: number, from: number): Generator<StoredChunk> {
   for (const entry of keyspace.elements(chunkKey(version, from), prefixEnd(elementPrefix(version, SERIES_KIND.chunk)))) {
     yield storedChunk(entry.key, entry.value);
   }
 }
 
-function chunkAt(keyspace: Keyspace, version: number, lastTs: number): StoredChunk | undefined {
+function chunkAt(keyspace: ElementReader, version: number, lastTs: number): StoredChunk | undefined {
   const key = chunkKey(version, lastTs);
   const value = keyspace.element(key);
   return value === undefined ? undefined : storedChunk(key, value);
 }
 
 /** Raw samples with from <= ts <= to, ascending. */
-export function* rawSamples(keyspace: Keyspace, version: number, from: number, to: number): Generator<Sample> {
+export function* rawSamples(keyspace: ElementReader, version: number, from: number, to: number): Generator<Sample> {
   if (from > to) return;
   const end = to >= TIMESTAMP_MAX ? prefixEnd(elementPrefix(version, SERIES_KIND.raw)) : rawKey(version, to + 1);
   for (const entry of keyspace.elements(rawKey(version, from), end)) yield { ts: timestampOfKey(entry.key), value: entry.value.readDoubleBE(0) };
@@ -115,44 +116,58 @@ export function retentionStart(series: Series): number {
 }
 
 /** Samples with from <= ts <= to (clipped by retention), ascending. */
-export function* samplesAscending(keyspace: Keyspace, series: Series, from: number, to: number): Generator<Sample> {
+export function* samplesAscending(keyspace: ElementReader, series: Series, from: number, to: number): Generator<Sample> {
   const start = Math.max(from, retentionStart(series));
   if (start > to || series.record.count === 0) return;
   const version = series.record.version;
   const raw = rawSamples(keyspace, version, start, to);
-  let pending = raw.next();
-  if (series.state.chunkCount > 0 && start <= series.state.sealedLastTs) {
-    for (const chunk of chunksFrom(keyspace, version, start)) {
-      if (chunk.header.firstTimestamp > to) break;
-      const decoded = decodeCached(version, chunk.key, chunk.value);
-      for (let index = 0; index < decoded.timestamps.length; index++) {
-        const ts = decoded.timestamps[index]!;
-        if (ts < start) continue;
-        if (ts > to) break;
-        while (!pending.done && pending.value.ts < ts) {
-          yield pending.value;
-          pending = raw.next();
+  try {
+    let pending = raw.next();
+    if (series.state.chunkCount > 0 && start <= series.state.sealedLastTs) {
+      for (const chunk of chunksFrom(keyspace, version, start)) {
+        if (chunk.header.firstTimestamp > to) break;
+        const decoded = decodeCached(version, chunk.key, chunk.value);
+        for (let index = 0; index < decoded.timestamps.length; index++) {
+          const ts = decoded.timestamps[index]!;
+          if (ts < start) continue;
+          if (ts > to) break;
+          while (!pending.done && pending.value.ts < ts) {
+            yield pending.value;
+            pending = raw.next();
+          }
+          if (!pending.done && pending.value.ts === ts) continue; // the raw sample, newer, comes next
+          yield { ts, value: decoded.values[index]! };
         }
-        if (!pending.done && pending.value.ts === ts) continue; // the raw sample, newer, comes next
-        yield { ts, value: decoded.values[index]! };
       }
     }
-  }
-  while (!pending.done) {
-    yield pending.value;
-    pending = raw.next();
+    while (!pending.done) {
+      yield pending.value;
+      pending = raw.next();
+    }
+  } finally {
+    raw.return(undefined); // a reader stopping early (COUNT) closes the raw scan, and its engine snapshot, too
   }
 }
 
+/**
+ * The first item of a read, its scans closed at once: a read left suspended keeps its engine scan,
+ * so an engine snapshot, open for good (older versions kept, compactions deferred).
+ */
+export function firstOf<T>(items: Generator<T>): T | undefined {
+  const first = items.next();
+  items.return(undefined as T);
+  return first.done === true ? undefined : first.value;
+}
+
 /** Samples with from <= ts <= to (clipped by retention), descending: chunks walked back by their links. */
-export function* samplesDescending(keyspace: Keyspace, series: Series, from: number, to: number): Generator<Sample> {
+export function* samplesDescending(keyspace: ElementReader, series: Series, from: number, to: number): Generator<Sample> {
   const start = Math.max(from, retentionStart(series));
   if (start > to || series.record.count === 0) return;
   const version = series.record.version;
   const raws = [...rawSamples(keyspace, version, start, to)];
   let next = raws.length - 1;
   if (series.state.chunkCount > 0 && start <= series.state.sealedLastTs) {
-    let chunk: StoredChunk | undefined = chunksFrom(keyspace, version, Math.min(to, series.state.sealedLastTs)).next().value ?? undefined;
+    let chunk: StoredChunk | undefined = firstOf(chunksFrom(keyspace, version, Math.min(to, series.state.sealedLastTs)));
     while (chunk !== undefined && chunk.lastTs >= start) {
       if (chunk.header.firstTimestamp <= to) {
         const decoded = decodeCached(version, chunk.key, chunk.value);
@@ -176,7 +191,7 @@ export function sampleAt(keyspace: Keyspace, series: Series, ts: number): number
   const raw = keyspace.element(rawKey(series.record.version, ts));
   if (raw !== undefined) return raw.readDoubleBE(0);
   if (series.state.chunkCount === 0 || ts > series.state.sealedLastTs) return undefined;
-  const chunk = chunksFrom(keyspace, series.record.version, ts).next().value;
+  const chunk = firstOf(chunksFrom(keyspace, series.record.version, ts));
   if (chunk === undefined || chunk.header.firstTimestamp > ts) return undefined;
   const decoded = decodeCached(series.record.version, chunk.key, chunk.value);
   let low = 0;
@@ -283,7 +298,7 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   // late samples: into the chunk holding their time (the first with lastTs >= ts); timestamps in a
   // gap before a chunk join it, so chunk keys (last timestamps) and links stay as they are
   while (index < raws.length && state.chunkCount > 0 && raws[index]!.ts <= state.sealedLastTs) {
-    const chunk = chunksFrom(keyspace, version, raws[index]!.ts).next().value as StoredChunk;
+    const chunk = firstOf(chunksFrom(keyspace, version, raws[index]!.ts)) as StoredChunk;
     const decoded = decodeChunk(chunk.value.subarray(CHUNK_LINK_BYTES));
     const merged: Sample[] = [];
     let at = 0;
@@ -419,9 +434,9 @@ function dropExpiredChunks(keyspace: Keyspace, series: Series): void {
     }
     previous = chunk.lastTs;
   }
-  const first = chunksFrom(keyspace, record.version, expired.at(-1)!.lastTs + 1).next().value as StoredChunk; // the newest stays
+  const first = firstOf(chunksFrom(keyspace, record.version, expired.at(-1)!.lastTs + 1)) as StoredChunk; // the newest stays
   keyspace.putElement(first.key, chunkValue(undefined, first.value.subarray(CHUNK_LINK_BYTES)));
-  const firstRaw = rawSamples(keyspace, record.version, 0, first.header.firstTimestamp).next().value;
+  const firstRaw = firstOf(rawSamples(keyspace, record.version, 0, first.header.firstTimestamp));
   state.firstTs = firstRaw === undefined ? first.header.firstTimestamp : firstRaw.ts;
 }
 
@@ -482,7 +497,7 @@ function relinkWithout(keyspace: Keyspace, series: Series, chunk: StoredChunk, k
     keyspace.putElement(key, encodeValue(sample.value));
     state.rawCount++;
   }
-  const successor = chunksFrom(keyspace, record.version, chunk.lastTs + 1).next().value;
+  const successor = firstOf(chunksFrom(keyspace, record.version, chunk.lastTs + 1));
   if (successor !== undefined) {
     keyspace.putElement(successor.key, chunkValue(chunk.prevLastTs, successor.value.subarray(CHUNK_LINK_BYTES)));
   } else if (chunk.lastTs === state.sealedLastTs) {
@@ -499,11 +514,11 @@ function refreshEnds(keyspace: Keyspace, series: Series): void {
     series.state.lastValue = 0;
     return;
   }
-  const first = samplesAscending(keyspace, { ...series, state: { ...series.state, retentionMs: 0 } }, 0, TIMESTAMP_MAX).next();
-  if (!first.done) series.state.firstTs = first.value.ts;
-  const last = samplesDescending(keyspace, { ...series, state: { ...series.state, retentionMs: 0 } }, 0, TIMESTAMP_MAX).next();
-  if (!last.done) {
-    series.state.lastTs = last.value.ts;
-    series.state.lastValue = last.value.value;
+  const first = firstOf(samplesAscending(keyspace, { ...series, state: { ...series.state, retentionMs: 0 } }, 0, TIMESTAMP_MAX));
+  if (first !== undefined) series.state.firstTs = first.ts;
+  const last = firstOf(samplesDescending(keyspace, { ...series, state: { ...series.state, retentionMs: 0 } }, 0, TIMESTAMP_MAX));
+  if (last !== undefined) {
+    series.state.lastTs = last.ts;
+    series.state.lastValue = last.value;
   }
 }

@@ -21,7 +21,7 @@ import { TS_ERRORS, fail } from './errors.js';
 import { appendUnrecorded, loadSeries, recordSeries } from './hot-state.js';
 import { indexLabels, unindexLabels } from './label-index.js';
 import type { Label, Sample } from './sample.js';
-import { deleteSamples, isAppend, noteAppend, retentionStart, sampleAt, samplesAscending, samplesDescending, stageAppend, writeSample } from './samples.js';
+import { deleteSamples, firstOf, isAppend, noteAppend, retentionStart, sampleAt, samplesAscending, samplesDescending, stageAppend, writeSample } from './samples.js';
 import type { Sealer } from './sealer.js';
 import type { CreateOptions, DuplicatePolicy } from './series-options.js';
 import {
@@ -272,9 +272,9 @@ function recomputeBucket(keyspace: Keyspace, source: Series, spec: CompactionRul
   let prev: Sample | undefined;
   let next: Sample | undefined;
   if (spec.aggregation === 'twa') {
-    if (start > 0) prev = samplesDescending(keyspace, source, 0, start - 1).next().value ?? undefined;
+    if (start > 0) prev = firstOf(samplesDescending(keyspace, source, 0, start - 1));
     const after = end >= U64_MAX ? 0 : end + 1;
-    next = samplesAscending(keyspace, source, after, TIMESTAMP_MAX).next().value ?? undefined;
+    next = firstOf(samplesAscending(keyspace, source, after, TIMESTAMP_MAX));
   }
   return calcBucketRange(spec, start, end, samples, prev, next);
 }
@@ -448,7 +448,7 @@ function reviseRulesAfterDelete(access: SeriesAccess, source: Series, rule: Stor
     let lastTs = 0;
     const destination = seriesAt(access, rule.destKey);
     if (destination !== undefined && lastBefore > 0) {
-      const before = samplesDescending(keyspace, { ...destination, state: { ...destination.state, retentionMs: 0 } }, 0, lastBefore - 1).next().value;
+      const before = firstOf(samplesDescending(keyspace, { ...destination, state: { ...destination.state, retentionMs: 0 } }, 0, lastBefore - 1));
       if (before !== undefined) {
         lastTs = before.ts;
         deleteSamples(keyspace, destination, lastTs, lastTs);
