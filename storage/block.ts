@@ -45,7 +45,7 @@ export interface BlockHandle { offset: number; size: number } // size excludes t
 const EMPTY_VALUE = Buffer.alloc(0);
 
 /** Copies up to this many bytes in a JS loop rather than a native Buffer.copy call. */
-const SHORT_COPY_BYTES = 32;
+const SHORT_COPY_BYTES = 64;
 
 export function maskCrc(crc: number): number {
   return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
@@ -322,6 +322,24 @@ export class Block {
   }
 
   /**
+   * Whether the block's first key (stored whole at restart 0) is >= bound: then no key of this
+   * block, nor of any later block of its table, is below bound. Decodes no entry.
+   */
+  startsAtOrAfter(bound: Buffer): boolean {
+    const contents = this.contents;
+    const end = this.restartsOffset;
+    if (end === 0) return true; // no entries
+    if (end >= 2 && contents[0] === 0 && contents[1]! < 0x80 && 2 + contents[1]! <= end) {
+      return compareBytes(contents, 2, 2 + contents[1]!, bound) >= 0; // shared 0, a one-byte length
+    }
+    const reader = new ByteReader(contents, this.file, this.offset, 0, end);
+    if (reader.varint() !== 0) reader.fail('restart entry shares a prefix');
+    const length = reader.varint();
+    const start = reader.skip(length);
+    return compareBytes(contents, start, start + length, bound) >= 0;
+  }
+
+  /**
    * Point lookup without an iterator: the newest version of key with seq <= snapshotSeq (all
    * when undefined), as an Entry whose key is the `key` given; 'absent' when a greater key shows
    * there is none; 'next' when the block ended first (the key's versions may go on in the next
@@ -589,7 +607,7 @@ export class BlockIterator implements EntryIterator {
 
   /** Compares the current key with target without building an Entry. */
   compareKey(target: Buffer): number {
-    assert.ok(this.isValid, 'BlockIterator.compareKey() on an invalid iterator');
+    if (!this.isValid) assert.fail('BlockIterator.compareKey() on an invalid iterator');
     return compareBytes(this.key, 0, this.keyLength, target);
   }
 

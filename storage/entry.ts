@@ -32,6 +32,12 @@ export interface EntryIterator {
   valid(): boolean;
   entry(): Entry; // asserts valid()
   next(): void;
+  /**
+   * Optional: seek(key) for a read that stops before end, which may instead leave the iterator
+   * invalid when it can tell without decoding entries that it holds none in [key, end) (a table
+   * whose next block or table starts at or past end). The iterator is then done for that read.
+   */
+  seekBelow?(key: Buffer, end: Buffer): void;
 }
 
 /** Buffer.compare for keys; a JS loop for short ones (the native call costs more than the bytes). */

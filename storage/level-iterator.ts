@@ -6,10 +6,10 @@
 //   concatenation of their entries is in entry order.
 // - At most one table iterator is positioned at a time.
 import assert from 'node:assert/strict';
-import type { Entry, EntryIterator } from './entry.js';
+import { compareKeys, type Entry, type EntryIterator } from './entry.js';
 
 export interface LevelTable {
-  readonly meta: { readonly largestKey: Buffer };
+  readonly meta: { readonly smallestKey: Buffer; readonly largestKey: Buffer };
   iterator(fillCache: boolean): EntryIterator;
 }
 
@@ -29,16 +29,42 @@ export class LevelIterator implements EntryIterator {
   }
 
   seek(key: Buffer): void {
+    this.open(this.tableFor(key));
+    this.current?.seek(key);
+    this.skipExhausted();
+  }
+
+  /** The first table whose largest key is >= key (tables.length: none). */
+  private tableFor(key: Buffer): number {
     let low = 0;
     let high = this.tables.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (Buffer.compare(this.tables[mid]!.meta.largestKey, key) < 0) low = mid + 1;
+      if (compareKeys(this.tables[mid]!.meta.largestKey, key) < 0) low = mid + 1;
       else high = mid;
     }
-    this.open(low);
-    this.current?.seek(key);
-    this.skipExhausted();
+    return low;
+  }
+
+  /**
+   * seek(key) for a read that stops before end: invalid, without opening a table, when the table
+   * the key falls in (or the one after, once that is exhausted) starts at or past end.
+   */
+  seekBelow(key: Buffer, end: Buffer): void {
+    let index = this.tableFor(key);
+    for (;;) {
+      if (index >= this.tables.length || compareKeys(this.tables[index]!.meta.smallestKey, end) >= 0) {
+        this.index = index;
+        this.current = undefined;
+        return;
+      }
+      this.open(index);
+      const current = this.current!;
+      if (current.seekBelow !== undefined) current.seekBelow(key, end);
+      else current.seek(key);
+      if (current.valid()) return;
+      index++;
+    }
   }
 
   valid(): boolean {
@@ -46,12 +72,12 @@ export class LevelIterator implements EntryIterator {
   }
 
   entry(): Entry {
-    assert.ok(this.current !== undefined, 'LevelIterator.entry() on an invalid iterator');
+    if (this.current === undefined) assert.fail('LevelIterator.entry() on an invalid iterator'); // not assert.ok: a hot path
     return this.current.entry();
   }
 
   next(): void {
-    assert.ok(this.current !== undefined, 'LevelIterator.next() on an invalid iterator');
+    if (this.current === undefined) assert.fail('LevelIterator.next() on an invalid iterator');
     this.current.next();
     this.skipExhausted();
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArrayEntryIterator, compareEntries, type Entry } from './entry.js';
+import { ArrayEntryIterator, compareEntries, type Entry, type EntryIterator } from './entry.js';
 import { ScanCursor } from './scan.js';
 
 /** Keys that share long prefixes (as a sorted set's index keys do) and keys that leave them early. */
@@ -47,6 +47,29 @@ describe('ScanCursor', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('positions a child by seekBelow when the scan has an end, and skips a child it leaves invalid', () => {
+    const entry = (key: string, seq: number): Entry => ({ key: Buffer.from(key, 'latin1'), seq, kind: 'put', value: Buffer.from('v'), expireAtMs: 0 });
+    const calls: string[] = [];
+    /** An ArrayEntryIterator whose seekBelow says "nothing here" (as a table whose next block starts past end does). */
+    const noneBelow = (entries: Entry[]): EntryIterator => {
+      const inner = new ArrayEntryIterator(entries);
+      return Object.assign(inner, {
+        seekBelow(key: Buffer, end: Buffer): void {
+          calls.push(`${key.toString('latin1')}..${end.toString('latin1')}`);
+          inner.seek(Buffer.from([0xff, 0xff])); // past every entry: invalid
+        },
+      });
+    };
+    const cursor = new ScanCursor(
+      { iterators: [new ArrayEntryIterator([entry('k1', 1), entry('k3', 2)]), noneBelow([entry('k2', 3), entry('z', 4)])], snapshotSeq: 10, release: () => undefined },
+      { start: Buffer.from('k'), end: Buffer.from('l') },
+    );
+    const keys: string[] = [];
+    for (let item = cursor.next(); item !== undefined; item = cursor.next()) keys.push(item.key.toString('latin1'));
+    expect(calls).toEqual(['k..l']);
+    expect(keys).toEqual(['k1', 'k3']); // k2 is not seen: the child said it holds nothing below end
   });
 
   it('stops at end although a child past the shared prefix sorts first by its words', () => {

@@ -17,7 +17,9 @@
 // rather than with the native Buffer.compare, and builds a ScanItem only for an entry it returns.
 // The 8 bytes are those after the prefix every key of [seek key, end) shares (a sorted set's
 // index range shares 12 bytes: namespace and version), so heads inside the range differ there;
-// a head past the prefix is past end and sorts after every head inside.
+// a child whose head leaves the prefix is past end and leaves the heap. A child that can tell
+// from its index that it holds nothing in [seek key, end) (EntryIterator.seekBelow: a table whose
+// block, a level whose table, starts at or past end) is not positioned at all.
 import { compareKeys, type Entry, type EntryIterator } from './entry.js';
 
 export interface ScanItem {
@@ -68,8 +70,6 @@ function prefixWord(key: Buffer, start: number): number {
   return word;
 }
 
-/** A head word above every u32: the key leaves the shared prefix (it is past the scan's end). */
-const PAST_PREFIX_WORD = 2 ** 32;
 const EMPTY_PREFIX = Buffer.alloc(0);
 
 /** How many leading bytes a and b share. */
@@ -83,8 +83,8 @@ function sharedPrefixBytes(a: Buffer, b: Buffer): number {
 export class ScanCursor {
   private readonly children: readonly EntryIterator[];
   private readonly heads: (Entry | undefined)[]; // heads[i]: children[i]'s current entry, undefined once exhausted
-  private readonly headHigh: number[]; // key bytes prefix .. prefix + 3 of heads[i] (prefixWord), or PAST_PREFIX_WORD
-  private readonly headLow: number[]; // key bytes prefix + 4 .. prefix + 7 (0 when past the prefix)
+  private readonly headHigh: number[]; // key bytes prefix .. prefix + 3 of heads[i] (prefixWord)
+  private readonly headLow: number[]; // key bytes prefix + 4 .. prefix + 7
   private readonly prefix: Buffer; // bytes every key in [seek key, end) starts with
   private heap: number[] = []; // child indexes, heap-ordered by (head entry, child index)
   private readonly nowMs = Date.now();
@@ -108,6 +108,7 @@ export class ScanCursor {
     for (let index = 0; index < count; index++) {
       const child = this.children[index]!;
       if (seekKey === undefined) child.seekToFirst();
+      else if (end !== undefined && child.seekBelow !== undefined) child.seekBelow(seekKey, end);
       else child.seek(seekKey);
       if (child.valid()) this.setHead(index, child.entry());
     }
@@ -166,8 +167,7 @@ export class ScanCursor {
   private advance(top: number): void {
     const child = this.children[top]!;
     child.next();
-    if (child.valid()) {
-      this.setHead(top, child.entry());
+    if (child.valid() && this.setHead(top, child.entry())) {
       this.siftDown(0);
       return;
     }
@@ -179,15 +179,25 @@ export class ScanCursor {
     }
   }
 
-  private setHead(index: number, entry: Entry): void {
-    this.heads[index] = entry;
+  /**
+   * Makes entry child index's head, unless its key leaves the shared prefix: it is then past end
+   * (as is everything after it in that child), so the child is done and the head stays undefined.
+   * Returns whether the entry became the head.
+   */
+  private setHead(index: number, entry: Entry): boolean {
     const key = entry.key;
     const prefix = this.prefix;
     const start = prefix.length;
     let shared = key.length >= start;
     for (let at = start - 1; shared && at >= 0; at--) shared = key[at] === prefix[at]; // keys differ late: shared prefixes
-    this.headHigh[index] = shared ? prefixWord(key, start) : PAST_PREFIX_WORD;
-    this.headLow[index] = shared ? prefixWord(key, start + 4) : 0;
+    if (!shared) {
+      this.heads[index] = undefined;
+      return false;
+    }
+    this.heads[index] = entry;
+    this.headHigh[index] = prefixWord(key, start);
+    this.headLow[index] = prefixWord(key, start + 4);
+    return true;
   }
 
   /** Entry order (key ascending, seq descending); ties go to the child listed first. */

@@ -112,6 +112,23 @@ describe('SstableReader round trips', () => {
     );
   });
 
+  it('seekBelow(key, end) positions as seek(key) when an entry lies in [key, end), else leaves the iterator invalid', () => {
+    fc.assert(
+      fc.property(entriesArbitrary, optionsArbitrary, fc.array(fc.tuple(fc.uint8Array({ maxLength: 7 }), fc.uint8Array({ maxLength: 7 })), { maxLength: 12 }), (entries, options, bounds) => {
+        const reader = openTable(writeTable(entries, options));
+        const pairs = [...bounds.map(([key, end]) => [Buffer.from(key), Buffer.from(end)] as const), ...entries.map((entry) => [entry.key, Buffer.concat([entry.key, Buffer.of(0)])] as const)];
+        for (const [key, end] of pairs) {
+          const iterator = reader.iterator();
+          iterator.seekBelow!(key, end);
+          const expected = entries.filter((entry) => Buffer.compare(entry.key, key) >= 0);
+          if (expected.length > 0 && Buffer.compare(expected[0]!.key, end) < 0) expect(drain(iterator).map(label)).toEqual(expected.map(label));
+          else expect(iterator.valid()).toBe(false);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('reads an empty table', () => {
     const reader = openTable(writeTable([]));
     expect(reader.get(Buffer.from('a'))).toBeUndefined();

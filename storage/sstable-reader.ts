@@ -290,17 +290,41 @@ export class SstableIterator implements EntryIterator {
     this.skipExhaustedBlocks();
   }
 
+  /**
+   * seek(key), or invalid when no entry lies in [key, end): the block the key falls in starts at or
+   * past end (told by its first key, no entry decoded), or its first entry from key on is past end.
+   */
+  seekBelow(key: Buffer, end: Buffer): void {
+    const reader = this.readerOf();
+    const count = reader.indexHandles.length;
+    let blockIndex = reader.blockFor(key);
+    for (let first = true; blockIndex < count; blockIndex++, first = false) {
+      const block = this.blockAt(reader, blockIndex, blockIndex === this.blockIndex + 1);
+      if (block.startsAtOrAfter(end)) break;
+      this.useBlock(blockIndex, block);
+      const iterator = this.blockIterator!;
+      if (first) iterator.seek(key);
+      else iterator.seekToFirst(); // every key of the block before was below key
+      if (iterator.valid()) {
+        if (iterator.compareKey(end) < 0) return;
+        break;
+      }
+    }
+    this.blockIndex = blockIndex;
+    this.blockIterator = undefined;
+  }
+
   valid(): boolean {
     return this.blockIterator?.valid() ?? false;
   }
 
   entry(): Entry {
-    assert.ok(this.blockIterator !== undefined, 'SstableIterator.entry() on an invalid iterator');
+    if (this.blockIterator === undefined) assert.fail('SstableIterator.entry() on an invalid iterator'); // not assert.ok: a hot path
     return this.blockIterator.entry();
   }
 
   next(): void {
-    assert.ok(this.blockIterator !== undefined, 'SstableIterator.next() on an invalid iterator');
+    if (this.blockIterator === undefined) assert.fail('SstableIterator.next() on an invalid iterator');
     this.blockIterator.next();
     this.skipExhaustedBlocks();
   }
@@ -313,7 +337,12 @@ export class SstableIterator implements EntryIterator {
       this.blockIterator = undefined;
       return;
     }
-    const block = this.blockAt(reader, blockIndex, sequential);
+    this.useBlock(blockIndex, this.blockAt(reader, blockIndex, sequential));
+  }
+
+  /** Positions nothing yet: aims the (reused) block iterator at block, which is block blockIndex. */
+  private useBlock(blockIndex: number, block: Block): void {
+    this.blockIndex = blockIndex;
     if (this.spareIterator === undefined) this.spareIterator = block.iterator();
     else this.spareIterator.reset(block);
     this.blockIterator = this.spareIterator;

@@ -69,7 +69,9 @@ export function indexStart(version: number): Buffer {
 }
 
 export function indexEnd(version: number): Buffer {
-  return prefixEnd(elementPrefix(version, ZSET_KIND.score));
+  const end = elementPrefix(version, ZSET_KIND.score);
+  end[INDEX_HEADER_BYTES - 1] = ZSET_KIND.score + 1; // prefixEnd of the header: its last byte (the kind) plus one
+  return end;
 }
 
 /** ZSCORE: the member's score, or undefined. */
