@@ -113,6 +113,21 @@ describe('RespWriter buffers', () => {
     expect(writer.take().length).toBe(0);
   });
 
+  it('writes a bulk of a slice of a larger buffer as bulk() writes the slice', () => {
+    const source = Buffer.from(Array.from({ length: BULK_COPY_BYTES_MIN + 600 }, (_, index) => index % 251));
+    const slices: [number, number][] = [[0, 0], [3, 1], [10, 32], [50, 255], [7, 256], [300, 257], [1, 4000], [5, BULK_COPY_BYTES_MIN], [0, source.length]];
+    const sliced = new RespWriter();
+    const viewed = new RespWriter();
+    for (let round = 0; round < 40; round++) { // past one slab
+      for (const [offset, length] of slices) {
+        sliced.bulkSlice(source, offset, length);
+        viewed.bulk(source.subarray(offset, offset + length));
+      }
+    }
+    expect(sliced.bytesPending()).toBeGreaterThan(SLAB_BYTES);
+    expect(sliced.take().equals(viewed.take())).toBe(true);
+  });
+
   it('queues a large bulk by reference instead of copying it', () => {
     const value = Buffer.alloc(BULK_COPY_BYTES_MIN, 0x78);
     const writer = new RespWriter();

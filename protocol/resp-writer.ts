@@ -63,6 +63,12 @@ const LF = 0x0a;
 const SPACE = 0x20;
 const HEADER_BYTES_MAX = 24; // type byte, up to 20 digits and sign, CR LF
 const SHORT_COPY_BYTES = 32; // copied by a JS loop below this, natively above
+/**
+ * bulkSlice copies up to this many bytes by a JS loop: the native copy needs a Uint8Array view
+ * of the source (an object on the heap per bulk: an LRANGE of 100 elements made the young
+ * generation fill every ~100 ms), and below this the loop costs about the same without it.
+ */
+const SLICE_LOOP_BYTES_MAX = 256;
 const SMALL_DECIMAL_MAX = 2 ** 53; // headers below this (safe integers: ms timestamps too) are formatted without a string
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -139,6 +145,28 @@ export class RespWriter {
       this.slabUsed += value.copy(this.slab, this.slabUsed);
     }
     this.crlf();
+  }
+
+  /**
+   * The bulk source[offset .. offset + length): a value inside a larger buffer (a memtable's
+   * arena, a table's block), copied without building a view of it up to SLICE_LOOP_BYTES_MAX;
+   * queued by reference as a view from BULK_COPY_BYTES_MIN.
+   */
+  bulkSlice(source: Buffer, offset: number, length: number): void {
+    if (length >= BULK_COPY_BYTES_MIN) return this.bulk(source.subarray(offset, offset + length));
+    this.ensure(HEADER_BYTES_MAX + length + 2);
+    this.header(TYPE.bulk, length);
+    const slab = this.slab;
+    let at = this.slabUsed;
+    if (length <= SLICE_LOOP_BYTES_MAX) {
+      for (let index = offset; index < offset + length; index++) slab[at++] = source[index]!;
+    } else {
+      slab.set(new Uint8Array(source.buffer, source.byteOffset + offset, length), at);
+      at += length;
+    }
+    slab[at++] = CR;
+    slab[at++] = LF;
+    this.slabUsed = at;
   }
 
   nullBulk(): void {
