@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BULK_COPY_BYTES_MIN, REPLY, REPLY_OK, RespWriter, SLAB_BYTES, formatDouble } from './resp-writer.js';
+import { BULK_COPY_BYTES_MIN, REPLY, REPLY_OK, RespWriter, SLAB_BYTES, SLAB_GROWN_BYTES_MAX, formatDouble } from './resp-writer.js';
 
 interface ReplyParser {
   execute(bytes: Buffer): void;
@@ -126,6 +126,29 @@ describe('RespWriter buffers', () => {
     }
     expect(sliced.bytesPending()).toBeGreaterThan(SLAB_BYTES);
     expect(sliced.take().equals(viewed.take())).toBe(true);
+  });
+
+  it('grows a slab none of whose bytes were taken, and starts it over on recycle() once all is taken', () => {
+    const writer = new RespWriter();
+    const value = Buffer.alloc(1000, 0x79);
+    const expected: Buffer[] = [];
+    for (let index = 0; index < 150; index++) { // ~150 KB: past SLAB_BYTES, within SLAB_GROWN_BYTES_MAX
+      writer.bulk(value);
+      expected.push(Buffer.from(`$1000\r\n${value.toString()}\r\n`));
+    }
+    const batch = writer.take();
+    expect(batch.equals(Buffer.concat(expected))).toBe(true);
+    expect(batch.byteOffset).toBe(0); // one slab from its start: no concat
+    expect(batch.buffer.byteLength).toBeLessThanOrEqual(SLAB_GROWN_BYTES_MAX);
+    writer.simple('pending');
+    writer.recycle(); // refused: bytes are pending
+    expect(writer.take().toString()).toBe('+pending\r\n');
+    writer.recycle();
+    writer.simple('again');
+    const again = writer.take();
+    expect(again.buffer).toBe(batch.buffer);
+    expect(again.byteOffset).toBe(batch.byteOffset);
+    expect(again.toString()).toBe('+again\r\n');
   });
 
   it('queues a large bulk by reference instead of copying it', () => {

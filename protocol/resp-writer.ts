@@ -41,6 +41,8 @@ export const REPLY = {
 export const REPLY_OK = REPLY.ok;
 
 export const SLAB_BYTES = 64 * 1024;
+/** A slab none of whose bytes were handed out grows (doubling) up to this to hold a batch of replies. */
+export const SLAB_GROWN_BYTES_MAX = 256 * 1024;
 /** Bulks at least this long are queued by reference instead of copied into the slab. */
 export const BULK_COPY_BYTES_MIN = 16 * 1024;
 
@@ -262,6 +264,19 @@ export class RespWriter {
     return Buffer.concat(this.takeChunks(), bytes);
   }
 
+  /**
+   * The caller says every byte handed out so far is released (written to the socket, no view of
+   * it kept): with nothing pending, the slab starts over, so a busy connection writes its replies
+   * into the same memory instead of a new slab per SLAB_BYTES (their churn made the garbage
+   * collector run full collections for the external memory).
+   */
+  recycle(): void {
+    if (this.segments.length === 0 && this.slabUsed === this.slabStart) {
+      this.slabStart = 0;
+      this.slabUsed = 0;
+    }
+  }
+
   /** All pending bytes as the segments they are held in, for a vectored write. */
   takeChunks(): Buffer[] {
     this.seal();
@@ -317,6 +332,15 @@ export class RespWriter {
 
   private ensure(bytes: number): void {
     if (this.slab.length - this.slabUsed >= bytes) return;
+    const pending = this.slabUsed - this.slabStart;
+    if (this.slabStart === 0 && pending + bytes <= SLAB_GROWN_BYTES_MAX) {
+      // nothing of this slab was handed out: a larger one takes its pending bytes, so a batch of
+      // replies past SLAB_BYTES stays one Buffer (no concat in take()) and recycle() reuses it
+      const grown = Buffer.allocUnsafe(Math.min(SLAB_GROWN_BYTES_MAX, Math.max(2 * this.slab.length, pending + bytes)));
+      this.slab.copy(grown, 0, 0, pending);
+      this.slab = grown;
+      return;
+    }
     this.seal();
     this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, bytes));
     this.slabStart = 0;
