@@ -531,15 +531,16 @@ export class Engine {
 
   /**
    * Up to limit live values of [start, end) into page (value-page.ts: no Entry, no merge) when at
-   * most one memtable, level-0 table or level holds keys there; false when several do (use
-   * scanPage). Synchronous: the page's sources are valid until the caller returns to the event loop.
+   * most one memtable, level-0 table or level holds keys there, or the active memtable holds all
+   * keysMax keys the caller says the range can hold; false otherwise (use scanPage).
+   * Synchronous: the page's sources are valid until the caller returns to the event loop.
    */
-  valuesPage(start: Buffer, end: Buffer, limit: number, page: ValuePage): boolean {
+  valuesPage(start: Buffer, end: Buffer, limit: number, page: ValuePage, keysMax = Infinity): boolean {
     if (this.closed) throw new EngineClosedError();
     if (this.readsRefused !== undefined) throw this.readsRefused;
     assert.ok(Number.isSafeInteger(limit) && limit >= 0, `valuesPage limit ${limit}`);
     const memtables = this.immutable === undefined ? [this.active] : [this.active, this.immutable];
-    return readValuePage(memtables, this.files.current, start, end, this.lastSequence, limit, page);
+    return readValuePage(memtables, this.files.current, start, end, this.lastSequence, limit, page, keysMax);
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------

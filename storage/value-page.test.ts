@@ -69,6 +69,20 @@ describe('Engine.valuesPage', () => {
     expect(both(engine, 1, 8, 10)).toMatchObject({ answered: false, scan: ['a', 'c', 'e', 'f', 'g'] });
   });
 
+  it('answers from the active memtable alone when it holds every key the caller says the range can hold', async () => {
+    const engine = await open();
+    await engine.write([put(1, 'old1'), put(2, 'old2'), put(3, 'old3')]);
+    await engine.flush();
+    await engine.write([put(1, 'a'), put(2, 'b'), put(3, 'c')]);
+    const page = newValuePage();
+    expect(engine.valuesPage(key(1), key(4), 3, page)).toBe(false); // the table holds keys there too
+    expect(engine.valuesPage(key(1), key(4), 3, page, 3)).toBe(true);
+    expect(values(page)).toEqual(['a', 'b', 'c']);
+    await engine.write([{ kind: 'delete', key: key(2) }]);
+    expect(engine.valuesPage(key(1), key(4), 3, page, 3)).toBe(false); // a live key short: the table may hold one
+    expect(engine.scanPage({ start: key(1), end: key(4) }, 3).items.map((item) => item.value.toString())).toEqual(['a', 'c']);
+  });
+
   it('matches scanPage over random writes, flushes and ranges whenever it answers', async () => {
     const engine = await open();
     let seed = 7;

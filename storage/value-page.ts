@@ -8,8 +8,9 @@
 //   for each key the newest version with seq <= snapshotSeq decides; a delete or an expired put
 //   hides the key. Up to limit values, key ascending; `more` when another live key follows.
 // - It answers only when at most one source holds keys in [start, end) (after a seek, a source
-//   whose first key is at or past end holds none); otherwise it returns false and reads nothing
-//   the caller can see: the caller then reads the range through the merging cursor.
+//   whose first key is at or past end holds none), or when the active memtable holds a live
+//   version of every key the caller says the range can hold (keysMax); otherwise it returns false
+//   and reads nothing the caller can see: the caller then reads the range through the cursor.
 // - It runs synchronously and keeps no pin: the sources it hands out are views the caller must
 //   use before returning to the event loop (a memtable's arena and a table's blocks are never
 //   rewritten, but a later flush or compaction may drop them).
@@ -121,13 +122,26 @@ function levelOverlaps(tables: readonly TableHandle[], start: Buffer, end: Buffe
 
 /**
  * Fills page with up to limit live values of [start, end) (start < end) when at most one source
- * holds keys there; false (page untouched beyond its reset) when several do.
+ * holds keys there; false (page untouched beyond its reset) when several do. keysMax: how many
+ * distinct keys [start, end) can hold at most, when the caller knows (a list's index range): if
+ * the active memtable (memtables[0], newer than every other source) has that many live keys
+ * there, no other source can add one and its older versions are hidden, so nothing else is read.
  */
 export function readValuePage(
-  memtables: readonly Memtable[], version: Version, start: Buffer, end: Buffer, snapshotSeq: number, limit: number, page: ValuePage,
+  memtables: readonly Memtable[], version: Version, start: Buffer, end: Buffer, snapshotSeq: number, limit: number, page: ValuePage, keysMax = Infinity,
 ): boolean {
   page.count = 0;
   page.more = false;
+  const active = memtables[0];
+  if (active !== undefined && keysMax <= limit) {
+    const range = memtableRange(active, start, end);
+    if (range.mainTo - range.mainFrom + range.tailTo - range.tailFrom === keysMax) {
+      readMemtable(active, range, snapshotSeq, Date.now(), limit, page);
+      if (page.count === keysMax) return true;
+      page.count = 0;
+      page.more = false;
+    }
+  }
   let sourceMemtable: Memtable | undefined;
   let sourceRange: MemtableRange | undefined;
   let sources = 0;

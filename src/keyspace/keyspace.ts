@@ -309,11 +309,12 @@ export class Keyspace {
 
   /**
    * Up to limit element values in [start, end) into page (views valid until the caller returns to
-   * the event loop), when nothing is staged there and at most one engine source holds keys there;
-   * false otherwise (use elementsPage() or elements()).
+   * the event loop), when nothing is staged there and at most one engine source holds keys there
+   * (or the newest holds all keysMax the range can hold: Engine.valuesPage); false otherwise (use
+   * elementsPage() or elements()).
    */
-  elementValues(start: Buffer, end: Buffer, limit: number, page: ValuePage): boolean {
-    return this.staged.engineValues(start, end, limit, page);
+  elementValues(start: Buffer, end: Buffer, limit: number, page: ValuePage, keysMax?: number): boolean {
+    return this.staged.engineValues(start, end, limit, page, keysMax);
   }
 
   /** Index entries (a type's 'vidx' keys, staged writes included) in [start, end), in key order. */

@@ -114,9 +114,9 @@ export class StagedOverlay {
    * When no op is staged in [start, end): up to limit engine values there into page and true, if
    * at most one engine source holds keys there (Engine.valuesPage); false otherwise.
    */
-  engineValues(start: Buffer, end: Buffer, limit: number, page: ValuePage): boolean {
+  engineValues(start: Buffer, end: Buffer, limit: number, page: ValuePage, keysMax?: number): boolean {
     if (this.ops.length > 0 && this.between(start, end).length > 0) return false;
-    return this.engine.valuesPage(start, end, limit, page);
+    return this.engine.valuesPage(start, end, limit, page, keysMax);
   }
 
   /** Engine items in [start, end), live at the scan's start, merged with the staged ops there. */

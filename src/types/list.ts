@@ -176,7 +176,7 @@ export function elementViewsBetween(keyspace: Keyspace, state: ListState, from: 
   if (count > PAGE_ELEMENTS_MAX) return undefined;
   const { version } = state.record;
   const first = state.head + from;
-  if (!keyspace.elementValues(listElementKey(version, first), listElementKey(version, first + count), count, viewPage)) return undefined;
+  if (!keyspace.elementValues(listElementKey(version, first), listElementKey(version, first + count), count, viewPage, count)) return undefined;
   // As in elementsBetween: the range's keys are this version's element keys at indexes first ..
   // first + count - 1 and no others, so count live keys there are exactly those.
   if (viewPage.count !== count || viewPage.more) throw new Error(`list positions ${from} .. ${to} hold ${viewPage.count} elements${viewPage.more ? ' and more' : ''}`);
