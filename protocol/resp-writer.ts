@@ -17,7 +17,10 @@
 // Invariants:
 // - Small replies are appended to a 64 KiB slab; take() hands out the slab's pending bytes as a
 //   subarray without copying and later replies continue after them, so handed-out bytes are
-//   never overwritten. A full slab is sealed and a new one allocated.
+//   never overwritten until the caller says none is held any more (recycle()): then the slab
+//   starts over. A full slab none of whose bytes were handed out grows (up to
+//   SLAB_GROWN_BYTES_MAX, its pending bytes copied); any other full slab is sealed and a new one
+//   allocated.
 // - A bulk of BULK_COPY_BYTES_MIN or more is queued by reference, not copied: the caller must
 //   not mutate a Buffer after passing it (memtable values and REPLY constants are immutable).
 // - Simple strings and errors never carry CR or LF: they become spaces, as in Redis's
