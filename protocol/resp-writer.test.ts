@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BULK_COPY_BYTES_MIN, REPLY, REPLY_OK, RespWriter, SLAB_BYTES, formatDouble } from './resp-writer.js';
+import { BULK_COPY_BYTES_MIN, REPLY, REPLY_OK, RespWriter, SLAB_BYTES, SLAB_GROWN_BYTES_MAX, formatDouble } from './resp-writer.js';
 
 interface ReplyParser {
   execute(bytes: Buffer): void;
@@ -111,6 +111,44 @@ describe('RespWriter buffers', () => {
     expect(second.toString()).toBe('+second\r\n');
     expect(writer.bytesPending()).toBe(0);
     expect(writer.take().length).toBe(0);
+  });
+
+  it('writes a bulk of a slice of a larger buffer as bulk() writes the slice', () => {
+    const source = Buffer.from(Array.from({ length: BULK_COPY_BYTES_MIN + 600 }, (_, index) => index % 251));
+    const slices: [number, number][] = [[0, 0], [3, 1], [10, 32], [50, 255], [7, 256], [300, 257], [1, 4000], [5, BULK_COPY_BYTES_MIN], [0, source.length]];
+    const sliced = new RespWriter();
+    const viewed = new RespWriter();
+    for (let round = 0; round < 40; round++) { // past one slab
+      for (const [offset, length] of slices) {
+        sliced.bulkSlice(source, offset, length);
+        viewed.bulk(source.subarray(offset, offset + length));
+      }
+    }
+    expect(sliced.bytesPending()).toBeGreaterThan(SLAB_BYTES);
+    expect(sliced.take().equals(viewed.take())).toBe(true);
+  });
+
+  it('grows a slab none of whose bytes were taken, and starts it over on recycle() once all is taken', () => {
+    const writer = new RespWriter();
+    const value = Buffer.alloc(1000, 0x79);
+    const expected: Buffer[] = [];
+    for (let index = 0; index < 150; index++) { // ~150 KB: past SLAB_BYTES, within SLAB_GROWN_BYTES_MAX
+      writer.bulk(value);
+      expected.push(Buffer.from(`$1000\r\n${value.toString()}\r\n`));
+    }
+    const batch = writer.take();
+    expect(batch.equals(Buffer.concat(expected))).toBe(true);
+    expect(batch.byteOffset).toBe(0); // one slab from its start: no concat
+    expect(batch.buffer.byteLength).toBeLessThanOrEqual(SLAB_GROWN_BYTES_MAX);
+    writer.simple('pending');
+    writer.recycle(); // refused: bytes are pending
+    expect(writer.take().toString()).toBe('+pending\r\n');
+    writer.recycle();
+    writer.simple('again');
+    const again = writer.take();
+    expect(again.buffer).toBe(batch.buffer);
+    expect(again.byteOffset).toBe(batch.byteOffset);
+    expect(again.toString()).toBe('+again\r\n');
   });
 
   it('queues a large bulk by reference instead of copying it', () => {

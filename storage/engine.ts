@@ -47,6 +47,7 @@ import { LsmFiles, type KillPoint } from './lsm-files.js';
 import { arraysBytes, Memtable, TAIL_NODES_MAX, type MemtableArrays } from './memtable.js';
 import { parseFileName, tablePath, walPath, type EngineLogger } from './recovery.js';
 import { isExpired, readPage, ScanCursor, scanIterable, type ScanCounters, type ScanItem, type ScanIterable, type ScanOptions } from './scan.js';
+import { readValuePage, type ValuePage } from './value-page.js';
 import { TABLE_CACHE_BUDGET_SHARE, TABLE_CACHE_READERS_MAX_DEFAULT, TableCache } from './table-cache.js';
 import { decodeBatch, encodeBatch, readWal, type WriteOp } from './wal.js';
 import { EngineSnapshot, type PinnedReaders } from './snapshot.js';
@@ -528,6 +529,20 @@ export class Engine {
   scanPage(options: ScanOptions, limit: number): { items: ScanItem[]; more: boolean } {
     assert.ok(Number.isSafeInteger(limit) && limit >= 0, `scanPage limit ${limit}`);
     return readPage(this.openCursor(options), limit);
+  }
+
+  /**
+   * Up to limit live values of [start, end) into page (value-page.ts: no Entry, no merge) when at
+   * most one memtable, level-0 table or level holds keys there, or the active memtable holds all
+   * keysMax keys the caller says the range can hold; false otherwise (use scanPage).
+   * Synchronous: the page's sources are valid until the caller returns to the event loop.
+   */
+  valuesPage(start: Buffer, end: Buffer, limit: number, page: ValuePage, keysMax = Infinity): boolean {
+    if (this.closed) throw new EngineClosedError();
+    if (this.readsRefused !== undefined) throw this.readsRefused;
+    assert.ok(Number.isSafeInteger(limit) && limit >= 0, `valuesPage limit ${limit}`);
+    const memtables = this.immutable === undefined ? [this.active] : [this.active, this.immutable];
+    return readValuePage(memtables, this.files.current, start, end, this.lastSequence, limit, page, keysMax);
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------

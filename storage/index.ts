@@ -22,6 +22,7 @@ export {
   type WalBatchRecord,
   type EngineCheckpoint,
 } from './engine.js';
+export { newValuePage, type ValuePage } from './value-page.js';
 export { installCheckpoint, encodeCheckpointHeader, decodeCheckpointHeader, type FileMeta, type StagedTable } from './checkpoint.js';
 export {
   StorageError,

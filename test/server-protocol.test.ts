@@ -52,6 +52,10 @@ async function connectCollecting(): Promise<{ socket: net.Socket; replies: (byte
   return { socket, replies };
 }
 
+function range<T>(count: number, item: (index: number) => T): T[] {
+  return Array.from({ length: count }, (_, index) => item(index));
+}
+
 async function one(args: string[]): Promise<string> {
   const client = await RawClient.connect(server.port);
   try {
@@ -134,6 +138,41 @@ describe('pipelining', () => {
     socket.destroy();
     expect(got.length).toBe(want.length);
     expect(got.equals(want)).toBe(true);
+  });
+
+  it('keeps replies intact while connections write batch after batch into reused reply memory', async () => {
+    // A connection whose socket took its last write whole starts its reply slab over (RespWriter
+    // recycle): replies of 1 KB to ~300 KB per batch, written by 6 connections in turn, must each
+    // come out byte for byte.
+    const element = (index: number): Buffer => Buffer.alloc(100 + (index % 7), 0x61 + (index % 26));
+    const setup = await RawClient.connect(server.port);
+    for (let start = 0; start < 300; start += 50) await setup.send(['RPUSH', 'recycle:list', ...range(50, (offset) => element(start + offset).toString('latin1'))]);
+    await setup.send(['SET', 'recycle:value', 'v'.repeat(3000)]);
+    setup.close();
+    const bulk = (bytes: Buffer): Buffer => Buffer.concat([Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n')]);
+    const lrange = (count: number): Buffer => Buffer.concat([Buffer.from(`*${count}\r\n`), ...range(count, (index) => bulk(element(index)))]);
+    const connections = await Promise.all(range(6, () => connectCollecting()));
+    let expectedBytes = connections.map(() => [] as Buffer[]);
+    for (let round = 0; round < 8; round++) {
+      for (const [index, { socket }] of connections.entries()) {
+        const requests: Buffer[] = [];
+        const commands = 1 + ((round * 7 + index * 5) % 30); // 1 .. 30 commands, each ~1-30 KB of reply
+        for (let command = 0; command < commands; command++) {
+          const count = 1 + ((command * 37 + round) % 300);
+          requests.push(encodeCommand(['LRANGE', 'recycle:list', '0', String(count - 1)]), encodeCommand(['GET', 'recycle:value']), encodeCommand(['SET', `recycle:${index}`, String(round)]));
+          expectedBytes[index]!.push(lrange(count), bulk(Buffer.from('v'.repeat(3000))), Buffer.from('+OK\r\n'));
+        }
+        socket.write(Buffer.concat(requests));
+      }
+      for (const [index, { replies }] of connections.entries()) {
+        const want = Buffer.concat(expectedBytes[index]!);
+        const got = await replies(want.length);
+        expect(got.length).toBe(want.length);
+        expect(got.equals(want)).toBe(true);
+      }
+    }
+    for (const { socket } of connections) socket.destroy();
+    expectedBytes = [];
   });
 
   it('keeps a large ECHO reply intact when the next request lands in the same read buffer', async () => {

@@ -20,7 +20,7 @@ import { EVENT, notify } from '../dispatch/notify.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
 import {
-  backwardElements, elementAt, elementsBetween, forwardElements, growEncoding, indexSpaceLeft, insertAt, listLength, listRecord, matchPositions, newListState,
+  backwardElements, elementAt, elementsBetween, elementViewsBetween, forwardElements, growEncoding, indexSpaceLeft, insertAt, listLength, listRecord, matchPositions, newListState,
   popElements, pushElement, readListState, removePositions, setElement, shrinkEncoding, trimList, type ListEnd, type ListState,
 } from '../types/list.js';
 import { limits } from '../ops/config.js';
@@ -185,7 +185,13 @@ function lrange(ctx: CommandContext, args: Buffer[]): void {
   const state = readList(ctx, args[1] as Buffer);
   const range = state === undefined ? undefined : clampRange(listLength(state), start, stop);
   if (state === undefined || range === undefined) return ctx.out.arrayHeader(0);
+  const views = elementViewsBetween(ctx.server.keyspace, state, range.from, range.to);
   ctx.out.arrayHeader(range.to - range.from + 1);
+  if (views !== undefined) {
+    const { sources, offsets, lengths } = views;
+    for (let index = 0; index < views.count; index++) ctx.out.bulkSlice(sources[index]!, offsets[index]!, lengths[index]!);
+    return;
+  }
   for (const element of elementsBetween(ctx.server.keyspace, state, range.from, range.to)) ctx.out.bulk(element);
 }
 

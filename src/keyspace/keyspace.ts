@@ -31,7 +31,7 @@
 //   onStagedSettled once per commit() (the engine's promise) or discardStaged() (undefined), so
 //   what waits for the staged writes (Pub/Sub messages) learns their fate.
 import assert from 'node:assert/strict';
-import type { Engine, ScanItem, WriteOp } from '../../storage/index.js';
+import type { Engine, ScanItem, ValuePage, WriteOp } from '../../storage/index.js';
 import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
 import {
   COUNT_PREFIX, DATABASE_COUNT, emptyCounts, DBMAP_KEY, DEAD_PREFIX, ELEMENT_NAMESPACE, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
@@ -305,6 +305,16 @@ export class Keyspace {
    */
   elementsPage(start: Buffer, end: Buffer, limit: number): { items: ScanItem[]; more: boolean } | undefined {
     return this.staged.enginePage(start, end, limit);
+  }
+
+  /**
+   * Up to limit element values in [start, end) into page (views valid until the caller returns to
+   * the event loop), when nothing is staged there and at most one engine source holds keys there
+   * (or the newest holds all keysMax the range can hold: Engine.valuesPage); false otherwise (use
+   * elementsPage() or elements()).
+   */
+  elementValues(start: Buffer, end: Buffer, limit: number, page: ValuePage, keysMax?: number): boolean {
+    return this.staged.engineValues(start, end, limit, page, keysMax);
   }
 
   /** Index entries (a type's 'vidx' keys, staged writes included) in [start, end), in key order. */

@@ -13,7 +13,7 @@
 // staged ops reads a slot list kept sorted by key (binary search) plus the slots staged since it
 // was sorted, merged in once they pass an eighth of it: a job that stages many ops and walks
 // between them (the time series sealer, RESTORE, MSET-then-SCAN in an EXEC) stays n log n.
-import type { Engine, ScanItem, WriteOp } from '../../storage/index.js';
+import type { Engine, ScanItem, ValuePage, WriteOp } from '../../storage/index.js';
 
 export interface Stored {
   value: Buffer;
@@ -108,6 +108,15 @@ export class StagedOverlay {
   enginePage(start: Buffer, end: Buffer, limit: number): { items: ScanItem[]; more: boolean } | undefined {
     if (this.ops.length > 0 && this.between(start, end).length > 0) return undefined;
     return this.engine.scanPage({ start, end }, limit);
+  }
+
+  /**
+   * When no op is staged in [start, end): up to limit engine values there into page and true, if
+   * at most one engine source holds keys there (Engine.valuesPage); false otherwise.
+   */
+  engineValues(start: Buffer, end: Buffer, limit: number, page: ValuePage, keysMax?: number): boolean {
+    if (this.ops.length > 0 && this.between(start, end).length > 0) return false;
+    return this.engine.valuesPage(start, end, limit, page, keysMax);
   }
 
   /** Engine items in [start, end), live at the scan's start, merged with the staged ops there. */

@@ -639,6 +639,8 @@ export class Connection implements ConnectionView {
     const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     this.server.stats.netOutputBytes += bytes.length;
     this.socket.write(bytes);
+    // written through at once and no reply waiting: no view of the writer's slab is held any more
+    if (this.socket.writableLength === 0 && this.segments.length === 0) this.writer.recycle();
   }
 
   private overBounds(): boolean {

@@ -28,6 +28,7 @@
 //   single node; tskv keeps no nodes and takes "within the node limit" for that (one node unless
 //   deletions in the middle left several).
 // - Random access is by index, so no read of one list ever scans another's elements.
+import { newValuePage, type ValuePage } from '../../storage/index.js';
 import type { Keyspace, KeyRecord } from '../keyspace/keyspace.js';
 import { ELEMENT_KEY_HEADER_BYTES, ELEMENT_NAMESPACE, KEY_TYPE, NAMESPACE_BYTES, VERSION_BYTES, readU64BE, writeU64BE } from '../keyspace/layout.js';
 import { RDB_TYPE } from './dump-payload.js';
@@ -158,6 +159,28 @@ export function elementsBetween(keyspace: Keyspace, state: ListState, from: numb
   const values = new Array<Buffer>(count);
   for (let offset = 0; offset < count; offset++) values[offset] = items[offset]!.value;
   return values;
+}
+
+/** The page elementViewsBetween fills, reused by every call (its views are read at once). */
+const viewPage = newValuePage();
+
+/**
+ * Elements at positions from .. to (inclusive, from <= to), head to tail, as (source, offset,
+ * length) views in a page shared by every call: valid until the next call or the caller's return
+ * to the event loop. For up to PAGE_ELEMENTS_MAX elements with nothing staged there and one
+ * engine source holding them all (keyspace.elementValues: no Entry, no Buffer per element);
+ * undefined otherwise (use elementsBetween).
+ */
+export function elementViewsBetween(keyspace: Keyspace, state: ListState, from: number, to: number): ValuePage | undefined {
+  const count = to - from + 1;
+  if (count > PAGE_ELEMENTS_MAX) return undefined;
+  const { version } = state.record;
+  const first = state.head + from;
+  if (!keyspace.elementValues(listElementKey(version, first), listElementKey(version, first + count), count, viewPage, count)) return undefined;
+  // As in elementsBetween: the range's keys are this version's element keys at indexes first ..
+  // first + count - 1 and no others, so count live keys there are exactly those.
+  if (viewPage.count !== count || viewPage.more) throw new Error(`list positions ${from} .. ${to} hold ${viewPage.count} elements${viewPage.more ? ' and more' : ''}`);
+  return viewPage;
 }
 
 /** Elements at positions to .. from (inclusive), tail to head: range reads of doubling windows. */
