@@ -8,6 +8,18 @@
 import assert from 'node:assert/strict';
 import { compareKeys, type Entry, type EntryIterator } from './entry.js';
 
+/** In a sorted, non-overlapping level: the index of the first table whose largest key is >= key (tables.length: none). */
+export function tableIndexFor(tables: readonly { readonly meta: { readonly largestKey: Buffer } }[], key: Buffer): number {
+  let low = 0;
+  let high = tables.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareKeys(tables[mid]!.meta.largestKey, key) < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 export interface LevelTable {
   readonly meta: { readonly smallestKey: Buffer; readonly largestKey: Buffer };
   iterator(fillCache: boolean): EntryIterator;
@@ -36,14 +48,7 @@ export class LevelIterator implements EntryIterator {
 
   /** The first table whose largest key is >= key (tables.length: none). */
   private tableFor(key: Buffer): number {
-    let low = 0;
-    let high = this.tables.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compareKeys(this.tables[mid]!.meta.largestKey, key) < 0) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return tableIndexFor(this.tables, key);
   }
 
   /**

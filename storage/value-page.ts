@@ -17,7 +17,7 @@
 import { compareKeys, type EntryIterator } from './entry.js';
 import type { Memtable } from './memtable.js';
 import type { TableHandle, Version } from './version.js';
-import { LevelIterator } from './level-iterator.js';
+import { LevelIterator, tableIndexFor } from './level-iterator.js';
 
 /** Values as parallel arrays, reused from call to call: value i is sources[i][offsets[i] .. + lengths[i]). */
 export interface ValuePage {
@@ -110,14 +110,8 @@ function overlaps(table: TableHandle, start: Buffer, end: Buffer): boolean {
 
 /** Whether a sorted, non-overlapping level has a table whose key range meets [start, end). */
 function levelOverlaps(tables: readonly TableHandle[], start: Buffer, end: Buffer): boolean {
-  let low = 0;
-  let high = tables.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (compareKeys(tables[mid]!.meta.largestKey, start) < 0) low = mid + 1;
-    else high = mid;
-  }
-  return low < tables.length && compareKeys(tables[low]!.meta.smallestKey, end) < 0;
+  const first = tables[tableIndexFor(tables, start)];
+  return first !== undefined && compareKeys(first.meta.smallestKey, end) < 0;
 }
 
 /**

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { bloomHash } from './bloom.js';
 import { compareKeys, type Entry, type EntryIterator } from './entry.js';
-import { LevelIterator } from './level-iterator.js';
+import { LevelIterator, tableIndexFor } from './level-iterator.js';
 import type { FileMeta, Manifest, VersionEdit } from './manifest.js';
 import { SstableIterator, type SstableReader } from './sstable-reader.js';
 import type { TableCache } from './table-cache.js';
@@ -140,14 +140,7 @@ export class Version {
 
 /** In a sorted, non-overlapping level: the one table whose range may hold key. */
 export function findTable(level: readonly TableHandle[], key: Buffer): TableHandle | undefined {
-  let low = 0;
-  let high = level.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (compareKeys(level[mid]!.meta.largestKey, key) < 0) low = mid + 1;
-    else high = mid;
-  }
-  const table = level[low];
+  const table = level[tableIndexFor(level, key)];
   return table !== undefined && compareKeys(table.meta.smallestKey, key) <= 0 ? table : undefined;
 }
 
