@@ -45,6 +45,16 @@ async function waitUntil(what: string, seconds: number, check: () => Promise<boo
   throw new Error(`timed out after ${seconds} s waiting for ${what}`);
 }
 
+/** A primary and a replica of it, with a client of each, once the replica's link is up. */
+async function linkedPair(): Promise<{ primary: StartedServer; p: Redis; r: Redis }> {
+  const primary = await server();
+  const replicaServer = await server(['--replicaof', '127.0.0.1', String(primary.port)]);
+  const p = client(primary.port);
+  const r = client(replicaServer.port);
+  await waitUntil('the link to come up', 10, async () => (await info(r)).get('master_link_status') === 'up');
+  return { primary, p, r };
+}
+
 async function caughtUp(primary: Redis, replica: Redis, seconds = 20): Promise<void> {
   await waitUntil('the replica to apply every write', seconds, async () => {
     const [p, r] = await Promise.all([info(primary), info(replica)]);
@@ -91,11 +101,7 @@ async function writeLoad(redis: Redis, count: number, tag: string): Promise<void
 
 describe('replication', () => {
   it('a replica under a write load matches its primary key for key, serves reads and refuses writes', async () => {
-    const primary = await server();
-    const replicaServer = await server(['--replicaof', '127.0.0.1', String(primary.port)]);
-    const p = client(primary.port);
-    const r = client(replicaServer.port);
-    await waitUntil('the link to come up', 10, async () => (await info(r)).get('master_link_status') === 'up');
+    const { primary, p, r } = await linkedPair();
     const writers = [0, 1, 2].map(() => client(primary.port));
     await Promise.all(writers.map((writer, index) => writeLoad(writer, 4000, `w${index}`)));
     await caughtUp(p, r);
@@ -108,11 +114,7 @@ describe('replication', () => {
   });
 
   it("a replica answers TS reads as its primary does: appends past the series' record, seals, a rule", async () => {
-    const primary = await server();
-    const replicaServer = await server(['--replicaof', '127.0.0.1', String(primary.port)]);
-    const p = client(primary.port);
-    const r = client(replicaServer.port);
-    await waitUntil('the link to come up', 10, async () => (await info(r)).get('master_link_status') === 'up');
+    const { p, r } = await linkedPair();
     await p.call('TS.CREATE', 'ts:a', 'LABELS', 'kind', 'test');
     await p.call('TS.CREATE', 'ts:b', 'LABELS', 'kind', 'test', 'DUPLICATE_POLICY', 'LAST');
     await p.call('TS.CREATE', 'ts:avg', 'LABELS', 'kind', 'rule');

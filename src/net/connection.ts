@@ -417,10 +417,7 @@ export class Connection implements ConnectionView {
   private streamOverOutputLimit(): boolean {
     const verdict = this.outputWatch.verdict(this.replyBytesPending(), this.server.config.clientOutputBufferLimits.normal, Date.now());
     if (verdict !== 'close-hard' && verdict !== 'close-soft') return false;
-    this.server.stats.outputLimitDisconnections++;
-    this.server.logger.warn({ client: this.client.id, bytes: this.replyBytesPending(), reason: verdict }, 'closing a client for overcoming its output buffer limits');
-    this.destroy(`client-output-buffer-limit normal: ${verdict === 'close-hard' ? 'hard' : 'soft'} limit`);
-    return true;
+    return this.closeForOutput(this.replyBytesPending(), `client-output-buffer-limit normal: ${verdict === 'close-hard' ? 'hard' : 'soft'} limit`);
   }
 
   /** The last part is made: later commands (and held out-of-band output) go on. */
@@ -582,6 +579,11 @@ export class Connection implements ConnectionView {
     else if (this.client.subscribed) reason = this.checkSubscriberOutput(usedBytes);
     else if (usedBytes > limits.replyBytesPendingMax) reason = 'monitor output over the reply limit';
     if (reason === undefined) return false;
+    return this.closeForOutput(usedBytes, reason);
+  }
+
+  /** Closes a client whose pending output passed a limit (counted in INFO); always true. */
+  private closeForOutput(usedBytes: number, reason: string): true {
     this.server.stats.outputLimitDisconnections++;
     this.server.logger.warn({ client: this.client.id, bytes: usedBytes, reason }, 'closing a client for overcoming its output buffer limits');
     this.destroy(reason);
