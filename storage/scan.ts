@@ -105,12 +105,17 @@ export class ScanCursor {
     this.headHigh = new Array<number>(count).fill(0);
     this.headLow = new Array<number>(count).fill(0);
     this.heads = new Array<Entry | undefined>(count).fill(undefined);
-    for (let index = 0; index < count; index++) {
-      const child = this.children[index]!;
-      if (seekKey === undefined) child.seekToFirst();
-      else if (end !== undefined && child.seekBelow !== undefined) child.seekBelow(seekKey, end);
-      else child.seek(seekKey);
-      if (child.valid()) this.setHead(index, child.entry());
+    try {
+      for (let index = 0; index < count; index++) {
+        const child = this.children[index]!;
+        if (seekKey === undefined) child.seekToFirst();
+        else if (end !== undefined && child.seekBelow !== undefined) child.seekBelow(seekKey, end);
+        else child.seek(seekKey);
+        if (child.valid()) this.setHead(index, child.entry());
+      }
+    } catch (error) {
+      this.close(); // a block read failed (StorageError): nobody else holds this pin to release it
+      throw error;
     }
     for (let index = 0; index < count; index++) if (this.heads[index] !== undefined) this.heap.push(index);
     for (let position = (this.heap.length >>> 1) - 1; position >= 0; position--) this.siftDown(position);
@@ -139,7 +144,12 @@ export class ScanCursor {
       const top = heap[0]!;
       const entry = this.heads[top]!;
       if (end !== undefined && compareKeys(entry.key, end) >= 0) break;
-      this.advance(top);
+      try {
+        this.advance(top);
+      } catch (error) {
+        this.close(); // a block read failed (StorageError): the caller's loop ends without close()
+        throw error;
+      }
       if (entry.seq > snapshotSeq || (this.lastKey !== undefined && sameKey(this.lastKey, entry.key))) {
         counters.entriesSkipped++;
         if (entry.kind === 'delete') counters.tombstonesSkipped++;

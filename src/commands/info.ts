@@ -108,6 +108,7 @@ function statsFields(state: ServerState): Fields {
     ['pubsubshard_channels', state.pubsub.shardChannelCount()], ['total_error_replies', stats.errorReplies],
     ['client_output_buffer_limit_disconnections', stats.outputLimitDisconnections], ['tskv_backpressure_events', stats.backpressureEvents],
     ['tskv_turn_yields', stats.yieldsPerTurn], ['tskv_protocol_errors', stats.protocolErrors], ['tskv_commits_failed', stats.commitsFailed],
+    ['tskv_storage_read_errors', stats.storageReadErrors],
     ['tskv_pipeline_depth_max', limits.pipelineDepthMax], ['tskv_reply_bytes_pending_max', limits.replyBytesPendingMax],
     ['tskv_reply_streams', stats.replyStreams], ['tskv_reply_streams_aborted', stats.replyStreamsAborted],
     ['tskv_reply_streams_active', state.replyStreamsActive], ['tskv_reply_stream_bytes_pending_max', limits.replyStreamBytesPendingMax],

@@ -9,7 +9,9 @@
 // handler may set server.replyWaitsFor (MIGRATE): its reply then also waits for that promise.
 // Invariants:
 // - Exactly one reply is written to ctx.out per call (an error reply counts).
-// - A handler that throws CommandError leaves nothing staged (dispatch discards staged ops).
+// - A handler that throws CommandError leaves nothing staged (dispatch discards staged ops). A
+//   StorageError a handler meets while reading (a damaged block) fails that command alone, with
+//   storageReadError's text (INFO tskv_storage_read_errors); anything else thrown is a bug.
 // - Nothing here awaits: the returned promise is the commit the reply must wait for; the
 //   connection keeps parsing and executing the next commands meanwhile (group commit).
 // - A rejected commit (or an engine that refuses the write synchronously) rejects the returned
@@ -17,7 +19,8 @@
 // - A blocking command that blocks (blocking.ts) writes no reply; its reply comes when the wait
 //   ends. After each command that ran (an EXEC counts once), the clients blocked on keys it made
 //   ready are served (serveBlockedClients), each command run again with its own commit.
-import { CommandError, ERRORS, misconf, unknownCommand, unknownSubcommand, wrongArity } from './errors.js';
+import { CommandError, ERRORS, misconf, storageReadError, unknownCommand, unknownSubcommand, wrongArity } from './errors.js';
+import { StorageError } from '../../storage/index.js';
 import { execAbortText, discardTransaction, flagTransaction, queueCommand } from './transactions.js';
 import { arityMatches, lookupCommand, lookupSubcommand, type CommandContext, type CommandEntry } from './command-table.js';
 import { feedMonitors, MONITOR_ERRORS, refusesKeyspace } from './monitor.js';
@@ -154,10 +157,10 @@ function serveBlockedClients(server: ServerState): void {
         try {
           waiter.entry.spec.handler(ctx, waiter.args);
         } catch (error) {
-          if (!(error instanceof CommandError)) throw error; // a bug: let the process die (STYLE.md)
+          const text = handlerErrorText(server, error);
           server.stats.errorReplies++;
-          server.metrics.recordErrorReply(error.message);
-          ctx.out.error(error.message);
+          server.metrics.recordErrorReply(text);
+          ctx.out.error(text);
           if (server.keyspace.hasStaged()) server.keyspace.discardStaged();
         }
       });
@@ -184,10 +187,10 @@ export function runHandler(ctx: CommandContext, entry: CommandEntry, args: Buffe
   try {
     entry.spec.handler(ctx, args);
   } catch (error) {
-    if (!(error instanceof CommandError)) throw error; // a bug: let the process die (STYLE.md)
+    const text = handlerErrorText(server, error);
     server.stats.errorReplies++;
-    metrics.recordErrorReply(error.message);
-    ctx.out.error(error.message);
+    metrics.recordErrorReply(text);
+    ctx.out.error(text);
     ok = false;
   }
   const durationUs = metrics.recordCall(metrics.recordOf(entry), started, !ok);
@@ -197,6 +200,27 @@ export function runHandler(ctx: CommandContext, entry: CommandEntry, args: Buffe
   }
   return ok;
 }
+
+/**
+ * The error reply for what a handler threw: a CommandError's text, or for a storage error met
+ * while reading (an operating error: a damaged block, a missing file) storageReadError's, counted
+ * and logged at most once per STORAGE_ERROR_LOG_INTERVAL_MS. Anything else is a bug: rethrown, so
+ * the process dies (STYLE.md).
+ */
+function handlerErrorText(server: ServerState, error: unknown): string {
+  if (error instanceof CommandError) return error.message;
+  if (!(error instanceof StorageError)) throw error;
+  server.stats.storageReadErrors++;
+  const nowMs = Date.now();
+  if (nowMs - lastStorageErrorLogMs >= STORAGE_ERROR_LOG_INTERVAL_MS) {
+    lastStorageErrorLogMs = nowMs;
+    server.logger.error({ error: error.message, code: error.code, total: server.stats.storageReadErrors }, 'a command failed on a storage error');
+  }
+  return storageReadError(error.message);
+}
+
+const STORAGE_ERROR_LOG_INTERVAL_MS = 1_000;
+let lastStorageErrorLogMs = 0;
 
 /** Runs the handler and commits what it staged (a failed command's staged ops are dropped). */
 export function execute(ctx: CommandContext, entry: CommandEntry, args: Buffer[]): Promise<void> | undefined {

@@ -70,6 +70,14 @@ export function unknownSubcommand(subcommand: Buffer, container: string): string
   return `ERR unknown subcommand '${sanitize(subcommand.toString('latin1'), 128)}'. Try ${container.toUpperCase()} HELP.`;
 }
 
+/**
+ * The reply to a command whose read met a storage error (a damaged SSTable block, a missing file):
+ * the command fails, the server goes on (tskv's own text: Redis reads no disk while serving).
+ */
+export function storageReadError(message: string): string {
+  return `ERR Error reading from disk: ${sanitize(message, 512)}`;
+}
+
 /** MISCONF text for a write the engine could not make durable (contract: tskv-src-contracts.md). */
 export function misconf(reason: string): string {
   return `MISCONF Errors writing to disk: ${reason}. Commands that may modify the data set are disabled`;

@@ -42,6 +42,7 @@ export interface ServerStats {
   keyspaceHits: number;
   keyspaceMisses: number;
   commitsFailed: number;
+  storageReadErrors: number; // commands failed by a storage error met while reading (dispatch.ts)
   outputLimitDisconnections: number; // clients closed by client-output-buffer-limit (Redis 7.4's INFO field)
   replyStreams: number; // replies streamed in parts (dispatch/reply-stream.ts), started
   replyStreamsAborted: number; // of those, ended by their client going before the last part
@@ -52,7 +53,7 @@ function emptyStats(nowMs: number): ServerStats {
   return {
     connectionsReceived: 0, connectionsRejected: 0, commandsProcessed: 0, netInputBytes: 0, netOutputBytes: 0,
     backpressureEvents: 0, yieldsPerTurn: 0, protocolErrors: 0, errorReplies: 0, keyspaceHits: 0,
-    keyspaceMisses: 0, commitsFailed: 0, outputLimitDisconnections: 0, replyStreams: 0, replyStreamsAborted: 0, resetAtMs: nowMs,
+    keyspaceMisses: 0, commitsFailed: 0, storageReadErrors: 0, outputLimitDisconnections: 0, replyStreams: 0, replyStreamsAborted: 0, resetAtMs: nowMs,
   };
 }
 
