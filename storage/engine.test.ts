@@ -498,8 +498,8 @@ describe('reads', () => {
     const check = (target: Engine): void => {
       expect(target.get(key(1))).toBeUndefined();
       expect(target.getEntry(key(1))).toBeUndefined();
-      expect(target.getEntry(key(1), { includeExpired: true })).toEqual({ value: value(1), expireAtMs: past });
-      expect(target.getEntry(key(2))).toEqual({ value: value(2), expireAtMs: future });
+      expect(target.getEntry(key(1), { includeExpired: true })).toMatchObject({ value: value(1), expireAtMs: past });
+      expect(target.getEntry(key(2))).toMatchObject({ value: value(2), expireAtMs: future });
       expect([...target.scan()].map((item) => [item.key.toString(), item.expireAtMs])).toEqual([
         [key(2).toString(), future],
         [key(3).toString(), undefined],

@@ -304,12 +304,8 @@ export class Engine {
     for (let index = 0; index < ops.length; index++) {
       const op = ops[index]!;
       const seq = firstSeq + index;
-      this.active.put(
-        op.kind === 'put'
-          ? { key: op.key, seq, kind: 'put', value: op.value, expireAtMs: op.expireAtMs ?? 0 }
-          : { key: op.key, seq, kind: 'delete', value: EMPTY, expireAtMs: 0 },
-        keepOlderVersions,
-      );
+      if (op.kind === 'put') this.active.putParts(op.key, seq, true, op.value, op.expireAtMs ?? 0, keepOlderVersions);
+      else this.active.putParts(op.key, seq, false, EMPTY, 0, keepOlderVersions);
     }
     try {
       this.maybeRotate();
@@ -513,11 +509,12 @@ export class Engine {
     return entry.value;
   }
 
+  /** The newest entry (value and expireAtMs; an Entry, its other fields included), or undefined when absent, deleted or (unless includeExpired) expired. */
   getEntry(key: Buffer, options?: { includeExpired?: boolean }): { value: Buffer; expireAtMs: number } | undefined {
     const entry = this.findEntry(key);
     if (entry === undefined || entry.kind === 'delete') return undefined;
     if (options?.includeExpired !== true && isExpired(entry, Date.now())) return undefined;
-    return { value: entry.value, expireAtMs: entry.expireAtMs };
+    return entry; // an Entry is a { value, expireAtMs } already: no copy per read (every SET reads one)
   }
 
   /** Live items in key order at one point in time (taken when iteration starts). */

@@ -232,10 +232,14 @@ export class Memtable {
   }
 
   put(entry: Entry, keepOlderVersions: boolean): void {
-    assert.ok(Number.isSafeInteger(entry.seq) && entry.seq >= 0, 'entry seq must be a safe non-negative integer');
-    assert.ok(entry.kind === 'put' || entry.value.length === 0, 'a delete carries an empty value');
+    this.putParts(entry.key, entry.seq, entry.kind === 'put', entry.value, entry.expireAtMs, keepOlderVersions);
+  }
+
+  /** put() of an entry given as its fields (the engine's write path: no Entry per op). */
+  putParts(key: Buffer, seq: number, isPut: boolean, value: Buffer, expireAtMs: number, keepOlderVersions: boolean): void {
+    assert.ok(Number.isSafeInteger(seq) && seq >= 0, 'entry seq must be a safe non-negative integer');
+    assert.ok(isPut || value.length === 0, 'a delete carries an empty value');
     this.mutations++;
-    const key = entry.key;
     const hash = bloomHash(key) | 0; // stored in an Int32Array
     let node = this.findNode(key, hash);
     if (node < 0) {
@@ -243,10 +247,10 @@ export class Memtable {
       this.bytes += key.length + MEMTABLE_KEY_OVERHEAD_BYTES;
     } else if (!keepOlderVersions) {
       const newest = this.newest[node]!;
-      if (!(entry.seq > this.versionSeq[newest]!)) assert.fail(`put of seq ${entry.seq} would replace newer seq ${this.versionSeq[newest]}`);
+      if (!(seq > this.versionSeq[newest]!)) assert.fail(`put of seq ${seq} would replace newer seq ${this.versionSeq[newest]}`);
     }
-    const version = this.addVersion(entry);
-    this.bytes += entry.value.length + MEMTABLE_VERSION_OVERHEAD_BYTES;
+    const version = this.addVersion(seq, isPut, value, expireAtMs);
+    this.bytes += value.length + MEMTABLE_VERSION_OVERHEAD_BYTES;
     const newest = this.newest[node]!;
     if (newest < 0 || !keepOlderVersions) {
       for (let old = newest; old >= 0; old = this.olderVersion[old]!) this.liveVersionCount--;
@@ -256,11 +260,11 @@ export class Memtable {
       // keep older versions: link in by seq, newest first
       let previous = -1;
       let current = newest;
-      while (current >= 0 && this.versionSeq[current]! > entry.seq) {
+      while (current >= 0 && this.versionSeq[current]! > seq) {
         previous = current;
         current = this.olderVersion[current]!;
       }
-      if (current >= 0 && this.versionSeq[current] === entry.seq) assert.fail(`seq ${entry.seq} already present for this key`);
+      if (current >= 0 && this.versionSeq[current] === seq) assert.fail(`seq ${seq} already present for this key`);
       this.olderVersion[version] = current;
       if (previous < 0) this.newest[node] = version;
       else this.olderVersion[previous] = version;
@@ -492,7 +496,7 @@ export class Memtable {
     return node;
   }
 
-  private addVersion(entry: Entry): number {
+  private addVersion(seq: number, isPut: boolean, value: Buffer, expireAtMs: number): number {
     const version = this.versionSlots++;
     if (version >= this.versionSeq.length) {
       const needed = version + 1;
@@ -504,10 +508,9 @@ export class Memtable {
       this.valueLength = grownInt32(this.valueLength, needed);
       this.olderVersion = grownInt32(this.olderVersion, needed);
     }
-    this.versionSeq[version] = entry.seq;
-    this.versionExpire[version] = entry.expireAtMs;
-    this.versionKind[version] = entry.kind === 'put' ? KIND.put : KIND.delete;
-    const value = entry.value;
+    this.versionSeq[version] = seq;
+    this.versionExpire[version] = expireAtMs;
+    this.versionKind[version] = isPut ? KIND.put : KIND.delete;
     if (value.length > 0) {
       this.valueSlab[version] = this.store(value);
       this.valueOffset[version] = this.storedOffset;

@@ -80,6 +80,22 @@ describe('GET and SET', () => {
     expect(await redis.ttl('k')).toBe(-1);
   });
 
+  it('a plain SET over an expired key or hash counts one expired key and keeps DBSIZE and expires exact', async () => {
+    const expiredBefore = Number(/expired_keys:(\d+)/.exec(await redis.info('stats'))?.[1]);
+    await redis.set('k', '1', 'PX', 30);
+    await redis.hset('h', 'f', '1');
+    await redis.pexpire('h', 30);
+    await redis.set('live', '1', 'PX', 60_000);
+    await sleep(80);
+    expect(await redis.set('k', '2')).toBe('OK');
+    expect(await redis.set('h', '2')).toBe('OK');
+    expect(await redis.set('live', '2')).toBe('OK');
+    expect(Number(/expired_keys:(\d+)/.exec(await redis.info('stats'))?.[1]) - expiredBefore).toBe(2);
+    expect(await redis.dbsize()).toBe(3);
+    expect(await redis.info('keyspace')).toMatch(/db0:keys=3,expires=0,/);
+    expect([await redis.get('k'), await redis.get('h'), await redis.type('h'), await redis.pttl('live')]).toEqual(['2', '2', 'string', -1]);
+  });
+
   it('SET with PXAT in the past leaves no visible key', async () => {
     expect(await redis.set('k', 'v', 'PXAT', 1)).toBe('OK');
     expect(await redis.get('k')).toBeNull();

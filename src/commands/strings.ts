@@ -67,10 +67,12 @@ function replyString(ctx: CommandContext, payload: Buffer | undefined): void {
 /** setGenericCommand. okReply / abortReply undefined mean +OK and a null bulk. */
 function setGeneric(
   ctx: CommandContext, options: ExtendedOptions, key: Buffer, value: Buffer, expireAtMs: number | undefined,
-  replies: { ok?: Buffer; abort?: Buffer } = {},
+  replies: { ok?: Buffer; abort?: Buffer } = NO_REPLIES,
 ): void {
   if (options.get) replyString(ctx, readString(ctx, key)?.payload);
-  const found = writeKey(ctx, key);
+  // Only NX, XX and KEEPTTL need the record SET replaces; without them keyspace.set() reads its
+  // header itself and, for an expired one, counts and tells its expiry as lookupKeyWrite would
+  const found = options.nx || options.xx || options.keepTtl ? writeKey(ctx, key) : undefined;
   if ((options.nx && found !== undefined) || (options.xx && found === undefined)) {
     if (!options.get) {
       if (replies.abort === undefined) ctx.out.nullBulk();
@@ -85,8 +87,10 @@ function setGeneric(
 }
 
 const NO_OPTIONS: ExtendedOptions = { nx: false, xx: false, get: false, keepTtl: false, persist: false, expire: undefined };
+const NO_REPLIES: { ok?: Buffer; abort?: Buffer } = {};
 
 function set(ctx: CommandContext, args: Buffer[]): void {
+  if (args.length === 3) return setGeneric(ctx, NO_OPTIONS, args[1] as Buffer, args[2] as Buffer, undefined);
   const options = parseExtendedOptions(args, true);
   const expireAtMs = expireOf(ctx, options, 'set');
   setGeneric(ctx, options, args[1] as Buffer, args[2] as Buffer, expireAtMs);

@@ -256,7 +256,13 @@ export function rerunWaiter(server: ServerState, waiter: Waiter, run: () => void
   return false;
 }
 
+/** Whether a write made some waited-on key ready (serveReadyKeys would serve someone). */
+export function hasReadyKeys(server: ServerState): boolean {
+  return (registries.get(server)?.ready.size ?? 0) > 0;
+}
+
 /** dispatch.ts, after each command's commit: serves the waiters of the keys now ready. */
+
 export function serveReadyKeys(server: ServerState, lookup: (db: number, key: Buffer) => KeyRecord | undefined, rerun: (waiter: Waiter) => void): void {
   const registry = registries.get(server);
   if (registry === undefined || registry.ready.size === 0) return;

@@ -25,7 +25,7 @@ import { execAbortText, discardTransaction, flagTransaction, queueCommand } from
 import { arityMatches, lookupCommand, lookupSubcommand, type CommandContext, type CommandEntry } from './command-table.js';
 import { feedMonitors, MONITOR_ERRORS, refusesKeyspace } from './monitor.js';
 import { SUBSCRIBED_MODE_COMMANDS, subscribedModeError } from './pubsub.js';
-import { rerunWaiter, serveReadyKeys, type Waiter } from './blocking.js';
+import { hasReadyKeys, rerunWaiter, serveReadyKeys, type Waiter } from './blocking.js';
 import type { ServerState } from './server-state.js';
 import { clusterRefusal } from './cluster-gate.js';
 
@@ -145,6 +145,7 @@ export function dispatch(ctx: CommandContext, args: Buffer[]): DispatchResult {
  * counted when it blocked.
  */
 function serveBlockedClients(server: ServerState): void {
+  if (!hasReadyKeys(server)) return; // the common case: no closures made per command
   const lookup = (db: number, key: Buffer) => {
     const record = server.keyspace.get(db, key);
     if (server.keyspace.hasStaged()) void commitServerStaged(server)?.catch(() => undefined); // a lazy expiry's delete
