@@ -262,7 +262,6 @@ export function hasReadyKeys(server: ServerState): boolean {
 }
 
 /** dispatch.ts, after each command's commit: serves the waiters of the keys now ready. */
-
 export function serveReadyKeys(server: ServerState, lookup: (db: number, key: Buffer) => KeyRecord | undefined, rerun: (waiter: Waiter) => void): void {
   const registry = registries.get(server);
   if (registry === undefined || registry.ready.size === 0) return;
