@@ -56,7 +56,7 @@ export function replyMembers(ctx: CommandContext, entries: readonly ScoredMember
   ctx.out.arrayHeader(withScores && !pairs ? entries.length * 2 : entries.length);
   for (const { member, score } of entries) {
     if (pairs) ctx.out.arrayHeader(2);
-    ctx.out.bulk(member);
+    ctx.out.bulkSlice(member, 0, member.length); // no Buffer.copy per member
     if (withScores) replyScore(ctx, score);
   }
 }
