@@ -4,7 +4,8 @@
 // flags, ZINCRBY, ZREM, the pops, ZMPOP, ZREMRANGEBY*, ZRANGESTORE, Z*STORE, DEL, UNLINK, SET over
 // it, EXPIRE with the clock moved past it, lazy and active expiry, PERSIST, RENAME, MOVE, COPY,
 // DUMP + RESTORE, SWAPDB, FLUSHDB, FLUSHALL, MULTI / EXEC with reads inside, a command that fails
-// after staging) interleaved with rank reads on both databases; every reply must be byte-identical.
+// after staging) interleaved with rank reads on both databases, in RESP2 and RESP3; every reply
+// must be byte-identical.
 // Tiny bounds (3 entries per end, 2 zsets) make the head, the tail and eviction all happen. Each
 // step also checks WATCH's hook: a key whose contents a step changed was told to onKeyModified
 // (or its database to onDbFlushed). Then: a commit the engine refuses after a read filled the
@@ -41,6 +42,7 @@ interface Node {
   server: ServerState;
   writer: ClientState;
   reader: ClientState;
+  reader3: ClientState; // RESP3
   clock: { nowMs: number };
   touched: Set<string>; // 'db:key' told to onKeyModified, or 'db:*' to onDbFlushed, since the last step
 }
@@ -65,7 +67,8 @@ async function openNode(cached: boolean, syncPolicy: 'always' | 'no' = 'no'): Pr
   const keyspace = await Keyspace.open(engine, { garbage, nowMs: () => clock.nowMs });
   const server = new ServerState({ config: defaultConfig(), engine, keyspace, logger: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
   const client = (id: number) => new ClientState({ id, address: `127.0.0.1:${id}`, localAddress: '127.0.0.1:2', authenticated: true, nowMs: clock.nowMs, connection });
-  const node: Node = { engine, fs, server, writer: client(1), reader: client(2), clock, touched: new Set() };
+  const node: Node = { engine, fs, server, writer: client(1), reader: client(2), reader3: client(3), clock, touched: new Set() };
+  node.reader3.protocol = 3;
   configureZsetHeadCache(keyspace, { enabled: cached, limits: { entriesMax: 3, zsetsMax: 2 } });
   const previousModified = keyspace.onKeyModified;
   keyspace.onKeyModified = (db, key) => {
@@ -80,9 +83,9 @@ async function openNode(cached: boolean, syncPolicy: 'always' | 'no' = 'no'): Pr
   return node;
 }
 
-/** Runs one command as client and returns its reply (RESP2) and its commit. */
+/** Runs one command as client and returns its reply (in the client's protocol) and its commit. */
 function send(node: Node, client: ClientState, words: readonly (string | Buffer)[]): { reply: string; commit: Promise<void> | undefined } {
-  const out = new RespWriter(2);
+  const out = new RespWriter(client.protocol);
   const ctx: CommandContext = { server: node.server, client, out };
   const { commit } = dispatch(ctx, words.map((word) => (typeof word === 'string' ? Buffer.from(word, 'latin1') : word)));
   commit?.catch(() => undefined);
@@ -175,12 +178,14 @@ async function apply(node: Node, taken: Step): Promise<string[]> {
   }
 }
 
-/** Every rank read of every key in both databases, as the reader client answers them. */
+/** Every rank read of every key in both databases, as the reader clients answer them (RESP2, RESP3). */
 async function readAll(node: Node): Promise<string[]> {
   const replies: string[] = [];
-  for (const db of [0, 1]) {
-    node.reader.db = db;
-    for (const read of READS) for (const k of KEYS) replies.push(await run(node, node.reader, read.map((word) => (word === '%' ? k : word))));
+  for (const reader of [node.reader, node.reader3]) {
+    for (const db of [0, 1]) {
+      reader.db = db;
+      for (const read of READS) for (const k of KEYS) replies.push(await run(node, reader, read.map((word) => (word === '%' ? k : word))));
+    }
   }
   return replies;
 }

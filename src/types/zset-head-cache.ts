@@ -17,19 +17,21 @@
 //   too (only to free the entries of versions that died).
 // - An entry answers only for a record of the count it was filled at (a mismatch drops it).
 // - Bounded (src/ops/config.ts limits): at most zsetHeadCacheEntriesMax entries at each end of a
-//   zset, zsetHeadCacheZsetsMax zsets and zsetHeadCacheBytesMax bytes (member bytes plus
-//   ENTRY_OVERHEAD_BYTES per entry and ZSET_OVERHEAD_BYTES per zset); a fill larger than an eighth of
+//   zset, zsetHeadCacheZsetsMax zsets and zsetHeadCacheBytesMax bytes (member and score reply bytes
+//   plus ENTRY_OVERHEAD_BYTES per entry and ZSET_OVERHEAD_BYTES per zset); a fill larger than an eighth of
 //   the bytes is not kept. When full, the zsets not read since the last pass go first (second chance).
 // Fill cost: a miss reads entries 0 .. last (head) or the last total - first (tail bisection), as
-// entriesByRank would for such a window, and copies their members into one Buffer.
+// entriesByRank would for such a window, and copies their members into one Buffer with their
+// scores as replies encode them (CachedMember), so WITHSCORES formats nothing on a hit.
 import { elementVersionOf } from '../keyspace/layout.js';
 import type { Keyspace, KeyRecord } from '../keyspace/keyspace.js';
 import { limits } from '../ops/config.js';
+import { formatDoubleG17 } from './number-text.js';
 import type { ScoredMember } from './zset.js';
 import { entriesByRank, entriesFrom, lastEntries, wholeIndex, type IndexEntry } from './zset-index.js';
 
-/** Heap bytes counted per cached entry besides its member's: the entry object and its Buffer view. */
-export const ENTRY_OVERHEAD_BYTES = 160;
+/** Heap bytes counted per cached entry besides its member's and score's: the entry object and its three Buffer views. */
+export const ENTRY_OVERHEAD_BYTES = 320;
 /** Heap bytes counted per cached zset: its record, two arrays and its map slot. */
 export const ZSET_OVERHEAD_BYTES = 256;
 
@@ -41,8 +43,8 @@ export interface ZsetHeadCacheLimits {
 
 interface CachedZset {
   count: number; // the record's count at the fill
-  head: ScoredMember[]; // ranks 0 .. head.length - 1
-  tail: ScoredMember[]; // ranks count - tail.length .. count - 1
+  head: CachedMember[]; // ranks 0 .. head.length - 1
+  tail: CachedMember[]; // ranks count - tail.length .. count - 1
   bytes: number;
   read: boolean; // read since the last eviction pass
 }
@@ -58,7 +60,7 @@ interface HeadCache {
 }
 
 const caches = new WeakMap<Keyspace, HeadCache>();
-const NONE: ScoredMember[] = [];
+const NONE: CachedMember[] = [];
 
 function clear(cache: HeadCache): void {
   if (cache.byVersion.size === 0) return;
@@ -140,24 +142,43 @@ export function entriesByRankCached(keyspace: Keyspace, record: KeyRecord, first
   return entriesByRank(keyspace, version, total, first, last, limit);
 }
 
-/** The entries with their members copied into one Buffer (engine views do not outlive the call). */
-function copied(entries: readonly IndexEntry[]): ScoredMember[] {
-  let memberBytes = 0;
-  for (const entry of entries) memberBytes += entry.member.length;
-  const slab = Buffer.allocUnsafeSlow(memberBytes);
-  const kept: ScoredMember[] = [];
+/**
+ * A cached entry: its member and its score's two reply encodings (a RESP2 bulk, a RESP3 double,
+ * Redis's "%.17g" text), all views of one Buffer per fill.
+ */
+export interface CachedMember extends ScoredMember {
+  scoreBulk: Buffer;
+  scoreDouble: Buffer;
+}
+
+/** The entries with their members copied and their scores encoded into one Buffer (engine views do not outlive the call). */
+function copied(entries: readonly IndexEntry[]): CachedMember[] {
+  const texts = entries.map(({ score }) => formatDoubleG17(score));
+  let bytes = 0;
+  entries.forEach((entry, index) => {
+    const text = texts[index]!;
+    bytes += entry.member.length + `$${text.length}\r\n`.length + 2 * (text.length + 2) + 1;
+  });
+  const slab = Buffer.allocUnsafeSlow(bytes);
+  const kept: CachedMember[] = [];
   let offset = 0;
-  for (const { member, score } of entries) {
+  const view = (length: number) => slab.subarray(offset, (offset += length));
+  entries.forEach(({ member, score }, index) => {
+    const text = texts[index]!;
     member.copy(slab, offset);
-    kept.push({ member: slab.subarray(offset, offset + member.length), score });
-    offset += member.length;
-  }
+    const copy = view(member.length);
+    const bulk = `$${text.length}\r\n${text}\r\n`;
+    slab.write(bulk, offset, 'latin1');
+    const scoreBulk = view(bulk.length);
+    slab.write(`,${text}\r\n`, offset, 'latin1');
+    kept.push({ member: copy, score, scoreBulk, scoreDouble: view(text.length + 3) });
+  });
   return kept;
 }
 
-function bytesOf(entries: readonly ScoredMember[]): number {
+function bytesOf(entries: readonly CachedMember[]): number {
   let bytes = 0;
-  for (const entry of entries) bytes += entry.member.length + ENTRY_OVERHEAD_BYTES;
+  for (const entry of entries) bytes += entry.member.length + entry.scoreBulk.length + entry.scoreDouble.length + ENTRY_OVERHEAD_BYTES;
   return bytes;
 }
 
