@@ -191,6 +191,63 @@ describe('sorted set commands in tskv', () => {
   });
 });
 
+describe('ZRANGE by rank from the head cache (types/zset-head-cache.ts)', () => {
+  const head = async (key: string) => tskv.zrange(key, '0', '2', 'WITHSCORES');
+
+  it('forgets a zset that expired, lazily or by the active cycle', async () => {
+    await tskv.zadd('hc', 1, 'a', 2, 'b', 3, 'c');
+    expect(await head('hc')).toEqual(['a', '1', 'b', '2', 'c', '3']);
+    await tskv.pexpire('hc', 60);
+    expect(await head('hc')).toEqual(['a', '1', 'b', '2', 'c', '3']);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await head('hc')).toEqual([]); // lazy: this read finds it expired
+    await tskv.zadd('hc2', 1, 'a');
+    expect(await head('hc2')).toEqual(['a', '1']);
+    await tskv.pexpire('hc2', 60);
+    const deadline = Date.now() + 2_000; // the active cycle runs every 100 ms
+    while ((await tskv.dbsize()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await tskv.dbsize()).toBe(0);
+    await tskv.zadd('hc2', 5, 'z');
+    expect(await head('hc2')).toEqual(['z', '5']);
+  });
+
+  it('answers what EXEC committed, reads inside it included, and forgets a flushed database', async () => {
+    await tskv.zadd('hc', 1, 'a', 2, 'b', 3, 'c');
+    expect(await head('hc')).toEqual(['a', '1', 'b', '2', 'c', '3']);
+    const replies = await tskv.multi().zincrby('hc', 10, 'a').zrange('hc', '0', '0').zadd('hc', 0, 'q').exec();
+    expect(replies).toEqual([[null, '11'], [null, ['b']], [null, 1]]);
+    expect(await head('hc')).toEqual(['q', '0', 'b', '2', 'c', '3']);
+    expect(await tskv.zrevrange('hc', '0', '0')).toEqual(['a']);
+    await tskv.flushdb();
+    expect(await head('hc')).toEqual([]);
+    await tskv.zadd('hc', 7, 'n');
+    expect(await head('hc')).toEqual(['n', '7']);
+  });
+
+  it('forgets what a blocked ZPOPMIN served by a later ZADD took', async () => {
+    const blocked = new Redis({ port: server.port, host: '127.0.0.1' });
+    try {
+      const popped = blocked.bzpopmin('hc', 2);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const pipeline = await tskv.pipeline().zadd('hc', 1, 'a', 2, 'b').zrange('hc', '0', '1').exec(); // the read may fill before or after the pop
+      expect(await popped).toEqual(['hc', 'a', '1']);
+      expect(pipeline?.[0]?.[1]).toBe(2);
+      expect(await tskv.zrange('hc', '0', '1')).toEqual(['b']);
+    } finally {
+      blocked.disconnect();
+    }
+  });
+
+  it('reports its size in INFO memory', async () => {
+    await tskv.zadd('hc', 1, 'a');
+    await tskv.zrange('hc', '0', '0');
+    const info = await tskv.info('memory');
+    expect(Number(/tskv_zset_cache_zsets:(\d+)/.exec(info)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/tskv_zset_cache_bytes:(\d+)/.exec(info)?.[1])).toBeGreaterThan(0);
+    expect(Number(/tskv_zset_cache_bytes_max:(\d+)/.exec(info)?.[1])).toBe(16 * 1024 * 1024);
+  });
+});
+
 describe('ranges of a big zset', () => {
   const SIZE = 3000;
   // scores in runs of equal values (ties ordered by member), negative and fractional ones

@@ -11,6 +11,7 @@ import { engineResidentBytes } from '../ops/memory-budget.js';
 import { readExecutableResidentBytes } from '../ops/memory-map.js';
 import { blockingCounts } from '../dispatch/blocking.js';
 import { REDIS_COMPATIBLE_VERSION, TSKV_VERSION, type ServerState } from '../dispatch/server-state.js';
+import { zsetHeadCacheStats } from '../types/zset-head-cache.js';
 
 type Fields = Array<[string, string | number]>;
 
@@ -65,6 +66,7 @@ function memoryFields(state: ServerState): Fields {
   // (V8's reserve beyond heapTotal, stacks, freed memory the allocator keeps)
   const engineBytes = engineResidentBytes(engine);
   const executableBytes = readExecutableResidentBytes(); // node's own binary pages (ops/memory-map.ts)
+  const zsetCache = zsetHeadCacheStats(state.keyspace); // its entries in the JS heap, members in tskv_external_other_bytes
   return [
     ['used_memory', used], ['used_memory_human', human(used)], ['used_memory_rss', memory.rss], ['used_memory_rss_human', human(memory.rss)],
     ['used_memory_peak', used], ['used_memory_peak_human', human(used)], ['total_system_memory', os.totalmem()],
@@ -74,6 +76,8 @@ function memoryFields(state: ServerState): Fields {
     ['tskv_memtable_arena_bytes', engine.memtableArenaBytes], ['tskv_memtable_index_bytes', engine.memtableIndexBytes], ['tskv_memtable_bytes_max', engine.memtableBytesMax],
     ['tskv_cache_bytes', engine.blockCacheBytes], ['tskv_cache_bytes_max', budget.cacheBytesMax || engine.cacheBytes],
     ['tskv_table_index_filter_bytes', engine.tableCacheBytes], ['tskv_engine_bytes', engineBytes],
+    ['tskv_zset_cache_bytes', zsetCache.bytes], ['tskv_zset_cache_bytes_max', zsetCache.bytesMax], ['tskv_zset_cache_zsets', zsetCache.zsets],
+    ['tskv_zset_cache_hits', zsetCache.hits], ['tskv_zset_cache_misses', zsetCache.misses],
     ['tskv_js_heap_used', memory.heapUsed], ['tskv_js_heap_total', memory.heapTotal],
     ['tskv_external_other_bytes', Math.max(0, memory.external - engineBytes)], ['tskv_rss_executable_bytes', executableBytes],
     ['tskv_rss_unaccounted_bytes', Math.max(0, memory.rss - memory.heapTotal - Math.max(memory.external, engineBytes) - executableBytes)],

@@ -9,6 +9,8 @@
 //   forward and reversed;
 // - by rank: O(start + k) from the head, or from the tail when it is much shorter (ZRANGE -10 -1,
 //   ZREVRANGE 0 9 read the tail only); the middle of a big zset costs O(rank) (Redis: O(log N));
+//   ZRANGE / ZREVRANGE within the first or last limits.zsetHeadCacheEntriesMax members of a zset
+//   read before and unchanged since: k entries copied from memory (types/zset-head-cache.ts);
 // - ZCOUNT, ZLEXCOUNT: O(min(k, N - k)).
 // Invariants: options, then conflicts, then the range are checked in Redis's order before the key
 // is looked up, so the same error wins; a refused command changes nothing.
@@ -22,6 +24,7 @@ import { rangeScore } from '../types/score-text.js';
 import { ZSET_ENCODING, ZsetBuilder, removeKnownMember, type ScoredMember } from '../types/zset.js';
 import { countInRange, entriesByRank, entriesFrom, reverseSlice, scoreRangeKeys, type ScoreRange } from '../types/zset-index.js';
 import { lexCount, lexEntries, parseLexBound, type LexRange } from '../types/zset-lex.js';
+import { entriesByRankCached } from '../types/zset-head-cache.js';
 import { defineSpec, encodingLimits, storeAggregate, writeTyped } from './key-access.js';
 import {
   ZSET_ERRORS, ZSET_RESULT_MEMBERS_MAX, ZSET_WRITE_MEMBERS_MAX, bounded, readZset, replyMembers,
@@ -111,16 +114,22 @@ function rankWindow(rank: { start: bigint; end: bigint }, length: number): [numb
   return [Number(start), Number(end)];
 }
 
-/** The members a range request answers, in the order answered. */
-function rangeEntries(ctx: CommandContext, record: KeyRecord, request: RangeRequest, limit: number): ScoredMember[] {
+/**
+ * The members a range request answers, in the order answered; cached: a read-only command's rank
+ * range may come from (and fill) the zset head cache (types/zset-head-cache.ts).
+ */
+function rangeEntries(ctx: CommandContext, record: KeyRecord, request: RangeRequest, limit: number, cached = false): ScoredMember[] {
   const { keyspace } = ctx.server;
   const { version, count: total } = record;
   if (request.kind === 'rank') {
     const window = rankWindow(request.rank, total);
     if (window === undefined) return [];
     const [start, end] = window;
-    if (!request.reverse) return entriesByRank(keyspace, version, total, start, end, limit);
-    return entriesByRank(keyspace, version, total, total - 1 - end, total - 1 - start, limit).reverse();
+    const [first, last] = request.reverse ? [total - 1 - end, total - 1 - start] : [start, end];
+    const entries = cached
+      ? entriesByRankCached(keyspace, record, first, last, limit, ctx.server.engine.failure() === undefined)
+      : entriesByRank(keyspace, version, total, first, last, limit);
+    return request.reverse ? entries.reverse() : entries;
   }
   const { offset, count, reverse } = request;
   if (request.kind === 'lex') return lexEntries(keyspace, version, request.lex!, { total, reverse, offset, count, limit });
@@ -135,7 +144,7 @@ function zrange(ctx: CommandContext, args: Buffer[], kind?: RangeKind, reverse?:
   const request = parseRangeRequest(args, 1, false, kind, reverse);
   const record = readZset(ctx, args[1] as Buffer);
   if (record === undefined) return ctx.out.arrayHeader(0);
-  const entries = bounded(() => rangeEntries(ctx, record, request, ZSET_RESULT_MEMBERS_MAX));
+  const entries = bounded(() => rangeEntries(ctx, record, request, ZSET_RESULT_MEMBERS_MAX, true));
   replyMembers(ctx, entries, request.withScores);
 }
 

@@ -15,6 +15,7 @@ import type { CommandContext } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { ZsetResultLimitError } from '../types/zset-index.js';
 import type { ScoredMember } from '../types/zset.js';
+import type { CachedMember } from '../types/zset-head-cache.js';
 import { readTyped } from './key-access.js';
 
 /** The most members one reply or one *STORE result may hold. */
@@ -50,14 +51,20 @@ export function replyScore(ctx: CommandContext, score: number): void {
   ctx.out.doubleText(formatDoubleG17(score));
 }
 
-/** Members, with their scores when asked: flat in RESP2, [member, score] pairs in RESP3. */
-export function replyMembers(ctx: CommandContext, entries: readonly ScoredMember[], withScores: boolean): void {
+/**
+ * Members, with their scores when asked: flat in RESP2, [member, score] pairs in RESP3. Entries
+ * from the head cache (CachedMember) carry their score replies already encoded.
+ */
+export function replyMembers(ctx: CommandContext, entries: readonly (ScoredMember | CachedMember)[], withScores: boolean): void {
   const pairs = withScores && ctx.client.protocol === 3;
   ctx.out.arrayHeader(withScores && !pairs ? entries.length * 2 : entries.length);
-  for (const { member, score } of entries) {
+  for (const entry of entries) {
+    const { member } = entry;
     if (pairs) ctx.out.arrayHeader(2);
-    ctx.out.bulk(member);
-    if (withScores) replyScore(ctx, score);
+    ctx.out.bulkSlice(member, 0, member.length); // no Buffer.copy per member
+    if (!withScores) continue;
+    if ('scoreBulk' in entry) ctx.out.raw(pairs ? entry.scoreDouble : entry.scoreBulk);
+    else replyScore(ctx, entry.score);
   }
 }
 

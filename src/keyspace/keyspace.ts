@@ -29,7 +29,9 @@
 //   key staged; onKeyExpired once per expired key removed, whichever path found it (get, delete,
 //   set or relocate over it, the active cycle), as Redis's "expired" keyspace event; and
 //   onStagedSettled once per commit() (the engine's promise) or discardStaged() (undefined), so
-//   what waits for the staged writes (Pub/Sub messages) learns their fate.
+//   what waits for the staged writes (Pub/Sub messages) learns their fate; onElementStaged for
+//   every element put or delete staged (the only way elements change, a replica's applied batches
+//   aside), so a cache of a version's elements (types/zset-head-cache.ts) drops it.
 import assert from 'node:assert/strict';
 import type { Engine, ScanItem, ValuePage, WriteOp } from '../../storage/index.js';
 import { KeyspaceGarbage, deadNamespaceOf } from './garbage.js';
@@ -102,6 +104,8 @@ export class Keyspace {
   onDbFlushed: ((db: number | 'all') => void) | undefined = undefined;
   onKeyExpired: ((db: number, key: Buffer) => void) | undefined = undefined;
   onStagedSettled: ((durable: Promise<void> | undefined) => void) | undefined = undefined;
+  /** Every element put or delete staged (putElement, deleteElement), as it is staged: caches of an aggregate's elements drop it. */
+  onElementStaged: ((key: Buffer) => void) | undefined = undefined;
   /** Expired keys deleted since open, by get() or by the active expiry cycle. */
   expiredKeysTotal = 0;
   /** A replica's: nothing of its own is written (see the header). */
@@ -288,10 +292,12 @@ export class Keyspace {
 
   putElement(key: Buffer, value: Buffer): void {
     this.staged.put(key, value, 0);
+    this.onElementStaged?.(key);
   }
 
   deleteElement(key: Buffer): void {
     this.staged.delete(key);
+    this.onElementStaged?.(key);
   }
 
   /** Elements in [start, end), staged ones included, in key order. */

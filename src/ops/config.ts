@@ -57,6 +57,9 @@ export const limits = {
   blockedClientsMax: 100_000, // clients blocked at once (BLPOP & co.); past it a blocking command answers an error
   waitersPerKeyMax: 10_000, // clients blocked on one key (Redis has no such limit); past it likewise
   listBatchBytesMax: 256 * 1024 * 1024, // what one LTRIM / LREM / LINSERT may stage (under the WAL's 1 GiB record)
+  zsetHeadCacheEntriesMax: 128, // first (and last) members of one zset kept for ZRANGE by rank (types/zset-head-cache.ts)
+  zsetHeadCacheZsetsMax: 1_024, // zsets with cached ends, at most; past it those not read lately go
+  zsetHeadCacheBytesMax: 16 * 1024 * 1024, // the cached ends' members and overhead, at most (INFO memory tskv_zset_cache_bytes)
   cacheBytesDefault: 256 * 1024 * 1024, // --cache-size: the engine's block cache + open tables
   cacheBytesMin: 1024 * 1024,
   cacheBytesMax: 1024 ** 4,
