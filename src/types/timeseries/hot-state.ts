@@ -20,6 +20,7 @@
 //   those of dead versions (DEL, FLUSHALL...; a bounded number checked per sweep); if none is, a
 //   series without an entry writes its record with its appends, as before this cache.
 import { Keyspace, type KeyRecord } from '../../keyspace/keyspace.js';
+import { touchAppended } from './record-cache.js';
 import { noteAppend, rawSamples, stageAppend } from './samples.js';
 import { TIMESTAMP_MAX, decodeSeriesState, seriesRecord, type Series } from './series.js';
 
@@ -173,7 +174,7 @@ export function appendUnrecorded(keyspace: Keyspace, db: number, key: Buffer, se
   hot.count = record.count;
   hot.unrecorded++;
   keyspace.adjustSeriesSamples(db, 1);
-  keyspace.touch(db, key); // WATCH: the key changed without a metadata write
+  touchAppended(keyspace, db, key); // WATCH: the key changed without a metadata write
   return true;
 }
 
