@@ -54,6 +54,12 @@ describe('the series record cache', () => {
     expect(findSeries(store, A)!.record.count).toBe(5);
   });
 
+  it('hands out a copy of the decoded state: a change to one is not in the next', async () => {
+    const store = await cachedStore();
+    findSeries(store, B)!.state.retentionMs = 1234;
+    expect(findSeries(store, B)!.state.retentionMs).toBe(7);
+  });
+
   it('drops a record its key rewrites (TS.ALTER)', async () => {
     const store = await cachedStore();
     alterSeries(store, A, findSeries(store, A)!, { ...NO_OPTIONS, retentionMs: 99 });

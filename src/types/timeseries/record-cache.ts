@@ -13,8 +13,10 @@
 // - Only live series records without an expiry are kept (an expiry would need the clock checked:
 //   those go to keyspace.get(), which also deletes them lazily), and none in a read-only keyspace
 //   (a replica's records are moved by its primary's batches).
-// - At most RECORDS_CACHED_MAX entries, the oldest dropped first; payloads are copies (71 bytes).
+// - At most RECORDS_CACHED_MAX entries, the oldest dropped first; payloads are copies (71 bytes),
+//   decoded once (cachedSeriesState hands out copies of the decoded state).
 import { KEY_TYPE, type Keyspace, type KeyRecord } from '../../keyspace/keyspace.js';
+import { decodeSeriesState, type SeriesState } from './series.js';
 
 /** Series records cached per keyspace, at most (about 200 bytes each with the key). */
 export const RECORDS_CACHED_MAX = 65_536;
@@ -26,6 +28,8 @@ interface RecordCache {
 }
 
 const caches = new WeakMap<Keyspace, RecordCache>();
+/** The decoded payloads of cached records (never handed out: copied). */
+const decodedStates = new WeakMap<KeyRecord, SeriesState>();
 /** Set while an unrecorded append tells WATCH of its key: the record did not change. */
 let appending = false;
 
@@ -79,9 +83,11 @@ export function seriesRecordAt(keyspace: Keyspace, db: number, key: Buffer): Key
     cache.byDb.set(db, records);
   }
   const { type, encoding, expireAtMs, version, count, payload } = record;
-  records.set(name, { type, encoding, expireAtMs, version, count, payload: Buffer.from(payload) });
+  const copy: KeyRecord = { type, encoding, expireAtMs, version, count, payload: Buffer.from(payload) };
+  decodedStates.set(copy, decodeSeriesState(copy.payload));
+  records.set(name, copy);
   cache.size++;
-  return record;
+  return copy;
 }
 
 function dropOldest(cache: RecordCache): void {
@@ -92,6 +98,12 @@ function dropOldest(cache: RecordCache): void {
     cache.size--;
     return;
   }
+}
+
+/** A copy of the decoded state of a record seriesRecordAt answered from the cache, else undefined. */
+export function cachedSeriesState(record: KeyRecord): SeriesState | undefined {
+  const state = decodedStates.get(record);
+  return state === undefined ? undefined : { ...state };
 }
 
 /** keyspace.touch(db, key) for an append that left the series' record as stored. */
