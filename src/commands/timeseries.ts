@@ -50,6 +50,7 @@ import {
 } from '../types/timeseries/series-store.js';
 import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from '../types/timeseries/series.js';
 import { loadSeries } from '../types/timeseries/hot-state.js';
+import { seriesRecordAt } from '../types/timeseries/record-cache.js';
 import { timeseriesType } from '../types/timeseries/module.js';
 import { REPLY } from '../../protocol/index.js';
 import { EVENT, notify } from '../dispatch/notify.js';
@@ -133,10 +134,10 @@ function tsAlter(ctx: CommandContext, args: Buffer[]): void {
 
 /** The series TS.ADD writes: the key's, or one made from the command's create options. */
 function seriesForAdd(store: SeriesAccess, key: Buffer, args: Buffer[]): { series: Series; created: boolean } {
-  const record = store.keyspace.get(store.db, key);
+  const record = seriesRecordAt(store.keyspace, store.db, key);
   if (record === undefined) return { series: createSeries(store, key, parseCreateOptions(args)), created: true };
   if (record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.notTsdbKey);
-  return { series: findSeries(store, key)!, created: false };
+  return { series: loadSeries(store.keyspace, record), created: false };
 }
 
 function tsAdd(ctx: CommandContext, args: Buffer[]): void {
@@ -161,7 +162,7 @@ function tsMadd(ctx: CommandContext, args: Buffer[]): void {
     try {
       const sample = parseAddSample(args[index + 1] as Buffer, args[index + 2] as Buffer);
       const ts = sampleTimestamp(sample.ts, now);
-      const record = store.keyspace.get(store.db, key);
+      const record = seriesRecordAt(store.keyspace, store.db, key);
       if (record === undefined || record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.notTsdbKey);
       const series = loadSeries(store.keyspace, record);
       writeInteger(ctx.out, addSample(store, key, series, ts, sample.value, undefined));

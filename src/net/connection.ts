@@ -494,10 +494,13 @@ export class Connection implements ConnectionView {
     if (last !== undefined && !last.ready && last.commit === commit) {
       // replies of one turn follow each other in the writer's slab: extend the view lazily
       const { bytes } = last;
-      if (bytes.buffer === reply.buffer && bytes.byteOffset + bytes.length + last.extraBytes === reply.byteOffset) last.extraBytes += reply.length;
-      else last.bytes = joined(bytesOf(last), reply);
-      last.commandCount++;
-      return;
+      if (bytes.buffer === reply.buffer && bytes.byteOffset + bytes.length + last.extraBytes === reply.byteOffset) {
+        last.extraBytes += reply.length;
+        last.commandCount++;
+        return;
+      }
+      // in another slab: a segment of its own, as a copy joining them would be made again for
+      // every later reply of the batch (none of them follows a copy in memory)
     }
     const segment: Segment = { bytes: reply, ready: false, commit, commandCount: 1, extraBytes: 0 };
     this.segments.push(segment);

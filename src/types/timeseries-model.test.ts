@@ -51,6 +51,7 @@ import {
 } from './timeseries/series-store.js';
 import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from './timeseries/series.js';
 import { forgetHotState, loadSeries } from './timeseries/hot-state.js';
+import { rawBuffers } from './timeseries/raw-buffer.js';
 import { rangeInput as modelRangeInput } from './timeseries/test-series.js';
 
 const DIR = '/db';
@@ -1022,10 +1023,26 @@ function checkRebuiltState(model: Model, real: Real, when: string): void {
   }
 }
 
+/** Every raw buffer of a live series (raw-buffer.ts) holds exactly its raw samples in the engine. */
+function checkRawBuffers(model: Model, real: Real, when: string): void {
+  const { keyspace } = real;
+  const buffers = rawBuffers(keyspace);
+  for (const key of model.keys.keys()) {
+    const { version } = keyspace.get(DB, b(key))!;
+    const buffer = buffers.get(version);
+    if (buffer === undefined) continue;
+    const stored = [...rawSamples(keyspace, version, 0, TIMESTAMP_MAX)];
+    const held = buffer.timestamps.map((ts, index) => ({ ts, value: buffer.values[index]! }));
+    const same = stored.length === held.length && stored.every((sample, index) => sample.ts === held[index]!.ts && Object.is(sample.value, held[index]!.value));
+    if (!same) throw new Error(`${when}: ${key}'s raw buffer holds ${JSON.stringify(held)}, the engine ${JSON.stringify(stored)}`);
+  }
+}
+
 function verify(model: Model, real: Real, when: string): void {
   const mismatch = contentMismatch(model.keys, real);
   if (mismatch !== undefined) throw new Error(`${when}: ${mismatch}`);
   const { keyspace } = real;
+  checkRawBuffers(model, real, when);
   if (real.rng() < 0.3) checkRebuiltState(model, real, when);
   for (const [key, expected] of model.keys) {
     const series = loadSeries(keyspace, keyspace.get(DB, b(key))!);

@@ -20,6 +20,7 @@
 //   those of dead versions (DEL, FLUSHALL...; a bounded number checked per sweep); if none is, a
 //   series without an entry writes its record with its appends, as before this cache.
 import { Keyspace, type KeyRecord } from '../../keyspace/keyspace.js';
+import { cachedSeriesState, touchAppended } from './record-cache.js';
 import { noteAppend, rawSamples, stageAppend } from './samples.js';
 import { TIMESTAMP_MAX, decodeSeriesState, seriesRecord, type Series } from './series.js';
 
@@ -117,7 +118,7 @@ function hotOf(keyspace: Keyspace, record: KeyRecord, series: Series): HotSeries
 
 /** A stored series record as the commands see it: its state and count live (appends included). */
 export function loadSeries(keyspace: Keyspace, stored: KeyRecord): Series {
-  const state = decodeSeriesState(stored.payload);
+  const state = cachedSeriesState(stored) ?? decodeSeriesState(stored.payload);
   const hot = hotOf(keyspace, stored, { record: stored, state });
   state.lastTs = hot.lastTs;
   state.lastValue = hot.lastValue;
@@ -173,7 +174,7 @@ export function appendUnrecorded(keyspace: Keyspace, db: number, key: Buffer, se
   hot.count = record.count;
   hot.unrecorded++;
   keyspace.adjustSeriesSamples(db, 1);
-  keyspace.touch(db, key); // WATCH: the key changed without a metadata write
+  touchAppended(keyspace, db, key); // WATCH: the key changed without a metadata write
   return true;
 }
 

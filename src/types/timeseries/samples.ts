@@ -10,13 +10,16 @@
 //   at the same timestamp, and never return a sample older than lastTs - retention.
 // - seal() rewrites only the chunks late samples fall into (cutting one again when they grow it past
 //   CHUNK_SPLIT_FACTOR times its size) and appends new ones; it deletes the raw samples it folded, in
-//   the same batch, so a crash leaves either the raw samples or the chunks.
+//   the same batch, so a crash leaves either the raw samples or the chunks. It takes them from the
+//   series' raw buffer (raw-buffer.ts, which every raw sample write here keeps) when there is one,
+//   else from an engine scan.
 import assert from 'node:assert/strict';
 import type { Keyspace } from '../../keyspace/keyspace.js';
 import type { ElementReader } from '../../keyspace/snapshot-view.js';
 import { elementPrefix, prefixEnd } from '../../keyspace/layout.js';
 import { CHUNK_HEADER_BYTES, ChunkEncoder, decodeChunk, readChunkHeader, type ChunkEncoding, type ChunkHeader } from './chunk-codec.js';
 import { TS_ERRORS, fail } from './errors.js';
+import { bufferRawSample, bufferedRawSamples, dropRawBuffer, shiftRawBuffer, startRawBuffer } from './raw-buffer.js';
 import type { Sample } from './sample.js';
 import type { DuplicatePolicy } from './series-options.js';
 import {
@@ -242,6 +245,7 @@ export function noteAppend(series: Series, ts: number, value: number): void {
 /** An append's raw sample, staged (the second half: the caller stages the record in the same command). */
 export function stageAppend(keyspace: Keyspace, series: Series, ts: number, value: number): void {
   keyspace.putElement(rawKey(series.record.version, ts), encodeValue(value));
+  bufferRawSample(keyspace, series.record.version, ts, value);
 }
 
 export type AddOutcome = { kind: 'appended' } | { kind: 'upserted'; value: number; created: boolean } | { kind: 'unchanged' };
@@ -266,6 +270,7 @@ export function writeSample(keyspace: Keyspace, series: Series, ts: number, valu
   if (stored === undefined) return { kind: 'unchanged' };
   const rawBefore = keyspace.element(key) !== undefined;
   keyspace.putElement(key, encodeValue(stored));
+  bufferRawSample(keyspace, record.version, ts, stored);
   if (!rawBefore) state.rawCount++;
   if (old === undefined) record.count++;
   if (ts < state.firstTs) state.firstTs = ts;
@@ -292,7 +297,9 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   const { state, record } = series;
   const version = record.version;
   const limit = Math.min(maxSamples, SEAL_SAMPLES_MAX);
-  const raws = oldestRawSamples(keyspace, series, limit);
+  const buffered = bufferedRawSamples(keyspace, version, limit);
+  if (buffered !== undefined) assert.equal(buffered.bufferedCount, state.rawCount, 'a raw buffer holds every raw sample');
+  const raws = buffered === undefined ? oldestRawSamples(keyspace, series, limit) : buffered.samples;
   for (const raw of raws) keyspace.deleteElement(rawKey(version, raw.ts));
   let index = 0;
   // late samples: into the chunk holding their time (the first with lastTs >= ts); timestamps in a
@@ -332,7 +339,9 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   }
   flush();
   state.rawCount -= raws.length;
+  shiftRawBuffer(keyspace, version, raws.length);
   dropExpiredChunks(keyspace, series);
+  if (state.rawCount === 0) startRawBuffer(keyspace, version); // from here on the sealer reads no engine scan
   return raws.length;
 }
 
@@ -425,6 +434,7 @@ function dropExpiredChunks(keyspace: Keyspace, series: Series): void {
     // raw samples in its time (an upsert or a late sample a partial seal left) go with it
     const raws = [...rawSamples(keyspace, record.version, previous + 1, chunk.lastTs)];
     if (raws.length > 0) {
+      dropRawBuffer(keyspace, record.version);
       const held = new Set(decodeChunk(chunk.value.subarray(CHUNK_LINK_BYTES)).timestamps);
       for (const raw of raws) {
         keyspace.deleteElement(rawKey(record.version, raw.ts));
@@ -449,6 +459,7 @@ export function deleteSamples(keyspace: Keyspace, series: Series, from: number, 
   const { state, record } = series;
   const version = record.version;
   let deleted = 0;
+  dropRawBuffer(keyspace, version); // raw samples go, and chunks' kept samples may come back raw
   const rawTimes = new Set<number>();
   for (const raw of [...rawSamples(keyspace, version, from, to)]) {
     keyspace.deleteElement(rawKey(version, raw.ts));

@@ -20,6 +20,8 @@ import { U64_MAX, appendToRule, calcBucketRange, decodeRuleState, encodeRuleStat
 import { TS_ERRORS, fail } from './errors.js';
 import { appendUnrecorded, loadSeries, recordSeries } from './hot-state.js';
 import { indexLabels, unindexLabels } from './label-index.js';
+import { startRawBuffer } from './raw-buffer.js';
+import { seriesRecordAt } from './record-cache.js';
 import type { Label, Sample } from './sample.js';
 import { deleteSamples, firstOf, isAppend, noteAppend, retentionStart, sampleAt, samplesAscending, samplesDescending, stageAppend, writeSample } from './samples.js';
 import type { Sealer } from './sealer.js';
@@ -48,7 +50,7 @@ export interface StoredRule {
 
 /** GetSeries: the series at key, undefined when there is none; WRONGTYPE (RTS's text) for another type. */
 export function findSeries(access: SeriesAccess, key: Buffer): Series | undefined {
-  const record = access.keyspace.get(access.db, key);
+  const record = seriesRecordAt(access.keyspace, access.db, key);
   if (record === undefined) return undefined;
   if (record.type !== KEY_TYPE.timeseries) fail(TS_ERRORS.wrongType);
   return loadSeries(access.keyspace, record);
@@ -94,6 +96,7 @@ export function createSeries(access: SeriesAccess, key: Buffer, options: CreateO
     state.ignoreMaxValDiff = options.ignore.maxValDiff;
   }
   const series = seriesOf(newSeriesRecord(keyspace.newVersion(), state));
+  startRawBuffer(keyspace, series.record.version); // no raw sample yet
   const labels = options.labels ?? [];
   writeLabels(keyspace, series, { labels: [...labels], sourceKey: undefined });
   indexLabels(keyspace, series.record.version, labels);

@@ -1,0 +1,91 @@
+// src/types/timeseries/raw-buffer.test.ts: a series' raw buffer holds exactly its raw samples in
+// the engine through appends, late samples, seals and retention's drop of old chunks; the model
+// test (timeseries-model.test.ts) checks the same after every step of random sequences.
+import { afterEach, describe, expect, it } from 'vitest';
+import { CrashableFileSystem, Engine } from '../../../storage/index.js';
+import { Keyspace, KeyspaceGarbage } from '../../keyspace/keyspace.js';
+import { rawBuffers, startRawBuffer } from './raw-buffer.js';
+import { rawSamples, seal } from './samples.js';
+import { Sealer } from './sealer.js';
+import { addSample, createSeries, findSeries, storeSeries, type SeriesAccess } from './series-store.js';
+import { TIMESTAMP_MAX } from './series.js';
+
+const opened: Engine[] = [];
+afterEach(async () => {
+  for (const engine of opened.splice(0)) await engine.close();
+});
+
+async function openStore(): Promise<SeriesAccess> {
+  const garbage = new KeyspaceGarbage();
+  const engine = await Engine.open({ dir: '/db', fs: new CrashableFileSystem(), syncPolicy: 'always', compactionFilter: garbage.filter });
+  opened.push(engine);
+  return { keyspace: await Keyspace.open(engine, { garbage }), db: 0, sealer: new Sealer() };
+}
+
+const NO_OPTIONS = { retentionMs: undefined, chunkSizeBytes: undefined, encoding: undefined, duplicatePolicy: undefined, ignore: undefined, labels: undefined };
+const KEY = Buffer.from('s');
+
+/** The series' buffer and its raw samples in the engine, as [ts, value] lists. */
+function bufferAndStored(store: SeriesAccess): { buffered: number[][] | undefined; stored: number[][] } {
+  const { version } = findSeries(store, KEY)!.record;
+  const buffer = rawBuffers(store.keyspace).get(version);
+  return {
+    buffered: buffer?.timestamps.map((ts, index) => [ts, buffer.values[index]!]),
+    stored: [...rawSamples(store.keyspace, version, 0, TIMESTAMP_MAX)].map(({ ts, value }) => [ts, value]),
+  };
+}
+
+async function add(store: SeriesAccess, ts: number, value: number): Promise<void> {
+  addSample(store, KEY, findSeries(store, KEY)!, ts, value, 'last');
+  await store.keyspace.commit();
+}
+
+async function sealSome(store: SeriesAccess, samplesMax: number): Promise<void> {
+  const series = findSeries(store, KEY)!;
+  seal(store.keyspace, series, samplesMax);
+  storeSeries(store, KEY, series);
+  await store.keyspace.commit();
+}
+
+describe('raw buffers', () => {
+  it('hold the raw samples through appends, late samples and seals', async () => {
+    const store = await openStore();
+    createSeries(store, KEY, NO_OPTIONS);
+    await store.keyspace.commit();
+    for (const ts of [10, 20, 30, 40]) await add(store, ts, ts);
+    await sealSome(store, 3); // 10, 20, 30 folded
+    await add(store, 25, -1); // late, before the newest chunk's end
+    await add(store, 40, 4); // replaces a raw sample
+    await add(store, 35, 3.5); // between raw samples
+    const { buffered, stored } = bufferAndStored(store);
+    expect(stored).toEqual([[25, -1], [35, 3.5], [40, 4]]);
+    expect(buffered).toEqual(stored);
+    await sealSome(store, 100);
+    expect(bufferAndStored(store)).toEqual({ buffered: [], stored: [] });
+  });
+
+  it("go with the raw samples retention drops with an expired chunk", async () => {
+    const store = await openStore();
+    createSeries(store, KEY, { ...NO_OPTIONS, retentionMs: 50 });
+    await store.keyspace.commit();
+    for (let ts = 1; ts <= 20; ts++) await add(store, ts, ts);
+    await sealSome(store, 100);
+    for (let ts = 30; ts <= 40; ts++) await add(store, ts, ts);
+    await sealSome(store, 100); // two chunks, the newest ending at 40
+    await add(store, 5, -5); // late: raw, in the oldest chunk's time
+    for (let ts = 100; ts <= 110; ts++) await add(store, ts, ts); // retention now starts at 60
+    await sealSome(store, 0); // folds nothing; drops the chunk ending at 20 and the raw sample at 5
+    const { buffered, stored } = bufferAndStored(store);
+    expect(stored.map(([ts]) => ts)).toEqual([100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110]);
+    expect(buffered === undefined || JSON.stringify(buffered) === JSON.stringify(stored)).toBe(true);
+    await sealSome(store, 100); // a buffer that still held 5 would fail seal()'s count check
+    expect(bufferAndStored(store).stored).toEqual([]);
+  });
+
+  it('are kept by no read-only keyspace (a replica)', async () => {
+    const store = await openStore();
+    store.keyspace.setReadOnly(true);
+    startRawBuffer(store.keyspace, 1);
+    expect(rawBuffers(store.keyspace).size).toBe(0);
+  });
+});
