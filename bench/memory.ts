@@ -1,5 +1,7 @@
 // bench/memory.ts: RSS after the same load on tskv and redis-server, in one run.
-// `npm run bench:memory [-- --requests 1000000] [--repeats 3] [--tskv-arg --maxmemory --tskv-arg 200mb]`
+// `npm run bench:memory [-- --requests 1000000] [--repeats 3] [--tskv-arg --maxmemory --tskv-arg 200mb]
+//   [--bundle /path/to/tskv.js]... [--settle-ms 3000]` (--bundle repeatable: each repeat measures
+//   every bundle in turn)
 // For each repeat: starts redis-server (--save '' --appendonly no) and tskv (--appendfsync no),
 // one after the other on free ports, runs `redis-benchmark -t set -n N -r N -d 100 -P 16 -c 50`
 // against each, waits SETTLE_MS, then reads RSS (/proc/PID/status VmRSS), DBSIZE and, for tskv,
@@ -26,11 +28,12 @@ function options(name: string): string[] {
 const REQUESTS = Number(option('--requests', '1000000'));
 const REPEATS = Number(option('--repeats', '3'));
 const TSKV_ARGS = options('--tskv-arg');
+const BUNDLES = argv.includes('--bundle') ? options('--bundle') : [SERVER_BUNDLE];
 const NODE_ARGS = argv.includes('--node-arg') ? options('--node-arg') : ['--max-semi-space-size=4'];
 const TSKV_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: '65536' };
 Object.assign(TSKV_ENV, Object.fromEntries(options('--env').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])));
 for (const [key, value] of Object.entries(TSKV_ENV)) if (value === '') delete TSKV_ENV[key];
-const SETTLE_MS = 3_000;
+const SETTLE_MS = Number(option('--settle-ms', '3000'));
 const LOAD_TIMEOUT_MS = 600_000;
 const START_TIMEOUT_MS = 20_000;
 const TSKV_PARTS = [
@@ -74,11 +77,11 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function measure(name: 'tskv' | 'redis'): Promise<Result> {
+async function measure(name: string, bundle?: string): Promise<Result> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-memory-${name}-`));
-  const child = name === 'tskv'
-    ? spawn(process.execPath, [...NODE_ARGS, SERVER_BUNDLE, '--port', String(port), '--dir', dir, '--appendfsync', 'no', ...TSKV_ARGS], { stdio: 'ignore', env: { ...process.env, ...TSKV_ENV } })
+  const child = bundle !== undefined
+    ? spawn(process.execPath, [...NODE_ARGS, bundle, '--port', String(port), '--dir', dir, '--appendfsync', 'no', ...TSKV_ARGS], { stdio: 'ignore', env: { ...process.env, ...TSKV_ENV } })
     : spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   try {
     await waitForPing(port);
@@ -88,7 +91,7 @@ async function measure(name: 'tskv' | 'redis'): Promise<Result> {
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const rssBytes = rssOf(child.pid!);
     const keys = Number(/:(\d+)/.exec(await rawRequest(port, '*1\r\n$6\r\nDBSIZE\r\n'))?.[1] ?? 0);
-    const parts = name === 'tskv' ? infoFields(await rawRequest(port, '*2\r\n$4\r\nINFO\r\n$6\r\nmemory\r\n')) : {};
+    const parts = bundle !== undefined ? infoFields(await rawRequest(port, '*2\r\n$4\r\nINFO\r\n$6\r\nmemory\r\n')) : {};
     return { name, rssBytes, keys, parts };
   } finally {
     await stopProcess(child);
@@ -107,19 +110,25 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   console.log(`bench:memory: redis-benchmark -t set -n ${REQUESTS} -r ${REQUESTS} -d 100 -P 16 -c 50; tskv ${['--appendfsync no', ...TSKV_ARGS].join(' ')} ${JSON.stringify(TSKV_ENV)} node ${NODE_ARGS.join(' ')}`);
-  const ratios: number[] = [];
-  const rss: Record<string, number[]> = { tskv: [], redis: [] };
+  const names = BUNDLES.map((bundle, index) => (BUNDLES.length === 1 ? 'tskv' : `tskv${index + 1}`));
+  BUNDLES.forEach((bundle, index) => console.log(`  ${names[index]} = ${bundle}`));
+  const ratios: Record<string, number[]> = {};
+  const rss: Record<string, number[]> = { redis: [] };
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     const redis = await measure('redis');
-    const tskv = await measure('tskv');
-    for (const result of [redis, tskv]) {
-      rss[result.name]!.push(result.rssBytes);
+    const results = [redis];
+    for (const [index, bundle] of BUNDLES.entries()) results.push(await measure(names[index]!, bundle));
+    for (const result of results) {
+      (rss[result.name] ??= []).push(result.rssBytes);
+      if (result !== redis) (ratios[result.name] ??= []).push(result.rssBytes / redis.rssBytes);
       const parts = TSKV_PARTS.filter((part) => result.parts[part] !== undefined).map((part) => `${part.replace(/^tskv_/, '')}=${mib(result.parts[part]!)}`);
       console.log(`  ${result.name.padEnd(5)} keys=${result.keys} rss_mib=${mib(result.rssBytes)}${parts.length > 0 ? ' ' + parts.join(' ') : ''}`);
     }
-    ratios.push(tskv.rssBytes / redis.rssBytes);
   }
-  console.log(`median rss_mib tskv=${mib(median(rss.tskv!))} redis=${mib(median(rss.redis!))} ratio=${median(ratios).toFixed(2)} (runs: ${ratios.map((ratio) => ratio.toFixed(2)).join(' ')})`);
+  for (const name of names) {
+    const runs = ratios[name]!;
+    console.log(`median rss_mib ${name}=${mib(median(rss[name]!))} redis=${mib(median(rss.redis!))} ratio=${median(runs).toFixed(2)} (runs: ${runs.map((ratio) => ratio.toFixed(2)).join(' ')})`);
+  }
 }
 
 await main();

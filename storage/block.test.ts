@@ -189,6 +189,22 @@ describe('Block decoding of malformed bytes', () => {
       }
     }
   });
+
+  it('keeps no reader on a block after find(), and names the damaged block when another was read before', () => {
+    const block = new Block(good(), 'f', 0);
+    expect(block.find(Buffer.from('key'), undefined)).toMatchObject({ seq: 1, kind: 'put' });
+    expect(Object.values(block).some((field) => field instanceof ByteReader)).toBe(false); // a cached block costs no reader
+    const damaged = good();
+    damaged[1] = 0x7f; // the first key's length now runs past the entries
+    let caught: unknown;
+    try {
+      new Block(damaged, 'g', 5000).find(Buffer.from('kez'), undefined);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(SstableCorruptionError);
+    expect((caught as SstableCorruptionError).message).toMatch(/^SSTable g is corrupt at byte 50\d\d/);
+  });
 });
 
 function drainBlock(contents: Buffer): string[] {
