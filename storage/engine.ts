@@ -132,6 +132,7 @@ export interface EngineDetailedStats extends EngineStats, CompactionStats {
   tableCacheReaders: number;
   tableCacheBytes: number;
   blockCacheBytes: number;
+  blockCacheBlocks: number; // each charges BLOCK_CACHE_OVERHEAD_BYTES of JS heap within blockCacheBytes
   cacheBytes: number; // the budget both of the above share
   memtableArenaBytes: number; // active + immutable memtables' arena slabs
   memtableIndexBytes: number; // their typed arrays, and the spare set kept for the next memtable

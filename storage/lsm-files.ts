@@ -72,6 +72,7 @@ export interface FilesStats {
   tableCacheReaders: number;
   tableCacheBytes: number;
   blockCacheBytes: number;
+  blockCacheBlocks: number;
   blockReads: number;
   tablesProbed: number;
 }
@@ -251,6 +252,7 @@ export class LsmFiles {
       tableCacheReaders: tableCache.tableCacheReaders,
       tableCacheBytes: tableCache.tableCacheBytes,
       blockCacheBytes: this.options.cache.bytes(),
+      blockCacheBlocks: this.options.cache.stats().blockCount,
       blockReads: tableCache.blockReads,
       tablesProbed: this.versions.readStats.tablesProbed,
     };

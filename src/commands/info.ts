@@ -74,7 +74,7 @@ function memoryFields(state: ServerState): Fields {
     ['mem_fragmentation_ratio', (memory.rss / Math.max(1, used)).toFixed(2)], ['mem_allocator', 'v8'],
     ['tskv_memtable_bytes', engine.memtableBytes], ['tskv_immutable_memtable_bytes', engine.immutableMemtableBytes],
     ['tskv_memtable_arena_bytes', engine.memtableArenaBytes], ['tskv_memtable_index_bytes', engine.memtableIndexBytes], ['tskv_memtable_bytes_max', engine.memtableBytesMax],
-    ['tskv_cache_bytes', engine.blockCacheBytes], ['tskv_cache_bytes_max', budget.cacheBytesMax || engine.cacheBytes],
+    ['tskv_cache_bytes', engine.blockCacheBytes], ['tskv_cache_blocks', engine.blockCacheBlocks], ['tskv_cache_bytes_max', budget.cacheBytesMax || engine.cacheBytes],
     ['tskv_table_index_filter_bytes', engine.tableCacheBytes], ['tskv_engine_bytes', engineBytes],
     ['tskv_zset_cache_bytes', zsetCache.bytes], ['tskv_zset_cache_bytes_max', zsetCache.bytesMax], ['tskv_zset_cache_zsets', zsetCache.zsets],
     ['tskv_zset_cache_hits', zsetCache.hits], ['tskv_zset_cache_misses', zsetCache.misses],

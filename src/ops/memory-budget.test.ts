@@ -1,7 +1,8 @@
-// src/ops/memory-budget.test.ts: budgetFor's split of maxmemory (pure), and what an idle check sheds.
+// src/ops/memory-budget.test.ts: budgetFor's split of maxmemory (pure), what the engine holds outside
+// the JS heap, and what an idle check sheds.
 import { describe, expect, it } from 'vitest';
-import type { Engine, EngineDetailedStats } from '../../storage/index.js';
-import { budgetFor, CACHE_BYTES_MIN, MemoryBudget, MEMTABLE_BYTES_DEFAULT, MEMTABLE_BYTES_MIN } from './memory-budget.js';
+import { BLOCK_CACHE_OVERHEAD_BYTES, type Engine, type EngineDetailedStats } from '../../storage/index.js';
+import { budgetFor, CACHE_BYTES_MIN, engineResidentBytes, MemoryBudget, MEMTABLE_BYTES_DEFAULT, MEMTABLE_BYTES_MIN } from './memory-budget.js';
 
 const MIB = 1024 * 1024;
 
@@ -23,13 +24,21 @@ describe('budgetFor', () => {
   });
 });
 
+describe('engineResidentBytes', () => {
+  it('counts cached blocks\' contents but not their objects, which the JS heap holds', () => {
+    const blocks = 10;
+    const stats = { memtableArenaBytes: 1000, memtableIndexBytes: 200, blockCacheBytes: blocks * (4096 + BLOCK_CACHE_OVERHEAD_BYTES), blockCacheBlocks: blocks, tableCacheBytes: 30 };
+    expect(engineResidentBytes(stats as unknown as EngineDetailedStats)).toBe(1000 + 200 + blocks * 4096 + 30);
+  });
+});
+
 describe('MemoryBudget.check', () => {
   it('lets go of the spare memtable arrays when no command ran since the last check, and only then', () => {
     const shed: number[] = [];
     const engine = {
       setMemoryBudget: () => undefined,
       shedMemory: (cacheBytes: number) => shed.push(cacheBytes),
-      stats: () => ({ memtableArenaBytes: 0, memtableIndexBytes: 0, blockCacheBytes: 0, tableCacheBytes: 0 }) as unknown as EngineDetailedStats,
+      stats: () => ({ memtableArenaBytes: 0, memtableIndexBytes: 0, blockCacheBytes: 0, blockCacheBlocks: 0, tableCacheBytes: 0 }) as unknown as EngineDetailedStats,
     } as unknown as Engine;
     let commands = 0;
     const budget = new MemoryBudget(() => engine, { maxmemoryBytes: 0, cacheBytes: 64 * MIB }, () => commands);

@@ -26,7 +26,7 @@
 // - A check costs one process.memoryUsage() (a /proc read), once per interval, off the request path.
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import type { Engine, EngineDetailedStats } from '../../storage/index.js';
+import { BLOCK_CACHE_OVERHEAD_BYTES, type Engine, type EngineDetailedStats } from '../../storage/index.js';
 
 /** The memtable size when no maxmemory is set (the engine flushes it to an SSTable at this size). */
 export const MEMTABLE_BYTES_DEFAULT = 32 * 1024 * 1024;
@@ -56,9 +56,13 @@ export interface MemoryBudgetStats {
   idleCollections: number; // idle GCs run
 }
 
-/** The bytes the engine holds outside the JS heap (INFO memory's tskv_engine_bytes). */
+/**
+ * The bytes the engine holds outside the JS heap (INFO memory's tskv_engine_bytes): the cache's
+ * charge without each block's objects (BLOCK_CACHE_OVERHEAD_BYTES, in the JS heap already).
+ */
 export function engineResidentBytes(engine: EngineDetailedStats): number {
-  return engine.memtableArenaBytes + engine.memtableIndexBytes + engine.blockCacheBytes + engine.tableCacheBytes;
+  const cacheOutsideHeap = Math.max(0, engine.blockCacheBytes - engine.blockCacheBlocks * BLOCK_CACHE_OVERHEAD_BYTES);
+  return engine.memtableArenaBytes + engine.memtableIndexBytes + cacheOutsideHeap + engine.tableCacheBytes;
 }
 
 /** The memtable and cache sizes for a config (pure). */
