@@ -21,7 +21,7 @@ import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
 import {
   backwardElements, elementAt, elementsBetween, elementViewsBetween, forwardElements, growEncoding, indexSpaceLeft, insertAt, listLength, listRecord, matchPositions, newListState,
-  popElements, readListState, removePositions, reserveElements, setElement, shrinkEncoding, stageDeletes, stageElements, takeElements, trimList, type ListEnd, type ListState,
+  popElements, pushElement, readListState, removePositions, setElement, shrinkEncoding, trimList, type ListEnd, type ListState,
 } from '../types/list.js';
 import { limits } from '../ops/config.js';
 import { INT64_MAX, isWord, parseBlockingTimeout, parseInt64, string2ll } from './arguments.js';
@@ -85,21 +85,13 @@ function parseAtLeast(arg: Buffer, min: bigint, message: string): number {
   return Number(value);
 }
 
-/**
- * Reserves the slots of elements pushed at one end (Redis pushes them one by one, so LPUSH
- * reverses them) and returns their keys; stageElements stages them once the metadata is stored.
- */
-function reserveAll(ctx: CommandContext, state: ListState, end: ListEnd, elements: readonly Buffer[]): Buffer[] {
+/** Stages elements pushed at one end (Redis pushes them one by one, so LPUSH reverses them). */
+function pushAll(ctx: CommandContext, state: ListState, end: ListEnd, elements: readonly Buffer[]): void {
   if (!indexSpaceLeft(state, end, elements.length)) throw new CommandError(LIST_ERRORS.indexSpace);
   let rawBytes = 0;
   for (const element of elements) rawBytes += element.length;
   growEncoding(state, fill(ctx), rawBytes, elements.length);
-  return reserveElements(state, end, elements);
-}
-
-/** Stages elements pushed at one end. */
-function pushAll(ctx: CommandContext, state: ListState, end: ListEnd, elements: readonly Buffer[]): void {
-  stageElements(ctx.server.keyspace, state, reserveAll(ctx, state, end, elements), elements);
+  for (const element of elements) pushElement(ctx.server.keyspace, state, end, element);
 }
 
 // ---- pushes, reads, edits -------------------------------------------------------------------------
@@ -110,10 +102,8 @@ function push(ctx: CommandContext, args: Buffer[], end: ListEnd, onlyExisting: b
   const { before, state: found } = writeList(ctx, key);
   if (found === undefined && onlyExisting) return ctx.out.raw(REPLY.zero);
   const state = found ?? newListState(ctx.server.keyspace);
-  const elements = args.slice(2);
-  const keys = reserveAll(ctx, state, end, elements);
-  storeList(ctx, key, state, before); // before the elements: its lookup is the one writeList made
-  stageElements(ctx.server.keyspace, state, keys, elements);
+  pushAll(ctx, state, end, args.slice(2));
+  storeList(ctx, key, state, before);
   notify(ctx, EVENT.list, end === 'head' ? 'lpush' : 'rpush', key);
   ctx.out.integer(listLength(state));
 }
@@ -296,12 +286,11 @@ function lpos(ctx: CommandContext, args: Buffer[]): void {
 
 /** Pops count elements (at most the length) and stores the list (deleted once empty): listElementsRemoved. */
 function popAndStore(ctx: CommandContext, key: Buffer, before: KeyRecord, state: ListState, end: ListEnd, count: number): Buffer[] {
-  const taken = takeElements(ctx.server.keyspace, state, end, count);
+  const values = popElements(ctx.server.keyspace, state, end, count);
   shrinkEncoding(state, fill(ctx));
-  storeList(ctx, key, state, before); // before the deletes: its lookup is the one writeList made
-  stageDeletes(ctx.server.keyspace, taken);
+  storeList(ctx, key, state, before);
   notifyPopped(ctx, key, state, end);
-  return taken.values;
+  return values;
 }
 
 /** The pop's event, then 'del' when the list is gone. */

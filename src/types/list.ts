@@ -12,10 +12,8 @@
 //   LIST_INDEX_START (2^52), so 2^52 pushes fit at either end before the index leaves the safe
 //   integers (a push past that is refused, not wrapped).
 // - Pushes and pops at either end touch one element and the metadata: O(1) in the length.
-//   LINDEX / LSET and pops of up to POP_POINT_READS_MAX are point accesses (a run of pops at one
-//   end reads ahead instead: list-read-ahead.ts); LRANGE, LPOS and larger pops one range read.
-//   A push or pop may come in two steps (reserveElements / takeElements, then stageElements /
-//   stageDeletes) so that the command stores the metadata in between, right after reading it.
+//   LINDEX / LSET and pops of up to POP_POINT_READS_MAX are point accesses; LRANGE, LPOS and
+//   larger pops one range read.
 //   LINSERT and LREM rewrite the shorter side of the change one index over; LTRIM deletes what
 //   it removes, or copies what it keeps under a new version when that is less.
 // - A change that empties the list writes no element: the key's deletion kills its version, and
@@ -37,7 +35,6 @@ import { RDB_TYPE } from './dump-payload.js';
 import { readRdbList } from './rdb-objects.js';
 import { encodeListpack, LISTPACK_HEADER_BYTES } from './rdb-listpack.js';
 import { encodeRdbLength, encodeRdbString } from './rdb-string.js';
-import { forgetReadAhead, readAheadTake } from './list-read-ahead.js';
 import { ROBJ_BYTES, jemallocSize, listpackEntryBytes } from './redis-memory.js';
 import type { TypeModule } from './type-module.js';
 
@@ -164,20 +161,6 @@ export function elementsBetween(keyspace: Keyspace, state: ListState, from: numb
   return values;
 }
 
-/**
- * The elements at indexes first .. first + count - 1 (within [head, tail)), for
- * list-read-ahead.ts: views valid until the caller returns to the event loop (it copies them).
- */
-function readIndexes(keyspace: Keyspace, state: ListState, first: number, count: number): Buffer[] {
-  const from = first - state.head;
-  const views = elementViewsBetween(keyspace, state, from, from + count - 1);
-  if (views === undefined) return elementsBetween(keyspace, state, from, from + count - 1);
-  const values = new Array<Buffer>(count);
-  const { sources, offsets, lengths } = views;
-  for (let index = 0; index < count; index++) values[index] = sources[index]!.subarray(offsets[index]!, offsets[index]! + lengths[index]!);
-  return values;
-}
-
 /** The page elementViewsBetween fills, reused by every call (its views are read at once). */
 const viewPage = newValuePage();
 
@@ -220,39 +203,9 @@ export function indexSpaceLeft(state: ListState, end: ListEnd, extra: number): b
 
 /** Stages value at the head or the tail. */
 export function pushElement(keyspace: Keyspace, state: ListState, end: ListEnd, value: Buffer): void {
-  forgetReadAhead(keyspace, state.record.version);
   const index = end === 'head' ? --state.head : state.tail++;
   keyspace.putElement(listElementKey(state.record.version, index), value);
   state.entryBytes += listpackEntryBytes(value);
-}
-
-/**
- * A push in two steps: moves end over values.length new slots and returns their element keys, in
- * values' order, staging nothing; stageElements then stages them. A command stores the list's
- * metadata in between, so that the keyspace's lookup of it is the one its read made (a staged
- * element changes the overlay and makes the metadata's write look it up again).
- */
-export function reserveElements(state: ListState, end: ListEnd, values: readonly Buffer[]): Buffer[] {
-  const { version } = state.record;
-  const keys = new Array<Buffer>(values.length);
-  for (let offset = 0; offset < values.length; offset++) {
-    const value = values[offset] as Buffer;
-    keys[offset] = listElementKey(version, end === 'head' ? --state.head : state.tail++);
-    state.entryBytes += listpackEntryBytes(value);
-  }
-  return keys;
-}
-
-/** Stages the puts reserveElements planned. */
-export function stageElements(keyspace: Keyspace, state: ListState, keys: readonly Buffer[], values: readonly Buffer[]): void {
-  forgetReadAhead(keyspace, state.record.version);
-  for (let offset = 0; offset < keys.length; offset++) keyspace.putElement(keys[offset] as Buffer, values[offset] as Buffer);
-}
-
-/** Elements a pop took (takeElements) and the element keys whose deletes it has yet to stage. */
-export interface TakenElements {
-  values: Buffer[];
-  deletes: Buffer[];
 }
 
 /**
@@ -260,16 +213,6 @@ export interface TakenElements {
  * (LPOP) or the tail's first (RPOP). Emptying the list stages no element delete (see the invariants).
  */
 export function popElements(keyspace: Keyspace, state: ListState, end: ListEnd, count: number): Buffer[] {
-  const taken = takeElements(keyspace, state, end, count);
-  stageDeletes(keyspace, taken);
-  return taken.values;
-}
-
-/**
- * popElements in two steps (see reserveElements): reads the elements and moves end past them,
- * staging nothing; stageDeletes then stages their deletes.
- */
-export function takeElements(keyspace: Keyspace, state: ListState, end: ListEnd, count: number): TakenElements {
   const length = listLength(state);
   const taken = Math.min(count, length);
   const emptied = taken === length;
@@ -280,9 +223,8 @@ export function takeElements(keyspace: Keyspace, state: ListState, end: ListEnd,
     values = [];
     keys = [];
     for (let offset = 0; offset < taken; offset++) {
-      const index = end === 'head' ? state.head + offset : state.tail - 1 - offset;
-      const key = listElementKey(version, index);
-      const value = readAheadTake(keyspace, state, end === 'tail', index, readIndexes) ?? keyspace.element(key);
+      const key = listElementKey(version, end === 'head' ? state.head + offset : state.tail - 1 - offset);
+      const value = keyspace.element(key);
       if (value === undefined) throw new Error(`list element ${end === 'head' ? offset : length - 1 - offset} of ${length} is missing`);
       values.push(value);
       keys.push(key);
@@ -290,23 +232,16 @@ export function takeElements(keyspace: Keyspace, state: ListState, end: ListEnd,
   } else {
     values = end === 'head' ? elementsBetween(keyspace, state, 0, taken - 1) : elementsBetween(keyspace, state, length - taken, length - 1).reverse();
   }
-  const deletes: Buffer[] = [];
   for (let index = 0; index < taken; index++) {
     const at = end === 'head' ? state.head++ : --state.tail;
-    if (!emptied) deletes.push(keys?.[index] ?? listElementKey(version, at));
+    if (!emptied) keyspace.deleteElement(keys?.[index] ?? listElementKey(version, at));
     state.entryBytes -= listpackEntryBytes(values[index] as Buffer);
   }
-  return { values, deletes };
-}
-
-/** Stages the deletes takeElements planned. */
-export function stageDeletes(keyspace: Keyspace, taken: TakenElements): void {
-  for (const key of taken.deletes) keyspace.deleteElement(key);
+  return values;
 }
 
 /** LSET: replaces the element at position. */
 export function setElement(keyspace: Keyspace, state: ListState, position: number, value: Buffer): void {
-  forgetReadAhead(keyspace, state.record.version);
   const before = elementAt(keyspace, state, position);
   keyspace.putElement(listElementKey(state.record.version, state.head + position), value);
   state.entryBytes += listpackEntryBytes(value) - listpackEntryBytes(before);
@@ -382,7 +317,6 @@ export function matchPositions(keyspace: Keyspace, state: ListState, value: Buff
  * staging nothing, when that would pass batchBytesMax.
  */
 export function removePositions(keyspace: Keyspace, state: ListState, positions: readonly number[], batchBytesMax: number): number | undefined {
-  forgetReadAhead(keyspace, state.record.version);
   const length = listLength(state);
   const removed = positions.length;
   const first = positions[0] as number;
@@ -421,7 +355,6 @@ export function removePositions(keyspace: Keyspace, state: ListState, positions:
  * that would pass batchBytesMax (or the index space is used up on that side).
  */
 export function insertAt(keyspace: Keyspace, state: ListState, position: number, value: Buffer, batchBytesMax: number): number | undefined {
-  forgetReadAhead(keyspace, state.record.version);
   const length = listLength(state);
   const fromLeft = position <= length - position;
   if (!indexSpaceLeft(state, fromLeft ? 'head' : 'tail', 1)) return undefined;
