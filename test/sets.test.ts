@@ -15,6 +15,7 @@ import { createClient, RESP_TYPES } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RawClient, formatReply, replyItems, type Reply } from './helpers/raw-client.js';
 import { hasRedisServer, startRealRedis, type RealRedis } from './helpers/real-redis.js';
+import { errorOf } from './helpers/errors.js';
 import { startServer, type StartedServer } from './helpers/server.js';
 
 let server: StartedServer;
@@ -23,14 +24,6 @@ let tskv: Redis;
 const range = (count: number, name: (index: number) => string = String) => Array.from({ length: count }, (_, index) => name(index));
 const sorted = (items: Array<string | Buffer>) => items.map(String).sort();
 
-async function errorOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return 'no error';
-}
 
 async function encoding(key: string): Promise<string | null> {
   return (await tskv.object('ENCODING', key)) as string | null;

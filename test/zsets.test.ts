@@ -16,6 +16,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RawClient, formatReply, replyItems, type Reply } from './helpers/raw-client.js';
 import { hasBinary, hasRedisServer, startRealRedis, type RealRedis } from './helpers/real-redis.js';
+import { errorOf } from './helpers/errors.js';
 import { startServer, type StartedServer } from './helpers/server.js';
 
 const run = promisify(execFile);
@@ -29,14 +30,6 @@ function range(count: number, name: (index: number) => unknown = String): unknow
 }
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 
-async function errorOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return 'no error';
-}
 
 async function encoding(key: string): Promise<string | null> {
   return (await tskv.object('ENCODING', key)) as string | null;

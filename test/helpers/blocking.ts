@@ -38,12 +38,4 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
   }
 }
 
-/** The message a call rejected with, or 'no error'. */
-export async function errorOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  return 'no error';
-}
+export { errorOf } from './errors.js';
