@@ -1,27 +1,15 @@
 // src/types/timeseries/hot-state.test.ts: appends in order stage only their raw sample while the
 // series' live state is cached; with the cache full they write the record as well; either way
 // the live state, the database's sample count and a rebuild from storage agree.
-import { afterEach, describe, expect, it } from 'vitest';
-import { CrashableFileSystem, Engine } from '../../../storage/index.js';
-import { Keyspace, KeyspaceGarbage } from '../../keyspace/keyspace.js';
+import { describe, expect, it } from 'vitest';
 import { forgetHotState, limitHotState, loadSeries } from './hot-state.js';
-import { Sealer } from './sealer.js';
 import { addSample, createSeries, findSeries, type SeriesAccess } from './series-store.js';
 import { decodeSeriesState } from './series.js';
+import { createOptions, storeOpener } from './test-store.js';
 
-const opened: Engine[] = [];
-afterEach(async () => {
-  for (const engine of opened.splice(0)) await engine.close();
-});
+const openStore = storeOpener();
 
-async function openStore(): Promise<SeriesAccess> {
-  const garbage = new KeyspaceGarbage();
-  const engine = await Engine.open({ dir: '/db', fs: new CrashableFileSystem(), syncPolicy: 'always', compactionFilter: garbage.filter });
-  opened.push(engine);
-  return { keyspace: await Keyspace.open(engine, { garbage }), db: 0, sealer: new Sealer() };
-}
-
-const NO_OPTIONS = { retentionMs: undefined, chunkSizeBytes: undefined, encoding: undefined, duplicatePolicy: undefined, ignore: undefined, labels: undefined };
+const NO_OPTIONS = createOptions();
 
 /** Every series' live view (count, lastTs, lastValue, rawCount) as loaded now. */
 function views(store: SeriesAccess, keys: Buffer[]): string[] {

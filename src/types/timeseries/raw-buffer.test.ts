@@ -1,28 +1,16 @@
 // src/types/timeseries/raw-buffer.test.ts: a series' raw buffer holds exactly its raw samples in
 // the engine through appends, late samples, seals and retention's drop of old chunks; the model
 // test (timeseries-model.test.ts) checks the same after every step of random sequences.
-import { afterEach, describe, expect, it } from 'vitest';
-import { CrashableFileSystem, Engine } from '../../../storage/index.js';
-import { Keyspace, KeyspaceGarbage } from '../../keyspace/keyspace.js';
+import { describe, expect, it } from 'vitest';
 import { rawBuffers, startRawBuffer } from './raw-buffer.js';
 import { rawSamples, seal } from './samples.js';
-import { Sealer } from './sealer.js';
 import { addSample, createSeries, findSeries, storeSeries, type SeriesAccess } from './series-store.js';
 import { TIMESTAMP_MAX } from './series.js';
+import { createOptions, storeOpener } from './test-store.js';
 
-const opened: Engine[] = [];
-afterEach(async () => {
-  for (const engine of opened.splice(0)) await engine.close();
-});
+const openStore = storeOpener();
 
-async function openStore(): Promise<SeriesAccess> {
-  const garbage = new KeyspaceGarbage();
-  const engine = await Engine.open({ dir: '/db', fs: new CrashableFileSystem(), syncPolicy: 'always', compactionFilter: garbage.filter });
-  opened.push(engine);
-  return { keyspace: await Keyspace.open(engine, { garbage }), db: 0, sealer: new Sealer() };
-}
-
-const NO_OPTIONS = { retentionMs: undefined, chunkSizeBytes: undefined, encoding: undefined, duplicatePolicy: undefined, ignore: undefined, labels: undefined };
+const NO_OPTIONS = createOptions();
 const KEY = Buffer.from('s');
 
 /** The series' buffer and its raw samples in the engine, as [ts, value] lists. */

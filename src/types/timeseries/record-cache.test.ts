@@ -1,29 +1,17 @@
 // src/types/timeseries/record-cache.test.ts: a cached series record is what keyspace.get() says
 // after every change of its key (TS.ALTER's rewrite, DEL, RENAME's both ends, FLUSHDB, SWAPDB,
 // expiry, discarded writes), and appends in order leave it cached.
-import { afterEach, describe, expect, it } from 'vitest';
-import { CrashableFileSystem, Engine } from '../../../storage/index.js';
-import { Keyspace, KeyspaceGarbage } from '../../keyspace/keyspace.js';
+import { describe, expect, it } from 'vitest';
 import { recordsCached, seriesRecordAt } from './record-cache.js';
-import { Sealer } from './sealer.js';
 import { addSample, alterSeries, createSeries, findSeries, type SeriesAccess } from './series-store.js';
 import { decodeSeriesState } from './series.js';
+import { createOptions, storeOpener } from './test-store.js';
 
-const opened: Engine[] = [];
-afterEach(async () => {
-  for (const engine of opened.splice(0)) await engine.close();
-});
+const openStore = storeOpener({}, () => clockMs);
 
 let clockMs = 1_000_000;
 
-async function openStore(): Promise<SeriesAccess> {
-  const garbage = new KeyspaceGarbage();
-  const engine = await Engine.open({ dir: '/db', fs: new CrashableFileSystem(), syncPolicy: 'always', compactionFilter: garbage.filter });
-  opened.push(engine);
-  return { keyspace: await Keyspace.open(engine, { garbage, nowMs: () => clockMs }), db: 0, sealer: new Sealer() };
-}
-
-const NO_OPTIONS = { retentionMs: undefined, chunkSizeBytes: undefined, encoding: undefined, duplicatePolicy: undefined, ignore: undefined, labels: undefined };
+const NO_OPTIONS = createOptions();
 const A = Buffer.from('a');
 const B = Buffer.from('b');
 

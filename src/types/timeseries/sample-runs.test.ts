@@ -1,31 +1,19 @@
 // src/types/timeseries/sample-runs.test.ts: the runs of sample-runs.ts against samplesAscending,
 // on a real keyspace over the in-memory file system: sealed chunks, raw samples past them, late
 // raw samples inside and between chunks, upserts over sealed samples, retention, random ranges.
-import { afterEach, describe, expect, it } from 'vitest';
-import { CrashableFileSystem, Engine } from '../../../storage/index.js';
-import { Keyspace, KeyspaceGarbage } from '../../keyspace/keyspace.js';
+import { describe, expect, it } from 'vitest';
 import type { Sample } from './sample.js';
 import { sampleRunsAscending } from './sample-runs.js';
 import { chunksFrom, samplesAscending, seal } from './samples.js';
-import { Sealer } from './sealer.js';
 import type { CreateOptions } from './series-options.js';
 import { addSample, createSeries, findSeries, type SeriesAccess } from './series-store.js';
 import { TIMESTAMP_MAX } from './series.js';
 import { recordSeries } from './hot-state.js';
+import { storeOpener } from './test-store.js';
+
+const openStore = storeOpener();
 
 const KEY = Buffer.from('series');
-const opened: Engine[] = [];
-afterEach(async () => {
-  for (const engine of opened.splice(0)) await engine.close().catch(() => undefined);
-});
-
-async function openStore(): Promise<SeriesAccess> {
-  const garbage = new KeyspaceGarbage();
-  const engine = await Engine.open({ dir: '/db', fs: new CrashableFileSystem(), syncPolicy: 'always', compactionFilter: garbage.filter });
-  opened.push(engine);
-  return { keyspace: await Keyspace.open(engine, { garbage }), db: 0, sealer: new Sealer() };
-}
-
 function flatten(store: SeriesAccess, from: number, to: number): Sample[] {
   const out: Sample[] = [];
   for (const run of sampleRunsAscending(store.keyspace, findSeries(store, KEY)!, from, to)) {

@@ -3,31 +3,19 @@
 // SEAL_SAMPLES_MAX, a series with more raw samples than one batch is sealed over several ticks
 // (each committed) without losing or repeating a sample, a queued series that was deleted,
 // overwritten or renamed is skipped or followed, and the timer's tick commits series one by one.
-import { afterEach, describe, expect, it } from 'vitest';
-import { CrashableFileSystem, Engine } from '../../../storage/index.js';
-import { Keyspace, KeyspaceGarbage, KEY_TYPE } from '../../keyspace/keyspace.js';
+import { describe, expect, it } from 'vitest';
+import { KEY_TYPE } from '../../keyspace/keyspace.js';
 import { SEAL_SAMPLES_MAX, samplesAscending, seal, sealThreshold } from './samples.js';
-import { SEAL_SAMPLES_PER_TICK_MAX, Sealer, runSealerTick } from './sealer.js';
+import { SEAL_SAMPLES_PER_TICK_MAX, runSealerTick } from './sealer.js';
 import type { CreateOptions } from './series-options.js';
 import { addSample, createSeries, findSeries, type SeriesAccess } from './series-store.js';
 import { TIMESTAMP_MAX } from './series.js';
 import { recordSeries } from './hot-state.js';
+import { createOptions, storeOpener } from './test-store.js';
 
-const opened: Engine[] = [];
-afterEach(async () => {
-  for (const engine of opened.splice(0)) await engine.close().catch(() => undefined);
-});
+const openStore = storeOpener({ memtableBytesMax: 256 * 1024 * 1024 });
 
-function options(overrides: Partial<CreateOptions> = {}): CreateOptions {
-  return { retentionMs: undefined, chunkSizeBytes: undefined, encoding: undefined, duplicatePolicy: undefined, ignore: undefined, labels: undefined, ...overrides };
-}
-
-async function openStore(): Promise<SeriesAccess> {
-  const garbage = new KeyspaceGarbage();
-  const engine = await Engine.open({ dir: '/db', fs: new CrashableFileSystem(), syncPolicy: 'always', compactionFilter: garbage.filter, memtableBytesMax: 256 * 1024 * 1024 });
-  opened.push(engine);
-  return { keyspace: await Keyspace.open(engine, { garbage }), db: 0, sealer: new Sealer() };
-}
+const options = createOptions;
 
 /** A series at key with count appended samples (ts = first + i), committed; the sealer notes it. */
 async function fill(store: SeriesAccess, key: string, count: number, first = 0, overrides: Partial<CreateOptions> = {}): Promise<void> {
