@@ -2,7 +2,7 @@
 // the JS heap, and what an idle check sheds.
 import { describe, expect, it } from 'vitest';
 import { BLOCK_CACHE_OVERHEAD_BYTES, type Engine, type EngineDetailedStats } from '../../storage/index.js';
-import { budgetFor, CACHE_BYTES_MIN, engineResidentBytes, MemoryBudget, MEMTABLE_BYTES_DEFAULT, MEMTABLE_BYTES_MIN } from './memory-budget.js';
+import { budgetFor, CACHE_BYTES_MIN, engineResidentBytes, IDLE_GC_GARBAGE_MIN, MemoryBudget, MEMTABLE_BYTES_DEFAULT, MEMTABLE_BYTES_MIN } from './memory-budget.js';
 
 const MIB = 1024 * 1024;
 
@@ -50,5 +50,22 @@ describe('MemoryBudget.check', () => {
     expect(shed).toEqual([]);
     budget.check(); // idle: the cache keeps its budget, the spare arrays go
     expect(shed).toEqual([64 * MIB]);
+  });
+
+  it('runs one full GC when idle with more than IDLE_GC_GARBAGE_MIN of buffers the engine does not hold', () => {
+    const garbage = Buffer.alloc(IDLE_GC_GARBAGE_MIN + MIB); // external memory no engine stat claims
+    const engine = {
+      setMemoryBudget: () => undefined,
+      shedMemory: () => undefined,
+      stats: () => ({ memtableArenaBytes: 0, memtableIndexBytes: 0, blockCacheBytes: 0, blockCacheBlocks: 0, tableCacheBytes: 0 }) as unknown as EngineDetailedStats,
+    } as unknown as Engine;
+    const budget = new MemoryBudget(() => engine, { maxmemoryBytes: 0, cacheBytes: 64 * MIB }, () => 0);
+    budget.apply(true);
+    budget.check(); // the first check: not idle yet
+    expect(budget.stats().idleCollections).toBe(0);
+    budget.check(); // idle, garbage over the threshold: gc() (the flag is set now, not at import)
+    budget.check(); // within IDLE_GC_INTERVAL_MS of the last: none
+    expect(budget.stats().idleCollections).toBe(1);
+    expect(garbage.length).toBeGreaterThan(IDLE_GC_GARBAGE_MIN);
   });
 });
