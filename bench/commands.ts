@@ -32,7 +32,8 @@
 // giving each server's CPU µs per request (utime + stime from /proc/PID/stat around the run); with
 // `--bundle <path>` (repeatable) those tskv bundles run side by side, interleaved, each beside Redis.
 // `--collections-only` runs just that part; `--publish-only` just SET and the PUBLISH rows (no zset load);
-// `--lists-only` just SET, GET and the list rows (no zset load, no PUBLISH). Each collection row also
+// `--lists-only` just SET, GET and the list rows (no zset load, no PUBLISH); with `--bundle <path>`
+// (repeatable) these parts too run each build beside the same Redis. Each collection row also
 // prints each server's CPU per request (utime + stime from /proc/PID/stat over its runs).
 // Prints a markdown table (medians of the repeats) for bench/README.md. Not part of CI.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -512,24 +513,29 @@ function printRow(name: string, samples: { tskv: Sample[]; redis: Sample[] }): v
 }
 
 async function collectionRows(): Promise<void> {
-  const tskv = await startTskv('always');
+  // with --bundle: each build beside the same Redis, interleaved within every repeat
+  const tskvs: Server[] = [];
+  for (const bundle of bundles.length > 0 ? bundles : [undefined]) tskvs.push(await startTskv('always', bundle));
   const redis = await startRedis('always');
+  const label = (name: string, tskv: Server) => (tskvs.length > 1 ? `${name} [${tskv.name}]` : name);
   try {
-    for (const server of publishOnly || listsOnly ? [] : [tskv, redis]) {
+    for (const server of publishOnly || listsOnly ? [] : [...tskvs, redis]) {
       const started = Date.now();
       await loadBigZset(server.port);
       console.log(`${server.name}: loaded a ${BIG_ZSET_MEMBERS}-member zset in ${((Date.now() - started) / 1000).toFixed(1)} s (ZADDs of ${LOAD_KEYS_PER_MSET}, ${LOAD_MSETS_IN_FLIGHT} in flight)`);
     }
     const rows = publishOnly ? COLLECTION_ROWS.slice(0, 1) : listsOnly ? COLLECTION_ROWS.filter((row) => LIST_ROW_NAMES.includes(row.name)) : COLLECTION_ROWS;
     for (const row of rows) {
-      const samples: { tskv: Sample[]; redis: Sample[] } = { tskv: [], redis: [] };
+      const samples = tskvs.map(() => ({ tskv: [] as Sample[], redis: [] as Sample[] }));
       for (let repeat = 0; repeat < repeats; repeat++) {
-        samples.tskv.push(withCpu(tskv, row.requests, () => row.run(tskv, row.requests)));
-        samples.redis.push(withCpu(redis, row.requests, () => row.run(redis, row.requests)));
+        tskvs.forEach((tskv, index) => {
+          samples[index]!.tskv.push(withCpu(tskv, row.requests, () => row.run(tskv, row.requests)));
+          samples[index]!.redis.push(withCpu(redis, row.requests, () => row.run(redis, row.requests)));
+        });
       }
-      printRow(row.name, samples);
+      tskvs.forEach((tskv, index) => printRow(label(row.name, tskv), samples[index]!));
     }
-    for (const row of listsOnly ? [] : PUBLISH_ROWS) {
+    for (const [row, tskv] of (listsOnly ? [] : PUBLISH_ROWS).flatMap((row) => tskvs.map((tskv) => [row, tskv] as const))) {
       const count = requests(row.requests);
       const [ours, theirs] = [await Subscribers.open(tskv.port, `bench:${row.subscribers}`, row.subscribers), await Subscribers.open(redis.port, `bench:${row.subscribers}`, row.subscribers)];
       try {
@@ -544,8 +550,8 @@ async function collectionRows(): Promise<void> {
           delivered.tskv.push(a.deliveredPerSecond);
           delivered.redis.push(b.deliveredPerSecond);
         }
-        printRow(row.name, samples);
-        console.log(`  ${row.name}: every subscriber got all ${count * repeats} messages; delivered messages/s (wall, from redis-benchmark's start): ` +
+        printRow(label(row.name, tskv), samples);
+        console.log(`  ${label(row.name, tskv)}: every subscriber got all ${count * repeats} messages; delivered messages/s (wall, from redis-benchmark's start): ` +
           `tskv ${median(delivered.tskv).toFixed(0)}, redis ${median(delivered.redis).toFixed(0)}, tskv/redis ${(median(delivered.tskv) / median(delivered.redis)).toFixed(2)}`);
       } finally {
         ours.close();
@@ -553,7 +559,7 @@ async function collectionRows(): Promise<void> {
       }
     }
   } finally {
-    await stop(tskv);
+    for (const tskv of tskvs) await stop(tskv);
     await stop(redis);
   }
 }
