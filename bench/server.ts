@@ -17,6 +17,9 @@
 // change can be judged against the floor with one command; --node-args a,b passes flags to node
 // (e.g. --cpu-prof). CPU is printed twice for tskv: the whole process, and its main thread alone
 // (/proc/PID/task/PID/stat), since on machines with more cores the main thread is the limit.
+// The last column says what tskv's flushes and compactions did while a row was measured (INFO
+// deltas): the CPU of the part that ran during tskv's own runs is in the row, so a compaction that
+// lands in one row and not another moves its CPU per request by tens of µs.
 // Not part of CI: it takes several minutes and its numbers depend on the machine.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -137,6 +140,41 @@ const QUIET_POLL_MS = 1_000;
 const QUIET_POLLS = 3; // INFO's flush and compaction counters unchanged this many polls in a row
 const QUIET_WAIT_MS_MAX = 120_000;
 
+/**
+ * INFO counters of tskv's background work (absent on Redis and the floor), read before a row's first
+ * measured run and after its last: Redis's and the floor's runs between tskv's count too, since
+ * tskv's flushes and compactions go on while they run.
+ */
+const BACKGROUND_FIELDS = ['flushes_total', 'compactions_total', 'compaction_bytes_written_total', 'write_stalls_total'] as const;
+type BackgroundCounters = Record<(typeof BACKGROUND_FIELDS)[number], number> & { compactionRunning: boolean };
+
+async function backgroundCounters(server: Server): Promise<BackgroundCounters | undefined> {
+  const info = await rawRequest(server.port, '*2\r\n$4\r\nINFO\r\n$3\r\nall\r\n', 5_000);
+  const field = (name: string): number | undefined => {
+    const match = new RegExp(`\\b${name}:(\\d+)`).exec(info);
+    return match === null ? undefined : Number(match[1]);
+  };
+  const counters: Partial<BackgroundCounters> = { compactionRunning: field('tskv_compaction_in_progress') === 1 };
+  for (const name of BACKGROUND_FIELDS) {
+    const value = field(name);
+    if (value === undefined) return undefined; // not tskv
+    counters[name] = value;
+  }
+  return counters as BackgroundCounters;
+}
+
+/**
+ * What tskv's flushes and compactions did while a row was measured: a row's CPU per request
+ * includes them, and a compaction that lands in one pairing's runs and not the other's moves the
+ * row by tens of µs (bench/README.md, issue 18: SET `no` P16 "costing more than durable SET").
+ */
+function backgroundCell(before: BackgroundCounters | undefined, after: BackgroundCounters | undefined): string {
+  if (before === undefined || after === undefined) return '-';
+  const delta = (name: (typeof BACKGROUND_FIELDS)[number]): number => after[name] - before[name];
+  const compactionMiB = (delta('compaction_bytes_written_total') / 2 ** 20).toFixed(0);
+  return `${delta('flushes_total')} fl, ${delta('compactions_total')} cp (${compactionMiB} MiB)${after.compactionRunning ? ', cp running' : ''}${delta('write_stalls_total') > 0 ? `, ${delta('write_stalls_total')} stalls` : ''}`;
+}
+
 /** Waits until tskv's background work the preload started (flushes, compactions) has ended: none running, counters still. */
 async function waitForQuiet(server: Server): Promise<void> {
   const deadline = Date.now() + QUIET_WAIT_MS_MAX;
@@ -214,16 +252,18 @@ async function runPairing(label: string, tskv: Server, redis: Server, floor: Ser
       const tskvRequests = requestCountFor(tskv, test, pipeline);
       const redisRequests = requestCountFor(redis, test, pipeline);
       const floorRequests = floor ? requestCountFor(floor, test, pipeline) : 0;
+      const backgroundBefore = await backgroundCounters(tskv);
       for (let repeat = 0; repeat < repeats; repeat++) {
         tskvSamples.push(runBenchmark(tskv, test, pipeline, tskvRequests));
         redisSamples.push(runBenchmark(redis, test, pipeline, redisRequests));
         if (floor) floorSamples.push(runBenchmark(floor, test, pipeline, floorRequests));
       }
+      const background = backgroundCell(backgroundBefore, await backgroundCounters(tskv));
       const a = medianSample(tskvSamples);
       const b = medianSample(redisSamples);
       const f = floor ? medianSample(floorSamples) : undefined;
       const floorCells = f ? ` ${(f.rps / b.rps).toFixed(2)} | ${f.cpuUsPerRequest.toFixed(2)} |` : '';
-      const row = `| ${label} | ${test.toUpperCase()} | ${pipeline} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ${(a.rps / b.rps).toFixed(2)} | ${a.p50Ms.toFixed(3)} / ${a.p99Ms.toFixed(3)} | ${b.p50Ms.toFixed(3)} / ${b.p99Ms.toFixed(3)} | ${a.cpuUsPerRequest.toFixed(2)} | ${a.mainCpuUsPerRequest.toFixed(2)} | ${b.cpuUsPerRequest.toFixed(2)} |${floorCells}`;
+      const row = `| ${label} | ${test.toUpperCase()} | ${pipeline} | ${a.rps.toFixed(0)} | ${b.rps.toFixed(0)} | ${(a.rps / b.rps).toFixed(2)} | ${a.p50Ms.toFixed(3)} / ${a.p99Ms.toFixed(3)} | ${b.p50Ms.toFixed(3)} / ${b.p99Ms.toFixed(3)} | ${a.cpuUsPerRequest.toFixed(2)} | ${a.mainCpuUsPerRequest.toFixed(2)} | ${b.cpuUsPerRequest.toFixed(2)} |${floorCells} ${background} |`;
       console.log(row);
       rows.push(row);
     }
@@ -241,8 +281,8 @@ async function main(): Promise<void> {
   console.log(`machine: ${machine()}`);
   console.log(`redis-benchmark -r 1000000 -d 100 -c ${CLIENTS} -P {1,16} -n <about ${TARGET_S} s of requests> -t <one test> --csv; medians of ${repeats}; bundle ${path.relative(REPO_DIR, BUNDLE)}`);
   const floorHeader = FLOOR ? ' floor ratio | floor CPU µs/req |' : '';
-  console.log(`| pairing | test | P | tskv req/s | redis req/s | ratio | tskv p50/p99 ms | redis p50/p99 ms | tskv CPU µs/req | tskv main-thread CPU µs/req | redis CPU µs/req |${floorHeader}`);
-  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${FLOOR ? ' --- | --- |' : ''}`);
+  console.log(`| pairing | test | P | tskv req/s | redis req/s | ratio | tskv p50/p99 ms | redis p50/p99 ms | tskv CPU µs/req | tskv main-thread CPU µs/req | redis CPU µs/req |${floorHeader} tskv flushes, compactions during the row |`);
+  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${FLOOR ? ' --- | --- |' : ''} --- |`);
   for (const durable of [true, false]) {
     if (!PAIRINGS.includes(durable ? 'always' : 'no')) continue;
     const tskv = await startTskv(durable ? 'always' : 'no');
