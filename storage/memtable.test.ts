@@ -257,6 +257,32 @@ describe('Memtable', () => {
     expect(drainFromFirst(table).map((entry) => entry.key.toString('hex'))).toEqual(expected);
     for (const key of keys.slice(0, 1000)) expect(table.get(key)?.key.equals(key)).toBe(true);
   });
+
+  it('orders runs of ascending and descending keys with a long shared prefix, mixed with others', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ order: fc.constantFrom(-1, 1, 0), length: fc.integer({ min: 1, max: 40 }), start: fc.nat(1000) }), { maxLength: 12 }),
+        fc.constantFrom(1, 3, 64, 2048),
+        (runs, tailNodesMax) => {
+          const table = new Memtable(tailNodesMax);
+          const hexes = new Set<string>();
+          let seq = 1;
+          for (const [runIndex, run] of runs.entries()) {
+            for (let step = 0; step < run.length; step++) {
+              const key = Buffer.alloc(21, 0xee); // 21 bytes as a list element key: equal up to the index
+              key.writeUInt32BE(runIndex % 3, 9);
+              const index = run.order === 0 ? (run.start * 7919 + step * 104729) % 5000 : run.start + run.order * step;
+              key.writeUInt32BE(index >>> 0, 17);
+              hexes.add(key.toString('hex'));
+              table.put({ key, seq: seq++, kind: 'put', value: Buffer.from([step & 0xff]), expireAtMs: 0 }, false);
+            }
+          }
+          expect(drainFromFirst(table).map((entry) => entry.key.toString('hex'))).toEqual([...hexes].sort());
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
 
 function drainFromFirst(table: Memtable): Entry[] {

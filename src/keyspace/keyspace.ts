@@ -291,13 +291,32 @@ export class Keyspace {
   }
 
   putElement(key: Buffer, value: Buffer): void {
+    const located = this.locatedIsCurrent();
     this.staged.put(key, value, 0);
+    this.keepLocated(located, key);
     this.onElementStaged?.(key);
   }
 
   deleteElement(key: Buffer): void {
+    const located = this.locatedIsCurrent();
     this.staged.delete(key);
+    this.keepLocated(located, key);
     this.onElementStaged?.(key);
+  }
+
+  private locatedIsCurrent(): boolean {
+    return this.located.key !== undefined && this.located.version === this.staged.version;
+  }
+
+  /**
+   * After an element op was staged: the remembered metadata lookup (locate) stays current when it
+   * was before, as an element key (namespace ELEMENT_NAMESPACE, 0xffffffff) is never a metadata
+   * key (namespaces stop at NAMESPACE_ID_MAX). A push or pop then finds its metadata once.
+   */
+  private keepLocated(wasCurrent: boolean, key: Buffer): void {
+    if (wasCurrent && key.length >= NAMESPACE_BYTES && key[0] === 0xff && key[1] === 0xff && key[2] === 0xff && key[3] === 0xff) {
+      this.located.version = this.staged.version;
+    }
   }
 
   /** Elements in [start, end), staged ones included, in key order. */
