@@ -566,8 +566,7 @@ export class BlockIterator implements EntryIterator {
   /** Re-aims this iterator at another block (unpositioned), keeping its scratch key buffer. */
   reset(block: Block): void {
     this.block = block;
-    this.reader = new ByteReader(block.contents, block.file, block.offset, 0, block.restartsOffset);
-    this.reader.pos = this.reader.end;
+    this.reader.aim(block.contents, block.file, block.offset, block.restartsOffset, block.restartsOffset);
     this.isValid = false;
     this.keyLength = 0;
     this.current = undefined;
