@@ -4,7 +4,8 @@
 // Each bundle (default dist/tskv.js) gets a fresh server (--appendfsync no) loaded with one zset
 // of N members (default 1,000,000; m<i> at pseudo-random integer scores 0 .. 999,999, the same on
 // every server, by ZADDs of 1000, 16 in flight), then waits until INFO says no compaction runs
-// (tskv_compaction_in_progress:0 on 3 polls in a row, at most SETTLE_POLLS_MAX a second apart).
+// (tskv_compaction_in_progress:0 on 3 polls in a row, at most SETTLE_POLLS_MAX a second apart),
+// and prints its table count and memtable bytes then.
 // Then, R rounds (default 3), the bundles alternating within each round: redis-benchmark -c 50
 // -P 16 -n <requests> (default 100,000) of `ZRANGEBYSCORE z __rand_int__ +inf LIMIT 0 10`
 // (-r 1000000) and of `ZRANGE z 0 9`, each server's CPU µs per request taken from
@@ -127,7 +128,10 @@ async function main(): Promise<void> {
       const started = Date.now();
       await load(server.port);
       await settle(server.port);
-      console.log(`${server.name}: ${MEMBERS} members loaded and settled in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const info = await rawRequest(server.port, 'INFO all\r\n', 5_000);
+      const field = (name: string) => new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? '?';
+      console.log(`${server.name}: ${MEMBERS} members loaded and settled in ${((Date.now() - started) / 1000).toFixed(1)} s;`
+        + ` ${field('tskv_sstable_files')} tables, memtable ${field('tskv_memtable_bytes')} bytes`);
     }
     const samples = new Map<string, { rps: number[]; cpuUs: number[] }>();
     for (let round = 0; round < REPEATS; round++) {

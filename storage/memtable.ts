@@ -30,6 +30,8 @@
 //   their bytes stay in the arena until the table is dropped (as in LevelDB's skiplist arena).
 // - Iterators survive puts between next() calls: each remembers its node and the seq it returned
 //   and re-seeks past them when the table's mutation counter has moved.
+// - A seek's samples of main (every MAIN_SAMPLE_STRIDE-th key's first 16 bytes) belong to one state
+//   of main, named by its array and count; a seek in any other state ignores them.
 // Measured (Node 20.20, 2 noisy cores, 300k random 28-byte keys, 100-byte values, bench/hot-path.ts;
 // before: a Map and a B+tree of latin1 strings): put 0.98 us (3.07), get 0.61 us (0.81), JS heap
 // held after the fill 0 MiB (83 MiB; the typed arrays and slabs live outside the JS heap).
