@@ -566,8 +566,7 @@ export class BlockIterator implements EntryIterator {
   /** Re-aims this iterator at another block (unpositioned), keeping its scratch key buffer. */
   reset(block: Block): void {
     this.block = block;
-    this.reader = new ByteReader(block.contents, block.file, block.offset, 0, block.restartsOffset);
-    this.reader.pos = this.reader.end;
+    this.reader.aim(block.contents, block.file, block.offset, block.restartsOffset, block.restartsOffset);
     this.isValid = false;
     this.keyLength = 0;
     this.current = undefined;
@@ -578,8 +577,9 @@ export class BlockIterator implements EntryIterator {
   }
 
   seek(key: Buffer): void {
-    // Last restart whose key is < key; then scan forward to the first entry >= key. Every restart
-    // key between the bounds shares with key the bytes both bounds share with it (leftShared,
+    // Last restart whose key is < key; then scan forward to the first entry >= key. Every key
+    // between the bounds (restart keys, then the entries the scan decodes, which stop at or before
+    // the restart after left) shares with key the bytes both bounds share with it (leftShared,
     // rightShared: 0 until known), so each comparison starts past them.
     let left = 0;
     let right = this.block.restartCount - 1;
@@ -597,7 +597,21 @@ export class BlockIterator implements EntryIterator {
       }
     }
     this.seekToRestart(left);
-    while (this.isValid && compareBytes(this.key, 0, this.keyLength, key) < 0) this.decodeNext();
+    const known = leftShared < rightShared ? leftShared : rightShared;
+    while (this.isValid && this.compareKeyFrom(key, known) < 0) this.decodeNext();
+  }
+
+  /** The current key against target, whose first `known` bytes the key is known to share. */
+  private compareKeyFrom(target: Buffer, known: number): number {
+    const key = this.key;
+    const keyLength = this.keyLength;
+    const length = keyLength < target.length ? keyLength : target.length;
+    if (length > 48) return key.compare(target, 0, target.length, 0, keyLength);
+    for (let index = known < length ? known : length; index < length; index++) {
+      const difference = key[index]! - target[index]!;
+      if (difference !== 0) return difference;
+    }
+    return keyLength - target.length;
   }
 
   valid(): boolean {

@@ -523,10 +523,21 @@ export class Engine {
     return scanIterable(() => this.openCursor(options));
   }
 
-  /** Up to limit items from a fresh snapshot, and whether more remain (for SCAN pages). */
-  scanPage(options: ScanOptions, limit: number): { items: ScanItem[]; more: boolean } {
+  /**
+   * Up to limit items at this point in time, and whether more remain (for SCAN pages; more: false
+   * when the caller says it does not ask, so no item past limit is read). Synchronous, so it pins
+   * nothing (no flush or compaction installs a Version, no put lands, until it returns) and reads
+   * through the current Version's reused iterators (Version.takeIterators).
+   */
+  scanPage(options: ScanOptions, limit: number, askMore = true): { items: ScanItem[]; more: boolean } {
     assert.ok(Number.isSafeInteger(limit) && limit >= 0, `scanPage limit ${limit}`);
-    return readPage(this.openCursor(options), limit);
+    if (this.closed) throw new EngineClosedError();
+    if (this.readsRefused !== undefined) throw this.readsRefused;
+    const version = this.files.current;
+    const tables = version.takeIterators();
+    const iterators = this.immutable === undefined ? [this.active.iterator(), ...tables] : [this.active.iterator(), this.immutable.iterator(), ...tables];
+    const release = () => version.giveBackIterators(tables);
+    return readPage(new ScanCursor({ iterators, snapshotSeq: this.lastSequence, counters: this.scanCounters, release }, options), limit, askMore);
   }
 
   /**

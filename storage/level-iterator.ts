@@ -22,12 +22,14 @@ export function tableIndexFor(tables: readonly { readonly meta: { readonly large
 
 export interface LevelTable {
   readonly meta: { readonly smallestKey: Buffer; readonly largestKey: Buffer };
-  iterator(fillCache: boolean): EntryIterator;
+  /** An unpositioned iterator over the table; it may re-aim `reuse` (another table's, no longer used) instead of allocating. */
+  iterator(fillCache: boolean, reuse?: EntryIterator): EntryIterator;
 }
 
 export class LevelIterator implements EntryIterator {
   private index = 0;
   private current: EntryIterator | undefined;
+  private spare: EntryIterator | undefined; // the last table iterator opened, re-aimed at the next table
 
   constructor(
     private readonly tables: readonly LevelTable[],
@@ -89,7 +91,12 @@ export class LevelIterator implements EntryIterator {
 
   private open(index: number): void {
     this.index = index;
-    this.current = index < this.tables.length ? this.tables[index]!.iterator(this.fillCache) : undefined;
+    if (index >= this.tables.length) {
+      this.current = undefined;
+      return;
+    }
+    this.spare = this.tables[index]!.iterator(this.fillCache, this.spare);
+    this.current = this.spare;
   }
 
   private skipExhausted(): void {

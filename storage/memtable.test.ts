@@ -283,6 +283,33 @@ describe('Memtable', () => {
       { numRuns: 200 },
     );
   });
+
+  it('seeks alike before and after it samples main, and after merges change main, keys sharing long prefixes or not', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 18 }), { minLength: 1, maxLength: 300 }), fc.array(fc.uint8Array({ maxLength: 18 }), { maxLength: 40 }), fc.nat(16), (suffixes, targets, shared) => {
+        const prefix = Buffer.alloc(shared, 7); // up to 16 bytes every key shares, as a sorted set's elements share 12
+        const table = new Memtable(8); // a tiny tail: main takes most keys and changes often
+        const keys = new Map<string, Buffer>();
+        const check = (): void => {
+          const sorted = [...keys.values()].sort(Buffer.compare);
+          for (const target of [...targets, ...suffixes.slice(0, 20)].map((bytes) => Buffer.concat([prefix, bytes]))) {
+            const expected = sorted.findIndex((key) => Buffer.compare(key, target) >= 0);
+            const iterator = table.iterator();
+            iterator.seek(target);
+            expect(iterator.valid() ? iterator.entry().key.toString('hex') : undefined).toBe(expected < 0 ? undefined : sorted[expected]!.toString('hex'));
+          }
+        };
+        suffixes.forEach((suffix, index) => {
+          const key = Buffer.concat([prefix, suffix]);
+          keys.set(key.toString('hex'), key);
+          table.put({ key, seq: index + 1, kind: 'put', value: Buffer.alloc(0), expireAtMs: 0 }, false);
+          if (index % 97 === 0) for (let round = 0; round < 8; round++) check(); // enough seeks for the samples to be taken
+        });
+        for (let round = 0; round < 8; round++) check();
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
 
 function drainFromFirst(table: Memtable): Entry[] {

@@ -249,8 +249,8 @@ export function isExpired(entry: Entry, nowMs: number): boolean {
   return entry.expireAtMs !== 0 && entry.expireAtMs <= nowMs;
 }
 
-/** Up to limit items, and whether more remain; closes the cursor. */
-export function readPage(cursor: ScanCursor, limit: number): { items: ScanItem[]; more: boolean } {
+/** Up to limit items, and whether more remain (false, unread, unless askMore); closes the cursor. */
+export function readPage(cursor: ScanCursor, limit: number, askMore = true): { items: ScanItem[]; more: boolean } {
   try {
     const items: ScanItem[] = [];
     while (items.length < limit) {
@@ -258,7 +258,7 @@ export function readPage(cursor: ScanCursor, limit: number): { items: ScanItem[]
       if (item === undefined) return { items, more: false };
       items.push(item);
     }
-    return { items, more: cursor.next() !== undefined };
+    return { items, more: askMore && cursor.next() !== undefined };
   } finally {
     cursor.close();
   }

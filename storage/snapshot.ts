@@ -46,9 +46,9 @@ export class EngineSnapshot {
   }
 
   /** Up to limit items as of the snapshot, and whether more remain. */
-  scanPage(options: ScanOptions, limit: number): { items: ScanItem[]; more: boolean } {
+  scanPage(options: ScanOptions, limit: number, askMore = true): { items: ScanItem[]; more: boolean } {
     assert.ok(Number.isSafeInteger(limit) && limit >= 0, `scanPage limit ${limit}`);
-    return readPage(this.openCursor(options), limit);
+    return readPage(this.openCursor(options), limit, askMore);
   }
 
   /** The live value of key as of the snapshot (an expired put reads as absent, as in a scan), or undefined. */

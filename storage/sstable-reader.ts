@@ -264,6 +264,8 @@ export class SstableReader {
   }
 }
 
+const NO_BLOCKS: Block[] = [];
+
 /** Positioned iterator over every entry of a file, block by block (see the header on readerOf). */
 export class SstableIterator implements EntryIterator {
   private blockIndex = 0;
@@ -274,9 +276,22 @@ export class SstableIterator implements EntryIterator {
   private readaheadBytes = 0; // 0: the next file read is of one block
 
   constructor(
-    private readonly readerOf: () => SstableReader,
-    private readonly fillCache = true,
+    private readerOf: () => SstableReader,
+    readonly fillCache = true,
   ) {}
+
+  /**
+   * Aims this iterator at another table (unpositioned, no blocks read ahead), keeping its block
+   * iterator and scratch key: a LevelIterator moving between tables allocates nothing.
+   */
+  retarget(readerOf: () => SstableReader): void {
+    this.readerOf = readerOf;
+    this.blockIndex = 0;
+    this.blockIterator = undefined;
+    this.ahead = NO_BLOCKS;
+    this.aheadFirst = 0;
+    this.readaheadBytes = 0;
+  }
 
   seekToFirst(): void {
     this.loadBlock(0);

@@ -45,10 +45,19 @@ export class TableHandle {
     return this.reader().get(key, undefined, keyHash);
   }
 
-  /** fillCache false: blocks read for this iterator are not cached (compaction inputs). */
-  iterator(fillCache = true): EntryIterator {
-    return new SstableIterator(() => this.reader(), fillCache);
+  /**
+   * fillCache false: blocks read for this iterator are not cached (compaction inputs). reuse:
+   * another table's iterator nobody uses any more, re-aimed at this table when it can be.
+   */
+  iterator(fillCache = true, reuse?: EntryIterator): EntryIterator {
+    if (reuse instanceof SstableIterator && reuse.fillCache === fillCache) {
+      reuse.retarget(this.readerOf);
+      return reuse;
+    }
+    return new SstableIterator(this.readerOf, fillCache);
   }
+
+  private readonly readerOf = (): SstableReader => this.reader();
 
   ref(): void {
     this.refs++;
@@ -71,6 +80,7 @@ export class TableHandle {
 
 export class Version {
   private refs = 0;
+  private spareIterators: EntryIterator[] | undefined; // takeIterators()' set between reads
 
   constructor(
     readonly levels: readonly (readonly TableHandle[])[],
@@ -114,6 +124,22 @@ export class Version {
       if (found !== undefined) return found;
     }
     return undefined;
+  }
+
+  /**
+   * iterators() for one synchronous read (Engine.scanPage): the set the last such read gave back,
+   * else a new one. Whoever takes a set owns it until giveBackIterators(); a read nested in
+   * another simply gets a new set. Each iterator is re-positioned by a seek before use.
+   */
+  takeIterators(): EntryIterator[] {
+    const spare = this.spareIterators;
+    if (spare === undefined) return this.iterators();
+    this.spareIterators = undefined;
+    return spare;
+  }
+
+  giveBackIterators(iterators: EntryIterator[]): void {
+    this.spareIterators = iterators;
   }
 
   /** One iterator per level-0 table, one LevelIterator per non-empty deeper level. */

@@ -326,10 +326,11 @@ export class Keyspace {
 
   /**
    * Up to limit elements in [start, end) as one array when nothing is staged there (a read
-   * without generators), and whether more remain; undefined when something is (use elements()).
+   * without generators), and whether more remain (false, unread, unless askMore); undefined when
+   * something is (use elements()).
    */
-  elementsPage(start: Buffer, end: Buffer, limit: number): { items: ScanItem[]; more: boolean } | undefined {
-    return this.staged.enginePage(start, end, limit);
+  elementsPage(start: Buffer, end: Buffer, limit: number, askMore = true): { items: ScanItem[]; more: boolean } | undefined {
+    return this.staged.enginePage(start, end, limit, askMore);
   }
 
   /**

@@ -105,9 +105,9 @@ export class StagedOverlay {
    * When no op is staged in [start, end): up to limit engine items there (live at one point in
    * time) and whether more remain; undefined when some op is staged there (use entries()).
    */
-  enginePage(start: Buffer, end: Buffer, limit: number): { items: ScanItem[]; more: boolean } | undefined {
+  enginePage(start: Buffer, end: Buffer, limit: number, askMore = true): { items: ScanItem[]; more: boolean } | undefined {
     if (this.ops.length > 0 && this.between(start, end).length > 0) return undefined;
-    return this.engine.scanPage({ start, end }, limit);
+    return this.engine.scanPage({ start, end }, limit, askMore);
   }
 
   /**

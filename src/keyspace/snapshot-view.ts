@@ -25,8 +25,8 @@ export class KeyspaceSnapshotView implements ElementReader {
     for (const item of this.snapshot.scan({ start, end })) yield { key: item.key, value: item.value, expireAtMs: item.expireAtMs ?? 0 };
   }
 
-  elementsPage(start: Buffer, end: Buffer, limit: number): { items: ScanItem[]; more: boolean } {
-    return this.snapshot.scanPage({ start, end }, limit);
+  elementsPage(start: Buffer, end: Buffer, limit: number, askMore = true): { items: ScanItem[]; more: boolean } {
+    return this.snapshot.scanPage({ start, end }, limit, askMore);
   }
 
   release(): void {

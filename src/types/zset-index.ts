@@ -114,7 +114,7 @@ export function entriesFrom(keyspace: Keyspace, range: KeyRange, skip: number, t
   const taken: IndexEntry[] = [];
   if (take === 0) return taken;
   if (take > 0 && skip + take <= PAGE_ENTRIES_MAX && take <= limit && Buffer.compare(range.start, range.end) < 0) {
-    const page = keyspace.elementsPage(range.start, range.end, skip + take);
+    const page = keyspace.elementsPage(range.start, range.end, skip + take, false);
     if (page !== undefined) {
       for (let index = skip; index < page.items.length; index++) taken.push(decoded(page.items[index]!));
       return taken;
@@ -189,7 +189,7 @@ export function keyBetween(lo: Buffer, hi: Buffer): Buffer | undefined {
 /** Up to `window` + 1 entries from `from` to end, and whether the walk reached the end. */
 function probe(keyspace: Keyspace, from: Buffer, end: Buffer, window: number): { entries: { key: Buffer; value: Buffer }[]; complete: boolean } {
   if (window < PAGE_ENTRIES_MAX && Buffer.compare(from, end) < 0) {
-    const page = keyspace.elementsPage(from, end, window + 1);
+    const page = keyspace.elementsPage(from, end, window + 1, false);
     if (page !== undefined) return { entries: page.items, complete: page.items.length <= window };
   }
   const entries: StoredEntry[] = [];
