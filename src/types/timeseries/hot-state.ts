@@ -206,9 +206,8 @@ export function appendUnrecorded(keyspace: Keyspace, db: number, key: Buffer, se
  */
 export function upsertUnrecorded(keyspace: Keyspace, db: number, key: Buffer, series: Series, ts: number, value: number, policy: DuplicatePolicy): boolean {
   const hot = cacheOf(keyspace)?.byVersion.get(series.record.version);
-  if (hot === undefined || ts < hot.recordedFrom) return false;
   const { state } = series;
-  assert.ok(state.chunkCount === 0 || ts > state.sealedLastTs, 'chunks end before the stored lastTs');
+  if (hot === undefined || ts < hot.recordedFrom || (state.chunkCount > 0 && ts <= state.sealedLastTs)) return false; // (chunks end before recordedFrom)
   const outcome = writeSample(keyspace, series, ts, value, policy);
   assert.notEqual(outcome.kind, 'appended', 'a late sample upserts');
   follow(hot, series);
