@@ -375,6 +375,7 @@ function report(runs: Figures[], data: Dataset): void {
   console.log(`\ntskv / redis ingest: ${ratioText('tskv samples/s', 'redis samples/s')} (goal >= 1.0)`);
   if (runs[0]!.has('tskv late samples/s')) {
     console.log(`tskv ${LATE_PERCENT}% late / in order: ${ratioText('tskv late samples/s', 'tskv samples/s')} (goal >= 0.95; ${int(get('tskv late late samples'))} late samples); redis: ${ratioText('redis late samples/s', 'redis samples/s')}`);
+    console.log(`tskv server CPU per sample, ${LATE_PERCENT}% late / in order: ${ratioText('tskv late server cpu us/sample', 'tskv server cpu us/sample')} (goal <= 1.05: steadier than the rates)`);
   }
   console.log(`tskv raw samples not yet sealed at the end of the load: ${fixed(get('tskv unsealed raw samples per series after load'), 0)} per series (mean of ${DEBUG_INFO_SERIES})`);
   if (INGEST_ONLY) return;

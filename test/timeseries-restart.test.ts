@@ -78,6 +78,24 @@ describe.each(['graceful', 'kill9'] as const)('a restart (%s) between TS.ADDs', 
     expect(await samplesCounted()).toBe(2);
   });
 
+  test('keeps late samples that wrote no record, new ones and replaced ones', async () => {
+    await r.cmd('TS.CREATE', 'late', 'DUPLICATE_POLICY', 'LAST');
+    await r.cmd('TS.ADD', 'late', 100, 1);
+    expect(await r.cmd('TS.ALTER', 'late', 'LABELS', 'a', 'b')).toBe('OK'); // records lastTs 100
+    expect(await r.cmd('TS.MADD', 'late', 200, 2, 'late', 300, 3, 'late', 150, 4, 'late', 200, 5, 'late', 50, 6)).toEqual([200, 300, 150, 200, 50]);
+    const before = await r.cmd('TS.RANGE', 'late', '-', '+');
+    expect(before).toEqual([[50, '6'], [100, '1'], [150, '4'], [200, '5'], [300, '3']]);
+    await restart(how);
+    expect(await r.cmd('TS.RANGE', 'late', '-', '+')).toEqual(before);
+    const info = await r.info('late');
+    expect([info.totalSamples, info.firstTimestamp, info.lastTimestamp]).toEqual([5, 50, 300]);
+    expect(await samplesCounted()).toBe(5);
+    expect(await r.cmd('TS.ADD', 'late', 250, 7)).toBe(250);
+    await restart(how);
+    expect((await r.info('late')).totalSamples).toBe(6);
+    expect(await samplesCounted()).toBe(6);
+  });
+
   test('keeps retention measured from the last sample', async () => {
     await r.cmd('TS.CREATE', 'ret', 'RETENTION', 100);
     for (const ts of [1000, 1050, 1120, 1200]) await r.cmd('TS.ADD', 'ret', ts, ts);

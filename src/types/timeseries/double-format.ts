@@ -47,6 +47,8 @@ const NINE = 0x39;
 const MINUS = 0x2d;
 const DOT = 0x2e;
 const PLUS = 0x2b;
+/** Decimal digits below 2^53: an integer of at most this many is exact when summed digit by digit. */
+const INTEGER_DIGITS_EXACT = 15;
 
 function isDigit(code: number | undefined): boolean {
   return code !== undefined && code >= ZERO && code <= NINE;
@@ -60,11 +62,17 @@ export function parseAddValue(text: Buffer): number | undefined {
   let at = 0;
   if (text[at] === MINUS) at++;
   if (!isDigit(text[at])) return undefined;
+  const digitsFrom = at;
+  let integer = 0; // the integer part while it is exact (at most INTEGER_DIGITS_EXACT digits)
   if (text[at] === ZERO) {
     at++;
     if (isDigit(text[at])) return undefined;
   } else {
-    while (isDigit(text[at])) at++;
+    while (isDigit(text[at])) integer = integer * 10 + (text[at++]! - ZERO);
+  }
+  const next = text[at];
+  if (next !== DOT && next !== 0x65 && next !== 0x45 && at - digitsFrom <= INTEGER_DIGITS_EXACT) {
+    return digitsFrom === 0 ? integer : -integer; // an integer (most samples): no string to parse
   }
   if (text[at] === DOT) {
     at++;

@@ -1,10 +1,12 @@
-// src/types/timeseries/hot-state.test.ts: appends in order stage only their raw sample while the
-// series' live state is cached; with the cache full they write the record as well; either way
-// the live state, the database's sample count and a rebuild from storage agree.
+// src/types/timeseries/hot-state.test.ts: appends in order, and late samples past the stored
+// record, stage only their raw sample while the series' live state is cached; with the cache
+// full, or older than the record, they write the record as well; either way the live state, the
+// database's sample count and a rebuild from storage agree.
 import { describe, expect, it } from 'vitest';
-import { forgetHotState, limitHotState, loadSeries } from './hot-state.js';
+import { forgetHotState, limitHotState, loadSeries, recordSeries } from './hot-state.js';
+import { samplesAscending, seal } from './samples.js';
 import { addSample, createSeries, findSeries, type SeriesAccess } from './series-store.js';
-import { decodeSeriesState } from './series.js';
+import { TIMESTAMP_MAX, decodeSeriesState } from './series.js';
 import { createOptions, storeOpener } from './test-store.js';
 
 const openStore = storeOpener();
@@ -42,6 +44,46 @@ describe('the live state of series', () => {
     expect(store.keyspace.delete(0, keys[0]!)).toBe(true);
     expect(store.keyspace.seriesCounts(0)).toEqual({ series: 7, samples: 140 });
     await store.keyspace.commit();
+  });
+
+  it('keeps late samples past the stored record unrecorded, and records older ones', async () => {
+    const store = await openStore();
+    const key = Buffer.from('late');
+    createSeries(store, key, createOptions({ duplicatePolicy: 'sum' }));
+    await store.keyspace.commit();
+    const add = (ts: number, value: number) => addSample(store, key, findSeries(store, key)!, ts, value, undefined);
+    for (let ts = 10; ts <= 100; ts += 10) add(ts, ts);
+    await store.keyspace.commit();
+    const sealed = findSeries(store, key)!;
+    seal(store.keyspace, sealed);
+    recordSeries(store.keyspace, 0, key, sealed); // chunks up to 100, the record at lastTs 100
+    await store.keyspace.commit();
+    for (let ts = 110; ts <= 200; ts += 10) add(ts, ts);
+    add(155, 1); // late, past the record: a new sample
+    add(160, 5); // late, on an unrecorded one: summed
+    add(105, 2); // late, past the record, before the first unrecorded one
+    await store.keyspace.commit();
+    expect(store.keyspace.get(0, key)!.count).toBe(10); // none of the above wrote the record
+    add(95, 3); // older than the record (inside the chunks): recorded
+    add(50, 4); // on a chunk's sample: summed, recorded
+    await store.keyspace.commit();
+    expect(store.keyspace.get(0, key)!.count).toBe(23);
+    add(185, 6); // late, older than the new record (lastTs 200): recorded
+    add(210, 7);
+    add(205, 8); // late past the record (lastTs 200): unrecorded
+    await store.keyspace.commit();
+    expect(store.keyspace.get(0, key)!.count).toBe(24);
+    const live = views(store, [key]);
+    const samples = [...samplesAscending(store.keyspace, findSeries(store, key)!, 0, TIMESTAMP_MAX)].map((sample) => `${sample.ts}:${sample.value}`);
+    expect(live).toEqual(['26 210 7 10 17']);
+    expect(samples).toContain('160:165');
+    expect(samples).toContain('50:54');
+    expect(samples).toHaveLength(26);
+    expect(store.keyspace.seriesCounts(0)).toEqual({ series: 1, samples: 26 });
+    forgetHotState(store.keyspace);
+    expect(views(store, [key])).toEqual(live);
+    expect([...samplesAscending(store.keyspace, findSeries(store, key)!, 0, TIMESTAMP_MAX)].map((sample) => `${sample.ts}:${sample.value}`)).toEqual(samples);
+    expect(store.keyspace.seriesCounts(0)).toEqual({ series: 1, samples: 26 });
   });
 
   it('makes room in a full cache by dropping the states of deleted series', async () => {

@@ -1,13 +1,17 @@
 // src/types/timeseries/hot-state.ts: the part of a series' state that every append changes
 // (lastTs, lastValue, firstTs, rawCount, count), kept in memory so that an append in order stages
-// one element, its raw sample, and no rewrite of the series' record (series.ts). The record is
-// written whole by every other write (upserts, TS.DEL, TS.ALTER, rules, the sealer's seals), and
-// then holds the live state again.
+// one element, its raw sample, and no rewrite of the series' record (series.ts); so does a late
+// sample newer than the stored record's lastTs (most late samples: the record is written at
+// seals). The record is written whole by every other write (older upserts, TS.DEL, TS.ALTER,
+// rules, the sealer's seals), and then holds the live state again.
 // Invariants:
-// - Appends are past lastTs and every other write records the whole live state, so the appends
-//   a stored record does not count are exactly its raw samples past its lastTs (all of its raw
-//   samples when its count is 0): the live state is the record's plus those, and that is how it is
-//   rebuilt when not cached (after a restart, an eviction, a reset).
+// - Unrecorded writes (appends, and late samples at or past recordedFrom = the stored lastTs + 1)
+//   put raw samples past the stored lastTs, and every other write records the whole live state,
+//   so the samples a stored record does not count are exactly its raw samples past its lastTs
+//   (all of its raw samples when its count is 0; chunks, which seals record, end before): the
+//   live state is the record's plus those, and that is how it is rebuilt when not cached (after a
+//   restart, an eviction, a reset). A late unrecorded write replacing such a raw sample changes
+//   no count.
 // - unrecorded = live count - stored count. The keyspace counts it with the record wherever a
 //   stored series leaves or enters a database's counts (Keyspace.seriesSamplesUnrecorded), and an
 //   unrecorded append adds its sample to its database's count in its own batch
@@ -19,9 +23,11 @@
 // - At most HOT_SERIES_MAX entries: when full, entries with nothing unrecorded are dropped, and
 //   those of dead versions (DEL, FLUSHALL...; a bounded number checked per sweep); if none is, a
 //   series without an entry writes its record with its appends, as before this cache.
+import assert from 'node:assert/strict';
 import { Keyspace, type KeyRecord } from '../../keyspace/keyspace.js';
 import { cachedSeriesState, touchAppended } from './record-cache.js';
-import { noteAppend, rawSamples, stageAppend } from './samples.js';
+import { noteAppend, rawSamples, stageAppend, writeSample } from './samples.js';
+import type { DuplicatePolicy } from './series-options.js';
 import { TIMESTAMP_MAX, decodeSeriesState, seriesRecord, type Series } from './series.js';
 
 /** Series whose live state is cached, at most (about 100 bytes each). */
@@ -38,6 +44,7 @@ interface HotSeries {
   rawCount: number;
   count: number;
   unrecorded: number; // count - the stored record's count
+  recordedFrom: number; // the first timestamp the stored record does not cover: its lastTs + 1 (0 when it counts no sample)
 }
 
 interface HotCache {
@@ -65,8 +72,8 @@ function cacheOf(keyspace: Keyspace): HotCache | undefined {
 /** The stored state plus the raw samples past its lastTs (the appends it does not count). */
 function rebuild(keyspace: Keyspace, record: KeyRecord, series: Series): HotSeries {
   const { state } = series;
-  const hot: HotSeries = { lastTs: state.lastTs, lastValue: state.lastValue, firstTs: state.firstTs, rawCount: state.rawCount, count: record.count, unrecorded: 0 };
-  const from = record.count === 0 ? 0 : state.lastTs + 1;
+  const from = recordedFrom(record.count, state.lastTs);
+  const hot: HotSeries = { lastTs: state.lastTs, lastValue: state.lastValue, firstTs: state.firstTs, rawCount: state.rawCount, count: record.count, unrecorded: 0, recordedFrom: from };
   if (from > TIMESTAMP_MAX) return hot;
   for (const raw of rawSamples(keyspace, record.version, from, TIMESTAMP_MAX)) {
     if (hot.count === 0) hot.firstTs = raw.ts;
@@ -145,15 +152,32 @@ export function recordSeries(keyspace: Keyspace, db: number, key: Buffer, series
   const { state, record } = series;
   const hot = cache.byVersion.get(record.version);
   if (hot === undefined) {
-    if (makeRoom(keyspace, cache)) cache.byVersion.set(record.version, { lastTs: state.lastTs, lastValue: state.lastValue, firstTs: state.firstTs, rawCount: state.rawCount, count: record.count, unrecorded: 0 });
+    if (makeRoom(keyspace, cache)) {
+      cache.byVersion.set(record.version, {
+        lastTs: state.lastTs, lastValue: state.lastValue, firstTs: state.firstTs, rawCount: state.rawCount, count: record.count, unrecorded: 0,
+        recordedFrom: recordedFrom(record.count, state.lastTs),
+      });
+    }
     return;
   }
+  follow(hot, series);
+  hot.unrecorded = 0;
+  hot.recordedFrom = recordedFrom(record.count, state.lastTs);
+}
+
+/** The first timestamp a record of count samples up to lastTs does not cover (what rebuild() scans from). */
+function recordedFrom(count: number, lastTs: number): number {
+  return count === 0 ? 0 : lastTs + 1;
+}
+
+/** The cached live state set to a series' own. */
+function follow(hot: HotSeries, series: Series): void {
+  const { state, record } = series;
   hot.lastTs = state.lastTs;
   hot.lastValue = state.lastValue;
   hot.firstTs = state.firstTs;
   hot.rawCount = state.rawCount;
   hot.count = record.count;
-  hot.unrecorded = 0;
 }
 
 /**
@@ -166,15 +190,32 @@ export function appendUnrecorded(keyspace: Keyspace, db: number, key: Buffer, se
   if (hot === undefined) return false;
   noteAppend(series, ts, value);
   stageAppend(keyspace, series, ts, value);
-  const { state, record } = series;
-  hot.lastTs = state.lastTs;
-  hot.lastValue = state.lastValue;
-  hot.firstTs = state.firstTs;
-  hot.rawCount = state.rawCount;
-  hot.count = record.count;
+  follow(hot, series);
   hot.unrecorded++;
   keyspace.adjustSeriesSamples(db, 1);
   touchAppended(keyspace, db, key); // WATCH: the key changed without a metadata write
+  return true;
+}
+
+/**
+ * A late sample (ts <= lastTs) past the stored record (ts >= its lastTs + 1, so past every chunk,
+ * which seals record) staged as its raw sample alone, as an append is: under policy, it adds a
+ * sample or replaces one that is itself unrecorded, and rebuild() counts the raw samples there
+ * either way. False (nothing staged) when the series has no cache entry or ts is older: the
+ * caller upserts with the record. Throws (BLOCK) before staging anything.
+ */
+export function upsertUnrecorded(keyspace: Keyspace, db: number, key: Buffer, series: Series, ts: number, value: number, policy: DuplicatePolicy): boolean {
+  const hot = cacheOf(keyspace)?.byVersion.get(series.record.version);
+  const { state } = series;
+  if (hot === undefined || ts < hot.recordedFrom || (state.chunkCount > 0 && ts <= state.sealedLastTs)) return false; // (chunks end before recordedFrom)
+  const outcome = writeSample(keyspace, series, ts, value, policy);
+  assert.notEqual(outcome.kind, 'appended', 'a late sample upserts');
+  follow(hot, series);
+  if (outcome.kind === 'upserted' && outcome.created) {
+    hot.unrecorded++;
+    keyspace.adjustSeriesSamples(db, 1);
+  }
+  touchAppended(keyspace, db, key); // WATCH, as the record write of an upsert did
   return true;
 }
 

@@ -16,7 +16,6 @@
 //   dropped by a sweep (SWEEP_OWNER_CHECKS_MAX versions checked, then SWEEP_BACKOFF_CALLS starts
 //   refused if it freed nothing).
 import type { Keyspace } from '../../keyspace/keyspace.js';
-import type { Sample } from './sample.js';
 
 /** Raw samples buffered per keyspace, at most (16 bytes each: about 32 MiB). */
 export const RAW_BUFFERED_SAMPLES_MAX = 2_097_152;
@@ -76,13 +75,7 @@ export function bufferRawSample(keyspace: Keyspace, version: number, ts: number,
     set.samples++;
     return;
   }
-  let low = 0; // the first index whose timestamp is >= ts
-  let high = length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (timestamps[middle]! < ts) low = middle + 1;
-    else high = middle;
-  }
+  const low = firstIndexFrom(timestamps, ts);
   if (timestamps[low] === ts) {
     values[low] = value;
     return;
@@ -106,15 +99,38 @@ function dropFrom(set: BufferSet, version: number): void {
   set.byVersion.delete(version);
 }
 
-/** The oldest raw samples of a series (at most limit), from its buffer; undefined when it has none. */
-export function bufferedRawSamples(keyspace: Keyspace, version: number, limit: number): { samples: Sample[]; bufferedCount: number } | undefined {
+/**
+ * The raw sample at ts from its series' buffer: its value, null when the buffer holds none at ts,
+ * undefined when the series has no buffer (ask the engine).
+ */
+export function bufferedValueAt(keyspace: Keyspace, version: number, ts: number): number | null | undefined {
+  const set = sets.get(keyspace);
+  if (set === undefined || set.byVersion.size === 0 || set.resets !== keyspace.stagedResets || keyspace.readOnly) return undefined;
+  const buffer = set.byVersion.get(version);
+  if (buffer === undefined) return undefined;
+  const low = firstIndexFrom(buffer.timestamps, ts);
+  return buffer.timestamps[low] === ts ? buffer.values[low]! : null;
+}
+
+/** The first index of ascending timestamps holding one >= ts (their length if none). */
+function firstIndexFrom(timestamps: readonly number[], ts: number): number {
+  let low = 0;
+  let high = timestamps.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (timestamps[middle]! < ts) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The oldest raw samples of a series (at most limit), copied from its buffer; undefined when it has none. */
+export function bufferedRawSamples(keyspace: Keyspace, version: number, limit: number): { timestamps: number[]; values: number[]; bufferedCount: number } | undefined {
   const buffer = setOf(keyspace)?.byVersion.get(version);
   if (buffer === undefined) return undefined;
   const { timestamps, values } = buffer;
   const count = Math.min(limit, timestamps.length);
-  const samples: Sample[] = new Array(count);
-  for (let index = 0; index < count; index++) samples[index] = { ts: timestamps[index]!, value: values[index]! };
-  return { samples, bufferedCount: timestamps.length };
+  return { timestamps: timestamps.slice(0, count), values: values.slice(0, count), bufferedCount: timestamps.length };
 }
 
 /** Removes the oldest count samples from a series' buffer (they were sealed). */

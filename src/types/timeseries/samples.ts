@@ -4,8 +4,9 @@
 // Invariants:
 // - A write stages its raw sample and the series' new state in the caller's command (one WAL batch;
 //   an append in order stages only the raw sample, its state kept by hot-state.ts).
-//   An append (ts > lastTs) reads nothing; an upsert reads the one sample at ts (a raw element, or
-//   the chunk holding it: decoded once and kept in a small cache, never re-encoded on this path).
+//   An append (ts > lastTs) reads nothing; an upsert reads the one sample at ts (the raw buffer
+//   when the series has one, else a raw element; then the chunk holding it: decoded once and kept
+//   in a small cache, never re-encoded on this path).
 // - Reads see chunks and raw samples merged in timestamp order, a raw sample winning over a chunk's
 //   at the same timestamp, and never return a sample older than lastTs - retention.
 // - seal() rewrites only the chunks late samples fall into (cutting one again when they grow it past
@@ -19,7 +20,7 @@ import type { ElementReader } from '../../keyspace/snapshot-view.js';
 import { elementPrefix, prefixEnd } from '../../keyspace/layout.js';
 import { CHUNK_HEADER_BYTES, ChunkEncoder, decodeChunk, readChunkHeader, type ChunkEncoding, type ChunkHeader } from './chunk-codec.js';
 import { TS_ERRORS, fail } from './errors.js';
-import { bufferRawSample, bufferedRawSamples, dropRawBuffer, shiftRawBuffer, startRawBuffer } from './raw-buffer.js';
+import { bufferRawSample, bufferedRawSamples, bufferedValueAt, dropRawBuffer, shiftRawBuffer, startRawBuffer } from './raw-buffer.js';
 import type { Sample } from './sample.js';
 import type { DuplicatePolicy } from './series-options.js';
 import {
@@ -191,8 +192,19 @@ export function* samplesDescending(keyspace: ElementReader, series: Series, from
 
 /** The stored value at ts (raw first, then the chunk holding it), or undefined. */
 export function sampleAt(keyspace: Keyspace, series: Series, ts: number): number | undefined {
-  const raw = keyspace.element(rawKey(series.record.version, ts));
-  if (raw !== undefined) return raw.readDoubleBE(0);
+  const version = series.record.version;
+  return rawValueAt(keyspace, version, rawKey(version, ts), ts) ?? chunkValueAt(keyspace, series, ts);
+}
+
+/** The raw sample's value at ts (its key given): from the series' raw buffer when it has one, else the engine. */
+function rawValueAt(keyspace: Keyspace, version: number, key: Buffer, ts: number): number | undefined {
+  const buffered = bufferedValueAt(keyspace, version, ts);
+  if (buffered !== undefined) return buffered === null ? undefined : buffered;
+  return keyspace.element(key)?.readDoubleBE(0);
+}
+
+/** The value at ts in the chunk holding it, or undefined. */
+function chunkValueAt(keyspace: Keyspace, series: Series, ts: number): number | undefined {
   if (series.state.chunkCount === 0 || ts > series.state.sealedLastTs) return undefined;
   const chunk = firstOf(chunksFrom(keyspace, series.record.version, ts));
   if (chunk === undefined || chunk.header.firstTimestamp > ts) return undefined;
@@ -210,7 +222,7 @@ export function sampleAt(keyspace: Keyspace, series: Series, ts: number): number
 }
 
 /** What a duplicate-timestamp upsert stores under policy (undefined: keep the old value as is). */
-function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): number | undefined {
+export function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): number | undefined {
   if (policy === 'block') fail(TS_ERRORS.duplicateBlocked);
   if (Number.isNaN(old) !== Number.isNaN(value)) return Number.isNaN(old) ? value : undefined; // the non-NaN value wins
   switch (policy) {
@@ -265,10 +277,11 @@ export function writeSample(keyspace: Keyspace, series: Series, ts: number, valu
     return { kind: 'appended' };
   }
   const key = rawKey(record.version, ts);
-  const old = sampleAt(keyspace, series, ts);
+  const rawOld = rawValueAt(keyspace, record.version, key, ts);
+  const old = rawOld ?? chunkValueAt(keyspace, series, ts);
   const stored = old === undefined ? value : resolveDuplicate(policy, old, value);
   if (stored === undefined) return { kind: 'unchanged' };
-  const rawBefore = keyspace.element(key) !== undefined;
+  const rawBefore = rawOld !== undefined;
   keyspace.putElement(key, encodeValue(stored));
   bufferRawSample(keyspace, record.version, ts, stored);
   if (!rawBefore) state.rawCount++;
@@ -299,23 +312,26 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   const limit = Math.min(maxSamples, SEAL_SAMPLES_MAX);
   const buffered = bufferedRawSamples(keyspace, version, limit);
   if (buffered !== undefined) assert.equal(buffered.bufferedCount, state.rawCount, 'a raw buffer holds every raw sample');
-  const raws = buffered === undefined ? oldestRawSamples(keyspace, series, limit) : buffered.samples;
-  for (const raw of raws) keyspace.deleteElement(rawKey(version, raw.ts));
+  // columns, not Sample objects: a seal folds thousands, and reads them three times
+  const { timestamps, values } = buffered ?? oldestRawSamples(keyspace, series, limit);
+  const count = timestamps.length;
+  for (let index = 0; index < count; index++) keyspace.deleteElement(rawKey(version, timestamps[index]!));
   let index = 0;
   // late samples: into the chunk holding their time (the first with lastTs >= ts); timestamps in a
   // gap before a chunk join it, so chunk keys (last timestamps) and links stay as they are
-  while (index < raws.length && state.chunkCount > 0 && raws[index]!.ts <= state.sealedLastTs) {
-    const chunk = firstOf(chunksFrom(keyspace, version, raws[index]!.ts)) as StoredChunk;
+  while (index < count && state.chunkCount > 0 && timestamps[index]! <= state.sealedLastTs) {
+    const chunk = firstOf(chunksFrom(keyspace, version, timestamps[index]!)) as StoredChunk;
     const decoded = decodeChunk(chunk.value.subarray(CHUNK_LINK_BYTES));
-    const merged: Sample[] = [];
+    const held = decoded.timestamps.length;
+    const merged: SampleColumns = { timestamps: [], values: [] };
     let at = 0;
-    for (; index < raws.length && raws[index]!.ts <= chunk.lastTs; index++) {
-      const raw = raws[index]!;
-      while (at < decoded.timestamps.length && decoded.timestamps[at]! < raw.ts) merged.push({ ts: decoded.timestamps[at]!, value: decoded.values[at++]! });
-      if (at < decoded.timestamps.length && decoded.timestamps[at] === raw.ts) at++; // replaced
-      merged.push(raw);
+    for (; index < count && timestamps[index]! <= chunk.lastTs; index++) {
+      const ts = timestamps[index]!;
+      while (at < held && decoded.timestamps[at]! < ts) pushSample(merged, decoded.timestamps[at]!, decoded.values[at++]!);
+      if (at < held && decoded.timestamps[at] === ts) at++; // replaced
+      pushSample(merged, ts, values[index]!);
     }
-    while (at < decoded.timestamps.length) merged.push({ ts: decoded.timestamps[at]!, value: decoded.values[at++]! });
+    while (at < held) pushSample(merged, decoded.timestamps[at]!, decoded.values[at++]!);
     rewriteChunk(keyspace, series, chunk, merged);
   }
   // the head: new chunks cut at about chunkSizeBytes, each linked to the one before
@@ -329,20 +345,32 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
     state.chunkCount++;
     state.sealedLastTs = chunkLast;
   };
-  for (; index < raws.length; index++) {
-    const raw = raws[index]!;
-    if (!encoder.tryAppend(raw.ts, raw.value, state.chunkSizeBytes)) {
+  for (; index < count; index++) {
+    const ts = timestamps[index]!;
+    const value = values[index]!;
+    if (!encoder.tryAppend(ts, value, state.chunkSizeBytes)) {
       flush();
-      encoder.append(raw.ts, raw.value); // a chunk's first sample always fits
+      encoder.append(ts, value); // a chunk's first sample always fits
     }
-    chunkLast = raw.ts;
+    chunkLast = ts;
   }
   flush();
-  state.rawCount -= raws.length;
-  shiftRawBuffer(keyspace, version, raws.length);
+  state.rawCount -= count;
+  shiftRawBuffer(keyspace, version, count);
   dropExpiredChunks(keyspace, series);
   if (state.rawCount === 0) startRawBuffer(keyspace, version); // from here on the sealer reads no engine scan
-  return raws.length;
+  return count;
+}
+
+/** Samples as two parallel arrays, ascending by timestamp (what seal() folds). */
+export interface SampleColumns {
+  timestamps: number[];
+  values: number[];
+}
+
+function pushSample(columns: SampleColumns, ts: number, value: number): void {
+  columns.timestamps.push(ts);
+  columns.values.push(value);
 }
 
 /**
@@ -351,24 +379,21 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
  * walk never meets the deletes of the raw samples sealed before (which a walk from 0 would step
  * over, in the memtable and the tables not yet compacted, at every seal).
  */
-function oldestRawSamples(keyspace: Keyspace, series: Series, limit: number): Sample[] {
+function oldestRawSamples(keyspace: Keyspace, series: Series, limit: number): SampleColumns {
   const { state, record } = series;
   const headFrom = state.chunkCount > 0 ? state.sealedLastTs + 1 : 0;
-  const head: Sample[] = [];
+  const head: SampleColumns = { timestamps: [], values: [] };
   for (const raw of rawSamples(keyspace, record.version, headFrom, TIMESTAMP_MAX)) {
-    if (head.length >= limit) break;
-    head.push(raw);
+    if (head.timestamps.length >= limit) break;
+    pushSample(head, raw.ts, raw.value);
   }
-  if (headFrom === 0 || (head.length < limit && head.length >= state.rawCount)) return head;
-  const raws: Sample[] = [];
+  if (headFrom === 0 || (head.timestamps.length < limit && head.timestamps.length >= state.rawCount)) return head;
+  const raws: SampleColumns = { timestamps: [], values: [] };
   for (const raw of rawSamples(keyspace, record.version, 0, headFrom - 1)) {
-    if (raws.length >= limit) return raws;
-    raws.push(raw);
+    if (raws.timestamps.length >= limit) return raws;
+    pushSample(raws, raw.ts, raw.value);
   }
-  for (const raw of head) {
-    if (raws.length >= limit) break;
-    raws.push(raw);
-  }
+  for (let index = 0; index < head.timestamps.length && raws.timestamps.length < limit; index++) pushSample(raws, head.timestamps[index]!, head.values[index]!);
   return raws;
 }
 
@@ -378,14 +403,17 @@ function oldestRawSamples(keyspace: Keyspace, series: Series, limit: number): Sa
  * piece keyed by its last timestamp and linked to the one before; the last piece keeps the
  * chunk's key, which its successor's link names.
  */
-function rewriteChunk(keyspace: Keyspace, series: Series, chunk: StoredChunk, samples: readonly Sample[]): void {
+function rewriteChunk(keyspace: Keyspace, series: Series, chunk: StoredChunk, samples: SampleColumns): void {
   const { state, record } = series;
-  const whole = encodeSamples(samples, state.encoding);
-  if (whole.length - CHUNK_HEADER_BYTES <= state.chunkSizeBytes * CHUNK_SPLIT_FACTOR) {
-    keyspace.putElement(chunk.key, chunkValue(chunk.prevLastTs, whole));
+  const { timestamps, values } = samples;
+  const whole = new ChunkEncoder(chunkEncoding(state.encoding));
+  for (let index = 0; index < timestamps.length; index++) whole.append(timestamps[index]!, values[index]!);
+  const bytes = whole.finish();
+  if (bytes.length - CHUNK_HEADER_BYTES <= state.chunkSizeBytes * CHUNK_SPLIT_FACTOR) {
+    keyspace.putElement(chunk.key, chunkValue(chunk.prevLastTs, bytes));
     return;
   }
-  assert.equal(samples.at(-1)!.ts, chunk.lastTs, 'a chunk keeps its last timestamp');
+  assert.equal(timestamps.at(-1), chunk.lastTs, 'a chunk keeps its last timestamp');
   const encoder = new ChunkEncoder(chunkEncoding(state.encoding));
   let previous = chunk.prevLastTs;
   let last = 0;
@@ -394,12 +422,13 @@ function rewriteChunk(keyspace: Keyspace, series: Series, chunk: StoredChunk, sa
     previous = last;
     state.chunkCount++;
   };
-  for (const sample of samples) {
-    if (!encoder.tryAppend(sample.ts, sample.value, state.chunkSizeBytes)) {
+  for (let index = 0; index < timestamps.length; index++) {
+    const ts = timestamps[index]!;
+    if (!encoder.tryAppend(ts, values[index]!, state.chunkSizeBytes)) {
       flush();
-      encoder.append(sample.ts, sample.value); // a chunk's first sample always fits
+      encoder.append(ts, values[index]!); // a chunk's first sample always fits
     }
-    last = sample.ts;
+    last = ts;
   }
   flush();
   state.chunkCount--; // the last piece took the chunk's place

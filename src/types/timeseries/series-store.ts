@@ -18,7 +18,7 @@ import { createAggregator } from './aggregators.js';
 import { bucketStart as startOfBucket, normalizeBucketStart } from './bucket-math.js';
 import { U64_MAX, appendToRule, calcBucketRange, decodeRuleState, encodeRuleState, newRuleState, type CompactionRuleSpec, type RuleState } from './compaction-rule.js';
 import { TS_ERRORS, fail } from './errors.js';
-import { appendUnrecorded, loadSeries, recordSeries } from './hot-state.js';
+import { appendUnrecorded, loadSeries, recordSeries, upsertUnrecorded } from './hot-state.js';
 import { indexLabels, unindexLabels } from './label-index.js';
 import { startRawBuffer } from './raw-buffer.js';
 import { seriesRecordAt } from './record-cache.js';
@@ -353,6 +353,10 @@ export function addSample(access: SeriesAccess, key: Buffer, series: Series, ts:
     noteAppend(series, ts, value);
     storeSeries(access, key, series);
     stageAppend(access.keyspace, series, ts, value);
+    return ts;
+  }
+  if (!hasRules && upsertUnrecorded(access.keyspace, access.db, key, series, ts, value, policy)) {
+    access.sealer.note(series, access.db, key); // a late sample past the stored record: one element staged, as an append
     return ts;
   }
   const outcome = writeSample(access.keyspace, series, ts, value, policy); // throws (BLOCK) before staging anything

@@ -28,6 +28,7 @@
 //   each names its predecessor's last timestamp, so a reverse walk is point lookups.
 // - A raw sample at a timestamp a chunk also holds is newer and wins (an upsert not yet folded).
 // - count = distinct timestamps stored (chunks and raw, a raw sample over a chunk's counted once).
+import assert from 'node:assert/strict';
 import type { KeyRecord } from '../../keyspace/keyspace.js';
 import { ELEMENT_NAMESPACE, KEY_TYPE, NAMESPACE_BYTES, VERSION_BYTES, elementPrefix, readU64BE, writeU64BE } from '../../keyspace/layout.js';
 import type { Label } from './sample.js';
@@ -125,14 +126,33 @@ export function newSeriesRecord(version: number, state: SeriesState): KeyRecord 
 
 const KIND_OFFSET = NAMESPACE_BYTES + VERSION_BYTES;
 
-/** elementPrefix(version, kind) + [ts u64], in one buffer (the write path makes one per sample). */
+/**
+ * elementPrefix(version, kind) + [ts u64], in one buffer. The write path makes two per sample (its
+ * raw element, and the seal's delete of it): bytes are stored directly, since Buffer's
+ * writeUInt32BE range checks made a key about 3x dearer (232 against 70 ns in a loop).
+ */
 function timestampKey(version: number, kind: number, ts: number): Buffer {
+  assert.ok(ts >= 0 && ts <= Number.MAX_SAFE_INTEGER, 'a key timestamp is a u64 below 2^53'); // writeUInt32BE threw
   const key = Buffer.allocUnsafe(KIND_OFFSET + 1 + 8);
-  key.writeUInt32BE(ELEMENT_NAMESPACE, 0);
-  writeU64BE(key, version, NAMESPACE_BYTES);
+  putU32(key, 0, ELEMENT_NAMESPACE);
+  putU64(key, NAMESPACE_BYTES, version);
   key[KIND_OFFSET] = kind;
-  writeU64BE(key, ts, KIND_OFFSET + 1);
+  putU64(key, KIND_OFFSET + 1, ts);
   return key;
+}
+
+/** writeUInt32BE without its checks: value is a u32 (a byte store keeps its low 8 bits). */
+function putU32(bytes: Buffer, offset: number, value: number): void {
+  bytes[offset] = value >>> 24;
+  bytes[offset + 1] = value >>> 16;
+  bytes[offset + 2] = value >>> 8;
+  bytes[offset + 3] = value;
+}
+
+/** writeU64BE (keyspace/layout.ts) without the checks: value is a non-negative safe integer. */
+function putU64(bytes: Buffer, offset: number, value: number): void {
+  putU32(bytes, offset, Math.floor(value / 2 ** 32));
+  putU32(bytes, offset + 4, value >>> 0);
 }
 
 export function chunkKey(version: number, lastTs: number): Buffer {
