@@ -21,8 +21,9 @@
 //                           so an idle server kept them for ever) runs one full GC, at most every
 //                           IDLE_GC_INTERVAL_MS unless the check let go of IDLE_GC_RELEASED_MIN of
 //                           memtable arrays, after IDLE_GC_SCAVENGES scavenges that let V8 shrink
-//                           its young generation. A request that arrives meanwhile waits for them
-//                           (~30 ms at tskv's heap sizes), as it would for any major GC.
+//                           its young generation (retried alone at up to IDLE_SHRINK_RETRIES_MAX
+//                           idle checks if it did not). A request that arrives meanwhile waits for
+//                           them (~100 ms at tskv's heap sizes), as it would for any major GC.
 //
 // Invariants:
 // - apply() is called at start and after every CONFIG SET; the budget follows the config at once.
@@ -57,20 +58,36 @@ export const IDLE_GC_RELEASED_MIN = 4 * 1024 * 1024;
  */
 export const IDLE_GC_SCAVENGES = 11;
 
-let gcFunction: ((options?: { type: 'minor' | 'major' }) => void) | undefined;
+/**
+ * The young generation counts as given back at or under this many resident bytes. When an idle GC
+ * leaves more (work such as a compaction allocated during the idle second, so V8 found the rate
+ * high), up to IDLE_SHRINK_RETRIES_MAX later idle checks run the scavenges alone again.
+ */
+export const YOUNG_GENERATION_IDLE_BYTES_MAX = 2 * 1024 * 1024;
+export const IDLE_SHRINK_RETRIES_MAX = 5;
+
+type GcFunction = (options?: { type: 'minor' | 'major' }) => void;
+let gcFunction: GcFunction | undefined;
 
 /**
- * IDLE_GC_SCAVENGES scavenges, then one full GC: --expose-gc's gc(), without the flag on the
- * command line. The flag is set at the first idle collection, not when this module is imported
- * (a test importing it keeps V8 as is).
+ * --expose-gc's gc(), without the flag on the command line. The flag is set at the first idle
+ * collection, not when this module is imported (a test importing it keeps V8 as is).
  */
-function collectGarbage(): void {
+function gcOf(): GcFunction {
   if (gcFunction === undefined) {
     v8.setFlagsFromString('--expose-gc');
-    gcFunction = vm.runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
+    gcFunction = vm.runInNewContext('gc') as GcFunction;
   }
-  for (let scavenge = 0; scavenge < IDLE_GC_SCAVENGES; scavenge++) gcFunction({ type: 'minor' });
-  gcFunction();
+  return gcFunction;
+}
+
+/** IDLE_GC_SCAVENGES scavenges, then (full) one full GC; whether the young generation is given back. */
+function collectGarbage(full: boolean): boolean {
+  const gc = gcOf();
+  for (let scavenge = 0; scavenge < IDLE_GC_SCAVENGES; scavenge++) gc({ type: 'minor' });
+  if (full) gc();
+  const young = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+  return young === undefined || young.physical_space_size <= YOUNG_GENERATION_IDLE_BYTES_MAX;
 }
 
 export interface MemoryBudgetConfig {
@@ -109,6 +126,7 @@ export class MemoryBudget {
   private idleCollections = 0;
   private lastActivity = -1;
   private lastIdleCollectionMs = 0;
+  private shrinkRetriesLeft = 0; // idle checks that may still scavenge to give back the young generation
 
   constructor(
     private readonly engineOf: () => Engine, // the server's engine (a replica's full copy replaces it)
@@ -148,7 +166,9 @@ export class MemoryBudget {
     if (idle && due && memory.external - engineResidentBytes(engine.stats()) > IDLE_GC_GARBAGE_MIN) {
       this.lastIdleCollectionMs = Date.now();
       this.idleCollections++;
-      collectGarbage();
+      this.shrinkRetriesLeft = collectGarbage(true) ? 0 : IDLE_SHRINK_RETRIES_MAX;
+    } else if (idle && this.shrinkRetriesLeft > 0) {
+      this.shrinkRetriesLeft = collectGarbage(false) ? 0 : this.shrinkRetriesLeft - 1;
     }
     const maxmemory = this.config.maxmemoryBytes;
     if (maxmemory <= 0 || memory.rss <= maxmemory) return false;
