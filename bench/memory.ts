@@ -37,7 +37,7 @@ const SETTLE_MS = Number(option('--settle-ms', '3000'));
 const LOAD_TIMEOUT_MS = 600_000;
 const START_TIMEOUT_MS = 20_000;
 const TSKV_PARTS = [
-  'tskv_memtable_arena_bytes', 'tskv_memtable_index_bytes', 'tskv_cache_bytes', 'tskv_table_index_filter_bytes', 'tskv_js_heap_total',
+  'tskv_memtable_arena_bytes', 'tskv_memtable_index_bytes', 'tskv_cache_bytes', 'tskv_table_index_filter_bytes', 'tskv_js_heap_total', 'tskv_js_heap_resident',
   'tskv_external_other_bytes', 'tskv_rss_executable_bytes', 'tskv_rss_unaccounted_bytes',
 ];
 
@@ -122,7 +122,8 @@ async function main(): Promise<void> {
       (rss[result.name] ??= []).push(result.rssBytes);
       if (result !== redis) (ratios[result.name] ??= []).push(result.rssBytes / redis.rssBytes);
       const parts = TSKV_PARTS.filter((part) => result.parts[part] !== undefined).map((part) => `${part.replace(/^tskv_/, '')}=${mib(result.parts[part]!)}`);
-      console.log(`  ${result.name.padEnd(5)} keys=${result.keys} rss_mib=${mib(result.rssBytes)}${parts.length > 0 ? ' ' + parts.join(' ') : ''}`);
+      const gcRuns = result.parts['tskv_idle_gc_runs'] === undefined ? '' : ` idle_gc_runs=${result.parts['tskv_idle_gc_runs']}`;
+      console.log(`  ${result.name.padEnd(5)} keys=${result.keys} rss_mib=${mib(result.rssBytes)}${parts.length > 0 ? ' ' + parts.join(' ') : ''}${gcRuns}`);
     }
   }
   for (const name of names) {

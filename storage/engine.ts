@@ -369,10 +369,17 @@ export class Engine {
     }
   }
 
-  /** Lets go of memory that only saves time: the spare memtable arrays, and cached blocks down to cacheBytes. */
-  shedMemory(cacheBytes: number): void {
+  /**
+   * Lets go of memory that only saves time: the spare memtable arrays, the active memtable's
+   * arrays beyond what it holds (they grow again as it fills), and cached blocks down to cacheBytes.
+   * Returns the bytes of memtable arrays let go (garbage until the next GC).
+   */
+  shedMemory(cacheBytes: number): number {
+    const spareBytes = this.spareArrays === undefined ? 0 : arraysBytes(this.spareArrays);
     this.spareArrays = undefined;
+    const trimmedBytes = this.active.trimArrays();
     this.blockCache.evictDownTo(cacheBytes); // the budget stays; blocks come back as they are read
+    return spareBytes + trimmedBytes;
   }
 
   /** Starts flushing the active memtable now if no flush is in progress (memory pressure). */

@@ -242,6 +242,39 @@ describe('Memtable', () => {
     expect(reused.get(Buffer.from('a'))).toBeUndefined(); // a recycled table starts empty, whatever its size
   });
 
+  it('trims arrays sized for a full table to what it holds, and reads, iterates and grows as before', () => {
+    const keyOf = (index: number): Buffer => Buffer.from(`key-${(index * 7919) % 300_007}`);
+    const put = (table: Memtable, index: number, seq: number): void =>
+      table.put({ key: keyOf(index), seq, kind: 'put', value: Buffer.from([index & 0xff]), expireAtMs: 0 }, index % 5 === 0);
+    const full = new Memtable();
+    for (let index = 0; index < 100_000; index++) put(full, index, index + 1);
+    const recycled = new Memtable(undefined, full.takeArrays());
+    const fresh = new Memtable();
+    const iterator = recycled.iterator();
+    for (let index = 0; index < 30_000; index++) {
+      put(recycled, index, 300_000 + index);
+      put(fresh, index, 300_000 + index);
+      if (index === 10) iterator.seekToFirst(); // an iterator open across the trim goes on
+    }
+    const before = recycled.residentBytes().indexBytes;
+    const released = recycled.trimArrays();
+    expect(released).toBeGreaterThan(4 * 1024 * 1024);
+    expect(recycled.residentBytes().indexBytes).toBe(before - released);
+    expect(recycled.trimArrays()).toBe(0); // nothing left to trim
+    expect(drain(iterator).length).toBeGreaterThan(0);
+    for (let index = 0; index < 30_000; index += 101) expect(recycled.get(keyOf(index))).toEqual(fresh.get(keyOf(index)));
+    for (let index = 30_000; index < 60_000; index++) { // past the trimmed arrays' size: they grow again
+      put(recycled, index, 300_000 + index);
+      put(fresh, index, 300_000 + index);
+    }
+    expect(recycled.keyCount()).toBe(fresh.keyCount());
+    for (let index = 0; index < 60_000; index += 97) expect(recycled.get(keyOf(index))).toEqual(fresh.get(keyOf(index)));
+    expect(drainFromFirst(recycled).map(label)).toEqual(drainFromFirst(fresh).map(label));
+    const retired = new Memtable();
+    retired.takeArrays();
+    expect(retired.trimArrays()).toBe(0);
+  });
+
   it('orders many keys through several merges of the tail', () => {
     const table = new Memtable();
     const keys: Buffer[] = [];

@@ -13,6 +13,7 @@
 //   REHASH_NODES_PER_ADD old nodes into the new one (a whole rehash took ~10-20 ms at 256k keys);
 // - growth: the typed arrays double when full; version arrays start at 1.5x the node arrays'
 //   capacity so the two never double in the same put (a full copy of both took ~10 ms at 256k);
+//   trimArrays() (an idle server) shrinks them to what the table holds;
 // - order: two sorted runs of node ids, `main` and a small `tail` (at most TAIL_NODES_MAX) that
 //   takes new keys by binary insertion (keys arriving in ascending or descending order go at or
 //   next to the previous insert, checked by two compares) and is merged into `main` when full (a
@@ -52,6 +53,8 @@ export const TAIL_NODES_MAX = 2048;
 const CAPACITY_MIN = 1024;
 /** Version arrays start larger so they double at other puts than the node arrays. */
 const VERSION_CAPACITY_MIN = 1536;
+/** trimArrays() leaves the arrays as they are when they have fewer spare slots than this, all together. */
+const TRIM_SLACK_COUNT_MIN = 64 * 1024;
 /** Old nodes moved into a growing hash table per node added: done well before the next doubling. */
 const REHASH_NODES_PER_ADD = 4;
 const KIND = { put: 1, delete: 2 } as const;
@@ -249,6 +252,45 @@ export class Memtable {
     this.bytes = 0;
     this.mutations++;
     return arrays;
+  }
+
+  /**
+   * Shrinks the typed arrays to what the table holds plus a quarter (an idle server's memtable got
+   * arrays sized for a full one from takeArrays()); the hash table is rebuilt at the smallest power
+   * of two that keeps its load <= 1/2. Returns the bytes let go (garbage until the next GC). Puts
+   * past the quarter double the arrays again. Contents, order and iterators are unaffected.
+   */
+  trimArrays(): number {
+    if (this.retired) return 0;
+    while (this.oldBuckets !== undefined) this.continueRehash();
+    const before = arraysBytes(this.ownArrays());
+    const nodes = Math.min(this.keySlab.length, Math.max(CAPACITY_MIN, this.nodeCount + (this.nodeCount >>> 2)));
+    const versions = Math.min(this.versionSeq.length, Math.max(VERSION_CAPACITY_MIN, this.versionSlots + (this.versionSlots >>> 2)));
+    const mainLength = Math.min(this.main.length, Math.max(CAPACITY_MIN, this.nodeCount + (this.nodeCount >>> 2)));
+    let bucketsLength = 2 * 2 * CAPACITY_MIN;
+    while (4 * this.nodeCount > bucketsLength) bucketsLength *= 2;
+    const slackCount = this.keySlab.length - nodes + this.versionSeq.length - versions + this.main.length - mainLength + this.buckets.length - bucketsLength;
+    if (slackCount < TRIM_SLACK_COUNT_MIN) return 0;
+    this.keySlab = this.keySlab.slice(0, nodes);
+    this.keyOffset = this.keyOffset.slice(0, nodes);
+    this.keyLength = this.keyLength.slice(0, nodes);
+    this.nodeHash = this.nodeHash.slice(0, nodes);
+    this.newest = this.newest.slice(0, nodes);
+    this.prefixHigh = this.prefixHigh.slice(0, nodes);
+    this.prefixLow = this.prefixLow.slice(0, nodes);
+    this.main = this.main.slice(0, mainLength);
+    this.versionSeq = this.versionSeq.slice(0, versions);
+    this.versionExpire = this.versionExpire.slice(0, versions);
+    this.versionKind = this.versionKind.slice(0, versions);
+    this.valueSlab = this.valueSlab.slice(0, versions);
+    this.valueOffset = this.valueOffset.slice(0, versions);
+    this.valueLength = this.valueLength.slice(0, versions);
+    this.olderVersion = this.olderVersion.slice(0, versions);
+    if (bucketsLength < this.buckets.length) {
+      this.buckets = new Int32Array(bucketsLength);
+      for (let node = 0; node < this.nodeCount; node++) this.placeInBuckets(node, this.nodeHash[node]!);
+    }
+    return before - arraysBytes(this.ownArrays());
   }
 
   put(entry: Entry, keepOlderVersions: boolean): void {

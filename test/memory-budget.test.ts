@@ -45,7 +45,7 @@ describe('maxmemory as the memory budget', () => {
   it('explains RSS in INFO memory: engine parts, JS heap, the rest', async () => {
     const info = await memoryInfo();
     for (const field of ['tskv_memtable_arena_bytes', 'tskv_memtable_index_bytes', 'tskv_cache_bytes', 'tskv_table_index_filter_bytes', 'tskv_engine_bytes',
-      'tskv_js_heap_used', 'tskv_js_heap_total', 'tskv_external_other_bytes', 'tskv_rss_executable_bytes', 'tskv_rss_unaccounted_bytes', 'tskv_maxmemory_pressure_events']) {
+      'tskv_js_heap_used', 'tskv_js_heap_total', 'tskv_js_heap_resident', 'tskv_external_other_bytes', 'tskv_rss_executable_bytes', 'tskv_rss_unaccounted_bytes', 'tskv_maxmemory_pressure_events']) {
       expect(info[field], field).toMatch(/^\d+$/);
     }
     const parts = ['tskv_memtable_arena_bytes', 'tskv_memtable_index_bytes', 'tskv_cache_bytes', 'tskv_table_index_filter_bytes'].reduce((sum, field) => sum + Number(info[field]), 0);

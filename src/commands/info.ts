@@ -5,6 +5,7 @@
 // Sections: server clients memory persistence stats replication cpu modules errorstats cluster
 // keyspace (default); commandstats too with `all` / `everything` or by name.
 import os from 'node:os';
+import v8 from 'node:v8';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
 import { limits } from '../ops/config.js';
 import { engineResidentBytes } from '../ops/memory-budget.js';
@@ -65,6 +66,7 @@ function memoryFields(state: ServerState): Fields {
   // where RSS goes: engine buffers (outside the JS heap), the JS heap, and what neither accounts for
   // (V8's reserve beyond heapTotal, stacks, freed memory the allocator keeps)
   const engineBytes = engineResidentBytes(engine);
+  const heapResidentBytes = v8.getHeapStatistics().total_physical_size; // heapTotal less pages V8 reserved but gave back (an idle young generation)
   const executableBytes = readExecutableResidentBytes(); // node's own binary pages (ops/memory-map.ts)
   const zsetCache = zsetHeadCacheStats(state.keyspace); // its entries in the JS heap, members in tskv_external_other_bytes
   return [
@@ -78,9 +80,9 @@ function memoryFields(state: ServerState): Fields {
     ['tskv_table_index_filter_bytes', engine.tableCacheBytes], ['tskv_engine_bytes', engineBytes],
     ['tskv_zset_cache_bytes', zsetCache.bytes], ['tskv_zset_cache_bytes_max', zsetCache.bytesMax], ['tskv_zset_cache_zsets', zsetCache.zsets],
     ['tskv_zset_cache_hits', zsetCache.hits], ['tskv_zset_cache_misses', zsetCache.misses],
-    ['tskv_js_heap_used', memory.heapUsed], ['tskv_js_heap_total', memory.heapTotal],
+    ['tskv_js_heap_used', memory.heapUsed], ['tskv_js_heap_total', memory.heapTotal], ['tskv_js_heap_resident', heapResidentBytes],
     ['tskv_external_other_bytes', Math.max(0, memory.external - engineBytes)], ['tskv_rss_executable_bytes', executableBytes],
-    ['tskv_rss_unaccounted_bytes', Math.max(0, memory.rss - memory.heapTotal - Math.max(memory.external, engineBytes) - executableBytes)],
+    ['tskv_rss_unaccounted_bytes', Math.max(0, memory.rss - heapResidentBytes - Math.max(memory.external, engineBytes) - executableBytes)],
     ['tskv_maxmemory_pressure_events', budget.pressureEvents], ['tskv_idle_gc_runs', budget.idleCollections],
   ];
 }

@@ -2,7 +2,7 @@
 // the JS heap, and what an idle check sheds.
 import { describe, expect, it } from 'vitest';
 import { BLOCK_CACHE_OVERHEAD_BYTES, type Engine, type EngineDetailedStats } from '../../storage/index.js';
-import { budgetFor, CACHE_BYTES_MIN, engineResidentBytes, IDLE_GC_GARBAGE_MIN, MemoryBudget, MEMTABLE_BYTES_DEFAULT, MEMTABLE_BYTES_MIN } from './memory-budget.js';
+import { budgetFor, CACHE_BYTES_MIN, engineResidentBytes, IDLE_GC_GARBAGE_MIN, IDLE_GC_RELEASED_MIN, MemoryBudget, MEMTABLE_BYTES_DEFAULT, MEMTABLE_BYTES_MIN } from './memory-budget.js';
 
 const MIB = 1024 * 1024;
 
@@ -54,9 +54,10 @@ describe('MemoryBudget.check', () => {
 
   it('runs one full GC when idle with more than IDLE_GC_GARBAGE_MIN of buffers the engine does not hold', () => {
     const garbage = Buffer.alloc(IDLE_GC_GARBAGE_MIN + MIB); // external memory no engine stat claims
+    let releasedBytes = 0;
     const engine = {
       setMemoryBudget: () => undefined,
-      shedMemory: () => undefined,
+      shedMemory: () => releasedBytes,
       stats: () => ({ memtableArenaBytes: 0, memtableIndexBytes: 0, blockCacheBytes: 0, blockCacheBlocks: 0, tableCacheBytes: 0 }) as unknown as EngineDetailedStats,
     } as unknown as Engine;
     const budget = new MemoryBudget(() => engine, { maxmemoryBytes: 0, cacheBytes: 64 * MIB }, () => 0);
@@ -66,6 +67,9 @@ describe('MemoryBudget.check', () => {
     budget.check(); // idle, garbage over the threshold: gc() (the flag is set now, not at import)
     budget.check(); // within IDLE_GC_INTERVAL_MS of the last: none
     expect(budget.stats().idleCollections).toBe(1);
+    releasedBytes = IDLE_GC_RELEASED_MIN; // the check trimmed the memtable's arrays: collect them now
+    budget.check();
+    expect(budget.stats().idleCollections).toBe(2);
     expect(garbage.length).toBeGreaterThan(IDLE_GC_GARBAGE_MIN);
   });
 });
