@@ -48,15 +48,27 @@ function rssOf(pid: number): number {
   return match === null ? 0 : Number(match[1]) * 1024;
 }
 
-async function waitForPing(port: number): Promise<void> {
+/** The last bytes a server wrote to stderr, shown when it fails to start (a bundle without node_modules beside it). */
+const STDERR_TAIL_BYTES = 2048;
+
+function stderrTail(child: ChildProcess): () => string {
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+  });
+  return () => tail.trim();
+}
+
+async function waitForPing(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
+    if (child.exitCode !== null) throw new Error(`server on port ${port} exited with ${child.exitCode} before answering PING: ${stderr()}`);
     try {
       if ((await rawRequest(port, '*1\r\n$4\r\nPING\r\n')).startsWith('+PONG')) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`server on port ${port} did not answer PING`);
+    if (Date.now() > deadline) throw new Error(`server on port ${port} did not answer PING: ${stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -81,10 +93,11 @@ async function measure(name: string, bundle?: string): Promise<Result> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-memory-${name}-`));
   const child = bundle !== undefined
-    ? spawn(process.execPath, [...NODE_ARGS, bundle, '--port', String(port), '--dir', dir, '--appendfsync', 'no', ...TSKV_ARGS], { stdio: 'ignore', env: { ...process.env, ...TSKV_ENV } })
-    : spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    ? spawn(process.execPath, [...NODE_ARGS, bundle, '--port', String(port), '--dir', dir, '--appendfsync', 'no', ...TSKV_ARGS], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...TSKV_ENV } })
+    : spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr = stderrTail(child);
   try {
-    await waitForPing(port);
+    await waitForPing(port, child, stderr);
     execFileSync('redis-benchmark', ['-p', String(port), '-t', 'set', '-n', String(REQUESTS), '-r', String(REQUESTS), '-d', '100', '-P', '16', '-c', '50', '-q', '--csv'], {
       timeout: LOAD_TIMEOUT_MS, stdio: ['ignore', 'ignore', 'ignore'],
     });
