@@ -505,12 +505,15 @@ function readKey(reader: ByteReader, previous: Buffer): Buffer {
   return key;
 }
 
-/** Compares a[aStart .. aEnd) with b as unsigned bytes (a JS loop beats the native call for short keys). */
-export function compareBytes(a: Buffer, aStart: number, aEnd: number, b: Buffer): number {
+/**
+ * Compares a[aStart .. aEnd) with b as unsigned bytes (a JS loop beats the native call for short
+ * keys); known: how many first bytes the two are known to share, which the loop skips.
+ */
+export function compareBytes(a: Buffer, aStart: number, aEnd: number, b: Buffer, known = 0): number {
   const aLength = aEnd - aStart;
   const length = Math.min(aLength, b.length);
   if (length > 48) return a.compare(b, 0, b.length, aStart, aEnd);
-  for (let index = 0; index < length; index++) {
+  for (let index = known < length ? known : length; index < length; index++) {
     const difference = a[aStart + index]! - b[index]!;
     if (difference !== 0) return difference;
   }
@@ -598,20 +601,7 @@ export class BlockIterator implements EntryIterator {
     }
     this.seekToRestart(left);
     const known = leftShared < rightShared ? leftShared : rightShared;
-    while (this.isValid && this.compareKeyFrom(key, known) < 0) this.decodeNext();
-  }
-
-  /** The current key against target, whose first `known` bytes the key is known to share. */
-  private compareKeyFrom(target: Buffer, known: number): number {
-    const key = this.key;
-    const keyLength = this.keyLength;
-    const length = keyLength < target.length ? keyLength : target.length;
-    if (length > 48) return key.compare(target, 0, target.length, 0, keyLength);
-    for (let index = known < length ? known : length; index < length; index++) {
-      const difference = key[index]! - target[index]!;
-      if (difference !== 0) return difference;
-    }
-    return keyLength - target.length;
+    while (this.isValid && compareBytes(this.key, 0, this.keyLength, key, known) < 0) this.decodeNext();
   }
 
   valid(): boolean {

@@ -222,7 +222,7 @@ function chunkValueAt(keyspace: Keyspace, series: Series, ts: number): number | 
 }
 
 /** What a duplicate-timestamp upsert stores under policy (undefined: keep the old value as is). */
-export function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): number | undefined {
+function resolveDuplicate(policy: DuplicatePolicy, old: number, value: number): number | undefined {
   if (policy === 'block') fail(TS_ERRORS.duplicateBlocked);
   if (Number.isNaN(old) !== Number.isNaN(value)) return Number.isNaN(old) ? value : undefined; // the non-NaN value wins
   switch (policy) {
@@ -406,9 +406,7 @@ function oldestRawSamples(keyspace: Keyspace, series: Series, limit: number): Sa
 function rewriteChunk(keyspace: Keyspace, series: Series, chunk: StoredChunk, samples: SampleColumns): void {
   const { state, record } = series;
   const { timestamps, values } = samples;
-  const whole = new ChunkEncoder(chunkEncoding(state.encoding));
-  for (let index = 0; index < timestamps.length; index++) whole.append(timestamps[index]!, values[index]!);
-  const bytes = whole.finish();
+  const bytes = encodeSamples(samples, state.encoding);
   if (bytes.length - CHUNK_HEADER_BYTES <= state.chunkSizeBytes * CHUNK_SPLIT_FACTOR) {
     keyspace.putElement(chunk.key, chunkValue(chunk.prevLastTs, bytes));
     return;
@@ -434,9 +432,10 @@ function rewriteChunk(keyspace: Keyspace, series: Series, chunk: StoredChunk, sa
   state.chunkCount--; // the last piece took the chunk's place
 }
 
-function encodeSamples(samples: readonly Sample[], encoding: number): Buffer {
+function encodeSamples(samples: SampleColumns, encoding: number): Buffer {
+  const { timestamps, values } = samples;
   const encoder = new ChunkEncoder(chunkEncoding(encoding));
-  for (const sample of samples) encoder.append(sample.ts, sample.value);
+  for (let index = 0; index < timestamps.length; index++) encoder.append(timestamps[index]!, values[index]!);
   return encoder.finish();
 }
 
@@ -504,17 +503,17 @@ export function deleteSamples(keyspace: Keyspace, series: Series, from: number, 
     }
     for (const chunk of affected.reverse()) { // newest first: a relink then never meets a stale successor
       const decoded = decodeChunk(chunk.value.subarray(CHUNK_LINK_BYTES));
-      const kept: Sample[] = [];
+      const kept: SampleColumns = { timestamps: [], values: [] };
       for (let index = 0; index < decoded.timestamps.length; index++) {
         const ts = decoded.timestamps[index]!;
         if (ts >= from && ts <= to) {
           if (!rawTimes.has(ts)) deleted++;
         } else {
-          kept.push({ ts, value: decoded.values[index]! });
+          pushSample(kept, ts, decoded.values[index]!);
         }
       }
-      if (kept.length === decoded.timestamps.length) continue;
-      if (kept.length > 0 && kept[kept.length - 1]!.ts === chunk.lastTs) {
+      if (kept.timestamps.length === decoded.timestamps.length) continue;
+      if (kept.timestamps.at(-1) === chunk.lastTs) {
         keyspace.putElement(chunk.key, chunkValue(chunk.prevLastTs, encodeSamples(kept, state.encoding)));
       } else {
         relinkWithout(keyspace, series, chunk, kept);
@@ -527,14 +526,14 @@ export function deleteSamples(keyspace: Keyspace, series: Series, from: number, 
 }
 
 /** Removes chunk (or ends it earlier): its successor's link skips it; the kept samples go raw (under any newer raw one). */
-function relinkWithout(keyspace: Keyspace, series: Series, chunk: StoredChunk, kept: Sample[]): void {
+function relinkWithout(keyspace: Keyspace, series: Series, chunk: StoredChunk, kept: SampleColumns): void {
   const { state, record } = series;
   keyspace.deleteElement(chunk.key);
   state.chunkCount--;
-  for (const sample of kept) {
-    const key = rawKey(record.version, sample.ts);
+  for (let index = 0; index < kept.timestamps.length; index++) {
+    const key = rawKey(record.version, kept.timestamps[index]!);
     if (keyspace.element(key) !== undefined) continue; // a raw sample there is newer: an upsert not folded yet
-    keyspace.putElement(key, encodeValue(sample.value));
+    keyspace.putElement(key, encodeValue(kept.values[index]!));
     state.rawCount++;
   }
   const successor = firstOf(chunksFrom(keyspace, record.version, chunk.lastTs + 1));

@@ -30,7 +30,8 @@
 // - count = distinct timestamps stored (chunks and raw, a raw sample over a chunk's counted once).
 import assert from 'node:assert/strict';
 import type { KeyRecord } from '../../keyspace/keyspace.js';
-import { ELEMENT_NAMESPACE, KEY_TYPE, NAMESPACE_BYTES, VERSION_BYTES, elementPrefix, readU64BE, writeU64BE } from '../../keyspace/layout.js';
+import { writeWordBE } from '../../keyspace/hash64.js';
+import { ELEMENT_NAMESPACE, KEY_TYPE, NAMESPACE_BYTES, VERSION_BYTES, elementPrefix, readU64BE, writeU64BE, writeU64BEUnchecked } from '../../keyspace/layout.js';
 import type { Label } from './sample.js';
 import { DUPLICATE_POLICIES, type DuplicatePolicy } from './series-options.js';
 
@@ -134,25 +135,11 @@ const KIND_OFFSET = NAMESPACE_BYTES + VERSION_BYTES;
 function timestampKey(version: number, kind: number, ts: number): Buffer {
   assert.ok(ts >= 0 && ts <= Number.MAX_SAFE_INTEGER, 'a key timestamp is a u64 below 2^53'); // writeUInt32BE threw
   const key = Buffer.allocUnsafe(KIND_OFFSET + 1 + 8);
-  putU32(key, 0, ELEMENT_NAMESPACE);
-  putU64(key, NAMESPACE_BYTES, version);
+  writeWordBE(key, 0, ELEMENT_NAMESPACE);
+  writeU64BEUnchecked(key, version, NAMESPACE_BYTES);
   key[KIND_OFFSET] = kind;
-  putU64(key, KIND_OFFSET + 1, ts);
+  writeU64BEUnchecked(key, ts, KIND_OFFSET + 1);
   return key;
-}
-
-/** writeUInt32BE without its checks: value is a u32 (a byte store keeps its low 8 bits). */
-function putU32(bytes: Buffer, offset: number, value: number): void {
-  bytes[offset] = value >>> 24;
-  bytes[offset + 1] = value >>> 16;
-  bytes[offset + 2] = value >>> 8;
-  bytes[offset + 3] = value;
-}
-
-/** writeU64BE (keyspace/layout.ts) without the checks: value is a non-negative safe integer. */
-function putU64(bytes: Buffer, offset: number, value: number): void {
-  putU32(bytes, offset, Math.floor(value / 2 ** 32));
-  putU32(bytes, offset + 4, value >>> 0);
 }
 
 export function chunkKey(version: number, lastTs: number): Buffer {
