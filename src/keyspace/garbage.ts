@@ -20,16 +20,35 @@
 //   'ver' entry names ever live again). Readers with an open snapshot read the files and
 //   memtables they pinned, never a job's output.
 // - Until attach(engine) (flushes during the engine's own open), elements are all kept.
+// Generations (registerGenerations; a time series' raw samples): an element of a live version
+// whose kind is registered as generational, [ELEMENT_NAMESPACE][version][kind][generation u32]...,
+// is garbage once its version's generation element ([ELEMENT_NAMESPACE][version][its generation
+// kind] -> u32) durably holds a higher generation. The type writing them keeps that every element
+// of a generation is written before the generation moves past it and never after, that the
+// generation never goes down, and that it reads only the elements of the current one. A
+// generation element whose newest write is not durable yet (its sequence number above
+// engine.durableSequence(); the engine's getEntry returns the Entry, seq included) keeps every
+// element of its version, as a pending death does.
 import type { Engine } from '../../storage/index.js';
 import {
   DEAD_PREFIX, ELEMENT_NAMESPACE, NAMESPACE_BYTES, TTL_NAMESPACE_OFFSET, TTL_PREFIX, VERSION_BYTES, VERSION_INDEX_PREFIX,
-  VERSION_MARK_NAMESPACE_OFFSET, VERSION_MARK_PREFIX, elementVersionOf, readU64BE, versionMarkKey, versionMarksStart,
+  VERSION_MARK_NAMESPACE_OFFSET, VERSION_MARK_PREFIX, elementPrefix, elementVersionOf, readU64BE, versionMarkKey, versionMarksStart,
 } from './layout.js';
 
 /** Deaths (namespaces and versions) awaiting durability, at most; past it they are simply kept. */
 export const PENDING_DEATHS_MAX = 1_000_000;
 /** 'ver' entries read per version: one live at most, plus ones of dead namespaces not yet compacted. */
 const MARKS_READ_MAX = 4;
+const KIND_OFFSET = NAMESPACE_BYTES + VERSION_BYTES;
+const GENERATION_BYTES = 4;
+
+/** Generational element kind -> the kind of the element holding its version's generation. */
+const generationKinds = new Map<number, number>();
+
+/** Elements of kind carry a generation (see the header), the current one held by the element of generationKind. */
+export function registerGenerations(kind: number, generationKind: number): void {
+  generationKinds.set(kind, generationKind);
+}
 
 export class KeyspaceGarbage {
   private readonly deadNamespaces = new Set<number>();
@@ -40,6 +59,8 @@ export class KeyspaceGarbage {
   /** The last verdict; it holds while no death was noted and none became durable (a pending one kept it live). */
   private cached = { version: -1, live: true, deaths: -1, durable: -1 };
   private likelyNamespace = 1; // the namespace of the last live 'ver' entry read (db 0's at first)
+  /** The last generation verdict: elements of (version, kind, generation) are garbage or kept (while durable is as it was). */
+  private generationCached = { version: -1, kind: -1, generation: -1, garbage: false, durable: -1 };
 
   attach(engine: Engine): void {
     this.engine = engine;
@@ -78,7 +99,10 @@ export class KeyspaceGarbage {
   readonly filter = (key: Buffer): boolean => {
     if (key.length < NAMESPACE_BYTES) return false;
     const namespace = key.readUInt32BE(0);
-    if (namespace === ELEMENT_NAMESPACE) return !this.isLiveVersion(elementVersionOf(key));
+    if (namespace === ELEMENT_NAMESPACE) {
+      const version = elementVersionOf(key);
+      return !this.isLiveVersion(version) || (generationKinds.size > 0 && this.isPastGeneration(key, version));
+    }
     if (namespace !== 0) return this.isDeadNamespace(namespace);
     if (startsWith(key, TTL_PREFIX)) return key.length >= TTL_NAMESPACE_OFFSET + NAMESPACE_BYTES && this.isDeadNamespace(key.readUInt32BE(TTL_NAMESPACE_OFFSET));
     if (startsWith(key, VERSION_MARK_PREFIX)) return key.length >= VERSION_MARK_NAMESPACE_OFFSET + NAMESPACE_BYTES && this.isDeadNamespace(key.readUInt32BE(VERSION_MARK_NAMESPACE_OFFSET));
@@ -105,6 +129,28 @@ export class KeyspaceGarbage {
     }
     this.cached = { version, live, deaths: this.deaths, durable };
     return live;
+  }
+
+  /**
+   * Whether key, an element of a live version, is of a generational kind and of a generation below
+   * its version's durable one. A garbage verdict holds for good (generations only grow), a kept
+   * one while durableSequence stays (keys come sorted: one read per version and generation).
+   */
+  private isPastGeneration(key: Buffer, version: number): boolean {
+    if (key.length < KIND_OFFSET + 1 + GENERATION_BYTES) return false;
+    const kind = key[KIND_OFFSET]!;
+    const generationKind = generationKinds.get(kind);
+    const engine = this.engine;
+    if (generationKind === undefined || engine === undefined) return false;
+    const generation = key.readUInt32BE(KIND_OFFSET + 1);
+    const durable = engine.durableSequence();
+    const cached = this.generationCached;
+    if (cached.version === version && cached.kind === kind && cached.generation === generation && (cached.garbage || cached.durable === durable)) return cached.garbage;
+    const entry = engine.getEntry(elementPrefix(version, generationKind));
+    const seq = entry !== undefined && 'seq' in entry ? entry.seq : undefined;
+    const garbage = entry !== undefined && typeof seq === 'number' && seq <= durable && entry.value.length === GENERATION_BYTES && entry.value.readUInt32BE(0) > generation;
+    this.generationCached = { version, kind, generation, garbage, durable };
+    return garbage;
   }
 
   /**

@@ -33,7 +33,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine, type CrashMode, type EngineOptions, type SyncPolicy } from '../../storage/index.js';
 import { Keyspace, KeyspaceGarbage } from '../keyspace/keyspace.js';
-import { KEY_TYPE } from '../keyspace/layout.js';
+import { KEY_TYPE, elementPrefix, prefixEnd } from '../keyspace/layout.js';
 import { AGGREGATION_TYPES, type AggregationType } from './timeseries/aggregator.js';
 import { bucketStart as startOfBucket, normalizeBucketStart } from './timeseries/bucket-math.js';
 import { U64_MAX, appendToRule, calcBucketRange, latestOfRule, newRuleState, type CompactionRuleSpec, type RuleState } from './timeseries/compaction-rule.js';
@@ -49,7 +49,7 @@ import {
   addSample, alterSeries, createRule, createSeries, deleteRange, deleteRule, dropDanglingReferences, findSeries, incrementSeries,
   latestSample, readLabels, readRules, requireSeries, type SeriesAccess,
 } from './timeseries/series-store.js';
-import { SERIES_ENCODING, SERIES_FLAGS, TIMESTAMP_MAX, type Series } from './timeseries/series.js';
+import { SERIES_ENCODING, SERIES_FLAGS, SERIES_KIND, TIMESTAMP_MAX, type Series } from './timeseries/series.js';
 import { forgetHotState, loadSeries } from './timeseries/hot-state.js';
 import { rawBuffers } from './timeseries/raw-buffer.js';
 import { rangeInput as modelRangeInput } from './timeseries/test-series.js';
@@ -75,7 +75,7 @@ const ENGINE_TUNING: Partial<EngineOptions> = {
 const tally = {
   runs: 0, commands: 0, errors: 0, crashes: 0, reopens: 0, compacts: 0, flushes: 0, seals: 0, sealedSamples: 0, trimmedSamples: 0,
   lateSamples: 0, upserts: 0, rulesCreated: 0, bucketsWritten: 0, deletes: 0, deletedSamples: 0, rangeChecks: 0, chunksMax: 0,
-  multiChunkDeletes: 0,
+  multiChunkDeletes: 0, pastGenerationsDropped: 0,
 };
 
 const b = (text: string): Buffer => Buffer.from(text, 'latin1');
@@ -834,10 +834,30 @@ class Compact implements fc.AsyncCommand<Model, Real> {
   check = (): boolean => true;
   async run(model: Model, real: Real): Promise<void> {
     tally.compacts++;
+    const durable = real.engine.durableSequence() === real.engine.sequence(); // every seal's generation too
     await real.engine.compactAll();
+    if (durable) checkPastGenerationsDropped(model, real);
     verify(model, real, 'after compaction');
   }
   toString = (): string => 'compact all';
+}
+
+/**
+ * After a full compaction that began with every write durable: no raw element of a generation a
+ * seal left behind (keyspace/garbage.ts drops them) is in the engine, only the current one's.
+ */
+function checkPastGenerationsDropped(model: Model, real: Real): void {
+  for (const key of model.keys.keys()) {
+    const record = real.keyspace.get(DB, b(key));
+    if (record === undefined) continue; // verify() reports it
+    const { rawGeneration } = loadSeries(real.keyspace, record).state;
+    const prefix = elementPrefix(record.version, SERIES_KIND.raw);
+    for (const item of real.engine.scan({ start: prefix, end: prefixEnd(prefix) })) {
+      const generation = item.key.readUInt32BE(prefix.length);
+      if (generation !== rawGeneration) throw new Error(`after compaction: ${key} holds a raw element of generation ${generation}, its series is at ${rawGeneration}`);
+    }
+    tally.pastGenerationsDropped += rawGeneration;
+  }
 }
 
 class Reopen implements fc.AsyncCommand<Model, Real> {
@@ -921,7 +941,7 @@ function structureMismatch(keyspace: Keyspace, series: Series): string | undefin
   if (chunks !== state.chunkCount) return `chunkCount ${state.chunkCount}, ${chunks} chunks walked`;
   if (chunks > 0 && state.sealedLastTs !== previous) return `sealedLastTs ${state.sealedLastTs}, the last chunk ends at ${previous}`;
   let raws = 0;
-  for (const raw of rawSamples(keyspace, record.version, 0, TIMESTAMP_MAX)) {
+  for (const raw of rawSamples(keyspace, record.version, state.rawGeneration, 0, TIMESTAMP_MAX)) {
     raws++;
     timestamps.add(raw.ts);
   }
@@ -1028,10 +1048,10 @@ function checkRawBuffers(model: Model, real: Real, when: string): void {
   const { keyspace } = real;
   const buffers = rawBuffers(keyspace);
   for (const key of model.keys.keys()) {
-    const { version } = keyspace.get(DB, b(key))!;
+    const { record: { version }, state } = loadSeries(keyspace, keyspace.get(DB, b(key))!);
     const buffer = buffers.get(version);
     if (buffer === undefined) continue;
-    const stored = [...rawSamples(keyspace, version, 0, TIMESTAMP_MAX)];
+    const stored = [...rawSamples(keyspace, version, state.rawGeneration, 0, TIMESTAMP_MAX)];
     const held = buffer.timestamps.map((ts, index) => ({ ts, value: buffer.values[index]! }));
     const same = stored.length === held.length && stored.every((sample, index) => sample.ts === held[index]!.ts && Object.is(sample.value, held[index]!.value));
     if (!same) throw new Error(`${when}: ${key}'s raw buffer holds ${JSON.stringify(held)}, the engine ${JSON.stringify(stored)}`);
@@ -1299,6 +1319,7 @@ describe('time series against a model (samples, chunks, rules; seals, crashes, r
     expect(tally.sealedSamples).toBeGreaterThan(0);
     expect(tally.lateSamples + tally.upserts).toBeGreaterThan(0);
     expect(tally.chunksMax).toBeGreaterThan(2);
+    expect(tally.pastGenerationsDropped).toBeGreaterThan(0);
     if (tally.runs >= 10) expect(tally.rulesCreated * tally.bucketsWritten * tally.trimmedSamples).toBeGreaterThan(0);
   }, (SECONDS + 60) * 1000);
 

@@ -7,7 +7,8 @@
 // Invariants:
 // - Unrecorded writes (appends, and late samples at or past recordedFrom = the stored lastTs + 1)
 //   put raw samples past the stored lastTs, and every other write records the whole live state,
-//   so the samples a stored record does not count are exactly its raw samples past its lastTs
+//   so the samples a stored record does not count are exactly its raw samples (those of its raw
+//   generation, series.ts: a seal that moves it writes the record) past its lastTs
 //   (all of its raw samples when its count is 0; chunks, which seals record, end before): the
 //   live state is the record's plus those, and that is how it is rebuilt when not cached (after a
 //   restart, an eviction, a reset). A late unrecorded write replacing such a raw sample changes
@@ -75,7 +76,7 @@ function rebuild(keyspace: Keyspace, record: KeyRecord, series: Series): HotSeri
   const from = recordedFrom(record.count, state.lastTs);
   const hot: HotSeries = { lastTs: state.lastTs, lastValue: state.lastValue, firstTs: state.firstTs, rawCount: state.rawCount, count: record.count, unrecorded: 0, recordedFrom: from };
   if (from > TIMESTAMP_MAX) return hot;
-  for (const raw of rawSamples(keyspace, record.version, from, TIMESTAMP_MAX)) {
+  for (const raw of rawSamples(keyspace, record.version, state.rawGeneration, from, TIMESTAMP_MAX)) {
     if (hot.count === 0) hot.firstTs = raw.ts;
     hot.lastTs = raw.ts;
     hot.lastValue = raw.value;

@@ -10,7 +10,7 @@ import { indexLabels } from './label-index.js';
 import { loadSeries } from './hot-state.js';
 import { renameReferences } from './series-store.js';
 import {
-  SERIES_FLAGS, SERIES_KIND, decodeSeriesLabels, encodeSeriesLabels, labelsKey, seriesRecord, type Series,
+  SERIES_FLAGS, SERIES_KIND, decodeSeriesLabels, decodeSeriesState, encodeGeneration, encodeSeriesLabels, generationKey, labelsKey, rawPrefix, seriesRecord, type Series,
 } from './series.js';
 
 export const TIMESERIES_TYPE_NAME = 'TSDB-TYPE';
@@ -18,20 +18,14 @@ export const DUMP_REFUSED = 'ERR DUMP is not supported for time series keys (TSD
 const SERIES_STRUCT_BYTES = 168; // sizeof(Series) in RedisTimeSeries 1.12, 64-bit
 const LABEL_BYTES = 16; // per label: two RedisModuleString pointers
 
-/** Copies every element of kind from one version to another. */
-function copyElements(keyspace: Keyspace, from: number, to: number, kind: number): number {
-  const prefix = elementPrefix(from, kind);
-  const target = elementPrefix(to, kind);
-  let bytes = 0;
+/** Copies every element starting with prefix to the same key under target instead. */
+function copyElements(keyspace: Keyspace, prefix: Buffer, target: Buffer): void {
   for (const entry of [...keyspace.elements(prefix, prefixEnd(prefix))]) {
     keyspace.putElement(Buffer.concat([target, entry.key.subarray(prefix.length)]), entry.value);
-    bytes += entry.value.length;
   }
-  return bytes;
 }
 
-function elementBytes(keyspace: Keyspace, version: number, kind: number): number {
-  const prefix = elementPrefix(version, kind);
+function elementBytes(keyspace: Keyspace, prefix: Buffer): number {
   let bytes = 0;
   for (const entry of keyspace.elements(prefix, prefixEnd(prefix))) bytes += entry.key.length + entry.value.length;
   return bytes;
@@ -45,7 +39,9 @@ export const timeseriesType: TypeModule = {
     const info = decodeSeriesLabels(keyspace.element(labelsKey(record.version)));
     let bytes = SERIES_STRUCT_BYTES + info.labels.length * LABEL_BYTES;
     for (const [name, value] of info.labels) bytes += name.length + value.length + 2;
-    return bytes + elementBytes(keyspace, record.version, SERIES_KIND.chunk) + elementBytes(keyspace, record.version, SERIES_KIND.raw);
+    const { version } = record;
+    const { rawGeneration } = decodeSeriesState(record.payload); // the stored record's: a seal writes it
+    return bytes + elementBytes(keyspace, elementPrefix(version, SERIES_KIND.chunk)) + elementBytes(keyspace, rawPrefix(version, rawGeneration));
   },
   dumpUnsupported: DUMP_REFUSED,
   dumpObject: () => {
@@ -54,8 +50,10 @@ export const timeseriesType: TypeModule = {
   copy(keyspace, record): KeyRecord {
     const series: Series = loadSeries(keyspace, record); // its appends not yet recorded included
     const version = keyspace.newVersion();
-    copyElements(keyspace, record.version, version, SERIES_KIND.chunk);
-    copyElements(keyspace, record.version, version, SERIES_KIND.raw);
+    copyElements(keyspace, elementPrefix(record.version, SERIES_KIND.chunk), elementPrefix(version, SERIES_KIND.chunk));
+    const { rawGeneration } = series.state; // the raw samples alone (older generations are garbage), in the same generation
+    copyElements(keyspace, rawPrefix(record.version, rawGeneration), rawPrefix(version, rawGeneration));
+    if (rawGeneration > 0) keyspace.putElement(generationKey(version), encodeGeneration(rawGeneration));
     const info = decodeSeriesLabels(keyspace.element(labelsKey(record.version)));
     keyspace.putElement(labelsKey(version), encodeSeriesLabels({ labels: info.labels, sourceKey: undefined }));
     indexLabels(keyspace, version, info.labels);

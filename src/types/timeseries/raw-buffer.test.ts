@@ -15,11 +15,11 @@ const KEY = Buffer.from('s');
 
 /** The series' buffer and its raw samples in the engine, as [ts, value] lists. */
 function bufferAndStored(store: SeriesAccess): { buffered: number[][] | undefined; stored: number[][] } {
-  const { version } = findSeries(store, KEY)!.record;
+  const { record: { version }, state } = findSeries(store, KEY)!;
   const buffer = rawBuffers(store.keyspace).get(version);
   return {
     buffered: buffer?.timestamps.map((ts, index) => [ts, buffer.values[index]!]),
-    stored: [...rawSamples(store.keyspace, version, 0, TIMESTAMP_MAX)].map(({ ts, value }) => [ts, value]),
+    stored: [...rawSamples(store.keyspace, version, state.rawGeneration, 0, TIMESTAMP_MAX)].map(({ ts, value }) => [ts, value]),
   };
 }
 

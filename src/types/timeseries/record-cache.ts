@@ -13,7 +13,7 @@
 // - Only live series records without an expiry are kept (an expiry would need the clock checked:
 //   those go to keyspace.get(), which also deletes them lazily), and none in a read-only keyspace
 //   (a replica's records are moved by its primary's batches).
-// - At most RECORDS_CACHED_MAX entries, the oldest dropped first; payloads are copies (71 bytes),
+// - At most RECORDS_CACHED_MAX entries, the oldest dropped first; payloads are copies (75 bytes),
 //   decoded once (cachedSeriesState hands out copies of the decoded state).
 import { KEY_TYPE, type Keyspace, type KeyRecord } from '../../keyspace/keyspace.js';
 import { decodeSeriesState, type SeriesState } from './series.js';

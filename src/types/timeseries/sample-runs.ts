@@ -47,7 +47,7 @@ export function* sampleRunsAscending(keyspace: ElementReader, series: Series, fr
   const start = Math.max(from, retentionStart(series));
   if (start > to || series.record.count === 0) return;
   const version = series.record.version;
-  const raws = series.state.rawCount > 0 ? [...rawSamples(keyspace, version, start, to)] : [];
+  const raws = series.state.rawCount > 0 ? [...rawSamples(keyspace, version, series.state.rawGeneration, start, to)] : [];
   let next = 0; // the first raw sample not handed out
   if (series.state.chunkCount > 0 && start <= series.state.sealedLastTs) {
     for (const chunk of chunksFrom(keyspace, version, start)) {

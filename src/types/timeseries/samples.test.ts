@@ -125,7 +125,7 @@ describe('retention at sealing, with raw samples left', () => {
     const stored = [...samplesAscending(store.keyspace, { ...current(store), state: { ...current(store).state, retentionMs: 0 } }, 0, TIMESTAMP_MAX)];
     expect(stored.map((sample) => sample.ts)).toEqual(Array.from({ length: 173 }, (_, index) => index + 27));
     expect(current(store).record.count).toBe(173);
-    expect(current(store).state.rawCount).toBe([...rawSamples(store.keyspace, current(store).record.version, 0, TIMESTAMP_MAX)].length);
+    expect(current(store).state.rawCount).toBe([...rawSamples(store.keyspace, current(store).record.version, current(store).state.rawGeneration, 0, TIMESTAMP_MAX)].length);
     expect(current(store).state.firstTs).toBe(27);
   });
 });
@@ -219,7 +219,7 @@ describe('sealing late and new raw samples together', () => {
     await add(store, series(0, 20, 10)); // 0, 10, ..., 190
     await sealAll(store);
     await add(store, [[1000, 1], [1010, 2], [5, 3], [15, 4]]);
-    const raws = () => [...rawSamples(store.keyspace, current(store).record.version, 0, TIMESTAMP_MAX)].map((sample) => sample.ts);
+    const raws = () => [...rawSamples(store.keyspace, current(store).record.version, current(store).state.rawGeneration, 0, TIMESTAMP_MAX)].map((sample) => sample.ts);
     for (const left of [[15, 1000, 1010], [1000, 1010], [1010], []]) {
       const sealing = current(store);
       expect(seal(store.keyspace, sealing, 1)).toBe(1);

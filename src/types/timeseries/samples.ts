@@ -9,11 +9,15 @@
 //   in a small cache, never re-encoded on this path).
 // - Reads see chunks and raw samples merged in timestamp order, a raw sample winning over a chunk's
 //   at the same timestamp, and never return a sample older than lastTs - retention.
+// - Raw samples are those of the series' raw generation (series.ts); every read and write of them
+//   here names it.
 // - seal() rewrites only the chunks late samples fall into (cutting one again when they grow it past
-//   CHUNK_SPLIT_FACTOR times its size) and appends new ones; it deletes the raw samples it folded, in
-//   the same batch, so a crash leaves either the raw samples or the chunks. It takes them from the
-//   series' raw buffer (raw-buffer.ts, which every raw sample write here keeps) when there is one,
-//   else from an engine scan.
+//   CHUNK_SPLIT_FACTOR times its size) and appends new ones; in the same batch it moves the series
+//   to the next raw generation when it folded every raw sample (the record and the GENERATION
+//   element: the folded ones are then garbage, keyspace/garbage.ts), else deletes those it folded,
+//   so a crash leaves either the raw samples or the chunks. It takes them from the series' raw
+//   buffer (raw-buffer.ts, which every raw sample write here keeps) when there is one, else from
+//   an engine scan.
 import assert from 'node:assert/strict';
 import type { Keyspace } from '../../keyspace/keyspace.js';
 import type { ElementReader } from '../../keyspace/snapshot-view.js';
@@ -24,7 +28,8 @@ import { bufferRawSample, bufferedRawSamples, bufferedValueAt, dropRawBuffer, sh
 import type { Sample } from './sample.js';
 import type { DuplicatePolicy } from './series-options.js';
 import {
-  SERIES_ENCODING, SERIES_KIND, TIMESTAMP_MAX, chunkKey, rawKey, timestampOfKey, type Series,
+  RAW_GENERATION_MAX, SERIES_ENCODING, SERIES_KIND, TIMESTAMP_MAX, chunkKey, encodeGeneration, generationKey, rawKey, rawPrefix, timestampOfKey,
+  type Series,
 } from './series.js';
 
 function chunkEncoding(encoding: number): ChunkEncoding {
@@ -106,11 +111,11 @@ function chunkAt(keyspace: ElementReader, version: number, lastTs: number): Stor
   return value === undefined ? undefined : storedChunk(key, value);
 }
 
-/** Raw samples with from <= ts <= to, ascending. */
-export function* rawSamples(keyspace: ElementReader, version: number, from: number, to: number): Generator<Sample> {
+/** Raw samples of a raw generation with from <= ts <= to, ascending. */
+export function* rawSamples(keyspace: ElementReader, version: number, generation: number, from: number, to: number): Generator<Sample> {
   if (from > to) return;
-  const end = to >= TIMESTAMP_MAX ? prefixEnd(elementPrefix(version, SERIES_KIND.raw)) : rawKey(version, to + 1);
-  for (const entry of keyspace.elements(rawKey(version, from), end)) yield { ts: timestampOfKey(entry.key), value: entry.value.readDoubleBE(0) };
+  const end = to >= TIMESTAMP_MAX ? prefixEnd(rawPrefix(version, generation)) : rawKey(version, generation, to + 1);
+  for (const entry of keyspace.elements(rawKey(version, generation, from), end)) yield { ts: timestampOfKey(entry.key), value: entry.value.readDoubleBE(0) };
 }
 
 /** The oldest timestamp reads may return: lastTs - retention (RedisTimeSeries keeps that edge). */
@@ -124,7 +129,7 @@ export function* samplesAscending(keyspace: ElementReader, series: Series, from:
   const start = Math.max(from, retentionStart(series));
   if (start > to || series.record.count === 0) return;
   const version = series.record.version;
-  const raw = rawSamples(keyspace, version, start, to);
+  const raw = rawSamples(keyspace, version, series.state.rawGeneration, start, to);
   try {
     let pending = raw.next();
     if (series.state.chunkCount > 0 && start <= series.state.sealedLastTs) {
@@ -168,7 +173,7 @@ export function* samplesDescending(keyspace: ElementReader, series: Series, from
   const start = Math.max(from, retentionStart(series));
   if (start > to || series.record.count === 0) return;
   const version = series.record.version;
-  const raws = [...rawSamples(keyspace, version, start, to)];
+  const raws = [...rawSamples(keyspace, version, series.state.rawGeneration, start, to)];
   let next = raws.length - 1;
   if (series.state.chunkCount > 0 && start <= series.state.sealedLastTs) {
     let chunk: StoredChunk | undefined = firstOf(chunksFrom(keyspace, version, Math.min(to, series.state.sealedLastTs)));
@@ -193,7 +198,7 @@ export function* samplesDescending(keyspace: ElementReader, series: Series, from
 /** The stored value at ts (raw first, then the chunk holding it), or undefined. */
 export function sampleAt(keyspace: Keyspace, series: Series, ts: number): number | undefined {
   const version = series.record.version;
-  return rawValueAt(keyspace, version, rawKey(version, ts), ts) ?? chunkValueAt(keyspace, series, ts);
+  return rawValueAt(keyspace, version, rawKey(version, series.state.rawGeneration, ts), ts) ?? chunkValueAt(keyspace, series, ts);
 }
 
 /** The raw sample's value at ts (its key given): from the series' raw buffer when it has one, else the engine. */
@@ -256,7 +261,7 @@ export function noteAppend(series: Series, ts: number, value: number): void {
 
 /** An append's raw sample, staged (the second half: the caller stages the record in the same command). */
 export function stageAppend(keyspace: Keyspace, series: Series, ts: number, value: number): void {
-  keyspace.putElement(rawKey(series.record.version, ts), encodeValue(value));
+  keyspace.putElement(rawKey(series.record.version, series.state.rawGeneration, ts), encodeValue(value));
   bufferRawSample(keyspace, series.record.version, ts, value);
 }
 
@@ -276,7 +281,7 @@ export function writeSample(keyspace: Keyspace, series: Series, ts: number, valu
     stageAppend(keyspace, series, ts, value);
     return { kind: 'appended' };
   }
-  const key = rawKey(record.version, ts);
+  const key = rawKey(record.version, state.rawGeneration, ts);
   const rawOld = rawValueAt(keyspace, record.version, key, ts);
   const old = rawOld ?? chunkValueAt(keyspace, series, ts);
   const stored = old === undefined ? value : resolveDuplicate(policy, old, value);
@@ -315,7 +320,13 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   // columns, not Sample objects: a seal folds thousands, and reads them three times
   const { timestamps, values } = buffered ?? oldestRawSamples(keyspace, series, limit);
   const count = timestamps.length;
-  for (let index = 0; index < count; index++) keyspace.deleteElement(rawKey(version, timestamps[index]!));
+  if (count === state.rawCount && state.rawGeneration < RAW_GENERATION_MAX) {
+    // all of them: the next generation, in this batch, leaves them to compaction
+    state.rawGeneration++;
+    keyspace.putElement(generationKey(version), encodeGeneration(state.rawGeneration));
+  } else {
+    for (let index = 0; index < count; index++) keyspace.deleteElement(rawKey(version, state.rawGeneration, timestamps[index]!));
+  }
   let index = 0;
   // late samples: into the chunk holding their time (the first with lastTs >= ts); timestamps in a
   // gap before a chunk join it, so chunk keys (last timestamps) and links stay as they are
@@ -383,13 +394,13 @@ function oldestRawSamples(keyspace: Keyspace, series: Series, limit: number): Sa
   const { state, record } = series;
   const headFrom = state.chunkCount > 0 ? state.sealedLastTs + 1 : 0;
   const head: SampleColumns = { timestamps: [], values: [] };
-  for (const raw of rawSamples(keyspace, record.version, headFrom, TIMESTAMP_MAX)) {
+  for (const raw of rawSamples(keyspace, record.version, state.rawGeneration, headFrom, TIMESTAMP_MAX)) {
     if (head.timestamps.length >= limit) break;
     pushSample(head, raw.ts, raw.value);
   }
   if (headFrom === 0 || (head.timestamps.length < limit && head.timestamps.length >= state.rawCount)) return head;
   const raws: SampleColumns = { timestamps: [], values: [] };
-  for (const raw of rawSamples(keyspace, record.version, 0, headFrom - 1)) {
+  for (const raw of rawSamples(keyspace, record.version, state.rawGeneration, 0, headFrom - 1)) {
     if (raws.timestamps.length >= limit) return raws;
     pushSample(raws, raw.ts, raw.value);
   }
@@ -460,12 +471,12 @@ function dropExpiredChunks(keyspace: Keyspace, series: Series): void {
     state.chunkCount--;
     record.count -= chunk.header.count;
     // raw samples in its time (an upsert or a late sample a partial seal left) go with it
-    const raws = [...rawSamples(keyspace, record.version, previous + 1, chunk.lastTs)];
+    const raws = [...rawSamples(keyspace, record.version, state.rawGeneration, previous + 1, chunk.lastTs)];
     if (raws.length > 0) {
       dropRawBuffer(keyspace, record.version);
       const held = new Set(decodeChunk(chunk.value.subarray(CHUNK_LINK_BYTES)).timestamps);
       for (const raw of raws) {
-        keyspace.deleteElement(rawKey(record.version, raw.ts));
+        keyspace.deleteElement(rawKey(record.version, state.rawGeneration, raw.ts));
         state.rawCount--;
         if (!held.has(raw.ts)) record.count--;
       }
@@ -474,7 +485,7 @@ function dropExpiredChunks(keyspace: Keyspace, series: Series): void {
   }
   const first = firstOf(chunksFrom(keyspace, record.version, expired.at(-1)!.lastTs + 1)) as StoredChunk; // the newest stays
   keyspace.putElement(first.key, chunkValue(undefined, first.value.subarray(CHUNK_LINK_BYTES)));
-  const firstRaw = firstOf(rawSamples(keyspace, record.version, 0, first.header.firstTimestamp));
+  const firstRaw = firstOf(rawSamples(keyspace, record.version, state.rawGeneration, 0, first.header.firstTimestamp));
   state.firstTs = firstRaw === undefined ? first.header.firstTimestamp : firstRaw.ts;
 }
 
@@ -489,8 +500,8 @@ export function deleteSamples(keyspace: Keyspace, series: Series, from: number, 
   let deleted = 0;
   dropRawBuffer(keyspace, version); // raw samples go, and chunks' kept samples may come back raw
   const rawTimes = new Set<number>();
-  for (const raw of [...rawSamples(keyspace, version, from, to)]) {
-    keyspace.deleteElement(rawKey(version, raw.ts));
+  for (const raw of [...rawSamples(keyspace, version, state.rawGeneration, from, to)]) {
+    keyspace.deleteElement(rawKey(version, state.rawGeneration, raw.ts));
     rawTimes.add(raw.ts);
     state.rawCount--;
     deleted++;
@@ -531,7 +542,7 @@ function relinkWithout(keyspace: Keyspace, series: Series, chunk: StoredChunk, k
   keyspace.deleteElement(chunk.key);
   state.chunkCount--;
   for (let index = 0; index < kept.timestamps.length; index++) {
-    const key = rawKey(record.version, kept.timestamps[index]!);
+    const key = rawKey(record.version, state.rawGeneration, kept.timestamps[index]!);
     if (keyspace.element(key) !== undefined) continue; // a raw sample there is newer: an upsert not folded yet
     keyspace.putElement(key, encodeValue(kept.values[index]!));
     state.rawCount++;

@@ -32,8 +32,8 @@ async function seriesWithSamples(keyspace: Keyspace) {
   const version = keyspace.newVersion();
   const value = Buffer.alloc(8);
   value.writeDoubleBE(1.5);
-  keyspace.putElement(rawKey(version, 10), value);
-  keyspace.putElement(rawKey(version, 20), value);
+  keyspace.putElement(rawKey(version, 0, 10), value);
+  keyspace.putElement(rawKey(version, 0, 20), value);
   keyspace.putElement(chunkKey(version, 5), Buffer.from('chunk bytes'));
   keyspace.putElement(labelsKey(version), encodeSeriesLabels({ labels: [['room', '7']], sourceKey: undefined }));
   indexLabels(keyspace, version, [['room', '7']]);

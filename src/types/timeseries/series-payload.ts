@@ -6,11 +6,12 @@
 //   offset  bytes  field
 //   0       1      7 (RDB_TYPE_MODULE_2)
 //   1       9      module id: 0x81 (RDB 64-bit length), then the id of module type 'tskv-tsdb'
-//                  encoding version 1, u64 big-endian (Redis's moduleTypeEncodeId)
+//                  encoding version 2, u64 big-endian (Redis's moduleTypeEncodeId)
 //   10      4      state bytes n, u32 BE; then the series state (series.ts metadata payload)
 //           8      sample count, u64 BE
-//           4      element count, u32 BE; then per element (chunks, raw samples, rules, labels):
-//                  kind u8, tail bytes u32 BE, tail, value bytes u32 BE, value
+//           4      element count, u32 BE; then per element (chunks, the raw samples of the state's
+//                  raw generation, rules, labels, generation): kind u8, tail bytes u32 BE, tail,
+//                  value bytes u32 BE, value
 // Invariants:
 // - A restored series gets a new version: its elements are copied under it and its labels
 //   indexed, exactly as TS.CREATE + writes would have left them; the expiry is RESTORE's.
@@ -23,12 +24,12 @@ import type { RdbCursor } from '../rdb-string.js';
 import { indexLabels } from './label-index.js';
 import type { Label } from './sample.js';
 import { loadSeries } from './hot-state.js';
-import { SERIES_KIND, SERIES_PAYLOAD_BYTES, decodeSeriesLabels, seriesRecord } from './series.js';
+import { SERIES_KIND, SERIES_PAYLOAD_BYTES, decodeSeriesLabels, rawPrefix, seriesRecord } from './series.js';
 
 export const RDB_TYPE_MODULE_2 = 7;
 const RDB_64BIT_LEN = 0x81;
 const MODULE_NAME = 'tskv-tsdb';
-const MODULE_ENCODING_VERSION = 1;
+const MODULE_ENCODING_VERSION = 2; // 2: the state holds rawGeneration, raw samples' tails theirs
 const MODULE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const KINDS: ReadonlySet<number> = new Set(Object.values(SERIES_KIND));
 
@@ -47,9 +48,16 @@ function u32(value: number): Buffer {
   return bytes;
 }
 
+function startsWith(key: Buffer, prefix: Buffer): boolean {
+  return key.length >= prefix.length && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
+
 /** The object (type byte first) for createObjectDumpPayload. */
 export function seriesMigrationObject(keyspace: Keyspace, stored: KeyRecord): Buffer[] {
-  const record = seriesRecord(loadSeries(keyspace, stored)); // its appends not yet recorded included
+  const series = loadSeries(keyspace, stored);
+  const record = seriesRecord(series); // its appends not yet recorded included
+  const oldRaw = elementPrefix(record.version, SERIES_KIND.raw);
+  const currentRaw = rawPrefix(record.version, series.state.rawGeneration);
   const head = Buffer.allocUnsafe(10);
   head[0] = RDB_TYPE_MODULE_2;
   head[1] = RDB_64BIT_LEN;
@@ -61,6 +69,7 @@ export function seriesMigrationObject(keyspace: Keyspace, stored: KeyRecord): Bu
   let elementCount = 0;
   const prefix = elementPrefix(record.version);
   for (const entry of keyspace.elements(prefix, prefixEnd(prefix))) {
+    if (startsWith(entry.key, oldRaw) && !startsWith(entry.key, currentRaw)) continue; // an older raw generation: garbage
     const tail = entry.key.subarray(prefix.length + 1);
     elements.push(Buffer.from([entry.key[prefix.length] as number]), u32(tail.length), tail, u32(entry.value.length), entry.value);
     elementCount++;

@@ -17,29 +17,40 @@
 //     54     1     flags             bit 0: has compaction rules; bit 1: is a rule's destination
 //     55     8     ignoreMaxTimeDiff u64
 //     63     8     ignoreMaxValDiff f64
+//     71     4     rawGeneration u32 the generation G of the raw samples (0 for a new series)
 //   elements of V ([ELEMENT_NAMESPACE][V][kind][tail])
 //     kind 1 CHUNK  [lastTs u64]  -> [prevLastTs u64 + 1, 0 = first chunk][chunk-codec bytes]
-//     kind 2 RAW    [ts u64]      -> value f64: a sample not yet in a chunk (the head, late ones)
+//     kind 2 RAW    [G u32][ts u64] -> value f64: a sample not yet in a chunk (the head, late ones)
 //     kind 3 RULE   [dest key]    -> compaction rule (rules.ts)
 //     kind 4 LABELS               -> labels and source key (encodeSeriesLabels)
+//     kind 5 GENERATION           -> G u32, as the metadata's rawGeneration (absent while G is 0)
 // Invariants:
 // - Chunks never overlap in time and are keyed by their last timestamp, so the chunks holding
 //   [from, to] are those from the first with lastTs >= from up to the first with firstTs > to;
 //   each names its predecessor's last timestamp, so a reverse walk is point lookups.
 // - A raw sample at a timestamp a chunk also holds is newer and wins (an upsert not yet folded).
 // - count = distinct timestamps stored (chunks and raw, a raw sample over a chunk's counted once).
+// - The raw samples are the RAW elements of generation G alone. A seal that folds all of them
+//   writes their chunks, G + 1 in the metadata and G + 1 in the GENERATION element in one batch
+//   and deletes none: the RAW elements of older generations are never read nor written again, and
+//   flushes and compactions drop them (keyspace/garbage.ts, once the GENERATION element holding a
+//   higher G is durable). A seal of only some of them deletes those one by one and keeps G.
 import assert from 'node:assert/strict';
 import type { KeyRecord } from '../../keyspace/keyspace.js';
+import { registerGenerations } from '../../keyspace/garbage.js';
 import { writeWordBE } from '../../keyspace/hash64.js';
 import { ELEMENT_NAMESPACE, KEY_TYPE, NAMESPACE_BYTES, VERSION_BYTES, elementPrefix, readU64BE, writeU64BE, writeU64BEUnchecked } from '../../keyspace/layout.js';
 import type { Label } from './sample.js';
 import { DUPLICATE_POLICIES, type DuplicatePolicy } from './series-options.js';
 
-export const SERIES_KIND = { chunk: 1, raw: 2, rule: 3, labels: 4 } as const;
+export const SERIES_KIND = { chunk: 1, raw: 2, rule: 3, labels: 4, generation: 5 } as const;
+registerGenerations(SERIES_KIND.raw, SERIES_KIND.generation); // older raw generations: garbage
 export const SERIES_ENCODING = { compressed: 0, uncompressed: 1 } as const;
 export const SERIES_FLAGS = { hasRules: 0x01, isDestination: 0x02 } as const;
 export const CHUNK_SIZE_DEFAULT = 4096;
-export const SERIES_PAYLOAD_BYTES = 71;
+export const SERIES_PAYLOAD_BYTES = 75;
+/** Raw generations stop here (a u32 in keys; a seal of every raw sample at it deletes them instead). */
+export const RAW_GENERATION_MAX = 0xffffffff;
 /** Timestamps are u64 in RedisTimeSeries; tskv keeps them as JS numbers up to 2^53 - 1. */
 export const TIMESTAMP_MAX = Number.MAX_SAFE_INTEGER;
 
@@ -57,6 +68,7 @@ export interface SeriesState {
   flags: number;
   ignoreMaxTimeDiff: number;
   ignoreMaxValDiff: number;
+  rawGeneration: number;
 }
 
 /** A series as the write and read paths use it: its record and its decoded state. */
@@ -69,7 +81,7 @@ export function defaultSeriesState(): SeriesState {
   return {
     lastTs: 0, lastValue: 0, firstTs: 0, sealedLastTs: 0, rawCount: 0, chunkCount: 0, retentionMs: 0,
     chunkSizeBytes: CHUNK_SIZE_DEFAULT, encoding: SERIES_ENCODING.compressed, duplicatePolicy: undefined, flags: 0,
-    ignoreMaxTimeDiff: 0, ignoreMaxValDiff: 0,
+    ignoreMaxTimeDiff: 0, ignoreMaxValDiff: 0, rawGeneration: 0,
   };
 }
 
@@ -88,6 +100,7 @@ export function encodeSeriesState(state: SeriesState): Buffer {
   bytes[54] = state.flags;
   writeU64BE(bytes, state.ignoreMaxTimeDiff, 55);
   bytes.writeDoubleBE(state.ignoreMaxValDiff, 63);
+  bytes.writeUInt32BE(state.rawGeneration, 71);
   return bytes;
 }
 
@@ -108,6 +121,7 @@ export function decodeSeriesState(payload: Buffer): SeriesState {
     flags: payload[54]!,
     ignoreMaxTimeDiff: readU64BE(payload, 55),
     ignoreMaxValDiff: payload.readDoubleBE(63),
+    rawGeneration: payload.readUInt32BE(71),
   };
 }
 
@@ -126,28 +140,51 @@ export function newSeriesRecord(version: number, state: SeriesState): KeyRecord 
 }
 
 const KIND_OFFSET = NAMESPACE_BYTES + VERSION_BYTES;
+const GENERATION_BYTES = 4;
 
 /**
- * elementPrefix(version, kind) + [ts u64], in one buffer. The write path makes two per sample (its
- * raw element, and the seal's delete of it): bytes are stored directly, since Buffer's
+ * elementPrefix(version, kind) + [generation u32, when given] + [ts u64], in one buffer. The write
+ * path makes one per sample (its raw element): bytes are stored directly, since Buffer's
  * writeUInt32BE range checks made a key about 3x dearer (232 against 70 ns in a loop).
  */
-function timestampKey(version: number, kind: number, ts: number): Buffer {
+function timestampKey(version: number, kind: number, generation: number | undefined, ts: number): Buffer {
   assert.ok(ts >= 0 && ts <= Number.MAX_SAFE_INTEGER, 'a key timestamp is a u64 below 2^53'); // writeUInt32BE threw
-  const key = Buffer.allocUnsafe(KIND_OFFSET + 1 + 8);
+  const at = generation === undefined ? KIND_OFFSET + 1 : KIND_OFFSET + 1 + GENERATION_BYTES;
+  const key = Buffer.allocUnsafe(at + 8);
   writeWordBE(key, 0, ELEMENT_NAMESPACE);
   writeU64BEUnchecked(key, version, NAMESPACE_BYTES);
   key[KIND_OFFSET] = kind;
-  writeU64BEUnchecked(key, ts, KIND_OFFSET + 1);
+  if (generation !== undefined) writeWordBE(key, KIND_OFFSET + 1, generation);
+  writeU64BEUnchecked(key, ts, at);
   return key;
 }
 
 export function chunkKey(version: number, lastTs: number): Buffer {
-  return timestampKey(version, SERIES_KIND.chunk, lastTs);
+  return timestampKey(version, SERIES_KIND.chunk, undefined, lastTs);
 }
 
-export function rawKey(version: number, ts: number): Buffer {
-  return timestampKey(version, SERIES_KIND.raw, ts);
+/** A raw sample's key: its series' version, the series' raw generation, its timestamp. */
+export function rawKey(version: number, generation: number, ts: number): Buffer {
+  return timestampKey(version, SERIES_KIND.raw, generation, ts);
+}
+
+/** [ELEMENT_NAMESPACE][version][RAW][generation]: every raw sample of that generation starts so. */
+export function rawPrefix(version: number, generation: number): Buffer {
+  const prefix = Buffer.allocUnsafe(KIND_OFFSET + 1 + GENERATION_BYTES);
+  elementPrefix(version, SERIES_KIND.raw).copy(prefix, 0);
+  prefix.writeUInt32BE(generation, KIND_OFFSET + 1);
+  return prefix;
+}
+
+/** The GENERATION element of a version (what keyspace/garbage.ts reads). */
+export function generationKey(version: number): Buffer {
+  return elementPrefix(version, SERIES_KIND.generation);
+}
+
+export function encodeGeneration(generation: number): Buffer {
+  const bytes = Buffer.allocUnsafe(GENERATION_BYTES);
+  bytes.writeUInt32BE(generation, 0);
+  return bytes;
 }
 
 /** The timestamp at the end of a chunk or raw element key. */
