@@ -1283,6 +1283,7 @@ async function runModel(syncPolicy: SyncPolicy, numRuns: number, seconds: number
       try {
         await fc.asyncModelRun(() => ({ model, real }), commands);
         await new Seal(false, 100_000, 4).run(model, real);
+        await new Compact().run(model, real); // the sealed raw generations dropped (checked when durable)
         await new Reopen().run(model, real);
       } finally {
         await real.engine.close().catch(() => undefined);
