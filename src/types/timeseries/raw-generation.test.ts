@@ -118,6 +118,11 @@ describe('raw generations', () => {
     await store.engine.compactAll();
     expect(rawElements(store.engine, version)).toEqual([...range(50, 1), ...range(101, 20)].map((ts) => [1, ts]));
     expect(stored(store)).toEqual(range(1, 120));
+    await sealCommitted(store); // read through the engine (no raw buffer after a reopen): all of them, the next generation
+    expect(findSeries(store, KEY)!.state).toMatchObject({ rawGeneration: 2, rawCount: 0 });
+    await store.engine.compactAll();
+    expect(rawElements(store.engine, version)).toEqual([]);
+    expect(stored(store)).toEqual(range(1, 120));
     await store.engine.close();
   });
 

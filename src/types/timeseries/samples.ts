@@ -320,8 +320,9 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   // columns, not Sample objects: a seal folds thousands, and reads them three times
   const { timestamps, values } = buffered ?? oldestRawSamples(keyspace, series, limit);
   const count = timestamps.length;
-  if (count === state.rawCount && state.rawGeneration < RAW_GENERATION_MAX) {
-    // all of them: the next generation, in this batch, leaves them to compaction
+  const all = buffered !== undefined ? count === buffered.bufferedCount : count === state.rawCount && rawSamplesUpTo(keyspace, series, count + 1) === count;
+  if (all && state.rawGeneration < RAW_GENERATION_MAX) {
+    // every raw sample: the next generation, in this batch, leaves them to compaction
     state.rawGeneration++;
     keyspace.putElement(generationKey(version), encodeGeneration(state.rawGeneration));
   } else {
@@ -370,6 +371,13 @@ export function seal(keyspace: Keyspace, series: Series, maxSamples = SEAL_SAMPL
   shiftRawBuffer(keyspace, version, count);
   dropExpiredChunks(keyspace, series);
   if (state.rawCount === 0) startRawBuffer(keyspace, version); // from here on the sealer reads no engine scan
+  return count;
+}
+
+/** How many raw samples the series' generation holds, counted up to max (the scan path's check that a seal takes them all). */
+function rawSamplesUpTo(keyspace: Keyspace, series: Series, max: number): number {
+  let count = 0;
+  for (const _ of rawSamples(keyspace, series.record.version, series.state.rawGeneration, 0, TIMESTAMP_MAX)) if (++count >= max) break;
   return count;
 }
 
