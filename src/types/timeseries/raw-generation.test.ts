@@ -1,15 +1,17 @@
 // src/types/timeseries/raw-generation.test.ts: raw generations (series.ts): a seal that folds every
 // raw sample moves the series to the next generation in the one batch that writes its chunks and
 // its record, deleting no raw sample; a partial seal deletes what it folded and keeps it; the
-// folded raw samples never come back (reads, a crash and reopen, COPY), and flushes and
+// folded raw samples never come back (reads, a crash and reopen, COPY, MIGRATE), and flushes and
 // compactions drop them once the new generation is durable, not before.
 import { describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine, type WriteOp } from '../../../storage/index.js';
 import { Keyspace, KeyspaceGarbage } from '../../keyspace/keyspace.js';
 import { ELEMENT_NAMESPACE, decodeRecord, elementPrefix, prefixEnd } from '../../keyspace/layout.js';
+import { createObjectDumpPayload } from '../dump-payload.js';
 import { timeseriesType } from './module.js';
 import { samplesAscending, seal } from './samples.js';
 import { Sealer } from './sealer.js';
+import { restoreSeriesObject, seriesMigrationObject } from './series-payload.js';
 import { addSample, createSeries, findSeries, type SeriesAccess } from './series-store.js';
 import { SERIES_KIND, TIMESTAMP_MAX, decodeSeriesState, generationKey, rawKey } from './series.js';
 import { recordSeries } from './hot-state.js';
@@ -124,6 +126,21 @@ describe('raw generations', () => {
     expect(rawElements(store.engine, version)).toEqual([]);
     expect(stored(store)).toEqual(range(1, 120));
     await store.engine.close();
+  });
+
+  it('moves (MIGRATE) the raw samples of the current generation alone, and the generation', async () => {
+    const store = await openStore();
+    await append(store, 1, 100);
+    await sealCommitted(store);
+    await append(store, 101, 5);
+    const record = store.keyspace.get(0, KEY)!;
+    const payload = createObjectDumpPayload(seriesMigrationObject(store.keyspace, record));
+    const restored = restoreSeriesObject(store.keyspace, { bytes: payload, offset: 1 })!;
+    store.keyspace.set(0, Buffer.from('moved'), restored);
+    await store.keyspace.commit();
+    expect(rawElements(store.engine, restored.version)).toEqual(range(101, 5).map((ts) => [1, ts]));
+    expect(store.keyspace.element(generationKey(restored.version))?.readUInt32BE(0)).toBe(1);
+    expect(stored(store, Buffer.from('moved'))).toEqual(range(1, 105));
   });
 
   it('keeps a past generation while the generation element that passed it is not durable', async () => {

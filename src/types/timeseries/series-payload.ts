@@ -24,7 +24,7 @@ import type { RdbCursor } from '../rdb-string.js';
 import { indexLabels } from './label-index.js';
 import type { Label } from './sample.js';
 import { loadSeries } from './hot-state.js';
-import { SERIES_KIND, SERIES_PAYLOAD_BYTES, decodeSeriesLabels, rawPrefix, seriesRecord } from './series.js';
+import { SERIES_KIND, SERIES_PAYLOAD_BYTES, decodeSeriesLabels, seriesRecord } from './series.js';
 
 export const RDB_TYPE_MODULE_2 = 7;
 const RDB_64BIT_LEN = 0x81;
@@ -48,16 +48,10 @@ function u32(value: number): Buffer {
   return bytes;
 }
 
-function startsWith(key: Buffer, prefix: Buffer): boolean {
-  return key.length >= prefix.length && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
-}
-
 /** The object (type byte first) for createObjectDumpPayload. */
 export function seriesMigrationObject(keyspace: Keyspace, stored: KeyRecord): Buffer[] {
   const series = loadSeries(keyspace, stored);
   const record = seriesRecord(series); // its appends not yet recorded included
-  const oldRaw = elementPrefix(record.version, SERIES_KIND.raw);
-  const currentRaw = rawPrefix(record.version, series.state.rawGeneration);
   const head = Buffer.allocUnsafe(10);
   head[0] = RDB_TYPE_MODULE_2;
   head[1] = RDB_64BIT_LEN;
@@ -69,8 +63,8 @@ export function seriesMigrationObject(keyspace: Keyspace, stored: KeyRecord): Bu
   let elementCount = 0;
   const prefix = elementPrefix(record.version);
   for (const entry of keyspace.elements(prefix, prefixEnd(prefix))) {
-    if (startsWith(entry.key, oldRaw) && !startsWith(entry.key, currentRaw)) continue; // an older raw generation: garbage
     const tail = entry.key.subarray(prefix.length + 1);
+    if (entry.key[prefix.length] === SERIES_KIND.raw && tail.readUInt32BE(0) !== series.state.rawGeneration) continue; // an older raw generation: garbage
     elements.push(Buffer.from([entry.key[prefix.length] as number]), u32(tail.length), tail, u32(entry.value.length), entry.value);
     elementCount++;
   }
