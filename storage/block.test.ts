@@ -131,8 +131,18 @@ describe('BlockBuilder and BlockIterator', () => {
     const keys = [Buffer.from('a'), Buffer.from('abc'), Buffer.from('b')];
     keys.forEach((key, index) => builder.addHandle(key, handles[index]!));
     const decoded = decodeIndexBlock(new Block(builder.finish(), 'test.sst', 0));
-    expect(decoded.keys.map((key) => key.toString())).toEqual(['a', 'abc', 'b']);
-    expect(decoded.handles).toEqual(handles);
+    expect([0, 1, 2].map((index) => decoded.keys.key(index).toString())).toEqual(['a', 'abc', 'b']);
+    expect([...decoded.offsets].map((offset, index) => ({ offset, size: decoded.sizes[index] }))).toEqual(handles);
+  });
+
+  it('decodes index keys that share a prefix (restart interval above 1) whole', () => {
+    const builder = new BlockBuilder(16);
+    const keys = ['apple', 'applesauce', 'apply', 'b', 'ba'].map((key) => Buffer.from(key));
+    keys.forEach((key, index) => builder.addHandle(key, { offset: index * 100, size: 90 }));
+    const decoded = decodeIndexBlock(new Block(builder.finish(), 'test.sst', 0));
+    expect(keys.map((_, index) => decoded.keys.key(index).toString())).toEqual(['apple', 'applesauce', 'apply', 'b', 'ba']);
+    expect(decoded.keys.lowerBound(Buffer.from('applet'))).toBe(2);
+    expect([...decoded.offsets]).toEqual([0, 100, 200, 300, 400]);
   });
 
   it('reads an empty block as no entries', () => {
@@ -260,7 +270,7 @@ describe('KeyIndex', () => {
     fc.assert(
       fc.property(fc.array(keyArbitrary, { maxLength: 60 }), fc.array(keyArbitrary, { maxLength: 20 }), (raw, targets) => {
         const keys = [...new Map(raw.map((key) => [key.toString('hex'), key])).values()].sort(Buffer.compare);
-        const index = new KeyIndex(keys);
+        const index = KeyIndex.of(keys);
         for (const target of [...targets, ...keys]) {
           const expected = keys.findIndex((key) => Buffer.compare(key, target) >= 0);
           expect(index.lowerBound(target)).toBe(expected === -1 ? keys.length : expected);
