@@ -11,10 +11,11 @@
 //   asking where to stop is neither a hit nor a miss).
 // - evictFile() drops every block of a file (called when the file is deleted or closed for good).
 // Bookkeeping without an object per block: each cached block has a slot, an index into typed
-// arrays (its file number, offset, charge, and LRU links to older and newer slots) and into one
-// array of Blocks; a free slot has file number -1 and is chained through `newer`. An open-addressing
-// table (linear probing, load <= 1/2, backward-shift deletion: no tombstones) maps (file, offset)
-// to slot + 1 (0 = empty). A reader keeps each block's last known slot + 1 in its BlockSlots; that
+// arrays (its file number, offset, where it lies in its slab, charge, and LRU links to older and
+// newer slots) and into one array of slabs; get() builds a Block over the bytes for its caller.
+// A free slot has file number -1 and is chained through `newer`. An open-addressing table
+// (linear probing, load <= 1/2, backward-shift deletion: no tombstones) maps (file, offset) to
+// slot + 1 (0 = empty). A reader keeps each block's last known slot + 1 in its BlockSlots; that
 // is a hint, checked against the slot's file and offset on use (a slot is reused once its block
 // leaves), so the cache never has to find a reader to forget a slot.
 // Block memory: blocks read to be cached are carved out of shared slabs (BlockMemory) rather than
@@ -23,22 +24,21 @@
 // blocks were evicted stays alive for one: the heap may hold more than bytes() says, at most
 // BLOCK_SLAB_BYTES per cached block and in practice a small multiple of the budget.
 import assert from 'node:assert/strict';
-import type { Block } from './block.js';
+import { Block } from './block.js';
 
 /**
- * JS heap bytes a cached block costs beyond its contents: the Block (~72: it keeps its slab and
- * where it lies there, no Buffer view of its own) and its entry in the cache's Block array (8,
- * kept for up to twice the cached count). Measured: 20k blocks cached through set(), heapUsed
- * after a full GC, 102 bytes a block (310 with a Buffer view per block and a CacheNode per block
- * in a Map per file, before).
+ * JS heap bytes a cached block costs beyond its contents: its entry in the cache's array of slabs
+ * (8, kept for up to twice the cached count); the cache keeps no object per block. Measured: 20k
+ * blocks cached through set(), heapUsed after a full GC, 19 bytes a block (310 with a Block,
+ * a Buffer view and a CacheNode per block in a Map per file, before).
  */
-export const BLOCK_CACHE_HEAP_BYTES = 104;
+export const BLOCK_CACHE_HEAP_BYTES = 16;
 /**
  * What a cached block charges beyond its contents: its JS heap bytes and its share of the slot
- * typed arrays outside the heap (file, offset, charge, LRU links: 32 bytes; the hash table: 8; a
- * reader's slot hint: 4; slots kept for up to twice the cached count).
+ * typed arrays outside the heap (file, offset, start, length, charge, LRU links: 48 bytes; the
+ * hash table: 8; a reader's slot hint: 4; slots kept for up to twice the cached count).
  */
-export const BLOCK_CACHE_OVERHEAD_BYTES = BLOCK_CACHE_HEAP_BYTES + 64;
+export const BLOCK_CACHE_OVERHEAD_BYTES = BLOCK_CACHE_HEAP_BYTES + 88;
 /**
  * Size of one slab of BlockMemory; a request above a quarter of it gets a buffer of its own. A
  * slab's tail that the next block does not fit is lost: at 64 KiB (15 blocks of ~4.2 KiB) 4.5 MiB
@@ -95,7 +95,9 @@ export class BlockMemory {
 export class BlockCache {
   /** Where blocks read to be cached are placed (see BlockMemory). */
   readonly memory = new BlockMemory();
-  private blocks: (Block | undefined)[] = [];
+  private slabs: (Buffer | undefined)[] = []; // the buffer each cached block lies in, at starts[slot], lengths[slot] bytes
+  private starts = new Float64Array(0);
+  private lengths = new Float64Array(0);
   private fileNumbers = new Float64Array(0); // NONE: a free slot
   private offsets = new Float64Array(0);
   private charges = new Float64Array(0);
@@ -137,10 +139,11 @@ export class BlockCache {
   }
 
   /**
-   * The cached block, if any, made the most recently used. With slots, slots[slotIndex] is tried
-   * first as a hint and set to where the block was found.
+   * The cached block, if any, made the most recently used: a new Block over the cached bytes (file
+   * names the table in its errors). With slots, slots[slotIndex] is tried first as a hint and set
+   * to where the block was found.
    */
-  get(fileNumber: number, offset: number, slots?: BlockSlots, slotIndex = 0): Block | undefined {
+  get(fileNumber: number, offset: number, slots?: BlockSlots, slotIndex = 0, file = `table ${fileNumber}`): Block | undefined {
     let slot = slots === undefined ? NONE : slots[slotIndex]! - 1;
     if (slot < 0 || this.fileNumbers[slot] !== fileNumber || this.offsets[slot] !== offset) {
       slot = this.slotOf(fileNumber, offset);
@@ -155,7 +158,8 @@ export class BlockCache {
       this.unlink(slot);
       this.linkNewest(slot);
     }
-    return this.blocks[slot];
+    const start = this.starts[slot]!;
+    return new Block(this.slabs[slot]!, file, offset, start, start + this.lengths[slot]!, true);
   }
 
   /** Whether the block is cached, without counting a hit or a miss or making it recent. */
@@ -164,8 +168,8 @@ export class BlockCache {
   }
 
   /**
-   * Caches block charging `bytes` (callers pass contents length + BLOCK_CACHE_OVERHEAD_BYTES);
-   * with slots, slots[slotIndex] is set to its slot.
+   * Caches block's bytes (the buffer it lies in and where; not the Block) charging `bytes` (callers
+   * pass contents length + BLOCK_CACHE_OVERHEAD_BYTES); with slots, slots[slotIndex] is set to its slot.
    */
   set(fileNumber: number, offset: number, block: Block, bytes: number, slots?: BlockSlots, slotIndex = 0): void {
     assert.ok(Number.isSafeInteger(bytes) && bytes > 0, 'a block charges a positive byte count');
@@ -179,7 +183,9 @@ export class BlockCache {
     this.fileNumbers[slot] = fileNumber;
     this.offsets[slot] = offset;
     this.charges[slot] = bytes;
-    this.blocks[slot] = block;
+    this.slabs[slot] = block.data;
+    this.starts[slot] = block.start;
+    this.lengths[slot] = block.byteLength;
     this.insertIntoTable(slot);
     this.linkNewest(slot);
     if (slots !== undefined) slots[slotIndex] = slot + 1;
@@ -294,7 +300,7 @@ export class BlockCache {
     this.blockCount--;
     this.fileNumbers[slot] = NONE;
     this.offsets[slot] = NONE;
-    this.blocks[slot] = undefined;
+    this.slabs[slot] = undefined;
     this.newer[slot] = this.freeSlot;
     this.freeSlot = slot;
   }
@@ -309,10 +315,12 @@ export class BlockCache {
     };
     this.fileNumbers = widen(this.fileNumbers, (length) => new Float64Array(length));
     this.offsets = widen(this.offsets, (length) => new Float64Array(length));
+    this.starts = widen(this.starts, (length) => new Float64Array(length));
+    this.lengths = widen(this.lengths, (length) => new Float64Array(length));
     this.charges = widen(this.charges, (length) => new Float64Array(length));
     this.older = widen(this.older, (length) => new Int32Array(length));
     this.newer = widen(this.newer, (length) => new Int32Array(length));
-    for (let slot = previous; slot < slotCount; slot++) this.blocks.push(undefined); // in order: a packed array
+    for (let slot = previous; slot < slotCount; slot++) this.slabs.push(undefined); // in order: a packed array
     for (let slot = slotCount - 1; slot >= previous; slot--) {
       this.fileNumbers[slot] = NONE;
       this.offsets[slot] = NONE;

@@ -339,14 +339,16 @@ export class Block {
   readonly restartCount: number;
   readonly restartsOffset: number; // where entries end, in data
 
-  constructor(readonly data: Buffer, readonly file: string, readonly offset: number, readonly start = 0, end = data.length) {
+  /** restartsChecked: the bytes are those of a Block constructed before (a cached block's), so its restarts were validated. */
+  constructor(readonly data: Buffer, readonly file: string, readonly offset: number, readonly start = 0, end = data.length, restartsChecked = false) {
     assert.ok(start >= 0 && start <= end && end <= data.length, `block at ${start} .. ${end} of ${data.length} bytes`);
+    this.restartCount = end - start < 4 ? 0 : data.readUInt32LE(end - 4);
+    this.restartsOffset = end - 4 - this.restartCount * 4;
+    if (restartsChecked) return;
     const reader = new ByteReader(data, file, offset - start, start, end);
     if (end - start < 4) reader.fail('block shorter than its restart count');
-    this.restartCount = data.readUInt32LE(end - 4);
     const maxRestarts = Math.floor((end - start - 4) / 4);
     if (this.restartCount < 1 || this.restartCount > maxRestarts) reader.fail(`bad restart count ${this.restartCount}`);
-    this.restartsOffset = end - 4 - this.restartCount * 4;
     let previous = -1;
     for (let index = 0; index < this.restartCount; index++) {
       const restart = this.restartAt(index);

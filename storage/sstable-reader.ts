@@ -286,7 +286,7 @@ export class SstableReader {
 
   /** The block at blockIndex if the cache holds it. */
   cachedBlock(blockIndex: number): Block | undefined {
-    return this.cache.get(this.fileNumber, this.blockOffsets[blockIndex]!, this.blockSlots, blockIndex);
+    return this.cache.get(this.fileNumber, this.blockOffsets[blockIndex]!, this.blockSlots, blockIndex, this.path);
   }
 }
 
