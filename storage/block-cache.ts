@@ -7,24 +7,38 @@
 // - After every set() and reserve(), bytes() + reservedBytes() <= capacityBytes unless the
 //   reservations alone exceed it (then no block is cached): least recently used blocks are
 //   evicted first; a block charging more than the unreserved capacity is not cached at all.
-// - get() of a hit makes that block the most recently used, as does touch() of a reader's slot;
-//   has() changes nothing (a readahead asking where to stop is neither a hit nor a miss).
-// - A node is in at most one reader's BlockSlots, and in none once it left the cache.
+// - get() of a hit makes that block the most recently used; has() changes nothing (a readahead
+//   asking where to stop is neither a hit nor a miss).
 // - evictFile() drops every block of a file (called when the file is deleted or closed for good).
+// Bookkeeping without an object per block: each cached block has a slot, an index into typed
+// arrays (its file number, offset, where it lies in its slab, charge, and LRU links to older and
+// newer slots) and into one array of slabs; get() builds a Block over the bytes for its caller.
+// A free slot has file number -1 and is chained through `newer`. An open-addressing table
+// (linear probing, load <= 1/2, backward-shift deletion: no tombstones) maps (file, offset) to
+// slot + 1 (0 = empty). A reader keeps each block's last known slot + 1 in its BlockSlots; that
+// is a hint, checked against the slot's file and offset on use (a slot is reused once its block
+// leaves), so the cache never has to find a reader to forget a slot.
 // Block memory: blocks read to be cached are carved out of shared slabs (BlockMemory) rather than
 // each getting its own ArrayBuffer, which costs more than the read itself. A slab is freed by the
 // garbage collector once no block (or view of one) in it is referenced, so a slab whose other
 // blocks were evicted stays alive for one: the heap may hold more than bytes() says, at most
 // BLOCK_SLAB_BYTES per cached block and in practice a small multiple of the budget.
 import assert from 'node:assert/strict';
-import type { Block } from './block.js';
+import { Block } from './block.js';
 
 /**
- * JS heap bytes a cached block costs beyond its contents: the Block (~64), its contents' Buffer
- * view (~104), the CacheNode (~96), its entry in the file's Map (~40), a reader slot (8).
- * Measured: 20k blocks cached through set(), heapUsed after a full GC, 310 bytes a block.
+ * JS heap bytes a cached block costs beyond its contents: its entry in the cache's array of slabs
+ * (8, kept for up to twice the cached count); the cache keeps no object per block. Measured: 20k
+ * blocks cached through set(), heapUsed after a full GC, 19 bytes a block (310 with a Block,
+ * a Buffer view and a CacheNode per block in a Map per file, before).
  */
-export const BLOCK_CACHE_OVERHEAD_BYTES = 320;
+export const BLOCK_CACHE_HEAP_BYTES = 16;
+/**
+ * What a cached block charges beyond its contents: its JS heap bytes and its share of the slot
+ * typed arrays outside the heap (file, offset, start, length, charge, LRU links: 48 bytes; the
+ * hash table: 8; a reader's slot hint: 4; slots kept for up to twice the cached count).
+ */
+export const BLOCK_CACHE_OVERHEAD_BYTES = BLOCK_CACHE_HEAP_BYTES + 88;
 /**
  * Size of one slab of BlockMemory; a request above a quarter of it gets a buffer of its own. A
  * slab's tail that the next block does not fit is lost: at 64 KiB (15 blocks of ~4.2 KiB) 4.5 MiB
@@ -42,24 +56,15 @@ export interface BlockCacheStats {
   capacityBytes: number;
 }
 
-/** A cached block as a reader may hold it in its BlockSlots (fields are the cache's). */
-export interface CacheNode {
-  readonly block: Block;
-  blocks: Map<number, CacheNode>; // the file's map that holds this node
-  fileNumber: number;
-  offset: number;
-  bytes: number;
-  older: CacheNode | undefined;
-  newer: CacheNode | undefined;
-  slots: BlockSlots | undefined; // the reader's slots that point here, at slotIndex
-  slotIndex: number;
-}
-
 /**
- * A reader's cached blocks by block index, kept by the cache: a node is in at most one reader's
- * slots, and leaves them when it leaves the cache. A hit through a slot skips both map lookups.
+ * A reader's hints by block index: slot + 1 of where the cache last held that block (0: none).
+ * get() and set() write them; a stale hint costs one hash lookup.
  */
-export type BlockSlots = (CacheNode | undefined)[];
+export type BlockSlots = Int32Array;
+
+/** Slots the cache starts with; it doubles them as blocks arrive, never shrinks. */
+const SLOTS_INITIAL = 64;
+const NONE = -1;
 
 /**
  * A bump allocator over BLOCK_SLAB_BYTES slabs for blocks about to be cached. claim(bytes) returns
@@ -90,9 +95,18 @@ export class BlockMemory {
 export class BlockCache {
   /** Where blocks read to be cached are placed (see BlockMemory). */
   readonly memory = new BlockMemory();
-  private readonly files = new Map<number, Map<number, CacheNode>>();
-  private oldest: CacheNode | undefined;
-  private newest: CacheNode | undefined;
+  private slabs: (Buffer | undefined)[] = []; // the buffer each cached block lies in, at starts[slot], lengths[slot] bytes
+  private starts = new Float64Array(0);
+  private lengths = new Float64Array(0);
+  private fileNumbers = new Float64Array(0); // NONE: a free slot
+  private offsets = new Float64Array(0);
+  private charges = new Float64Array(0);
+  private older = new Int32Array(0);
+  private newer = new Int32Array(0); // for a free slot: the next free slot
+  private table = new Int32Array(0); // slot + 1 by hash of (file, offset); 0 = empty
+  private freeSlot = NONE;
+  private oldest = NONE;
+  private newest = NONE;
   private usedBytes = 0;
   private reserved = 0;
   private blockCount = 0;
@@ -102,6 +116,7 @@ export class BlockCache {
 
   constructor(private capacity: number) {
     assert.ok(Number.isSafeInteger(capacity) && capacity >= 0, 'capacityBytes must be a non-negative integer');
+    this.grow(SLOTS_INITIAL);
   }
 
   get capacityBytes(): number {
@@ -110,8 +125,8 @@ export class BlockCache {
 
   /** Evicts least recently used blocks until the cached ones charge at most bytes; the capacity stays. */
   evictDownTo(bytes: number): void {
-    while (this.usedBytes > bytes && this.oldest !== undefined) {
-      this.removeNode(this.oldest);
+    while (this.usedBytes > bytes && this.oldest !== NONE) {
+      this.removeSlot(this.oldest);
       this.evictions++;
     }
   }
@@ -123,53 +138,57 @@ export class BlockCache {
     this.evictToCapacity();
   }
 
-  /** The cached block, if any; with slots, the node is also put in slots[slotIndex]. */
-  get(fileNumber: number, offset: number, slots?: BlockSlots, slotIndex = 0): Block | undefined {
-    const node = this.files.get(fileNumber)?.get(offset);
-    if (node === undefined) {
-      this.misses++;
-      return undefined;
+  /**
+   * The cached block, if any, made the most recently used: a new Block over the cached bytes (file
+   * names the table in its errors). With slots, slots[slotIndex] is tried first as a hint and set
+   * to where the block was found.
+   */
+  get(fileNumber: number, offset: number, slots?: BlockSlots, slotIndex = 0, file = `table ${fileNumber}`): Block | undefined {
+    let slot = slots === undefined ? NONE : slots[slotIndex]! - 1;
+    if (slot < 0 || this.fileNumbers[slot] !== fileNumber || this.offsets[slot] !== offset) {
+      slot = this.slotOf(fileNumber, offset);
+      if (slot === NONE) {
+        this.misses++;
+        return undefined;
+      }
+      if (slots !== undefined) slots[slotIndex] = slot + 1;
     }
-    if (slots !== undefined) this.attach(node, slots, slotIndex);
-    return this.touch(node);
+    this.hits++;
+    if (slot !== this.newest) {
+      this.unlink(slot);
+      this.linkNewest(slot);
+    }
+    const start = this.starts[slot]!;
+    return new Block(this.slabs[slot]!, file, offset, start, start + this.lengths[slot]!, true);
   }
 
   /** Whether the block is cached, without counting a hit or a miss or making it recent. */
   has(fileNumber: number, offset: number): boolean {
-    return this.files.get(fileNumber)?.has(offset) === true;
-  }
-
-  /** A hit on a node found in a reader's slots: makes it the most recently used. */
-  touch(node: CacheNode): Block {
-    this.hits++;
-    if (node !== this.newest) {
-      this.unlink(node);
-      this.linkNewest(node);
-    }
-    return node.block;
+    return this.slotOf(fileNumber, offset) !== NONE;
   }
 
   /**
-   * Caches block charging `bytes` (callers pass contents length + BLOCK_CACHE_OVERHEAD_BYTES);
-   * with slots, the node is also put in slots[slotIndex].
+   * Caches block's bytes (the buffer it lies in and where; not the Block) charging `bytes` (callers
+   * pass contents length + BLOCK_CACHE_OVERHEAD_BYTES); with slots, slots[slotIndex] is set to its slot.
    */
   set(fileNumber: number, offset: number, block: Block, bytes: number, slots?: BlockSlots, slotIndex = 0): void {
     assert.ok(Number.isSafeInteger(bytes) && bytes > 0, 'a block charges a positive byte count');
-    let blocks = this.files.get(fileNumber);
-    const existing = blocks?.get(offset);
-    if (existing !== undefined) {
-      this.removeNode(existing);
-      blocks = this.files.get(fileNumber); // gone if that was the file's only block
-    }
+    assert.ok(Number.isSafeInteger(fileNumber) && fileNumber >= 0 && Number.isSafeInteger(offset) && offset >= 0, `block ${fileNumber}:${offset}`);
+    const existing = this.slotOf(fileNumber, offset);
+    if (existing !== NONE) this.removeSlot(existing);
     if (bytes > this.capacity - this.reserved) return;
-    if (blocks === undefined) {
-      blocks = new Map();
-      this.files.set(fileNumber, blocks);
-    }
-    const node: CacheNode = { blocks, fileNumber, offset, block, bytes, older: undefined, newer: undefined, slots: undefined, slotIndex: 0 };
-    if (slots !== undefined) this.attach(node, slots, slotIndex);
-    blocks.set(offset, node);
-    this.linkNewest(node);
+    if (this.freeSlot === NONE) this.grow(2 * this.fileNumbers.length);
+    const slot = this.freeSlot;
+    this.freeSlot = this.newer[slot]!;
+    this.fileNumbers[slot] = fileNumber;
+    this.offsets[slot] = offset;
+    this.charges[slot] = bytes;
+    this.slabs[slot] = block.data;
+    this.starts[slot] = block.start;
+    this.lengths[slot] = block.byteLength;
+    this.insertIntoTable(slot);
+    this.linkNewest(slot);
+    if (slots !== undefined) slots[slotIndex] = slot + 1;
     this.usedBytes += bytes;
     this.blockCount++;
     this.evictToCapacity();
@@ -192,16 +211,10 @@ export class BlockCache {
     return this.reserved;
   }
 
+  /** Drops every block of a file: a walk over the slots (a file is deleted once per compaction, not per read). */
   evictFile(fileNumber: number): void {
-    const blocks = this.files.get(fileNumber);
-    if (blocks === undefined) return;
-    for (const node of blocks.values()) {
-      this.detach(node);
-      this.unlink(node);
-      this.usedBytes -= node.bytes;
-      this.blockCount--;
-    }
-    this.files.delete(fileNumber);
+    const fileNumbers = this.fileNumbers;
+    for (let slot = 0; slot < fileNumbers.length; slot++) if (fileNumbers[slot] === fileNumber) this.removeSlot(slot);
   }
 
   bytes(): number {
@@ -210,10 +223,9 @@ export class BlockCache {
 
   /** Bytes charged by the cached blocks of one file. */
   fileBytes(fileNumber: number): number {
-    const blocks = this.files.get(fileNumber);
-    if (blocks === undefined) return 0;
     let bytes = 0;
-    for (const node of blocks.values()) bytes += node.bytes;
+    const fileNumbers = this.fileNumbers;
+    for (let slot = 0; slot < fileNumbers.length; slot++) if (fileNumbers[slot] === fileNumber) bytes += this.charges[slot]!;
     return bytes;
   }
 
@@ -230,50 +242,109 @@ export class BlockCache {
   }
 
   private evictToCapacity(): void {
-    while (this.usedBytes + this.reserved > this.capacity && this.oldest !== undefined) {
-      this.removeNode(this.oldest);
+    while (this.usedBytes + this.reserved > this.capacity && this.oldest !== NONE) {
+      this.removeSlot(this.oldest);
       this.evictions++;
     }
   }
 
-  private removeNode(node: CacheNode): void {
-    const blocks = node.blocks;
-    blocks.delete(node.offset);
-    if (blocks.size === 0) this.files.delete(node.fileNumber);
-    this.detach(node);
-    this.unlink(node);
-    this.usedBytes -= node.bytes;
+  /** The table position (file, offset) hashes to. */
+  private home(fileNumber: number, offset: number): number {
+    let hash = Math.imul(fileNumber | 0, 0x9e3779b1) ^ Math.imul((offset / 0x100000000) | 0, 0x85ebca6b) ^ (offset | 0);
+    hash = Math.imul(hash ^ (hash >>> 16), 0x7feb352d);
+    hash = Math.imul(hash ^ (hash >>> 15), 0x846ca68b);
+    return (hash ^ (hash >>> 16)) & (this.table.length - 1);
+  }
+
+  /** The slot holding (file, offset), or NONE. */
+  private slotOf(fileNumber: number, offset: number): number {
+    const table = this.table;
+    const mask = table.length - 1;
+    for (let at = this.home(fileNumber, offset); ; at = (at + 1) & mask) {
+      const slot = table[at]! - 1;
+      if (slot === NONE) return NONE;
+      if (this.fileNumbers[slot] === fileNumber && this.offsets[slot] === offset) return slot;
+    }
+  }
+
+  private insertIntoTable(slot: number): void {
+    const table = this.table;
+    const mask = table.length - 1;
+    let at = this.home(this.fileNumbers[slot]!, this.offsets[slot]!);
+    while (table[at] !== 0) at = (at + 1) & mask;
+    table[at] = slot + 1;
+  }
+
+  /** Takes slot's entry out of the table, shifting back the entries after it that may move up (Knuth's algorithm R). */
+  private deleteFromTable(slot: number): void {
+    const table = this.table;
+    const mask = table.length - 1;
+    let hole = this.home(this.fileNumbers[slot]!, this.offsets[slot]!);
+    while (table[hole] !== slot + 1) hole = (hole + 1) & mask;
+    for (let at = (hole + 1) & mask; table[at] !== 0; at = (at + 1) & mask) {
+      const moved = table[at]! - 1;
+      const home = this.home(this.fileNumbers[moved]!, this.offsets[moved]!);
+      // the entry at `at` may fill the hole unless its home lies cyclically in (hole, at]
+      const stays = hole <= at ? home > hole && home <= at : home > hole || home <= at;
+      if (stays) continue;
+      table[hole] = table[at]!;
+      hole = at;
+    }
+    table[hole] = 0;
+  }
+
+  private removeSlot(slot: number): void {
+    this.deleteFromTable(slot);
+    this.unlink(slot);
+    this.usedBytes -= this.charges[slot]!;
     this.blockCount--;
+    this.fileNumbers[slot] = NONE;
+    this.offsets[slot] = NONE;
+    this.slabs[slot] = undefined;
+    this.newer[slot] = this.freeSlot;
+    this.freeSlot = slot;
   }
 
-  private attach(node: CacheNode, slots: BlockSlots, slotIndex: number): void {
-    if (node.slots === slots && node.slotIndex === slotIndex) return;
-    this.detach(node);
-    assert.ok(slots[slotIndex] === undefined, 'a reader slot holds one cached block');
-    node.slots = slots;
-    node.slotIndex = slotIndex;
-    slots[slotIndex] = node;
+  /** Grows the slot arrays to slotCount (a power of two) and rebuilds the table at twice that. */
+  private grow(slotCount: number): void {
+    const previous = this.fileNumbers.length;
+    const widen = <T extends Float64Array | Int32Array>(array: T, make: (length: number) => T): T => {
+      const wider = make(slotCount);
+      wider.set(array);
+      return wider;
+    };
+    this.fileNumbers = widen(this.fileNumbers, (length) => new Float64Array(length));
+    this.offsets = widen(this.offsets, (length) => new Float64Array(length));
+    this.starts = widen(this.starts, (length) => new Float64Array(length));
+    this.lengths = widen(this.lengths, (length) => new Float64Array(length));
+    this.charges = widen(this.charges, (length) => new Float64Array(length));
+    this.older = widen(this.older, (length) => new Int32Array(length));
+    this.newer = widen(this.newer, (length) => new Int32Array(length));
+    for (let slot = previous; slot < slotCount; slot++) this.slabs.push(undefined); // in order: a packed array
+    for (let slot = slotCount - 1; slot >= previous; slot--) {
+      this.fileNumbers[slot] = NONE;
+      this.offsets[slot] = NONE;
+      this.newer[slot] = this.freeSlot;
+      this.freeSlot = slot;
+    }
+    this.table = new Int32Array(2 * slotCount);
+    for (let slot = 0; slot < previous; slot++) if (this.fileNumbers[slot] !== NONE) this.insertIntoTable(slot);
   }
 
-  private detach(node: CacheNode): void {
-    if (node.slots !== undefined && node.slots[node.slotIndex] === node) node.slots[node.slotIndex] = undefined;
-    node.slots = undefined;
+  private unlink(slot: number): void {
+    const older = this.older[slot]!;
+    const newer = this.newer[slot]!;
+    if (older === NONE) this.oldest = newer;
+    else this.newer[older] = newer;
+    if (newer === NONE) this.newest = older;
+    else this.older[newer] = older;
   }
 
-  private unlink(node: CacheNode): void {
-    if (node.older === undefined) this.oldest = node.newer;
-    else node.older.newer = node.newer;
-    if (node.newer === undefined) this.newest = node.older;
-    else node.newer.older = node.older;
-    node.older = undefined;
-    node.newer = undefined;
-  }
-
-  private linkNewest(node: CacheNode): void {
-    node.older = this.newest;
-    node.newer = undefined;
-    if (this.newest === undefined) this.oldest = node;
-    else this.newest.newer = node;
-    this.newest = node;
+  private linkNewest(slot: number): void {
+    this.older[slot] = this.newest;
+    this.newer[slot] = NONE;
+    if (this.newest === NONE) this.oldest = slot;
+    else this.newer[this.newest] = slot;
+    this.newest = slot;
   }
 }

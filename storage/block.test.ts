@@ -34,13 +34,22 @@ const entriesArbitrary: fc.Arbitrary<Entry[]> = fc
     return entries.sort(compareEntries);
   });
 
-function buildBlock(entries: Entry[], restartInterval: number): Block {
+/**
+ * A block over a buffer of its own, or (pad > 0; by default for most entry counts) over bytes
+ * pad .. pad + length of a larger buffer with 0xff bytes around it, as blocks lie in cache slabs.
+ */
+function buildBlock(entries: Entry[], restartInterval: number, pad = entries.length % 9): Block {
   const builder = new BlockBuilder(restartInterval);
   for (const entry of entries) builder.addEntry(entry);
   const estimated = builder.estimatedBytes();
   const contents = builder.finish();
   expect(contents.length).toBe(estimated);
-  return new Block(contents, 'test.sst', 100);
+  if (pad === 0) return new Block(contents, 'test.sst', 100);
+  const slab = Buffer.alloc(pad + contents.length + pad, 0xff);
+  contents.copy(slab, pad);
+  const block = new Block(slab, 'test.sst', 100, pad, pad + contents.length);
+  expect(block.contents.equals(contents)).toBe(true);
+  return block;
 }
 
 describe('BlockBuilder and BlockIterator', () => {
@@ -131,8 +140,36 @@ describe('BlockBuilder and BlockIterator', () => {
     const keys = [Buffer.from('a'), Buffer.from('abc'), Buffer.from('b')];
     keys.forEach((key, index) => builder.addHandle(key, handles[index]!));
     const decoded = decodeIndexBlock(new Block(builder.finish(), 'test.sst', 0));
-    expect(decoded.keys.map((key) => key.toString())).toEqual(['a', 'abc', 'b']);
-    expect(decoded.handles).toEqual(handles);
+    expect([0, 1, 2].map((index) => decoded.keys.key(index).toString())).toEqual(['a', 'abc', 'b']);
+    expect([...decoded.offsets].map((offset, index) => ({ offset, size: decoded.sizes[index] }))).toEqual(handles);
+  });
+
+  it('decodes any index block into keys, offsets and sizes equal to what was added, at any restart interval', () => {
+    const keyArbitrary = fc.tuple(fc.constantFrom('', 'ns:', 'ns:abcdefghijklmnop'), fc.uint8Array({ maxLength: 12 })).map(([prefix, tail]) => Buffer.concat([Buffer.from(prefix), tail]));
+    fc.assert(
+      fc.property(fc.array(keyArbitrary, { minLength: 1, maxLength: 80 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 2 ** 45 }), (raw, interval, base) => {
+        const keys = [...new Map(raw.map((key) => [key.toString('hex'), key])).values()].sort(Buffer.compare);
+        const handles = keys.map((_, index) => ({ offset: base + index * 4101, size: 4096 + (index % 7) }));
+        const builder = new BlockBuilder(interval);
+        keys.forEach((key, index) => builder.addHandle(key, handles[index]!));
+        const decoded = decodeIndexBlock(new Block(builder.finish(), 'test.sst', 0));
+        expect(decoded.keys.count).toBe(keys.length);
+        expect(keys.map((_, index) => decoded.keys.key(index).toString('hex'))).toEqual(keys.map((key) => key.toString('hex')));
+        expect([...decoded.offsets]).toEqual(handles.map((handle) => handle.offset));
+        expect([...decoded.sizes]).toEqual(handles.map((handle) => handle.size));
+        for (const target of keys) expect(decoded.keys.lowerBound(target)).toBe(keys.indexOf(target));
+      }),
+    );
+  });
+
+  it('decodes index keys that share a prefix (restart interval above 1) whole', () => {
+    const builder = new BlockBuilder(16);
+    const keys = ['apple', 'applesauce', 'apply', 'b', 'ba'].map((key) => Buffer.from(key));
+    keys.forEach((key, index) => builder.addHandle(key, { offset: index * 100, size: 90 }));
+    const decoded = decodeIndexBlock(new Block(builder.finish(), 'test.sst', 0));
+    expect(keys.map((_, index) => decoded.keys.key(index).toString())).toEqual(['apple', 'applesauce', 'apply', 'b', 'ba']);
+    expect(decoded.keys.lowerBound(Buffer.from('applet'))).toBe(2);
+    expect([...decoded.offsets]).toEqual([0, 100, 200, 300, 400]);
   });
 
   it('reads an empty block as no entries', () => {
@@ -260,7 +297,7 @@ describe('KeyIndex', () => {
     fc.assert(
       fc.property(fc.array(keyArbitrary, { maxLength: 60 }), fc.array(keyArbitrary, { maxLength: 20 }), (raw, targets) => {
         const keys = [...new Map(raw.map((key) => [key.toString('hex'), key])).values()].sort(Buffer.compare);
-        const index = new KeyIndex(keys);
+        const index = KeyIndex.of(keys);
         for (const target of [...targets, ...keys]) {
           const expected = keys.findIndex((key) => Buffer.compare(key, target) >= 0);
           expect(index.lowerBound(target)).toBe(expected === -1 ? keys.length : expected);

@@ -244,11 +244,12 @@ export class BlockBuilder {
   }
 }
 
-/** Key bytes start .. start + 3 as a big-endian u32, zero-padded past the key's end. */
-function prefixWord(key: Uint8Array, start: number): number {
-  if (start + 4 <= key.length) return ((key[start]! << 24) | (key[start + 1]! << 16) | (key[start + 2]! << 8) | key[start + 3]!) >>> 0;
+/** Bytes start .. start + 3 of bytes[keyStart .. keyEnd) as a big-endian u32, zero-padded past the key's end. */
+function prefixWord(bytes: Uint8Array, keyStart: number, keyEnd: number, start: number): number {
+  const at = keyStart + start;
+  if (at + 4 <= keyEnd) return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
   let word = 0;
-  for (let index = start; index < start + 4; index++) word = word * 256 + (index < key.length ? key[index]! : 0);
+  for (let index = at; index < at + 4; index++) word = word * 256 + (index < keyEnd ? bytes[index]! : 0);
   return word;
 }
 
@@ -256,29 +257,56 @@ function prefixWord(key: Uint8Array, start: number): number {
 const INDEX_WORDS = 4;
 
 /**
- * Sorted keys (an index block's separators) with their first 16 bytes as four u32s in one typed
- * array, so a binary search compares numbers and touches the key bytes only on a 16-byte tie
- * (element keys share 12 bytes: namespace and version; the words reach into what follows).
+ * Sorted keys (an index block's separators) kept in one buffer, key i at bytes[starts[i] ..
+ * starts[i + 1]), with their first 16 bytes as four u32s in one typed array, so a binary search
+ * compares numbers and touches the key bytes only on a 16-byte tie (element keys share 12 bytes:
+ * namespace and version; the words reach into what follows). No object per key: 20 bytes of
+ * typed arrays plus the key's own bytes (a Buffer view per key cost ~100 bytes of JS heap).
  */
 export class KeyIndex {
+  readonly count: number;
   private readonly words: Uint32Array;
 
-  constructor(readonly keys: readonly Buffer[]) {
-    this.words = new Uint32Array(keys.length * INDEX_WORDS);
-    keys.forEach((key, index) => {
-      for (let word = 0; word < INDEX_WORDS; word++) this.words[index * INDEX_WORDS + word] = prefixWord(key, word * 4);
-    });
+  constructor(private readonly bytes: Buffer, private readonly starts: Uint32Array) {
+    assert.ok(starts.length >= 1 && starts[starts.length - 1] === bytes.length, 'key starts end at the end of the key bytes');
+    this.count = starts.length - 1;
+    this.words = new Uint32Array(this.count * INDEX_WORDS);
+    for (let index = 0; index < this.count; index++) {
+      const keyStart = starts[index]!;
+      const keyEnd = starts[index + 1]!;
+      assert.ok(keyStart <= keyEnd, 'key starts ascend');
+      for (let word = 0; word < INDEX_WORDS; word++) this.words[index * INDEX_WORDS + word] = prefixWord(bytes, keyStart, keyEnd, word * 4);
+    }
+  }
+
+  /** The index of sorted keys given one by one (tests, and callers holding Buffers). */
+  static of(keys: readonly Buffer[]): KeyIndex {
+    const starts = new Uint32Array(keys.length + 1);
+    keys.forEach((key, index) => (starts[index + 1] = starts[index]! + key.length));
+    return new KeyIndex(Buffer.concat(keys as Buffer[]), starts);
+  }
+
+  /** Key index as a view (allocates: for verification, not the read path). */
+  key(index: number): Buffer {
+    assert.ok(index >= 0 && index < this.count, `key ${index} of ${this.count}`);
+    return this.bytes.subarray(this.starts[index], this.starts[index + 1]);
+  }
+
+  /** Bytes this index holds: key bytes, their starts and prefix words. */
+  residentBytes(): number {
+    return this.bytes.length + this.starts.byteLength + this.words.byteLength;
   }
 
   /** Index of the first key >= target. */
   lowerBound(target: Buffer): number {
     const words = this.words;
-    const target0 = prefixWord(target, 0);
-    const target1 = prefixWord(target, 4);
-    const target2 = prefixWord(target, 8);
-    const target3 = prefixWord(target, 12);
+    const targetEnd = target.length;
+    const target0 = prefixWord(target, 0, targetEnd, 0);
+    const target1 = prefixWord(target, 0, targetEnd, 4);
+    const target2 = prefixWord(target, 0, targetEnd, 8);
+    const target3 = prefixWord(target, 0, targetEnd, 12);
     let low = 0;
-    let high = this.keys.length;
+    let high = this.count;
     while (low < high) {
       const mid = (low + high) >>> 1;
       const at = mid * INDEX_WORDS;
@@ -287,10 +315,7 @@ export class KeyIndex {
       else if (words[at + 1] !== target1) less = words[at + 1]! < target1;
       else if (words[at + 2] !== target2) less = words[at + 2]! < target2;
       else if (words[at + 3] !== target3) less = words[at + 3]! < target3;
-      else {
-        const candidate = this.keys[mid]!;
-        less = compareBytes(candidate, 0, candidate.length, target) < 0;
-      }
+      else less = compareBytes(this.bytes, this.starts[mid]!, this.starts[mid + 1]!, target) < 0;
       if (less) low = mid + 1;
       else high = mid;
     }
@@ -304,31 +329,50 @@ export class KeyIndex {
  */
 const FIND_READER = new ByteReader(Buffer.alloc(0), '', 0);
 
-/** A block's contents (trailer already verified), with its restart array validated. */
+/**
+ * A block's contents (trailer already verified), data[start .. end), with its restart array
+ * validated. The block keeps the buffer it lies in (a cache slab, a read) and where, not a view
+ * of its own: a cached block is one object (a Buffer view cost another ~100 bytes of JS heap).
+ * Positions inside (restartAt, restartsOffset, values' offsets) are indexes into data.
+ */
 export class Block {
   readonly restartCount: number;
-  readonly restartsOffset: number; // where entries end
+  readonly restartsOffset: number; // where entries end, in data
 
-  constructor(readonly contents: Buffer, readonly file: string, readonly offset: number) {
-    const reader = new ByteReader(contents, file, offset);
-    if (contents.length < 4) reader.fail('block shorter than its restart count');
-    this.restartCount = contents.readUInt32LE(contents.length - 4);
-    const maxRestarts = Math.floor((contents.length - 4) / 4);
+  /** restartsChecked: the bytes are those of a Block constructed before (a cached block's), so its restarts were validated. */
+  constructor(readonly data: Buffer, readonly file: string, readonly offset: number, readonly start = 0, end = data.length, restartsChecked = false) {
+    assert.ok(start >= 0 && start <= end && end <= data.length, `block at ${start} .. ${end} of ${data.length} bytes`);
+    this.restartCount = end - start < 4 ? 0 : data.readUInt32LE(end - 4);
+    this.restartsOffset = end - 4 - this.restartCount * 4;
+    if (restartsChecked) return;
+    const reader = new ByteReader(data, file, offset - start, start, end);
+    if (end - start < 4) reader.fail('block shorter than its restart count');
+    const maxRestarts = Math.floor((end - start - 4) / 4);
     if (this.restartCount < 1 || this.restartCount > maxRestarts) reader.fail(`bad restart count ${this.restartCount}`);
-    this.restartsOffset = contents.length - 4 - this.restartCount * 4;
     let previous = -1;
     for (let index = 0; index < this.restartCount; index++) {
       const restart = this.restartAt(index);
-      const ok = index === 0 ? restart === 0 : restart > previous && restart < this.restartsOffset;
-      if (!ok) reader.fail(`bad restart offset ${restart} at index ${index}`);
+      const ok = index === 0 ? restart === start : restart > previous && restart < this.restartsOffset;
+      if (!ok) reader.fail(`bad restart offset ${restart - start} at index ${index}`);
       previous = restart;
     }
   }
 
+  /** Bytes of contents. */
+  get byteLength(): number {
+    return this.restartsOffset + 4 * this.restartCount + 4 - this.start;
+  }
+
+  /** The contents as a view (allocates one: for tests and callers outside the read path). */
+  get contents(): Buffer {
+    return this.data.subarray(this.start, this.start + this.byteLength);
+  }
+
+  /** Where in data the entries of restart `index` begin. */
   restartAt(index: number): number {
-    const contents = this.contents;
-    const at = this.restartsOffset + index * 4; // within contents: checked by the constructor's bounds
-    return (contents[at]! | (contents[at + 1]! << 8) | (contents[at + 2]! << 16)) + contents[at + 3]! * 0x1000000;
+    const data = this.data;
+    const at = this.restartsOffset + index * 4; // within the block: checked by the constructor's bounds
+    return this.start + (data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16)) + data[at + 3]! * 0x1000000;
   }
 
   iterator(): BlockIterator {
@@ -340,13 +384,14 @@ export class Block {
    * block, nor of any later block of its table, is below bound. Decodes no entry.
    */
   startsAtOrAfter(bound: Buffer): boolean {
-    const contents = this.contents;
+    const contents = this.data;
+    const first = this.start;
     const end = this.restartsOffset;
-    if (end === 0) return true; // no entries
-    if (end >= 2 && contents[0] === 0 && contents[1]! < 0x80 && 2 + contents[1]! <= end) {
-      return compareBytes(contents, 2, 2 + contents[1]!, bound) >= 0; // shared 0, a one-byte length
+    if (end === first) return true; // no entries
+    if (end >= first + 2 && contents[first] === 0 && contents[first + 1]! < 0x80 && first + 2 + contents[first + 1]! <= end) {
+      return compareBytes(contents, first + 2, first + 2 + contents[first + 1]!, bound) >= 0; // shared 0, a one-byte length
     }
-    const reader = new ByteReader(contents, this.file, this.offset, 0, end);
+    const reader = new ByteReader(contents, this.file, this.offset - first, first, end);
     if (reader.varint() !== 0) reader.fail('restart entry shares a prefix');
     const length = reader.varint();
     const start = reader.skip(length);
@@ -360,8 +405,8 @@ export class Block {
    * block). Decodes with the same bounds checks as BlockIterator.
    */
   find(key: Buffer, snapshotSeq: number | undefined): Entry | 'absent' | 'next' {
-    const contents = this.contents;
-    const reader = FIND_READER.aim(contents, this.file, this.offset, 0, this.restartsOffset);
+    const contents = this.data;
+    const reader = FIND_READER.aim(contents, this.file, this.offset - this.start, this.start, this.restartsOffset);
     // the last restart whose key is < key
     let left = 0;
     let right = this.restartCount - 1;
@@ -477,32 +522,46 @@ function decodeEntryFast(data: Buffer, pos: number, end: number, previousKeyLeng
   return true;
 }
 
-/** Decodes one index block whole: separator keys and the handles they point to. */
-export function decodeIndexBlock(block: Block): { keys: Buffer[]; handles: BlockHandle[] } {
-  const reader = new ByteReader(block.contents, block.file, block.offset, 0, block.restartsOffset);
-  const keys: Buffer[] = [];
-  const handles: BlockHandle[] = [];
-  let previous: Buffer = Buffer.alloc(0);
-  while (reader.pos < reader.end) {
-    const key = readKey(reader, previous);
-    handles.push({ offset: reader.varint(), size: reader.varint() });
-    keys.push(key);
-    previous = key;
-  }
-  return { keys, handles };
-}
+/** An index block decoded: separator i (in keys) and the handle of data block i (offsets[i], sizes[i]). */
+export interface DecodedIndex { keys: KeyIndex; offsets: Float64Array; sizes: Float64Array }
 
-/** Reads shared/unshared/suffix and returns the whole key (a view when nothing is shared). */
-function readKey(reader: ByteReader, previous: Buffer): Buffer {
-  const shared = reader.varint();
-  const unshared = reader.varint();
-  if (shared > previous.length) reader.fail(`shared length ${shared} exceeds previous key length ${previous.length}`);
-  const start = reader.skip(unshared);
-  if (shared === 0) return reader.data.subarray(start, start + unshared);
-  const key = Buffer.allocUnsafe(shared + unshared);
-  previous.copy(key, 0, 0, shared);
-  reader.data.copy(key, shared, start, start + unshared);
-  return key;
+/**
+ * Decodes one index block whole into typed arrays and one key buffer: a pass to count entries and
+ * key bytes, a second to fill them (a shared prefix is copied from the key before, already out).
+ */
+export function decodeIndexBlock(block: Block): DecodedIndex {
+  const reader = new ByteReader(block.data, block.file, block.offset - block.start, block.start, block.restartsOffset);
+  let count = 0;
+  let keyBytes = 0;
+  let previousLength = 0;
+  while (reader.pos < reader.end) {
+    const shared = reader.varint();
+    const unshared = reader.varint();
+    if (shared > previousLength) reader.fail(`shared length ${shared} exceeds previous key length ${previousLength}`);
+    reader.skip(unshared);
+    reader.varint();
+    reader.varint();
+    previousLength = shared + unshared;
+    keyBytes += previousLength;
+    count++;
+  }
+  const bytes = Buffer.allocUnsafe(keyBytes);
+  const starts = new Uint32Array(count + 1);
+  const offsets = new Float64Array(count);
+  const sizes = new Float64Array(count);
+  reader.pos = block.start;
+  for (let index = 0; index < count; index++) {
+    const shared = reader.varint();
+    const unshared = reader.varint();
+    const start = reader.skip(unshared);
+    const keyStart = starts[index]!;
+    if (shared > 0) bytes.copyWithin(keyStart, starts[index - 1]!, starts[index - 1]! + shared);
+    reader.data.copy(bytes, keyStart + shared, start, start + unshared);
+    starts[index + 1] = keyStart + shared + unshared;
+    offsets[index] = reader.varint();
+    sizes[index] = reader.varint();
+  }
+  return { keys: new KeyIndex(bytes, starts), offsets, sizes };
 }
 
 /**
@@ -562,14 +621,14 @@ export class BlockIterator implements EntryIterator {
   private current: Entry | undefined;
 
   constructor(private block: Block) {
-    this.reader = new ByteReader(block.contents, block.file, block.offset, 0, block.restartsOffset);
+    this.reader = new ByteReader(block.data, block.file, block.offset - block.start, block.start, block.restartsOffset);
     this.reader.pos = this.reader.end;
   }
 
   /** Re-aims this iterator at another block (unpositioned), keeping its scratch key buffer. */
   reset(block: Block): void {
     this.block = block;
-    this.reader.aim(block.contents, block.file, block.offset, block.restartsOffset, block.restartsOffset);
+    this.reader.aim(block.data, block.file, block.offset - block.start, block.restartsOffset, block.restartsOffset);
     this.isValid = false;
     this.keyLength = 0;
     this.current = undefined;
@@ -617,7 +676,7 @@ export class BlockIterator implements EntryIterator {
       if (length <= SHORT_COPY_BYTES) for (let index = 0; index < length; index++) key[index] = scratch[index]!;
       else scratch.copy(key, 0, 0, length);
       const kind = this.kindCode === ENTRY_KIND_CODE.put ? 'put' : 'delete';
-      const value = this.valueLength === 0 ? EMPTY_VALUE : this.block.contents.subarray(this.valueStart, this.valueStart + this.valueLength);
+      const value = this.valueLength === 0 ? EMPTY_VALUE : this.block.data.subarray(this.valueStart, this.valueStart + this.valueLength);
       this.current = { key, seq: this.seq, kind, value, expireAtMs: this.expireAtMs };
     }
     return this.current;
@@ -682,7 +741,7 @@ export class BlockIterator implements EntryIterator {
    * `known` bytes it is known to share; sets restartShared to the bytes they share.
    */
   private compareRestartKey(index: number, key: Buffer, known: number): number {
-    const contents = this.block.contents;
+    const contents = this.block.data;
     const reader = this.reader;
     let pos = this.block.restartAt(index);
     let length = contents[pos + 1]!;
@@ -718,7 +777,7 @@ export class BlockIterator implements EntryIterator {
    */
   private decodeNextFast(): boolean {
     const reader = this.reader;
-    const contents = this.block.contents;
+    const contents = this.block.data;
     if (!decodeEntryFast(contents, reader.pos, reader.end, this.keyLength)) return false;
     const { shared, unshared } = fastEntry;
     const keyLength = shared + unshared;
@@ -750,7 +809,7 @@ export class BlockIterator implements EntryIterator {
       this.key.copy(grown, 0, 0, shared);
       this.key = grown;
     }
-    const contents = this.block.contents;
+    const contents = this.block.data;
     if (unshared <= SHORT_COPY_BYTES) for (let index = 0; index < unshared; index++) this.key[shared + index] = contents[start + index]!;
     else contents.copy(this.key, shared, start, start + unshared);
     this.keyLength = shared + unshared;

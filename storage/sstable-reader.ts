@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import { BlockCache, BLOCK_CACHE_OVERHEAD_BYTES, type BlockSlots } from './block-cache.js';
-import { Block, BLOCK, BlockIterator, ByteReader, compareBytes, decodeIndexBlock, KeyIndex, maskCrc, type BlockHandle } from './block.js';
+import { Block, BLOCK, BlockIterator, ByteReader, compareBytes, decodeIndexBlock, KeyIndex, maskCrc, type BlockHandle, type DecodedIndex } from './block.js';
 import { bloomHash, BloomFilter } from './bloom.js';
 import { compareEntries, type Entry, type EntryIterator } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
@@ -46,14 +46,20 @@ export const ITERATOR_READAHEAD_BYTES_MAX = 128 * 1024;
 
 /** Heap bytes of an open reader beyond its blocks: objects, the file handle, the meta (estimate). */
 export const SSTABLE_READER_OVERHEAD_BYTES = 1024;
-/** Heap bytes per index entry beyond its key bytes: a Buffer view, a handle object, a block slot (estimate). */
-export const SSTABLE_INDEX_ENTRY_OVERHEAD_BYTES = 160;
+/**
+ * Bytes per index entry beyond its key bytes, all in typed arrays: the block's offset and size
+ * (16), the key's start (4) and prefix words (16), the block's cache slot hint (4).
+ */
+export const SSTABLE_INDEX_ENTRY_OVERHEAD_BYTES = 40;
 
 export class SstableReader {
   readonly stats = { bloomNegatives: 0, blockReads: 0 };
   private closed = false;
-  private readonly keyIndex: KeyIndex; // indexKeys with numeric prefixes, for the block search
-  private readonly blockSlots: BlockSlots; // this reader's cached blocks by block index (the cache keeps it)
+  private readonly keyIndex: KeyIndex; // the separators, for the block search
+  /** Data block i is blockSizes[i] bytes (without trailer) at blockOffsets[i]. */
+  readonly blockOffsets: Float64Array;
+  readonly blockSizes: Float64Array;
+  private readonly blockSlots: BlockSlots; // where the cache last held each block (hints)
 
   private constructor(
     readonly path: string,
@@ -63,11 +69,27 @@ export class SstableReader {
     readonly layout: SstableLayout,
     readonly meta: SstableMeta,
     readonly filter: Buffer,
-    readonly indexKeys: readonly Buffer[],
-    readonly indexHandles: readonly BlockHandle[],
+    index: DecodedIndex,
   ) {
-    this.keyIndex = new KeyIndex(indexKeys);
-    this.blockSlots = new Array<undefined>(indexHandles.length).fill(undefined);
+    this.keyIndex = index.keys;
+    this.blockOffsets = index.offsets;
+    this.blockSizes = index.sizes;
+    this.blockSlots = new Int32Array(index.offsets.length);
+  }
+
+  /** Data blocks in the table. */
+  get blockCount(): number {
+    return this.blockOffsets.length;
+  }
+
+  /** The data blocks' handles as objects (allocates them: for a flush's verification and tests, not reads). */
+  get indexHandles(): BlockHandle[] {
+    return Array.from(this.blockOffsets, (offset, index) => ({ offset, size: this.blockSizes[index]! }));
+  }
+
+  /** Separator i: every key of data block i is <= it (a view: allocates). */
+  indexKey(index: number): Buffer {
+    return this.keyIndex.key(index);
   }
 
   /** Index of the first data block whose separator is >= key (== block count: none). */
@@ -82,15 +104,17 @@ export class SstableReader {
       const filter = readBlockContents(file, layout.filter);
       const meta = decodeMeta(readBlockContents(file, layout.meta), path, layout.meta.offset);
       const index = decodeIndexBlock(new Block(readBlockContents(file, layout.index), path, layout.index.offset));
-      if (index.handles.length !== meta.dataBlockCount) {
-        throw new SstableCorruptionError(path, layout.index.offset, `index has ${index.handles.length} blocks, meta says ${meta.dataBlockCount}`);
+      if (index.offsets.length !== meta.dataBlockCount) {
+        throw new SstableCorruptionError(path, layout.index.offset, `index has ${index.offsets.length} blocks, meta says ${meta.dataBlockCount}`);
       }
-      for (const handle of index.handles) {
-        if (handle.offset + handle.size + BLOCK.TRAILER_BYTES > layout.filter.offset) {
-          throw new SstableCorruptionError(path, layout.index.offset, `data block handle ${handle.offset}+${handle.size} overlaps the filter`);
+      for (let block = 0; block < index.offsets.length; block++) {
+        const offset = index.offsets[block]!;
+        const size = index.sizes[block]!;
+        if (offset + size + BLOCK.TRAILER_BYTES > layout.filter.offset) {
+          throw new SstableCorruptionError(path, layout.index.offset, `data block handle ${offset}+${size} overlaps the filter`);
         }
       }
-      return new SstableReader(path, fileNumber, file, cache, layout, meta, filter, index.keys, index.handles);
+      return new SstableReader(path, fileNumber, file, cache, layout, meta, filter, index);
     } catch (error) {
       file.close();
       throw error;
@@ -113,7 +137,7 @@ export class SstableReader {
       this.stats.bloomNegatives++;
       return undefined;
     }
-    for (let blockIndex = this.keyIndex.lowerBound(key); blockIndex < this.indexHandles.length; blockIndex++) {
+    for (let blockIndex = this.keyIndex.lowerBound(key); blockIndex < this.blockOffsets.length; blockIndex++) {
       const found = this.dataBlock(blockIndex).find(key, snapshotSeq);
       if (found === 'absent') return undefined;
       if (found !== 'next') return found;
@@ -125,10 +149,10 @@ export class SstableReader {
     return new SstableIterator(() => this);
   }
 
-  /** What this open reader keeps resident (filter, index, meta, objects): charged to the budget. */
+  /** What this open reader keeps resident (filter, meta, index arrays, objects): charged to the budget. */
   residentBytes(): number {
     const blocks = this.layout.filter.size + this.layout.meta.size + this.layout.index.size + 3 * BLOCK.TRAILER_BYTES;
-    return blocks + this.indexHandles.length * SSTABLE_INDEX_ENTRY_OVERHEAD_BYTES + SSTABLE_READER_OVERHEAD_BYTES;
+    return blocks + this.blockOffsets.length * SSTABLE_INDEX_ENTRY_OVERHEAD_BYTES + SSTABLE_READER_OVERHEAD_BYTES;
   }
 
   /** Reads every block from the file (not the cache) and checks crcs, order, layout and meta. */
@@ -156,13 +180,14 @@ export class SstableReader {
     if (this.closed) assert.fail(`SSTable ${this.path} read after close()`);
     const cached = this.cachedBlock(blockIndex);
     if (cached !== undefined) return cached;
-    const handle = this.indexHandles[blockIndex]!;
+    const handle = { offset: this.blockOffsets[blockIndex]!, size: this.blockSizes[blockIndex]! };
     this.stats.blockReads++;
     if (!fillCache) {
       return new Block(readBlockContents(this.file, handle), this.path, handle.offset);
     }
-    const block = new Block(this.readIntoCacheMemory(this.file, handle), this.path, handle.offset);
-    this.cache.set(this.fileNumber, handle.offset, block, block.contents.length + BLOCK_CACHE_OVERHEAD_BYTES, this.blockSlots, blockIndex);
+    const start = this.readIntoCacheMemory(this.file, handle);
+    const block = new Block(this.cache.memory.buffer, this.path, handle.offset, start, start + handle.size);
+    this.cache.set(this.fileNumber, handle.offset, block, handle.size + BLOCK_CACHE_OVERHEAD_BYTES, this.blockSlots, blockIndex);
     return block;
   }
 
@@ -172,15 +197,11 @@ export class SstableReader {
    */
   cacheBlock(blockIndex: number, contents: Buffer): void {
     if (this.closed) assert.fail(`SSTable ${this.path} cached after close()`);
-    const handle = this.indexHandles[blockIndex]!;
-    assert.equal(contents.length, handle.size, 'cacheBlock: contents of another size than the block');
-    if (this.blockSlots[blockIndex] !== undefined) return;
-    const memory = this.cache.memory;
-    const start = memory.claim(contents.length);
-    const copy = memory.buffer.subarray(start, start + contents.length);
-    contents.copy(copy);
-    const block = new Block(copy, this.path, handle.offset);
-    this.cache.set(this.fileNumber, handle.offset, block, copy.length + BLOCK_CACHE_OVERHEAD_BYTES, this.blockSlots, blockIndex);
+    const offset = this.blockOffsets[blockIndex]!;
+    assert.equal(contents.length, this.blockSizes[blockIndex], 'cacheBlock: contents of another size than the block');
+    if (this.cache.has(this.fileNumber, offset)) return;
+    const block = this.copyIntoCacheMemory(contents, offset);
+    this.cache.set(this.fileNumber, offset, block, contents.length + BLOCK_CACHE_OVERHEAD_BYTES, this.blockSlots, blockIndex);
   }
 
   /** Drops this table's blocks from the cache (a table that failed verification). */
@@ -201,11 +222,20 @@ export class SstableReader {
     }
   }
 
+  /** A Block over a copy of contents (the block at offset) in the cache's slab memory. */
+  private copyIntoCacheMemory(contents: Buffer, offset: number): Block {
+    const memory = this.cache.memory;
+    const start = memory.claim(contents.length);
+    contents.copy(memory.buffer, start);
+    return new Block(memory.buffer, this.path, offset, start, start + contents.length);
+  }
+
   /**
-   * Reads a block and its trailer straight into the cache's slab memory and returns a view of the
-   * contents once the crc matches (the trailer stays behind in the slab, unreferenced).
+   * Reads a block and its trailer straight into the cache's slab memory (this.cache.memory.buffer
+   * after the call) and returns where its contents start there, once the crc matches (the trailer
+   * stays behind in the slab, unreferenced).
    */
-  private readIntoCacheMemory(file: ReadableFile, handle: BlockHandle): Buffer {
+  private readIntoCacheMemory(file: ReadableFile, handle: BlockHandle): number {
     const { offset, size } = handle;
     const rawBytes = size + BLOCK.TRAILER_BYTES;
     const memory = this.cache.memory;
@@ -220,37 +250,35 @@ export class SstableReader {
     if (maskCrc(crc32(UNCOMPRESSED_TYPE_BYTE, crc32(contents))) !== slab.readUInt32LE(start + size + 1)) {
       throw new SstableCorruptionError(this.path, offset, `block crc mismatch (block of ${size} bytes)`);
     }
-    return contents;
+    return start;
   }
 
   /**
    * Data blocks first, first + 1, ... read with one file read of about `bytes` (at least one
    * block; never past a block already cached), each crc-checked like any block read. They are
-   * views of one buffer; the ones cached (when fillCache) are copies, so the cache's byte count
-   * stays what it holds.
+   * views of one buffer; the ones cached (when fillCache) are copies in the cache's slab memory,
+   * so the cache's byte count stays what it holds.
    */
   readBlocks(first: number, bytes: number, fillCache: boolean): Block[] {
     if (this.closed) assert.fail(`SSTable ${this.path} read after close()`);
-    const handles = this.indexHandles;
-    const start = handles[first]!.offset;
+    const offsets = this.blockOffsets;
+    const sizes = this.blockSizes;
+    const start = offsets[first]!;
     let last = first;
-    while (last + 1 < handles.length) {
-      const next = handles[last + 1]!;
-      if (next.offset + next.size + BLOCK.TRAILER_BYTES - start > bytes || this.cache.has(this.fileNumber, next.offset)) break;
+    while (last + 1 < offsets.length) {
+      const next = last + 1;
+      if (offsets[next]! + sizes[next]! + BLOCK.TRAILER_BYTES - start > bytes || this.cache.has(this.fileNumber, offsets[next]!)) break;
       last++;
     }
-    const end = handles[last]!.offset + handles[last]!.size + BLOCK.TRAILER_BYTES;
+    const end = offsets[last]! + sizes[last]! + BLOCK.TRAILER_BYTES;
     const raw = this.file.read(start, end - start);
     const blocks: Block[] = [];
     for (let index = first; index <= last; index++) {
-      const handle = handles[index]!;
+      const handle = { offset: offsets[index]!, size: sizes[index]! };
       const contents = checkBlock(this.file.path, raw.subarray(handle.offset - start, handle.offset - start + handle.size + BLOCK.TRAILER_BYTES), handle);
       this.stats.blockReads++;
       const block = new Block(contents, this.path, handle.offset);
-      if (fillCache) {
-        const copy = new Block(Buffer.from(contents), this.path, handle.offset);
-        this.cache.set(this.fileNumber, handle.offset, copy, contents.length + BLOCK_CACHE_OVERHEAD_BYTES);
-      }
+      if (fillCache) this.cache.set(this.fileNumber, handle.offset, this.copyIntoCacheMemory(contents, handle.offset), contents.length + BLOCK_CACHE_OVERHEAD_BYTES, this.blockSlots, index);
       blocks.push(block);
     }
     return blocks;
@@ -258,9 +286,7 @@ export class SstableReader {
 
   /** The block at blockIndex if the cache holds it. */
   cachedBlock(blockIndex: number): Block | undefined {
-    const slot = this.blockSlots[blockIndex];
-    if (slot !== undefined) return this.cache.touch(slot);
-    return this.cache.get(this.fileNumber, this.indexHandles[blockIndex]!.offset, this.blockSlots, blockIndex);
+    return this.cache.get(this.fileNumber, this.blockOffsets[blockIndex]!, this.blockSlots, blockIndex, this.path);
   }
 }
 
@@ -311,7 +337,7 @@ export class SstableIterator implements EntryIterator {
    */
   seekBelow(key: Buffer, end: Buffer): void {
     const reader = this.readerOf();
-    const count = reader.indexHandles.length;
+    const count = reader.blockCount;
     let blockIndex = reader.blockFor(key);
     for (let first = true; blockIndex < count; blockIndex++, first = false) {
       const block = this.blockAt(reader, blockIndex, blockIndex === this.blockIndex + 1);
@@ -348,7 +374,7 @@ export class SstableIterator implements EntryIterator {
     const reader = this.readerOf();
     const sequential = blockIndex === this.blockIndex + 1;
     this.blockIndex = blockIndex;
-    if (blockIndex >= reader.indexHandles.length) {
+    if (blockIndex >= reader.blockCount) {
       this.blockIterator = undefined;
       return;
     }
@@ -460,8 +486,8 @@ function verifyDataBlocks(reader: SstableReader, readBlock: (handle: BlockHandle
   const summary: DataSummary = { entryCount: 0, tombstoneCount: 0, keyCount: 0, smallestSeq: 0, largestSeq: 0, smallestKey: Buffer.alloc(0), largestKey: Buffer.alloc(0) };
   let expectedOffset = 0;
   let previous: Entry | undefined;
-  for (let blockIndex = 0; blockIndex < reader.indexHandles.length; blockIndex++) {
-    const handle = reader.indexHandles[blockIndex]!;
+  for (let blockIndex = 0; blockIndex < reader.blockCount; blockIndex++) {
+    const handle = { offset: reader.blockOffsets[blockIndex]!, size: reader.blockSizes[blockIndex]! };
     if (handle.offset !== expectedOffset) fail(handle.offset, `data block ${blockIndex} starts at ${handle.offset}, expected ${expectedOffset}`);
     expectedOffset = handle.offset + handle.size + BLOCK.TRAILER_BYTES;
     const iterator = readBlock(handle).iterator();
@@ -470,7 +496,7 @@ function verifyDataBlocks(reader: SstableReader, readBlock: (handle: BlockHandle
     if (blockIndex > 0) {
       // lastKey(i - 1) <= separator(i - 1) < firstKey(i), or all three equal when a key's versions span blocks.
       const first = iterator.entry().key;
-      const byKey = Buffer.compare(first, reader.indexKeys[blockIndex - 1]!);
+      const byKey = Buffer.compare(first, reader.indexKey(blockIndex - 1));
       if (byKey < 0 || (byKey === 0 && !first.equals(previous!.key))) fail(handle.offset, `data block ${blockIndex} does not start above the previous separator`);
     }
     for (; iterator.valid(); iterator.next()) {
@@ -490,7 +516,7 @@ function verifyDataBlocks(reader: SstableReader, readBlock: (handle: BlockHandle
       summary.largestSeq = Math.max(summary.largestSeq, entry.seq);
       previous = entry;
     }
-    if (Buffer.compare(previous!.key, reader.indexKeys[blockIndex]!) > 0) fail(handle.offset, `data block ${blockIndex} ends above its separator`);
+    if (Buffer.compare(previous!.key, reader.indexKey(blockIndex)) > 0) fail(handle.offset, `data block ${blockIndex} ends above its separator`);
   }
   if (expectedOffset !== reader.layout.filter.offset) fail(expectedOffset, 'data blocks do not end where the filter starts');
   summary.largestKey = previous?.key ?? Buffer.alloc(0);

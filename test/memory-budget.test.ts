@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startServer, type StartedServer } from './helpers/server.js';
-import { BLOCK_CACHE_OVERHEAD_BYTES } from '../storage/index.js';
+import { BLOCK_CACHE_HEAP_BYTES } from '../storage/index.js';
 
 const MIB = 1024 * 1024;
 const KEYS = 20_000;
@@ -50,7 +50,7 @@ describe('maxmemory as the memory budget', () => {
     }
     const parts = ['tskv_memtable_arena_bytes', 'tskv_memtable_index_bytes', 'tskv_cache_bytes', 'tskv_table_index_filter_bytes'].reduce((sum, field) => sum + Number(info[field]), 0);
     // outside the JS heap: each cached block's objects (in tskv_cache_bytes) are in tskv_js_heap_total already
-    expect(Number(info['tskv_engine_bytes'])).toBe(parts - Number(info['tskv_cache_blocks']) * BLOCK_CACHE_OVERHEAD_BYTES);
+    expect(Number(info['tskv_engine_bytes'])).toBe(parts - Number(info['tskv_cache_blocks']) * BLOCK_CACHE_HEAP_BYTES);
     expect(Number(info['tskv_memtable_index_bytes'])).toBeGreaterThan(0); // an empty memtable has its arrays
     if (process.platform === 'linux') {
       // node's own binary pages are a part of their own, not in the unaccounted rest

@@ -1,7 +1,7 @@
 // src/ops/memory-budget.test.ts: budgetFor's split of maxmemory (pure), what the engine holds outside
 // the JS heap, and what an idle check sheds.
 import { describe, expect, it } from 'vitest';
-import { BLOCK_CACHE_OVERHEAD_BYTES, type Engine, type EngineDetailedStats } from '../../storage/index.js';
+import { BLOCK_CACHE_HEAP_BYTES, BLOCK_CACHE_OVERHEAD_BYTES, type Engine, type EngineDetailedStats } from '../../storage/index.js';
 import { budgetFor, CACHE_BYTES_MIN, engineResidentBytes, IDLE_GC_GARBAGE_MIN, IDLE_GC_RELEASED_MIN, MemoryBudget, MEMTABLE_BYTES_DEFAULT, MEMTABLE_BYTES_MIN } from './memory-budget.js';
 
 const MIB = 1024 * 1024;
@@ -28,7 +28,7 @@ describe('engineResidentBytes', () => {
   it('counts cached blocks\' contents but not their objects, which the JS heap holds', () => {
     const blocks = 10;
     const stats = { memtableArenaBytes: 1000, memtableIndexBytes: 200, blockCacheBytes: blocks * (4096 + BLOCK_CACHE_OVERHEAD_BYTES), blockCacheBlocks: blocks, tableCacheBytes: 30 };
-    expect(engineResidentBytes(stats as unknown as EngineDetailedStats)).toBe(1000 + 200 + blocks * 4096 + 30);
+    expect(engineResidentBytes(stats as unknown as EngineDetailedStats)).toBe(1000 + 200 + blocks * (4096 + BLOCK_CACHE_OVERHEAD_BYTES - BLOCK_CACHE_HEAP_BYTES) + 30);
   });
 });
 

@@ -33,7 +33,7 @@
 // - A check costs one process.memoryUsage() (a /proc read), once per interval, off the request path.
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { BLOCK_CACHE_OVERHEAD_BYTES, type Engine, type EngineDetailedStats } from '../../storage/index.js';
+import { BLOCK_CACHE_HEAP_BYTES, type Engine, type EngineDetailedStats } from '../../storage/index.js';
 
 /** The memtable size when no maxmemory is set (the engine flushes it to an SSTable at this size). */
 export const MEMTABLE_BYTES_DEFAULT = 32 * 1024 * 1024;
@@ -125,10 +125,11 @@ export interface MemoryBudgetStats {
 
 /**
  * The bytes the engine holds outside the JS heap (INFO memory's tskv_engine_bytes): the cache's
- * charge without each block's objects (BLOCK_CACHE_OVERHEAD_BYTES, in the JS heap already).
+ * charge without each block's objects (BLOCK_CACHE_HEAP_BYTES, in the JS heap already; its slot
+ * arrays are typed arrays outside the heap and stay in).
  */
 export function engineResidentBytes(engine: EngineDetailedStats): number {
-  const cacheOutsideHeap = Math.max(0, engine.blockCacheBytes - engine.blockCacheBlocks * BLOCK_CACHE_OVERHEAD_BYTES);
+  const cacheOutsideHeap = Math.max(0, engine.blockCacheBytes - engine.blockCacheBlocks * BLOCK_CACHE_HEAP_BYTES);
   return engine.memtableArenaBytes + engine.memtableIndexBytes + cacheOutsideHeap + engine.tableCacheBytes;
 }
 
