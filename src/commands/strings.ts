@@ -9,7 +9,7 @@
 import { isWord, parseSetExpire, type TimeUnit } from './arguments.js';
 import { CommandError, ERRORS, wrongArity } from '../dispatch/errors.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
-import { KEY_TYPE, stringPayloadOffset } from '../keyspace/keyspace.js';
+import { KEY_TYPE, stringPayloadOffset, typeOfValue } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
 import { defineSpec, putString, readString, readStringStored, writeKey } from './key-access.js';
 import { EVENT, notify } from '../dispatch/notify.js';
@@ -142,10 +142,10 @@ function getdel(ctx: CommandContext, args: Buffer[]): void {
 function mget(ctx: CommandContext, args: Buffer[]): void {
   ctx.out.arrayHeader(args.length - 1);
   for (let index = 1; index < args.length; index++) {
-    const record = ctx.server.keyspace.get(ctx.client.db, args[index] as Buffer);
-    if (record === undefined) ctx.server.stats.keyspaceMisses++;
+    const stored = ctx.server.keyspace.getStored(ctx.client.db, args[index] as Buffer);
+    if (stored === undefined) ctx.server.stats.keyspaceMisses++;
     else ctx.server.stats.keyspaceHits++;
-    replyString(ctx, record?.type === KEY_TYPE.string ? record.payload : undefined);
+    replyStoredString(ctx, stored !== undefined && typeOfValue(stored) === KEY_TYPE.string ? stored : undefined);
   }
 }
 
