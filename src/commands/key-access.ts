@@ -6,7 +6,7 @@
 // - A string command given a key of another type throws WRONGTYPE before it changes anything.
 import { CommandError } from '../dispatch/errors.js';
 import type { CommandContext, CommandFlag, CommandHandler, CommandSpec } from '../dispatch/command-table.js';
-import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
+import { KEY_TYPE, typeOfValue, type KeyRecord } from '../keyspace/keyspace.js';
 import { STRING_ENCODING } from '../types/string.js';
 import type { EncodingLimits } from '../types/type-module.js';
 
@@ -81,6 +81,21 @@ export function storeAggregate(ctx: CommandContext, key: Buffer, record: KeyReco
 /** lookupKeyRead + checkType(OBJ_STRING). */
 export function readString(ctx: CommandContext, key: Buffer): KeyRecord | undefined {
   return checkString(readKey(ctx, key));
+}
+
+/**
+ * lookupKeyRead + checkType(OBJ_STRING) without decoding a record (GET): the string's metadata
+ * value (keyspace.getStored; its bytes from stringPayloadOffset), counting a hit or a miss.
+ */
+export function readStringStored(ctx: CommandContext, key: Buffer): Buffer | undefined {
+  const stored = ctx.server.keyspace.getStored(ctx.client.db, key);
+  if (stored === undefined) {
+    ctx.server.stats.keyspaceMisses++;
+    return undefined;
+  }
+  ctx.server.stats.keyspaceHits++;
+  if (typeOfValue(stored) !== KEY_TYPE.string) throw new CommandError(KEY_ERRORS.wrongType);
+  return stored;
 }
 
 /** lookupKeyWrite + checkType(OBJ_STRING). */

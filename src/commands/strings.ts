@@ -9,9 +9,9 @@
 import { isWord, parseSetExpire, type TimeUnit } from './arguments.js';
 import { CommandError, ERRORS, wrongArity } from '../dispatch/errors.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
-import { KEY_TYPE } from '../keyspace/keyspace.js';
+import { KEY_TYPE, stringPayloadOffset, typeOfValue } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
-import { defineSpec, putString, readString, writeKey } from './key-access.js';
+import { defineSpec, putString, readString, readStringStored, writeKey } from './key-access.js';
 import { EVENT, notify } from '../dispatch/notify.js';
 import { lcsCommands } from './lcs.js';
 import { stringEditCommands } from './string-edits.js';
@@ -62,6 +62,13 @@ function expireOf(ctx: CommandContext, options: ExtendedOptions, command: string
 function replyString(ctx: CommandContext, payload: Buffer | undefined): void {
   if (payload === undefined) ctx.out.nullBulk();
   else ctx.out.bulk(payload);
+}
+
+/** GET's reply straight from the string's metadata value: no record, no payload view. */
+function replyStoredString(ctx: CommandContext, stored: Buffer | undefined): void {
+  if (stored === undefined) return ctx.out.nullBulk();
+  const offset = stringPayloadOffset(stored);
+  ctx.out.bulkSlice(stored, offset, stored.length - offset);
 }
 
 /** setGenericCommand. okReply / abortReply undefined mean +OK and a null bulk. */
@@ -135,10 +142,10 @@ function getdel(ctx: CommandContext, args: Buffer[]): void {
 function mget(ctx: CommandContext, args: Buffer[]): void {
   ctx.out.arrayHeader(args.length - 1);
   for (let index = 1; index < args.length; index++) {
-    const record = ctx.server.keyspace.get(ctx.client.db, args[index] as Buffer);
-    if (record === undefined) ctx.server.stats.keyspaceMisses++;
+    const stored = ctx.server.keyspace.getStored(ctx.client.db, args[index] as Buffer);
+    if (stored === undefined) ctx.server.stats.keyspaceMisses++;
     else ctx.server.stats.keyspaceHits++;
-    replyString(ctx, record?.type === KEY_TYPE.string ? record.payload : undefined);
+    replyStoredString(ctx, stored !== undefined && typeOfValue(stored) === KEY_TYPE.string ? stored : undefined);
   }
 }
 
@@ -162,7 +169,7 @@ const ONE_KEY = [1, 1, 1] as const;
 export const stringCommands: CommandSpec[] = [
   spec({
     name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, summary: 'Returns the string value of a key.', since: '1.0.0',
-    handler: (ctx, args) => replyString(ctx, readString(ctx, args[1] as Buffer)?.payload),
+    handler: (ctx, args) => replyStoredString(ctx, readStringStored(ctx, args[1] as Buffer)),
   }),
   spec({ name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: ONE_KEY, summary: 'Sets the string value of a key, ignoring its type. The key is created if it doesn\'t exist.', since: '1.0.0', handler: set }),
   spec({

@@ -20,6 +20,9 @@
 // - A key Buffer given to get/set/delete is not mutated afterwards (command arguments never are):
 //   the last lookup is remembered by the identity of its key Buffer, its namespace and the
 //   overlay's version, so a command's lookupKeyWrite followed by its write looks up once.
+// - A read (get, getStored, exists) builds its metadata key in a scratch Buffer reused by the
+//   next read of a key as long (no allocation per GET); only the remembered lookup refers to it,
+//   and whatever stages that key (a write, a lazy-expiry delete) gets its own copy first.
 // - A read-only keyspace (a replica's) writes nothing of its own: get() stages no lazy-expiry
 //   delete (an expired key still reads as absent), commit() drops whatever a command staged, and
 //   open() neither migrates nor writes the layout key. Its primary's batches reach the engine
@@ -39,13 +42,13 @@ import {
   COUNT_PREFIX, DATABASE_COUNT, emptyCounts, DBMAP_KEY, DEAD_PREFIX, ELEMENT_NAMESPACE, KEY_TYPE, LAYOUT_KEY, LAYOUT_VERSION, NAMESPACE_BYTES, NAMESPACE_ID_MAX,
   VERSION_MARK_PREFIX, VERSION_NEXT_KEY, decodeCounts, elementVersionOf, decodeDatabaseMap, decodeRecord, encodeCounts, encodeDatabaseMap, encodeRecord,
   encodeVersion, decodeRecordMeta, expireAtOfValue, isAggregateType, isDeletedWhenEmpty, metadataKey, namespaceKey, parseTtlKey, prefixEnd, readU64BE,
-  VERSION_MARK_NAMESPACE_OFFSET, ttlKey, userKeyOf, versionMarkKey, versionMarksStart, type DatabaseMap, type KeyRecord, type NamespaceCounts,
+  VERSION_MARK_NAMESPACE_OFFSET, ttlKey, userKeyOf, writeMetadataKey, METADATA_KEY_HEADER_BYTES, versionMarkKey, versionMarksStart, type DatabaseMap, type KeyRecord, type NamespaceCounts,
 } from './layout.js';
 import { migrateIfNeeded } from './migrate.js';
 import { StagedOverlay, type StoredEntry } from './overlay.js';
 import { dueExpiryEntries, isExpired, randomNamespaceKey, scanNamespacePage, slotKeys, walkNamespace, type KeyFilter } from './walks.js';
 
-export { DATABASE_COUNT, KEY_TYPE, type KeyRecord } from './layout.js';
+export { DATABASE_COUNT, KEY_TYPE, stringPayloadOffset, typeOfValue, type KeyRecord } from './layout.js';
 export { KeyspaceGarbage } from './garbage.js';
 export { isExpired, type KeyFilter } from './walks.js';
 
@@ -72,12 +75,16 @@ export interface KeyspaceOptions {
 const EMPTY = Buffer.alloc(0);
 const STRING_VERSION = encodeVersion(0);
 
+/** Reads of user keys up to this long build their metadata key in a reused scratch (locate). */
+export const LOOKUP_SCRATCH_KEY_BYTES_MAX = 256;
+
 /** The last lookup: valid while key, namespace and the overlay's version are the same. */
 interface Located {
   key: Buffer | undefined;
   namespace: number;
   version: number;
   internal: Buffer;
+  scratch: boolean; // internal is a read's scratch (lookupKeys): copied before anything stages it
   stored: Buffer | undefined; // the metadata value, expired included
 }
 
@@ -125,7 +132,8 @@ export class Keyspace {
   private versionLimitBefore: number | undefined = undefined;
   private expireCursor: Buffer | undefined = undefined;
   private expireCycles = 0;
-  private readonly located: Located = { key: undefined, namespace: 0, version: -1, internal: EMPTY, stored: undefined };
+  private readonly located: Located = { key: undefined, namespace: 0, version: -1, internal: EMPTY, scratch: false, stored: undefined };
+  private readonly lookupKeys: (Buffer | undefined)[] = []; // a read's metadata key scratch, by user key length
   private watchedCommit: Promise<void> | undefined = undefined; // the last commit promise given a rejection handler
   private countKey: { namespace: number; key: Buffer } = { namespace: -1, key: EMPTY }; // the last count key built
 
@@ -192,13 +200,23 @@ export class Keyspace {
    * (staged; the command's commit writes it), unless the engine refuses writes.
    */
   get(db: number, key: Buffer): KeyRecord | undefined {
+    const stored = this.getStored(db, key);
+    return stored === undefined ? undefined : decodeRecord(stored);
+  }
+
+  /**
+   * get() without decoding: the live record's metadata value (layout.ts; GET replies from it,
+   * no payload view), or undefined. Finding an expired key deletes it as get() does. The Buffer
+   * is the engine's or the staged one: read it before staging anything, never modify it.
+   */
+  getStored(db: number, key: Buffer): Buffer | undefined {
     const namespace = this.namespaceOf(db);
-    const { internal, stored } = this.locate(namespace, key);
+    const { stored } = this.locate(namespace, key, false);
     if (stored === undefined) return undefined;
-    const record = decodeRecord(stored);
-    if (record.expireAtMs === 0 || !isExpired(record.expireAtMs, this.now())) return record;
+    const expireAtMs = expireAtOfValue(stored);
+    if (expireAtMs === 0 || !isExpired(expireAtMs, this.now())) return stored;
     if (this.engine.failure() === undefined && !this.readOnly) {
-      this.removeStored(namespace, internal, record, true);
+      this.removeStored(namespace, this.locate(namespace, key).internal, decodeReplaced(stored), true);
       this.expiredKeysTotal++;
       this.onKeyExpired?.(db, key);
       this.onKeyModified?.(db, key);
@@ -563,7 +581,7 @@ export class Keyspace {
 
   /** Whether key is live, staged writes included; unlike get() it stages nothing (no lazy expiry). */
   exists(db: number, key: Buffer): boolean {
-    const { stored } = this.locate(this.namespaceOf(db), key);
+    const { stored } = this.locate(this.namespaceOf(db), key, false);
     return stored !== undefined && !isExpired(expireAtOfValue(stored), this.now());
   }
 
@@ -613,17 +631,37 @@ export class Keyspace {
     return true;
   }
 
-  /** The metadata key of key and its newest stored value (staged or engine), expired included. */
-  private locate(namespace: number, key: Buffer): Located {
+  /**
+   * The metadata key of key and its newest stored value (staged or engine), expired included.
+   * owned false (a read that stages nothing): the key may be a scratch the next read rewrites.
+   */
+  private locate(namespace: number, key: Buffer, owned = true): Located {
     const located = this.located;
     const version = this.staged.version;
-    if (located.key === key && located.namespace === namespace && located.version === version) return located;
-    located.internal = metadataKey(namespace, key);
+    if (located.key === key && located.namespace === namespace && located.version === version) {
+      if (owned && located.scratch) {
+        located.internal = Buffer.from(located.internal);
+        located.scratch = false;
+      }
+      return located;
+    }
+    located.scratch = !owned && key.length <= LOOKUP_SCRATCH_KEY_BYTES_MAX;
+    located.internal = located.scratch ? writeMetadataKey(namespace, key, this.lookupKey(key.length)) : metadataKey(namespace, key);
     located.stored = this.staged.lookup(located.internal)?.value;
     located.key = key;
     located.namespace = namespace;
     located.version = version;
     return located;
+  }
+
+  /** The read scratch for a user key of keyLength bytes. */
+  private lookupKey(keyLength: number): Buffer {
+    let scratch = this.lookupKeys[keyLength];
+    if (scratch === undefined) {
+      scratch = Buffer.alloc(METADATA_KEY_HEADER_BYTES + keyLength);
+      this.lookupKeys[keyLength] = scratch;
+    }
+    return scratch;
   }
 
   private namespaceOf(db: number): number {

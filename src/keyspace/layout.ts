@@ -111,8 +111,13 @@ export function namespaceKey(prefix: Buffer, namespace: number): Buffer {
 const SHORT_COPY_BYTES = 64;
 
 export function metadataKey(namespace: number, userKey: Buffer): Buffer {
+  return writeMetadataKey(namespace, userKey, Buffer.allocUnsafe(METADATA_KEY_HEADER_BYTES + userKey.length));
+}
+
+/** metadataKey written into key, a Buffer of exactly its length (a lookup's reused scratch); returns key. */
+export function writeMetadataKey(namespace: number, userKey: Buffer, key: Buffer): Buffer {
   const length = userKey.length;
-  const key = Buffer.allocUnsafe(METADATA_KEY_HEADER_BYTES + length);
+  if (key.length !== METADATA_KEY_HEADER_BYTES + length) assert.fail('a metadata key buffer of the key\'s length'); // not assert.equal: a hot path
   assert.ok(namespace >= 0 && namespace <= NAMESPACE_ID_MAX, 'namespace id in range');
   writeWordBE(key, 0, namespace);
   writePosition(userKey, key, NAMESPACE_BYTES);
@@ -302,6 +307,16 @@ export function decodeRecordMeta(value: Buffer): KeyRecord {
   return { type, encoding, expireAtMs, version: readU64BE(value, offset), count: readU64BE(value, offset + 8), payload: EMPTY_PAYLOAD };
 }
 const EMPTY_PAYLOAD = Buffer.alloc(0);
+
+/** The key type (KEY_TYPE) a metadata value holds. */
+export function typeOfValue(value: Buffer): number {
+  return value[0]!;
+}
+
+/** Where a string's bytes start in its metadata value (GET replies from the value itself, no payload view). */
+export function stringPayloadOffset(value: Buffer): number {
+  return (value[1]! & META_FLAGS.hasExpiry) === 0 ? VALUE_HEADER_BYTES : VALUE_HEADER_BYTES + 8;
+}
 
 /** The expiry inside a metadata value, without decoding the rest (walks and lookups). */
 export function expireAtOfValue(value: Buffer): number {
