@@ -17,6 +17,9 @@
 // change can be judged against the floor with one command; --node-args a,b passes flags to node
 // (e.g. --cpu-prof). CPU is printed twice for tskv: the whole process, and its main thread alone
 // (/proc/PID/task/PID/stat), since on machines with more cores the main thread is the limit.
+// --as-shipped runs tskv as `npm start` and the Docker image do (node --max-semi-space-size=4,
+// MALLOC_MMAP_THRESHOLD_=65536, as bench/memory.ts always does); without it tskv runs with node's
+// and glibc's defaults, as every row before 2026-12-07 20:30 UTC was measured.
 // The last column says what tskv's flushes and compactions did while a row was measured (INFO
 // deltas): the CPU of the part that ran during tskv's own runs is in the row, so a compaction that
 // lands in one row and not another moves its CPU per request by tens of µs.
@@ -45,6 +48,9 @@ const PAIRINGS = listOption('--pairings') ?? ['always', 'no'];
 const BUNDLE = listOption('--bundle')?.[0] ?? SERVER_BUNDLE;
 const NODE_ARGS = listOption('--node-args') ?? []; // e.g. --node-args --cpu-prof,--cpu-prof-dir=/tmp/prof
 const FLOOR = argv.includes('--floor');
+const AS_SHIPPED = argv.includes('--as-shipped');
+const SHIPPED_NODE_ARGS = ['--max-semi-space-size=4']; // package.json's start script, the Dockerfile's ENTRYPOINT
+const SHIPPED_ENV = { MALLOC_MMAP_THRESHOLD_: '65536' }; // and their environment
 const FLOOR_BUNDLE = path.join(REPO_DIR, 'bench', 'node-floor.ts');
 const CLIENTS = 50;
 const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -73,8 +79,10 @@ async function startTskv(policy: 'always' | 'no', bundle = BUNDLE): Promise<Serv
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-bench-'));
   const loader = bundle.endsWith('.ts') ? ['--import', 'tsx'] : []; // e.g. bench/node-floor.ts
-  const nodeArgs = bundle === BUNDLE ? NODE_ARGS : [];
-  const child = spawn(process.execPath, [...nodeArgs, ...loader, bundle, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'], { stdio: 'ignore' });
+  const tskv = bundle === BUNDLE;
+  const nodeArgs = tskv ? [...(AS_SHIPPED ? SHIPPED_NODE_ARGS : []), ...NODE_ARGS] : [];
+  const env = tskv && AS_SHIPPED ? { ...process.env, ...SHIPPED_ENV } : process.env;
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, bundle, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'], { stdio: 'ignore', env });
   await waitForPing(port);
   return { name: `${bundle === BUNDLE ? 'tskv' : path.basename(bundle)} ${policy}`, port, process: child, dir };
 }
@@ -279,7 +287,7 @@ function machine(): string {
 
 async function main(): Promise<void> {
   console.log(`machine: ${machine()}`);
-  console.log(`redis-benchmark -r 1000000 -d 100 -c ${CLIENTS} -P {1,16} -n <about ${TARGET_S} s of requests> -t <one test> --csv; medians of ${repeats}; bundle ${path.relative(REPO_DIR, BUNDLE)}`);
+  console.log(`redis-benchmark -r 1000000 -d 100 -c ${CLIENTS} -P {1,16} -n <about ${TARGET_S} s of requests> -t <one test> --csv; medians of ${repeats}; bundle ${path.relative(REPO_DIR, BUNDLE)}${AS_SHIPPED ? ` as shipped (node ${SHIPPED_NODE_ARGS.join(" ")}, ${JSON.stringify(SHIPPED_ENV)})` : ""}`);
   const floorHeader = FLOOR ? ' floor ratio | floor CPU µs/req |' : '';
   console.log(`| pairing | test | P | tskv req/s | redis req/s | ratio | tskv p50/p99 ms | redis p50/p99 ms | tskv CPU µs/req | tskv main-thread CPU µs/req | redis CPU µs/req |${floorHeader} tskv flushes, compactions during the row |`);
   console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${FLOOR ? ' --- | --- |' : ''} --- |`);
