@@ -132,7 +132,7 @@ export interface EngineDetailedStats extends EngineStats, CompactionStats {
   tableCacheReaders: number;
   tableCacheBytes: number;
   blockCacheBytes: number;
-  blockCacheBlocks: number; // each charges BLOCK_CACHE_OVERHEAD_BYTES of JS heap within blockCacheBytes
+  blockCacheBlocks: number; // each charges BLOCK_CACHE_OVERHEAD_BYTES within blockCacheBytes (BLOCK_CACHE_HEAP_BYTES of it JS heap)
   cacheBytes: number; // the budget both of the above share
   memtableArenaBytes: number; // active + immutable memtables' arena slabs
   memtableIndexBytes: number; // their typed arrays, and the spare set kept for the next memtable
