@@ -159,6 +159,8 @@ describe('BlockCache', () => {
           const expected = [...model].filter(([key]) => key.startsWith(`${file}:`)).reduce((sum, [, entry]) => sum + entry.bytes, 0);
           expect(cache.fileBytes(file)).toBe(expected);
         }
+        const someFiles = [...model].filter(([key]) => key.startsWith('0:') || key.startsWith('2:')).reduce((sum, [, entry]) => sum + entry.bytes, 0);
+        expect(cache.filesBytes(new Set([0, 2]))).toBe(someFiles);
         // the recency order: evicting down to nothing takes the model's keys oldest first
         for (const [key, entry] of model) {
           const [file, offset] = key.split(':').map(Number) as [number, number];

@@ -223,9 +223,14 @@ export class BlockCache {
 
   /** Bytes charged by the cached blocks of one file. */
   fileBytes(fileNumber: number): number {
+    return this.filesBytes(new Set([fileNumber]));
+  }
+
+  /** Bytes charged by the cached blocks of these files: one walk over the slots, however many files. */
+  filesBytes(files: ReadonlySet<number>): number {
     let bytes = 0;
     const fileNumbers = this.fileNumbers;
-    for (let slot = 0; slot < fileNumbers.length; slot++) if (fileNumbers[slot] === fileNumber) bytes += this.charges[slot]!;
+    for (let slot = 0; slot < fileNumbers.length; slot++) if (fileNumbers[slot] !== NONE && files.has(fileNumbers[slot]!)) bytes += this.charges[slot]!;
     return bytes;
   }
 

@@ -104,14 +104,15 @@ export const OUTPUT_CACHE_INPUT_SHARE_MIN = 0.5;
 /** Whether plan's inputs are cached enough for its outputs to be (OUTPUT_CACHE_INPUT_SHARE_MIN). */
 export function outputsShouldFillCache(plan: CompactionPlan, cache: BlockCache): boolean {
   let inputBytes = 0;
-  let cachedBytes = 0;
+  const files = new Set<number>();
   for (const input of plan.inputs) {
     for (const table of input.tables) {
       inputBytes += table.meta.sizeBytes;
-      cachedBytes += cache.fileBytes(table.meta.number);
+      files.add(table.meta.number);
     }
   }
-  return inputBytes > 0 && cachedBytes >= inputBytes * OUTPUT_CACHE_INPUT_SHARE_MIN;
+  // one walk over the cache's slots for all inputs (it keeps no per-file index)
+  return inputBytes > 0 && cache.filesBytes(files) >= inputBytes * OUTPUT_CACHE_INPUT_SHARE_MIN;
 }
 
 /** Merges plan's inputs into verified, synced output tables (not yet installed). */
