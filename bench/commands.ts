@@ -13,6 +13,9 @@
 // instead of dist/tskv.js, all loaded first and their walks interleaved (before/after comparisons
 // on a noisy machine); `--no-redis` leaves redis-server out of the SCAN row; `--cpu-prof <dir>`
 // starts each tskv with node --cpu-prof (the profile is written at its SIGTERM exit).
+// `--as-shipped` runs tskv as `npm start` and the Docker image do (node --max-semi-space-size=4,
+// MALLOC_MMAP_THRESHOLD_=65536, as bench/server.ts --as-shipped); without it tskv runs with node's
+// and glibc's defaults, as every row before 2026-12-07 22:00 UTC was measured.
 // Hashes and sets (issue 15), both policies, each against Redis and beside SET and GET in the same
 // run: SET and GET on 100,000 keys; HSET and SADD (redis-benchmark's own tests: one hash / set
 // growing to 100,000 fields / members); HGET and SISMEMBER on them; HGETALL and SMEMBERS of
@@ -63,6 +66,9 @@ const bundles = argv.flatMap((arg, index) => (arg === '--bundle' && argv[index +
 const withRedis = !argv.includes('--no-redis');
 const cpuProfIndex = argv.indexOf('--cpu-prof');
 const cpuProfDir = cpuProfIndex >= 0 ? argv[cpuProfIndex + 1] : undefined;
+const AS_SHIPPED = argv.includes('--as-shipped');
+const SHIPPED_NODE_ARGS = ['--max-semi-space-size=4']; // package.json's start script, the Dockerfile's ENTRYPOINT
+const SHIPPED_ENV = { MALLOC_MMAP_THRESHOLD_: '65536' }; // and their environment
 const CLIENTS = 50;
 const PIPELINE = 16;
 const KEYSPACE = 100_000;
@@ -92,8 +98,9 @@ async function startTskv(policy: Policy, bundle = SERVER_BUNDLE): Promise<Server
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-bench-'));
   const profile = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir];
-  const child = spawn(process.execPath, [...profile, bundle, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'],
-    { stdio: 'ignore' });
+  const shipped = AS_SHIPPED ? SHIPPED_NODE_ARGS : [];
+  const child = spawn(process.execPath, [...shipped, ...profile, bundle, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--loglevel', 'warning'],
+    { stdio: 'ignore', env: AS_SHIPPED ? { ...process.env, ...SHIPPED_ENV } : process.env });
   await waitForPing(port);
   const name = bundle === SERVER_BUNDLE ? `tskv ${policy}` : `tskv ${policy} ${path.relative(process.cwd(), bundle)}`;
   return { name, port, process: child, dir };
@@ -678,7 +685,7 @@ async function scanRow(): Promise<void> {
 async function main(): Promise<void> {
   console.log(`machine: ${machine()}`);
   console.log(`redis-benchmark -c ${CLIENTS} -P ${PIPELINE} -r ${KEYSPACE} -d ${VALUE_BYTES} -t <test> -n <n> --csv; medians of ${repeats}; ` +
-    `bundle ${path.relative(REPO_DIR, SERVER_BUNDLE)}`);
+    `bundle ${path.relative(REPO_DIR, SERVER_BUNDLE)}${AS_SHIPPED ? `; tskv as shipped (node ${SHIPPED_NODE_ARGS.join(' ')}, ${JSON.stringify(SHIPPED_ENV)})` : ''}`);
   if (zsetsOnly) {
     await zsetRows();
     return;

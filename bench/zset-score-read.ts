@@ -11,6 +11,8 @@
 // (-r 1000000) and of `ZRANGE z 0 9`, each server's CPU µs per request taken from
 // /proc/<pid>/stat (utime + stime) around the run. Prints the medians. Servers are stopped by
 // PID (SIGTERM, then SIGKILL after 30 s); `--cpu-prof DIR` writes their profiles at that exit.
+// `--as-shipped` runs each server as `npm start` and the Docker image do (node
+// --max-semi-space-size=4, MALLOC_MMAP_THRESHOLD_=65536, as bench/server.ts --as-shipped).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +28,9 @@ const MEMBERS = option('--members', 1_000_000);
 const REQUESTS = option('--requests', 100_000);
 const REPEATS = option('--repeats', 3);
 const cpuProfDir = argv.includes('--cpu-prof') ? argv[argv.indexOf('--cpu-prof') + 1] : undefined;
+const AS_SHIPPED = argv.includes('--as-shipped');
+const SHIPPED_NODE_ARGS = ['--max-semi-space-size=4']; // package.json's start script, the Dockerfile's ENTRYPOINT
+const SHIPPED_ENV = { MALLOC_MMAP_THRESHOLD_: '65536' }; // and their environment
 const bundles = argv.flatMap((arg, index) => (arg === '--bundle' && argv[index + 1] !== undefined ? [path.resolve(argv[index + 1]!)] : []));
 const SCORES = 1_000_000;
 const BATCH = 1000;
@@ -45,7 +50,9 @@ async function start(bundle: string): Promise<Server> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tskv-zread-'));
   const profile = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir];
-  const child = spawn(process.execPath, [...profile, bundle, '--port', String(port), '--dir', dir, '--appendfsync', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  const shipped = AS_SHIPPED ? SHIPPED_NODE_ARGS : [];
+  const child = spawn(process.execPath, [...shipped, ...profile, bundle, '--port', String(port), '--dir', dir, '--appendfsync', 'no', '--loglevel', 'warning'],
+    { stdio: 'ignore', env: AS_SHIPPED ? { ...process.env, ...SHIPPED_ENV } : process.env });
   const server = { name: path.relative(process.cwd(), bundle), port, process: child, dir };
   const deadline = Date.now() + PING_WAIT_MS;
   while (!(await rawRequest(port, 'PING\r\n', 500).catch(() => '')).startsWith('+PONG')) {
@@ -146,6 +153,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (AS_SHIPPED) console.log(`servers as shipped: node ${SHIPPED_NODE_ARGS.join(' ')}, ${JSON.stringify(SHIPPED_ENV)}`);
     console.log(`\n| query | server | requests/s | server CPU µs/req | (runs: µs) |\n| --- | --- | ---: | ---: | --- |`);
     for (const [key, list] of samples) {
       const [query, server] = key.split('\t');
