@@ -22,7 +22,7 @@ import { Keyspace, KeyspaceGarbage } from '../keyspace/keyspace.js';
 import { ServerState } from '../dispatch/server-state.js';
 import { encodeStoredScore } from '../types/score-order.js';
 import { memberKey, scoreKey } from '../types/zset.js';
-import { configureZsetHeadCache, zsetHeadCacheStats } from '../types/zset-head-cache.js';
+import { configureZsetHeadCache, memberBulksCached, zsetHeadCacheStats } from '../types/zset-head-cache.js';
 import { registerAllCommands } from './index.js';
 
 registerAllCommands();
@@ -301,6 +301,25 @@ describe('ZRANGE by rank with the head cache', () => {
     expect(await run(node, node.reader, ['ZRANGE', 'z1', '0', '0'])).toBe('*1\r\n$1\r\nb\r\n');
     expect(await run(node, node.reader, ['ZRANGE', 'z1', '0', '0'])).toBe('*1\r\n$1\r\nb\r\n');
     expect(zsetHeadCacheStats(keyspace)).toMatchObject({ zsets: 1, hits: 1 });
+  });
+
+  it('gives a cached run of ranks as its members\' bulk strings in one Buffer, and nothing past the cached ends', async () => {
+    const node = await openNode(true);
+    const { keyspace } = node.server;
+    await run(node, node.writer, ['ZADD', 'z1', '1', 'a', '2', 'bb', '3', 'c', '4', 'd', '5', 'e']);
+    const record = () => keyspace.get(0, Buffer.from('z1'))!;
+    expect(memberBulksCached(keyspace, record(), 0, 1, true)).toBeUndefined(); // nothing filled yet
+    expect(await run(node, node.reader, ['ZRANGE', 'z1', '0', '1'])).toBe('*2\r\n$1\r\na\r\n$2\r\nbb\r\n'); // fills the head
+    expect(await run(node, node.reader, ['ZRANGE', 'z1', '-2', '-1', 'WITHSCORES'])).toMatch(/^\*4\r\n/); // fills the tail
+    expect(memberBulksCached(keyspace, record(), 0, 1, true)?.toString('latin1')).toBe('$1\r\na\r\n$2\r\nbb\r\n');
+    expect(memberBulksCached(keyspace, record(), 1, 1, true)?.toString('latin1')).toBe('$2\r\nbb\r\n');
+    expect(memberBulksCached(keyspace, record(), 3, 4, true)?.toString('latin1')).toBe('$1\r\nd\r\n$1\r\ne\r\n');
+    expect(memberBulksCached(keyspace, record(), 1, 3, true)).toBeUndefined(); // spans the gap between the ends
+    expect(memberBulksCached(keyspace, record(), 0, 1, false)).toBeUndefined(); // the engine has failed
+    expect(await run(node, node.reader, ['ZRANGE', 'z1', '0', '1'])).toBe('*2\r\n$1\r\na\r\n$2\r\nbb\r\n');
+    await run(node, node.writer, ['ZADD', 'z1', '0', 'bb']); // same count, new order: dropped as staged
+    expect(memberBulksCached(keyspace, record(), 0, 1, true)).toBeUndefined();
+    expect(await run(node, node.reader, ['ZRANGE', 'z1', '0', '1'])).toBe('*2\r\n$2\r\nbb\r\n$1\r\na\r\n');
   });
 
   it('keeps within its bounds and answers repeated reads from memory', async () => {

@@ -14,7 +14,7 @@
 // - ZCOUNT, ZLEXCOUNT: O(min(k, N - k)).
 // Invariants: options, then conflicts, then the range are checked in Redis's order before the key
 // is looked up, so the same error wins; a refused command changes nothing.
-import { isWord, parseInt64 } from './arguments.js';
+import { isWord, parseInt64, parseInteger } from './arguments.js';
 import { CommandError, ERRORS } from '../dispatch/errors.js';
 import { EVENT, notify } from '../dispatch/notify.js';
 import type { CommandContext, CommandSpec } from '../dispatch/command-table.js';
@@ -22,12 +22,12 @@ import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
 import { REPLY } from '../../protocol/index.js';
 import { rangeScore } from '../types/score-text.js';
 import { ZSET_ENCODING, ZsetBuilder, removeKnownMember, type ScoredMember } from '../types/zset.js';
-import { countInRange, entriesByRank, entriesFrom, reverseSlice, scoreRangeKeys, type ScoreRange } from '../types/zset-index.js';
+import { countInRange, entriesByRank, entriesFrom, indexPage, reverseSlice, scoreRangeKeys, type RawEntry, type ScoreRange } from '../types/zset-index.js';
 import { lexCount, lexEntries, parseLexBound, type LexRange } from '../types/zset-lex.js';
-import { entriesByRankCached } from '../types/zset-head-cache.js';
+import { entriesByRankCached, memberBulksCached } from '../types/zset-head-cache.js';
 import { defineSpec, encodingLimits, storeAggregate, writeTyped } from './key-access.js';
 import {
-  ZSET_ERRORS, ZSET_RESULT_MEMBERS_MAX, ZSET_WRITE_MEMBERS_MAX, bounded, readZset, replyMembers,
+  ZSET_ERRORS, ZSET_RESULT_MEMBERS_MAX, ZSET_WRITE_MEMBERS_MAX, bounded, readZset, replyIndexEntries, replyMembers,
 } from './zset-reply.js';
 
 type RangeKind = 'rank' | 'score' | 'lex';
@@ -38,7 +38,7 @@ interface RangeRequest {
   withScores: boolean;
   offset: number;
   count: number; // negative: no LIMIT (or LIMIT x -1)
-  rank: { start: bigint; end: bigint };
+  rank: { start: number; end: number }; // as given (rounded past 2^53, which no window tells apart)
   score: ScoreRange | undefined;
   lex: LexRange | undefined;
 }
@@ -90,28 +90,27 @@ function parseRangeRequest(args: Buffer[], first: number, store: boolean, fixedK
   }
   const request: RangeRequest = {
     kind: kind ?? 'rank', reverse: reverse ?? false, withScores, offset: toNumber(offset), count: toNumber(count),
-    rank: { start: 0n, end: 0n }, score: undefined, lex: undefined,
+    rank: { start: 0, end: 0 }, score: undefined, lex: undefined,
   };
   if (count !== -1n && request.kind === 'rank') throw new CommandError(ZSET_ERRORS.limitWithRank);
   if (withScores && request.kind === 'lex') throw new CommandError(ZSET_ERRORS.withScoresWithLex);
   let [min, max] = [args[first + 1] as Buffer, args[first + 2] as Buffer];
   if (request.reverse && request.kind !== 'rank') [min, max] = [max, min]; // given as max, min
-  if (request.kind === 'rank') request.rank = { start: parseInt64(min), end: parseInt64(max) };
+  if (request.kind === 'rank') request.rank = { start: parseInteger(min), end: parseInteger(max) };
   else if (request.kind === 'score') request.score = parseScoreRange(min, max);
   else request.lex = parseLexRange(min, max);
   return request;
 }
 
 /** The rank window [start, end] of a zset of `length` members, or undefined when empty (Redis's sanitizing). */
-function rankWindow(rank: { start: bigint; end: bigint }, length: number): [number, number] | undefined {
-  const size = BigInt(length);
+function rankWindow(rank: { start: number; end: number }, length: number): [number, number] | undefined {
   let { start, end } = rank;
-  if (start < 0n) start += size;
-  if (end < 0n) end += size;
-  if (start < 0n) start = 0n;
-  if (start > end || start >= size) return undefined;
-  if (end >= size) end = size - 1n;
-  return [Number(start), Number(end)];
+  if (start < 0) start += length;
+  if (end < 0) end += length;
+  if (start < 0) start = 0;
+  if (start > end || start >= length) return undefined;
+  if (end >= length) end = length - 1;
+  return [start, end];
 }
 
 /**
@@ -144,8 +143,32 @@ function zrange(ctx: CommandContext, args: Buffer[], kind?: RangeKind, reverse?:
   const request = parseRangeRequest(args, 1, false, kind, reverse);
   const record = readZset(ctx, args[1] as Buffer);
   if (record === undefined) return ctx.out.arrayHeader(0);
+  const page = forwardScorePage(ctx, record, request);
+  if (page !== undefined) return replyIndexEntries(ctx, page, request.withScores);
+  if (request.kind === 'rank' && !request.reverse && !request.withScores) {
+    const window = rankWindow(request.rank, record.count);
+    if (window === undefined) return ctx.out.arrayHeader(0);
+    const bulks = memberBulksCached(ctx.server.keyspace, record, window[0], window[1], ctx.server.engine.failure() === undefined);
+    if (bulks !== undefined) {
+      ctx.out.arrayHeader(window[1] - window[0] + 1);
+      return ctx.out.raw(bulks);
+    }
+  }
   const entries = bounded(() => rangeEntries(ctx, record, request, ZSET_RESULT_MEMBERS_MAX, true));
   replyMembers(ctx, entries, request.withScores);
+}
+
+/**
+ * A forward score range with a LIMIT that fits one engine page (ZRANGEBYSCORE ... LIMIT 0 10), as
+ * the index entries it answers, undefined for every other request (and when the page cannot be
+ * had): the answer rangeEntries gives, without decoding the entries.
+ */
+function forwardScorePage(ctx: CommandContext, record: KeyRecord, request: RangeRequest): RawEntry[] | undefined {
+  const { kind, reverse, offset, count } = request;
+  if (kind !== 'score' || reverse || count <= 0 || offset < 0) return undefined;
+  if (offset > 0 && offset >= record.count) return [];
+  const keys = scoreRangeKeys(record.version, request.score!);
+  return keys === undefined ? [] : indexPage(ctx.server.keyspace, keys, offset, count);
 }
 
 /** ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]. */
@@ -189,8 +212,8 @@ function zlexcount(ctx: CommandContext, args: Buffer[]): void {
 /** ZREMRANGEBYRANK, ZREMRANGEBYSCORE, ZREMRANGEBYLEX (zremrangeGenericCommand). */
 function zremrange(ctx: CommandContext, args: Buffer[], kind: RangeKind): void {
   const [min, max] = [args[2] as Buffer, args[3] as Buffer];
-  const request: RangeRequest = { kind, reverse: false, withScores: false, offset: 0, count: -1, rank: { start: 0n, end: 0n }, score: undefined, lex: undefined };
-  if (kind === 'rank') request.rank = { start: parseInt64(min), end: parseInt64(max) };
+  const request: RangeRequest = { kind, reverse: false, withScores: false, offset: 0, count: -1, rank: { start: 0, end: 0 }, score: undefined, lex: undefined };
+  if (kind === 'rank') request.rank = { start: parseInteger(min), end: parseInteger(max) };
   else if (kind === 'score') request.score = parseScoreRange(min, max);
   else request.lex = parseLexRange(min, max);
   const key = args[1] as Buffer;

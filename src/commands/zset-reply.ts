@@ -13,8 +13,8 @@ import { formatDoubleG17 } from './arguments.js';
 import { CommandError } from '../dispatch/errors.js';
 import type { CommandContext } from '../dispatch/command-table.js';
 import { KEY_TYPE, type KeyRecord } from '../keyspace/keyspace.js';
-import { ZsetResultLimitError } from '../types/zset-index.js';
-import type { ScoredMember } from '../types/zset.js';
+import { ZsetResultLimitError, type RawEntry } from '../types/zset-index.js';
+import { INDEX_MEMBER_OFFSET, indexScoreOf, type ScoredMember } from '../types/zset.js';
 import type { CachedMember } from '../types/zset-head-cache.js';
 import { readTyped } from './key-access.js';
 
@@ -61,10 +61,25 @@ export function replyMembers(ctx: CommandContext, entries: readonly (ScoredMembe
   for (const entry of entries) {
     const { member } = entry;
     if (pairs) ctx.out.arrayHeader(2);
-    ctx.out.bulkSlice(member, 0, member.length); // no Buffer.copy per member
+    if ('memberBulk' in entry) ctx.out.raw(entry.memberBulk);
+    else ctx.out.bulkSlice(member, 0, member.length); // no Buffer.copy per member
     if (!withScores) continue;
     if ('scoreBulk' in entry) ctx.out.raw(pairs ? entry.scoreDouble : entry.scoreBulk);
     else replyScore(ctx, entry.score);
+  }
+}
+
+/**
+ * replyMembers for score index entries as the engine holds them (types/zset-index.ts indexPage):
+ * each member copied from its key into the reply, with no ScoredMember or member view built.
+ */
+export function replyIndexEntries(ctx: CommandContext, entries: readonly RawEntry[], withScores: boolean): void {
+  const pairs = withScores && ctx.client.protocol === 3;
+  ctx.out.arrayHeader(withScores && !pairs ? entries.length * 2 : entries.length);
+  for (const { key, value } of entries) {
+    if (pairs) ctx.out.arrayHeader(2);
+    ctx.out.bulkSlice(key, INDEX_MEMBER_OFFSET, key.length - INDEX_MEMBER_OFFSET);
+    if (withScores) replyScore(ctx, indexScoreOf(key, value));
   }
 }
 

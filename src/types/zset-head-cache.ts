@@ -30,8 +30,8 @@ import { formatDoubleG17 } from './number-text.js';
 import type { ScoredMember } from './zset.js';
 import { entriesByRank, entriesFrom, lastEntries, wholeIndex, type IndexEntry } from './zset-index.js';
 
-/** Heap bytes counted per cached entry besides its member's and score's: the entry object and its three Buffer views. */
-export const ENTRY_OVERHEAD_BYTES = 320;
+/** Heap bytes counted per cached entry besides its member's and score's: the entry object and its four Buffer views. */
+export const ENTRY_OVERHEAD_BYTES = 400;
 /** Heap bytes counted per cached zset: its record, two arrays and its map slot. */
 export const ZSET_OVERHEAD_BYTES = 256;
 
@@ -143,42 +143,77 @@ export function entriesByRankCached(keyspace: Keyspace, record: KeyRecord, first
 }
 
 /**
- * A cached entry: its member and its score's two reply encodings (a RESP2 bulk, a RESP3 double,
- * Redis's "%.17g" text), all views of one Buffer per fill.
+ * Ranks first .. last of a zset (0 <= first <= last < record.count) as the RESP bulk strings of
+ * their members, in order, in one Buffer (the reply of ZRANGE key first last after its array
+ * header), when the cache holds them; undefined otherwise (then entriesByRankCached). usable as there.
+ */
+export function memberBulksCached(keyspace: Keyspace, record: KeyRecord, first: number, last: number, usable: boolean): Buffer | undefined {
+  if (!usable || keyspace.readOnly) return undefined;
+  const cache = cacheOf(keyspace);
+  const cached = cache.enabled ? cache.byVersion.get(record.version) : undefined;
+  if (cached === undefined || cached.count !== record.count) return undefined;
+  const offset = record.count - cached.tail.length;
+  const inHead = last < cached.head.length;
+  if (!inHead && first < offset) return undefined;
+  const run = inHead ? cached.head : cached.tail;
+  const shift = inHead ? 0 : offset;
+  cached.read = true;
+  cache.hits++;
+  const start = run[first - shift]!.memberBulk;
+  const end = run[last - shift]!.memberBulk;
+  return Buffer.from(start.buffer, start.byteOffset, end.byteOffset + end.length - start.byteOffset);
+}
+
+/**
+ * A cached entry: its member, the member as a RESP bulk string, and its score's two reply
+ * encodings (a RESP2 bulk, a RESP3 double, Redis's "%.17g" text), all views of one Buffer per
+ * fill, in which the member bulks of consecutive entries are adjacent (memberBulksCached).
  */
 export interface CachedMember extends ScoredMember {
+  memberBulk: Buffer;
   scoreBulk: Buffer;
   scoreDouble: Buffer;
 }
 
-/** The entries with their members copied and their scores encoded into one Buffer (engine views do not outlive the call). */
+/**
+ * The entries with their members copied and their scores encoded into one Buffer (engine views do
+ * not outlive the call): first every member's bulk string, then every score's two encodings.
+ */
 function copied(entries: readonly IndexEntry[]): CachedMember[] {
   const texts = entries.map(({ score }) => formatDoubleG17(score));
+  const headers = entries.map(({ member }) => `$${member.length}\r\n`);
   let bytes = 0;
   entries.forEach((entry, index) => {
     const text = texts[index]!;
-    bytes += entry.member.length + `$${text.length}\r\n`.length + 2 * (text.length + 2) + 1;
+    bytes += headers[index]!.length + entry.member.length + 2 + `$${text.length}\r\n`.length + 2 * (text.length + 2) + 1;
   });
   const slab = Buffer.allocUnsafeSlow(bytes);
-  const kept: CachedMember[] = [];
   let offset = 0;
   const view = (length: number) => slab.subarray(offset, (offset += length));
-  entries.forEach(({ member, score }, index) => {
-    const text = texts[index]!;
+  const members = entries.map(({ member }, index) => {
+    const header = headers[index]!;
+    const start = offset;
+    slab.write(header, offset, 'latin1');
+    offset += header.length;
     member.copy(slab, offset);
     const copy = view(member.length);
+    slab.write('\r\n', offset, 'latin1');
+    offset += 2;
+    return { member: copy, memberBulk: slab.subarray(start, offset) };
+  });
+  return entries.map(({ score }, index) => {
+    const text = texts[index]!;
     const bulk = `$${text.length}\r\n${text}\r\n`;
     slab.write(bulk, offset, 'latin1');
     const scoreBulk = view(bulk.length);
     slab.write(`,${text}\r\n`, offset, 'latin1');
-    kept.push({ member: copy, score, scoreBulk, scoreDouble: view(text.length + 3) });
+    return { ...members[index]!, score, scoreBulk, scoreDouble: view(text.length + 3) };
   });
-  return kept;
 }
 
 function bytesOf(entries: readonly CachedMember[]): number {
   let bytes = 0;
-  for (const entry of entries) bytes += entry.member.length + entry.scoreBulk.length + entry.scoreDouble.length + ENTRY_OVERHEAD_BYTES;
+  for (const entry of entries) bytes += entry.memberBulk.length + entry.scoreBulk.length + entry.scoreDouble.length + ENTRY_OVERHEAD_BYTES;
   return bytes;
 }
 

@@ -26,9 +26,9 @@
 import assert from 'node:assert/strict';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import type { StoredEntry } from '../keyspace/overlay.js';
-import { SCORE_BYTES, nextSortable, writeSortableScore } from './score-order.js';
+import { SCORE_BYTES } from './score-order.js';
 import type { ScoreBound } from './score-text.js';
-import { INDEX_HEADER_BYTES, indexEnd, indexEntryOf, indexStart, scoreKey, type ScoredMember } from './zset.js';
+import { INDEX_HEADER_BYTES, indexEnd, indexEntryOf, indexStart, scoreBoundKey, scoreKey, type ScoredMember } from './zset.js';
 
 /** Bisection probes for the last entries of a range before falling back to one walk. */
 export const TAIL_PROBES_MAX = 256;
@@ -56,6 +56,12 @@ export interface IndexEntry extends ScoredMember {
   key: Buffer;
 }
 
+/** An index entry as the engine holds it: decoded by indexEntryOf / indexScoreOf (zset.ts). */
+export interface RawEntry {
+  key: Buffer;
+  value: Buffer;
+}
+
 export interface KeyRange {
   start: Buffer; // first key in the range
   end: Buffer; // first key past it
@@ -80,18 +86,6 @@ export function wholeIndex(version: number): KeyRange {
   return { start: indexStart(version), end: indexEnd(version) };
 }
 
-/** The index key for a sortable score and a member suffix. */
-function boundKey(version: number, sortable: Buffer, member?: Buffer): Buffer {
-  const start = indexStart(version);
-  return Buffer.concat(member === undefined ? [start, sortable] : [start, sortable, member]);
-}
-
-function sortableOf(score: number): Buffer {
-  const bytes = Buffer.allocUnsafe(SCORE_BYTES);
-  writeSortableScore(score, bytes, 0);
-  return bytes;
-}
-
 export interface ScoreRange {
   min: ScoreBound;
   max: ScoreBound;
@@ -101,25 +95,31 @@ export interface ScoreRange {
 export function scoreRangeKeys(version: number, range: ScoreRange): KeyRange | undefined {
   const { min, max } = range;
   if (min.value > max.value || (min.value === max.value && (min.exclusive || max.exclusive))) return undefined;
-  const low = sortableOf(min.value);
-  const high = sortableOf(max.value);
-  const start = min.exclusive ? nextSortable(low) : low;
-  const end = max.exclusive ? high : nextSortable(high);
+  const start = scoreBoundKey(version, min.value, min.exclusive);
   if (start === undefined) return undefined;
-  return { start: boundKey(version, start), end: end === undefined ? indexEnd(version) : boundKey(version, end) };
+  return { start, end: scoreBoundKey(version, max.value, !max.exclusive) ?? indexEnd(version) };
+}
+
+/**
+ * The raw entries of range at positions skip .. skip + take - 1 (fewer at its end) from one engine
+ * page, when they fit one (take > 0, skip + take <= PAGE_ENTRIES_MAX) and nothing is staged in
+ * range; undefined otherwise (walk instead). Keys and values are views valid until the caller
+ * returns to the event loop.
+ */
+export function indexPage(keyspace: Keyspace, range: KeyRange, skip: number, take: number): RawEntry[] | undefined {
+  if (take <= 0 || skip < 0 || skip + take > PAGE_ENTRIES_MAX) return undefined;
+  if (Buffer.compare(range.start, range.end) >= 0) return [];
+  const items = keyspace.elementsPage(range.start, range.end, skip + take, false)?.items;
+  if (items === undefined || skip === 0) return items;
+  return items.slice(skip);
 }
 
 /** Entries of range in order: `skip` passed over, then at most `take` (all when negative). */
 export function entriesFrom(keyspace: Keyspace, range: KeyRange, skip: number, take: number, limit: number): IndexEntry[] {
   const taken: IndexEntry[] = [];
   if (take === 0) return taken;
-  if (take > 0 && skip + take <= PAGE_ENTRIES_MAX && take <= limit && Buffer.compare(range.start, range.end) < 0) {
-    const page = keyspace.elementsPage(range.start, range.end, skip + take, false);
-    if (page !== undefined) {
-      for (let index = skip; index < page.items.length; index++) taken.push(decoded(page.items[index]!));
-      return taken;
-    }
-  }
+  const page = take <= limit ? indexPage(keyspace, range, skip, take) : undefined;
+  if (page !== undefined) return page.map(decoded);
   let skipped = 0;
   for (const entry of walkRaw(keyspace, range)) {
     if (skipped < skip) {

@@ -15,11 +15,14 @@ import { encodeRdbLength, encodeRdbString } from './rdb-string.js';
 import { encodeZiplist } from './rdb-ziplist.js';
 import { ENCODING_LIMITS_DEFAULT, type EncodingLimits } from './type-module.js';
 import {
-  ZSET_ENCODING, ZsetBuilder, newZset, putMember, removeMember, scoreOf, zsetMembers, zsetType, type ScoredMember,
+  ZSET_ENCODING, ZsetBuilder, indexEntryOf, indexScoreOf, indexStart, newZset, putMember, removeMember, scoreBoundKey, scoreOf, zsetMembers,
+  zsetType, type ScoredMember,
 } from './zset.js';
+import { encodeSortableScore, nextSortable } from './score-order.js';
 import { aggregate, differenceOf, intersectionCount, intersectionOf, unionOf } from './zset-algebra.js';
 import {
-  countInRange, entriesByRank, entriesFrom, keyBetween, lastEntries, rankOf, reverseSlice, scoreRangeKeys, walkIndex, wholeIndex,
+  PAGE_ENTRIES_MAX, countInRange, entriesByRank, entriesFrom, indexPage, keyBetween, lastEntries, rankOf, reverseSlice, scoreRangeKeys, walkIndex,
+  wholeIndex,
 } from './zset-index.js';
 import { gteMin, isEmptyLexRange, lexCount, lexEntries, lteMax, parseLexBound, type LexRange } from './zset-lex.js';
 
@@ -117,6 +120,41 @@ describe('the score index', () => {
         expect(show(lastEntries(keyspace, wholeIndex(record.version), take))).toEqual(show(model.slice(-take)));
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it('reads a score range\'s page as raw entries that decode to the walk\'s, or none while writes are staged there', async () => {
+    const bound = fc.record({ value: scoreArb, exclusive: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(membersArb, bound, bound, fc.nat(70), fc.integer({ min: 1, max: 300 }), async (members, min, max, skip, take) => {
+        const keyspace = await openKeyspace();
+        const { record, model } = await build(keyspace, members);
+        const inside = model.filter(({ score }) => (min.exclusive ? score > min.value : score >= min.value) && (max.exclusive ? score < max.value : score <= max.value));
+        const keys = scoreRangeKeys(record.version, { min, max });
+        const decode = (page: ReturnType<typeof indexPage>) => page?.map(({ key, value }) => ({ ...indexEntryOf(key, value), score: indexScoreOf(key, value) }));
+        if (keys === undefined) {
+          expect(inside).toEqual([]);
+          return;
+        }
+        const staged = decode(indexPage(keyspace, keys, skip, take));
+        if (staged !== undefined) expect(show(staged)).toEqual(show(inside.slice(skip, skip + take))); // nothing staged in range
+        await keyspace.commit();
+        const page = decode(indexPage(keyspace, keys, skip, take));
+        if (skip + take > PAGE_ENTRIES_MAX) expect(page).toBeUndefined();
+        else expect(show(page!)).toEqual(show(inside.slice(skip, skip + take)));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('builds a score bound key as the header and the sortable score, or the first key past that score', () => {
+    fc.assert(
+      fc.property(fc.nat(2 ** 40), scoreArb, (version, score) => {
+        const sortable = encodeSortableScore(score);
+        expect(scoreBoundKey(version, score, false)).toEqual(Buffer.concat([indexStart(version), sortable]));
+        const next = nextSortable(sortable);
+        expect(scoreBoundKey(version, score, true)).toEqual(next === undefined ? undefined : Buffer.concat([indexStart(version), next]));
+      }),
     );
   });
 

@@ -16,7 +16,7 @@
 //   RESTORE) starts over.
 // - A listpack stores an integral score as an integer (zzlInsertAt, double2ll), so a -0 written
 //   while the zset is a listpack is kept as 0, and stays 0 after it turns skiplist; a skiplist keeps -0.
-import { KEY_TYPE, NAMESPACE_BYTES, elementPrefix, prefixEnd, writeU64BE } from '../keyspace/layout.js';
+import { ELEMENT_NAMESPACE, KEY_TYPE, NAMESPACE_BYTES, elementPrefix, prefixEnd, writeU64BE } from '../keyspace/layout.js';
 import type { Keyspace, KeyRecord } from '../keyspace/keyspace.js';
 import { formatDoubleG17 } from './number-text.js';
 import { RDB_TYPE } from './dump-payload.js';
@@ -60,8 +60,37 @@ export function scoreKey(version: number, score: number, member: Buffer): Buffer
 
 /** A score index entry as a member and its score (-0 from the entry's value). */
 export function indexEntryOf(key: Buffer, value: Buffer): ScoredMember {
-  const score = value.length === 1 && value[0] === 1 ? -0 : readSortableScore(key, INDEX_HEADER_BYTES);
-  return { member: key.subarray(INDEX_HEADER_BYTES + SCORE_BYTES), score };
+  return { member: key.subarray(INDEX_MEMBER_OFFSET), score: indexScoreOf(key, value) };
+}
+
+/** Where a score index key's member starts: after the header and the sortable score. */
+export const INDEX_MEMBER_OFFSET = INDEX_HEADER_BYTES + SCORE_BYTES;
+
+/** The score of a score index entry (-0 from the entry's value), without building the entry. */
+export function indexScoreOf(key: Buffer, value: Buffer): number {
+  return value.length === 1 && value[0] === 1 ? -0 : readSortableScore(key, INDEX_HEADER_BYTES);
+}
+
+/**
+ * [ELEMENT_NAMESPACE][version][ZSET_KIND.score][sortable score], one allocation; with `past`, the
+ * first key past every [..][sortable score][member] instead (the sortable bytes plus one), or
+ * undefined when score's sortable bytes are all 0xff (no key is past them).
+ */
+export function scoreBoundKey(version: number, score: number, past: boolean): Buffer | undefined {
+  const key = Buffer.allocUnsafe(INDEX_HEADER_BYTES + SCORE_BYTES);
+  key.writeUInt32BE(ELEMENT_NAMESPACE, 0);
+  writeU64BE(key, version, NAMESPACE_BYTES);
+  key[INDEX_HEADER_BYTES - 1] = ZSET_KIND.score;
+  writeSortableScore(score, key, INDEX_HEADER_BYTES);
+  if (!past) return key;
+  for (let index = key.length - 1; index >= INDEX_HEADER_BYTES; index--) {
+    if (key[index]! < 0xff) {
+      key[index]!++;
+      return key;
+    }
+    key[index] = 0;
+  }
+  return undefined;
 }
 
 export function indexStart(version: number): Buffer {
