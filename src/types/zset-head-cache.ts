@@ -22,7 +22,9 @@
 //   the bytes is not kept. When full, the zsets not read since the last pass go first (second chance).
 // Fill cost: a miss reads entries 0 .. last (head) or the last total - first (tail bisection), as
 // entriesByRank would for such a window, and copies their members into one Buffer with their
-// scores as replies encode them (CachedMember), so WITHSCORES formats nothing on a hit.
+// scores as replies encode them (CachedMember), so WITHSCORES formats nothing on a hit; the
+// members are kept as adjacent RESP bulk strings, so a hit without scores is one raw reply write
+// (memberBulksCached).
 import { elementVersionOf } from '../keyspace/layout.js';
 import type { Keyspace, KeyRecord } from '../keyspace/keyspace.js';
 import { limits } from '../ops/config.js';
