@@ -11,6 +11,7 @@
 // Invariants:
 // - Each batch is applied with the primary's sequence numbers (engine.applyReplicated), then the
 //   keyspace's caches are brought in line (noteReplicated). The replica writes nothing else.
+//   The keyspace events the frame carries (keyspace-events.ts) go to host.appliedEvents after.
 // - REPLCONF ACK <seq> names the engine's durable sequence number, never more: a WAIT counts a
 //   replica only once the write is fsynced there. Acks go out when it grows, every second, and
 //   at once on GETACK (which also asks the engine for an fsync under everysec / no).
@@ -54,6 +55,8 @@ export interface FollowerHost {
   installFullSync(replid: string, lastSequence: number, tables: StagedTable[]): Promise<void>;
   /** Counters for INFO. */
   noteSync(kind: 'full' | 'partial'): void;
+  /** A batch applied at firstSeq carried keyspace events (encoded; durable: the batch's fsync here). */
+  appliedEvents(firstSeq: number, events: Buffer, durable: Promise<void>): void;
 }
 
 interface Transfer {
@@ -310,6 +313,8 @@ export class Follower {
     this.host.keyspace().noteReplicated(applied.ops, applied.firstSeq);
     this.readSeq = applied.firstSeq + applied.ops.length - 1;
     applied.durable.catch(() => undefined); // a failure fails the engine: it logs it, and the next apply throws
+    const events = frame[3];
+    if (events !== undefined && events.length > 0) this.host.appliedEvents(applied.firstSeq, events, applied.durable);
   }
 
   private beginTransfer(frame: Buffer[]): void {

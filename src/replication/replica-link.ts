@@ -35,6 +35,8 @@ export interface LinkHost {
   readonly logger: ReplicationLogger;
   onAck(link: ReplicaLink): void;
   onClose(link: ReplicaLink): void;
+  /** The keyspace events of batches firstSeq .. lastSeq (keyspace-events.ts), if kept. */
+  eventsOf(firstSeq: number, lastSeq: number): Buffer | undefined;
 }
 
 interface TableTransfer {
@@ -114,7 +116,7 @@ export class ReplicaLink {
         const batches = this.cursor.read(limits.replicaReadBytesMax);
         if (batches.length === 0) return;
         const pieces: Buffer[] = [];
-        for (const batch of batches) pieces.push(...walFrame(batch.payload));
+        for (const batch of batches) pieces.push(...walFrame(batch.payload, this.host.eventsOf(batch.firstSeq, batch.lastSeq)));
         this.write(pieces);
         this.sentSeq = batches[batches.length - 1]!.lastSeq;
       }

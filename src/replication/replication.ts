@@ -22,6 +22,10 @@
 // - A primary with replicas fsyncs at least every limits.replicaSyncIntervalMs under everysec / no,
 //   so what replicas wait for (durable batches) does not lag a whole second.
 // - Role changes and full copies are refused while loading (a full copy being installed).
+// - Keyspace events (keyspace-events.ts): recorded while a backlog is kept as a primary (so a
+//   partial resynchronization gets them too, within the log's bound), shipped with their batches,
+//   dropped with the backlog; a replica publishes those it receives (hooks.keyspaceEvents) and
+//   keeps them for its own replicas.
 import type { Socket } from 'node:net';
 import type { RespReader } from '../../protocol/index.js';
 import { installCheckpoint, RealFileSystem, WalGoneError, type Engine, type EngineCheckpoint, type StagedTable, type WalCursor } from '../../storage/index.js';
@@ -30,6 +34,7 @@ import { limits, type ServerConfig } from '../ops/config.js';
 import { Follower, type FollowerHost } from './follower.js';
 import { ReplicaLink, type LinkHost, type ReplicationLogger } from './replica-link.js';
 import { freshIds, loadIds, newReplid, NO_REPLID, saveIds, UNKNOWN_REPLID, type ReplicationIds } from './replication-ids.js';
+import { decodeEvents, KeyspaceEventLog, type KeyspaceEvent } from './keyspace-events.js';
 import { infoFields, roleReply, type InfoFields, type InfoSource, type RoleReply } from './replication-info.js';
 
 export type { ReplicationLogger } from './replica-link.js';
@@ -53,6 +58,8 @@ export interface StorageHooks {
   replaced(previous: Keyspace): void;
   roleChanged(role: Role): void;
   fatal(message: string, error: unknown): void;
+  /** A replica applied a batch with these keyspace events: published once durable settles. */
+  keyspaceEvents?(events: readonly KeyspaceEvent[], durable: Promise<void>): void;
 }
 
 export interface PsyncRequest {
@@ -103,10 +110,14 @@ export class Replication {
   private stopDurable: (() => void) | undefined = undefined;
   private lastReplicaMs = 0; // when a replica was last attached (repl-backlog-ttl)
   private readonly linkHost: LinkHost;
+  /** The keyspace events kept for replicas (notify.ts records them through the server's pubsub). */
+  readonly keyspaceEvents: KeyspaceEventLog;
 
   constructor(private readonly host: ReplicationHost) {
+    this.keyspaceEvents = new KeyspaceEventLog(() => host.engine.sequence() + 1);
     this.linkHost = {
       logger: host.logger,
+      eventsOf: (firstSeq, lastSeq) => this.keyspaceEvents.take(firstSeq, lastSeq),
       onAck: () => this.checkWaiters(),
       onClose: (link) => {
         this.links.delete(link);
@@ -333,6 +344,10 @@ export class Replication {
         if (kind === 'full') this.stats.replicaFullSyncs++;
         else this.stats.replicaPartialSyncs++;
       },
+      appliedEvents: (firstSeq, events, durable) => {
+        this.hooks?.keyspaceEvents?.(decodeEvents(events), durable);
+        if (this.links.size > 0 || this.backlogKept()) this.keyspaceEvents.forward(firstSeq, events);
+      },
     };
   }
 
@@ -421,6 +436,8 @@ export class Replication {
 
   private applyRetention(): void {
     const keep = this.links.size > 0 || this.backlogKept();
+    this.keyspaceEvents.recording = keep && this.role === 'master';
+    if (!keep) this.keyspaceEvents.clear();
     this.host.engine.setWalRetention(keep ? this.host.config.replBacklogSize : 0, keep ? limits.replicaTailBytes : 0);
   }
 

@@ -2,8 +2,9 @@
 // frame is a RESP array of bulk strings (what a Redis primary sends its replicas is commands too),
 // so the replica reads the stream with the protocol's RespReader.
 //   primary -> replica
-//     WAL <crc32> <payload>                one write batch as the primary's WAL holds it (wal.ts),
-//                                          crc32 (zlib, decimal) of the payload, checked on arrival
+//     WAL <crc32> <payload> [<events>]     one write batch as the primary's WAL holds it (wal.ts),
+//                                          crc32 (zlib, decimal) of the payload, checked on arrival;
+//                                          events: its keyspace events (keyspace-events.ts), when kept
 //     CHECKPOINT <header>                  a full copy begins: lastSequence and the tables'
 //                                          metadata (storage encodeCheckpointHeader)
 //     CHUNK <table index> <bytes>          the next bytes of that table, in order
@@ -46,8 +47,9 @@ export function frameBytes(words: readonly (string | Buffer)[]): Buffer {
   return Buffer.concat(framePieces(words));
 }
 
-export function walFrame(payload: Buffer): Buffer[] {
-  return framePieces([FRAME.wal, String(crc32(payload)), payload]);
+export function walFrame(payload: Buffer, events?: Buffer): Buffer[] {
+  const words = [FRAME.wal, String(crc32(payload)), payload];
+  return framePieces(events === undefined ? words : [...words, events]);
 }
 
 export function ackFrame(seq: number): Buffer {
