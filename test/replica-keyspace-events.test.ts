@@ -2,9 +2,10 @@
 // it applies from its primary, by its own notify-keyspace-events, as a Redis 7.0 replica does
 // (it executes what the primary propagates: an expired key arrives as DEL, SPOP as SREM,
 // INCRBYFLOAT as SET, HINCRBYFLOAT as HSET, SET ... EX as SET ... PXAT). The primary's own
-// notify-keyspace-events stays '' (the default). The same writes run on a tskv pair and, when
-// redis-server is installed, on a Redis pair: each replica's subscriber sees the expected events,
-// in order. Servers are real processes on 127.0.0.1, stopped by PID.
+// notify-keyspace-events stays '' (the default). The same writes run on tskv servers and, when
+// redis-server is installed, on Redis servers, each chain with a replica of the replica (passing the
+// events on): each replica's subscriber sees the expected events, in order. Servers are real
+// processes on 127.0.0.1, stopped by PID.
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasRedisServer, startRealRedis } from './helpers/real-redis.js';
@@ -68,39 +69,54 @@ const EXPECTED = [
   '__keyspace@1__:k set', '__keyevent@1__:set k',
 ];
 
-/** Runs STEPS on the primary; returns what a subscriber of the replica (KEA) saw, up to a marker write. */
-async function replicaEvents(primaryPort: number, replicaPort: number): Promise<string[]> {
+/** Runs STEPS on the primary; returns what a subscriber of each replica (KEA) saw, up to a marker write. */
+async function replicaEvents(primaryPort: number, replicaPorts: readonly number[]): Promise<string[][]> {
   const primary = client(primaryPort);
-  const replica = client(replicaPort);
-  await waitUntil('the replica link', 10, async () => (await replica.info('replication')).includes('master_link_status:up'));
-  expect(await replica.config('SET', 'notify-keyspace-events', 'KEA')).toBe('OK');
-  const subscriber = client(replicaPort);
-  const seen: string[] = [];
-  subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => seen.push(`${channel} ${message}`));
-  await subscriber.psubscribe('__key*__:*');
+  const seen: string[][] = [];
+  for (const port of replicaPorts) {
+    const replica = client(port);
+    await waitUntil('the replica link', 10, async () => (await replica.info('replication')).includes('master_link_status:up'));
+    expect(await replica.config('SET', 'notify-keyspace-events', 'KEA')).toBe('OK');
+    const subscriber = client(port);
+    const messages: string[] = [];
+    subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => messages.push(`${channel} ${message}`));
+    await subscriber.psubscribe('__key*__:*');
+    seen.push(messages);
+  }
   for (const step of STEPS) {
     if (Array.isArray(step)) await primary.call(step[0]!, ...step.slice(1));
     else await new Promise((resolve) => setTimeout(resolve, step.sleepMs));
   }
   await primary.set('marker', '1');
-  await waitUntil('the marker event', 5, () => seen.includes('__keyevent@0__:set marker'));
-  return seen.filter((message) => !message.includes('marker'));
+  await waitUntil('the marker event', 5, () => seen.every((messages) => messages.includes('__keyevent@0__:set marker')));
+  return seen.map((messages) => messages.filter((message) => !message.includes('marker')));
+}
+
+/** A primary, a replica of it and a replica of that replica (it passes the events on). */
+async function chain(start: (args: string[]) => Promise<{ port: number; stop: () => Promise<void> }>): Promise<number[]> {
+  const ports: number[] = [];
+  for (let index = 0; index < 3; index++) {
+    const server = await start(index === 0 ? [] : ['--replicaof', '127.0.0.1', String(ports[index - 1])]);
+    stops.push(server.stop);
+    ports.push(server.port);
+  }
+  return ports;
 }
 
 describe('keyspace notifications on a replica', () => {
-  it('publishes the events of the writes it applies, by its own config, in order', async () => {
-    const primary = await startServer();
-    stops.push(() => primary.kill9());
-    const replica = await startServer({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
-    stops.push(() => replica.kill9());
-    expect(await replicaEvents(primary.port, replica.port)).toEqual(EXPECTED);
+  it('publishes the events of the writes it applies, by its own config, in order, and passes them on', async () => {
+    const [primary, replica, subReplica] = await chain(async (args) => {
+      const server = await startServer({ args });
+      return { port: server.port, stop: () => server.kill9() };
+    });
+    expect(await replicaEvents(primary!, [replica!, subReplica!])).toEqual([EXPECTED, EXPECTED]);
   });
 
-  it.skipIf(!hasRedisServer())('matches what a redis-server 7.0 replica publishes', async () => {
-    const primary = await startRealRedis();
-    stops.push(() => primary.stop());
-    const replica = await startRealRedis(['--replicaof', '127.0.0.1', String(primary.port)]);
-    stops.push(() => replica.stop());
-    expect(await replicaEvents(primary.port, replica.port)).toEqual(EXPECTED);
+  it.skipIf(!hasRedisServer())('matches what redis-server 7.0 replicas publish', async () => {
+    const [primary, replica, subReplica] = await chain(async (args) => {
+      const server = await startRealRedis(args);
+      return { port: server.port, stop: () => server.stop() };
+    });
+    expect(await replicaEvents(primary!, [replica!, subReplica!])).toEqual([EXPECTED, EXPECTED]);
   });
 });

@@ -30,6 +30,7 @@ import { RespReader } from '../../protocol/index.js';
 import { decodeCheckpointHeader, RealFileSystem, type Engine, type FileMeta, type StagedTable, type WritableFile } from '../../storage/index.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { limits } from '../ops/config.js';
+import { decodeEvents, type KeyspaceEvent } from './keyspace-events.js';
 import type { ReplicationLogger } from './replica-link.js';
 import { ackFrame, FRAME, frameBytes, frameName, frameNumber, payloadCrc, PING_FRAME } from './stream-frames.js';
 
@@ -55,8 +56,8 @@ export interface FollowerHost {
   installFullSync(replid: string, lastSequence: number, tables: StagedTable[]): Promise<void>;
   /** Counters for INFO. */
   noteSync(kind: 'full' | 'partial'): void;
-  /** A batch applied at firstSeq carried keyspace events (encoded; durable: the batch's fsync here). */
-  appliedEvents(firstSeq: number, events: Buffer, durable: Promise<void>): void;
+  /** A batch applied at firstSeq carried keyspace events (as sent, and decoded; durable: the batch's fsync here). */
+  appliedEvents(firstSeq: number, encoded: Buffer, events: readonly KeyspaceEvent[], durable: Promise<void>): void;
 }
 
 interface Transfer {
@@ -308,13 +309,14 @@ export class Follower {
     if (this.state !== 'connected') throw new Error('a WAL frame before the stream began');
     const payload = frame[2];
     if (payload === undefined || frameNumber(frame[1]) !== payloadCrc(payload)) throw new Error('a WAL frame with a bad crc32');
+    const encoded = frame[3];
+    const events = encoded === undefined ? [] : decodeEvents(encoded); // before the apply: a bad frame changes nothing
     const engine = this.host.engine();
     const applied = engine.applyReplicated(payload);
     this.host.keyspace().noteReplicated(applied.ops, applied.firstSeq);
     this.readSeq = applied.firstSeq + applied.ops.length - 1;
     applied.durable.catch(() => undefined); // a failure fails the engine: it logs it, and the next apply throws
-    const events = frame[3];
-    if (events !== undefined && events.length > 0) this.host.appliedEvents(applied.firstSeq, events, applied.durable);
+    if (encoded !== undefined && events.length > 0) this.host.appliedEvents(applied.firstSeq, encoded, events, applied.durable);
   }
 
   private beginTransfer(frame: Buffer[]): void {

@@ -34,7 +34,7 @@ import { limits, type ServerConfig } from '../ops/config.js';
 import { Follower, type FollowerHost } from './follower.js';
 import { ReplicaLink, type LinkHost, type ReplicationLogger } from './replica-link.js';
 import { freshIds, loadIds, newReplid, NO_REPLID, saveIds, UNKNOWN_REPLID, type ReplicationIds } from './replication-ids.js';
-import { decodeEvents, KeyspaceEventLog, type KeyspaceEvent } from './keyspace-events.js';
+import { KeyspaceEventLog, type KeyspaceEvent } from './keyspace-events.js';
 import { infoFields, roleReply, type InfoFields, type InfoSource, type RoleReply } from './replication-info.js';
 
 export type { ReplicationLogger } from './replica-link.js';
@@ -344,9 +344,9 @@ export class Replication {
         if (kind === 'full') this.stats.replicaFullSyncs++;
         else this.stats.replicaPartialSyncs++;
       },
-      appliedEvents: (firstSeq, events, durable) => {
-        this.hooks?.keyspaceEvents?.(decodeEvents(events), durable);
-        if (this.links.size > 0 || this.backlogKept()) this.keyspaceEvents.forward(firstSeq, events);
+      appliedEvents: (firstSeq, encoded, events, durable) => {
+        this.hooks?.keyspaceEvents?.(events, durable);
+        if (this.links.size > 0 || this.backlogKept()) this.keyspaceEvents.forward(firstSeq, encoded);
       },
     };
   }
