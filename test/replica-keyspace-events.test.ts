@@ -83,13 +83,20 @@ async function replicaEvents(primaryPort: number, replicaPorts: readonly number[
     await subscriber.psubscribe('__key*__:*');
     seen.push(messages);
   }
+  // a tskv replica asks its primary for events once its config wants them (at its next ack): probe until both see one
+  await waitUntil('the replicas to receive events', 10, async () => {
+    await primary.set('probe', '1');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return seen.every((messages) => messages.includes('__keyevent@0__:set probe'));
+  });
+  for (const messages of seen) messages.splice(0);
   for (const step of STEPS) {
     if (Array.isArray(step)) await primary.call(step[0]!, ...step.slice(1));
     else await new Promise((resolve) => setTimeout(resolve, step.sleepMs));
   }
   await primary.set('marker', '1');
   await waitUntil('the marker event', 5, () => seen.every((messages) => messages.includes('__keyevent@0__:set marker')));
-  return seen.map((messages) => messages.filter((message) => !message.includes('marker')));
+  return seen.map((messages) => messages.filter((message) => !message.includes('marker') && !message.includes('probe')));
 }
 
 /** A primary, a replica of it and a replica of that replica (it passes the events on). */

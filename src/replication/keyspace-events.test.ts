@@ -28,6 +28,20 @@ describe('KeyspaceEventLog', () => {
     expect(log.take(4, 10)).toBeUndefined();
   });
 
+  it('drops the events of batches every replica was sent, never pending ones', () => {
+    let next = 1;
+    const log = new KeyspaceEventLog(() => next);
+    for (; next <= 3; next++) {
+      log.record(KEYSPACE_EVENT.string, 'set', Buffer.from(`k${next}`), 0);
+      log.settled(true);
+    }
+    log.record(KEYSPACE_EVENT.string, 'set', Buffer.from('pending'), 0);
+    log.dropThrough(10);
+    expect(log.take(1, 3)).toBeUndefined();
+    log.settled(true);
+    expect(names(log.take(4, 4))).toEqual(['0:set:pending']);
+  });
+
   it('records the event a replica fires for what Redis propagates', () => {
     const log = new KeyspaceEventLog(() => 1);
     log.record(KEYSPACE_EVENT.expired, 'expired', Buffer.from('a'), 0);

@@ -18,11 +18,12 @@
 // - An event recorded while a command runs belongs to the batch its writes commit as: the
 //   engine's next sequence number then. It stays pending until the keyspace settles the staged
 //   writes (pubsub.ts calls settled()): kept on a commit, dropped when they are discarded.
-// - Entries are in sequence order; the log holds at most KEYSPACE_EVENT_LOG_BYTES_MAX bytes
-//   (oldest dropped first). A batch whose events were dropped reaches a replica without them
-//   (one far behind, or resuming after a long break): its subscribers miss them.
-// - Recording happens only while the server is a primary keeping a backlog for replicas
-//   (replication.ts), which clears the log when it stops keeping one.
+// - Entries are in sequence order, kept until every attached replica was sent their batch
+//   (dropThrough), and at most KEYSPACE_EVENT_LOG_BYTES_MAX bytes (oldest dropped first). A batch
+//   whose events were dropped reaches a replica without them (one far behind, or one resuming
+//   after its link broke): its subscribers miss them.
+// - Recording happens only while the server is a primary with an attached replica that wants the
+//   events (replication.ts), which clears the log when none does.
 import assert from 'node:assert/strict';
 import { KEYSPACE_EVENT } from '../ops/config-values.js';
 
@@ -99,6 +100,12 @@ export class KeyspaceEventLog {
     for (let index = low; index < settledEnd && this.entries[index]!.seq <= lastSeq; index++) found.push(this.entries[index]!.bytes);
     if (found.length === 0) return undefined;
     return found.length === 1 ? found[0] : Buffer.concat(found);
+  }
+
+  /** Drops the events of batches up to seq (every attached replica was sent them). */
+  dropThrough(seq: number): void {
+    while (this.head < this.entries.length - this.pendingCount && this.entries[this.head]!.seq <= seq) this.dropOldest();
+    this.compact();
   }
 
   clear(): void {

@@ -22,10 +22,12 @@
 // - A primary with replicas fsyncs at least every limits.replicaSyncIntervalMs under everysec / no,
 //   so what replicas wait for (durable batches) does not lag a whole second.
 // - Role changes and full copies are refused while loading (a full copy being installed).
-// - Keyspace events (keyspace-events.ts): recorded while a backlog is kept as a primary (so a
-//   partial resynchronization gets them too, within the log's bound), shipped with their batches,
-//   dropped with the backlog; a replica publishes those it receives (hooks.keyspaceEvents) and
-//   keeps them for its own replicas.
+// - Keyspace events (keyspace-events.ts): recorded while an attached replica wants them (its
+//   notify-keyspace-events is not empty, or a replica of its wants them: REPLCONF TSKV-EVENTS),
+//   shipped with their batches to those replicas and then dropped (a replica resuming after a
+//   broken link, or one that just started to want them, gets none for what came before); a
+//   replica publishes those it receives (hooks.keyspaceEvents), and keeps them for its own
+//   replicas the same way. A primary whose replicas want none records nothing.
 import type { Socket } from 'node:net';
 import type { RespReader } from '../../protocol/index.js';
 import { installCheckpoint, RealFileSystem, WalGoneError, type Engine, type EngineCheckpoint, type StagedTable, type WalCursor } from '../../storage/index.js';
@@ -119,9 +121,11 @@ export class Replication {
       logger: host.logger,
       eventsOf: (firstSeq, lastSeq) => this.keyspaceEvents.take(firstSeq, lastSeq),
       onAck: () => this.checkWaiters(),
+      onEventsWish: () => this.noteEventsWish(),
       onClose: (link) => {
         this.links.delete(link);
         this.lastReplicaMs = Date.now();
+        this.noteEventsWish();
       },
     };
   }
@@ -344,9 +348,10 @@ export class Replication {
         if (kind === 'full') this.stats.replicaFullSyncs++;
         else this.stats.replicaPartialSyncs++;
       },
+      wantsEvents: () => config.notifyKeyspaceEvents !== 0 || this.linkWantsEvents(),
       appliedEvents: (firstSeq, encoded, events, durable) => {
         this.hooks?.keyspaceEvents?.(events, durable);
-        if (this.links.size > 0 || this.backlogKept()) this.keyspaceEvents.forward(firstSeq, encoded);
+        if (this.linkWantsEvents()) this.keyspaceEvents.forward(firstSeq, encoded);
       },
     };
   }
@@ -409,7 +414,12 @@ export class Replication {
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
-      for (const link of this.links) link.pump();
+      let sentSeq = Infinity;
+      for (const link of this.links) {
+        link.pump();
+        sentSeq = Math.min(sentSeq, link.sentSeq);
+      }
+      if (sentSeq !== Infinity) this.keyspaceEvents.dropThrough(sentSeq); // kept briefly: a retained log costs every write its GC work
     });
   }
 
@@ -434,10 +444,21 @@ export class Replication {
     return this.lastReplicaMs > 0 && Date.now() - this.lastReplicaMs < this.host.config.replBacklogTtl * 1000;
   }
 
+  private linkWantsEvents(): boolean {
+    for (const link of this.links) if (link.wantsEvents) return true;
+    return false;
+  }
+
+  /** A link's wish changed, or a link went: events are recorded while some replica wants them. */
+  private noteEventsWish(): void {
+    const wanted = this.linkWantsEvents();
+    this.keyspaceEvents.recording = wanted && this.role === 'master';
+    if (!wanted) this.keyspaceEvents.clear();
+  }
+
   private applyRetention(): void {
     const keep = this.links.size > 0 || this.backlogKept();
-    this.keyspaceEvents.recording = keep && this.role === 'master';
-    if (!keep) this.keyspaceEvents.clear();
+    this.noteEventsWish();
     this.host.engine.setWalRetention(keep ? this.host.config.replBacklogSize : 0, keep ? limits.replicaTailBytes : 0);
   }
 

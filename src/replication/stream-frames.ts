@@ -14,6 +14,8 @@
 //     REPLCONF GETACK *                    answer with an ACK now (a WAIT is waiting)
 //   replica -> primary
 //     REPLCONF ACK <seq>                   every batch up to seq is durable (fsynced) here
+//     REPLCONF TSKV-EVENTS <0|1>           whether it wants WAL frames' keyspace events (its
+//                                          notify-keyspace-events, or a replica of its, uses them)
 // Invariants:
 // - WAL frames carry consecutive batches: the first after CONTINUE is the replica's seq + 1,
 //   the first after CHECKPOINTEND is the checkpoint's lastSequence + 1.
@@ -54,6 +56,12 @@ export function walFrame(payload: Buffer, events?: Buffer): Buffer[] {
 
 export function ackFrame(seq: number): Buffer {
   return frameBytes([FRAME.replconf, 'ACK', String(seq)]);
+}
+
+export const EVENTS_WISH = 'tskv-events';
+
+export function eventsWishFrame(wanted: boolean): Buffer {
+  return frameBytes([FRAME.replconf, EVENTS_WISH, wanted ? '1' : '0']);
 }
 
 export const PING_FRAME = frameBytes([FRAME.ping]);
