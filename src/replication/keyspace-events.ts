@@ -53,9 +53,8 @@ interface Entry {
   bytes: Buffer; // encoded events
 }
 
-
 export class KeyspaceEventLog {
-  /** Whether notify.ts records events (the server is a primary keeping a backlog). */
+  /** Whether notify.ts records events (a primary with a replica that wants them). */
   recording = false;
   private entries: Entry[] = [];
   private head = 0; // entries before it were dropped
