@@ -22,6 +22,7 @@ import { Keyspace, KeyspaceGarbage } from './keyspace/keyspace.js';
 import { startActiveExpire } from './keyspace/active-expire.js';
 import { startSealer } from './types/timeseries/sealer.js';
 import { Listener } from './net/listener.js';
+import { publishReplicatedEvents } from './dispatch/notify.js';
 import { ServerState, TSKV_VERSION, type Logger } from './dispatch/server-state.js';
 import { Replication } from './replication/replication.js';
 
@@ -262,12 +263,14 @@ async function main(): Promise<void> {
       expiry = startExpiry(state);
     },
     roleChanged: (role) => logger.info({ role }, `role changed to ${role}`),
+    keyspaceEvents: (events, durable) => publishReplicatedEvents(state, events, durable),
     fatal: (message, error) => {
       logger.error({ error: String(error) }, message);
       process.exit(1);
     },
   };
   state.replication = replication;
+  state.pubsub.keyspaceEventLog = replication.keyspaceEvents;
   replication.start();
   if (cluster !== undefined) {
     cluster.onChange = () => followClusterRole(state, replication, cluster);

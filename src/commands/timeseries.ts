@@ -15,6 +15,8 @@
 //   EXEC, CLIENT REPLY OFF/SKIP, a subscribed client) and for TS.MREVRANGE ... GROUPBY (each
 //   group's reduced samples are reversed in memory), it stays in memory and stops at
 //   TS_REPLY_SAMPLES_MAX samples with an error, before anything is written.
+// - A streamed reply whose read fails answers an error while none of it was sent, and closes the
+//   client once some was: a half-written reply cannot be repaired (timeseries-stream.ts).
 // - Keyspace events as RedisTimeSeries 1.12's, class d (module) unless noted, for writes that
 //   succeeded: ts.create, ts.alter, ts.add (TS.ADD, each TS.MADD key), ts.incrby / ts.decrby
 //   (class g, as module.c), ts.del, ts.createrule:src + :dest, ts.deleterule:src + :dest.
@@ -35,7 +37,7 @@ import {
 import { countRange, countSamples, plainQuery, queryRange, rangeQuery, type RangeInput, type RangeQuery } from '../types/timeseries/range-query.js';
 import {
   writeInteger, writeLastSample, writeMGet, writeMRange, writeMRangeEntryHead, writeMRangeGroupHead, writeMRangeGrouped, writeMultiHeader, writeQueryIndex,
-  writeSamples, writeSamplesInParts, type LabelsShown, type MRangeEntry, type MRangeGroup,
+  writeSamples, writeSamplesInParts, type LabelsShown, type MRangeEntry, type MRangeGroup, type ReplyWriter,
 } from '../types/timeseries/reply.js';
 import type { Label, Sample } from '../types/timeseries/sample.js';
 import { chunksFrom, firstOf, retentionStart, samplesAscending, samplesDescending } from '../types/timeseries/samples.js';
@@ -54,10 +56,10 @@ import { seriesRecordAt } from '../types/timeseries/record-cache.js';
 import { timeseriesType } from '../types/timeseries/module.js';
 import { REPLY } from '../../protocol/index.js';
 import { EVENT, notify } from '../dispatch/notify.js';
-import { replyStreamAllowed, startReplyStream } from '../dispatch/reply-stream.js';
-import { KeyspaceSnapshotView, type ElementReader } from '../keyspace/snapshot-view.js';
+import { replyStreamAllowed } from '../dispatch/reply-stream.js';
+import type { ElementReader } from '../keyspace/snapshot-view.js';
 import { limits } from '../ops/config.js';
-import { StorageError } from '../../storage/index.js';
+import { streamReply } from './timeseries-stream.js';
 
 /** The most samples one reply may carry (all series of an MRANGE together). */
 export const TS_REPLY_SAMPLES_MAX = 16_000_000;
@@ -303,41 +305,14 @@ function replyBudget(streamable: boolean): { left: number } {
 }
 
 /**
- * Streams a reply whose parts `parts` writes to ctx.out, reading through a snapshot of the engine
- * taken now (so what the command saw is what the reply holds), released when the stream closes.
- */
-function streamReply(ctx: CommandContext, parts: (reader: ElementReader) => Generator<void>): void {
-  const view = new KeyspaceSnapshotView(ctx.server.engine.snapshot());
-  const steps = parts(view);
-  startReplyStream(ctx, {
-    step: () => {
-      try {
-        return steps.next().done === true;
-      } catch (error) {
-        if (!(error instanceof TimeSeriesError) && !(error instanceof StorageError)) throw error;
-        // half a reply is out: the client cannot be answered an error any more (a corrupt chunk,
-        // a replica's engine closed under the snapshot by a full copy from its primary)
-        ctx.server.logger.warn({ client: ctx.client.id, error: error.message }, 'closing a client whose streamed reply failed');
-        ctx.client.connection.destroy(`streamed reply failed: ${error.message}`);
-        return true;
-      }
-    },
-    close: () => {
-      steps.return(undefined);
-      view.release();
-    },
-  });
-}
-
-/**
  * One series' range written in parts from reader: counted first (over forward runs when the query
  * passes samples as they are, the cheap way), then written.
  */
-function rangeInParts(ctx: CommandContext, reader: ElementReader, query: RangeQuery, series: Series, options: RangeOptions, reverse: boolean, edges: RangeEdges): Generator<void> {
+function rangeInParts(out: ReplyWriter, reader: ElementReader, query: RangeQuery, series: Series, options: RangeOptions, reverse: boolean, edges: RangeEdges): Generator<void> {
   const perStep = limits.replyStreamSamplesPerStep;
   const countReverse = reverse && !plainQuery(query);
   return writeSamplesInParts(
-    ctx.out,
+    out,
     () => queryRange(query, rangeInput(reader, series, options, reverse, edges)),
     () => countRange(query, rangeInput(reader, series, options, countReverse, edges), perStep * 8),
     perStep,
@@ -356,7 +331,7 @@ function tsRange(ctx: CommandContext, args: Buffer[], reverse: boolean): void {
   const samples = collectRange(query, rangeInput(store.keyspace, series, options, reverse, edges), replyBudget(streamable));
   if (samples !== undefined) return writeSamples(ctx.out, samples);
   if (!streamable) throw new CommandError(TS_REPLY_TOO_BIG);
-  streamReply(ctx, (reader) => rangeInParts(ctx, reader, query, series, options, reverse, edges));
+  streamReply(ctx, (reader, out) => rangeInParts(out, reader, query, series, options, reverse, edges));
 }
 
 /** The series of the db matching every filter, in key byte order, with their labels. */
@@ -409,12 +384,12 @@ function tsMRange(ctx: CommandContext, args: Buffer[], reverse: boolean): void {
       const samples = collectRange(query, rangeInput(store.keyspace, series, options, reverse, edges), budget);
       if (samples === undefined) {
         if (!streamable) throw new CommandError(TS_REPLY_TOO_BIG);
-        return streamReply(ctx, function* (reader) {
-          writeMultiHeader(ctx.out, found.length);
+        return streamReply(ctx, function* (reader, out) {
+          writeMultiHeader(out, found.length);
           let headsSinceStep = 0;
           for (const item of found) {
-            writeMRangeEntryHead(ctx.out, item, shown, aggregation);
-            yield* rangeInParts(ctx, reader, query, item.series, options, reverse, item.edges);
+            writeMRangeEntryHead(out, item, shown, aggregation);
+            yield* rangeInParts(out, reader, query, item.series, options, reverse, item.edges);
             if (++headsSinceStep >= MRANGE_SERIES_PER_STEP) {
               headsSinceStep = 0;
               yield;
@@ -452,12 +427,12 @@ function tsMRangeGrouped(
     }
     if (perMember.length < group.members.length) {
       if (!streamable) throw new CommandError(TS_REPLY_TOO_BIG);
-      return streamReply(ctx, function* (reader) {
-        writeMultiHeader(ctx.out, groups.length);
+      return streamReply(ctx, function* (reader, out) {
+        writeMultiHeader(out, groups.length);
         for (const each of groups) {
-          writeMRangeGroupHead(ctx.out, each, shown);
+          writeMRangeGroupHead(out, each, shown);
           const reduced = () => take(reduceSamples(reducer, each.members.map((member) => queryRange(forwardQuery, rangeInput(reader, member.series, forward, false, member.edges)))), options.count);
-          yield* writeSamplesInParts(ctx.out, reduced, () => countSamples(reduced(), perStep * 8), perStep);
+          yield* writeSamplesInParts(out, reduced, () => countSamples(reduced(), perStep * 8), perStep);
         }
       });
     }

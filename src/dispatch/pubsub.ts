@@ -21,6 +21,7 @@
 // - A name is a binary string: maps key it by its latin1 string, one char per byte.
 import { globMatch } from '../../protocol/index.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
+import type { KeyspaceEventLog } from '../replication/keyspace-events.js';
 import type { ClientState, ClientSubscriptions } from './client-state.js';
 
 export type ChannelKind = 'channel' | 'shard';
@@ -89,6 +90,8 @@ export class PubSub {
   private readonly shardChannels = new Map<string, Subscribers>();
   private readonly patterns = new Map<string, Subscribers>();
   private gate: Gate | undefined; // what messages about the writes staged now wait for
+  /** A primary's keyspace events for its replicas (set by main.ts): told when staged writes settle. */
+  keyspaceEventLog: KeyspaceEventLog | undefined = undefined;
 
   constructor(
     private keyspace: Keyspace,
@@ -202,14 +205,15 @@ export class PubSub {
   /**
    * PUBLISH / SPUBLISH (pubsubPublishMessage): sends message to the channel's subscribers, then
    * (not for shard channels) to each client of each matching pattern; returns how many got it.
+   * after: what the message waits for instead of the header's rule (a replica's applied batch).
    */
-  publish(kind: ChannelKind, channel: Buffer, message: Buffer): number {
+  publish(kind: ChannelKind, channel: Buffer, message: Buffer, after?: Promise<unknown>): number {
     let receivers = 0;
-    let wait: Promise<unknown> | undefined | null = null; // null: not computed yet
+    let wait: Promise<unknown> | undefined | null = after ?? null; // null: not computed yet
     const subscribers = this.mapOf(kind).get(channel.toString('latin1'));
     if (subscribers !== undefined) {
       const frames = new Frames([kind === 'shard' ? WORDS.smessage : WORDS.message, channel, message]);
-      wait = this.messageWait();
+      if (wait === null) wait = this.messageWait();
       for (const client of subscribers.clients) {
         client.connection.sendOutOfBand(frames.for(client.protocol), wait);
         receivers++;
@@ -279,6 +283,7 @@ export class PubSub {
   }
 
   private settleGate(durable: Promise<void> | undefined): void {
+    this.keyspaceEventLog?.settled(durable !== undefined);
     const gate = this.gate;
     if (gate === undefined) return;
     this.gate = undefined;

@@ -11,6 +11,8 @@
 // Invariants:
 // - Each batch is applied with the primary's sequence numbers (engine.applyReplicated), then the
 //   keyspace's caches are brought in line (noteReplicated). The replica writes nothing else.
+//   The keyspace events the frame carries (keyspace-events.ts) go to host.appliedEvents after;
+//   the primary sends them while told it is wanted (REPLCONF TSKV-EVENTS, re-checked at each ack).
 // - REPLCONF ACK <seq> names the engine's durable sequence number, never more: a WAIT counts a
 //   replica only once the write is fsynced there. Acks go out when it grows, every second, and
 //   at once on GETACK (which also asks the engine for an fsync under everysec / no).
@@ -29,8 +31,9 @@ import { RespReader } from '../../protocol/index.js';
 import { decodeCheckpointHeader, RealFileSystem, type Engine, type FileMeta, type StagedTable, type WritableFile } from '../../storage/index.js';
 import type { Keyspace } from '../keyspace/keyspace.js';
 import { limits } from '../ops/config.js';
+import { decodeEvents, type KeyspaceEvent } from './keyspace-events.js';
 import type { ReplicationLogger } from './replica-link.js';
-import { ackFrame, FRAME, frameBytes, frameName, frameNumber, payloadCrc, PING_FRAME } from './stream-frames.js';
+import { ackFrame, eventsWishFrame, FRAME, frameBytes, frameName, frameNumber, payloadCrc, PING_FRAME } from './stream-frames.js';
 
 export type FollowerState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
 
@@ -54,6 +57,10 @@ export interface FollowerHost {
   installFullSync(replid: string, lastSequence: number, tables: StagedTable[]): Promise<void>;
   /** Counters for INFO. */
   noteSync(kind: 'full' | 'partial'): void;
+  /** Whether this server wants its primary's keyspace events (REPLCONF TSKV-EVENTS). */
+  wantsEvents(): boolean;
+  /** A batch applied at firstSeq carried keyspace events (as sent, and decoded; durable: the batch's fsync here). */
+  appliedEvents(firstSeq: number, encoded: Buffer, events: readonly KeyspaceEvent[], durable: Promise<void>): void;
 }
 
 interface Transfer {
@@ -86,6 +93,7 @@ export class Follower {
   private readonly cron: NodeJS.Timeout;
   private stopDurable: (() => void) | undefined;
   private ackScheduled = false;
+  private eventsWish: boolean | undefined; // what the primary was last told
   private readonly fs = new RealFileSystem();
 
   constructor(
@@ -239,6 +247,7 @@ export class Follower {
     this.readSeq = engine.sequence();
     this.stopDurable?.();
     this.stopDurable = engine.onDurable(() => this.scheduleAck());
+    this.eventsWish = undefined;
     this.sendAck();
   }
 
@@ -305,11 +314,14 @@ export class Follower {
     if (this.state !== 'connected') throw new Error('a WAL frame before the stream began');
     const payload = frame[2];
     if (payload === undefined || frameNumber(frame[1]) !== payloadCrc(payload)) throw new Error('a WAL frame with a bad crc32');
+    const encoded = frame[3];
+    const events = encoded === undefined ? [] : decodeEvents(encoded); // before the apply: a bad frame changes nothing
     const engine = this.host.engine();
     const applied = engine.applyReplicated(payload);
     this.host.keyspace().noteReplicated(applied.ops, applied.firstSeq);
     this.readSeq = applied.firstSeq + applied.ops.length - 1;
     applied.durable.catch(() => undefined); // a failure fails the engine: it logs it, and the next apply throws
+    if (encoded !== undefined && events.length > 0) this.host.appliedEvents(applied.firstSeq, encoded, events, applied.durable);
   }
 
   private beginTransfer(frame: Buffer[]): void {
@@ -390,8 +402,14 @@ export class Follower {
     });
   }
 
+  /** The ack, after a TSKV-EVENTS frame when the wish changed (checked at each ack: at least every second). */
   private sendAck(): void {
     if (this.state !== 'connected' || this.socket === undefined) return;
+    const wish = this.host.wantsEvents();
+    if (wish !== this.eventsWish) {
+      this.eventsWish = wish;
+      this.socket.write(eventsWishFrame(wish));
+    }
     this.socket.write(ackFrame(this.host.engine().durableSequence()));
   }
 

@@ -19,7 +19,7 @@ import { crc32 } from 'node:zlib';
 import { RespProtocolError, type RespReader } from '../../protocol/index.js';
 import { encodeCheckpointHeader, type EngineCheckpoint, type FileMeta, type ReadableFile, type WalCursor } from '../../storage/index.js';
 import { limits } from '../ops/config.js';
-import { FRAME, frameName, frameNumber, framePieces, GETACK_FRAME, PING_FRAME, walFrame } from './stream-frames.js';
+import { EVENTS_WISH, FRAME, frameName, frameNumber, framePieces, GETACK_FRAME, PING_FRAME, walFrame } from './stream-frames.js';
 
 export type LinkState = 'send_bulk' | 'online';
 
@@ -34,7 +34,11 @@ export interface ReplicationLogger {
 export interface LinkHost {
   readonly logger: ReplicationLogger;
   onAck(link: ReplicaLink): void;
+  /** The replica said whether it wants keyspace events (REPLCONF TSKV-EVENTS). */
+  onEventsWish(link: ReplicaLink): void;
   onClose(link: ReplicaLink): void;
+  /** The keyspace events of batches firstSeq .. lastSeq (keyspace-events.ts), if kept. */
+  eventsOf(firstSeq: number, lastSeq: number): Buffer | undefined;
 }
 
 interface TableTransfer {
@@ -66,6 +70,8 @@ export class ReplicaLink {
   lastSentMs = Date.now();
   /** Sequence number of the last batch written to the socket. */
   sentSeq: number;
+  /** Whether the replica wants the keyspace events of its batches (REPLCONF TSKV-EVENTS 1). */
+  wantsEvents = false;
   private transfer: TableTransfer | undefined;
   private readonly cursor: WalCursor;
   private closed = false;
@@ -114,7 +120,7 @@ export class ReplicaLink {
         const batches = this.cursor.read(limits.replicaReadBytesMax);
         if (batches.length === 0) return;
         const pieces: Buffer[] = [];
-        for (const batch of batches) pieces.push(...walFrame(batch.payload));
+        for (const batch of batches) pieces.push(...walFrame(batch.payload, this.wantsEvents ? this.host.eventsOf(batch.firstSeq, batch.lastSeq) : undefined));
         this.write(pieces);
         this.sentSeq = batches[batches.length - 1]!.lastSeq;
       }
@@ -191,12 +197,19 @@ export class ReplicaLink {
     transfer.checkpoint.release();
   }
 
-  /** REPLCONF ACK <seq> frames from the replica; anything else it may send is ignored, as Redis does. */
+  /** REPLCONF ACK <seq> and TSKV-EVENTS frames from the replica; anything else it may send is ignored, as Redis does. */
   private readInput(): void {
     try {
       for (let frame = this.reader.next(); frame !== undefined && !this.closed; frame = this.reader.next()) {
         this.lastInputMs = Date.now();
-        if (frameName(frame) !== FRAME.replconf || frame[1]?.toString('latin1').toLowerCase() !== 'ack') continue;
+        if (frameName(frame) !== FRAME.replconf) continue;
+        const option = frame[1]?.toString('latin1').toLowerCase();
+        if (option === EVENTS_WISH) {
+          this.wantsEvents = frame[2]?.toString('latin1') === '1';
+          this.host.onEventsWish(this);
+          continue;
+        }
+        if (option !== 'ack') continue;
         const seq = frameNumber(frame[2]);
         if (seq === undefined) continue;
         this.lastAckMs = Date.now();

@@ -22,6 +22,12 @@
 // - A primary with replicas fsyncs at least every limits.replicaSyncIntervalMs under everysec / no,
 //   so what replicas wait for (durable batches) does not lag a whole second.
 // - Role changes and full copies are refused while loading (a full copy being installed).
+// - Keyspace events (keyspace-events.ts): recorded while an attached replica wants them (its
+//   notify-keyspace-events is not empty, or a replica of its wants them: REPLCONF TSKV-EVENTS),
+//   shipped with their batches to those replicas and then dropped (a replica resuming after a
+//   broken link, or one that just started to want them, gets none for what came before); a
+//   replica publishes those it receives (hooks.keyspaceEvents), and keeps them for its own
+//   replicas the same way. A primary whose replicas want none records nothing.
 import type { Socket } from 'node:net';
 import type { RespReader } from '../../protocol/index.js';
 import { installCheckpoint, RealFileSystem, WalGoneError, type Engine, type EngineCheckpoint, type StagedTable, type WalCursor } from '../../storage/index.js';
@@ -30,6 +36,7 @@ import { limits, type ServerConfig } from '../ops/config.js';
 import { Follower, type FollowerHost } from './follower.js';
 import { ReplicaLink, type LinkHost, type ReplicationLogger } from './replica-link.js';
 import { freshIds, loadIds, newReplid, NO_REPLID, saveIds, UNKNOWN_REPLID, type ReplicationIds } from './replication-ids.js';
+import { KeyspaceEventLog, type KeyspaceEvent } from './keyspace-events.js';
 import { infoFields, roleReply, type InfoFields, type InfoSource, type RoleReply } from './replication-info.js';
 
 export type { ReplicationLogger } from './replica-link.js';
@@ -53,6 +60,8 @@ export interface StorageHooks {
   replaced(previous: Keyspace): void;
   roleChanged(role: Role): void;
   fatal(message: string, error: unknown): void;
+  /** A replica applied a batch with these keyspace events: published once durable settles. */
+  keyspaceEvents?(events: readonly KeyspaceEvent[], durable: Promise<void>): void;
 }
 
 export interface PsyncRequest {
@@ -103,14 +112,20 @@ export class Replication {
   private stopDurable: (() => void) | undefined = undefined;
   private lastReplicaMs = 0; // when a replica was last attached (repl-backlog-ttl)
   private readonly linkHost: LinkHost;
+  /** The keyspace events kept for replicas (notify.ts records them through the server's pubsub). */
+  readonly keyspaceEvents: KeyspaceEventLog;
 
   constructor(private readonly host: ReplicationHost) {
+    this.keyspaceEvents = new KeyspaceEventLog(() => host.engine.sequence() + 1);
     this.linkHost = {
       logger: host.logger,
+      eventsOf: (firstSeq, lastSeq) => this.keyspaceEvents.take(firstSeq, lastSeq),
       onAck: () => this.checkWaiters(),
+      onEventsWish: () => this.noteEventsWish(),
       onClose: (link) => {
         this.links.delete(link);
         this.lastReplicaMs = Date.now();
+        this.noteEventsWish();
       },
     };
   }
@@ -333,6 +348,11 @@ export class Replication {
         if (kind === 'full') this.stats.replicaFullSyncs++;
         else this.stats.replicaPartialSyncs++;
       },
+      wantsEvents: () => config.notifyKeyspaceEvents !== 0 || this.linkWantsEvents(),
+      appliedEvents: (firstSeq, encoded, events, durable) => {
+        this.hooks?.keyspaceEvents?.(events, durable);
+        if (this.linkWantsEvents()) this.keyspaceEvents.forward(firstSeq, encoded);
+      },
     };
   }
 
@@ -394,7 +414,12 @@ export class Replication {
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
-      for (const link of this.links) link.pump();
+      let sentSeq = Infinity;
+      for (const link of this.links) {
+        link.pump();
+        sentSeq = Math.min(sentSeq, link.sentSeq);
+      }
+      if (sentSeq !== Infinity) this.keyspaceEvents.dropThrough(sentSeq); // kept briefly: a retained log costs every write its GC work
     });
   }
 
@@ -419,8 +444,21 @@ export class Replication {
     return this.lastReplicaMs > 0 && Date.now() - this.lastReplicaMs < this.host.config.replBacklogTtl * 1000;
   }
 
+  private linkWantsEvents(): boolean {
+    for (const link of this.links) if (link.wantsEvents) return true;
+    return false;
+  }
+
+  /** A link's wish changed, or a link went: events are recorded while some replica wants them. */
+  private noteEventsWish(): void {
+    const wanted = this.linkWantsEvents();
+    this.keyspaceEvents.recording = wanted && this.role === 'master';
+    if (!wanted) this.keyspaceEvents.clear();
+  }
+
   private applyRetention(): void {
     const keep = this.links.size > 0 || this.backlogKept();
+    this.noteEventsWish();
     this.host.engine.setWalRetention(keep ? this.host.config.replBacklogSize : 0, keep ? limits.replicaTailBytes : 0);
   }
 

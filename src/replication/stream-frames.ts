@@ -2,8 +2,9 @@
 // frame is a RESP array of bulk strings (what a Redis primary sends its replicas is commands too),
 // so the replica reads the stream with the protocol's RespReader.
 //   primary -> replica
-//     WAL <crc32> <payload>                one write batch as the primary's WAL holds it (wal.ts),
-//                                          crc32 (zlib, decimal) of the payload, checked on arrival
+//     WAL <crc32> <payload> [<events>]     one write batch as the primary's WAL holds it (wal.ts),
+//                                          crc32 (zlib, decimal) of the payload, checked on arrival;
+//                                          events: its keyspace events (keyspace-events.ts), when kept
 //     CHECKPOINT <header>                  a full copy begins: lastSequence and the tables'
 //                                          metadata (storage encodeCheckpointHeader)
 //     CHUNK <table index> <bytes>          the next bytes of that table, in order
@@ -13,6 +14,8 @@
 //     REPLCONF GETACK *                    answer with an ACK now (a WAIT is waiting)
 //   replica -> primary
 //     REPLCONF ACK <seq>                   every batch up to seq is durable (fsynced) here
+//     REPLCONF TSKV-EVENTS <0|1>           whether it wants WAL frames' keyspace events (its
+//                                          notify-keyspace-events, or a replica of its, uses them)
 // Invariants:
 // - WAL frames carry consecutive batches: the first after CONTINUE is the replica's seq + 1,
 //   the first after CHECKPOINTEND is the checkpoint's lastSequence + 1.
@@ -46,12 +49,19 @@ export function frameBytes(words: readonly (string | Buffer)[]): Buffer {
   return Buffer.concat(framePieces(words));
 }
 
-export function walFrame(payload: Buffer): Buffer[] {
-  return framePieces([FRAME.wal, String(crc32(payload)), payload]);
+export function walFrame(payload: Buffer, events?: Buffer): Buffer[] {
+  const words = [FRAME.wal, String(crc32(payload)), payload];
+  return framePieces(events === undefined ? words : [...words, events]);
 }
 
 export function ackFrame(seq: number): Buffer {
   return frameBytes([FRAME.replconf, 'ACK', String(seq)]);
+}
+
+export const EVENTS_WISH = 'tskv-events';
+
+export function eventsWishFrame(wanted: boolean): Buffer {
+  return frameBytes([FRAME.replconf, EVENTS_WISH, wanted ? '1' : '0']);
 }
 
 export const PING_FRAME = frameBytes([FRAME.ping]);
