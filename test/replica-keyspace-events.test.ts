@@ -6,6 +6,9 @@
 // redis-server is installed, on Redis servers, each chain with a replica of the replica (passing the
 // events on): each replica's subscriber sees the expected events, in order. Servers are real
 // processes on 127.0.0.1, stopped by PID.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasRedisServer, startRealRedis } from './helpers/real-redis.js';
@@ -121,8 +124,10 @@ describe('keyspace notifications on a replica', () => {
 
   it.skipIf(!hasRedisServer())('matches what redis-server 7.0 replicas publish', async () => {
     const [primary, replica, subReplica] = await chain(async (args) => {
-      const server = await startRealRedis(args);
-      return { port: server.port, stop: () => server.stop() };
+      // a replica writes the primary's full-sync RDB into its --dir: a temp dir, not the work tree
+      const dir = await mkdtemp(join(tmpdir(), 'tskv-redis-replica-'));
+      const server = await startRealRedis([...args, '--dir', dir, '--repl-diskless-sync-delay', '0']);
+      return { port: server.port, stop: async () => { await server.stop(); await rm(dir, { recursive: true, force: true }); } };
     });
     expect(await replicaEvents(primary!, [replica!, subReplica!])).toEqual([EXPECTED, EXPECTED]);
   });
