@@ -341,7 +341,7 @@ export class Block {
 
   /** restartsChecked: the bytes are those of a Block constructed before (a cached block's), so its restarts were validated. */
   constructor(readonly data: Buffer, readonly file: string, readonly offset: number, readonly start = 0, end = data.length, restartsChecked = false) {
-    assert.ok(start >= 0 && start <= end && end <= data.length, `block at ${start} .. ${end} of ${data.length} bytes`);
+    if (!(start >= 0 && start <= end && end <= data.length)) assert.fail(`block at ${start} .. ${end} of ${data.length} bytes`); // not assert.ok: its message would be built on every cached read
     this.restartCount = end - start < 4 ? 0 : data.readUInt32LE(end - 4);
     this.restartsOffset = end - 4 - this.restartCount * 4;
     if (restartsChecked) return;
