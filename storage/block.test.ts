@@ -236,8 +236,8 @@ describe('BlockBuilder and BlockIterator', () => {
 });
 
 describe('Block decoding of malformed bytes', () => {
-  const good = (): Buffer => {
-    const builder = new BlockBuilder(1);
+  const good = (hashIndex = false): Buffer => {
+    const builder = new BlockBuilder(1, hashIndex);
     builder.addEntry({ key: Buffer.from('key'), seq: 1, kind: 'put', value: Buffer.from('value'), expireAtMs: 0 });
     builder.addEntry({ key: Buffer.from('kez'), seq: 2, kind: 'delete', value: Buffer.alloc(0), expireAtMs: 0 });
     return builder.finish();
@@ -257,27 +257,18 @@ describe('Block decoding of malformed bytes', () => {
   });
 
   it('fails on a hash index naming a restart the block lacks, or a bucket count past the block', () => {
-    const hashed = (): Buffer => {
-      const builder = new BlockBuilder(1, true);
-      builder.addEntry({ key: Buffer.from('key'), seq: 1, kind: 'put', value: Buffer.from('value'), expireAtMs: 0 });
-      builder.addEntry({ key: Buffer.from('kez'), seq: 2, kind: 'delete', value: Buffer.alloc(0), expireAtMs: 0 });
-      return builder.finish();
+    expect(new Block(good(true), 'f', 0).bucketCount).toBe(4);
+    const damaged = (edit: (bytes: Buffer) => unknown): (() => Block) => {
+      const bytes = good(true);
+      edit(bytes);
+      return () => new Block(bytes, 'f', 0);
     };
-    expect(new Block(hashed(), 'f', 0).bucketCount).toBe(4);
-    const badBucket = hashed();
-    badBucket[badBucket.length - 7] = 2; // restarts 0 and 1 only
-    expect(() => new Block(badBucket, 'f', 0)).toThrow(/names restart 2 of 2/);
-    const hugeBuckets = hashed();
-    hugeBuckets.writeUInt16LE(5000, hugeBuckets.length - 6);
-    expect(() => new Block(hugeBuckets, 'f', 0)).toThrow(SstableCorruptionError);
-    const noBuckets = hashed();
-    noBuckets.writeUInt16LE(0, noBuckets.length - 6);
-    expect(() => new Block(noBuckets, 'f', 0)).toThrow(SstableCorruptionError);
-    const tooManyRestarts = hashed();
-    tooManyRestarts.writeUInt32LE(BLOCK.HASH_INDEX_FLAG + 254, tooManyRestarts.length - 4);
-    expect(() => new Block(tooManyRestarts, 'f', 0)).toThrow(SstableCorruptionError);
+    expect(damaged((bytes) => (bytes[bytes.length - 7] = 2))).toThrow(/names restart 2 of 2/); // restarts 0 and 1 only
+    expect(damaged((bytes) => bytes.writeUInt16LE(5000, bytes.length - 6))).toThrow(SstableCorruptionError); // buckets past the block
+    expect(damaged((bytes) => bytes.writeUInt16LE(0, bytes.length - 6))).toThrow(SstableCorruptionError);
+    expect(damaged((bytes) => bytes.writeUInt32LE(BLOCK.HASH_INDEX_FLAG + 254, bytes.length - 4))).toThrow(SstableCorruptionError);
     expect(() => new Block(Buffer.from([0, 0, 0, 0x80]), 'f', 0)).toThrow(SstableCorruptionError); // a flag and nothing else
-    const original = hashed();
+    const original = good(true);
     for (let position = 0; position < original.length; position++) {
       for (const value of [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff]) {
         const damaged = Buffer.from(original);
