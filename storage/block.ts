@@ -52,8 +52,8 @@ export const BLOCK = {
   HASH_COLLISION: 254,
   /** Restart intervals a hash index can name (bucket values below HASH_COLLISION); a block with more has none. */
   HASH_RESTARTS_MAX: 253,
-  /** Distinct keys per bucket, at most: 2 bytes per key (RocksDB's default 0.75 left ~half the lookups on a collision). */
-  HASH_KEYS_PER_BUCKET: 0.5,
+  /** Buckets per distinct key: 2 bytes per key (RocksDB's default, 1.33, left ~half the lookups on a collision here). */
+  HASH_BUCKETS_PER_KEY: 2,
   HASH_BUCKETS_MAX: 0xffff,
 } as const;
 export const ENTRY_KIND_CODE = { put: 1, delete: 2 } as const;
@@ -73,7 +73,8 @@ export function bucketOf(keyHash: number, bucketCount: number): number {
 
 /** Buckets a hash index over keyCount distinct keys gets (BlockBuilder.finish and estimatedBytes). */
 function hashBucketCount(keyCount: number): number {
-  return Math.min(BLOCK.HASH_BUCKETS_MAX, Math.max(1, Math.ceil(keyCount / BLOCK.HASH_KEYS_PER_BUCKET)));
+  const count = keyCount * BLOCK.HASH_BUCKETS_PER_KEY;
+  return count < 1 ? 1 : count > BLOCK.HASH_BUCKETS_MAX ? BLOCK.HASH_BUCKETS_MAX : count;
 }
 
 export function maskCrc(crc: number): number {
@@ -208,8 +209,10 @@ export class BlockBuilder {
   private lastKey = Buffer.alloc(64);
   private lastKeyLength = 0;
   private entries = 0;
-  private readonly keyHashes: number[] = []; // hashIndex: bloomHash of each distinct key, in order
-  private readonly keyRestarts: number[] = []; // and the restart interval of its first entry
+  private keyHashes = new Float64Array(64); // hashIndex: bloomHash of each distinct key, in order
+  private keyRestarts = new Float64Array(64); // and the restart interval of its first entry
+  private keyCount = 0; // distinct keys in the block, while hashIndex
+  private buckets = Buffer.alloc(128); // finish()'s scratch for the hash index
 
   constructor(private readonly restartInterval: number = BLOCK.RESTART_INTERVAL_DEFAULT, private readonly hashIndex = false) {
     assert.ok(Number.isInteger(restartInterval) && restartInterval >= 1, 'restartInterval must be >= 1');
@@ -225,11 +228,13 @@ export class BlockBuilder {
    */
   addEntryParts(key: Buffer, seq: number, kindCode: number, expireAtMs: number, valueSource: Buffer, valueStart: number, valueLength: number, keyHash = -1): void {
     assert.ok(kindCode === ENTRY_KIND_CODE.put || (kindCode === ENTRY_KIND_CODE.delete && valueLength === 0), 'a delete carries an empty value');
-    if (this.hashIndex && !this.isLastKey(key)) {
-      this.keyHashes.push(keyHash < 0 ? bloomHash(key) : keyHash);
-      this.keyRestarts.push(this.sinceRestart >= this.restartInterval ? this.restarts.length : this.restarts.length - 1);
+    const sameKey = this.addKey(key);
+    if (this.hashIndex && !sameKey) {
+      const index = this.keyCount++;
+      if (index === this.keyHashes.length) this.growKeys();
+      this.keyHashes[index] = keyHash < 0 ? bloomHash(key) : keyHash;
+      this.keyRestarts[index] = this.restarts.length - 1;
     }
-    this.addKey(key);
     this.out.varint(seq);
     this.out.u8(kindCode);
     this.out.varint(expireAtMs);
@@ -249,22 +254,23 @@ export class BlockBuilder {
 
   /** Size of the contents finish() would return now. */
   estimatedBytes(): number {
-    return this.out.length + this.restarts.length * 4 + 4 + (this.hasHashIndex() ? hashBucketCount(this.keyHashes.length) + 2 : 0);
+    return this.out.length + this.restarts.length * 4 + 4 + (this.hasHashIndex() ? hashBucketCount(this.keyCount) + 2 : 0);
   }
 
   finish(): Buffer {
     for (const restart of this.restarts) this.out.u32(restart);
     if (this.hasHashIndex()) {
-      const bucketCount = hashBucketCount(this.keyHashes.length);
-      const buckets = new Uint8Array(bucketCount).fill(BLOCK.HASH_NO_KEY);
-      for (let index = 0; index < this.keyHashes.length; index++) {
+      const bucketCount = hashBucketCount(this.keyCount);
+      if (this.buckets.length < bucketCount) this.buckets = Buffer.alloc(2 * bucketCount);
+      const buckets = this.buckets.fill(BLOCK.HASH_NO_KEY, 0, bucketCount);
+      for (let index = 0; index < this.keyCount; index++) {
         const bucket = bucketOf(this.keyHashes[index]!, bucketCount);
         const restart = this.keyRestarts[index]!;
         const held = buckets[bucket]!; // restarts come in ascending order: held <= restart unless a marker
         if (held === BLOCK.HASH_NO_KEY) buckets[bucket] = restart;
         else if (held !== BLOCK.HASH_COLLISION && restart - held > 1) buckets[bucket] = BLOCK.HASH_COLLISION;
       }
-      for (const bucket of buckets) this.out.u8(bucket);
+      this.out.bytes(buckets, 0, bucketCount);
       this.out.u8(bucketCount & 0xff);
       this.out.u8(bucketCount >>> 8);
       this.out.u32(this.restarts.length + BLOCK.HASH_INDEX_FLAG);
@@ -277,9 +283,17 @@ export class BlockBuilder {
     this.sinceRestart = 0;
     this.lastKeyLength = 0;
     this.entries = 0;
-    this.keyHashes.length = 0;
-    this.keyRestarts.length = 0;
+    this.keyCount = 0;
     return contents;
+  }
+
+  private growKeys(): void {
+    const hashes = new Float64Array(2 * this.keyHashes.length);
+    const restarts = new Float64Array(2 * this.keyHashes.length);
+    hashes.set(this.keyHashes);
+    restarts.set(this.keyRestarts);
+    this.keyHashes = hashes;
+    this.keyRestarts = restarts;
   }
 
   /** Whether finish() would write a hash index now: asked for, some entries, restarts it can name. */
@@ -287,31 +301,40 @@ export class BlockBuilder {
     return this.hashIndex && this.entries > 0 && this.restarts.length <= BLOCK.HASH_RESTARTS_MAX;
   }
 
-  /** Whether key equals the last key added to this block. */
-  private isLastKey(key: Buffer): boolean {
-    if (this.entries === 0 || key.length !== this.lastKeyLength) return false;
-    for (let index = key.length - 1; index >= 0; index--) if (this.lastKey[index] !== key[index]) return false;
-    return true;
-  }
 
-  private addKey(key: Buffer): void {
-    let shared = 0;
-    if (this.sinceRestart >= this.restartInterval) {
+  /** Adds key (shared with the key before unless at a restart); returns whether it equals the key before in this block. */
+  private addKey(key: Buffer): boolean {
+    const atRestart = this.sinceRestart >= this.restartInterval;
+    if (atRestart) {
       this.restarts.push(this.out.length);
       this.sinceRestart = 0;
-    } else {
+    }
+    let shared = 0; // bytes key shares with the key before (none stored at a restart)
+    let sameKey = false;
+    if (!atRestart && this.entries > 0) {
       const limit = Math.min(this.lastKeyLength, key.length);
       while (shared < limit && this.lastKey[shared] === key[shared]) shared++;
+      sameKey = shared === key.length && key.length === this.lastKeyLength;
+    } else if (this.hashIndex && this.entries > 0 && key.length === this.lastKeyLength) {
+      // only the hash index asks at a restart: compared from the end, where neighbours differ
+      let index = key.length - 1;
+      while (index >= 0 && this.lastKey[index] === key[index]) index--;
+      sameKey = index < 0;
     }
     this.out.varint(shared);
     this.out.varint(key.length - shared);
     this.out.bytes(key, shared);
-    if (key.length > this.lastKey.length) this.lastKey = Buffer.alloc(key.length * 2);
+    if (key.length > this.lastKey.length) {
+      const grown = Buffer.alloc(key.length * 2);
+      this.lastKey.copy(grown, 0, 0, shared); // the shared prefix is not copied below
+      this.lastKey = grown;
+    }
     if (key.length - shared <= SHORT_COPY_BYTES) for (let index = shared; index < key.length; index++) this.lastKey[index] = key[index]!;
     else key.copy(this.lastKey, shared, shared);
     this.lastKeyLength = key.length;
     this.sinceRestart++;
     this.entries++;
+    return sameKey;
   }
 }
 
