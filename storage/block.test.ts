@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Block, BlockBuilder, blockChecksum, ByteReader, ByteWriter, compareBytes, decodeIndexBlock, KeyIndex, maskCrc } from './block.js';
+import { Block, BLOCK, BlockBuilder, blockChecksum, bucketOf, ByteReader, ByteWriter, compareBytes, decodeIndexBlock, KeyIndex, maskCrc } from './block.js';
+import { bloomHash } from './bloom.js';
 import { compareEntries, type Entry, type EntryIterator } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 
@@ -37,9 +38,10 @@ const entriesArbitrary: fc.Arbitrary<Entry[]> = fc
 /**
  * A block over a buffer of its own, or (pad > 0; by default for most entry counts) over bytes
  * pad .. pad + length of a larger buffer with 0xff bytes around it, as blocks lie in cache slabs.
+ * hashIndex: the block ends with a hash index (as SSTable data blocks do).
  */
-function buildBlock(entries: Entry[], restartInterval: number, pad = entries.length % 9): Block {
-  const builder = new BlockBuilder(restartInterval);
+function buildBlock(entries: Entry[], restartInterval: number, pad = entries.length % 9, hashIndex = false): Block {
+  const builder = new BlockBuilder(restartInterval, hashIndex);
   for (const entry of entries) builder.addEntry(entry);
   const estimated = builder.estimatedBytes();
   const contents = builder.finish();
@@ -53,10 +55,10 @@ function buildBlock(entries: Entry[], restartInterval: number, pad = entries.len
 }
 
 describe('BlockBuilder and BlockIterator', () => {
-  it('round-trips random entries at any restart interval', () => {
+  it('round-trips random entries at any restart interval, with or without a hash index', () => {
     fc.assert(
-      fc.property(entriesArbitrary, fc.integer({ min: 1, max: 20 }), (entries, restartInterval) => {
-        const iterator = buildBlock(entries, restartInterval).iterator();
+      fc.property(entriesArbitrary, fc.integer({ min: 1, max: 20 }), fc.boolean(), (entries, restartInterval, hashIndex) => {
+        const iterator = buildBlock(entries, restartInterval, undefined, hashIndex).iterator();
         iterator.seekToFirst();
         expect(drain(iterator).map(label)).toEqual(entries.map(label));
       }),
@@ -82,10 +84,62 @@ describe('BlockBuilder and BlockIterator', () => {
     );
   });
 
-  it('seeks to the newest version of the first key >= the target', () => {
+  it('finds through the hash index what the restart search finds, for present, absent and colliding keys', () => {
+    let collisions = 0;
+    let emptyBuckets = 0;
     fc.assert(
-      fc.property(entriesArbitrary, fc.integer({ min: 1, max: 20 }), fc.array(fc.uint8Array({ maxLength: 6 }), { maxLength: 10 }), (entries, restartInterval, probes) => {
-        const block = buildBlock(entries, restartInterval);
+      fc.property(entriesArbitrary, fc.integer({ min: 1, max: 20 }), fc.array(fc.uint8Array({ maxLength: 6 }), { maxLength: 12 }), fc.array(fc.nat(100_000), { maxLength: 3 }), (entries, restartInterval, extra, snapshots) => {
+        const plain = buildBlock(entries, restartInterval, undefined, false);
+        const hashed = buildBlock(entries, restartInterval, undefined, true);
+        expect(hashed.bucketCount > 0).toBe(entries.length > 0);
+        const tail = hashed.contents.subarray(hashed.contents.length - 6 - hashed.bucketCount, hashed.contents.length - 6);
+        collisions += tail.filter((bucket) => bucket === BLOCK.HASH_COLLISION).length;
+        emptyBuckets += tail.filter((bucket) => bucket === BLOCK.HASH_NO_KEY).length;
+        const prefixes = ['', 'prefix:', 'p'.repeat(40)].map((prefix) => Buffer.from(prefix));
+        const absent = extra.flatMap((tailBytes) => prefixes.map((prefix) => Buffer.concat([prefix, tailBytes])));
+        for (const key of [...entries.map((entry) => entry.key), ...absent, Buffer.from('zzz'), Buffer.from([0])]) {
+          const inBlock = entries.some((entry) => entry.key.equals(key));
+          for (const snapshot of [undefined, ...snapshots]) {
+            const expected = plain.find(key, snapshot);
+            for (const keyHash of [-1, bloomHash(key)]) {
+              const found = hashed.find(key, snapshot, keyHash);
+              if (inBlock || typeof found !== 'string') expect(typeof found === 'string' ? found : label(found)).toBe(typeof expected === 'string' ? expected : label(expected));
+              else expect(['absent', expected]).toContain(found); // not in the block: the index may say so before the end
+            }
+          }
+        }
+      }),
+    );
+    expect(collisions).toBeGreaterThan(0); // the runs did meet collision buckets
+    expect(emptyBuckets).toBeGreaterThan(0);
+  });
+
+  it('puts a key in the bucket of the first interval of two, and writes no index past 253 restarts', () => {
+    const keys = Array.from({ length: 40 }, (_, index) => Buffer.from(`key:${String(index).padStart(4, '0')}`));
+    const builder = new BlockBuilder(1, true);
+    for (const [index, key] of keys.entries()) builder.addEntry({ key, seq: index + 1, kind: 'put', value: Buffer.from('v'), expireAtMs: 0 });
+    const block = new Block(builder.finish(), 'test.sst', 0);
+    expect(block.bucketCount).toBe(80);
+    const buckets = block.contents.subarray(block.contents.length - 6 - 80, block.contents.length - 6);
+    for (const [index, key] of keys.entries()) {
+      const held = buckets[bucketOf(bloomHash(key), 80)]!;
+      expect(held === BLOCK.HASH_COLLISION || held === index || held === index - 1).toBe(true);
+      expect(block.find(key, undefined)).toMatchObject({ seq: index + 1 });
+    }
+    const many = new BlockBuilder(1, true);
+    for (let index = 0; index < 254; index++) many.addEntry({ key: Buffer.from(`k${String(index).padStart(3, '0')}`), seq: 1, kind: 'put', value: Buffer.alloc(0), expireAtMs: 0 });
+    const estimated = many.estimatedBytes();
+    const contents = many.finish();
+    expect(contents.length).toBe(estimated);
+    const unindexed = new Block(contents, 'test.sst', 0);
+    expect([unindexed.bucketCount, unindexed.restartCount]).toEqual([0, 254]);
+    expect(unindexed.find(Buffer.from('k200'), undefined)).toMatchObject({ seq: 1 });
+  });
+
+  it('seeks to the newest version of the first key >= the target, with or without a hash index', () => {
+    fc.assert(
+      fc.property(entriesArbitrary, fc.integer({ min: 1, max: 20 }), fc.array(fc.uint8Array({ maxLength: 6 }), { maxLength: 10 }), fc.boolean(), (entries, restartInterval, probes, hashIndex) => {
+        const block = buildBlock(entries, restartInterval, undefined, hashIndex);
         const targets = [...entries.map((entry) => entry.key), ...probes.map((probe) => Buffer.from(probe)), Buffer.from('prefix:')];
         for (const target of targets) {
           const iterator = block.iterator();
@@ -182,8 +236,8 @@ describe('BlockBuilder and BlockIterator', () => {
 });
 
 describe('Block decoding of malformed bytes', () => {
-  const good = (): Buffer => {
-    const builder = new BlockBuilder(1);
+  const good = (hashIndex = false): Buffer => {
+    const builder = new BlockBuilder(1, hashIndex);
     builder.addEntry({ key: Buffer.from('key'), seq: 1, kind: 'put', value: Buffer.from('value'), expireAtMs: 0 });
     builder.addEntry({ key: Buffer.from('kez'), seq: 2, kind: 'delete', value: Buffer.alloc(0), expireAtMs: 0 });
     return builder.finish();
@@ -200,6 +254,35 @@ describe('Block decoding of malformed bytes', () => {
     const badRestart = good();
     badRestart.writeUInt32LE(9999, badRestart.length - 8);
     expect(() => new Block(badRestart, 'f', 0)).toThrow(SstableCorruptionError);
+  });
+
+  it('fails on a hash index naming a restart the block lacks, or a bucket count past the block', () => {
+    expect(new Block(good(true), 'f', 0).bucketCount).toBe(4);
+    const damaged = (edit: (bytes: Buffer) => unknown): (() => Block) => {
+      const bytes = good(true);
+      edit(bytes);
+      return () => new Block(bytes, 'f', 0);
+    };
+    expect(damaged((bytes) => (bytes[bytes.length - 7] = 2))).toThrow(/names restart 2 of 2/); // restarts 0 and 1 only
+    expect(damaged((bytes) => bytes.writeUInt16LE(5000, bytes.length - 6))).toThrow(SstableCorruptionError); // buckets past the block
+    expect(damaged((bytes) => bytes.writeUInt16LE(0, bytes.length - 6))).toThrow(SstableCorruptionError);
+    expect(damaged((bytes) => bytes.writeUInt32LE(BLOCK.HASH_INDEX_FLAG + 254, bytes.length - 4))).toThrow(SstableCorruptionError);
+    expect(() => new Block(Buffer.from([0, 0, 0, 0x80]), 'f', 0)).toThrow(SstableCorruptionError); // a flag and nothing else
+    const original = good(true);
+    for (let position = 0; position < original.length; position++) {
+      for (const value of [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff]) {
+        const damaged = Buffer.from(original);
+        if (damaged[position] === value) continue;
+        damaged[position] = value;
+        for (const key of ['kez', 'key', 'kf', 'a'].map((text) => Buffer.from(text))) {
+          try {
+            new Block(damaged, 'f', 0).find(key, undefined);
+          } catch (error) {
+            expect(error).toBeInstanceOf(SstableCorruptionError);
+          }
+        }
+      }
+    }
   });
 
   it('raises only SstableCorruptionError (no RangeError, no hang) on any changed byte before the restarts', () => {

@@ -2,6 +2,15 @@
 // restart points (LevelDB block format), built by BlockBuilder and read by Block/BlockIterator.
 // Block contents (all varints are unsigned LEB128, at most 8 bytes, values < 2^53):
 //   entry*  then  restart offsets (u32 LE each)  then  restart count (u32 LE, >= 1)
+// or, a data block with a hash index (RocksDB's data block hash index; tables of format 2 on):
+//   entry*  restart offsets (u32 LE each)  buckets (u8 each)  bucket count (u16 LE, >= 1)
+//   restart count + 2^31 (u32 LE; the top bit says the index is there, restart count <= 253)
+// Bucket bucketOf(bloomHash(k), bucket count) of a key k in the block holds the first restart
+// interval r where the first (newest) entry of a key hashing there lies, so k's first entry lies
+// in interval r or r + 1 (keys hashing to one bucket from intervals further apart make it
+// HASH_COLLISION, 254); HASH_NO_KEY (255) when no key of the block hashes there. A point lookup
+// then scans at most two intervals (or knows the key is not in the block) instead of
+// binary-searching the restarts; on a collision it binary-searches as a block without the index.
 // Data entry (Entry):                         Index entry (separator -> block handle):
 //   varint  shared key bytes (0 at a restart)   varint shared, varint unshared, key bytes
 //   varint  unshared key bytes                  varint block offset
@@ -19,6 +28,7 @@
 // - Keys at restart points are stored whole; entries in a block are in entry order.
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
+import { bloomHash } from './bloom.js';
 import type { Entry, EntryIterator } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 
@@ -36,6 +46,15 @@ export const BLOCK = {
   RESTART_INTERVAL_DEFAULT: 4,
   INDEX_RESTART_INTERVAL: 1,
   VARINT_BYTES_MAX: 8,
+  /** The restart count word's top bit: the block ends with a hash index. */
+  HASH_INDEX_FLAG: 0x80000000,
+  HASH_NO_KEY: 255,
+  HASH_COLLISION: 254,
+  /** Restart intervals a hash index can name (bucket values below HASH_COLLISION); a block with more has none. */
+  HASH_RESTARTS_MAX: 253,
+  /** Buckets per distinct key: 2 bytes per key (RocksDB's default, 1.33, left ~half the lookups on a collision here). */
+  HASH_BUCKETS_PER_KEY: 2,
+  HASH_BUCKETS_MAX: 0xffff,
 } as const;
 export const ENTRY_KIND_CODE = { put: 1, delete: 2 } as const;
 
@@ -46,6 +65,17 @@ const EMPTY_VALUE = Buffer.alloc(0);
 
 /** Copies up to this many bytes in a JS loop rather than a native Buffer.copy call. */
 const SHORT_COPY_BYTES = 64;
+
+/** The bucket of a u32 key hash among bucketCount (Lemire's multiply-shift; exact in doubles: < 2^48). */
+export function bucketOf(keyHash: number, bucketCount: number): number {
+  return Math.floor((keyHash * bucketCount) / 0x100000000);
+}
+
+/** Buckets a hash index over keyCount distinct keys gets (BlockBuilder.finish and estimatedBytes). */
+function hashBucketCount(keyCount: number): number {
+  const count = keyCount * BLOCK.HASH_BUCKETS_PER_KEY;
+  return count < 1 ? 1 : count > BLOCK.HASH_BUCKETS_MAX ? BLOCK.HASH_BUCKETS_MAX : count;
+}
 
 export function maskCrc(crc: number): number {
   return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
@@ -168,7 +198,10 @@ export class ByteReader {
   }
 }
 
-/** Builds one block; add keys in entry order, then finish(). Reusable after finish(). */
+/**
+ * Builds one block; add keys in entry order, then finish(). Reusable after finish(). hashIndex:
+ * end a data block with a hash index (see the header) when its restarts fit one.
+ */
 export class BlockBuilder {
   private readonly out = new ByteWriter(4096);
   private readonly restarts: number[] = [0];
@@ -176,8 +209,12 @@ export class BlockBuilder {
   private lastKey = Buffer.alloc(64);
   private lastKeyLength = 0;
   private entries = 0;
+  private keyHashes = new Float64Array(64); // hashIndex: bloomHash of each distinct key, in order
+  private keyRestarts = new Float64Array(64); // and the restart interval of its first entry
+  private keyCount = 0; // distinct keys in the block, while hashIndex
+  private buckets = Buffer.alloc(128); // finish()'s scratch for the hash index
 
-  constructor(private readonly restartInterval: number = BLOCK.RESTART_INTERVAL_DEFAULT) {
+  constructor(private readonly restartInterval: number = BLOCK.RESTART_INTERVAL_DEFAULT, private readonly hashIndex = false) {
     assert.ok(Number.isInteger(restartInterval) && restartInterval >= 1, 'restartInterval must be >= 1');
   }
 
@@ -185,10 +222,19 @@ export class BlockBuilder {
     this.addEntryParts(entry.key, entry.seq, ENTRY_KIND_CODE[entry.kind], entry.expireAtMs, entry.value, 0, entry.value.length);
   }
 
-  /** addEntry of an entry whose value is valueSource[valueStart .. valueStart + valueLength) (a flush's arena bytes, no view built). */
-  addEntryParts(key: Buffer, seq: number, kindCode: number, expireAtMs: number, valueSource: Buffer, valueStart: number, valueLength: number): void {
+  /**
+   * addEntry of an entry whose value is valueSource[valueStart .. valueStart + valueLength) (a
+   * flush's arena bytes, no view built); keyHash: bloomHash(key) when the caller has it, else -1.
+   */
+  addEntryParts(key: Buffer, seq: number, kindCode: number, expireAtMs: number, valueSource: Buffer, valueStart: number, valueLength: number, keyHash = -1): void {
     assert.ok(kindCode === ENTRY_KIND_CODE.put || (kindCode === ENTRY_KIND_CODE.delete && valueLength === 0), 'a delete carries an empty value');
-    this.addKey(key);
+    const sameKey = this.addKey(key);
+    if (this.hashIndex && !sameKey) {
+      const index = this.keyCount++;
+      if (index === this.keyHashes.length) this.growKeys();
+      this.keyHashes[index] = keyHash < 0 ? bloomHash(key) : keyHash;
+      this.keyRestarts[index] = this.restarts.length - 1;
+    }
     this.out.varint(seq);
     this.out.u8(kindCode);
     this.out.varint(expireAtMs);
@@ -208,39 +254,87 @@ export class BlockBuilder {
 
   /** Size of the contents finish() would return now. */
   estimatedBytes(): number {
-    return this.out.length + this.restarts.length * 4 + 4;
+    return this.out.length + this.restarts.length * 4 + 4 + (this.hasHashIndex() ? hashBucketCount(this.keyCount) + 2 : 0);
   }
 
   finish(): Buffer {
     for (const restart of this.restarts) this.out.u32(restart);
-    this.out.u32(this.restarts.length);
+    if (this.hasHashIndex()) {
+      const bucketCount = hashBucketCount(this.keyCount);
+      if (this.buckets.length < bucketCount) this.buckets = Buffer.alloc(2 * bucketCount);
+      const buckets = this.buckets.fill(BLOCK.HASH_NO_KEY, 0, bucketCount);
+      for (let index = 0; index < this.keyCount; index++) {
+        const bucket = bucketOf(this.keyHashes[index]!, bucketCount);
+        const restart = this.keyRestarts[index]!;
+        const held = buckets[bucket]!; // restarts come in ascending order: held <= restart unless a marker
+        if (held === BLOCK.HASH_NO_KEY) buckets[bucket] = restart;
+        else if (held !== BLOCK.HASH_COLLISION && restart - held > 1) buckets[bucket] = BLOCK.HASH_COLLISION;
+      }
+      this.out.bytes(buckets, 0, bucketCount);
+      this.out.u8(bucketCount & 0xff);
+      this.out.u8(bucketCount >>> 8);
+      this.out.u32(this.restarts.length + BLOCK.HASH_INDEX_FLAG);
+    } else {
+      this.out.u32(this.restarts.length);
+    }
     const contents = this.out.toBuffer();
     this.out.clear();
     this.restarts.length = 1;
     this.sinceRestart = 0;
     this.lastKeyLength = 0;
     this.entries = 0;
+    this.keyCount = 0;
     return contents;
   }
 
-  private addKey(key: Buffer): void {
-    let shared = 0;
-    if (this.sinceRestart >= this.restartInterval) {
+  private growKeys(): void {
+    const hashes = new Float64Array(2 * this.keyHashes.length);
+    const restarts = new Float64Array(2 * this.keyHashes.length);
+    hashes.set(this.keyHashes);
+    restarts.set(this.keyRestarts);
+    this.keyHashes = hashes;
+    this.keyRestarts = restarts;
+  }
+
+  /** Whether finish() would write a hash index now: asked for, some entries, restarts it can name. */
+  private hasHashIndex(): boolean {
+    return this.hashIndex && this.entries > 0 && this.restarts.length <= BLOCK.HASH_RESTARTS_MAX;
+  }
+
+
+  /** Adds key (shared with the key before unless at a restart); returns whether it equals the key before in this block. */
+  private addKey(key: Buffer): boolean {
+    const atRestart = this.sinceRestart >= this.restartInterval;
+    if (atRestart) {
       this.restarts.push(this.out.length);
       this.sinceRestart = 0;
-    } else {
+    }
+    let shared = 0; // bytes key shares with the key before (none stored at a restart)
+    let sameKey = false;
+    if (!atRestart && this.entries > 0) {
       const limit = Math.min(this.lastKeyLength, key.length);
       while (shared < limit && this.lastKey[shared] === key[shared]) shared++;
+      sameKey = shared === key.length && key.length === this.lastKeyLength;
+    } else if (this.hashIndex && this.entries > 0 && key.length === this.lastKeyLength) {
+      // only the hash index asks at a restart: compared from the end, where neighbours differ
+      let index = key.length - 1;
+      while (index >= 0 && this.lastKey[index] === key[index]) index--;
+      sameKey = index < 0;
     }
     this.out.varint(shared);
     this.out.varint(key.length - shared);
     this.out.bytes(key, shared);
-    if (key.length > this.lastKey.length) this.lastKey = Buffer.alloc(key.length * 2);
+    if (key.length > this.lastKey.length) {
+      const grown = Buffer.alloc(key.length * 2);
+      this.lastKey.copy(grown, 0, 0, shared); // the shared prefix is not copied below
+      this.lastKey = grown;
+    }
     if (key.length - shared <= SHORT_COPY_BYTES) for (let index = shared; index < key.length; index++) this.lastKey[index] = key[index]!;
     else key.copy(this.lastKey, shared, shared);
     this.lastKeyLength = key.length;
     this.sinceRestart++;
     this.entries++;
+    return sameKey;
   }
 }
 
@@ -338,16 +432,23 @@ const FIND_READER = new ByteReader(Buffer.alloc(0), '', 0);
 export class Block {
   readonly restartCount: number;
   readonly restartsOffset: number; // where entries end, in data
+  readonly bucketCount: number; // of the hash index; 0: none
+  private readonly bucketsOffset: number; // where its buckets are, in data
 
-  /** restartsChecked: the bytes are those of a Block constructed before (a cached block's), so its restarts were validated. */
-  constructor(readonly data: Buffer, readonly file: string, readonly offset: number, readonly start = 0, end = data.length, restartsChecked = false) {
-    assert.ok(start >= 0 && start <= end && end <= data.length, `block at ${start} .. ${end} of ${data.length} bytes`);
-    this.restartCount = end - start < 4 ? 0 : data.readUInt32LE(end - 4);
-    this.restartsOffset = end - 4 - this.restartCount * 4;
+  /** restartsChecked: the bytes are those of a Block constructed before (a cached block's), so its restarts (and hash index) were validated. */
+  constructor(readonly data: Buffer, readonly file: string, readonly offset: number, readonly start = 0, readonly end = data.length, restartsChecked = false) {
+    if (!(start >= 0 && start <= end && end <= data.length)) assert.fail(`block at ${start} .. ${end} of ${data.length} bytes`); // not assert.ok: its message would be built on every cached read
+    const word = end - start < 4 ? 0 : data[end - 4]! + (data[end - 3]! << 8) + (data[end - 2]! << 16) + data[end - 1]! * 0x1000000;
+    const hashed = word >= BLOCK.HASH_INDEX_FLAG && end - start >= 6;
+    this.restartCount = hashed ? word - BLOCK.HASH_INDEX_FLAG : word;
+    this.bucketCount = hashed ? data[end - 6]! + (data[end - 5]! << 8) : 0;
+    this.bucketsOffset = hashed ? end - 6 - this.bucketCount : end - 4;
+    this.restartsOffset = this.bucketsOffset - this.restartCount * 4;
     if (restartsChecked) return;
     const reader = new ByteReader(data, file, offset - start, start, end);
     if (end - start < 4) reader.fail('block shorter than its restart count');
-    const maxRestarts = Math.floor((end - start - 4) / 4);
+    if (hashed) this.checkHashIndex(reader);
+    const maxRestarts = Math.floor((this.bucketsOffset - start) / 4);
     if (this.restartCount < 1 || this.restartCount > maxRestarts) reader.fail(`bad restart count ${this.restartCount}`);
     let previous = -1;
     for (let index = 0; index < this.restartCount; index++) {
@@ -358,9 +459,19 @@ export class Block {
     }
   }
 
+  /** The hash index's bounds and buckets: each names a restart interval of the block, or none, or a collision. */
+  private checkHashIndex(reader: ByteReader): void {
+    if (this.restartCount < 1 || this.restartCount > BLOCK.HASH_RESTARTS_MAX) reader.fail(`bad restart count ${this.restartCount} with a hash index`);
+    if (this.bucketCount < 1 || this.bucketsOffset < this.start) reader.fail(`bad hash bucket count ${this.bucketCount}`);
+    for (let at = this.bucketsOffset; at < this.bucketsOffset + this.bucketCount; at++) {
+      const bucket = this.data[at]!;
+      if (bucket >= this.restartCount && bucket !== BLOCK.HASH_NO_KEY && bucket !== BLOCK.HASH_COLLISION) reader.fail(`hash bucket ${at - this.bucketsOffset} names restart ${bucket} of ${this.restartCount}`);
+    }
+  }
+
   /** Bytes of contents. */
   get byteLength(): number {
-    return this.restartsOffset + 4 * this.restartCount + 4 - this.start;
+    return this.end - this.start;
   }
 
   /** The contents as a view (allocates one: for tests and callers outside the read path). */
@@ -401,15 +512,27 @@ export class Block {
   /**
    * Point lookup without an iterator: the newest version of key with seq <= snapshotSeq (all
    * when undefined), as an Entry whose key is the `key` given; 'absent' when a greater key shows
-   * there is none; 'next' when the block ended first (the key's versions may go on in the next
-   * block). Decodes with the same bounds checks as BlockIterator.
+   * there is none, or the block's hash index that key is not in the block (so no later block of
+   * its table holds it either: a table's separator after a block is below the next block's first
+   * key unless one key's versions span both); 'next' when the block ended first (the key's
+   * versions may go on in the next block). Decodes with the same bounds checks as BlockIterator.
+   * keyHash: bloomHash(key) when the caller has it (the hash index's bucket), else -1.
    */
-  find(key: Buffer, snapshotSeq: number | undefined): Entry | 'absent' | 'next' {
+  find(key: Buffer, snapshotSeq: number | undefined, keyHash = -1): Entry | 'absent' | 'next' {
     const contents = this.data;
     const reader = FIND_READER.aim(contents, this.file, this.offset - this.start, this.start, this.restartsOffset);
-    // the last restart whose key is < key
+    // the restart interval key's first entry is in: the hash index's, else the last restart whose key is < key
     let left = 0;
     let right = this.restartCount - 1;
+    let stopAt = reader.end; // with the hash index: where the bucket's two intervals end (key not met by then: absent)
+    if (this.bucketCount > 0) {
+      const bucket = contents[this.bucketsOffset + bucketOf(keyHash < 0 ? bloomHash(key) : keyHash, this.bucketCount)]!;
+      if (bucket === BLOCK.HASH_NO_KEY) return 'absent';
+      if (bucket !== BLOCK.HASH_COLLISION) {
+        left = right = bucket;
+        if (bucket + 2 < this.restartCount) stopAt = this.restartAt(bucket + 2);
+      }
+    }
     while (left < right) {
       const mid = (left + right + 1) >>> 1;
       const at = this.restartAt(mid);
@@ -436,6 +559,7 @@ export class Block {
     const targetLength = key.length;
     const end = reader.end;
     while (reader.pos < end) {
+      if (reader.pos >= stopAt && matched !== targetLength) return 'absent'; // past the intervals key's first entry lies in, key not met
       // the common encoding decoded with local offsets (decodeEntryFast); anything else, and every
       // error, through the checked reader
       let shared: number;

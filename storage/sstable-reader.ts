@@ -21,7 +21,7 @@ import { bloomHash, BloomFilter } from './bloom.js';
 import { compareEntries, type Entry, type EntryIterator } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
 import type { FileSystem, ReadableFile } from './file-system.js';
-import { SSTABLE_FOOTER_BYTES, SSTABLE_FORMAT_VERSION, SSTABLE_MAGIC } from './sstable-writer.js';
+import { SSTABLE_FOOTER_BYTES, SSTABLE_FORMAT_VERSION, SSTABLE_FORMAT_VERSION_NO_HASH_INDEX, SSTABLE_MAGIC } from './sstable-writer.js';
 
 export interface SstableMeta {
   entryCount: number;
@@ -133,12 +133,13 @@ export class SstableReader {
     if (this.meta.entryCount === 0) return undefined;
     const { smallestKey, largestKey } = this.meta;
     if (compareBytes(key, 0, key.length, smallestKey) < 0 || compareBytes(key, 0, key.length, largestKey) > 0) return undefined;
-    if (!BloomFilter.mayContainHash(this.filter, keyHash ?? bloomHash(key))) {
+    const hash = keyHash ?? bloomHash(key);
+    if (!BloomFilter.mayContainHash(this.filter, hash)) {
       this.stats.bloomNegatives++;
       return undefined;
     }
     for (let blockIndex = this.keyIndex.lowerBound(key); blockIndex < this.blockOffsets.length; blockIndex++) {
-      const found = this.dataBlock(blockIndex).find(key, snapshotSeq);
+      const found = this.dataBlock(blockIndex).find(key, snapshotSeq, hash);
       if (found === 'absent') return undefined;
       if (found !== 'next') return found;
     }
@@ -441,7 +442,7 @@ function readFooter(file: ReadableFile): SstableLayout {
   if (footer.length !== SSTABLE_FOOTER_BYTES) corrupt('footer cut short');
   if (!footer.subarray(44, 52).equals(SSTABLE_MAGIC)) corrupt('bad magic number', footerOffset + 44);
   const version = footer.readUInt32LE(40);
-  if (version !== SSTABLE_FORMAT_VERSION) corrupt(`unsupported format version ${version}`, footerOffset + 40);
+  if (version !== SSTABLE_FORMAT_VERSION && version !== SSTABLE_FORMAT_VERSION_NO_HASH_INDEX) corrupt(`unsupported format version ${version}`, footerOffset + 40);
   if (maskCrc(crc32(footer.subarray(0, 36))) !== footer.readUInt32LE(36)) corrupt('footer crc mismatch', footerOffset + 36);
   const handles: BlockHandle[] = [];
   for (let position = 0; position < 36; position += 12) {

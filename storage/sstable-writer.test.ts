@@ -17,6 +17,13 @@ function newFile(): { fs: CrashableFileSystem; path: string } {
   return { fs, path: '/db/000001.sst' };
 }
 
+/** The golden table below as format 1 wrote it (no hash index; until 2026-12-07 22:10 UTC). */
+const FORMAT_1_TABLE_HEX = [
+  '00 01 61 02 01 00 01 78 00 01 62 01 02 00 00 00000000 01000000 00 0e9e05b0',
+  '4281800002180c14 06 00 2e6d5124 02 01 01 02 02 01 0a 01 61 01 62 00 b45f4906 00 01 62 00 17 00000000 01000000 00 854b6b66',
+  '1c000000 00000000 09000000 2a000000 00000000 0b000000 3a000000 00000000 0d000000 7cc399c0 01000000 74736b7673737462',
+].join('').replaceAll(' ', '');
+
 describe('SstableWriter', () => {
   it('writes the documented bytes for a tiny table (golden file)', () => {
     const { fs, path } = newFile();
@@ -29,19 +36,21 @@ describe('SstableWriter', () => {
     const expected = [
       '00 01 61 02 01 00 01 78', // data block at 0: "a" seq 2 put, no expiry, value "x"
       '00 01 62 01 02 00 00', //    "b" seq 1 delete (every key is whole here: shared 0)
-      '00000000 01000000', //       restarts [0], count 1
-      '00 0e9e05b0', //             trailer: type 0, masked crc32
-      '4281800002180c14 06 00 2e6d5124', //          filter at 28: 64 bits, k = 6; trailer
-      '02 01 01 02 02 01 0a 01 61 01 62 00 b45f4906', // meta at 42: 2 entries, 1 tombstone, seq 1..2, 2 keys, 1 block, 10 bits/key, "a".."b"
-      '00 01 62 00 17 00000000 01000000 00 854b6b66', // index at 58: "b" -> (0, 23); trailer
-      '1c000000 00000000 09000000', // footer at 76: filter (28, 9)
-      '2a000000 00000000 0b000000', //               meta (42, 11)
-      '3a000000 00000000 0d000000', //               index (58, 13)
-      '7cc399c0 01000000 74736b7673737462', //       footer crc, format version 1, magic "tskvsstb"
+      '00000000', //                restarts [0]
+      '00 ff ff 00 0400', //        hash index: 4 buckets ("b" in 0, "a" in 3: restart 0; none), count 4
+      '01000080', //                restart count 1 | 2^31 (a hash index)
+      '00 38d7819a', //             trailer: type 0, masked crc32
+      '4281800002180c14 06 00 2e6d5124', //          filter at 34: 64 bits, k = 6; trailer
+      '02 01 01 02 02 01 0a 01 61 01 62 00 b45f4906', // meta at 48: 2 entries, 1 tombstone, seq 1..2, 2 keys, 1 block, 10 bits/key, "a".."b"
+      '00 01 62 00 1d 00000000 01000000 00 c039fd84', // index at 64: "b" -> (0, 29); trailer
+      '22000000 00000000 09000000', // footer at 82: filter (34, 9)
+      '30000000 00000000 0b000000', //               meta (48, 11)
+      '40000000 00000000 0d000000', //               index (64, 13)
+      '181a4ec1 02000000 74736b7673737462', //       footer crc, format version 2, magic "tskvsstb"
     ].join('').replaceAll(' ', '');
     expect(fs.readAll(path).toString('hex')).toBe(expected);
     expect(result).toEqual({
-      sizeBytes: 128,
+      sizeBytes: 134,
       smallestKey: Buffer.from('a'),
       largestKey: Buffer.from('b'),
       entryCount: 2,
@@ -49,6 +58,34 @@ describe('SstableWriter', () => {
       smallestSeq: 1,
       largestSeq: 2,
     });
+  });
+
+  it('reads a format 1 table, written before data blocks had a hash index', () => {
+    const { fs, path } = newFile();
+    const file = fs.create(path);
+    file.append(Buffer.from(FORMAT_1_TABLE_HEX, 'hex')); // the golden table's bytes as format 1 wrote them
+    file.close();
+    const reader = SstableReader.open(fs, path, 1, new BlockCache(1 << 20));
+    expect(reader.get(Buffer.from('a'))).toMatchObject({ seq: 2, kind: 'put', value: Buffer.from('x') });
+    expect(reader.get(Buffer.from('b'))).toMatchObject({ seq: 1, kind: 'delete' });
+    expect(reader.get(Buffer.from('c'))).toBeUndefined();
+    expect(reader.dataBlock(0).bucketCount).toBe(0);
+    reader.verify();
+    const iterator = reader.iterator();
+    iterator.seekToFirst();
+    const keys: string[] = [];
+    for (; iterator.valid(); iterator.next()) keys.push(iterator.entry().key.toString());
+    expect(keys).toEqual(['a', 'b']);
+  });
+
+  it('refuses a table of an unknown format version by name', () => {
+    const { fs, path } = newFile();
+    const file = fs.create(path);
+    const bytes = Buffer.from(FORMAT_1_TABLE_HEX, 'hex');
+    bytes.writeUInt32LE(3, bytes.length - 12); // the footer's version field (its crc covers only the handles)
+    file.append(bytes);
+    file.close();
+    expect(() => SstableReader.open(fs, path, 1, new BlockCache(1 << 20))).toThrow(/unsupported format version 3/);
   });
 
   it('writes the same bytes whether its Bloom filter is built in steps or by finish()', () => {

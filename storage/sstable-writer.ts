@@ -7,7 +7,8 @@
 //   +--------------+---------+--------------+---------+-----+--------+---------+------+---------+-------+---------+--------+
 //
 // - data block: ~blockBytes (default 4 KiB) of prefix-compressed entries, a restart every
-//   restartInterval (default 4, BLOCK.RESTART_INTERVAL_DEFAULT) keys.
+//   restartInterval (default 4, BLOCK.RESTART_INTERVAL_DEFAULT) keys, and (format 2 on) a hash
+//   index from each key's hash to its restart interval (block.ts; ~2 bytes per distinct key).
 // - filter: one Bloom filter over the file's distinct user keys (bloom.ts; k in its last byte).
 // - meta: varints entryCount, tombstoneCount, smallestSeq, largestSeq, keyCount, dataBlockCount,
 //   bloomBitsPerKey, then smallestKey and largestKey (each varint length + bytes).
@@ -38,7 +39,13 @@ import { bloomHash, BloomBuilder, BLOOM } from './bloom.js';
 import type { Entry } from './entry.js';
 import type { WritableFile } from './file-system.js';
 
-export const SSTABLE_FORMAT_VERSION = 1;
+/**
+ * Format 2: data blocks may end with a hash index (block.ts), flagged in their restart count word.
+ * Format 1 tables (none have one) still read; a build that knows only format 1 refuses a format 2
+ * table by its version instead of reading a flagged block as a bad restart count.
+ */
+export const SSTABLE_FORMAT_VERSION = 2;
+export const SSTABLE_FORMAT_VERSION_NO_HASH_INDEX = 1;
 export const SSTABLE_MAGIC = Buffer.from('74736b7673737462', 'hex'); // "tskvsstb"
 export const SSTABLE_FOOTER_BYTES = 52;
 export const SSTABLE_BLOCK_BYTES_DEFAULT = 4096;
@@ -97,6 +104,7 @@ export class SstableWriter {
   private filterNext = 0; // hashes[0 .. filterNext) are in the filter
   private keyCount = 0;
   private dataBlockCount = 0;
+  private lastKeyHash = -1; // bloomHash of the last key added (the data block's hash index takes it too)
   private pendingHandle: BlockHandle | undefined; // last flushed block, awaiting its separator
   private smallestKey: Buffer | undefined;
   private lastKey = Buffer.alloc(64); // scratch: bytes 0 .. lastKeyLength of the last key added
@@ -112,7 +120,7 @@ export class SstableWriter {
     this.blockBytes = options.blockBytes ?? SSTABLE_BLOCK_BYTES_DEFAULT;
     this.bloomBitsPerKey = options.bloomBitsPerKey ?? BLOOM.BITS_PER_KEY_DEFAULT;
     assert.ok(Number.isInteger(this.blockBytes) && this.blockBytes >= 1, 'blockBytes must be a positive integer');
-    this.dataBlock = new BlockBuilder(options.restartInterval ?? BLOCK.RESTART_INTERVAL_DEFAULT);
+    this.dataBlock = new BlockBuilder(options.restartInterval ?? BLOCK.RESTART_INTERVAL_DEFAULT, true);
     this.offset = file.size();
     assert.equal(this.offset, 0, 'an SSTable starts in an empty file');
   }
@@ -139,14 +147,15 @@ export class SstableWriter {
     if (byKey !== 0) {
       this.smallestKey ??= Buffer.from(key);
       this.setLastKey(key);
-      this.addHash(keyHash < 0 ? bloomHash(key) : keyHash);
+      this.lastKeyHash = keyHash < 0 ? bloomHash(key) : keyHash;
+      this.addHash(this.lastKeyHash);
     }
     this.lastSeq = seq;
     this.entryCount++;
     if (kindCode === ENTRY_KIND_CODE.delete) this.tombstoneCount++;
     if (seq < this.smallestSeq) this.smallestSeq = seq;
     if (seq > this.largestSeq) this.largestSeq = seq;
-    this.dataBlock.addEntryParts(key, seq, kindCode, expireAtMs, valueSource, valueStart, valueLength);
+    this.dataBlock.addEntryParts(key, seq, kindCode, expireAtMs, valueSource, valueStart, valueLength, this.lastKeyHash);
     if (this.dataBlock.estimatedBytes() >= this.blockBytes) this.flushDataBlock();
   }
 

@@ -43,6 +43,21 @@ describe('TableCache', () => {
     expect(cache.stats()).toMatchObject({ tableCacheHits: 1, tableCacheMisses: 4, tableCacheReaders: 2 });
   });
 
+  it('hands a holder its entry back while open, and after an eviction a fresh one while the old keeps no reader', () => {
+    const { fs, paths } = setup(2);
+    const cache = new TableCache(fs, new BlockCache(1 << 20), 1, 1 << 19);
+    const first = cache.use(1, paths[0]!, undefined);
+    const firstReader = first.reader;
+    expect(cache.use(1, paths[0]!, first)).toBe(first); // no Map lookup, still a hit
+    cache.reader(2, paths[1]!); // readersMax 1: table 1 is evicted
+    expect(first.reader).toBeUndefined(); // the stale entry no longer holds the closed reader
+    const again = cache.use(1, paths[0]!, first);
+    expect(again).not.toBe(first);
+    expect(again.reader).not.toBe(firstReader);
+    expect(again.reader!.get(Buffer.from('t1-000007'))?.value).toEqual(Buffer.alloc(40, 1));
+    expect(cache.stats()).toMatchObject({ tableCacheHits: 1, tableCacheMisses: 3, tableCacheReaders: 1 });
+  });
+
   it('charges open readers to the block cache budget and returns the charge on eviction', () => {
     const { fs, paths } = setup(2);
     const blockCache = new BlockCache(1 << 20);

@@ -10,6 +10,8 @@
 // - Nothing outside holds a reader across another reader() call: callers use it synchronously
 //   (a point get, one block load of an SstableIterator), so eviction never closes a reader in use.
 // - evict() closes the reader and returns its reservation; a table being deleted is evicted first.
+// - An entry use() handed out holds its reader until evict() takes it (reader undefined): a holder
+//   of an evicted entry keeps no reader alive, and asks the Map again.
 import assert from 'node:assert/strict';
 import type { BlockCache } from './block-cache.js';
 import type { FileSystem } from './file-system.js';
@@ -20,9 +22,10 @@ export const TABLE_CACHE_READERS_MAX_DEFAULT = 500;
 /** Share of the memory budget open readers may reserve; data blocks get at least the rest. */
 export const TABLE_CACHE_BUDGET_SHARE = 0.5;
 
-interface CachedReader {
-  reader: SstableReader;
-  bytes: number;
+/** An open reader as the table cache keeps it; a TableHandle keeps the last one it was given (see use()). */
+export interface CachedReader {
+  reader: SstableReader | undefined; // undefined once evicted (then a holder keeps nothing alive and must ask again)
+  readonly bytes: number;
   lastUsed: number; // the table cache's use counter at its last reader() or adopt()
 }
 
@@ -56,38 +59,51 @@ export class TableCache {
 
   /** The open reader of a table, opening it (and evicting older readers) on a miss. */
   reader(fileNumber: number, path: string): SstableReader {
-    const cached = this.readers.get(fileNumber);
+    return this.use(fileNumber, path, undefined).reader!; // use() returns an open entry
+  }
+
+  /**
+   * reader() for a holder of the entry it was given last time (a TableHandle): while that entry is
+   * open it is the table's, so a point read skips the Map lookup (4.5 % of a lookup's CPU with
+   * ~4 tables probed per key); an evicted one (reader undefined) falls back to the Map. Returns
+   * an open entry.
+   */
+  use(fileNumber: number, path: string, last: CachedReader | undefined): CachedReader {
+    const cached = last !== undefined && last.reader !== undefined ? last : this.readers.get(fileNumber);
     if (cached !== undefined) {
       this.hits++;
       cached.lastUsed = ++this.useCount; // no Map reordering: a hit is on every point read's path
-      return cached.reader;
+      return cached;
     }
     this.misses++;
     const reader = SstableReader.open(this.fs, path, fileNumber, this.blockCache);
-    this.adopt(fileNumber, reader);
-    return reader;
+    return this.adopt(fileNumber, reader);
   }
 
   /** Takes over a reader opened elsewhere (recovery, flush and compaction outputs). */
-  adopt(fileNumber: number, reader: SstableReader): void {
-    assert.ok(!this.readers.has(fileNumber), `table ${fileNumber} is already open in the table cache`);
+  adopt(fileNumber: number, reader: SstableReader): CachedReader {
+    if (this.readers.has(fileNumber)) assert.fail(`table ${fileNumber} is already open in the table cache`);
     const bytes = reader.residentBytes();
-    this.readers.set(fileNumber, { reader, bytes, lastUsed: ++this.useCount });
+    const cached: CachedReader = { reader, bytes, lastUsed: ++this.useCount };
+    this.readers.set(fileNumber, cached);
     this.residentBytes += bytes;
     this.blockCache.reserve(bytes);
     this.evictBeyondLimits();
+    return cached;
   }
 
   /** Closes the table's reader if open (table released, or its file about to be deleted). */
   evict(fileNumber: number): void {
     const cached = this.readers.get(fileNumber);
     if (cached === undefined) return;
+    const reader = cached.reader!; // every entry in the Map is open
     this.readers.delete(fileNumber);
+    cached.reader = undefined;
     this.residentBytes -= cached.bytes;
     this.blockCache.unreserve(cached.bytes);
-    this.closedBloomNegatives += cached.reader.stats.bloomNegatives;
-    this.closedBlockReads += cached.reader.stats.blockReads;
-    closeQuietly(cached.reader);
+    this.closedBloomNegatives += reader.stats.bloomNegatives;
+    this.closedBlockReads += reader.stats.blockReads;
+    closeQuietly(reader);
   }
 
   closeAll(): void {
@@ -102,8 +118,8 @@ export class TableCache {
     let bloomNegatives = this.closedBloomNegatives;
     let blockReads = this.closedBlockReads;
     for (const { reader } of this.readers.values()) {
-      bloomNegatives += reader.stats.bloomNegatives;
-      blockReads += reader.stats.blockReads;
+      bloomNegatives += reader!.stats.bloomNegatives;
+      blockReads += reader!.stats.blockReads;
     }
     return {
       tableCacheHits: this.hits,

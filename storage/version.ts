@@ -15,7 +15,7 @@ import { compareKeys, type Entry, type EntryIterator } from './entry.js';
 import { LevelIterator, tableIndexFor } from './level-iterator.js';
 import type { FileMeta, Manifest, VersionEdit } from './manifest.js';
 import { SstableIterator, type SstableReader } from './sstable-reader.js';
-import type { TableCache } from './table-cache.js';
+import type { CachedReader, TableCache } from './table-cache.js';
 
 export const LEVEL_COUNT = 7;
 
@@ -35,9 +35,13 @@ export class TableHandle {
     private readonly release: (table: TableHandle, removeFile: boolean) => void,
   ) {}
 
+  private opened: CachedReader | undefined; // the table cache's entry of this table when last asked
+
   /** The open reader (from the table cache); use it at once, do not keep it. */
   reader(): SstableReader {
-    return this.cache.reader(this.meta.number, this.path);
+    const opened = this.cache.use(this.meta.number, this.path, this.opened);
+    this.opened = opened;
+    return opened.reader!; // use() returns an open entry
   }
 
   /** keyHash: bloomHash(key), computed once by a caller that probes several tables. */
