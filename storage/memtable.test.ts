@@ -343,6 +343,69 @@ describe('Memtable', () => {
       { numRuns: 200 },
     );
   });
+
+  it('orders and seeks keys sharing 0 to 24 bytes as Buffer.compare does, through the prefix words and past them', () => {
+    // bytes from a small alphabet (0x00, 0x01, 0x7f, 0x80, 0xff) so that keys tie on whole words, differ
+    // in one byte of a word, and end inside one (zero-padded); element-like keys tie on bytes 0..7
+    const byte = fc.constantFrom(0x00, 0x01, 0x7f, 0x80, 0xff);
+    const bytes = (maxLength: number): fc.Arbitrary<Buffer> => fc.array(byte, { maxLength }).map((array) => Buffer.from(array));
+    fc.assert(
+      fc.property(fc.nat(24), fc.array(bytes(14), { minLength: 1, maxLength: 200 }), fc.array(bytes(14), { maxLength: 20 }), fc.constantFrom(1, 3, 64, 2048), (shared, suffixes, targets, tailNodesMax) => {
+        const prefix = Buffer.alloc(shared, 0xff).fill(0, Math.min(4, shared), Math.min(8, shared)); // as an element key: 0xffffffff, then a version's zero high half
+        const table = new Memtable(tailNodesMax);
+        const keys = new Map<string, Buffer>();
+        const check = (): void => {
+          const sorted = [...keys.values()].sort(Buffer.compare);
+          expect(drainFromFirst(table).map((entry) => entry.key.toString('hex'))).toEqual(sorted.map((key) => key.toString('hex')));
+          for (const target of [...targets, ...suffixes.slice(0, 10)].map((suffix) => Buffer.concat([prefix, suffix]))) {
+            const expected = sorted.find((key) => Buffer.compare(key, target) >= 0);
+            const iterator = table.iterator();
+            iterator.seek(target);
+            expect(iterator.valid() ? iterator.entry().key.toString('hex') : undefined).toBe(expected?.toString('hex'));
+          }
+        };
+        suffixes.forEach((suffix, index) => {
+          const key = Buffer.concat([prefix, suffix]);
+          keys.set(key.toString('hex'), key);
+          table.put({ key, seq: index + 1, kind: 'put', value: Buffer.alloc(0), expireAtMs: 0 }, false);
+          if (index % 61 === 0) check();
+        });
+        for (let round = 0; round < 8; round++) check(); // enough seeks for main's samples to be taken
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('orders time series raw sample keys put interleaved over many series as Buffer.compare does', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.array(fc.nat(2 ** 24), { minLength: 1, maxLength: 40 }), fc.nat(3), fc.constantFrom(1, 3, 64, 2048), (ticks, versions, generation, tailNodesMax) => {
+        const table = new Memtable(tailNodesMax);
+        const keys = new Map<string, Buffer>();
+        let seq = 1;
+        for (let tick = 0; tick < ticks; tick++) {
+          for (const version of versions) {
+            // [0xffffffff][version u64][kind 2][generation u32][ts u64], as series.ts's rawKey
+            const key = Buffer.alloc(25);
+            key.writeUInt32BE(0xffffffff, 0);
+            key.writeUInt32BE(version, 8);
+            key[12] = 2;
+            key.writeUInt32BE(generation + (tick % 3) * 0x100, 13); // generations differing in byte 15, the last word's
+            key.writeUInt32BE(1_451_606_400 + tick * ((version % 7) + 1), 21); // series step at different rates
+            keys.set(key.toString('hex'), key);
+            table.put({ key, seq: seq++, kind: 'put', value: Buffer.alloc(8), expireAtMs: 0 }, false);
+          }
+        }
+        const sorted = [...keys.values()].sort(Buffer.compare);
+        expect(drainFromFirst(table).map((entry) => entry.key.toString('hex'))).toEqual(sorted.map((key) => key.toString('hex')));
+        const iterator = table.iterator();
+        for (const key of sorted.filter((_, index) => index % 17 === 0)) {
+          iterator.seek(key);
+          expect(iterator.entry().key.equals(key)).toBe(true);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
 });
 
 function drainFromFirst(table: Memtable): Entry[] {

@@ -18,7 +18,8 @@
 //   takes new keys by binary insertion (keys arriving in ascending or descending order go at or
 //   next to the previous insert, checked by two compares) and is merged into `main` when full (a
 //   merge is one binary search per tail node plus moves of main's ids: ~1-3 ms at a million keys). Key
-//   comparisons look at each node's first 8 bytes, kept as two u32s, before the arena bytes.
+//   comparisons look at each node's first 16 bytes, kept as u32s (bytes 8..15 read only when bytes
+//   0..7 tie, as element keys' do), before the arena bytes.
 // Invariants:
 // - The memtable owns its bytes: put() copies key and value into the arena. Entries handed out
 //   by get() and by iterators are built on demand over arena views: callers must not mutate them.
@@ -44,7 +45,7 @@ import type { Entry, EntryIterator } from './entry.js';
 /** Bytes per version beyond its value: the typed-array slots of a version. */
 export const MEMTABLE_VERSION_OVERHEAD_BYTES = 40;
 /** Bytes per distinct key beyond its bytes: node slots, order and hash table slots. */
-export const MEMTABLE_KEY_OVERHEAD_BYTES = 40;
+export const MEMTABLE_KEY_OVERHEAD_BYTES = 48;
 export const SLAB_BYTES = 1024 * 1024;
 /** A key or value at least this long gets its own slab instead of a share of one. */
 export const BIG_RECORD_BYTES_MIN = 64 * 1024;
@@ -62,6 +63,15 @@ const EMPTY = Buffer.alloc(0);
 const SHORT_BYTES_MAX = 48; // compared and hashed in JS below this length; natively above
 /** A seek's search of main first bisects every MAIN_SAMPLE_STRIDE-th node's first 16 key bytes, kept in one array. */
 export const MAIN_SAMPLE_STRIDE = 8;
+/**
+ * Key bytes kept per node as u32s and compared before the arena: bytes 0..7 in prefixHigh and
+ * prefixLow, bytes 8..15 in prefixNext (NEXT_WORDS a node), read only when bytes 0..7 tie. Every
+ * element key ties on bytes 0..7 (namespace, the version's high half), and a time series' raw
+ * samples arrive interleaved over its series: bytes 8..15 (version, kind, generation) tell the
+ * series apart without the arena.
+ */
+const NEXT_WORDS = 2;
+const PREFIX_BYTES = 16;
 /** Key words per sample: bytes 0..15 (a sorted set's elements share their first 12: namespace and version). */
 const SAMPLE_WORDS = 4;
 /**
@@ -117,6 +127,7 @@ export interface MemtableArrays {
   newest: Int32Array<ArrayBuffer>;
   prefixHigh: Uint32Array<ArrayBuffer>;
   prefixLow: Uint32Array<ArrayBuffer>;
+  prefixNext: Uint32Array<ArrayBuffer>;
   main: Int32Array<ArrayBuffer>;
   buckets: Int32Array<ArrayBuffer>;
   versionSeq: Float64Array<ArrayBuffer>;
@@ -151,6 +162,7 @@ export class Memtable {
   private newest = new Int32Array(CAPACITY_MIN);
   private prefixHigh = new Uint32Array(CAPACITY_MIN); // key bytes 0..3, big-endian, zero-padded
   private prefixLow = new Uint32Array(CAPACITY_MIN); // key bytes 4..7
+  private prefixNext = new Uint32Array(NEXT_WORDS * CAPACITY_MIN); // key bytes 8..15, at NEXT_WORDS * node
   // versions
   private versionSlots = 0; // version ids handed out (replaced ones included)
   private liveVersionCount = 0;
@@ -204,7 +216,7 @@ export class Memtable {
   private ownArrays(): MemtableArrays {
     return {
       keySlab: this.keySlab, keyOffset: this.keyOffset, keyLength: this.keyLength, nodeHash: this.nodeHash, newest: this.newest,
-      prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, main: this.main, buckets: this.buckets,
+      prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, prefixNext: this.prefixNext, main: this.main, buckets: this.buckets,
       versionSeq: this.versionSeq, versionExpire: this.versionExpire, versionKind: this.versionKind,
       valueSlab: this.valueSlab, valueOffset: this.valueOffset, valueLength: this.valueLength, olderVersion: this.olderVersion,
     };
@@ -212,7 +224,7 @@ export class Memtable {
 
   private useArrays(arrays: MemtableArrays): void {
     ({ keySlab: this.keySlab, keyOffset: this.keyOffset, keyLength: this.keyLength, nodeHash: this.nodeHash, newest: this.newest } = arrays);
-    ({ prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, main: this.main, buckets: this.buckets } = arrays);
+    ({ prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, prefixNext: this.prefixNext, main: this.main, buckets: this.buckets } = arrays);
     ({ versionSeq: this.versionSeq, versionExpire: this.versionExpire, versionKind: this.versionKind } = arrays);
     ({ valueSlab: this.valueSlab, valueOffset: this.valueOffset, valueLength: this.valueLength, olderVersion: this.olderVersion } = arrays);
   }
@@ -278,6 +290,7 @@ export class Memtable {
     this.newest = this.newest.slice(0, nodes);
     this.prefixHigh = this.prefixHigh.slice(0, nodes);
     this.prefixLow = this.prefixLow.slice(0, nodes);
+    this.prefixNext = this.prefixNext.slice(0, NEXT_WORDS * nodes);
     this.main = this.main.slice(0, mainLength);
     this.versionSeq = this.versionSeq.slice(0, versions);
     this.versionExpire = this.versionExpire.slice(0, versions);
@@ -418,11 +431,13 @@ export class Memtable {
     const run = inTail ? this.tail : this.main;
     const keyHigh = prefixWord(key, 0);
     const keyLow = prefixWord(key, 4);
+    const key2 = prefixWord(key, 8);
+    const key3 = prefixWord(key, 12);
     let low = 0;
     let high = inTail ? this.tailCount : this.mainCount;
     const samples = inTail ? undefined : this.mainSamples();
     if (samples !== undefined) {
-      const below = this.samplesBelow(samples, key, keyHigh, keyLow);
+      const below = this.samplesBelow(samples, key, keyHigh, keyLow, key2, key3);
       if (below === 0) return 0; // main[0] >= key
       low = (below - 1) * MAIN_SAMPLE_STRIDE + 1; // main[low - 1] < key
       high = Math.min(below * MAIN_SAMPLE_STRIDE, high); // main[high] >= key, or high is the end
@@ -432,7 +447,7 @@ export class Memtable {
       const node = run[mid]!;
       const nodeHigh = this.prefixHigh[node]!;
       const nodeLow = this.prefixLow[node]!;
-      const order = nodeHigh !== keyHigh ? keyHigh - nodeHigh : nodeLow !== keyLow ? keyLow - nodeLow : this.compareWithNode(key, node, 8);
+      const order = nodeHigh !== keyHigh ? keyHigh - nodeHigh : nodeLow !== keyLow ? keyLow - nodeLow : this.compareWithNodePastPrefix(key, key2, key3, node);
       if (order > 0) low = mid + 1;
       else high = mid;
     }
@@ -455,18 +470,18 @@ export class Memtable {
     const words = this.sampleWords;
     for (let sample = 0; sample < sampleCount; sample++) {
       const node = this.main[sample * MAIN_SAMPLE_STRIDE]!;
-      const offset = this.keyOffset[node]!;
-      const key = this.slabs[this.keySlab[node]!]!.subarray(offset, offset + this.keyLength[node]!);
-      for (let word = 0; word < SAMPLE_WORDS; word++) words[sample * SAMPLE_WORDS + word] = prefixWord(key, word * 4);
+      const at = sample * SAMPLE_WORDS;
+      words[at] = this.prefixHigh[node]!;
+      words[at + 1] = this.prefixLow[node]!;
+      words[at + 2] = this.prefixNext[NEXT_WORDS * node]!;
+      words[at + 3] = this.prefixNext[NEXT_WORDS * node + 1]!;
     }
     this.sampled = true;
     return words;
   }
 
-  /** How many samples of main have a key below key (its words 0 and 1 given). */
-  private samplesBelow(words: Uint32Array, key: Buffer, keyHigh: number, keyLow: number): number {
-    const key2 = prefixWord(key, 8);
-    const key3 = prefixWord(key, 12);
+  /** How many samples of main have a key below key (its words 0..3 given). */
+  private samplesBelow(words: Uint32Array, key: Buffer, keyHigh: number, keyLow: number, key2: number, key3: number): number {
     let low = 0;
     let high = Math.ceil(this.sampledCount / MAIN_SAMPLE_STRIDE);
     while (low < high) {
@@ -477,7 +492,7 @@ export class Memtable {
       else if (words[at + 1] !== keyLow) below = words[at + 1]! < keyLow;
       else if (words[at + 2] !== key2) below = words[at + 2]! < key2;
       else if (words[at + 3] !== key3) below = words[at + 3]! < key3;
-      else below = this.compareWithNode(key, this.main[mid * MAIN_SAMPLE_STRIDE]!) > 0;
+      else below = this.compareWithNode(key, this.main[mid * MAIN_SAMPLE_STRIDE]!, PREFIX_BYTES) > 0;
       if (below) low = mid + 1;
       else high = mid;
     }
@@ -504,6 +519,22 @@ export class Memtable {
     const aLow = this.prefixLow[a]!;
     const bLow = this.prefixLow[b]!;
     if (aLow !== bLow) return aLow - bLow;
+    return this.compareNodesPastPrefix(a, b);
+  }
+
+  /**
+   * compareNodes() of nodes whose bytes 0..7 are equal (element keys): bytes 8..15 as words, then
+   * the arena. Out of compareNodes so that the words 0 and 1 compare, all most keys need, stays
+   * small enough to be inlined into the searches.
+   */
+  private compareNodesPastPrefix(a: number, b: number): number {
+    const next = this.prefixNext;
+    let aWord = next[NEXT_WORDS * a]!;
+    let bWord = next[NEXT_WORDS * b]!;
+    if (aWord !== bWord) return aWord - bWord;
+    aWord = next[NEXT_WORDS * a + 1]!;
+    bWord = next[NEXT_WORDS * b + 1]!;
+    if (aWord !== bWord) return aWord - bWord;
     const aSlab = this.slabs[this.keySlab[a]!]!;
     const bSlab = this.slabs[this.keySlab[b]!]!;
     const aStart = this.keyOffset[a]!;
@@ -512,9 +543,9 @@ export class Memtable {
     const bLength = this.keyLength[b]!;
     const length = aLength < bLength ? aLength : bLength;
     if (length > SHORT_BYTES_MAX) return aSlab.compare(bSlab, bStart, bStart + bLength, aStart, aStart + aLength);
-    // equal words and both keys 8 bytes or longer: bytes 0..7 are equal (an element's namespace
-    // and version high half), so the comparison starts after them
-    for (let index = length >= 8 ? 8 : 0; index < length; index++) {
+    // equal words: the keys' first min(length, PREFIX_BYTES) bytes are equal (an element's
+    // namespace, version, kind and the start of its tail), so the comparison starts after them
+    for (let index = length < PREFIX_BYTES ? length : PREFIX_BYTES; index < length; index++) {
       const difference = aSlab[aStart + index]! - bSlab[bStart + index]!;
       if (difference !== 0) return difference;
     }
@@ -558,14 +589,26 @@ export class Memtable {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  /** key against node's key; wordsTied: 8 when their prefix words are equal (bytes 0..7 then are, for keys of 8 bytes or more). */
+  /** key against node's key when their bytes 0..7 tie (key2, key3: key's bytes 8..15 as words). */
+  private compareWithNodePastPrefix(key: Buffer, key2: number, key3: number, node: number): number {
+    let word = this.prefixNext[NEXT_WORDS * node]!;
+    if (word !== key2) return key2 - word;
+    word = this.prefixNext[NEXT_WORDS * node + 1]!;
+    if (word !== key3) return key3 - word;
+    return this.compareWithNode(key, node, PREFIX_BYTES);
+  }
+
+  /**
+   * key against node's key. wordsTied: PREFIX_BYTES when all their prefix words are equal (their
+   * first min(length, PREFIX_BYTES) bytes then are), so the bytes compared start there.
+   */
   private compareWithNode(key: Buffer, node: number, wordsTied = 0): number {
     const slab = this.slabs[this.keySlab[node]!]!;
     const start = this.keyOffset[node]!;
     const nodeLength = this.keyLength[node]!;
     const length = key.length < nodeLength ? key.length : nodeLength;
     if (length > SHORT_BYTES_MAX) return key.compare(slab, start, start + nodeLength);
-    for (let index = length >= wordsTied ? wordsTied : 0; index < length; index++) {
+    for (let index = length < wordsTied ? length : wordsTied; index < length; index++) {
       const difference = key[index]! - slab[start + index]!;
       if (difference !== 0) return difference;
     }
@@ -600,6 +643,7 @@ export class Memtable {
       this.newest = grownInt32(this.newest, needed);
       this.prefixHigh = grownUint32(this.prefixHigh, needed);
       this.prefixLow = grownUint32(this.prefixLow, needed);
+      this.prefixNext = grownUint32(this.prefixNext, NEXT_WORDS * needed);
     }
     this.keySlab[node] = this.store(key);
     this.keyOffset[node] = this.storedOffset;
@@ -608,6 +652,8 @@ export class Memtable {
     this.newest[node] = -1;
     this.prefixHigh[node] = prefixWord(key, 0);
     this.prefixLow[node] = prefixWord(key, 4);
+    this.prefixNext[NEXT_WORDS * node] = prefixWord(key, 8);
+    this.prefixNext[NEXT_WORDS * node + 1] = prefixWord(key, 12);
     if (4 * this.nodeCount > this.buckets.length) this.startRehash();
     this.placeInBuckets(node, hash);
     if (this.oldBuckets !== undefined) this.continueRehash();
@@ -731,7 +777,13 @@ export class Memtable {
     return low;
   }
 
-  /** Merges the tail into main, from the back: every main id moves at most once. */
+  /**
+   * Merges the tail into main, from the back: every main id moves at most once. Each tail node's
+   * place is galloped for down from the previous one's (probes 1, 3, 7 ... below it, then a binary
+   * search of the last gap): tail nodes that go at one place of main take one compare each (a time
+   * series' new samples all go after its newest sample in main), and random keys about 2 log2 of
+   * the gap between places instead of log2 of main.
+   */
   private mergeTail(): void {
     const tailCount = this.tailCount;
     this.main = grownInt32(this.main, this.mainCount + tailCount);
@@ -739,8 +791,16 @@ export class Memtable {
     let end = this.mainCount; // main[0 .. end) not yet moved
     for (let index = tailCount - 1; index >= 0; index--) {
       const node = this.tail[index]!;
-      let low = 0;
-      let high = end;
+      let low = 0; // main[0 .. low) < node
+      let high = end; // main[high .. end) > node
+      for (let step = 1; high > 0; step *= 2) {
+        const probe = high > step ? high - step : 0;
+        if (this.compareNodes(main[probe]!, node) < 0) {
+          low = probe + 1;
+          break;
+        }
+        high = probe;
+      }
       while (low < high) {
         const mid = (low + high) >>> 1;
         if (this.compareNodes(main[mid]!, node) < 0) low = mid + 1;

@@ -1,8 +1,8 @@
 // src/types/timeseries/record-cache.test.ts: a cached series record is what keyspace.get() says
 // after every change of its key (TS.ALTER's rewrite, DEL, RENAME's both ends, FLUSHDB, SWAPDB,
 // expiry, discarded writes), and appends in order leave it cached.
-import { describe, expect, it } from 'vitest';
-import { recordsCached, seriesRecordAt } from './record-cache.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { recordCacheHooks, recordsCached, seriesRecordAt } from './record-cache.js';
 import { addSample, alterSeries, createSeries, findSeries, type SeriesAccess } from './series-store.js';
 import { decodeSeriesState } from './series.js';
 import { createOptions, storeOpener } from './test-store.js';
@@ -70,6 +70,33 @@ describe('the series record cache', () => {
     store.keyspace.relocate(0, B, 1, B); // MOVE b 1
     expect(seriesRecordAt(store.keyspace, 0, B)).toBeUndefined();
     expect(retentionAt(store, B, 1)).toBe(3);
+  });
+
+  describe('with every key hashing alike', () => {
+    const hash = recordCacheHooks.hash;
+    afterEach(() => {
+      recordCacheHooks.hash = hash;
+    });
+
+    it("answers each key its own record, and a change of one key leaves the other's", async () => {
+      recordCacheHooks.hash = () => 7;
+      const store = await openStore();
+      createSeries(store, A, NO_OPTIONS);
+      createSeries(store, B, { ...NO_OPTIONS, retentionMs: 7 });
+      await store.keyspace.commit();
+      expect(retentionAt(store, A)).toBe(0);
+      expect(retentionAt(store, B)).toBe(7); // takes a's place
+      expect(recordsCached(store.keyspace)).toBe(1);
+      expect(retentionAt(store, A)).toBe(0);
+      expect(retentionAt(store, B)).toBe(7);
+      expect(retentionAt(store, A)).toBe(0);
+      expect(store.keyspace.delete(0, B)).toBe(true); // b is not cached now: a's entry stays
+      await store.keyspace.commit();
+      expect(recordsCached(store.keyspace)).toBe(1);
+      expect(seriesRecordAt(store.keyspace, 0, B)).toBeUndefined();
+      expect(retentionAt(store, A)).toBe(0);
+      expect(recordsCached(store.keyspace)).toBe(1);
+    });
   });
 
   it('drops every record on FLUSHDB and SWAPDB', async () => {
