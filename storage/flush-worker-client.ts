@@ -1,7 +1,7 @@
 // storage/flush-worker-client.ts: the main thread's side of the flush worker (flush-worker.ts): a
 // long-lived worker_threads thread per engine, started at the first flush, that writes, fsyncs and
 // verifies a frozen memtable's level-0 table, so the flush's CPU leaves the event loop. The main
-// thread copies the memtable (Memtable.exportFrozen), opens the finished table's reader, fills
+// thread copies the memtable (Memtable.exportFrozenInSteps, in slices), opens the finished table's reader, fills
 // the block cache from the blocks the worker read back, and installs it as before (lsm-files.ts).
 // The worker's script: dist/flush-worker.js beside the bundle (build.mjs); from TypeScript sources
 // (tests, `node --import tsx`), storage/flush-worker.ts through tsx's require hook.
@@ -23,9 +23,12 @@ import { FlushWorkerError } from './errors.js';
 import { flushCacheRoomBytes, type FlushInput, type FlushOutput } from './flush.js';
 import { FLUSH_WORKER_DATA, type FlushReply, type FlushRequest } from './flush-worker.js';
 import type { FileMeta } from './manifest.js';
+import type { FrozenMemtable } from './memtable.js';
 import type { EngineLogger } from './recovery.js';
 import { SstableReader } from './sstable-reader.js';
 
+/** Bytes of the memtable's copy made between two looks at the clock (~0.1 ms). */
+const EXPORT_STEP_BYTES = 256 * 1024;
 /** Blocks put into the cache between two looks at the clock. */
 const CACHE_BLOCKS_PER_STEP = 64;
 
@@ -49,9 +52,7 @@ export class FlushWorker {
   /** flushMemtable()'s contract (flush.ts), compactionFilter aside (flush-worker.ts's header). */
   async flush(input: FlushInput): Promise<FlushOutput | undefined> {
     if (input.memtable.entryCount() === 0) return undefined;
-    const exportStartMs = performance.now();
-    const frozen = input.memtable.exportFrozen();
-    this.counters.workerExportMs += performance.now() - exportStartMs;
+    const frozen = await this.exportInSlices(input);
     const cacheRoomBytes = input.fillCache ? Math.floor(flushCacheRoomBytes(input.cache)) : 0;
     const { dir, path, fileNumber, tableOptions } = input;
     const request: FlushRequest = { id: this.nextId++, dir, path, fileNumber, frozen, snapshotSeqs: [...input.snapshotSeqs], tableOptions: { ...tableOptions }, cacheRoomBytes };
@@ -76,6 +77,22 @@ export class FlushWorker {
     }
     const meta: FileMeta = { number: fileNumber, level: 0, ...built };
     return { meta, reader, entriesDropped: reply.entriesDropped };
+  }
+
+  /** The memtable's copy for the worker, EXPORT_STEP_BYTES at a time, yielding every sliceMs. */
+  private async exportInSlices(input: FlushInput): Promise<FrozenMemtable> {
+    const { frozen, copy } = input.memtable.exportFrozenInSteps();
+    let sliceStartMs = performance.now();
+    for (;;) {
+      const stepStartMs = performance.now();
+      const finished = copy(EXPORT_STEP_BYTES);
+      this.counters.workerExportMs += performance.now() - stepStartMs;
+      if (finished) return frozen;
+      if (performance.now() - sliceStartMs >= input.sliceMs) {
+        await yieldToEventLoop();
+        sliceStartMs = performance.now();
+      }
+    }
   }
 
   stats(): FlushWorkerStats {

@@ -100,6 +100,22 @@ describe('Memtable.exportFrozen / importFrozen', () => {
       { numRuns: 200 },
     );
   });
+
+  it('copies the same bytes in steps of any size as in one go', () => {
+    fc.assert(
+      fc.property(caseArbitrary, fc.integer({ min: 1, max: 5000 }), ({ ops, tailNodesMax }, stepBytes) => {
+        const { memtable } = build(ops, tailNodesMax, 0);
+        const whole = memtable.exportFrozen();
+        const { frozen, copy } = memtable.exportFrozenInSteps();
+        let steps = 1;
+        while (!copy(stepBytes)) steps++;
+        expect(steps).toBeGreaterThanOrEqual(Math.floor(whole.buffer.byteLength / 8 / stepBytes));
+        expect(Buffer.from(frozen.buffer).equals(Buffer.from(whole.buffer))).toBe(true);
+        expect({ ...frozen, buffer: undefined }).toEqual({ ...whole, buffer: undefined });
+      }),
+      { numRuns: 100 },
+    );
+  });
 });
 
 describe('FlushWorker', () => {

@@ -762,37 +762,57 @@ export class Memtable {
    * for a frozen table (no puts while the copy is in use elsewhere: the copy is a snapshot anyway).
    */
   exportFrozen(): FrozenMemtable {
+    const { frozen, copy } = this.exportFrozenInSteps();
+    while (!copy(Infinity));
+    return frozen;
+  }
+
+  /**
+   * exportFrozen() in steps: frozen is complete once copy(bytesMax), which copies at most about
+   * bytesMax bytes per call, has returned true. No puts until then (the engine's immutable table).
+   */
+  exportFrozenInSteps(): { frozen: FrozenMemtable; copy: (bytesMax: number) => boolean } {
     const nodes = this.nodeCount;
     const versions = this.versionSlots;
     const layout: Partial<Record<FrozenArrayName, number>> = {};
+    const sources: { source: Uint8Array; offset: number }[] = [];
     let bytes = 0;
-    const place = (length: number): number => {
+    const place = (array: ArrayBufferView, length: number): number => {
       const offset = bytes;
+      sources.push({ source: new Uint8Array(array.buffer, array.byteOffset, length), offset });
       bytes += Math.ceil(length / 8) * 8; // every view 8-byte aligned (Float64Array)
       return offset;
     };
-    for (const name of FROZEN_NODE_ARRAYS) layout[name] = place(nodes * 4);
-    for (const name of FROZEN_VERSION_ARRAYS) layout[name] = place(versions * this[name].BYTES_PER_ELEMENT);
-    layout.main = place(this.mainCount * 4);
-    layout.tail = place(this.tailCount * 4);
+    for (const name of FROZEN_NODE_ARRAYS) layout[name] = place(this[name], nodes * 4);
+    for (const name of FROZEN_VERSION_ARRAYS) layout[name] = place(this[name], versions * this[name].BYTES_PER_ELEMENT);
+    layout.main = place(this.main, this.mainCount * 4);
+    layout.tail = place(this.tail, this.tailCount * 4);
     const slabs = this.slabs.map((slab, index) => {
       const length = index === this.slabIndex ? this.slabUsed : slab.length;
-      return { offset: place(length), length };
+      return { offset: place(slab, length), length };
     });
     const buffer = new SharedArrayBuffer(bytes);
     const target = new Uint8Array(buffer);
-    const copy = (source: ArrayBufferView, offset: number, length: number): void => {
-      target.set(new Uint8Array(source.buffer, source.byteOffset, length), offset);
-    };
-    for (const name of [...FROZEN_NODE_ARRAYS, ...FROZEN_VERSION_ARRAYS]) {
-      const array = this[name];
-      copy(array, layout[name]!, (name in FROZEN_NODE_SET ? nodes : versions) * array.BYTES_PER_ELEMENT);
-    }
-    copy(this.main, layout.main, this.mainCount * 4);
-    copy(this.tail, layout.tail, this.tailCount * 4);
-    this.slabs.forEach((slab, index) => copy(slab, slabs[index]!.offset, slabs[index]!.length));
     const counts = { nodeCount: nodes, versionSlots: versions, liveVersionCount: this.liveVersionCount, mainCount: this.mainCount, tailCount: this.tailCount };
-    return { buffer, tailNodesMax: this.tailNodesMax, ...counts, arrays: layout as Record<FrozenArrayName, number>, slabs };
+    const frozen: FrozenMemtable = { buffer, tailNodesMax: this.tailNodesMax, ...counts, arrays: layout as Record<FrozenArrayName, number>, slabs };
+    let next = 0; // sources[next] is copied from byte `done` on
+    let done = 0;
+    const copy = (bytesMax: number): boolean => {
+      let budget = bytesMax;
+      while (next < sources.length && budget > 0) {
+        const { source, offset } = sources[next]!;
+        const length = Math.min(source.length - done, budget);
+        target.set(source.subarray(done, done + length), offset + done);
+        budget -= length;
+        done += length;
+        if (done === source.length) {
+          next++;
+          done = 0;
+        }
+      }
+      return next === sources.length;
+    };
+    return { frozen, copy };
   }
 
   /**
@@ -834,7 +854,6 @@ export class Memtable {
 
 /** The arrays exportFrozen() copies, per node and per version. */
 const FROZEN_NODE_ARRAYS = ['keySlab', 'keyOffset', 'keyLength', 'nodeHash', 'newest', 'prefixHigh', 'prefixLow'] as const;
-const FROZEN_NODE_SET: Record<string, true> = Object.fromEntries(FROZEN_NODE_ARRAYS.map((name) => [name, true]));
 const FROZEN_VERSION_ARRAYS = ['versionSeq', 'versionExpire', 'versionKind', 'valueSlab', 'valueOffset', 'valueLength', 'olderVersion'] as const;
 type FrozenArrayName = (typeof FROZEN_NODE_ARRAYS)[number] | (typeof FROZEN_VERSION_ARRAYS)[number] | 'main' | 'tail';
 
