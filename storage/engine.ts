@@ -42,6 +42,7 @@ import type { EngineCheckpoint } from './checkpoint.js';
 import { EngineClosedError, EngineFailedError, ReplicationGapError, WalCorruptionError } from './errors.js';
 import { RealFileSystem, type FileSystem } from './file-system.js';
 import type { TableOptions } from './flush.js';
+import { FlushWorker } from './flush-worker-client.js';
 import { GroupCommit, type SyncPolicy } from './group-commit.js';
 import { LsmFiles, type KillPoint } from './lsm-files.js';
 import { arraysBytes, Memtable, TAIL_NODES_MAX, type MemtableArrays } from './memtable.js';
@@ -71,6 +72,8 @@ export type { WalBatchRecord } from './wal-tail.js';
 export interface EngineTestHooks {
   /** Called at each named point of a compaction; throw (after copying the file system) to "crash" there. */
   onKillPoint?: (name: KillPoint) => void;
+  /** The flush worker thread exits at its first request instead of answering (a crash). */
+  flushWorkerExits?: boolean;
 }
 
 export interface EngineOptions {
@@ -91,6 +94,11 @@ export interface EngineOptions {
   /** At most this many table readers (file descriptors) open at once. */
   openTablesMax?: number;
   testHooks?: EngineTestHooks;
+  /**
+   * Background flushes on a worker thread (flush-worker-client.ts). Default: with the real file
+   * system only (a test's in-memory one lives on the main thread; true with one throws).
+   */
+  flushWorker?: boolean;
 }
 
 export const MEMTABLE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
@@ -132,6 +140,8 @@ export interface EngineDetailedStats extends EngineStats, CompactionStats {
   tableCacheReaders: number;
   tableCacheBytes: number;
   blockCacheBytes: number;
+  flushesInWorker: number;
+  flushWorkerExportMs: number;
   blockCacheBlocks: number; // each charges BLOCK_CACHE_OVERHEAD_BYTES within blockCacheBytes (BLOCK_CACHE_HEAP_BYTES of it JS heap)
   cacheBytes: number; // the budget both of the above share
   memtableArenaBytes: number; // active + immutable memtables' arena slabs
@@ -221,6 +231,10 @@ export class Engine {
     const cacheBytes = options.cacheBytes ?? CACHE_BYTES_DEFAULT;
     const cache = new BlockCache(cacheBytes);
     const tableCache = new TableCache(fs, cache, options.openTablesMax ?? TABLE_CACHE_READERS_MAX_DEFAULT, Math.floor(cacheBytes * TABLE_CACHE_BUDGET_SHARE));
+    const useFlushWorker = options.flushWorker ?? fs instanceof RealFileSystem;
+    assert.ok(!useFlushWorker || fs instanceof RealFileSystem, 'the flush worker writes to the real file system only');
+    const flushWorker = useFlushWorker ? new FlushWorker(logger) : undefined; // its thread starts at the first flush
+    if (flushWorker !== undefined && options.testHooks?.flushWorkerExits === true) flushWorker.exitOnNextRequest = true;
     const opened = LsmFiles.open({
       fs,
       dir: options.dir,
@@ -230,6 +244,7 @@ export class Engine {
       logger,
       compactionFilter: options.compactionFilter,
       onKillPoint: options.testHooks?.onKillPoint,
+      flushWorker,
     });
     let engine: Engine;
     try {
@@ -804,6 +819,7 @@ export class Engine {
       this.group.close();
       this.closed = true;
       this.files.close();
+      await this.files.options.flushWorker?.close(); // the thread ends with the engine
     }
     // A failure during close is news to the caller; one from before was reported already.
     if (this.failedWith !== undefined && failedBefore === undefined) throw this.failedWith;

@@ -123,3 +123,12 @@ export class ReplicationGapError extends StorageError {
     this.firstSeq = firstSeq;
   }
 }
+
+/** The flush worker thread (flush-worker-client.ts) failed a flush, crashed or exited. */
+export class FlushWorkerError extends StorageError {
+  override name = 'FlushWorkerError';
+  override readonly code = 'ERR_FLUSH_WORKER';
+  constructor(reason: string, options?: ErrorOptions) {
+    super(`memtable flush on the worker thread failed: ${reason}`, options);
+  }
+}

@@ -60,6 +60,38 @@ export const FLUSH_CACHE_SHARE_MAX = 0.5;
 
 /** Returns undefined (and leaves no table) for an empty memtable or one the filter emptied. */
 export async function flushMemtable(input: FlushInput): Promise<FlushOutput | undefined> {
+  const written = await writeTable(input);
+  if (written === undefined) return undefined;
+  const { built, entriesDropped } = written;
+  const reader = SstableReader.open(input.fs, input.path, input.fileNumber, input.cache);
+  try {
+    // invariant 8: readable back before it is named. Its blocks may stay cached: they hold the
+    // newest writes, in memory until now (RocksDB's prepopulate_block_cache = kFlushOnly).
+    const fillCache = input.fillCache && built.sizeBytes <= flushCacheRoomBytes(input.cache);
+    await verifyTable({ fs: input.fs, path: input.path, sliceMs: input.sliceMs, fillCache }, reader, built);
+    if (input.sliceMs !== Infinity) await yieldToEventLoop(); // the caller's manifest edit gets a turn of its own
+    input.fs.syncDir(input.dir); // invariant 8: its directory entry durable too
+  } catch (error) {
+    reader.discard();
+    throw error;
+  }
+  const meta: FileMeta = { number: input.fileNumber, level: 0, ...built }; // SstableBuildResult's fields are FileMeta's
+  return { meta, reader, entriesDropped };
+}
+
+/** The largest table a flush caches the blocks of (FLUSH_CACHE_SHARE_MAX of the cache's room). */
+export function flushCacheRoomBytes(cache: BlockCache): number {
+  return (cache.capacityBytes - cache.reservedBytes()) * FLUSH_CACHE_SHARE_MAX;
+}
+
+export type TableWriteInput = Pick<FlushInput, 'fs' | 'path' | 'memtable' | 'snapshotSeqs' | 'tableOptions' | 'sliceMs' | 'compactionFilter'>;
+
+/**
+ * The first half of a flush, shared with the flush worker (flush-worker.ts): the memtable's
+ * surviving versions written to input.path, fsynced and closed. undefined, and no file left, when
+ * none survive.
+ */
+export async function writeTable(input: TableWriteInput): Promise<{ built: SstableBuildResult; entriesDropped: number } | undefined> {
   if (input.memtable.entryCount() === 0) return undefined;
   const file = input.fs.create(input.path);
   let closed = false;
@@ -116,24 +148,19 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
     await file.syncAsync(); // invariant 8: table durable before it is named (off the event loop)
     closed = true;
     file.close();
-    const reader = SstableReader.open(input.fs, input.path, input.fileNumber, input.cache);
-    try {
-      // invariant 8: readable back before it is named. Its blocks may stay cached: they hold the
-      // newest writes, in memory until now (RocksDB's prepopulate_block_cache = kFlushOnly).
-      const room = input.cache.capacityBytes - input.cache.reservedBytes();
-      const fillCache = input.fillCache && built.sizeBytes <= room * FLUSH_CACHE_SHARE_MAX;
-      await verifyTable({ fs: input.fs, path: input.path, sliceMs: input.sliceMs, fillCache }, reader, built);
-      if (input.sliceMs !== Infinity) await yieldToEventLoop(); // the caller's manifest edit gets a turn of its own
-      input.fs.syncDir(input.dir); // invariant 8: its directory entry durable too
-    } catch (error) {
-      reader.discard();
-      throw error;
-    }
-    const meta: FileMeta = { number: input.fileNumber, level: 0, ...built }; // SstableBuildResult's fields are FileMeta's
-    return { meta, reader, entriesDropped };
+    return { built, entriesDropped };
   } finally {
     if (!closed) closeQuietly(file);
   }
+}
+
+export interface VerifyInput {
+  fs: FileSystem;
+  path: string;
+  sliceMs: number;
+  fillCache?: boolean; // cache each block once checked
+  /** Each read of data blocks once they all checked: span holds the file's bytes from offset on. */
+  onSpan?: (offset: number, span: Buffer) => void;
 }
 
 /**
@@ -145,7 +172,7 @@ export async function flushMemtable(input: FlushInput): Promise<FlushOutput | un
  * entries, key range and the reader's meta block match what the writer reported.
  */
 export async function verifyTable(
-  input: { fs: FileSystem; path: string; sliceMs: number; fillCache?: boolean },
+  input: VerifyInput,
   reader: SstableReader,
   built: SstableBuildResult,
 ): Promise<void> {
@@ -158,7 +185,7 @@ export async function verifyTable(
 }
 
 async function verifyTableBlocks(
-  input: { fs: FileSystem; path: string; sliceMs: number; fillCache?: boolean },
+  input: VerifyInput,
   reader: SstableReader,
   built: SstableBuildResult,
 ): Promise<void> {
@@ -207,6 +234,7 @@ async function verifyTableBlocks(
           sliceStartMs = performance.now();
         }
       }
+      input.onSpan?.(base, span);
       spanStart = spanEnd;
     }
     if (entryCount !== built.entryCount || reader.meta.entryCount !== built.entryCount) {

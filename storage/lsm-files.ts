@@ -21,7 +21,8 @@ import type { CompactionPlan } from './compaction-picker.js';
 import type { CompactionOutput } from './compaction.js';
 import type { CompactionFilter } from './entry.js';
 import type { FileLock, FileSystem, ReadableFile } from './file-system.js';
-import { flushMemtable, type FlushOutput, type TableOptions } from './flush.js';
+import { flushMemtable, type FlushInput, type FlushOutput, type TableOptions } from './flush.js';
+import type { FlushWorker } from './flush-worker-client.js';
 import type { FileMeta, Manifest, VersionEdit } from './manifest.js';
 import type { Memtable } from './memtable.js';
 import { recover, tablePath, walPath, type EngineLogger } from './recovery.js';
@@ -44,6 +45,8 @@ export interface LsmFilesOptions {
   logger: EngineLogger;
   compactionFilter?: CompactionFilter | undefined;
   onKillPoint?: ((name: KillPoint) => void) | undefined;
+  /** Background flushes run there (flush-worker-client.ts); the flush at close stays in-process. */
+  flushWorker?: FlushWorker | undefined;
 }
 
 export interface FailureHooks {
@@ -67,6 +70,8 @@ export interface FilesStats {
   bloomNegatives: number;
   flushes: number;
   flushBytesWritten: number;
+  flushesInWorker: number;
+  flushWorkerExportMs: number; // main thread: copying frozen memtables for the worker
   tableCacheHits: number;
   tableCacheMisses: number;
   tableCacheReaders: number;
@@ -166,14 +171,15 @@ export class LsmFiles {
     snapshotSeqs: readonly number[],
     sliced: boolean,
   ): Promise<boolean> {
-    const { fs, dir, cache, tableOptions, logger, compactionFilter } = this.options;
+    const { fs, dir, cache, tableOptions, logger, compactionFilter, flushWorker } = this.options;
     const fileNumber = this.manifest.allocateFileNumber();
     const path = tablePath(dir, fileNumber);
     let output: FlushOutput | undefined;
     try {
       const sliceMs = sliced ? FLUSH_SLICE_MS : Infinity;
       // the flush at close leaves the cache alone: nothing will read it
-      output = await flushMemtable({ fs, dir, path, fileNumber, memtable, snapshotSeqs, tableOptions, cache, sliceMs, compactionFilter, fillCache: sliced });
+      const input: FlushInput = { fs, dir, path, fileNumber, memtable, snapshotSeqs, tableOptions, cache, sliceMs, compactionFilter, fillCache: sliced };
+      output = sliced && flushWorker !== undefined ? await flushWorker.flush(input) : await flushMemtable(input);
     } catch (error) {
       this.hooks.fail('memtable flush failed', error);
       return false;
@@ -247,6 +253,8 @@ export class LsmFiles {
       bloomNegatives: tableCache.bloomNegatives,
       flushes: this.counters.flushes,
       flushBytesWritten: this.counters.flushBytesWritten,
+      flushesInWorker: this.options.flushWorker?.stats().workerFlushes ?? 0,
+      flushWorkerExportMs: this.options.flushWorker?.stats().workerExportMs ?? 0,
       tableCacheHits: tableCache.tableCacheHits,
       tableCacheMisses: tableCache.tableCacheMisses,
       tableCacheReaders: tableCache.tableCacheReaders,

@@ -813,6 +813,121 @@ export class Memtable {
     this.mainCount += tailCount;
     this.tailCount = 0;
   }
+
+  // ---- a frozen table handed to a flush on another thread (flush-worker.ts) --------------------
+
+  /**
+   * Copies what a flush's iterator reads (the used part of the node and version arrays, both runs,
+   * the used part of every slab) into one SharedArrayBuffer: about approximateBytes() bytes. Only
+   * for a frozen table (no puts while the copy is in use elsewhere: the copy is a snapshot anyway).
+   */
+  exportFrozen(): FrozenMemtable {
+    const { frozen, copy } = this.exportFrozenInSteps();
+    while (!copy(Infinity));
+    return frozen;
+  }
+
+  /**
+   * exportFrozen() in steps: frozen is complete once copy(bytesMax), which copies at most about
+   * bytesMax bytes per call, has returned true. No puts until then (the engine's immutable table).
+   */
+  exportFrozenInSteps(): { frozen: FrozenMemtable; copy: (bytesMax: number) => boolean } {
+    const nodes = this.nodeCount;
+    const versions = this.versionSlots;
+    const layout: Partial<Record<FrozenArrayName, number>> = {};
+    const sources: { source: Uint8Array; offset: number }[] = [];
+    let bytes = 0;
+    const place = (array: ArrayBufferView, length: number): number => {
+      const offset = bytes;
+      sources.push({ source: new Uint8Array(array.buffer, array.byteOffset, length), offset });
+      bytes += Math.ceil(length / 8) * 8; // every view 8-byte aligned (Float64Array)
+      return offset;
+    };
+    for (const name of FROZEN_NODE_ARRAYS) layout[name] = place(this[name], nodes * 4);
+    for (const name of FROZEN_VERSION_ARRAYS) layout[name] = place(this[name], versions * this[name].BYTES_PER_ELEMENT);
+    layout.main = place(this.main, this.mainCount * 4);
+    layout.tail = place(this.tail, this.tailCount * 4);
+    const slabs = this.slabs.map((slab, index) => {
+      const length = index === this.slabIndex ? this.slabUsed : slab.length;
+      return { offset: place(slab, length), length };
+    });
+    const buffer = new SharedArrayBuffer(bytes);
+    const target = new Uint8Array(buffer);
+    const counts = { nodeCount: nodes, versionSlots: versions, liveVersionCount: this.liveVersionCount, mainCount: this.mainCount, tailCount: this.tailCount };
+    const frozen: FrozenMemtable = { buffer, tailNodesMax: this.tailNodesMax, ...counts, arrays: layout as Record<FrozenArrayName, number>, slabs };
+    let next = 0; // sources[next] is copied from byte `done` on
+    let done = 0;
+    const copy = (bytesMax: number): boolean => {
+      let budget = bytesMax;
+      while (next < sources.length && budget > 0) {
+        const { source, offset } = sources[next]!;
+        const length = Math.min(source.length - done, budget);
+        target.set(source.subarray(done, done + length), offset + done);
+        budget -= length;
+        done += length;
+        if (done === source.length) {
+          next++;
+          done = 0;
+        }
+      }
+      return next === sources.length;
+    };
+    return { frozen, copy };
+  }
+
+  /**
+   * A table over an exportFrozen() copy (on another thread), for iteration only: its hash table is
+   * empty, so get() finds nothing. Its arrays are copied out of the shared buffer (cheap next to
+   * the slabs, which stay views of it).
+   */
+  static importFrozen(frozen: FrozenMemtable): Memtable {
+    const table = new Memtable(frozen.tailNodesMax);
+    const { buffer, arrays, nodeCount, versionSlots } = frozen;
+    table.keySlab = new Int32Array(buffer, arrays.keySlab, nodeCount).slice();
+    table.keyOffset = new Int32Array(buffer, arrays.keyOffset, nodeCount).slice();
+    table.keyLength = new Int32Array(buffer, arrays.keyLength, nodeCount).slice();
+    table.nodeHash = new Int32Array(buffer, arrays.nodeHash, nodeCount).slice();
+    table.newest = new Int32Array(buffer, arrays.newest, nodeCount).slice();
+    table.prefixHigh = new Uint32Array(buffer, arrays.prefixHigh, nodeCount).slice();
+    table.prefixLow = new Uint32Array(buffer, arrays.prefixLow, nodeCount).slice();
+    table.versionSeq = new Float64Array(buffer, arrays.versionSeq, versionSlots).slice();
+    table.versionExpire = new Float64Array(buffer, arrays.versionExpire, versionSlots).slice();
+    table.versionKind = new Uint8Array(buffer, arrays.versionKind, versionSlots).slice();
+    table.valueSlab = new Int32Array(buffer, arrays.valueSlab, versionSlots).slice();
+    table.valueOffset = new Int32Array(buffer, arrays.valueOffset, versionSlots).slice();
+    table.valueLength = new Int32Array(buffer, arrays.valueLength, versionSlots).slice();
+    table.olderVersion = new Int32Array(buffer, arrays.olderVersion, versionSlots).slice();
+    table.main = new Int32Array(buffer, arrays.main, frozen.mainCount).slice();
+    table.tail.set(new Int32Array(buffer, arrays.tail, frozen.tailCount));
+    table.slabs = frozen.slabs.map((slab) => Buffer.from(buffer, slab.offset, slab.length));
+    table.slabIndex = table.slabs.length - 1;
+    table.slab = table.slabs[table.slabIndex] ?? EMPTY;
+    table.slabUsed = table.slab.length;
+    table.nodeCount = nodeCount;
+    table.versionSlots = versionSlots;
+    table.liveVersionCount = frozen.liveVersionCount;
+    table.mainCount = frozen.mainCount;
+    table.tailCount = frozen.tailCount;
+    return table;
+  }
+}
+
+/** The arrays exportFrozen() copies, per node and per version. */
+const FROZEN_NODE_ARRAYS = ['keySlab', 'keyOffset', 'keyLength', 'nodeHash', 'newest', 'prefixHigh', 'prefixLow'] as const;
+const FROZEN_VERSION_ARRAYS = ['versionSeq', 'versionExpire', 'versionKind', 'valueSlab', 'valueOffset', 'valueLength', 'olderVersion'] as const;
+type FrozenArrayName = (typeof FROZEN_NODE_ARRAYS)[number] | (typeof FROZEN_VERSION_ARRAYS)[number] | 'main' | 'tail';
+
+/** A frozen memtable's copy for another thread (Memtable.exportFrozen): byte offsets into buffer. */
+export interface FrozenMemtable {
+  buffer: SharedArrayBuffer;
+  tailNodesMax: number;
+  nodeCount: number;
+  versionSlots: number;
+  liveVersionCount: number;
+  mainCount: number;
+  tailCount: number;
+  arrays: Record<FrozenArrayName, number>;
+  slabs: { offset: number; length: number }[];
 }
 
 /**

@@ -5,7 +5,7 @@
 // Invariants:
 // - Every started process is killed by PID in stop()/kill9() (tests call stop in afterAll), and
 //   the process is also killed when the test process exits.
-// - dist/tskv.js (and dist/healthcheck.js) is built once per test process if missing (vitest forks per file).
+// - dist/tskv.js (and dist/healthcheck.js, dist/flush-worker.js) is built once per test process if missing (vitest forks per file).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 export const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SERVER_BUNDLE = path.join(REPO_DIR, 'dist', 'tskv.js');
 export const HEALTHCHECK_BUNDLE = path.join(REPO_DIR, 'dist', 'healthcheck.js'); // the Docker HEALTHCHECK
+const FLUSH_WORKER_BUNDLE = path.join(REPO_DIR, 'dist', 'flush-worker.js'); // the server's flush thread
 
 export interface StartedServer {
   port: number;
@@ -44,7 +45,7 @@ process.on('exit', () => {
 });
 
 export function ensureBuilt(): void {
-  if (!existsSync(SERVER_BUNDLE) || !existsSync(HEALTHCHECK_BUNDLE)) execFileSync(process.execPath, ['build.mjs'], { cwd: REPO_DIR, stdio: 'inherit' });
+  if (!existsSync(SERVER_BUNDLE) || !existsSync(HEALTHCHECK_BUNDLE) || !existsSync(FLUSH_WORKER_BUNDLE)) execFileSync(process.execPath, ['build.mjs'], { cwd: REPO_DIR, stdio: 'inherit' });
 }
 
 export async function freePort(): Promise<number> {
