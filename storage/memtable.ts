@@ -845,6 +845,7 @@ export class Memtable {
     };
     for (const name of FROZEN_NODE_ARRAYS) layout[name] = place(this[name], nodes * 4);
     for (const name of FROZEN_VERSION_ARRAYS) layout[name] = place(this[name], versions * this[name].BYTES_PER_ELEMENT);
+    layout.prefixNext = place(this.prefixNext, NEXT_WORDS * nodes * 4);
     layout.main = place(this.main, this.mainCount * 4);
     layout.tail = place(this.tail, this.tailCount * 4);
     const slabs = this.slabs.map((slab, index) => {
@@ -890,6 +891,7 @@ export class Memtable {
     table.newest = new Int32Array(buffer, arrays.newest, nodeCount).slice();
     table.prefixHigh = new Uint32Array(buffer, arrays.prefixHigh, nodeCount).slice();
     table.prefixLow = new Uint32Array(buffer, arrays.prefixLow, nodeCount).slice();
+    table.prefixNext = new Uint32Array(buffer, arrays.prefixNext, NEXT_WORDS * nodeCount).slice(); // the merge of main and tail compares on it
     table.versionSeq = new Float64Array(buffer, arrays.versionSeq, versionSlots).slice();
     table.versionExpire = new Float64Array(buffer, arrays.versionExpire, versionSlots).slice();
     table.versionKind = new Uint8Array(buffer, arrays.versionKind, versionSlots).slice();
@@ -915,7 +917,7 @@ export class Memtable {
 /** The arrays exportFrozen() copies, per node and per version. */
 const FROZEN_NODE_ARRAYS = ['keySlab', 'keyOffset', 'keyLength', 'nodeHash', 'newest', 'prefixHigh', 'prefixLow'] as const;
 const FROZEN_VERSION_ARRAYS = ['versionSeq', 'versionExpire', 'versionKind', 'valueSlab', 'valueOffset', 'valueLength', 'olderVersion'] as const;
-type FrozenArrayName = (typeof FROZEN_NODE_ARRAYS)[number] | (typeof FROZEN_VERSION_ARRAYS)[number] | 'main' | 'tail';
+type FrozenArrayName = (typeof FROZEN_NODE_ARRAYS)[number] | (typeof FROZEN_VERSION_ARRAYS)[number] | 'prefixNext' | 'main' | 'tail';
 
 /** A frozen memtable's copy for another thread (Memtable.exportFrozen): byte offsets into buffer. */
 export interface FrozenMemtable {
