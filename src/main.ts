@@ -191,6 +191,7 @@ async function openStorage(config: ServerConfig, logger: Logger, readOnly: boole
     logger: engineLogger,
     compactionFilter: garbage.filter,
     dropExpired: false,
+    flushWorker: config.flushWorker,
   });
   try {
     const keyspace = await Keyspace.open(engine, { garbage, readOnly, log: (message, fields) => logger.info(fields, message) });

@@ -127,6 +127,7 @@ export interface ServerConfig {
   replicaAnnounceIp: string; // '' = the primary sees the connection's address
   replicaAnnouncePort: number; // 0 = the port this server listens on
   clusterEnabled: boolean; // cluster mode: slots assigned from outside (src/cluster/)
+  flushWorker: boolean; // memtable flushes on a worker thread (storage/flush-worker-client.ts)
   clusterConfigFile: string; // the node's cluster state (id, topology), relative to dir
   clusterTopologyFile: string; // '' = none; a topology applied at start when newer than the node's
   clusterAnnounceIp: string; // '' = none; an address this node is known by in topologies
@@ -187,6 +188,7 @@ export function defaultConfig(): ServerConfig {
     replicaAnnounceIp: '',
     replicaAnnouncePort: 0,
     clusterEnabled: false,
+    flushWorker: true,
     clusterConfigFile: 'nodes.conf',
     clusterTopologyFile: '',
     clusterAnnounceIp: '',
@@ -287,6 +289,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'memory for table blocks read from disk (block cache + open tables), e.g. 1gb (default 256mb; with maxmemory, at most 3/8 of it)', runtime: false,
   }),
   numberOption('metrics-port', 'metricsPort', { min: 0, max: 65535 }, { help: 'serve Prometheus metrics at http://<bind>:<port>/metrics, 0 = off (default 0)', runtime: false }),
+  yesNoOption('flush-worker', 'flushWorker', {
+    help: 'yes|no: write memtable flushes on a worker thread, off the event loop (costs ~15 MiB of RSS) (default yes)', runtime: false,
+  }),
   yesNoOption('cluster-enabled', 'clusterEnabled', {
     help: 'yes|no: cluster mode; slots are assigned from outside (CLUSTERX SETNODES, --cluster-topology-file) (default no)', runtime: false,
   }),
