@@ -24,6 +24,7 @@ export {
 } from './engine.js';
 export { newValuePage, type ValuePage } from './value-page.js';
 export { BLOCK_CACHE_HEAP_BYTES, BLOCK_CACHE_OVERHEAD_BYTES } from './block-cache.js';
+export { bloomHash } from './bloom.js';
 export { installCheckpoint, encodeCheckpointHeader, decodeCheckpointHeader, type FileMeta, type StagedTable } from './checkpoint.js';
 export {
   StorageError,

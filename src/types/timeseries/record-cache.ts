@@ -18,7 +18,7 @@
 // - Entries are found by the key's hash (recordCacheHooks.hash: no string built per lookup, which
 //   was ~3 % of a TS.MADD server) and hold a copy of their key, compared on every hit: one entry
 //   per hash, a key whose hash another holds replaces it.
-import { bloomHash } from '../../../storage/bloom.js';
+import { bloomHash } from '../../../storage/index.js';
 import { KEY_TYPE, type Keyspace, type KeyRecord } from '../../keyspace/keyspace.js';
 import { decodeSeriesState, type SeriesState } from './series.js';
 
