@@ -23,7 +23,7 @@ function info(text: string, field: string): number {
 
 describe('memtable flushes on the worker thread', () => {
   it('flushes on the worker, keeps every acknowledged write across kill -9, and exits on SIGTERM', async () => {
-    server = await startServer({ args: ['--maxmemory', '8mb', '--appendfsync', 'always'] });
+    server = await startServer({ args: ['--maxmemory', '8mb', '--appendfsync', 'always', '--flush-worker', 'yes'] });
     let redis = new Redis({ port: server.port, host: '127.0.0.1' });
     for (let start = 0; start < KEY_COUNT; start += 1000) {
       const pipeline = redis.pipeline();
