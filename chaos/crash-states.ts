@@ -218,6 +218,7 @@ interface Candidate {
 
 export interface CrashStateOptions {
   seconds?: number; // the bound on opening states (the damaged states get 5 s more at most)
+  statesMax?: number; // the bound on distinct states opened (all of them by default); whichever bound comes first
   seed?: number;
   // The policy the workload is recorded under; the check always demands 'always' semantics, so
   // anything else must fail (a self-test of the checker).
@@ -247,8 +248,9 @@ export async function checkCrashStates(options: CrashStateOptions = {}): Promise
   const order = [...states.keys()];
   shuffle(order, createRng(seed));
   const outcomes = new Map<string, Outcome>();
+  const statesMax = options.statesMax ?? order.length;
   for (const hash of order) {
-    if (performance.now() > deadline) break;
+    if (performance.now() > deadline || outcomes.size >= statesMax) break;
     outcomes.set(hash, await openState(states.get(hash)!));
   }
 

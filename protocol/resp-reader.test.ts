@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { scaled } from '../test/helpers/scale.js';
 import { PROTOCOL_ERROR_TEXT, RespProtocolError } from './errors.js';
 import {
   BULK_BIG_BYTES_MIN,
@@ -446,7 +447,7 @@ describe('RespReader fuzz', () => {
         const byteByByte = readAll(bytes, everyByteCut(bytes.length), limits);
         check(JSON.stringify(whole) === JSON.stringify(byteByByte), `whole ${JSON.stringify(whole)} byte by byte ${JSON.stringify(byteByByte)}`);
       }),
-      { numRuns: 100_000 },
+      { numRuns: scaled(30_000) },
     );
-  }, 60_000);
+  }, scaled(20_000) + 40_000);
 });

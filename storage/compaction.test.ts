@@ -55,10 +55,10 @@ function expectNoOrphanTables(fs: CrashableFileSystem, engine: Engine): void {
 }
 
 describe('compaction through the engine', () => {
-  it('after 10 overwrites of 50k keys and deleting half, settles to <= 2x the live bytes and reads touch a table or two', async () => {
+  it('after 10 overwrites of 20k keys and deleting half, settles to <= 2x the live bytes and reads touch a table or two', async () => {
     const fs = new CrashableFileSystem();
-    const engine = await Engine.open({ dir: DIR, fs, syncPolicy: 'no', memtableBytesMax: 512 * 1024 });
-    const keyCount = 50_000;
+    const engine = await Engine.open({ dir: DIR, fs, syncPolicy: 'no', memtableBytesMax: 256 * 1024 });
+    const keyCount = 20_000;
     const valueBytes = 32;
     for (let round = 0; round < 10; round++) {
       const value = Buffer.alloc(valueBytes, round);
