@@ -562,7 +562,9 @@ describe('reads', () => {
         // overwrite what the scan will read, and add keys it must not see, over several rotations
         for (let from = 0; from < 4_000; from += 500) await engine.write(batch(from, from + 500).map((op) => ({ ...op, value: Buffer.from(`round-${round}`) })));
         for (let from = 10_000 + round * 1_000; from < 11_000 + round * 1_000; from += 500) await engine.write(batch(from, from + 500));
-        await new Promise((resolve) => setTimeout(resolve, 5)); // let flushes finish
+        // let the flushes finish (bounded): under load a slow flush lets the next memtable grow past
+        // memtableBytesMax instead of rotating, and this test wants rotations
+        for (let wait = 0; wait < 400 && engine.stats().immutableMemtableBytes > 0; wait++) await new Promise((resolve) => setTimeout(resolve, 5));
       }
       for (let step = iterator.next(); step.done !== true; step = iterator.next()) {
         seen.push(step.value.key.toString());

@@ -10,7 +10,9 @@ describe('WriteStall', () => {
     stall.noteWrite(1 << 20);
     expect(stall.stallMs()).toBe(0); // no slowdown: writes are not paced
     condition = { stop: false, slowdown: 0.5 };
-    stall.noteWrite(64 * 1024); // at most 8 MiB/s from the 16 MiB/s start: ~8 ms of debt
+    // at most 8 MiB/s from the 16 MiB/s start: ~128 ms of debt (64 KiB made ~8 ms, which a GC
+    // pause on a loaded machine could outlast before stallMs() looked)
+    stall.noteWrite(1024 * 1024);
     expect(stall.stallMs()).toBeGreaterThan(0);
     await stall.wait();
     expect(stall.stats()).toMatchObject({ slowdownCount: 1, stallCount: 0 });
