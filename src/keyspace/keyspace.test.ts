@@ -1,5 +1,6 @@
 // src/keyspace/keyspace.test.ts: the keyspace on a real Engine over the in-memory
 // CrashableFileSystem (crashes drop unsynced bytes), no mocks.
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CrashableFileSystem, Engine, type SyncPolicy } from '../../storage/index.js';
 import { hash64 } from './hash64.js';
@@ -569,6 +570,68 @@ describe('aggregates: metadata + versioned elements', () => {
     expect(keyspace.ownerOf(version)).toEqual({ db: 5, key: b('b') });
     keyspace.delete(5, b('b'));
     expect(keyspace.ownerOf(version)).toBeUndefined();
+  });
+
+  it('tells the owner of every version a model tracks, over random creates, RENAME/MOVE, DEL, FLUSHDB, SWAPDB and commits', async () => {
+    // ownerOf answers with one point lookup per database: the model is who holds each version
+    type Op =
+      | { kind: 'create'; db: number; key: number }
+      | { kind: 'relocate'; db: number; key: number; toDb: number; toKey: number }
+      | { kind: 'delete'; db: number; key: number }
+      | { kind: 'flushdb'; db: number }
+      | { kind: 'swapdb'; db: number; toDb: number }
+      | { kind: 'commit' };
+    const DBS = 4;
+    const db = fc.integer({ min: 0, max: DBS - 1 });
+    const key = fc.integer({ min: 0, max: 5 });
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ kind: fc.constant('create' as const), db, key }),
+      fc.record({ kind: fc.constant('relocate' as const), db, key, toDb: db, toKey: key }),
+      fc.record({ kind: fc.constant('delete' as const), db, key }),
+      fc.record({ kind: fc.constant('flushdb' as const), db }),
+      fc.record({ kind: fc.constant('swapdb' as const), db, toDb: db }),
+      fc.constant({ kind: 'commit' as const }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+        const { keyspace } = await openKeyspace(new CrashableFileSystem());
+        const owners = new Map<number, { db: number; key: Buffer }>(); // live versions
+        const holder = (atDb: number, atKey: Buffer) => [...owners].find(([, owner]) => owner.db === atDb && owner.key.equals(atKey))?.[0];
+        const versions: number[] = [];
+        for (const step of ops) {
+          if (step.kind === 'commit') await keyspace.commit();
+          else if (step.kind === 'create') {
+            const name = b(`k${step.key}`);
+            if (keyspace.get(step.db, name) !== undefined) continue;
+            const version = keyspace.newVersion();
+            keyspace.set(step.db, name, agg(version));
+            owners.set(version, { db: step.db, key: name });
+            versions.push(version);
+          } else if (step.kind === 'relocate') {
+            const from = b(`k${step.key}`);
+            const to = b(`k${step.toKey}`);
+            if (keyspace.get(step.db, from) === undefined || keyspace.get(step.toDb, to) !== undefined) continue;
+            keyspace.relocate(step.db, from, step.toDb, to);
+            owners.set(holder(step.db, from)!, { db: step.toDb, key: to });
+          } else if (step.kind === 'delete') {
+            const name = b(`k${step.key}`);
+            if (keyspace.delete(step.db, name)) owners.delete(holder(step.db, name)!);
+          } else if (step.kind === 'flushdb') {
+            keyspace.flushDb(step.db);
+            for (const [version, owner] of owners) if (owner.db === step.db) owners.delete(version);
+          } else {
+            await keyspace.commit(); // SWAPDB runs on committed state, as the command does
+            keyspace.swapDb(step.db, step.toDb);
+            for (const owner of owners.values()) {
+              if (owner.db === step.db) owner.db = step.toDb;
+              else if (owner.db === step.toDb) owner.db = step.db;
+            }
+          }
+          for (const version of versions) expect(keyspace.ownerOf(version)).toEqual(owners.get(version));
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it("lets compaction drop a type's index entries ('vidx') with their version", async () => {

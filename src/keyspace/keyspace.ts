@@ -63,6 +63,8 @@ export const EXPIRE_CURSOR_RESET_CYCLES = 600;
 export const VERSION_LEASE = 4096;
 /** Aggregates whose owner noteReplicated looks up per batch to tell WATCH (element-only changes). */
 export const REPLICATED_OWNERS_MAX = 64;
+/** ownerOf looks a version's mark up in each database while there are at most this many; past it, one range scan. */
+export const OWNER_POINT_LOOKUPS_MAX = 64;
 
 export interface KeyspaceOptions {
   garbage?: KeyspaceGarbage;
@@ -371,6 +373,17 @@ export class Keyspace {
    * undefined when the version is dead or its namespace is no database's now.
    */
   ownerOf(version: number): { db: number; key: Buffer } | undefined {
+    const { namespaces } = this.map;
+    if (namespaces.length <= OWNER_POINT_LOOKUPS_MAX) {
+      // a version has at most one mark in a live namespace (RENAME and MOVE move it, COPY makes a
+      // new version): one point lookup per database, most misses answered by a Bloom filter, costs
+      // a fraction of opening a range scan (the time series caches' sweeps ask for thousands)
+      for (let db = 0; db < namespaces.length; db++) {
+        const mark = this.staged.lookup(versionMarkKey(version, namespaces[db]!));
+        if (mark !== undefined) return { db, key: mark.value };
+      }
+      return undefined;
+    }
     for (const mark of this.staged.entries(versionMarksStart(version), versionMarksStart(version + 1))) {
       if (mark.key.length !== VERSION_MARK_NAMESPACE_OFFSET + NAMESPACE_BYTES) continue;
       const db = this.map.namespaces.indexOf(mark.key.readUInt32BE(VERSION_MARK_NAMESPACE_OFFSET));

@@ -2,7 +2,7 @@
 // the engine through appends, late samples, seals and retention's drop of old chunks; the model
 // test (timeseries-model.test.ts) checks the same after every step of random sequences.
 import { describe, expect, it } from 'vitest';
-import { rawBuffers, startRawBuffer } from './raw-buffer.js';
+import { limitRawBuffers, RAW_BUFFER_ENTRY_SAMPLES, rawBuffers, startRawBuffer } from './raw-buffer.js';
 import { rawSamples, seal } from './samples.js';
 import { addSample, createSeries, findSeries, storeSeries, type SeriesAccess } from './series-store.js';
 import { TIMESTAMP_MAX } from './series.js';
@@ -68,6 +68,24 @@ describe('raw buffers', () => {
     expect(buffered === undefined || JSON.stringify(buffered) === JSON.stringify(stored)).toBe(true);
     await sealSome(store, 100); // a buffer that still held 5 would fail seal()'s count check
     expect(bufferAndStored(store).stored).toEqual([]);
+  });
+
+  it('count their own cost, so many one-sample series keep a bounded number of buffers', async () => {
+    const store = await openStore();
+    const BUFFERS_MAX = 10;
+    limitRawBuffers(store.keyspace, BUFFERS_MAX * (RAW_BUFFER_ENTRY_SAMPLES + 1));
+    for (let index = 0; index < 50; index++) {
+      const key = Buffer.from(`s${index}`);
+      createSeries(store, key, NO_OPTIONS);
+      addSample(store, key, findSeries(store, key)!, 1000, index, 'last');
+      await store.keyspace.commit();
+    }
+    expect(rawBuffers(store.keyspace).size).toBe(BUFFERS_MAX); // 50 by samples alone
+    for (const [version, buffer] of rawBuffers(store.keyspace)) {
+      const owner = store.keyspace.ownerOf(version)!;
+      expect(buffer.timestamps).toEqual([1000]);
+      expect(buffer.values).toEqual([Number(owner.key.toString().slice(1))]);
+    }
   });
 
   it('are kept by no read-only keyspace (a replica)', async () => {

@@ -11,14 +11,18 @@
 // - Buffers are per keyspace and keyed by version (never reused). All are dropped when the
 //   keyspace drops staged writes, has a commit refused or changes read-only mode (stagedResets),
 //   and a read-only keyspace (a replica's) keeps none.
-// - At most RAW_BUFFERED_SAMPLES_MAX samples in all: a put past it drops its series' buffer, and
-//   no buffer starts while the total is there; buffers of dead versions (DEL, FLUSHALL...) are
+// - At most RAW_BUFFERED_SAMPLES_MAX samples in all, each buffer charged RAW_BUFFER_ENTRY_SAMPLES
+//   more for itself (its map entry, object and two arrays: ~450 bytes, as much as 28 samples), so
+//   a million one-sample series cannot keep a million buffers: a put past it drops its series'
+//   buffer, and no buffer starts while the total is there; buffers of dead versions (DEL, FLUSHALL...) are
 //   dropped by a sweep (SWEEP_OWNER_CHECKS_MAX versions checked, then SWEEP_BACKOFF_CALLS starts
 //   refused if it freed nothing).
 import type { Keyspace } from '../../keyspace/keyspace.js';
 
 /** Raw samples buffered per keyspace, at most (16 bytes each: about 32 MiB). */
 export const RAW_BUFFERED_SAMPLES_MAX = 2_097_152;
+/** What a buffer costs against RAW_BUFFERED_SAMPLES_MAX for itself, in samples (see the invariants). */
+export const RAW_BUFFER_ENTRY_SAMPLES = 32;
 const SWEEP_OWNER_CHECKS_MAX = 1_024;
 const SWEEP_BACKOFF_CALLS = 1_024;
 
@@ -30,7 +34,7 @@ interface RawBuffer {
 interface BufferSet {
   resets: number; // keyspace.stagedResets when last checked
   byVersion: Map<number, RawBuffer>;
-  samples: number; // buffered in all
+  samples: number; // buffered in all, plus RAW_BUFFER_ENTRY_SAMPLES per buffer
   samplesMax: number; // RAW_BUFFERED_SAMPLES_MAX, or less in tests
   sweepBackoff: number;
 }
@@ -55,8 +59,9 @@ function setOf(keyspace: Keyspace): BufferSet | undefined {
 export function startRawBuffer(keyspace: Keyspace, version: number): void {
   const set = setOf(keyspace);
   if (set === undefined || set.byVersion.has(version)) return; // one there holds every raw sample: none
-  if (set.samples >= set.samplesMax && !sweep(keyspace, set)) return;
+  if (set.samples + RAW_BUFFER_ENTRY_SAMPLES > set.samplesMax && !sweep(keyspace, set)) return;
   set.byVersion.set(version, { timestamps: [], values: [] });
+  set.samples += RAW_BUFFER_ENTRY_SAMPLES;
 }
 
 /** A raw sample stored at ts (new, or replacing the one there): into its series' buffer, if any. */
@@ -95,7 +100,7 @@ export function dropRawBuffer(keyspace: Keyspace, version: number): void {
 function dropFrom(set: BufferSet, version: number): void {
   const buffer = set.byVersion.get(version);
   if (buffer === undefined) return;
-  set.samples -= buffer.timestamps.length;
+  set.samples -= buffer.timestamps.length + RAW_BUFFER_ENTRY_SAMPLES;
   set.byVersion.delete(version);
 }
 
@@ -164,9 +169,9 @@ function sweep(keyspace: Keyspace, set: BufferSet): boolean {
     const buffer = set.byVersion.get(version)!;
     set.byVersion.delete(version);
     if (keyspace.ownerOf(version) !== undefined) set.byVersion.set(version, buffer); // live: to the end
-    else set.samples -= buffer.timestamps.length;
+    else set.samples -= buffer.timestamps.length + RAW_BUFFER_ENTRY_SAMPLES;
   }
-  if (set.samples < set.samplesMax) return true;
+  if (set.samples + RAW_BUFFER_ENTRY_SAMPLES <= set.samplesMax) return true;
   set.sweepBackoff = SWEEP_BACKOFF_CALLS;
   return false;
 }
