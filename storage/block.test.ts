@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Block, BLOCK, BlockBuilder, blockChecksum, bucketOf, ByteReader, ByteWriter, compareBytes, decodeIndexBlock, KeyIndex, maskCrc } from './block.js';
+import { Block, BLOCK, BlockBuilder, blockChecksum, bucketOf, ByteReader, ByteWriter, compareBytes, decodeIndexBlock, INDEX_GUIDE_KEYS_MIN, KeyIndex, maskCrc } from './block.js';
 import { bloomHash } from './bloom.js';
 import { compareEntries, type Entry, type EntryIterator } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
@@ -386,6 +386,29 @@ describe('KeyIndex', () => {
           expect(index.lowerBound(target)).toBe(expected === -1 ? keys.length : expected);
         }
       }),
+    );
+  });
+
+  it('searches from its guide as the whole index would, keys sharing 0 to 17 bytes', () => {
+    const prefixes = ['', 'n', 'abcdefghijk', 'abcdefghijklmno', 'abcdefghijklmnop', 'abcdefghijklmnopq'];
+    const tail = fc.oneof(fc.uint8Array({ maxLength: 6 }), fc.uint8Array({ minLength: 1, maxLength: 3 }).map((bytes) => bytes.map((byte) => byte & 3)));
+    fc.assert(
+      fc.property(fc.constantFrom(...prefixes), fc.array(tail, { minLength: 64, maxLength: 200 }), fc.array(fc.tuple(fc.constantFrom(...prefixes, 'm', 'o', ''), tail)), (prefix, tails, rawTargets) => {
+        const keys = [...new Map(tails.map((bytes) => Buffer.concat([Buffer.from(prefix), bytes])).map((key) => [key.toString('hex'), key])).values()].sort(Buffer.compare);
+        const index = KeyIndex.of(keys);
+        const first = keys[0]!;
+        const last = keys[keys.length - 1]!;
+        const sixteen = (key: Buffer) => Buffer.concat([key, Buffer.alloc(16)]).subarray(0, 16);
+        const guided = keys.length >= INDEX_GUIDE_KEYS_MIN && !sixteen(first).equals(sixteen(last));
+        expect(index.guideBucketCount > 0).toBe(guided);
+        const targets = rawTargets.map(([start, bytes]) => Buffer.concat([Buffer.from(start), bytes]));
+        for (const key of keys) targets.push(key, key.subarray(0, key.length - 1), Buffer.concat([key, Buffer.from([0])]), Buffer.concat([key, Buffer.from([255])]));
+        for (const target of targets) {
+          const expected = keys.findIndex((key) => Buffer.compare(key, target) >= 0);
+          expect(index.lowerBound(target)).toBe(expected === -1 ? keys.length : expected);
+        }
+      }),
+      { numRuns: 100, endOnFailure: true }, // shrinking hundreds of keys takes minutes
     );
   });
 });

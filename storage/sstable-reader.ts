@@ -48,9 +48,10 @@ export const ITERATOR_READAHEAD_BYTES_MAX = 128 * 1024;
 export const SSTABLE_READER_OVERHEAD_BYTES = 1024;
 /**
  * Bytes per index entry beyond its key bytes, all in typed arrays: the block's offset and size
- * (16), the key's start (4) and prefix words (16), the block's cache slot hint (4).
+ * (16), the key's start (4) and prefix words (16), the block's cache slot hint (4), and at most
+ * one bucket of the search's guide (4; KeyIndex).
  */
-export const SSTABLE_INDEX_ENTRY_OVERHEAD_BYTES = 40;
+export const SSTABLE_INDEX_ENTRY_OVERHEAD_BYTES = 44;
 
 export class SstableReader {
   readonly stats = { bloomNegatives: 0, blockReads: 0 };
@@ -128,11 +129,13 @@ export class SstableReader {
   /**
    * Newest version of key with seq <= snapshotSeq (may be a 'delete'), or undefined; its key is
    * `key`. keyHash: bloomHash(key), when the caller probes several tables with the same key.
+   * rangeChecked: the caller found key within the table's key range (Version.get does), so the
+   * check here is skipped (it only saves the filter probe: a key out of range is in no block).
    */
-  get(key: Buffer, snapshotSeq?: number, keyHash?: number): Entry | undefined {
+  get(key: Buffer, snapshotSeq?: number, keyHash?: number, rangeChecked = false): Entry | undefined {
     if (this.meta.entryCount === 0) return undefined;
     const { smallestKey, largestKey } = this.meta;
-    if (compareBytes(key, 0, key.length, smallestKey) < 0 || compareBytes(key, 0, key.length, largestKey) > 0) return undefined;
+    if (!rangeChecked && (compareBytes(key, 0, key.length, smallestKey) < 0 || compareBytes(key, 0, key.length, largestKey) > 0)) return undefined;
     const hash = keyHash ?? bloomHash(key);
     if (!BloomFilter.mayContainHash(this.filter, hash)) {
       this.stats.bloomNegatives++;

@@ -49,6 +49,11 @@ export class TableHandle {
     return this.reader().get(key, undefined, keyHash);
   }
 
+  /** get() of a key the caller found within meta's key range (containsKey, findTable). */
+  getInRange(key: Buffer, keyHash: number): Entry | undefined {
+    return this.reader().get(key, undefined, keyHash, true);
+  }
+
   /**
    * fillCache false: blocks read for this iterator are not cached (compaction inputs). reuse:
    * another table's iterator nobody uses any more, re-aimed at this table when it can be.
@@ -117,14 +122,14 @@ export class Version {
       const table = level0[index]!;
       if (!table.containsKey(key)) continue;
       this.readStats.tablesProbed++;
-      const found = table.get(key, keyHash);
+      const found = table.getInRange(key, keyHash);
       if (found !== undefined) return found;
     }
     for (let level = 1; level < LEVEL_COUNT; level++) {
       const table = findTable(this.levels[level]!, key);
       if (table === undefined) continue;
       this.readStats.tablesProbed++;
-      const found = table.get(key, keyHash);
+      const found = table.getInRange(key, keyHash);
       if (found !== undefined) return found;
     }
     return undefined;
