@@ -23,6 +23,7 @@ import {
   backwardElements, elementAt, elementsBetween, elementViewsBetween, forwardElements, growEncoding, indexSpaceLeft, insertAt, listLength, listRecord, matchPositions, newListState,
   popElements, pushElement, readListState, removePositions, setElement, shrinkEncoding, trimList, type ListEnd, type ListState,
 } from '../types/list.js';
+import { dropListEnds, listEndElement } from '../types/list-end-cache.js';
 import { limits } from '../ops/config.js';
 import { INT64_MAX, isWord, parseBlockingTimeout, parseInt64, string2ll } from './arguments.js';
 import { defineSpec, readTyped, writeTyped } from './key-access.js';
@@ -286,7 +287,10 @@ function lpos(ctx: CommandContext, args: Buffer[]): void {
 
 /** Pops count elements (at most the length) and stores the list (deleted once empty): listElementsRemoved. */
 function popAndStore(ctx: CommandContext, key: Buffer, before: KeyRecord, state: ListState, end: ListEnd, count: number): Buffer[] {
-  const values = popElements(ctx.server.keyspace, state, end, count);
+  const { keyspace, engine } = ctx.server;
+  const usable = engine.failure() === undefined;
+  const values = popElements(keyspace, state, end, count, (index) => listEndElement(keyspace, state, end, index, usable));
+  if (listLength(state) === 0) dropListEnds(keyspace, state.record.version);
   shrinkEncoding(state, fill(ctx));
   storeList(ctx, key, state, before);
   notifyPopped(ctx, key, state, end);

@@ -60,6 +60,10 @@ export const limits = {
   zsetHeadCacheEntriesMax: 128, // first (and last) members of one zset kept for ZRANGE by rank (types/zset-head-cache.ts)
   zsetHeadCacheZsetsMax: 1_024, // zsets with cached ends, at most; past it those not read lately go
   zsetHeadCacheBytesMax: 16 * 1024 * 1024, // the cached ends' members and overhead, at most (INFO memory tskv_zset_cache_bytes)
+  listEndCacheFillElementsMax: 256, // elements one fill of a list's end run reads for the pops after it (types/list-end-cache.ts)
+  listEndCacheFillBytesMax: 32 * 1024, // and about this many bytes (from the list's average element), at most
+  listEndCacheListsMax: 1_024, // lists with cached end runs, at most; past it the oldest filled go
+  listEndCacheBytesMax: 8 * 1024 * 1024, // the cached runs' values and overhead, at most
   cacheBytesDefault: 256 * 1024 * 1024, // --cache-size: the engine's block cache + open tables
   cacheBytesMin: 1024 * 1024,
   cacheBytesMax: 1024 ** 4,

@@ -211,8 +211,9 @@ export function pushElement(keyspace: Keyspace, state: ListState, end: ListEnd, 
 /**
  * Removes count elements (at most the length) from one end and returns them, the head's first
  * (LPOP) or the tail's first (RPOP). Emptying the list stages no element delete (see the invariants).
+ * cached, when given, answers a point read of the element at an index first (list-end-cache.ts).
  */
-export function popElements(keyspace: Keyspace, state: ListState, end: ListEnd, count: number): Buffer[] {
+export function popElements(keyspace: Keyspace, state: ListState, end: ListEnd, count: number, cached?: (index: number) => Buffer | undefined): Buffer[] {
   const length = listLength(state);
   const taken = Math.min(count, length);
   const emptied = taken === length;
@@ -223,8 +224,9 @@ export function popElements(keyspace: Keyspace, state: ListState, end: ListEnd, 
     values = [];
     keys = [];
     for (let offset = 0; offset < taken; offset++) {
-      const key = listElementKey(version, end === 'head' ? state.head + offset : state.tail - 1 - offset);
-      const value = keyspace.element(key);
+      const index = end === 'head' ? state.head + offset : state.tail - 1 - offset;
+      const key = listElementKey(version, index);
+      const value = cached?.(index) ?? keyspace.element(key);
       if (value === undefined) throw new Error(`list element ${end === 'head' ? offset : length - 1 - offset} of ${length} is missing`);
       values.push(value);
       keys.push(key);
