@@ -123,6 +123,21 @@ describe('ioredis', () => {
     expect(await redis.lrange('l', 0, -1)).toEqual(['a']);
   });
 
+  it('serves a run of pops from the list-end cache and shows it in INFO memory', async () => {
+    await redis.rpush('queue', ...range(50, (index) => `job-${index}`));
+    const popped: (string | null)[] = [];
+    for (let index = 0; index < 5; index++) popped.push(await redis.lpop('queue'));
+    expect(popped).toEqual(range(5, (index) => `job-${index}`));
+    const info = await redis.info('memory');
+    const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1]);
+    expect(field('tskv_list_cache_lists')).toBeGreaterThanOrEqual(1);
+    expect(field('tskv_list_cache_bytes')).toBeGreaterThan(0);
+    expect(field('tskv_list_cache_bytes_max')).toBe(8 * 1024 * 1024);
+    expect(field('tskv_list_cache_fills')).toBeGreaterThanOrEqual(1);
+    expect(field('tskv_list_cache_hits')).toBeGreaterThanOrEqual(3); // the second pop fills, later ones hit
+    await redis.del('queue');
+  });
+
   it('speaks RESP2 through ioredis 5 as well', async () => {
     const resp2 = new Redis5({ port: server.port, host: '127.0.0.1' });
     try {

@@ -12,6 +12,7 @@ import { engineResidentBytes } from '../ops/memory-budget.js';
 import { readExecutableResidentBytes } from '../ops/memory-map.js';
 import { blockingCounts } from '../dispatch/blocking.js';
 import { REDIS_COMPATIBLE_VERSION, TSKV_VERSION, type ServerState } from '../dispatch/server-state.js';
+import { listEndCacheStats } from '../types/list-end-cache.js';
 import { zsetHeadCacheStats } from '../types/zset-head-cache.js';
 
 type Fields = Array<[string, string | number]>;
@@ -69,6 +70,7 @@ function memoryFields(state: ServerState): Fields {
   const heapResidentBytes = v8.getHeapStatistics().total_physical_size; // heapTotal less pages V8 reserved but gave back (an idle young generation)
   const executableBytes = readExecutableResidentBytes(); // node's own binary pages (ops/memory-map.ts)
   const zsetCache = zsetHeadCacheStats(state.keyspace); // its entries in the JS heap, members in tskv_external_other_bytes
+  const listCache = listEndCacheStats(state.keyspace); // its runs' slabs in tskv_external_other_bytes, the rest in the JS heap
   return [
     ['used_memory', used], ['used_memory_human', human(used)], ['used_memory_rss', memory.rss], ['used_memory_rss_human', human(memory.rss)],
     ['used_memory_peak', used], ['used_memory_peak_human', human(used)], ['total_system_memory', os.totalmem()],
@@ -80,6 +82,8 @@ function memoryFields(state: ServerState): Fields {
     ['tskv_table_index_filter_bytes', engine.tableCacheBytes], ['tskv_engine_bytes', engineBytes],
     ['tskv_zset_cache_bytes', zsetCache.bytes], ['tskv_zset_cache_bytes_max', zsetCache.bytesMax], ['tskv_zset_cache_zsets', zsetCache.zsets],
     ['tskv_zset_cache_hits', zsetCache.hits], ['tskv_zset_cache_misses', zsetCache.misses],
+    ['tskv_list_cache_bytes', listCache.bytes], ['tskv_list_cache_bytes_max', listCache.bytesMax], ['tskv_list_cache_lists', listCache.lists],
+    ['tskv_list_cache_hits', listCache.hits], ['tskv_list_cache_fills', listCache.fills],
     ['tskv_js_heap_used', memory.heapUsed], ['tskv_js_heap_total', memory.heapTotal], ['tskv_js_heap_resident', heapResidentBytes],
     ['tskv_external_other_bytes', Math.max(0, memory.external - engineBytes)], ['tskv_rss_executable_bytes', executableBytes],
     ['tskv_rss_unaccounted_bytes', Math.max(0, memory.rss - heapResidentBytes - Math.max(memory.external, engineBytes) - executableBytes)],
