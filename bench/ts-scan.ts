@@ -14,7 +14,8 @@ import { sampleRunsAscending } from '../src/types/timeseries/sample-runs.js';
 import { samplesAscending, seal } from '../src/types/timeseries/samples.js';
 import { Sealer } from '../src/types/timeseries/sealer.js';
 import { addSample, createSeries, findSeries, type SeriesAccess } from '../src/types/timeseries/series-store.js';
-import { TIMESTAMP_MAX, seriesRecord } from '../src/types/timeseries/series.js';
+import { TIMESTAMP_MAX } from '../src/types/timeseries/series.js';
+import { recordSeries } from '../src/types/timeseries/hot-state.js';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
@@ -39,7 +40,7 @@ async function load(): Promise<SeriesAccess> {
   await store.keyspace.commit();
   for (let series = findSeries(store, KEY)!; series.state.rawCount > 0; series = findSeries(store, KEY)!) {
     seal(store.keyspace, series);
-    store.keyspace.set(0, KEY, seriesRecord(series));
+    recordSeries(store.keyspace, 0, KEY, series); // the record and the live state the next findSeries sees
     await store.keyspace.commit();
   }
   return store;

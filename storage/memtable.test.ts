@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { compareEntries, type Entry, type EntryIterator } from './entry.js';
 import { BIG_RECORD_BYTES_MIN, Memtable, MEMTABLE_KEY_OVERHEAD_BYTES, MEMTABLE_VERSION_OVERHEAD_BYTES, SLAB_BYTES } from './memtable.js';
 
@@ -404,6 +404,71 @@ describe('Memtable', () => {
         }
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('Memtable tail sorted at reads', () => {
+  it('puts 200 series\' samples tick by tick with about one key compare a put: appended to the tail, sorted in groups', () => {
+    const table = new Memtable(4096);
+    const compares = vi.spyOn(Memtable.prototype, 'compareNodes');
+    let seq = 1;
+    const keys: Buffer[] = [];
+    for (let tick = 0; tick < 40; tick++) {
+      for (let series = 0; series < 200; series++) {
+        const key = Buffer.alloc(25); // [0xffffffff][version u64][kind 2][generation u32][ts u64], as series.ts's rawKey
+        key.writeUInt32BE(0xffffffff, 0);
+        key.writeUInt32BE(1000 + series, 8);
+        key[12] = 2;
+        key.writeUInt32BE(1_451_606_400 + tick * 10, 21);
+        keys.push(key);
+        table.put({ key, seq: seq++, kind: 'put', value: Buffer.alloc(8), expireAtMs: 0 }, false);
+      }
+    }
+    const perPut = compares.mock.calls.length / keys.length;
+    compares.mockRestore();
+    expect(drainFromFirst(table).map((entry) => entry.key.toString('hex'))).toEqual(keys.map((key) => key.toString('hex')).sort());
+    expect(perPut).toBeLessThan(2); // a binary insertion into the tail took ~12, the last few reading the arena
+  });
+
+  it('reads in order between any number of puts: a few placed one by one, more sorted and merged into the sorted part', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ puts: fc.array(fc.tuple(fc.nat(5), fc.nat(40)), { minLength: 1, maxLength: 30 }), seek: fc.nat(40), walkSteps: fc.nat(6) }), { minLength: 1, maxLength: 30 }),
+        fc.constantFrom(4, 16, 64, 4096),
+        (rounds, tailNodesMax) => {
+          const table = new Memtable(tailNodesMax);
+          const keys = new Map<string, Buffer>();
+          const keyOf = (group: number, index: number): Buffer => {
+            const key = Buffer.alloc(21, 0xee); // groups tie on 16 bytes, as a list's or a series' elements
+            key.writeUInt32BE(group, 8);
+            key.writeUInt32BE(index, 17);
+            return key;
+          };
+          let seq = 1;
+          const walking = table.iterator(); // survives the puts between its steps
+          walking.seekToFirst();
+          for (const { puts, seek, walkSteps } of rounds) {
+            for (const [group, index] of puts) {
+              const key = keyOf(group, index);
+              keys.set(key.toString('hex'), key);
+              table.put({ key, seq: seq++, kind: 'put', value: Buffer.alloc(0), expireAtMs: 0 }, false);
+            }
+            const sorted = [...keys.keys()].sort();
+            const iterator = table.iterator();
+            const target = keyOf(seek % 6, seek);
+            iterator.seek(target);
+            expect(iterator.valid() ? iterator.entry().key.toString('hex') : undefined).toBe(sorted.find((hex) => hex >= target.toString('hex')));
+            for (let step = 0; step < walkSteps && walking.valid(); step++) {
+              const before = walking.entry().key.toString('hex');
+              walking.next();
+              if (walking.valid()) expect(walking.entry().key.toString('hex') > before).toBe(true);
+            }
+          }
+          expect(drainFromFirst(table).map((entry) => entry.key.toString('hex'))).toEqual([...keys.keys()].sort());
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

@@ -15,9 +15,10 @@
 //   capacity so the two never double in the same put (a full copy of both took ~10 ms at 256k);
 //   trimArrays() (an idle server) shrinks them to what the table holds;
 // - order: two sorted runs of node ids, `main` and a small `tail` (at most TAIL_NODES_MAX) that
-//   takes new keys by binary insertion (keys arriving in ascending or descending order go at or
-//   next to the previous insert, checked by two compares) and is merged into `main` when full (a
-//   merge is one binary search per tail node plus moves of main's ids: ~1-3 ms at a million keys). Key
+//   takes new keys in put order, sorted at the next ordered read or merge (memtable-tail.ts: keys
+//   arriving interleaved over many sorted runs, as a time series' samples do, without comparing
+//   their bytes; a few keys put between reads are placed by binary search), and is merged into
+//   `main` when full (a galloping search per tail node plus moves of main's ids). Key
 //   comparisons look at each node's first 16 bytes, kept as u32s (bytes 8..15 read only when bytes
 //   0..7 tie, as element keys' do), before the arena bytes.
 // Invariants:
@@ -41,6 +42,7 @@
 import assert from 'node:assert/strict';
 import { bloomHash } from './bloom.js';
 import type { Entry, EntryIterator } from './entry.js';
+import { TailSorter } from './memtable-tail.js';
 
 /** Bytes per version beyond its value: the typed-array slots of a version. */
 export const MEMTABLE_VERSION_OVERHEAD_BYTES = 40;
@@ -50,7 +52,7 @@ export const SLAB_BYTES = 1024 * 1024;
 /** A key or value at least this long gets its own slab instead of a share of one. */
 export const BIG_RECORD_BYTES_MIN = 64 * 1024;
 /** New keys go into a sorted tail of at most this many; a full tail merges into the main run. */
-export const TAIL_NODES_MAX = 2048;
+export const TAIL_NODES_MAX = 4096;
 const CAPACITY_MIN = 1024;
 /** Version arrays start larger so they double at other puts than the node arrays. */
 const VERSION_CAPACITY_MIN = 1536;
@@ -80,6 +82,8 @@ const SAMPLE_WORDS = 4;
  * sample reads per seek.
  */
 const SEEKS_PER_SAMPLE_MIN = 1 / 8;
+/** Nodes put since the tail was last sorted that sortTail() places one by one (binary search and move); more are sorted together. */
+const TAIL_INSERTS_ONE_BY_ONE_MAX = 8;
 
 function grownInt32(array: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer> {
   if (needed <= array.length) return array;
@@ -185,7 +189,8 @@ export class Memtable {
   private mainCount = 0;
   private readonly tail: Int32Array;
   private tailCount = 0;
-  private tailHint = 0; // the tail position of the last node inserted (see tailPositionNearHint)
+  private tailSortedCount = 0; // tail[0 .. tailSortedCount) is in key order; the rest in put order
+  private readonly tailSorter: TailSorter;
   private bytes = 0;
   private mutations = 0;
 
@@ -207,6 +212,7 @@ export class Memtable {
   constructor(private readonly tailNodesMax: number = TAIL_NODES_MAX, arrays?: MemtableArrays) {
     assert.ok(Number.isSafeInteger(tailNodesMax) && tailNodesMax >= 1, 'tailNodesMax is a positive integer');
     this.tail = new Int32Array(tailNodesMax);
+    this.tailSorter = new TailSorter(tailNodesMax);
     if (arrays !== undefined) {
       this.useArrays(arrays);
       this.buckets.fill(0); // every slot empty; the other arrays are written before they are read
@@ -261,6 +267,7 @@ export class Memtable {
     this.liveVersionCount = 0;
     this.mainCount = 0;
     this.tailCount = 0;
+    this.tailSortedCount = 0;
     this.bytes = 0;
     this.mutations++;
     return arrays;
@@ -403,12 +410,14 @@ export class Memtable {
     return this.main[index]!;
   }
   tailNode(index: number): number {
+    if (this.tailSortedCount !== this.tailCount) this.sortTail();
     return this.tail[index]!;
   }
   mainLength(): number {
     return this.mainCount;
   }
   tailLength(): number {
+    if (this.tailSortedCount !== this.tailCount) this.sortTail();
     return this.tailCount;
   }
   newestVersion(node: number): number {
@@ -428,6 +437,7 @@ export class Memtable {
    * and the arena at random, where every key of a sorted set ties on the first 12 bytes.
    */
   lowerBound(inTail: boolean, key: Buffer): number {
+    if (inTail && this.tailSortedCount !== this.tailCount) this.sortTail();
     const run = inTail ? this.tail : this.main;
     const keyHigh = prefixWord(key, 0);
     const keyLow = prefixWord(key, 4);
@@ -501,6 +511,7 @@ export class Memtable {
 
   /** First position of run whose key is >= node's key. */
   lowerBoundNode(inTail: boolean, node: number): number {
+    if (inTail && this.tailSortedCount !== this.tailCount) this.sortTail();
     const run = inTail ? this.tail : this.main;
     let low = 0;
     let high = inTail ? this.tailCount : this.mainCount;
@@ -736,45 +747,61 @@ export class Memtable {
     if (end === this.rehashEnd) this.oldBuckets = undefined;
   }
 
+  /** A new node joins the tail in put order; the next ordered read or merge sorts it (sortTail). */
   private insertIntoTail(node: number): void {
     if (this.tailCount === this.tailNodesMax) this.mergeTail();
-    const tail = this.tail;
-    const position = this.tailPositionNearHint(node);
-    const low = position >= 0 ? position : this.tailLowerBound(node);
-    tail.copyWithin(low + 1, low, this.tailCount);
-    tail[low] = node;
-    this.tailCount++;
-    this.tailHint = low;
+    this.tail[this.tailCount++] = node;
   }
 
   /**
-   * Where node goes in the tail when that is next to the previous insert's position: at it (keys
-   * added in descending order: a list's pushes at its head, pops from its tail) or just after it
-   * (ascending: pushes at a list's tail, a time series' samples). Two compares instead of a binary
-   * search whose every compare walks the long prefix such keys share. -1 when neither.
+   * Brings the nodes put since the tail was last sorted into order: a few are each placed by a
+   * binary search of the sorted part (what every put cost before puts only appended); more are
+   * sorted together (memtable-tail.ts: by their first 16 bytes in groups, without comparing a
+   * time series' interleaved samples byte by byte) and merged into the sorted part from the back.
    */
-  private tailPositionNearHint(node: number): number {
+  private sortTail(): void {
     const tail = this.tail;
+    const sortedCount = this.tailSortedCount;
     const count = this.tailCount;
-    const hint = this.tailHint;
-    if (hint >= count) return -1;
-    if (this.compareNodes(node, tail[hint]!) < 0) {
-      return hint === 0 || this.compareNodes(tail[hint - 1]!, node) < 0 ? hint : -1;
+    if (count - sortedCount <= TAIL_INSERTS_ONE_BY_ONE_MAX) {
+      for (let end = sortedCount; end < count; end++) {
+        const node = tail[end]!;
+        const low = this.tailLowerBound(node, end);
+        tail.copyWithin(low + 1, low, end);
+        tail[low] = node;
+      }
+    } else {
+      const nodes = { prefixHigh: this.prefixHigh, prefixLow: this.prefixLow, prefixNext: this.prefixNext, compareNodes: (a: number, b: number) => this.compareNodes(a, b) };
+      this.tailSorter.sort(nodes, tail, sortedCount, count);
+      if (sortedCount > 0 && this.compareNodes(tail[sortedCount - 1]!, tail[sortedCount]!) > 0) this.mergeTailRuns(sortedCount);
     }
-    return hint + 1 === count || this.compareNodes(node, tail[hint + 1]!) < 0 ? hint + 1 : -1;
+    this.tailSortedCount = count;
   }
 
-  /** First position of the tail whose key is greater than node's (node is in neither run). */
-  private tailLowerBound(node: number): number {
+  /** First position of tail[0 .. end) whose key is greater than node's (node is in neither run). */
+  private tailLowerBound(node: number, end: number): number {
     const tail = this.tail;
     let low = 0;
-    let high = this.tailCount;
+    let high = end;
     while (low < high) {
       const mid = (low + high) >>> 1;
       if (this.compareNodes(tail[mid]!, node) < 0) low = mid + 1;
       else high = mid;
     }
     return low;
+  }
+
+  /** Merges the sorted runs tail[0 .. middle) and tail[middle .. tailCount) in place, from the back. */
+  private mergeTailRuns(middle: number): void {
+    const tail = this.tail;
+    const right = tail.slice(middle, this.tailCount);
+    let left = middle - 1;
+    let at = this.tailCount - 1;
+    for (let index = right.length - 1; index >= 0; index--) {
+      const node = right[index]!;
+      while (left >= 0 && this.compareNodes(tail[left]!, node) > 0) tail[at--] = tail[left--]!;
+      tail[at--] = node;
+    }
   }
 
   /**
@@ -785,6 +812,7 @@ export class Memtable {
    * the gap between places instead of log2 of main.
    */
   private mergeTail(): void {
+    if (this.tailSortedCount !== this.tailCount) this.sortTail();
     const tailCount = this.tailCount;
     this.main = grownInt32(this.main, this.mainCount + tailCount);
     const main = this.main;
@@ -806,12 +834,13 @@ export class Memtable {
         if (this.compareNodes(main[mid]!, node) < 0) low = mid + 1;
         else high = mid;
       }
-      main.copyWithin(low + index + 1, low, end);
+      if (low < end) main.copyWithin(low + index + 1, low, end); // none for a series' next samples
       main[low + index] = node;
       end = low;
     }
     this.mainCount += tailCount;
     this.tailCount = 0;
+    this.tailSortedCount = 0;
   }
 
   // ---- a frozen table handed to a flush on another thread (flush-worker.ts) --------------------
@@ -832,6 +861,7 @@ export class Memtable {
    * bytesMax bytes per call, has returned true. No puts until then (the engine's immutable table).
    */
   exportFrozenInSteps(): { frozen: FrozenMemtable; copy: (bytesMax: number) => boolean } {
+    if (this.tailSortedCount !== this.tailCount) this.sortTail();
     const nodes = this.nodeCount;
     const versions = this.versionSlots;
     const layout: Partial<Record<FrozenArrayName, number>> = {};
@@ -910,6 +940,7 @@ export class Memtable {
     table.liveVersionCount = frozen.liveVersionCount;
     table.mainCount = frozen.mainCount;
     table.tailCount = frozen.tailCount;
+    table.tailSortedCount = frozen.tailCount; // exported sorted
     return table;
   }
 }

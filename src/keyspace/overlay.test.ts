@@ -1,9 +1,9 @@
 // src/keyspace/overlay.test.ts: the staged overlay's range walks against a model, with many staged
 // ops interleaved with walks (the sorted-slot path past SORTED_OPS_MIN) and few (the plain path).
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CrashableFileSystem, Engine } from '../../storage/index.js';
-import { SORTED_OPS_MIN, StagedOverlay } from './overlay.js';
+import { INDEX_OPS_MIN, SORTED_OPS_MIN, StagedOverlay } from './overlay.js';
 
 const opened: Engine[] = [];
 afterEach(async () => {
@@ -46,6 +46,33 @@ describe('StagedOverlay', () => {
         }
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('keeps one op per key, the last staged, past the index threshold, without building a string per key', async () => {
+    const engine = await Engine.open({ dir: '/db', fs: new CrashableFileSystem() });
+    opened.push(engine);
+    const key = fc.uint8Array({ maxLength: 6 }).map((bytes) => Buffer.from(bytes));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(key, fc.boolean()), { minLength: INDEX_OPS_MIN + 1, maxLength: 200 }), async (steps) => {
+        const overlay = new StagedOverlay(engine);
+        const model = new Map<string, string | undefined>();
+        const strings = vi.spyOn(Buffer.prototype, 'toString');
+        steps.forEach(([stagedKey, isPut], at) => {
+          if (isPut) overlay.put(stagedKey, Buffer.from(String(at)), 0);
+          else overlay.delete(stagedKey);
+          model.set(stagedKey.toString('hex'), isPut ? String(at) : undefined);
+          const looked = overlay.lookup(stagedKey);
+          expect(looked?.value.equals(Buffer.from(String(at)))).toBe(isPut ? true : undefined);
+        });
+        const stringsBuilt = strings.mock.calls.filter(([encoding]) => encoding !== 'hex').length; // the model's own are hex
+        strings.mockRestore();
+        expect(stringsBuilt).toBe(0);
+        const ops = overlay.takeWriteOps();
+        expect(ops.map((op) => op.key.toString('hex')).sort()).toEqual([...model.keys()].sort());
+        for (const op of ops) expect(op.kind === 'put' ? op.value.toString() : undefined).toBe(model.get(op.key.toString('hex')));
+      }),
+      { numRuns: 100 },
     );
   });
 });

@@ -10,11 +10,46 @@
 //   and entries of dead versions are garbage the compaction filter drops; lookups skip them.
 // - A query reads the entries of its positive matchers only (l=v, l=(a,b)): it costs what it
 //   matches, not the number of series.
+// - A version's owner (db, key) found once is remembered (at most OWNERS_CACHED_MAX per keyspace)
+//   and trusted only while that key of that db still holds a series of that version: versions are
+//   never reused, so a hit names the one owner; after a RENAME, MOVE or DEL the check fails and
+//   the 'ver' marks are read again (keyspace.ownerOf, an engine scan per series: ~a third of a
+//   TS.MGET over 200 series). The record comes from the record cache (record-cache.ts).
 import type { Keyspace, KeyRecord } from '../../keyspace/keyspace.js';
+import { seriesRecordAt } from './record-cache.js';
 import type { Label } from './sample.js';
 import { KEY_TYPE, VERSION_BYTES, VERSION_INDEX_PREFIX, prefixEnd, readU64BE, writeU64BE } from '../../keyspace/layout.js';
 
 const LABEL_INDEX_PREFIX = Buffer.concat([VERSION_INDEX_PREFIX, Buffer.from('T', 'latin1')]);
+/** Owners of versions remembered per keyspace, at most (about 100 bytes each); full, they are all dropped. */
+export const OWNERS_CACHED_MAX = 262_144;
+
+const owners = new WeakMap<Keyspace, Map<number, { db: number; key: Buffer }>>();
+
+/** The series record of version in db, and its key, if db holds it (see the header on the cache). */
+function ownedRecord(keyspace: Keyspace, db: number, version: number): IndexedSeries | undefined {
+  let cache = owners.get(keyspace);
+  if (cache === undefined) {
+    cache = new Map();
+    owners.set(keyspace, cache);
+  }
+  const cached = cache.get(version);
+  if (cached !== undefined && cached.db === db) {
+    const record = seriesRecordAt(keyspace, db, cached.key);
+    if (record !== undefined && record.type === KEY_TYPE.timeseries && record.version === version) return { key: Buffer.from(cached.key), record };
+  }
+  const owner = keyspace.ownerOf(version);
+  if (owner === undefined) {
+    cache.delete(version);
+    return undefined;
+  }
+  if (cache.size >= OWNERS_CACHED_MAX) cache.clear();
+  cache.set(version, { db: owner.db, key: Buffer.from(owner.key) });
+  if (owner.db !== db) return undefined;
+  const record = seriesRecordAt(keyspace, db, owner.key);
+  if (record === undefined || record.type !== KEY_TYPE.timeseries || record.version !== version) return undefined;
+  return { key: Buffer.from(owner.key), record };
+}
 
 function u32(value: number): Buffer {
   const bytes = Buffer.allocUnsafe(4);
@@ -86,11 +121,8 @@ export function seriesMatching(keyspace: Keyspace, db: number, lookups: readonly
   const found: IndexedSeries[] = [];
   for (const version of sets[0]!) {
     if (!sets.every((set) => set.has(version))) continue;
-    const owner = keyspace.ownerOf(version);
-    if (owner === undefined || owner.db !== db) continue;
-    const record = keyspace.get(db, owner.key);
-    if (record === undefined || record.type !== KEY_TYPE.timeseries || record.version !== version) continue;
-    found.push({ key: Buffer.from(owner.key), record });
+    const owned = ownedRecord(keyspace, db, version);
+    if (owned !== undefined) found.push(owned);
   }
   return found.sort((a, b) => Buffer.compare(a.key, b.key));
 }
