@@ -211,6 +211,16 @@ export class BlockCache {
     return this.reserved;
   }
 
+  /** Drops one block if it is cached; returns what it charged (0: it was not cached). */
+  evictBlock(fileNumber: number, offset: number): number {
+    const slot = this.slotOf(fileNumber, offset);
+    if (slot === NONE) return 0;
+    const charge = this.charges[slot]!;
+    this.removeSlot(slot);
+    this.evictions++;
+    return charge;
+  }
+
   /** Drops every block of a file: a walk over the slots (a file is deleted once per compaction, not per read). */
   evictFile(fileNumber: number): void {
     const fileNumbers = this.fileNumbers;
@@ -232,6 +242,14 @@ export class BlockCache {
     const fileNumbers = this.fileNumbers;
     for (let slot = 0; slot < fileNumbers.length; slot++) if (fileNumbers[slot] !== NONE && files.has(fileNumbers[slot]!)) bytes += this.charges[slot]!;
     return bytes;
+  }
+
+  /** The files of `files` with blocks cached: one walk over the slots. */
+  cachedFiles(files: ReadonlySet<number>): Set<number> {
+    const cached = new Set<number>();
+    const fileNumbers = this.fileNumbers;
+    for (let slot = 0; slot < fileNumbers.length; slot++) if (fileNumbers[slot] !== NONE && files.has(fileNumbers[slot]!)) cached.add(fileNumbers[slot]!);
+    return cached;
   }
 
   stats(): BlockCacheStats {

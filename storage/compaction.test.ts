@@ -2,10 +2,12 @@
 // overwrites and deletes, tombstone skipping, kill points, compaction filter, expiry, a delete
 // over an older version deeper down, the memory budget, write stalls) and one job in isolation
 // (runCompaction with hand-made plans). All on the in-memory CrashableFileSystem; counts, no times.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BlockCache } from './block-cache.js';
 import type { CompactionPlan } from './compaction-picker.js';
-import { OUTPUT_CACHE_INPUT_SHARE_MIN, outputsShouldFillCache, runCompaction, type CompactionEnvironment } from './compaction.js';
+import { COMPACTION_CACHE_SLACK_BYTES } from './compaction-cache.js';
+import { runCompaction, type CompactionEnvironment } from './compaction.js';
 import { Engine, type EngineOptions, type KillPoint } from './engine.js';
 import type { Entry } from './entry.js';
 import { CrashableFileSystem, type CrashMode } from './crashable-file-system.js';
@@ -393,35 +395,96 @@ describe('runCompaction', () => {
     for (const output of outputs) output.reader.close();
   });
 
-  it('caches its outputs as it verifies them only when its inputs were mostly cached', async () => {
-    const { fs, blockCache, cache } = setup();
-    const value = 'x'.repeat(100);
-    const entries = (seqBase: number): Entry[] => Array.from({ length: 400 }, (_, index) => put(`k${String(index).padStart(4, '0')}`, seqBase + index, value));
-    const level0 = table(fs, cache, 1, 0, entries(1000));
+  /** A BlockCache that remembers the most bytes it held after any set() (what a compaction's outputs add). */
+  class PeakBlockCache extends BlockCache {
+    peakBytes = 0;
+    override set(...args: Parameters<BlockCache['set']>): void {
+      super.set(...args);
+      this.peakBytes = Math.max(this.peakBytes, this.bytes());
+    }
+  }
+
+  function setupLarge(cacheBytes: number): { fs: CrashableFileSystem; blockCache: PeakBlockCache; cache: TableCache } {
+    const fs = new CrashableFileSystem();
+    fs.mkdirp(DIR);
+    const blockCache = new PeakBlockCache(cacheBytes);
+    return { fs, blockCache, cache: new TableCache(fs, blockCache, 10, 1 << 19) };
+  }
+
+  const name = (index: number): string => `k${String(index).padStart(6, '0')}`;
+  const readAll = (table: TableHandle, count: number, every = 1): void => {
+    for (let index = 0; index < count; index += every) table.get(Buffer.from(name(index)));
+  };
+
+  /** A level-0 table over keys 0 .. count - 1 (seqs from seqBase) and a level-1 table under it, and their plan. */
+  function overlappingPlan(fs: CrashableFileSystem, cache: TableCache, count: number, valueBytes: number): { plan: CompactionPlan; level0: TableHandle; level1: TableHandle } {
+    const value = 'x'.repeat(valueBytes);
+    const entries = (seqBase: number): Entry[] => Array.from({ length: count }, (_, index) => put(name(index), seqBase + index, value));
+    const level0 = table(fs, cache, 1, 0, entries(10 * count));
     const level1 = table(fs, cache, 2, 1, entries(1));
     const plan: CompactionPlan = { reason: 'level0', level: 0, outputLevel: 1, inputs: [{ level: 0, tables: [level0] }, { level: 1, tables: [level1] }], grandparents: [], deeperLevels: [] };
-    const inputBytes = level0.meta.sizeBytes + level1.meta.sizeBytes;
-    // cold inputs: the outputs leave the cache alone
-    expect(outputsShouldFillCache(plan, blockCache)).toBe(false);
+    return { plan, level0, level1 };
+  }
+
+  it('leaves the cache alone when its inputs are cold', async () => {
+    const { fs, blockCache, cache } = setupLarge(64 << 20);
+    const { plan } = overlappingPlan(fs, cache, 400, 100);
     const cold = await runCompaction(plan, environment(fs, blockCache));
-    expect(cold.outputs.every((output) => blockCache.fileBytes(output.meta.number) === 0)).toBe(true);
+    expect(blockCache.bytes()).toBe(0);
     for (const output of cold.outputs) output.reader.close();
-    // read every key of the level-1 table only: about half the input bytes are cached
-    for (let index = 0; index < 400; index++) level1.get(Buffer.from(`k${String(index).padStart(4, '0')}`));
-    const cachedShare = blockCache.fileBytes(2) / inputBytes;
-    expect(outputsShouldFillCache(plan, blockCache)).toBe(cachedShare >= OUTPUT_CACHE_INPUT_SHARE_MIN);
-    // both read: hot inputs hand their residency to the outputs
-    for (let index = 0; index < 400; index++) level0.get(Buffer.from(`k${String(index).padStart(4, '0')}`));
-    expect(outputsShouldFillCache(plan, blockCache)).toBe(true);
-    const hot = await runCompaction(plan, environment(fs, blockCache));
+  });
+
+  it('caches its outputs in the room its cached inputs leave, never holding both (cache bytes over the job)', async () => {
+    // 10,000 keys of 100 bytes: ~1.1 MiB per input, well past the slack; the budget has room for all of it twice
+    const count = 10_000;
+    const { fs, blockCache, cache } = setupLarge(64 << 20);
+    const { plan, level0, level1 } = overlappingPlan(fs, cache, count, 100);
+    readAll(level0, count);
+    readAll(level1, count);
+    const bytesBefore = blockCache.bytes();
+    expect(bytesBefore).toBeGreaterThan(level0.meta.sizeBytes + level1.meta.sizeBytes - 4096);
+    blockCache.peakBytes = 0;
+    const hot = await runCompaction(plan, environment(fs, blockCache, { targetFileBytes: 256 * 1024 }));
+    expect(hot.outputs.length).toBeGreaterThan(2);
+    expect(blockCache.peakBytes).toBeLessThanOrEqual(bytesBefore + COMPACTION_CACHE_SLACK_BYTES);
+    expect(blockCache.bytes()).toBeLessThanOrEqual(bytesBefore);
+    // every output block is cached (the inputs held twice its bytes): reads after the install hit
     for (const output of hot.outputs) {
       expect(blockCache.fileBytes(output.meta.number)).toBeGreaterThan(0);
       expect(output.reader.stats.blockReads).toBe(0);
-      output.reader.get(Buffer.from('k0399'));
+      output.reader.get(output.meta.largestKey);
       expect(output.reader.stats.blockReads).toBe(0); // served from the cache
       output.reader.close();
     }
-    // an abandoned job drops what its finished outputs cached
+  });
+
+  it('caches outputs only for as many bytes as their inputs held, over any share of cached input blocks', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 2_000, max: 6_000 }), async (every0, every1, count) => {
+        const { fs, blockCache, cache } = setupLarge(64 << 20);
+        const { plan, level0, level1 } = overlappingPlan(fs, cache, count, 100);
+        readAll(level0, count, every0 * 40); // every0 * 40 keys apart: some blocks cached, others not
+        readAll(level1, count, every1 * 40);
+        const bytesBefore = blockCache.bytes();
+        blockCache.peakBytes = 0;
+        const { outputs } = await runCompaction(plan, environment(fs, blockCache, { targetFileBytes: 64 * 1024 }));
+        expect(blockCache.peakBytes).toBeLessThanOrEqual(bytesBefore + COMPACTION_CACHE_SLACK_BYTES);
+        let outputBytes = 0;
+        for (const output of outputs) outputBytes += blockCache.fileBytes(output.meta.number);
+        expect(outputBytes).toBeLessThanOrEqual(bytesBefore + COMPACTION_CACHE_SLACK_BYTES);
+        expect(outputBytes).toBeGreaterThan(0);
+        expect(outputEntries(outputs)).toHaveLength(count); // the newest version of each key
+        for (const output of outputs) output.reader.close();
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it('drops what an abandoned job cached', async () => {
+    const { fs, blockCache, cache } = setupLarge(64 << 20);
+    const { plan, level0, level1 } = overlappingPlan(fs, cache, 400, 100);
+    readAll(level0, 400);
+    readAll(level1, 400);
     const allocated: number[] = [];
     let next = 500;
     let checks = 0;
@@ -439,6 +502,6 @@ describe('runCompaction', () => {
     await expect(stopped).rejects.toThrow('stop');
     expect(allocated.length).toBeGreaterThan(1); // at least one output was finished (verified, cached) first
     for (const number of allocated) expect(blockCache.fileBytes(number)).toBe(0);
-    expect(blockCache.bytes()).toBe(bytesBefore);
+    expect(blockCache.bytes()).toBeLessThanOrEqual(bytesBefore); // inputs released early stay out until read again
   });
 });

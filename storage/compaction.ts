@@ -37,10 +37,12 @@
 // - Work runs in slices of at most sliceMs, with a setImmediate between them (an output's finish()
 //   and its reopen run alone in a turn); after every yield env.checkRunnable() throws if the engine
 //   failed, closes, or its file system went away.
-// - Input blocks are read without filling the block cache (a compaction reads each block once).
+// - Input blocks are read without filling the block cache (a compaction reads each block once);
+//   outputs' blocks are cached only in the room their inputs' blocks leave (compaction-cache.ts).
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { BlockCache } from './block-cache.js';
+import { CompactionCacheHandover } from './compaction-cache.js';
 import type { CompactionPlan } from './compaction-picker.js';
 import { compareKeys, MergingIterator, type CompactionFilter, type Entry, type EntryIterator } from './entry.js';
 import type { FileSystem, WritableFile } from './file-system.js';
@@ -93,32 +95,10 @@ export function emptyCounters(): CompactionCounters {
   return { entriesRead: 0, entriesWritten: 0, versionsDropped: 0, tombstonesDropped: 0, expiredDropped: 0, expiredRewritten: 0, filteredDropped: 0 };
 }
 
-/**
- * A compaction caches its outputs' blocks as it verifies them when at least this share of its
- * inputs' bytes is cached: the outputs take over the residency the inputs lose once deleted, so
- * point reads after a compaction of hot tables do not all go to the disk again. Compacting cold
- * tables leaves the cache alone.
- */
-export const OUTPUT_CACHE_INPUT_SHARE_MIN = 0.5;
-
-/** Whether plan's inputs are cached enough for its outputs to be (OUTPUT_CACHE_INPUT_SHARE_MIN). */
-export function outputsShouldFillCache(plan: CompactionPlan, cache: BlockCache): boolean {
-  let inputBytes = 0;
-  const files = new Set<number>();
-  for (const input of plan.inputs) {
-    for (const table of input.tables) {
-      inputBytes += table.meta.sizeBytes;
-      files.add(table.meta.number);
-    }
-  }
-  // one walk over the cache's slots for all inputs (it keeps no per-file index)
-  return inputBytes > 0 && cache.filesBytes(files) >= inputBytes * OUTPUT_CACHE_INPUT_SHARE_MIN;
-}
-
 /** Merges plan's inputs into verified, synced output tables (not yet installed). */
 export async function runCompaction(plan: CompactionPlan, env: CompactionEnvironment): Promise<{ outputs: CompactionOutput[]; counters: CompactionCounters }> {
   const counters = emptyCounters();
-  const fillCache = outputsShouldFillCache(plan, env.blockCache);
+  const handover = new CompactionCacheHandover(env.blockCache, plan);
   const outputs: CompactionOutput[] = [];
   const iterators: EntryIterator[] = [];
   for (const input of plan.inputs) {
@@ -141,7 +121,7 @@ export async function runCompaction(plan: CompactionPlan, env: CompactionEnviron
       if (entry !== undefined) {
         const newKey = lastKey === undefined || !sameKey(lastKey, entry.key);
         if (newKey && splitter(entry.key, builder)) {
-          outputs.push(await finishOutput(builder!, env, fillCache));
+          outputs.push(await finishOutput(builder!, env, handover));
           builder = undefined;
         }
         builder ??= startOutput(env);
@@ -162,7 +142,7 @@ export async function runCompaction(plan: CompactionPlan, env: CompactionEnviron
     if (builder !== undefined) {
       const last = builder;
       builder = undefined;
-      outputs.push(await finishOutput(last, env, fillCache));
+      outputs.push(await finishOutput(last, env, handover));
     }
     if (outputs.length > 0) {
       await yieldToEventLoop(); // the last verify slice, and the caller's manifest edit, each get a turn
@@ -193,7 +173,7 @@ function startOutput(env: CompactionEnvironment): OutputBuilder {
   return { fileNumber, path, file, writer: new SstableWriter(file, writerOptions(env.tableOptions)) };
 }
 
-async function finishOutput(builder: OutputBuilder, env: CompactionEnvironment, fillCache: boolean): Promise<CompactionOutput> {
+async function finishOutput(builder: OutputBuilder, env: CompactionEnvironment, handover: CompactionCacheHandover): Promise<CompactionOutput> {
   // the filter is built in slices; finish() (index, footer) and the reopen each get their own turn
   await yieldToEventLoop();
   env.checkRunnable();
@@ -206,7 +186,10 @@ async function finishOutput(builder: OutputBuilder, env: CompactionEnvironment, 
   env.checkRunnable();
   const reader = SstableReader.open(env.fs, builder.path, builder.fileNumber, env.blockCache);
   try {
-    await verifyTable({ fs: env.fs, path: builder.path, sliceMs: env.sliceMs, fillCache }, reader, built); // invariant 8
+    // the output's blocks are cached only in the room the input blocks it replaces leave
+    if (handover.active) handover.releaseBelow(built.largestKey);
+    const cacheInput = handover.active ? { fillCache: true, mayCache: (bytes: number) => handover.take(bytes) } : {};
+    await verifyTable({ fs: env.fs, path: builder.path, sliceMs: env.sliceMs, ...cacheInput }, reader, built); // invariant 8
   } catch (error) {
     reader.discard();
     throw error;

@@ -14,7 +14,7 @@
 //   be seen either).
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { BlockCache } from './block-cache.js';
+import { BLOCK_CACHE_OVERHEAD_BYTES, type BlockCache } from './block-cache.js';
 import { Block, BLOCK, blockChecksum, ENTRY_KIND_CODE, type BlockHandle } from './block.js';
 import type { CompactionFilter, Entry } from './entry.js';
 import { SstableCorruptionError } from './errors.js';
@@ -159,15 +159,17 @@ export interface VerifyInput {
   path: string;
   sliceMs: number;
   fillCache?: boolean; // cache each block once checked
-  /** Each read of data blocks once they all checked: span holds the file's bytes from offset on. */
+  /** With fillCache: asked before each block is cached with what it would charge; false leaves it out. */
+  mayCache?: (chargeBytes: number) => boolean;
+  /** Each read of data blocks once they all checked: span holds the file's bytes from offset on (until the call returns: the buffer is reused). */
   onSpan?: (offset: number, span: Buffer) => void;
 }
 
 /**
  * What SstableReader.verify() checks of the data, in slices of sliceMs (verify() is one blocking
  * call: ~0.5 s for a 64 MiB memtable). Reads every data block from the file, not the cache, in
- * reads of up to VERIFY_READ_BYTES (one buffer per read, not per block: fewer, larger buffers
- * keep the garbage collector's external-memory pressure down), checks each block's trailer (type,
+ * reads of up to VERIFY_READ_BYTES into one reused buffer (not a buffer per read or per block: a
+ * table's worth of garbage per verify was RSS until the next GC), checks each block's trailer (type,
  * crc) as readBlockContents does, decodes it, checks entry order across blocks, and that the
  * entries, key range and the reader's meta block match what the writer reported.
  */
@@ -204,12 +206,17 @@ async function verifyTableBlocks(
     let firstKey: Buffer | undefined;
     let entryCount = 0;
     let sliceStartMs = performance.now();
+    // every span is read into this one buffer: nothing keeps a view of it (cached blocks and
+    // onSpan's callers copy), and a table's worth of read buffers is garbage the GC frees late
+    let spanBuffer = Buffer.allocUnsafeSlow(VERIFY_READ_BYTES);
     const handles = reader.indexHandles;
     for (let spanStart = 0; spanStart < handles.length; ) {
       const spanEnd = spanEndIndex(handles, spanStart, corrupt);
       const base = handles[spanStart]!.offset;
       const last = handles[spanEnd - 1]!;
-      const span = file.read(base, last.offset + last.size + BLOCK.TRAILER_BYTES - base);
+      const spanBytes = last.offset + last.size + BLOCK.TRAILER_BYTES - base;
+      if (spanBytes > spanBuffer.length) spanBuffer = Buffer.allocUnsafeSlow(spanBytes); // one block past VERIFY_READ_BYTES
+      const span = spanBuffer.subarray(0, file.readInto(base, spanBuffer, 0, spanBytes));
       for (let index = spanStart; index < spanEnd; index++) {
         const handle = handles[index]!;
         const contents = checkedBlock(path, span, handle.offset - base, handle);
@@ -228,7 +235,7 @@ async function verifyTableBlocks(
           previousSeq = seq;
           entryCount++;
         }
-        if (input.fillCache === true) reader.cacheBlock(index, contents);
+        if (input.fillCache === true && (input.mayCache?.(contents.length + BLOCK_CACHE_OVERHEAD_BYTES) ?? true)) reader.cacheBlock(index, contents);
         if (performance.now() - sliceStartMs >= input.sliceMs) {
           await yieldToEventLoop();
           sliceStartMs = performance.now();
