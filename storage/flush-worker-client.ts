@@ -1,7 +1,8 @@
 // storage/flush-worker-client.ts: the main thread's side of the flush worker (flush-worker.ts): a
 // long-lived worker_threads thread per engine, started at the first flush, that writes, fsyncs and
 // verifies a frozen memtable's level-0 table, so the flush's CPU leaves the event loop. The main
-// thread copies the memtable (Memtable.exportFrozenInSteps, in slices), opens the finished table's reader, fills
+// thread copies the memtable (Memtable.exportFrozenInSteps, in slices) and takes the compaction
+// filter's verdicts on its keys (in slices), opens the finished table's reader, fills
 // the block cache from the blocks the worker read back, and installs it as before (lsm-files.ts).
 // The worker's script: dist/flush-worker.js beside the bundle (build.mjs); from TypeScript sources
 // (tests, `node --import tsx`), storage/flush-worker.ts through tsx's require hook.
@@ -20,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { FlushWorkerError } from './errors.js';
-import { flushCacheRoomBytes, type FlushInput, type FlushOutput } from './flush.js';
+import { filterVerdicts, flushCacheRoomBytes, type FlushInput, type FlushOutput } from './flush.js';
 import { FLUSH_WORKER_DATA, type FlushReply, type FlushRequest } from './flush-worker.js';
 import type { FileMeta } from './manifest.js';
 import type { FrozenMemtable } from './memtable.js';
@@ -36,6 +37,7 @@ export interface FlushWorkerStats {
   workerFlushes: number;
   workerStarts: number;
   workerExportMs: number; // main thread: copying memtables for the worker, all flushes
+  workerFilterMs: number; // main thread: the compaction filter's verdicts for the worker (with its yields), all flushes
 }
 
 export class FlushWorker {
@@ -43,19 +45,24 @@ export class FlushWorker {
   private inFlight: { id: number; resolve: (reply: FlushReply) => void; reject: (error: Error) => void } | undefined;
   private nextId = 1;
   private closed = false;
-  private readonly counters: FlushWorkerStats = { workerFlushes: 0, workerStarts: 0, workerExportMs: 0 };
+  private readonly counters: FlushWorkerStats = { workerFlushes: 0, workerStarts: 0, workerExportMs: 0, workerFilterMs: 0 };
   /** Tests: the next request makes the thread exit instead of answering. */
   exitOnNextRequest = false;
 
   constructor(private readonly logger: EngineLogger) {}
 
-  /** flushMemtable()'s contract (flush.ts), compactionFilter aside (flush-worker.ts's header). */
+  /** flushMemtable()'s contract (flush.ts); the compaction filter runs here first (flush-worker.ts's header). */
   async flush(input: FlushInput): Promise<FlushOutput | undefined> {
     if (input.memtable.entryCount() === 0) return undefined;
     const frozen = await this.exportInSlices(input);
     const cacheRoomBytes = input.fillCache ? Math.floor(flushCacheRoomBytes(input.cache)) : 0;
     const { dir, path, fileNumber, tableOptions } = input;
     const request: FlushRequest = { id: this.nextId++, dir, path, fileNumber, frozen, snapshotSeqs: [...input.snapshotSeqs], tableOptions: { ...tableOptions }, cacheRoomBytes };
+    if (input.compactionFilter !== undefined) {
+      const startMs = performance.now();
+      request.droppedNodes = await filterVerdicts(input.memtable, input.compactionFilter, input.sliceMs);
+      this.counters.workerFilterMs += performance.now() - startMs;
+    }
     if (this.exitOnNextRequest) request.exitForTest = true;
     this.exitOnNextRequest = false;
     const reply = await this.send(request);

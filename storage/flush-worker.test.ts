@@ -10,6 +10,7 @@ import { EngineFailedError, FlushWorkerError } from './errors.js';
 import { RealFileSystem } from './file-system.js';
 import { flushMemtable, type FlushInput } from './flush.js';
 import { FlushWorker } from './flush-worker-client.js';
+import type { CompactionFilter } from './entry.js';
 import { BIG_RECORD_BYTES_MIN, Memtable } from './memtable.js';
 
 let dir: string;
@@ -73,10 +74,10 @@ function entriesOf(memtable: Memtable): string[] {
 }
 
 /** The in-process flush of memtable, on an in-memory file system: the table's bytes. */
-async function flushInProcess(memtable: Memtable, snapshotSeqs: number[], tableOptions: { blockBytes: number; bloomBitsPerKey: number }): Promise<Buffer | undefined> {
+async function flushInProcess(memtable: Memtable, snapshotSeqs: number[], tableOptions: { blockBytes: number; bloomBitsPerKey: number }, compactionFilter?: CompactionFilter): Promise<Buffer | undefined> {
   const fs = new CrashableFileSystem();
   fs.mkdirp('/db');
-  const output = await flushMemtable({ fs, dir: '/db', path: '/db/000001.sst', fileNumber: 1, memtable, snapshotSeqs, tableOptions, cache: new BlockCache(0), sliceMs: 1, fillCache: false });
+  const output = await flushMemtable({ fs, dir: '/db', path: '/db/000001.sst', fileNumber: 1, memtable, snapshotSeqs, tableOptions, cache: new BlockCache(0), sliceMs: 1, fillCache: false, compactionFilter });
   if (output === undefined) return undefined;
   output.reader.close();
   return fs.readAll('/db/000001.sst');
@@ -134,6 +135,32 @@ describe('FlushWorker', () => {
         expect(actual.equals(expected!)).toBe(true);
         expect(output!.meta.sizeBytes).toBe(expected!.length);
         expect(output!.meta.smallestKey).toBeInstanceOf(Buffer);
+        await rm(input.path);
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+
+  it('drops the keys the compaction filter condemns, as the in-process flush does (verdicts taken on the main thread)', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArbitrary, fc.integer({ min: 2, max: 5 }), fc.integer({ min: 0, max: 4 }), async ({ ops, tailNodesMax, snapshotCount, blockBytes, bloomBitsPerKey }, modulus, remainder) => {
+        const { memtable, snapshotSeqs } = build(ops, tailNodesMax, snapshotCount);
+        const tableOptions = { blockBytes, bloomBitsPerKey };
+        const filter: CompactionFilter = (key) => key[key.length - 1]! % modulus === remainder % modulus;
+        let calls = 0;
+        const counted: CompactionFilter = (key) => {
+          calls++;
+          return filter(key);
+        };
+        const expected = await flushInProcess(memtable, snapshotSeqs, tableOptions, filter);
+        const input = workerInput(memtable, snapshotSeqs, { tableOptions, compactionFilter: counted });
+        const output = await worker.flush(input);
+        expect(calls).toBe(memtable.keyCount()); // once per key, on this thread
+        expect(output === undefined).toBe(expected === undefined); // a memtable the filter emptied leaves no table
+        if (output === undefined) return;
+        output.reader.close();
+        const actual = await readFile(input.path);
+        expect(actual.equals(expected!)).toBe(true);
         await rm(input.path);
       }),
       { numRuns: 40 },

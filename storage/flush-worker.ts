@@ -7,9 +7,10 @@
 // Invariants:
 // - Invariant 8 as in flush.ts: written, fsynced, closed, reopened, every block verified, and the
 //   directory entry fsynced, before the reply; the main thread names the table only after it.
-// - The compaction filter is not applied: it reads engine state on the main thread. Keeping a
-//   filtered key is always correct (the filter only saves space), and compaction applies it.
-//   Without a filter the table's bytes are exactly those of an in-process flushMemtable.
+// - The compaction filter reads engine state on the main thread, so it runs there, over the frozen
+//   memtable's keys before the request (flush.ts's filterVerdicts); the worker drops the keys it
+//   condemned. A verdict depends on the key alone and a dropped key is never read again, so the
+//   table's bytes are those of an in-process flushMemtable whose filter gave the same verdicts.
 // - One request at a time (the engine flushes one memtable at a time); a request's failure is a
 //   reply with the error, never a dead thread. The thread holds nothing between requests: a full
 //   GC after each one lets its garbage go (an idle isolate never collects on its own).
@@ -34,6 +35,8 @@ export interface FlushRequest {
   frozen: FrozenMemtable;
   snapshotSeqs: number[]; // open snapshots, ascending
   tableOptions: TableOptions;
+  /** The compaction filter's verdicts by memtable node (flush.ts's filterVerdicts); none: every key kept. */
+  droppedNodes?: Uint8Array;
   /** The reply carries the data blocks when the table is at most this many bytes (0: never). */
   cacheRoomBytes: number;
   /** Tests: the thread exits (code 7) instead of answering, as a crashed worker would. */
@@ -56,7 +59,7 @@ export async function flushFrozen(request: FlushRequest): Promise<FlushReply> {
   const fs = new RealFileSystem();
   const { id, path } = request;
   const memtable = Memtable.importFrozen(request.frozen);
-  const written = await writeTable({ fs, path, memtable, snapshotSeqs: request.snapshotSeqs, tableOptions: request.tableOptions, sliceMs: Infinity });
+  const written = await writeTable({ fs, path, memtable, snapshotSeqs: request.snapshotSeqs, tableOptions: request.tableOptions, sliceMs: Infinity, droppedNodes: request.droppedNodes });
   if (written === undefined) return { id, built: undefined, entriesDropped: 0, blocks: undefined };
   const { built, entriesDropped } = written;
   const reader = SstableReader.open(fs, path, request.fileNumber, new BlockCache(0));

@@ -84,7 +84,30 @@ export function flushCacheRoomBytes(cache: BlockCache): number {
   return (cache.capacityBytes - cache.reservedBytes()) * FLUSH_CACHE_SHARE_MAX;
 }
 
-export type TableWriteInput = Pick<FlushInput, 'fs' | 'path' | 'memtable' | 'snapshotSeqs' | 'tableOptions' | 'sliceMs' | 'compactionFilter'>;
+export type TableWriteInput = Pick<FlushInput, 'fs' | 'path' | 'memtable' | 'snapshotSeqs' | 'tableOptions' | 'sliceMs' | 'compactionFilter'> & {
+  /** The compaction filter's verdicts by memtable node, taken before (filterVerdicts): 1 drops the key. */
+  droppedNodes?: Uint8Array | undefined;
+};
+
+/**
+ * The compaction filter's verdict for every key of a frozen memtable (1: drop), by node, in slices
+ * of sliceMs: the flush worker cannot run the filter (it reads engine state on this thread), so
+ * the main thread hands it these with the memtable. A verdict depends on the key alone and a
+ * dropped key is never read again (CompactionFilter), so one taken before the write holds for it.
+ */
+export async function filterVerdicts(memtable: Memtable, filter: CompactionFilter, sliceMs: number): Promise<Uint8Array> {
+  const nodeCount = memtable.keyCount();
+  const dropped = new Uint8Array(nodeCount);
+  let sliceStartMs = performance.now();
+  for (let node = 0; node < nodeCount; node++) {
+    if (filter(memtable.keyOf(node))) dropped[node] = 1;
+    if ((node & (CLOCK_CHECK_ENTRIES - 1)) === CLOCK_CHECK_ENTRIES - 1 && performance.now() - sliceStartMs >= sliceMs) {
+      await yieldToEventLoop();
+      sliceStartMs = performance.now();
+    }
+  }
+  return dropped;
+}
 
 /**
  * The first half of a flush, shared with the flush worker (flush-worker.ts): the memtable's
@@ -104,6 +127,7 @@ export async function writeTable(input: TableWriteInput): Promise<{ built: Sstab
     const snapshotSeqs = input.snapshotSeqs;
     const noSnapshots = snapshotSeqs.length === 0;
     const filter = input.compactionFilter;
+    const droppedNodes = input.droppedNodes;
     let previousNode = -1;
     let previousBucket = -1;
     let entriesDropped = 0;
@@ -119,7 +143,7 @@ export async function writeTable(input: TableWriteInput): Promise<{ built: Sstab
       previousNode = node;
       previousBucket = bucket;
       const key = iterator.currentKey();
-      if (!shadowed && (filter === undefined || !filter(key))) {
+      if (!shadowed && (filter === undefined || !filter(key)) && (droppedNodes === undefined || droppedNodes[node] === 0)) {
         const kindCode = iterator.currentIsPut() ? ENTRY_KIND_CODE.put : ENTRY_KIND_CODE.delete;
         writer.addParts(key, iterator.currentKeyHash(), seq, kindCode, iterator.currentExpireAtMs(), iterator.currentValueSource(), iterator.currentValueStart(), iterator.currentValueLength());
         entriesWritten++;
