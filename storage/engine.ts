@@ -45,6 +45,7 @@ import type { TableOptions } from './flush.js';
 import { FlushWorker } from './flush-worker-client.js';
 import { GroupCommit, type SyncPolicy } from './group-commit.js';
 import { LsmFiles, type KillPoint } from './lsm-files.js';
+import type { Version } from './version.js';
 import { arraysBytes, Memtable, TAIL_NODES_MAX, type MemtableArrays } from './memtable.js';
 import { parseFileName, tablePath, walPath, type EngineLogger } from './recovery.js';
 import { isExpired, readPage, ScanCursor, scanIterable, type ScanCounters, type ScanItem, type ScanIterable, type ScanOptions } from './scan.js';
@@ -174,6 +175,8 @@ export class Engine {
   private readonly stall = new WriteStall(() => this.stallCondition());
   private readonly scheduler: CompactionScheduler;
   private readonly scanCounters: ScanCounters = { entriesSkipped: 0, tombstonesSkipped: 0 };
+  private spareCursor: ScanCursor | undefined = new ScanCursor(); // scanPage's, between pages
+  private scanSmallestKeys: { version: Version; memtableCount: number; keys: readonly (Buffer | undefined)[] } | undefined; // smallestKeysOf's
   private levelState = { level0Files: 0, pendingBytes: 0 };
   private failedWith: EngineFailedError | undefined;
   private closing = false;
@@ -559,7 +562,27 @@ export class Engine {
     const tables = version.takeIterators();
     const iterators = this.immutable === undefined ? [this.active.iterator(), ...tables] : [this.active.iterator(), this.immutable.iterator(), ...tables];
     const release = () => version.giveBackIterators(tables);
-    return readPage(new ScanCursor({ iterators, snapshotSeq: this.lastSequence, counters: this.scanCounters, release }, options), limit, askMore);
+    const pin = { iterators, snapshotSeq: this.lastSequence, counters: this.scanCounters, smallestKeys: this.smallestKeysOf(version, iterators.length - tables.length), release };
+    const cursor = this.spareCursor ?? new ScanCursor();
+    this.spareCursor = undefined; // a page read inside this one (none today) would open its own
+    try {
+      return readPage(cursor.open(pin, options), limit, askMore);
+    } finally {
+      this.spareCursor = cursor; // closed by readPage, even when a read failed
+    }
+  }
+
+  /**
+   * ScanPin.smallestKeys for memtables (none known) then version.iterators(): each level-0 table's
+   * smallest key (the deeper levels' LevelIterators tell theirs); kept while the Version is current.
+   */
+  private smallestKeysOf(version: Version, memtableCount: number): readonly (Buffer | undefined)[] {
+    const known = this.scanSmallestKeys;
+    if (known !== undefined && known.version === version && known.memtableCount === memtableCount) return known.keys;
+    const keys: (Buffer | undefined)[] = new Array<Buffer | undefined>(memtableCount).fill(undefined);
+    for (const table of version.levels[0]!) keys.push(table.meta.smallestKey);
+    this.scanSmallestKeys = { version, memtableCount, keys };
+    return keys;
   }
 
   /**
@@ -628,7 +651,8 @@ export class Engine {
 
   private openCursor(options: ScanOptions): ScanCursor {
     const pinned = this.pinReaders();
-    return new ScanCursor({ iterators: pinned.iterators(), snapshotSeq: pinned.snapshotSeq, counters: this.scanCounters, release: pinned.release }, options);
+    const { smallestKeys } = pinned;
+    return new ScanCursor({ iterators: pinned.iterators(), snapshotSeq: pinned.snapshotSeq, counters: this.scanCounters, smallestKeys, release: pinned.release }, options);
   }
 
   /**
@@ -640,7 +664,7 @@ export class Engine {
   }
 
   /** Pins the memtables and the current Version at lastSequence; release() exactly once. */
-  private pinReaders(): PinnedReaders {
+  private pinReaders(): PinnedReaders & { smallestKeys: readonly (Buffer | undefined)[] } {
     if (this.closed) throw new EngineClosedError();
     if (this.readsRefused !== undefined) throw this.readsRefused;
     const id = this.nextSnapshotId++;
@@ -653,6 +677,7 @@ export class Engine {
     return {
       snapshotSeq,
       iterators: () => [...memtables.map((memtable) => memtable.iterator()), ...version.iterators()],
+      smallestKeys: this.smallestKeysOf(version, memtables.length),
       release: () => {
         for (const memtable of memtables) memtable.unpin();
         this.snapshots.delete(id);

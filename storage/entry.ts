@@ -38,6 +38,12 @@ export interface EntryIterator {
    * whose next block or table starts at or past end). The iterator is then done for that read.
    */
   seekBelow?(key: Buffer, end: Buffer): void;
+  /**
+   * Optional: a key no entry from key on is below (a level's table holding key starts there), told
+   * without positioning the iterator, or undefined when it cannot tell; a merge seeks the iterator
+   * only once it reaches that key.
+   */
+  smallestKeyFrom?(key: Buffer): Buffer | undefined;
 }
 
 /** Buffer.compare for keys; a JS loop for short ones (the native call costs more than the bytes). */

@@ -74,6 +74,11 @@ export class LevelIterator implements EntryIterator {
     }
   }
 
+  /** The smallest key of the table key falls in or before (the level holds nothing from key on below it); undefined past the last. */
+  smallestKeyFrom(key: Buffer): Buffer | undefined {
+    return this.tables[this.tableFor(key)]?.meta.smallestKey;
+  }
+
   valid(): boolean {
     return this.current?.valid() ?? false;
   }

@@ -20,6 +20,7 @@
 // a child whose head leaves the prefix is past end and leaves the heap. A child that can tell
 // from its index that it holds nothing in [seek key, end) (EntryIterator.seekBelow: a table whose
 // block, a level whose table, starts at or past end) is not positioned at all.
+import assert from 'node:assert/strict';
 import { compareKeys, type Entry, type EntryIterator } from './entry.js';
 
 export interface ScanItem {
@@ -44,6 +45,8 @@ export interface ScanPin {
   iterators: EntryIterator[];
   snapshotSeq: number;
   counters?: ScanCounters;
+  /** Optional: smallestKeys[i] is a key iterators[i] holds nothing below (a table's smallest key), or undefined. */
+  smallestKeys?: readonly (Buffer | undefined)[];
   release(): void;
 }
 
@@ -81,44 +84,72 @@ function sharedPrefixBytes(a: Buffer, b: Buffer): number {
 }
 
 export class ScanCursor {
-  private readonly children: readonly EntryIterator[];
-  private readonly heads: (Entry | undefined)[]; // heads[i]: children[i]'s current entry, undefined once exhausted
-  private readonly headHigh: number[]; // key bytes prefix .. prefix + 3 of heads[i] (prefixWord)
-  private readonly headLow: number[]; // key bytes prefix + 4 .. prefix + 7
-  private readonly prefix: Buffer; // bytes every key in [seek key, end) starts with
-  private heap: number[] = []; // child indexes, heap-ordered by (head entry, child index)
-  private readonly nowMs = Date.now();
+  private children: readonly EntryIterator[] = [];
+  private readonly heads: (Entry | undefined)[] = []; // heads[i]: children[i]'s current entry, undefined once exhausted or while unseeked
+  private readonly bounds: (Buffer | undefined)[] = []; // bounds[i]: children[i] is not seeked yet and holds no key below it
+  private readonly headHigh: number[] = []; // key bytes prefix .. prefix + 3 of heads[i] or bounds[i] (prefixWord)
+  private readonly headLow: number[] = []; // key bytes prefix + 4 .. prefix + 7
+  private prefix: Buffer = EMPTY_PREFIX; // bytes every key in [seek key, end) starts with
+  private seekKey: Buffer | undefined; // where every child is seeked from (undefined: its first entry)
+  private end: Buffer | undefined;
+  private readonly heap: number[] = []; // child indexes, heap-ordered by (head entry or bound, child index)
+  private nowMs = 0;
   private lastKey: Buffer | undefined;
-  private released = false;
+  private released = true;
+  private pin: ScanPin = CLOSED_PIN;
 
-  constructor(
-    private readonly pin: ScanPin,
-    private readonly options: ScanOptions,
-  ) {
-    this.children = pin.iterators;
-    const { start, after } = options;
+  /** A cursor over pin's iterators; without a pin, closed until open() (Engine.scanPage reuses one). */
+  constructor(pin?: ScanPin, options?: ScanOptions) {
+    if (pin !== undefined) this.open(pin, options ?? {});
+  }
+
+  /**
+   * Positions the cursor (closed: this one's last pin released) at options' range over pin's
+   * iterators. A child with a smallest key past the seek key (pin.smallestKeys, or the child's
+   * smallestKeyFrom) is not seeked until the merge reaches that key, and never when it is at or
+   * past end; every other child is seeked here.
+   */
+  open(pin: ScanPin, options: ScanOptions): this {
+    assert.ok(this.released, 'ScanCursor.open() on an open cursor');
+    this.pin = pin;
+    this.released = false;
+    this.nowMs = Date.now();
+    const children = pin.iterators;
+    this.children = children;
+    const { start, after, end } = options;
     this.lastKey = after;
     const seekKey = start !== undefined && (after === undefined || Buffer.compare(start, after) > 0) ? start : after;
-    const { end } = options;
+    this.seekKey = seekKey;
+    this.end = end;
     this.prefix = seekKey === undefined || end === undefined ? EMPTY_PREFIX : seekKey.subarray(0, sharedPrefixBytes(seekKey, end));
-    const count = this.children.length;
-    this.headHigh = new Array<number>(count).fill(0);
-    this.headLow = new Array<number>(count).fill(0);
-    this.heads = new Array<Entry | undefined>(count).fill(undefined);
+    const count = children.length;
+    const { heads, bounds, heap } = this;
+    while (heads.length < count) { // grown by push, so the arrays stay packed
+      heads.push(undefined);
+      bounds.push(undefined);
+      this.headHigh.push(0);
+      this.headLow.push(0);
+    }
+    heap.length = 0;
     try {
       for (let index = 0; index < count; index++) {
-        const child = this.children[index]!;
-        if (seekKey === undefined) child.seekToFirst();
-        else if (end !== undefined && child.seekBelow !== undefined) child.seekBelow(seekKey, end);
-        else child.seek(seekKey);
-        if (child.valid()) this.setHead(index, child.entry());
+        heads[index] = undefined;
+        bounds[index] = undefined;
+        const bound = this.boundOf(index);
+        if (bound === undefined) {
+          this.position(index);
+          if (heads[index] !== undefined) heap.push(index);
+        } else if (end === undefined || compareKeys(bound, end) < 0) {
+          this.setBound(index, bound);
+          heap.push(index);
+        }
       }
     } catch (error) {
       this.close(); // a block read failed (StorageError): nobody else holds this pin to release it
       throw error;
     }
-    for (let index = 0; index < count; index++) if (this.heads[index] !== undefined) this.heap.push(index);
-    for (let position = (this.heap.length >>> 1) - 1; position >= 0; position--) this.siftDown(position);
+    for (let position = (heap.length >>> 1) - 1; position >= 0; position--) this.siftDown(position);
+    return this;
   }
 
   /** The next live item, or undefined at the end (the pin is then released). */
@@ -136,13 +167,17 @@ export class ScanCursor {
    */
   nextLive(): Entry | undefined {
     if (this.released) return undefined;
-    const { end } = this.options;
+    const { end } = this;
     const { snapshotSeq } = this.pin;
     const counters = this.pin.counters ?? UNCOUNTED;
     const heap = this.heap;
     while (heap.length > 0) {
       const top = heap[0]!;
-      const entry = this.heads[top]!;
+      const entry = this.heads[top];
+      if (entry === undefined) {
+        this.seekTop(top); // a bound: no entry of any child sorts before it
+        continue;
+      }
       if (end !== undefined && compareKeys(entry.key, end) >= 0) break;
       try {
         this.advance(top);
@@ -170,7 +205,46 @@ export class ScanCursor {
   close(): void {
     if (this.released) return;
     this.released = true;
-    this.pin.release();
+    this.heads.fill(undefined); // no entry (a view of a memtable's arena) outlives the read in a reused cursor
+    this.bounds.fill(undefined);
+    this.heap.length = 0;
+    const pin = this.pin;
+    this.pin = CLOSED_PIN;
+    pin.release();
+  }
+
+  /** A key child index holds nothing below, past the seek key (then seeked lazily), or undefined (seek it now). */
+  private boundOf(index: number): Buffer | undefined {
+    const seekKey = this.seekKey;
+    const smallest = this.pin.smallestKeys?.[index] ?? this.children[index]!.smallestKeyFrom?.(seekKey ?? EMPTY_PREFIX);
+    if (smallest === undefined || (seekKey !== undefined && compareKeys(smallest, seekKey) <= 0)) return undefined;
+    return smallest;
+  }
+
+  /** Seeks child index (as every child is: from the seek key, or its first entry) and makes its entry the head. */
+  private position(index: number): void {
+    const child = this.children[index]!;
+    const { seekKey, end } = this;
+    if (seekKey === undefined) child.seekToFirst();
+    else if (end !== undefined && child.seekBelow !== undefined) child.seekBelow(seekKey, end);
+    else child.seek(seekKey);
+    if (child.valid()) this.setHead(index, child.entry());
+  }
+
+  /** Seeks child top, at the heap's root with its bound, and restores the heap. */
+  private seekTop(top: number): void {
+    this.bounds[top] = undefined;
+    try {
+      this.position(top);
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+    if (this.heads[top] !== undefined) {
+      this.siftDown(0);
+      return;
+    }
+    this.removeTop();
   }
 
   /** Moves child `top` (at the heap's root) to its next entry and restores the heap. */
@@ -182,11 +256,23 @@ export class ScanCursor {
       return;
     }
     this.heads[top] = undefined;
+    this.removeTop();
+  }
+
+  private removeTop(): void {
     const last = this.heap.pop()!;
     if (this.heap.length > 0) {
       this.heap[0] = last;
       this.siftDown(0);
     }
+  }
+
+  /** Makes bound child index's place in the merge until it is seeked (bound is in [seek key, end), so within the prefix). */
+  private setBound(index: number, bound: Buffer): void {
+    const start = this.prefix.length;
+    this.bounds[index] = bound;
+    this.headHigh[index] = prefixWord(bound, start);
+    this.headLow[index] = prefixWord(bound, start + 4);
   }
 
   /**
@@ -210,7 +296,10 @@ export class ScanCursor {
     return true;
   }
 
-  /** Entry order (key ascending, seq descending); ties go to the child listed first. */
+  /**
+   * Entry order (key ascending, seq descending); ties go to the child listed first. An unseeked
+   * child sorts at its bound before every entry of that key (it may hold a newer version of it).
+   */
   private less(a: number, b: number): boolean {
     const highA = this.headHigh[a]!;
     const highB = this.headHigh[b]!;
@@ -218,10 +307,11 @@ export class ScanCursor {
     const lowA = this.headLow[a]!;
     const lowB = this.headLow[b]!;
     if (lowA !== lowB) return lowA < lowB;
-    const left = this.heads[a]!;
-    const right = this.heads[b]!;
-    const order = compareKeys(left.key, right.key);
+    const left = this.heads[a];
+    const right = this.heads[b];
+    const order = compareKeys(left?.key ?? this.bounds[a]!, right?.key ?? this.bounds[b]!);
     if (order !== 0) return order < 0;
+    if (left === undefined || right === undefined) return left === undefined && (right !== undefined || a < b);
     return left.seq !== right.seq ? left.seq > right.seq : a < b;
   }
 
@@ -243,6 +333,7 @@ export class ScanCursor {
     }
   }
 }
+const CLOSED_PIN: ScanPin = { iterators: [], snapshotSeq: 0, release: () => undefined };
 const UNCOUNTED: ScanCounters = { entriesSkipped: 0, tombstonesSkipped: 0 };
 
 export function isExpired(entry: Entry, nowMs: number): boolean {
