@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, rawRequest, SERVER_BUNDLE } from '../test/helpers/server.js';
+import { infoFields, waitForPing } from './server-wait.js';
 
 const argv = process.argv.slice(2);
 function option(name: string, fallback: string): string {
@@ -35,7 +36,6 @@ Object.assign(TSKV_ENV, Object.fromEntries(options('--env').map((pair) => [pair.
 for (const [key, value] of Object.entries(TSKV_ENV)) if (value === '') delete TSKV_ENV[key];
 const SETTLE_MS = Number(option('--settle-ms', '3000'));
 const LOAD_TIMEOUT_MS = 600_000;
-const START_TIMEOUT_MS = 20_000;
 const TSKV_PARTS = [
   'tskv_memtable_arena_bytes', 'tskv_memtable_index_bytes', 'tskv_cache_bytes', 'tskv_table_index_filter_bytes', 'tskv_js_heap_total', 'tskv_js_heap_resident',
   'tskv_external_other_bytes', 'tskv_rss_executable_bytes', 'tskv_rss_unaccounted_bytes',
@@ -59,28 +59,7 @@ function stderrTail(child: ChildProcess): () => string {
   return () => tail.trim();
 }
 
-async function waitForPing(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server on port ${port} exited with ${child.exitCode} before answering PING: ${stderr()}`);
-    try {
-      if ((await rawRequest(port, '*1\r\n$4\r\nPING\r\n')).startsWith('+PONG')) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`server on port ${port} did not answer PING: ${stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
-function infoFields(text: string): Record<string, number> {
-  const fields: Record<string, number> = {};
-  for (const line of text.split('\r\n')) {
-    const [key, value] = line.split(':');
-    if (key !== undefined && value !== undefined && /^-?\d+$/.test(value)) fields[key] = Number(value);
-  }
-  return fields;
-}
 
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;

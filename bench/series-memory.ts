@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, rawRequest, SERVER_BUNDLE } from '../test/helpers/server.js';
+import { infoFields, waitForPing } from './server-wait.js';
 
 const argv = process.argv.slice(2);
 function option(name: string, fallback: string): string {
@@ -31,7 +32,6 @@ const BUNDLES = argv.includes('--bundle') ? options('--bundle') : [SERVER_BUNDLE
 const TSKV_ARGS = options('--tskv-arg');
 const PIPELINE_WINDOW = 2_000; // commands in flight on the one connection
 const COMMANDS_PER_WRITE = 100;
-const START_TIMEOUT_MS = 20_000;
 const LOAD_TIMEOUT_MS = 1_800_000; // the whole load of one server
 const TIMESTAMP = 1_700_000_000_000;
 const TSKV_PARTS = ['used_memory', 'tskv_memtable_arena_bytes', 'tskv_memtable_index_bytes', 'tskv_cache_bytes', 'tskv_table_index_filter_bytes', 'tskv_js_heap_used', 'tskv_js_heap_total', 'tskv_external_other_bytes', 'tskv_rss_unaccounted_bytes'];
@@ -89,28 +89,7 @@ async function load(port: number, kind: 'tskv' | 'redis', from: number, to: numb
   }
 }
 
-async function waitForPing(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server on port ${port} exited with ${child.exitCode} before answering PING`);
-    try {
-      if ((await rawRequest(port, '*1\r\n$4\r\nPING\r\n')).startsWith('+PONG')) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`server on port ${port} did not answer PING`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
-function infoFields(text: string): Record<string, number> {
-  const fields: Record<string, number> = {};
-  for (const line of text.split('\r\n')) {
-    const [key, value] = line.split(':');
-    if (key !== undefined && value !== undefined && /^-?\d+$/.test(value)) fields[key] = Number(value);
-  }
-  return fields;
-}
 
 const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
 
