@@ -115,6 +115,23 @@ export class Keyspace {
   onStagedSettled: ((durable: Promise<void> | undefined) => void) | undefined = undefined;
   /** Every element put or delete staged (putElement, deleteElement), as it is staged: caches of an aggregate's elements drop it. */
   onElementStaged: ((key: Buffer) => void) | undefined = undefined;
+
+  /**
+   * An element cache's hooks, run after whatever already listens: elementStaged on every staged
+   * element put or delete (onElementStaged), flushed on every emptied database (onDbFlushed).
+   */
+  addElementCacheHooks(elementStaged: (key: Buffer) => void, flushed: () => void): void {
+    const previousStaged = this.onElementStaged;
+    this.onElementStaged = (key) => {
+      previousStaged?.(key);
+      elementStaged(key);
+    };
+    const previousFlushed = this.onDbFlushed;
+    this.onDbFlushed = (db) => {
+      previousFlushed?.(db);
+      flushed();
+    };
+  }
   /** Expired keys deleted since open, by get() or by the active expiry cycle. */
   expiredKeysTotal = 0;
   /** A replica's: nothing of its own is written (see the header). */

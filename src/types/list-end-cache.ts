@@ -110,16 +110,9 @@ function cacheOf(keyspace: Keyspace): EndCache {
       resets: keyspace.stagedResets, byVersion: new Map(), bytes: 0, enabled: true, hits: 0, fills: 0,
       limits: { fillElementsMax: limits.listEndCacheFillElementsMax, fillBytesMax: limits.listEndCacheFillBytesMax, listsMax: limits.listEndCacheListsMax, bytesMax: limits.listEndCacheBytesMax },
     };
-    const previousStaged = keyspace.onElementStaged;
-    keyspace.onElementStaged = (key) => {
-      previousStaged?.(key);
+    keyspace.addElementCacheHooks((key) => {
       if (created.byVersion.size !== 0) onStaged(created, key);
-    };
-    const previousFlushed = keyspace.onDbFlushed;
-    keyspace.onDbFlushed = (db) => {
-      previousFlushed?.(db);
-      clear(created);
-    };
+    }, () => clear(created));
     caches.set(keyspace, created);
     cache = created;
   } else if (cache.resets !== keyspace.stagedResets) {

@@ -84,16 +84,9 @@ function cacheOf(keyspace: Keyspace): HeadCache {
       resets: keyspace.stagedResets, byVersion: new Map(), bytes: 0, enabled: true, hits: 0, misses: 0,
       limits: { entriesMax: limits.zsetHeadCacheEntriesMax, zsetsMax: limits.zsetHeadCacheZsetsMax, bytesMax: limits.zsetHeadCacheBytesMax },
     };
-    const previousStaged = keyspace.onElementStaged;
-    keyspace.onElementStaged = (key) => {
-      previousStaged?.(key);
+    keyspace.addElementCacheHooks((key) => {
       if (created.byVersion.size !== 0) drop(created, elementVersionOf(key));
-    };
-    const previousFlushed = keyspace.onDbFlushed;
-    keyspace.onDbFlushed = (db) => {
-      previousFlushed?.(db);
-      clear(created);
-    };
+    }, () => clear(created));
     caches.set(keyspace, created);
     cache = created;
   } else if (cache.resets !== keyspace.stagedResets) {
